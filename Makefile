@@ -1,0 +1,44 @@
+# Two commands matter: `make run` (set up, create the sample database, start the dashboard)
+# and `make test` (set up, run the whole suite). Everything else is for developers.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DB := data/eslabon.duckdb
+PORT ?= 8501
+
+.PHONY: run test lint format bench setup db clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+$(DB): | $(STAMP)
+	$(BIN)/python -m etl init
+	$(BIN)/python -m etl load data/sample
+
+db: $(DB)
+
+run: $(STAMP) $(DB)
+	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	@echo "benchmarks arrive with the performance work (bench/)"; exit 1
+
+clean:
+	rm -rf $(VENV) $(DB) $(DB).wal artifacts .pytest_cache

@@ -1,0 +1,1 @@
+"""Eslabón dashboard: metric functions, chart builders, reports and the Streamlit app."""

@@ -1,0 +1,1 @@
+"""Eslabón ETL: read commitment and process records, validate them, load them in batches."""

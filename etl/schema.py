@@ -1,0 +1,376 @@
+"""The one definition of Eslabón's database and import files.
+
+Every table is declared here once (SQLAlchemy Core) and every canonical import file
+is described here once (`RECORD_KINDS`): readers, validation, loading, metrics and
+tests all take their column names, types, keys and references from this module.
+
+Timestamps are stored as naive wall-clock times in the configured time zone
+(`ESLABON_TZ`): a value with a UTC offset is converted to that zone on load, and a
+date without a time means the end of that day. Storing wall-clock time keeps ISO-week
+bucketing and "end of day" identical on DuckDB and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+
+def _quoted(name: str, type_: sa.types.TypeEngine, **kw: object) -> sa.Column:
+    """A column whose name is a reserved word in DuckDB (`at`): always quoted in DDL.
+
+    Hand-written SQL must quote it too: `e."at"`.
+    """
+    return sa.Column(name, type_, quote=True, **kw)
+
+
+processes = sa.Table(
+    "processes",
+    metadata,
+    sa.Column("process", sa.String, primary_key=True),
+    sa.Column("stage_order", sa.Integer),
+    sa.Column("area", sa.String),
+    sa.Column("description", sa.String),
+    sa.Column("batch_id", sa.Integer),
+)
+
+commitments = sa.Table(
+    "commitments",
+    metadata,
+    sa.Column("commitment_id", sa.String, primary_key=True),
+    sa.Column("title", sa.String),
+    sa.Column("process", sa.String, nullable=False),
+    sa.Column("performer", sa.String),
+    sa.Column("customer", sa.String, nullable=False),
+    sa.Column("customer_type", sa.String),  # internal / external
+    sa.Column("direction", sa.String, nullable=False),  # to_customer / from_customer
+    sa.Column("requested_at", sa.DateTime, nullable=False),
+    sa.Column("promised_at", sa.DateTime),
+    sa.Column("due_at", sa.DateTime, nullable=False),
+    sa.Column("original_due_at", sa.DateTime),
+    sa.Column("delivered_at", sa.DateTime),
+    sa.Column("accepted_at", sa.DateTime),
+    sa.Column("cancelled", sa.Boolean, nullable=False),
+    sa.Column("batch_id", sa.Integer),
+)
+
+dependencies = sa.Table(
+    "dependencies",
+    metadata,
+    sa.Column("commitment_id", sa.String, primary_key=True),  # downstream
+    sa.Column("depends_on", sa.String, primary_key=True),  # upstream
+    sa.Column("batch_id", sa.Integer),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("commitment_id", sa.String, primary_key=True),
+    sa.Column("stage", sa.String, primary_key=True),
+    _quoted("at", sa.DateTime, primary_key=True),
+    sa.Column("actor", sa.String),
+    sa.Column("batch_id", sa.Integer),
+)
+
+satisfaction = sa.Table(
+    "satisfaction",
+    metadata,
+    sa.Column("response_id", sa.String, primary_key=True),
+    sa.Column("commitment_id", sa.String),
+    sa.Column("customer", sa.String, nullable=False),
+    sa.Column("answered_at", sa.DateTime, nullable=False),
+    sa.Column("csat", sa.Integer),
+    sa.Column("nps", sa.Integer),
+    sa.Column("comment", sa.String),
+    sa.Column("batch_id", sa.Integer),
+)
+
+complaints = sa.Table(
+    "complaints",
+    metadata,
+    sa.Column("complaint_id", sa.String, primary_key=True),
+    sa.Column("commitment_id", sa.String),
+    sa.Column("customer", sa.String, nullable=False),
+    sa.Column("opened_at", sa.DateTime, nullable=False),
+    sa.Column("resolved_at", sa.DateTime),
+    sa.Column("category", sa.String),
+    sa.Column("severity", sa.String),
+    sa.Column("batch_id", sa.Integer),
+)
+
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("commitment_id", sa.String, primary_key=True),
+    sa.Column("sent_at", sa.DateTime, primary_key=True),
+    sa.Column("channel", sa.String),
+    sa.Column("kind", sa.String),
+    # Who recorded it and when: set by the app's "mark as notified", empty for imports.
+    sa.Column("recorded_by", sa.String),
+    sa.Column("recorded_at", sa.DateTime),
+    sa.Column("batch_id", sa.Integer),
+)
+
+load_batches = sa.Table(
+    "load_batches",
+    metadata,
+    sa.Column("batch_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("status", sa.String, nullable=False),  # committed (failed batches leave no row)
+    sa.Column("loaded_by", sa.String),
+    sa.Column("note", sa.String),
+)
+
+load_batch_files = sa.Table(
+    "load_batch_files",
+    metadata,
+    sa.Column("batch_id", sa.Integer, primary_key=True),
+    sa.Column("path", sa.String, primary_key=True),
+    sa.Column("kind", sa.String, primary_key=True),
+    sa.Column("sha256", sa.String, nullable=False),
+    sa.Column("mapping", sa.String),
+    sa.Column("rows_read", sa.Integer, nullable=False),
+    sa.Column("rows_new", sa.Integer, nullable=False),
+    sa.Column("rows_changed", sa.Integer, nullable=False),
+    sa.Column("rows_unchanged", sa.Integer, nullable=False),
+    sa.Column("rows_rejected", sa.Integer, nullable=False),
+)
+
+rejected_rows = sa.Table(
+    "rejected_rows",
+    metadata,
+    sa.Column("batch_id", sa.Integer, nullable=False),
+    sa.Column("path", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("row_number", sa.Integer),  # line in the source file; header = 1
+    sa.Column("column_name", sa.String),
+    sa.Column("reason", sa.String, nullable=False),
+    sa.Column("raw", sa.String),  # the source row as JSON, so nothing is lost
+)
+
+targets = sa.Table(
+    "targets",
+    metadata,
+    sa.Column("target_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kpi", sa.String, nullable=False),
+    sa.Column("process", sa.String),  # NULL = whole organisation
+    sa.Column("target_value", sa.Float, nullable=False),
+    sa.Column("direction", sa.String, nullable=False),  # higher / lower is better
+    sa.Column("amber_tolerance", sa.Float, nullable=False),
+    sa.Column("valid_from", sa.DateTime, nullable=False),
+    sa.Column("set_by", sa.String),
+    sa.Column("set_at", sa.DateTime, nullable=False),
+    sa.Column("note", sa.String),
+)
+
+action_items = sa.Table(
+    "action_items",
+    metadata,
+    sa.Column("action_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("week", sa.String, nullable=False),  # ISO week it was raised in, 2026-W47
+    sa.Column("what", sa.String, nullable=False),
+    sa.Column("owner", sa.String),
+    sa.Column("due_date", sa.Date),
+    sa.Column("status", sa.String, nullable=False),  # open / done / dropped
+    sa.Column("commitment_id", sa.String),
+    sa.Column("created_by", sa.String),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("closed_at", sa.DateTime),
+)
+
+dataset_meta = sa.Table(
+    "dataset_meta",
+    metadata,
+    sa.Column("key", sa.String, primary_key=True),
+    sa.Column("value", sa.String),
+)
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("applied_at", sa.DateTime, nullable=False),
+)
+
+
+# --- canonical import files -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a canonical import file."""
+
+    name: str
+    type: str  # "str", "int", "float", "bool", "datetime"
+    required: bool = False
+    default: object = None
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A canonical import file: its table, columns, key and references."""
+
+    name: str
+    table: sa.Table
+    fields: tuple[Field, ...]
+    key: tuple[str, ...]
+    # column -> (kind, column) it must exist in; checked against the file and the database
+    references: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+def _f(spec: str) -> Field:
+    """Field from a compact spec: '*name:type' ('*' = required) or 'name:type=default'."""
+    required = spec.startswith("*")
+    spec = spec.lstrip("*")
+    name, _, rest = spec.partition(":")
+    type_, _, default = rest.partition("=")
+    value: object = None
+    if default:
+        value = {"true": True, "false": False}.get(default, default)
+    return Field(name, type_ or "str", required, value)
+
+
+RECORD_KINDS: dict[str, RecordKind] = {
+    kind.name: kind
+    for kind in (
+        RecordKind(
+            "processes",
+            processes,
+            tuple(map(_f, ["*process", "stage_order:int", "area", "description"])),
+            key=("process",),
+        ),
+        RecordKind(
+            "commitments",
+            commitments,
+            tuple(
+                map(
+                    _f,
+                    [
+                        "*commitment_id",
+                        "title",
+                        "*process",
+                        "performer",
+                        "*customer",
+                        "customer_type",
+                        "direction:str=to_customer",
+                        "*requested_at:datetime",
+                        "promised_at:datetime",
+                        "*due_at:datetime",
+                        "original_due_at:datetime",
+                        "delivered_at:datetime",
+                        "accepted_at:datetime",
+                        "cancelled:bool=false",
+                    ],
+                )
+            ),
+            key=("commitment_id",),
+        ),
+        RecordKind(
+            "dependencies",
+            dependencies,
+            (_f("*commitment_id"), _f("*depends_on")),
+            key=("commitment_id", "depends_on"),
+            references=(
+                ("commitment_id", "commitments", "commitment_id"),
+                ("depends_on", "commitments", "commitment_id"),
+            ),
+        ),
+        RecordKind(
+            "events",
+            events,
+            tuple(map(_f, ["*commitment_id", "*stage", "*at:datetime", "actor"])),
+            key=("commitment_id", "stage", "at"),
+            references=(("commitment_id", "commitments", "commitment_id"),),
+        ),
+        RecordKind(
+            "satisfaction",
+            satisfaction,
+            tuple(
+                map(
+                    _f,
+                    [
+                        "*response_id",
+                        "commitment_id",
+                        "*customer",
+                        "*answered_at:datetime",
+                        "csat:int",
+                        "nps:int",
+                        "comment",
+                    ],
+                )
+            ),
+            key=("response_id",),
+            references=(("commitment_id", "commitments", "commitment_id"),),
+        ),
+        RecordKind(
+            "complaints",
+            complaints,
+            tuple(
+                map(
+                    _f,
+                    [
+                        "*complaint_id",
+                        "commitment_id",
+                        "*customer",
+                        "*opened_at:datetime",
+                        "resolved_at:datetime",
+                        "category",
+                        "severity",
+                    ],
+                )
+            ),
+            key=("complaint_id",),
+            references=(("commitment_id", "commitments", "commitment_id"),),
+        ),
+        RecordKind(
+            "notices",
+            notices,
+            tuple(map(_f, ["*commitment_id", "*sent_at:datetime", "channel", "kind"])),
+            key=("commitment_id", "sent_at"),
+            references=(("commitment_id", "commitments", "commitment_id"),),
+        ),
+    )
+}
+
+# Referenced kinds first, so a directory loads in one pass.
+LOAD_ORDER: tuple[str, ...] = (
+    "processes",
+    "commitments",
+    "dependencies",
+    "events",
+    "satisfaction",
+    "complaints",
+    "notices",
+)
+
+
+def create_schema(engine: sa.Engine) -> None:
+    """Create every table that does not exist yet and record the schema version."""
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+        if current is None:
+            conn.execute(
+                schema_version.insert().values(version=SCHEMA_VERSION, applied_at=sa.func.now())
+            )
+        elif current > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"database schema version {current} is newer than this release ({SCHEMA_VERSION})"
+            )
