@@ -31,7 +31,9 @@ def test_reserved_column_at_round_trips(engine: sa.Engine) -> None:
                 cancelled=False,
             )
         )
-        conn.execute(events.insert().values(commitment_id="C1", stage="need", at=datetime(2026, 1, 1, 9)))
+        conn.execute(
+            events.insert().values(commitment_id="C1", stage="need", at=datetime(2026, 1, 1, 9))
+        )
         got = conn.execute(sa.text('SELECT e."at" FROM events e')).fetchall()
     assert got == [(datetime(2026, 1, 1, 9),)]
 
