@@ -1,0 +1,73 @@
+"""The containers records travel in between reading, mapping, validation and loading.
+
+Kept apart from the steps themselves so each step depends on these shapes, not on
+another step's internals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# Name of the column that carries each row's position in its source file, as a person
+# sees it in a spreadsheet: the header is row 1, the first data row is row 2.
+ROW = "_row"
+
+
+class EtlError(ValueError):
+    """A problem a person can act on; the message names the file (and row, column)."""
+
+
+class ReadError(EtlError):
+    """A file could not be read at all (empty, binary, truncated, undecodable)."""
+
+
+class MappingError(EtlError):
+    """A mapping file is malformed or names something unknown."""
+
+
+@dataclass
+class RawTable:
+    """A source file as read: every column as text, nothing interpreted yet.
+
+    `frame` holds the file's own column names (whitespace and BOM stripped) as strings,
+    empty cells as missing, plus the `_row` column.
+    """
+
+    path: str
+    sha256: str
+    frame: pd.DataFrame
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One refused row with the reason: what `rejected_rows` stores."""
+
+    row_number: int | None
+    column: str | None
+    reason: str
+    raw: dict[str, object] | None = None
+
+
+@dataclass
+class KindFrame:
+    """Rows of one record kind from one source, in canonical column names, still as text.
+
+    `date_formats` forces a strptime format per column (from a mapping or the caller);
+    `decimal` forces the decimal separator; otherwise validation sniffs them.
+    `rejects` holds rows already refused upstream (e.g. case attributes that disagree).
+    `rows_read` is how many records of this kind the source held, rejects included.
+    """
+
+    kind: str
+    path: str
+    sha256: str
+    frame: pd.DataFrame
+    rows_read: int
+    date_formats: dict[str, str] = field(default_factory=dict)
+    decimal: str | None = None
+    mapping: str | None = None
+    rejects: list[Reject] = field(default_factory=list)
+    refused: str | None = None  # the whole file was refused, with this reason
