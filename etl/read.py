@@ -1,0 +1,558 @@
+"""Bytes → a table of strings: CSV sniffing (encoding, delimiter), Excel, Parquet.
+
+Reading interprets nothing: every value leaves here as text (or missing), so that one
+place (`etl.parse`) decides what a date or a decimal is, and a rejected row can always be
+shown to the user exactly as it was in the file.
+
+Decisions (also in docs/data-formats.md):
+
+- Encoding: a UTF-8 BOM means UTF-8; a UTF-16 BOM means UTF-16; otherwise the bytes are
+  decoded as strict UTF-8 and, if that fails, as Windows-1252 (Latin-1 for the five bytes
+  Windows-1252 leaves undefined). Real Windows-1252 text with accents or `€` is almost never
+  valid UTF-8 by accident, so this rule is exact for the two encodings users actually
+  have, where a statistical detector (charset-normalizer) guesses cp1250 or mac_roman on
+  short files. An explicit `encoding` is used strictly: bytes it cannot decode are an error
+  naming the line.
+- Delimiter: among `,` `;` tab `|`, the one that splits the header into more than one
+  field and gives the most sample rows the header's field count (so `1,5` decimal commas
+  in a `;` file do not fool it).
+- `_row` is the record's ordinal with the header as 1 (the spreadsheet row when no field
+  holds a line break; blank lines are skipped and not counted). Excel keeps its real row
+  numbers; Parquet rows are numbered as if a header were row 1.
+- Excel dates become `YYYY-MM-DD` when the cell shows a date only (midnight, no time in the
+  number format) and `YYYY-MM-DD HH:MM:SS` otherwise; whole numbers lose the `.0`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import typing
+import zipfile
+from pathlib import Path, PurePath
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pac
+import pyarrow.csv as pacsv
+
+from etl.records import ROW, RawTable, ReadError
+from etl.schema import RECORD_KINDS
+
+CSV_EXTENSIONS = frozenset({".csv", ".tsv", ".txt"})
+EXCEL_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
+PARQUET_EXTENSIONS = frozenset({".parquet", ".pq"})
+DELIMITERS = (",", ";", "\t", "|")
+
+# Missing values travel as pd.NA in an Arrow-backed string column (compact, fast).
+STRING_DTYPE = pd.StringDtype("pyarrow")
+
+_SAMPLE_CHARS = 64 * 1024
+_SAMPLE_ROWS = 200
+
+# Signatures of binary formats people rename to .csv by mistake, to say what the file is.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one: save it with that extension)"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.xls): save it as .xlsx or CSV"),
+    (b"PAR1", "a Parquet file: give it the .parquet extension"),
+)
+
+
+def kind_from_name(path: str | os.PathLike[str] | None) -> str | None:
+    """The record kind a canonical file name stands for (`events.xlsx` → `events`).
+
+    Lets a directory load without a mapping: the file's stem, case-insensitive, must be
+    a record kind's name exactly; anything else needs a mapping or an explicit kind.
+    """
+    if path is None:
+        return None
+    stem = PurePath(os.fspath(path)).stem.strip().lower()
+    return stem if stem in RECORD_KINDS else None
+
+
+def read_table(
+    source: str | os.PathLike[str] | typing.BinaryIO,
+    *,
+    name: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> RawTable:
+    """Read a CSV, Excel or Parquet file into a `RawTable` of strings with a `_row` column.
+
+    `source` is a path or a binary file object (a Streamlit upload); `name` is the name
+    shown in messages and the one whose extension picks the reader (defaults to the path or
+    the object's `name`). `sheet` picks an Excel sheet by name or 0-based index;
+    `encoding` and `delimiter` override CSV sniffing. Raises `ReadError` naming the file.
+    """
+    data, display = _bytes_and_name(source, name)
+    digest = hashlib.sha256(data).hexdigest()
+    ext = PurePath(display).suffix.lower()
+    if ext in CSV_EXTENSIONS:
+        frame = _read_csv(data, display, encoding=encoding, delimiter=delimiter)
+        return RawTable(path=display, sha256=digest, frame=frame)
+    if ext in EXCEL_EXTENSIONS:
+        frame, sheet_name = _read_excel(data, display, sheet)
+        return RawTable(path=display, sha256=digest, frame=frame, sheet=sheet_name)
+    if ext in PARQUET_EXTENSIONS:
+        return RawTable(path=display, sha256=digest, frame=_read_parquet(data, display))
+    if ext == ".xls":
+        raise ReadError(f"{display}: old Excel .xls files are not supported; save it as .xlsx")
+    known = ", ".join(sorted(CSV_EXTENSIONS | EXCEL_EXTENSIONS | PARQUET_EXTENSIONS))
+    raise ReadError(f"{display}: unknown file type {ext or '(no extension)'!r}; expected {known}")
+
+
+def _bytes_and_name(
+    source: str | os.PathLike[str] | typing.BinaryIO, name: str | None
+) -> tuple[bytes, str]:
+    """All bytes of the source and the name to show for it."""
+    if isinstance(source, (str, os.PathLike)):
+        display = name or os.fspath(source)
+        try:
+            return Path(source).read_bytes(), display
+        except FileNotFoundError:
+            raise ReadError(f"{display}: file not found") from None
+        except IsADirectoryError:
+            raise ReadError(f"{display}: is a directory, not a file") from None
+        except OSError as exc:
+            raise ReadError(f"{display}: cannot be read ({exc.strerror or exc})") from None
+    display = name or str(getattr(source, "name", None) or "<upload>")
+    try:
+        if hasattr(source, "seek"):
+            source.seek(0)
+        data = source.read()
+    except OSError as exc:
+        raise ReadError(f"{display}: cannot be read ({exc})") from None
+    if isinstance(data, str):
+        raise ReadError(f"{display}: open the file in binary mode ('rb') to read it")
+    return bytes(data), display
+
+
+# --- CSV ---------------------------------------------------------------------------
+
+
+def _read_csv(
+    data: bytes, display: str, *, encoding: str | None, delimiter: str | None
+) -> pd.DataFrame:
+    """The CSV as strings: decoded, delimiter found, parsed column-wise by Arrow."""
+    if not data:
+        raise ReadError(f"{display}: the file is empty (0 bytes)")
+    text, utf8 = _decoded(data, display, encoding)
+    if not text.strip():
+        raise ReadError(f"{display}: the file holds only whitespace, no header and no rows")
+    sample = _sample(text)
+    if delimiter is None:
+        delimiter = _sniffed_delimiter(sample)
+    elif len(delimiter) != 1:
+        raise ReadError(f"{display}: the delimiter must be one character, not {delimiter!r}")
+    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter, strict=False), None)
+    if not header:
+        raise ReadError(f"{display}: the first line is empty; row 1 must hold the column names")
+    width = len(header)
+    columns = [f"f{i}" for i in range(width)]
+    short_rows: list[tuple[int, str]] = []
+    long_rows: list[tuple[int, int, str]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        # Arrow numbers records with the header as 1: exactly our `_row`.
+        if row.actual_columns < width:
+            short_rows.append((row.number, row.text))
+        else:
+            long_rows.append((row.number, row.actual_columns, row.text))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pacsv.ReadOptions(
+                use_threads=False,  # row numbers of invalid rows are only known this way
+                autogenerate_column_names=True,
+                block_size=4 << 20,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ReadError(f"{display}: not a readable CSV file ({_short(str(exc))})") from None
+
+    header_values = table.slice(0, 1).to_pylist()[0] if table.num_rows else {}
+    body = table.slice(1)
+    frame = body.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get)
+    record_numbers = _record_numbers(body.num_rows, short_rows, long_rows)
+
+    truly_long = []
+    for number, actual, line in long_rows:
+        fields = _split_line(line, delimiter)
+        if any(f.strip() for f in fields[width:]):
+            truly_long.append((number, actual))
+        else:  # trailing empty fields carry nothing: keep the row
+            short_rows.append((number, delimiter.join(_quote(f, delimiter) for f in fields)))
+    if truly_long:
+        number, actual = truly_long[0]
+        more = f" (and {len(truly_long) - 1} more rows like it)" if len(truly_long) > 1 else ""
+        raise ReadError(
+            f"{display}, row {number}: {actual} fields but the header has {width}; "
+            f"a delimiter inside a value must be quoted{more}"
+        )
+    frame.insert(len(frame.columns), ROW, record_numbers)
+    if short_rows:
+        frame = _with_padded_rows(frame, short_rows, columns, delimiter)
+    names = [header_values.get(c) for c in columns]
+    return _named(frame, columns, names, display)
+
+
+def _decoded(data: bytes, display: str, encoding: str | None) -> tuple[str, bytes]:
+    """The file's text and the same text as UTF-8 bytes (what Arrow reads)."""
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ReadError(f"{display}: unknown encoding {encoding!r}") from None
+        if codecs.lookup(encoding).name == "utf-8" and data.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise ReadError(
+                f"{display}, line {line}: byte {data[exc.start : exc.start + 1]!r} is not "
+                f"valid {encoding} (byte offset {exc.start}); save the file as UTF-8 or "
+                "give the right encoding"
+            ) from None
+        return text, text.encode("utf-8")
+    if data.startswith(codecs.BOM_UTF8):
+        raw = data[len(codecs.BOM_UTF8) :]
+        try:
+            return raw.decode("utf-8"), raw
+        except UnicodeDecodeError:
+            pass  # a BOM followed by non-UTF-8 bytes: fall through to the byte rules
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ReadError(f"{display}: starts like UTF-16 text but is not valid UTF-16") from None
+        return text, text.encode("utf-8")
+    what = _binary_kind(data)
+    if what:
+        raise ReadError(f"{display}: this is not a text (CSV) file: it looks like {what}")
+    try:
+        return data.decode("utf-8"), data
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return text, text.encode("utf-8")
+
+
+def _binary_kind(data: bytes) -> str | None:
+    """What a binary file is, when its first bytes say it is not text."""
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            return what
+    if b"\x00" in data[:65536]:
+        return "binary data (it contains NUL bytes)"
+    return None
+
+
+def _sample(text: str) -> str:
+    """The first lines of the text, cut at a line end, to sniff the layout from."""
+    if len(text) <= _SAMPLE_CHARS:
+        return text
+    cut = text.rfind("\n", 0, _SAMPLE_CHARS)
+    return text[: cut if cut > 0 else _SAMPLE_CHARS]
+
+
+def _sniffed_delimiter(sample: str) -> str:
+    """The delimiter that splits the header into fields and agrees with the most rows.
+
+    Counting fields per parsed row (quotes respected) rather than characters per line is
+    what tells `;` files with `1,5` decimal commas from comma files.
+    """
+    best: tuple[tuple[bool, float, int, int], str] | None = None
+    for preference, candidate in enumerate(DELIMITERS):
+        rows = [r for r in _first_rows(sample, candidate) if r and any(f.strip() for f in r)]
+        if not rows:
+            continue
+        width = len(rows[0])
+        data_rows = rows[1:]
+        agree = sum(len(r) == width for r in data_rows) / len(data_rows) if data_rows else 1.0
+        score = (width > 1, agree, width, -preference)
+        if best is None or score > best[0]:
+            best = (score, candidate)
+    return best[1] if best else ","
+
+
+def _first_rows(sample: str, delimiter: str) -> list[list[str]]:
+    """Up to `_SAMPLE_ROWS` parsed rows of the sample (the last, maybe cut, row dropped)."""
+    reader = csv.reader(io.StringIO(sample), delimiter=delimiter, strict=False)
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) > _SAMPLE_ROWS:
+                break
+    except csv.Error:
+        pass
+    return rows[:_SAMPLE_ROWS] if len(rows) > 1 else rows
+
+
+def _split_line(line: str, delimiter: str) -> list[str]:
+    """The fields of one raw record, quotes respected."""
+    return next(csv.reader(io.StringIO(line), delimiter=delimiter, strict=False), [])
+
+
+def _quote(value: str, delimiter: str) -> str:
+    """A field written back so that `_split_line` reads it unchanged."""
+    if any(ch in value for ch in (delimiter, '"', "\n", "\r")):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _record_numbers(
+    kept: int, short_rows: list[tuple[int, str]], long_rows: list[tuple[int, int, str]]
+) -> np.ndarray:
+    """`_row` of each row Arrow kept: all record numbers minus the ones it skipped."""
+    skipped = {n for n, _ in short_rows} | {n for n, _, _ in long_rows}
+    total = kept + len(skipped)
+    numbers = np.arange(2, total + 2, dtype="int64")
+    if skipped:
+        numbers = numbers[~np.isin(numbers, np.fromiter(skipped, dtype="int64"))]
+    return numbers
+
+
+def _with_padded_rows(
+    frame: pd.DataFrame, short_rows: list[tuple[int, str]], columns: list[str], delimiter: str
+) -> pd.DataFrame:
+    """Rows with fewer fields than the header put back, missing values at the end.
+
+    Only malformed rows go through Python here; the bulk stays column-wise.
+    """
+    records = []
+    for number, line in short_rows:
+        fields = _split_line(line, delimiter)[: len(columns)]
+        values: list[str | None] = [f if f != "" else None for f in fields]
+        values += [None] * (len(columns) - len(values))
+        records.append([*values, number])
+    extra = pd.DataFrame(records, columns=[*columns, ROW])
+    extra[columns] = extra[columns].astype(STRING_DTYPE)
+    extra[ROW] = extra[ROW].astype("int64")
+    both = pd.concat([frame, extra], ignore_index=True)
+    return both.sort_values(ROW, kind="stable").reset_index(drop=True)
+
+
+def _named(
+    frame: pd.DataFrame, columns: list[str], names: list[object], display: str
+) -> pd.DataFrame:
+    """Header names applied: stripped of whitespace and BOM, unnamed empty columns dropped.
+
+    A column without a name that holds values is kept as `column_N` (1-based), so nothing
+    in the file is lost and a mapping can still refer to it.
+    """
+    rename: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    drop: list[str] = []
+    for position, (column, raw_name) in enumerate(zip(columns, names, strict=True), start=1):
+        clean = str(raw_name).replace("\ufeff", "").strip() if raw_name is not None else ""
+        if not clean:
+            if frame[column].isna().all():
+                drop.append(column)
+                continue
+            clean = f"column_{position}"
+        if clean == ROW:
+            raise ReadError(f"{display}: column {position} is named {ROW!r}, a reserved name")
+        if clean in seen:
+            raise ReadError(
+                f"{display}, row 1: column name {clean!r} appears twice "
+                f"(columns {seen[clean]} and {position})"
+            )
+        seen[clean] = position
+        rename[column] = clean
+    return frame.drop(columns=drop).rename(columns=rename)
+
+
+def _short(message: str, limit: int = 200) -> str:
+    """A library message cut to one readable line."""
+    line = " ".join(message.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# --- Excel -------------------------------------------------------------------------
+
+
+def _read_excel(data: bytes, display: str, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
+    """One sheet of an .xlsx as strings, `_row` being the sheet's own row number.
+
+    openpyxl hands cells over one row at a time; Excel's own limit (1,048,576 rows)
+    bounds that loop.
+    """
+    import openpyxl  # imported here: only Excel files pay for it
+
+    if not data:
+        raise ReadError(f"{display}: the file is empty (0 bytes)")
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        raise ReadError(
+            f"{display}: not a readable .xlsx workbook (truncated or corrupt: {_short(str(exc))})"
+        ) from None
+    except Exception as exc:  # openpyxl raises many kinds on damaged XML
+        raise ReadError(
+            f"{display}: not a readable .xlsx workbook ({type(exc).__name__}: {_short(str(exc))})"
+        ) from None
+    try:
+        names = book.sheetnames
+        if sheet is None:
+            chosen = names[0]
+        elif isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise ReadError(
+                    f"{display}: no sheet number {sheet} (0-based); sheets: {', '.join(names)}"
+                )
+            chosen = names[sheet]
+        elif sheet in names:
+            chosen = sheet
+        else:
+            raise ReadError(f"{display}: no sheet named {sheet!r}; sheets: {', '.join(names)}")
+        try:
+            rows = list(_excel_rows(book[chosen]))
+        except ReadError:
+            raise
+        except Exception as exc:
+            raise ReadError(
+                f"{display}: sheet {chosen!r} cannot be read (truncated or corrupt: "
+                f"{type(exc).__name__}: {_short(str(exc))})"
+            ) from None
+    finally:
+        book.close()
+    if not rows:
+        raise ReadError(f"{display}: sheet {chosen!r} is empty; row 1 must hold the column names")
+    _, header = rows[0]  # the first row holding anything is the header
+    width = len(header)
+    while width and header[width - 1] is None:
+        width -= 1
+    records = []
+    for number, values in rows[1:]:
+        if any(v is not None for v in values[width:]):
+            raise ReadError(
+                f"{display}, sheet {chosen!r}, row {number}: a value beyond the last "
+                f"named column ({width}); the header has {width} columns"
+            )
+        padded = list(values[:width]) + [None] * (width - len(values))
+        records.append([*padded, number])
+    columns = [f"f{i}" for i in range(width)]
+    frame = pd.DataFrame(records, columns=[*columns, ROW])
+    for column in columns:
+        frame[column] = frame[column].astype(STRING_DTYPE)
+    frame[ROW] = frame[ROW].astype("int64")
+    return _named(frame, columns, list(header[:width]), display), chosen
+
+
+def _excel_rows(worksheet: typing.Any) -> typing.Iterator[tuple[int, list[str | None]]]:
+    """(row number, cell texts) for every row that holds at least one value."""
+    for cells in worksheet.iter_rows():
+        values = [_excel_text(cell) for cell in cells]
+        if any(v is not None for v in values):
+            number = next((c.row for c in cells if getattr(c, "row", None)), None)
+            yield int(number), values
+
+
+def _excel_text(cell: typing.Any) -> str | None:
+    """One cell as the text a person sees, dates in ISO form."""
+    value = getattr(cell, "value", None)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        shows_time = _format_shows_time(getattr(cell, "number_format", "") or "")
+        if value.time() == dt.time(0) and not shows_time:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds" if not value.microsecond else "auto")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    text = str(value)
+    return text if text != "" else None
+
+
+def _format_shows_time(number_format: str) -> bool:
+    """Whether an Excel number format displays a time of day (hours or seconds)."""
+    unquoted = "".join(part for i, part in enumerate(number_format.split('"')) if i % 2 == 0)
+    return any(ch in unquoted.lower() for ch in ("h", "s"))
+
+
+# --- Parquet -----------------------------------------------------------------------
+
+
+def _read_parquet(data: bytes, display: str) -> pd.DataFrame:
+    """A Parquet file with every column turned into text the way Excel cells are."""
+    import pyarrow.parquet as pq
+
+    if not data:
+        raise ReadError(f"{display}: the file is empty (0 bytes)")
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError) as exc:
+        raise ReadError(f"{display}: not a readable Parquet file ({_short(str(exc))})") from None
+    arrays = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        try:
+            arrays[name] = _arrow_text(column)
+        except (pa.ArrowException, TypeError) as exc:
+            raise ReadError(
+                f"{display}, column {name!r}: type {column.type} cannot be read as text "
+                f"({_short(str(exc))})"
+            ) from None
+    text = pa.table(arrays) if arrays else pa.table({})
+    frame = text.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get)
+    frame[ROW] = np.arange(2, len(frame) + 2, dtype="int64")
+    names = list(frame.columns[:-1])
+    return _named(frame, names, names, display)
+
+
+def _arrow_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A typed Arrow column as strings: ISO dates, no `.0` on whole numbers."""
+    type_ = column.type
+    if pa.types.is_dictionary(type_):
+        column = column.cast(type_.value_type)
+        type_ = column.type
+    if pa.types.is_string(type_) or pa.types.is_large_string(type_):
+        text = column.cast(pa.string())
+        return pac.if_else(pac.equal(text, ""), pa.scalar(None, pa.string()), text)
+    if pa.types.is_timestamp(type_):
+        utc = type_.tz is not None
+        if utc:
+            column = column.cast(pa.timestamp(type_.unit, tz="UTC"))
+        body = pac.strftime(column, format="%Y-%m-%d %H:%M:%S")
+        body = pac.replace_substring_regex(body, pattern=r"\.0+$", replacement="")
+        return pac.binary_join_element_wise(body, "+00:00", "") if utc else body
+    if pa.types.is_date(type_):
+        return column.cast(pa.date32()).cast(pa.string())
+    if pa.types.is_boolean(type_):
+        return pac.if_else(column, "true", "false")
+    return column.cast(pa.string())
