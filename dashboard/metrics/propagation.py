@@ -90,20 +90,6 @@ def _none_for_nan(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return df
 
 
-def breach_classification_sql(f: MetricFilter) -> tuple[str, dict]:
-    """A SELECT with one row per commitment of the filter's due population, classified.
-
-    Columns: commitment_id, status ('on_time' | 'breach'), breach_kind ('root' |
-    'propagated' | NULL for on time), has_breached_upstream (bool), absorbed (bool: on
-    time although a direct upstream is a breach), group_key, process, customer,
-    customer_type, due_at, delay_days. Other metrics (satisfaction split, KPI export)
-    join it so that every page classifies a breach the same way.
-    Use it as a CTE: `WITH k AS (<sql>) SELECT ... FROM k`.
-    """
-    ctes, params = _status_ctes(f)
-    return _CLASSIFICATION_SQL.format(ctes=ctes), params
-
-
 _CLASSIFICATION_SQL = """
 WITH {ctes}
 SELECT
@@ -120,6 +106,20 @@ FROM s
 LEFT JOIN bu ON bu.commitment_id = s.commitment_id
 WHERE s.status IN ('on_time', 'breach')
 """
+
+
+def breach_classification_sql(f: MetricFilter) -> tuple[str, dict]:
+    """A SELECT with one row per commitment of the filter's due population, classified.
+
+    Columns: commitment_id, status ('on_time' | 'breach'), breach_kind ('root' |
+    'propagated' | NULL for on time), has_breached_upstream (bool), absorbed (bool: on
+    time although a direct upstream is a breach), group_key, process, customer,
+    customer_type, due_at, delay_days. Other metrics (satisfaction split, KPI export)
+    join it so that every page classifies a breach the same way.
+    Use it as a CTE: `WITH k AS (<sql>) SELECT ... FROM k`.
+    """
+    ctes, params = _status_ctes(f)
+    return _CLASSIFICATION_SQL.format(ctes=ctes), params
 
 
 _SUMMARY_SQL = """
@@ -188,3 +188,275 @@ def propagation_summary(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
             "at_risk",
         ]
     ].reset_index(drop=True)
+
+
+_ROOTS_SQL = """
+WITH RECURSIVE {ctes},{walk}
+SELECT w.node AS commitment_id, w.root_id
+FROM walk w
+JOIN s ON s.commitment_id = w.node
+WHERE w.node <> w.root_id
+ORDER BY w.node, w.root_id
+"""
+
+
+def breach_roots(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """The roots of each propagated breach of the filter: one row per (breach, root).
+
+    A root is a breach with no breached direct upstream; the roots of a propagated
+    breach are the roots reachable upstream through a path made only of breaches, so a
+    breach can have several roots (a diamond) and roots may lie outside the filter.
+    Columns: commitment_id (the propagated breach), root_id.
+    """
+    ctes, params = _status_ctes(f)
+    sql = _ROOTS_SQL.format(ctes=ctes, walk=_WALK_CTES)
+    return pd.read_sql(sa.text(sql), conn, params=params)
+
+
+_IMPACT_SQL = """
+WITH RECURSIVE {ctes},{walk},
+reached AS (
+    SELECT w.root_id, w.node, c.customer, c.customer_type
+    FROM walk w
+    JOIN commitments c ON c.commitment_id = w.node
+    WHERE w.node <> w.root_id
+),
+impact AS (
+    SELECT root_id, count(*) AS impact
+    FROM reached
+    GROUP BY root_id
+),
+external AS (
+    SELECT root_id, count(*) AS external_customers,
+        string_agg(customer, ', ' ORDER BY customer) AS external_customer_names
+    FROM (SELECT DISTINCT root_id, customer FROM reached WHERE customer_type = 'external') x
+    GROUP BY root_id
+)
+SELECT
+    s.commitment_id AS root_id, s.process, s.performer, s.customer, s.due_at, s.delay_days,
+    COALESCE(impact.impact, 0) AS impact,
+    COALESCE(external.external_customers, 0) AS external_customers,
+    COALESCE(external.external_customer_names, '') AS external_customer_names
+FROM s
+JOIN roots ON roots.commitment_id = s.commitment_id
+LEFT JOIN impact ON impact.root_id = s.commitment_id
+LEFT JOIN external ON external.root_id = s.commitment_id
+ORDER BY impact DESC, root_id
+{limit}
+"""
+
+
+def root_impact(conn: sa.Connection, f: MetricFilter, limit: int | None = None) -> pd.DataFrame:
+    """Every root breach of the filter ranked by the harm that travelled down from it.
+
+    impact = the number of propagated breaches it is a root of (anywhere downstream,
+    inside the filter or not: the harm belongs to the root); external_customers = the
+    distinct external customers of those propagated breaches (the root's own customer
+    counts only if one of them also serves it: the column measures knock-on harm).
+    Roots with no propagated breach are listed too, with impact 0, so the row count is
+    the filter's root_breaches. Columns: root_id, process, performer, customer, due_at,
+    delay_days, impact, external_customers, external_customer_names (comma-joined,
+    sorted). Sorted by impact (desc), then root_id; `limit` keeps the first rows.
+    """
+    ctes, params = _status_ctes(f)
+    limit_sql = ""
+    if limit is not None:
+        limit_sql = "LIMIT :limit"
+        params = {**params, "limit": int(limit)}
+    sql = _IMPACT_SQL.format(ctes=ctes, walk=_WALK_CTES, limit=limit_sql)
+    df = pd.read_sql(sa.text(sql), conn, params=params)
+    for col in ("impact", "external_customers"):
+        df[col] = df[col].astype("int64")
+    return df
+
+
+_TREE_SQL = """
+WITH RECURSIVE {ctes},
+br AS (SELECT commitment_id FROM s_all WHERE status = 'breach'),
+be AS (
+    SELECT d.depends_on AS up, d.commitment_id AS down
+    FROM dependencies d
+    JOIN br bu_ ON bu_.commitment_id = d.depends_on
+    JOIN br bd_ ON bd_.commitment_id = d.commitment_id
+),
+reach(node) AS (
+    SELECT commitment_id FROM br WHERE commitment_id = :root_id
+    UNION
+    SELECT be.down FROM reach r JOIN be ON be.up = r.node
+),
+nodes_n AS (SELECT count(*) AS n FROM reach),
+dist(node, depth) AS (
+    SELECT CAST(:root_id AS VARCHAR), 0
+    UNION
+    SELECT be.down, d.depth + 1
+    FROM dist d
+    JOIN be ON be.up = d.node
+    WHERE d.depth < (SELECT n FROM nodes_n)
+),
+depth AS (SELECT node, min(depth) AS depth FROM dist GROUP BY node)
+SELECT be.down AS commitment_id, be.up AS depends_on, s_all.process, s_all.status,
+    depth.depth
+FROM be
+JOIN reach r_up ON r_up.node = be.up
+JOIN depth ON depth.node = be.down
+JOIN s_all ON s_all.commitment_id = be.down
+ORDER BY depth.depth, be.down, be.up
+"""
+
+
+def impact_tree(conn: sa.Connection, f: MetricFilter, root_id: str) -> pd.DataFrame:
+    """The breach edges reachable downstream from one breach, for drawing its tree.
+
+    One row per edge (commitment_id = the downstream breach, depends_on = its breached
+    upstream on the path) with the downstream's process and status and its depth: the
+    fewest links between it and the root (1 = a direct dependant). The whole graph is
+    followed (only `as_of` is used): the tree is the root's, not the view's. Empty when
+    `root_id` is not a breach at as_of.
+    """
+    # The tree ignores the filter's rows but keeps its as_of; the filter CTEs are reused
+    # for the statuses.
+    ctes, params = _status_ctes(f)
+    sql = _TREE_SQL.format(ctes=ctes)
+    df = pd.read_sql(sa.text(sql), conn, params={**params, "root_id": root_id})
+    df["depth"] = df["depth"].astype("int64")
+    return df
+
+
+_EDGES_SQL = """
+WITH {ctes}
+SELECT
+    u.process AS upstream_process,
+    dn.process AS downstream_process,
+    count(*) FILTER (WHERE u.status = 'breach') AS pairs_upstream_breach,
+    count(*) FILTER (WHERE u.status = 'breach' AND dn.status = 'breach')
+        AS downstream_breach_given_upstream_breach,
+    count(*) FILTER (WHERE u.status = 'on_time') AS pairs_upstream_on_time,
+    count(*) FILTER (WHERE u.status = 'on_time' AND dn.status = 'breach')
+        AS downstream_breach_given_upstream_on_time,
+    count(DISTINCT CASE WHEN u.status = 'breach' AND dn.status = 'breach'
+        THEN dn.commitment_id END) AS propagated_breaches
+FROM dependencies d
+JOIN s dn ON dn.commitment_id = d.commitment_id
+JOIN s_all u ON u.commitment_id = d.depends_on
+WHERE dn.status IN ('on_time', 'breach') AND u.status IN ('on_time', 'breach')
+GROUP BY u.process, dn.process
+ORDER BY u.process, dn.process
+"""
+
+_EDGE_COUNTS = (
+    "pairs_upstream_breach",
+    "downstream_breach_given_upstream_breach",
+    "pairs_upstream_on_time",
+    "downstream_breach_given_upstream_on_time",
+    "propagated_breaches",
+)
+
+
+def _edge_counts(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """Dependency edges by (upstream process, downstream process) and the two statuses.
+
+    Only edges whose downstream is in the filter's due population and whose upstream is
+    decided (on time or breach) count: a pending upstream says nothing yet.
+    """
+    ctes, params = _status_ctes(f)
+    df = pd.read_sql(sa.text(_EDGES_SQL.format(ctes=ctes)), conn, params=params)
+    for col in _EDGE_COUNTS:
+        df[col] = df[col].astype("int64")
+    return df
+
+
+def contagion_lift(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """How much more likely a breach in B is when its upstream in A breached (edge level).
+
+    Counted over dependency edges (D depends on U, U in process A, D in process B, D in
+    the filter's due population, U on time or breach): p_breach_given_breach =
+    downstream breaches / edges with a breached upstream; p_breach_given_on_time the
+    same over edges with an on-time upstream; lift = their ratio. A rate with no edge is
+    None; the lift is None when either rate is None or the on-time rate is 0.
+    Columns: upstream_process, downstream_process, the four counts, the two rates, lift.
+    """
+    df = _edge_counts(conn, f)
+    df["p_breach_given_breach"] = [
+        _rate(n, d)
+        for n, d in zip(
+            df["downstream_breach_given_upstream_breach"], df["pairs_upstream_breach"], strict=True
+        )
+    ]
+    df["p_breach_given_on_time"] = [
+        _rate(n, d)
+        for n, d in zip(
+            df["downstream_breach_given_upstream_on_time"],
+            df["pairs_upstream_on_time"],
+            strict=True,
+        )
+    ]
+    df["lift"] = [
+        p1 / p0 if p1 is not None and p0 else None
+        for p1, p0 in zip(df["p_breach_given_breach"], df["p_breach_given_on_time"], strict=True)
+    ]
+    df = _none_for_nan(df, ["p_breach_given_breach", "p_breach_given_on_time", "lift"])
+    return df[
+        [
+            "upstream_process",
+            "downstream_process",
+            "pairs_upstream_breach",
+            "downstream_breach_given_upstream_breach",
+            "pairs_upstream_on_time",
+            "downstream_breach_given_upstream_on_time",
+            "p_breach_given_breach",
+            "p_breach_given_on_time",
+            "lift",
+        ]
+    ]
+
+
+def breach_flows(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """Propagated breaches by (upstream process, downstream process), for a Sankey.
+
+    breaches = distinct propagated breaches of the filter in the downstream process with
+    a breached direct upstream in the upstream process; edges = breach-to-breach edges
+    behind them. A breach with breached upstreams in two processes shows in both pairs,
+    so the flows can add up to more than propagated_breaches. Pairs with no propagated
+    breach are left out.
+    """
+    df = _edge_counts(conn, f)
+    df = df[df["propagated_breaches"] > 0]
+    return df.rename(
+        columns={
+            "propagated_breaches": "breaches",
+            "downstream_breach_given_upstream_breach": "edges",
+        }
+    )[["upstream_process", "downstream_process", "breaches", "edges"]].reset_index(drop=True)
+
+
+_AT_RISK_SQL = """
+WITH {ctes}
+SELECT
+    s.commitment_id, s.title, s.process, s.performer, s.customer, s.due_at,
+    string_agg(u.commitment_id, ', ' ORDER BY u.commitment_id) AS breached_upstreams,
+    max(u.delay_days) AS max_upstream_delay_days
+FROM s
+JOIN dependencies d ON d.commitment_id = s.commitment_id
+JOIN s_all u ON u.commitment_id = d.depends_on
+WHERE s.status = 'pending' AND u.status = 'breach'
+GROUP BY s.commitment_id, s.title, s.process, s.performer, s.customer, s.due_at
+ORDER BY s.due_at, s.commitment_id
+"""
+
+
+def at_risk_commitments(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """Open, not yet due commitments with a breached direct upstream: expected breaches.
+
+    predicted_delivery = due_at + the largest delay among its breached upstreams (at
+    as_of: final for a late delivery, so far for one still open, so a lower bound), the
+    rule "a link slips by as much as its latest supplier". Columns: commitment_id, title,
+    process, performer, customer, due_at, breached_upstreams (comma-joined, sorted),
+    max_upstream_delay_days, predicted_delivery. Sorted by due date.
+    """
+    ctes, params = _status_ctes(f)
+    df = pd.read_sql(sa.text(_AT_RISK_SQL.format(ctes=ctes)), conn, params=params)
+    df["max_upstream_delay_days"] = df["max_upstream_delay_days"].astype("float64")
+    df["predicted_delivery"] = pd.to_datetime(df["due_at"]) + pd.to_timedelta(
+        df["max_upstream_delay_days"], unit="D"
+    )
+    return df
