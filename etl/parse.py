@@ -1,0 +1,210 @@
+"""Typed values from the strings a reader produced: dates, decimals, integers, booleans.
+
+Every function takes a whole column (a pandas Series of text, missing = NA) and returns
+`(values, bad)`: the typed column and a boolean mask of cells that held something that
+could not be read. An empty cell is never bad here (whether a value is required is
+validation's business). Work is vectorised: pandas' C parsers on the whole column, a
+handful of formats tried in turn; never a Python loop per row.
+
+Date rules (DESIGN.md, "Canonical import files"):
+
+- ISO 8601 (`2026-03-01`, `2026-03-01T10:00`, `2026-03-01 10:00:00.123`), with or without
+  a UTC offset (`+01:00`, `Z`). A value with an offset is converted to the configured
+  zone; one without is already wall-clock time there. Results are naive wall-clock times.
+- Slashed (or dotted, or dashed) dates are read **day first**: `dd/mm/yyyy` and
+  `dd/mm/yyyy HH:MM[:SS]`. The files Eslabón takes come from Spanish and Dutch locales,
+  where that is the only order; a value whose first part is above 12 proves it, and a
+  value whose second part is above 12 is reported as bad rather than silently re-reading
+  the whole column month first. A month-first file needs a forced format in its mapping.
+- A date without a time means the END of that day (23:59:59): "due on the 5th" is kept
+  if delivered any time on the 5th.
+- A forced strptime format (from a mapping) wins over all of the above.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+END_OF_DAY = pd.Timedelta(hours=23, minutes=59, seconds=59)
+
+_ISO = re.compile(
+    r"^\d{4}-\d{1,2}-\d{1,2}"
+    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
+    r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_ISO_DATE_ONLY = r"^\d{4}-\d{1,2}-\d{1,2}$"
+# An offset only counts after a time of day: the "-01" closing "2026-03-01" is the day.
+_OFFSET = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+_DAY_FIRST = r"^\d{1,2}([/.-])\d{1,2}\1\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
+# Day-first formats tried in turn; the first one is the date-only one (end of day).
+_DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")
+_TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%T", "%R")
+
+TRUE_WORDS = frozenset(
+    {"true", "t", "1", "yes", "y", "sí", "si", "s", "ja", "j", "x", "verdadero", "waar", "wahr"}
+)
+FALSE_WORDS = frozenset({"false", "f", "0", "no", "n", "nee", "falso", "onwaar", "nein"})
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """The column as stripped text with empty cells as NA (so 'missing' means one thing)."""
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def format_has_time(fmt: str) -> bool:
+    """True when a strptime format reads a time of day (otherwise the value is a whole day)."""
+    return any(d in fmt for d in _TIME_DIRECTIVES)
+
+
+def parse_datetimes(
+    values: pd.Series, *, tz: str, fmt: str | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Naive wall-clock datetimes in `tz` and the mask of values that are not dates.
+
+    See the module docstring for the accepted forms; `fmt` forces one strptime format.
+    """
+    text = clean_text(values)
+    present = text.notna()
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    if not present.any():
+        return out, pd.Series(False, index=text.index)
+
+    if fmt:
+        out = _strptime_column(text, fmt, tz)
+        if not format_has_time(fmt):
+            out = out + END_OF_DAY
+    else:
+        iso = text.str.match(_ISO, na=False).astype(bool)
+        if iso.any():
+            out[iso] = _iso_column(text[iso], tz)
+        slashed = (~iso & text.str.match(_DAY_FIRST, na=False)).astype(bool)
+        if slashed.any():
+            out[slashed] = _day_first_column(text[slashed])
+    bad = present & out.isna()
+    return out, bad
+
+
+def _strptime_column(text: pd.Series, fmt: str, tz: str) -> pd.Series:
+    """A forced format; one with %z gives aware values, converted to `tz` wall-clock."""
+    if "%z" in fmt or "%Z" in fmt:
+        aware = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+        return _to_wall_clock(aware, tz)
+    return pd.to_datetime(text, format=fmt, errors="coerce").astype("datetime64[us]")
+
+
+def _to_wall_clock(aware: pd.Series, tz: str) -> pd.Series:
+    """UTC-aware datetimes as naive wall-clock times in `tz` (DST handled by tzdata)."""
+    return aware.dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _iso_column(text: pd.Series, tz: str) -> pd.Series:
+    """ISO 8601 values: offsets converted to `tz`, date-only values at the end of the day.
+
+    Values with and without an offset are parsed apart because pandas refuses to mix them
+    (and treating naive values as UTC would shift them).
+    """
+    text = text.str.replace(",", ".", regex=False)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    has_offset = text.str.contains(_OFFSET, regex=True, na=False).astype(bool)
+    if has_offset.any():
+        aware = pd.to_datetime(text[has_offset], format="ISO8601", errors="coerce", utc=True)
+        out[has_offset] = _to_wall_clock(aware, tz)
+    naive = ~has_offset
+    if naive.any():
+        parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        out[naive] = parsed.astype("datetime64[us]")
+    date_only = text.str.match(_ISO_DATE_ONLY, na=False).astype(bool)
+    out[date_only] = out[date_only] + END_OF_DAY
+    return out
+
+
+def _day_first_column(text: pd.Series) -> pd.Series:
+    """dd/mm/yyyy[ HH:MM[:SS]] with any of / . - as separator; date-only = end of day."""
+    normal = text.str.replace(r"[.-]", "/", regex=True).str.replace("T", " ", regex=False)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    for i, fmt in enumerate(_DAY_FIRST_FORMATS):
+        todo = out.isna()
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(normal[todo], format=fmt, errors="coerce").astype("datetime64[us]")
+        if i == 0:
+            parsed = parsed + END_OF_DAY
+        out[todo] = parsed
+    return out
+
+
+def sniff_decimal(values: pd.Series) -> str:
+    """The decimal separator a column uses: ',' or '.'.
+
+    A value holding both marks decides by the last one (`1.234,5` → ','). Otherwise a mark
+    that appears once and is not followed by exactly three digits (`4,5`, `4.0`) can only
+    be a decimal separator; the mark with more such evidence wins. Without evidence, a
+    column whose only mark is a single comma (`1,234`) reads it as decimal (Spanish and
+    Dutch exports rarely group thousands without a decimal part); anything else is '.'.
+    """
+    text = clean_text(values).dropna()
+    if text.empty:
+        return "."
+    has_comma = text.str.contains(",", regex=False)
+    has_dot = text.str.contains(".", regex=False)
+    both = text[has_comma & has_dot]
+    if not both.empty:
+        comma_last = (both.str.rfind(",") > both.str.rfind(".")).sum()
+        return "," if comma_last * 2 >= len(both) else "."
+    comma_decimal = text.str.fullmatch(r"[-+]?\d*,(?:\d{1,2}|\d{4,})", na=False).sum()
+    dot_decimal = text.str.fullmatch(r"[-+]?\d*\.(?:\d{1,2}|\d{4,})", na=False).sum()
+    if comma_decimal or dot_decimal:
+        return "," if comma_decimal > dot_decimal else "."
+    commas = text[has_comma]
+    if commas.empty or commas.str.count(",").gt(1).any():
+        return "."
+    return ","
+
+
+def parse_decimals(values: pd.Series, *, decimal: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Floats from `1.234,5`, `1,234.5` or plain numbers; `decimal` forces the separator."""
+    text = clean_text(values)
+    present = text.notna()
+    sep = decimal or sniff_decimal(text)
+    thousands = "." if sep == "," else ","
+    normal = (
+        text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+        .str.replace(thousands, "", regex=False)
+        .str.replace(sep, ".", regex=False)
+    )
+    numbers = pd.to_numeric(normal, errors="coerce").astype("float64")
+    bad = present & numbers.isna()
+    return numbers, bad.astype(bool)
+
+
+def parse_ints(values: pd.Series, *, decimal: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers (`4`, `4.0`, `4,0` are 4; `4.5` is bad) as nullable Int64."""
+    numbers, bad = parse_decimals(values, decimal=decimal)
+    fractional = numbers.notna() & (np.floor(numbers) != numbers)
+    too_big = numbers.abs() > 2**53
+    bad = bad | fractional | too_big
+    whole = numbers.mask(bad).round().astype("Int64")
+    return whole, bad.astype(bool)
+
+
+def parse_bools(values: pd.Series, *, default: bool | None = None) -> tuple[pd.Series, pd.Series]:
+    """Booleans from the words people type in ES, NL and EN; empty takes `default`.
+
+    true/yes/sí/si/ja/y/x/1 and false/no/nee/n/0 (any case). Mapping is per distinct
+    value, so a million rows of two words cost two lookups.
+    """
+    text = clean_text(values).str.lower()
+    present = text.notna()
+    uniques = pd.unique(text.dropna())
+    lookup = {u: True for u in uniques if u in TRUE_WORDS} | {
+        u: False for u in uniques if u in FALSE_WORDS
+    }
+    mapped = text.map(lookup).astype("boolean")
+    bad = present & mapped.isna()
+    if default is not None:
+        mapped = mapped.mask(~present, default)
+    return mapped.astype("boolean"), bad.astype(bool)

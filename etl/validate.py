@@ -1,0 +1,582 @@
+"""Every error of a file collected, not just the first: what a person needs to fix it.
+
+A file of one record kind (a `KindFrame`, still text) becomes a `ValidationResult`: the
+typed rows that passed, in canonical columns, and one `Reject` per problem found. Checks,
+in order:
+
+1. required columns (missing ones refuse the whole file; every row is then rejected with
+   that reason, so rows read = loaded + rejected still holds);
+2. per row: required values present, values of the right type (dates, whole numbers,
+   yes/no), ranges (csat 1–5, nps 0–10, stage_order ≥ 0), allowed words (customer_type,
+   direction), order of dates (delivered or due before requested, resolved before opened);
+3. duplicate keys within the file, among rows that passed 2 (the first is kept and named);
+4. references to commitments unknown both to this batch and to the database;
+5. dependency cycles over this batch's valid edges and the database's: only the edges
+   that close a cycle are rejected, each naming its cycle.
+
+Pandera was weighed and not used: the checks are a few vectorised masks over columns,
+the cross-file ones (references, cycles) need the database anyway, and plain pandas keeps
+the reasons worded for people. Everything is column-wise; Python only loops over the
+rows that are rejected, and over what is left of the dependency graph once every node
+that cannot be on a cycle has been peeled off with numpy.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from etl import parse
+from etl.records import ROW, KindFrame, Reject
+from etl.schema import RECORD_KINDS, RecordKind
+
+# Allowed words per column (compared after strip + lower case).
+ALLOWED = {
+    "customer_type": ("internal", "external"),
+    "direction": ("to_customer", "from_customer"),
+}
+# Inclusive ranges for whole-number columns.
+RANGES = {"csat": (1, 5), "nps": (0, 10), "stage_order": (0, None)}
+# (later, earlier): `later` must not come before `earlier` when both are given.
+ORDER = {
+    "commitments": (("delivered_at", "requested_at"), ("due_at", "requested_at")),
+    "complaints": (("resolved_at", "opened_at"),),
+}
+DATE_HINT = "use YYYY-MM-DD, YYYY-MM-DD HH:MM, dd/mm/yyyy or dd/mm/yyyy HH:MM"
+BOOL_HINT = "use yes/no, true/false, sí/no, ja/nee, 1/0 or x"
+# Cheap enough to ask the database about one by one (bound IN lists); above it, fetch all ids.
+_IN_LIST_LIMIT = 5_000
+_IN_CHUNK = 1_000
+# Vectorised peeling rounds before the remaining graph is searched in Python.
+_PEEL_ROUNDS = 50
+
+
+@dataclass
+class ValidationResult:
+    """One file × record kind after validation.
+
+    `valid` holds the rows that passed, typed, in the kind's canonical columns plus `_row`;
+    `columns` lists the canonical columns the source actually had (an update changes only
+    those); `rejects` has one entry per problem (a row may have several).
+    """
+
+    kind: str
+    path: str
+    sha256: str
+    rows_read: int
+    valid: pd.DataFrame
+    columns: tuple[str, ...]
+    rejects: list[Reject] = field(default_factory=list)
+    refused: str | None = None
+    mapping: str | None = None
+
+    @property
+    def rows_valid(self) -> int:
+        """Rows that will be loaded."""
+        return len(self.valid)
+
+    @property
+    def rows_rejected(self) -> int:
+        """Records refused (a row with several problems counts once)."""
+        return self.rows_read - len(self.valid)
+
+
+class KnownCommitments:
+    """The commitment ids a reference may point at: this batch's valid ones and the DB's.
+
+    The batch side grows as commitments files are validated; ids not in it are looked up
+    in the database through `lookup` (see `commitment_ids_in_db`), only when needed.
+    """
+
+    def __init__(self, lookup: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        self._lookup = lookup
+        self._parts: list[np.ndarray] = []
+        self._index: pd.Index | None = pd.Index([], dtype=object)
+
+    def add(self, ids: Iterable[object]) -> None:
+        """Remember valid commitment ids of this batch."""
+        values = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)
+        self._parts.append(values.astype(object).dropna().to_numpy())
+        self._index = None
+
+    def _batch_index(self) -> pd.Index:
+        if self._index is None:
+            joined = np.concatenate(self._parts) if self._parts else np.array([], dtype=object)
+            self._index = pd.Index(pd.unique(joined))
+        return self._index
+
+    def unknown_mask(self, ids: pd.Series) -> pd.Series:
+        """True where a (non-missing) id is neither in the batch nor in the database."""
+        present = ids.notna()
+        values = ids.astype(object)
+        unknown = present & ~values.isin(self._batch_index())
+        if unknown.any() and self._lookup is not None:
+            candidates = pd.unique(values[unknown].to_numpy())
+            found = self._lookup(candidates)
+            unknown &= ~values.isin(found)
+        return unknown.astype(bool)
+
+
+def commitment_ids_in_db(conn: sa.Connection, candidates: np.ndarray) -> np.ndarray:
+    """Which of `candidates` exist in `commitments`.
+
+    A few ids are asked for with bound IN lists; many (e.g. an events file of a million
+    rows loaded after its commitments) fetch every id once, which is faster than any
+    IN list at that size.
+    """
+    if len(candidates) == 0:
+        return np.array([], dtype=object)
+    if len(candidates) <= _IN_LIST_LIMIT:
+        query = sa.text(
+            "SELECT commitment_id FROM commitments WHERE commitment_id IN :ids"
+        ).bindparams(sa.bindparam("ids", expanding=True))
+        found: list[str] = []
+        for start in range(0, len(candidates), _IN_CHUNK):
+            chunk = [str(c) for c in candidates[start : start + _IN_CHUNK]]
+            found.extend(r[0] for r in conn.execute(query, {"ids": chunk}).fetchall())
+        return np.array(found, dtype=object)
+    rows = conn.execute(sa.text("SELECT commitment_id FROM commitments")).fetchall()
+    return np.array([r[0] for r in rows], dtype=object)
+
+
+def dependency_edges_in_db(conn: sa.Connection) -> pd.DataFrame:
+    """Every stored dependency edge (downstream commitment_id, upstream depends_on)."""
+    rows = conn.execute(sa.text("SELECT commitment_id, depends_on FROM dependencies")).fetchall()
+    return pd.DataFrame(rows, columns=["commitment_id", "depends_on"], dtype=object)
+
+
+# --- the checks -------------------------------------------------------------------
+
+
+class _Collector:
+    """Rejects of one file, built only for the rows that fail (raw rows fetched once)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.rejects: list[tuple[int, Reject]] = []  # (frame position, reject)
+        self.bad = np.zeros(len(frame), dtype=bool)
+
+    def add(
+        self, mask: pd.Series | np.ndarray, column: str | None, reason: Callable[[int], str]
+    ) -> None:
+        """One reject per True position in `mask`, worded by `reason(position)`."""
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if len(positions) == 0:
+            return
+        self.bad[positions] = True
+        rows = self.frame[ROW].to_numpy()
+        for pos in positions:
+            self.rejects.append((int(pos), Reject(_row_number(rows[pos]), column, reason(pos))))
+
+    def finished(self) -> list[Reject]:
+        """Rejects in row order, each with its raw source row attached."""
+        if not self.rejects:
+            return []
+        self.rejects.sort(key=lambda item: item[0])
+        positions = sorted({pos for pos, _ in self.rejects})
+        raws = dict(zip(positions, _raw_rows(self.frame.iloc[positions]), strict=True))
+        return [Reject(r.row_number, r.column, r.reason, raws[pos]) for pos, r in self.rejects]
+
+
+def _row_number(value: object) -> int | None:
+    return None if pd.isna(value) else int(value)  # type: ignore[arg-type]
+
+
+def _raw_rows(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """The source rows as dicts of their original strings (empty cells left out)."""
+    data = frame.drop(columns=[ROW], errors="ignore").astype(object)
+    data = data.where(data.notna(), None)
+    return [{k: v for k, v in row.items() if v is not None} for row in data.to_dict("records")]
+
+
+def _show(value: object) -> str:
+    return repr(str(value)) if value is not None and not pd.isna(value) else "(empty)"
+
+
+def validate_frame(
+    kf: KindFrame,
+    *,
+    tz: str,
+    known: KnownCommitments | None = None,
+    existing_edges: pd.DataFrame | None = None,
+) -> ValidationResult:
+    """Validate one file × record kind; every problem becomes a Reject.
+
+    `known` answers reference checks (None skips them: for a file checked on its own);
+    `existing_edges` are the dependency edges already accepted (database and earlier
+    files of the batch) that cycles are searched through.
+    """
+    record = RECORD_KINDS.get(kf.kind)
+    if record is None:
+        raise ValueError(f"unknown record kind {kf.kind!r}")
+    frame = kf.frame.reset_index(drop=True)
+    if ROW not in frame.columns:
+        frame = frame.assign(**{ROW: np.arange(2, len(frame) + 2)})
+    present_cols = tuple(c for c in record.columns if c in frame.columns)
+
+    refused = kf.refused
+    if refused is None:
+        missing = [c for c in record.required if c not in frame.columns]
+        if missing:
+            have = [c for c in frame.columns if c != ROW]
+            refused = (
+                f"{kf.path}: the {kf.kind} file is missing required column(s) "
+                f"{', '.join(missing)}; its columns are: {', '.join(have) or '(none)'}"
+            )
+    if refused is not None:
+        every_row = _Collector(frame)
+        every_row.add(np.ones(len(frame), dtype=bool), None, lambda _pos: refused)
+        return ValidationResult(
+            kf.kind,
+            kf.path,
+            kf.sha256,
+            kf.rows_read,
+            _empty_valid(record),
+            present_cols,
+            list(kf.rejects) + every_row.finished(),
+            refused,
+            kf.mapping,
+        )
+
+    collector = _Collector(frame)
+    typed = _typed_columns(record, frame, kf, tz, collector)
+    _check_order(record, frame, typed, collector)
+    _check_duplicates(record, frame, typed, collector)
+    if known is not None:
+        _check_references(record, typed, known, collector)
+    if record.name == "dependencies":
+        _check_cycles(typed, existing_edges, collector)
+
+    valid = typed.loc[~collector.bad].reset_index(drop=True)
+    return ValidationResult(
+        kf.kind,
+        kf.path,
+        kf.sha256,
+        kf.rows_read,
+        valid,
+        present_cols,
+        list(kf.rejects) + collector.finished(),
+        None,
+        kf.mapping,
+    )
+
+
+def _empty_valid(record: RecordKind) -> pd.DataFrame:
+    """A zero-row frame with the kind's typed columns (so loading code has one shape)."""
+    columns = {f.name: _typed_empty(f.type) for f in record.fields}
+    return pd.DataFrame({**columns, ROW: pd.Series([], dtype="Int64")})
+
+
+def _typed_empty(type_: str) -> pd.Series:
+    dtype = {
+        "datetime": "datetime64[us]",
+        "int": "Int64",
+        "bool": "boolean",
+        "float": "float64",
+    }.get(type_, "string")
+    return pd.Series([], dtype=dtype)
+
+
+def _typed_columns(
+    record: RecordKind, frame: pd.DataFrame, kf: KindFrame, tz: str, out: _Collector
+) -> pd.DataFrame:
+    """The canonical columns typed; bad values, missing required ones and words rejected."""
+    typed: dict[str, pd.Series] = {}
+    n = len(frame)
+    for f in record.fields:
+        if f.name in frame.columns:
+            text = parse.clean_text(frame[f.name])
+        else:
+            text = pd.Series(pd.NA, index=frame.index, dtype="string")
+        raw = frame[f.name] if f.name in frame.columns else text
+        if f.required:
+            out.add(text.isna(), f.name, lambda _p, c=f.name: f"{c} is required but empty")
+
+        if f.type == "datetime":
+            fmt = kf.date_formats.get(f.name)
+            values, bad = parse.parse_datetimes(text, tz=tz, fmt=fmt)
+            hint = f"expected format {fmt}" if fmt else DATE_HINT
+            out.add(
+                bad,
+                f.name,
+                lambda p, c=f.name, r=raw, h=hint: f"{c} {_show(r.iat[p])} is not a date ({h})",
+            )
+        elif f.type == "int":
+            values, bad = parse.parse_ints(text, decimal=kf.decimal)
+            out.add(
+                bad,
+                f.name,
+                lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not a whole number",
+            )
+            low, high = RANGES.get(f.name, (None, None))
+            outside = pd.Series(False, index=frame.index)
+            if low is not None:
+                outside |= (values < low).fillna(False)
+            if high is not None:
+                outside |= (values > high).fillna(False)
+            span = f"{low}–{high}" if high is not None else f"{low} or more"
+            out.add(
+                outside,
+                f.name,
+                lambda p, c=f.name, r=raw, s=span: f"{c} {_show(r.iat[p])} is out of range ({s})",
+            )
+        elif f.type == "float":
+            values, bad = parse.parse_decimals(text, decimal=kf.decimal)
+            out.add(
+                bad, f.name, lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not a number"
+            )
+        elif f.type == "bool":
+            default = f.default if isinstance(f.default, bool) else None
+            values, bad = parse.parse_bools(text, default=default)
+            out.add(
+                bad,
+                f.name,
+                lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not yes/no ({BOOL_HINT})",
+            )
+        else:
+            values = text
+            if f.name in ALLOWED:
+                values = text.str.lower()
+                if f.default is not None:
+                    values = values.fillna(str(f.default))
+                allowed = ALLOWED[f.name]
+                wrong = values.notna() & ~values.isin(allowed)
+                out.add(
+                    wrong.astype(bool),
+                    f.name,
+                    lambda p, c=f.name, r=raw, a=allowed: (
+                        f"{c} {_show(r.iat[p])} must be {' or '.join(a)}"
+                    ),
+                )
+            elif f.default is not None:
+                values = text.fillna(str(f.default))
+        typed[f.name] = values
+    result = pd.DataFrame(typed, index=frame.index)
+    result[ROW] = pd.array(frame[ROW], dtype="Int64") if n else pd.array([], dtype="Int64")
+    return result
+
+
+def _check_order(
+    record: RecordKind, frame: pd.DataFrame, typed: pd.DataFrame, out: _Collector
+) -> None:
+    """Dates that contradict each other: naming both columns and both values as written."""
+    for later, earlier in ORDER.get(record.name, ()):
+        wrong = (typed[later] < typed[earlier]).fillna(False).astype(bool)
+        raw_later = frame[later] if later in frame.columns else typed[later]
+        raw_earlier = frame[earlier] if earlier in frame.columns else typed[earlier]
+        out.add(
+            wrong,
+            later,
+            lambda p, a=later, b=earlier, ra=raw_later, rb=raw_earlier: (
+                f"{a} {_show(ra.iat[p])} is before {b} {_show(rb.iat[p])}"
+            ),
+        )
+
+
+def _check_duplicates(
+    record: RecordKind, frame: pd.DataFrame, typed: pd.DataFrame, out: _Collector
+) -> None:
+    """Later rows repeating a key of an earlier valid row are rejected; the first is kept."""
+    key = list(record.key)
+    candidates = typed.loc[~out.bad, key]
+    if candidates.empty:
+        return
+    dup = candidates.duplicated(keep="first")
+    if not dup.any():
+        return
+    first_pos = (
+        candidates.reset_index()
+        .groupby(key, sort=False, dropna=False)["index"]
+        .transform("first")
+        .to_numpy()
+    )
+    kept_row_of = dict(zip(candidates.index, typed[ROW].to_numpy()[first_pos], strict=True))
+    mask = np.zeros(len(typed), dtype=bool)
+    mask[candidates.index[dup.to_numpy()]] = True
+    raw = {c: (frame[c] if c in frame.columns else typed[c]) for c in key}
+
+    def reason(pos: int) -> str:
+        shown = ", ".join(f"{c}={_show(raw[c].iat[pos])}" for c in key)
+        return f"duplicate key {shown}: row {kept_row_of[pos]} has the same key and is kept"
+
+    out.add(mask, ",".join(key), reason)
+
+
+def _check_references(
+    record: RecordKind, typed: pd.DataFrame, known: KnownCommitments, out: _Collector
+) -> None:
+    """References to commitments neither in this batch nor in the database."""
+    still_ok = pd.Series(~out.bad, index=typed.index)  # both ends of an edge are checked
+    for column, ref_kind, _ref_col in record.references:
+        ids = typed[column].astype(object).where(still_ok & typed[column].notna())
+        unknown = known.unknown_mask(ids)
+        out.add(
+            unknown,
+            column,
+            lambda p, c=column, v=typed[column], k=ref_kind: (
+                f"{c} {_show(v.iat[p])} is not a known commitment (not in this batch's "
+                f"{k} nor in the database)"
+            ),
+        )
+
+
+def _check_cycles(
+    typed: pd.DataFrame, existing_edges: pd.DataFrame | None, out: _Collector
+) -> None:
+    """Reject the valid edges that close a dependency cycle, naming the cycle."""
+    ok = ~out.bad
+    new = typed.loc[ok, ["commitment_id", "depends_on"]]
+    if new.empty:
+        return
+    if existing_edges is None:
+        existing_edges = pd.DataFrame(columns=["commitment_id", "depends_on"], dtype=object)
+    closing = cycle_closing_edges(new, existing_edges)
+    if not closing:
+        return
+    mask = np.zeros(len(typed), dtype=bool)
+    mask[list(closing)] = True
+    out.add(
+        mask,
+        "depends_on",
+        lambda p: (
+            "dependency cycle: "
+            + " → ".join(map(str, closing[p]))
+            + " (each commitment depends on the next)"
+        ),
+    )
+
+
+def cycle_closing_edges(new: pd.DataFrame, existing: pd.DataFrame) -> dict[int, list[object]]:
+    """The edges of `new` (index → cycle) that close a cycle, taken in row order.
+
+    An edge D → U means "D depends on U". `existing` edges (already accepted) are assumed
+    to form no cycle among themselves. Nodes that cannot lie on any cycle (no edge in or no
+    edge out) are peeled off in vectorised rounds; what is left, normally a handful of
+    edges, is searched edge by edge: a new edge D → U closes a cycle when U already
+    reaches D, and then it is rejected instead of added. A self-dependency is a cycle.
+    """
+    ids, uniques = pd.factorize(
+        pd.concat(
+            [
+                new["commitment_id"],
+                new["depends_on"],
+                existing["commitment_id"],
+                existing["depends_on"],
+            ],
+            ignore_index=True,
+        ).astype(object)
+    )
+    n_new, n_old = len(new), len(existing)
+    src = np.concatenate([ids[:n_new], ids[2 * n_new : 2 * n_new + n_old]])
+    dst = np.concatenate([ids[n_new : 2 * n_new], ids[2 * n_new + n_old :]])
+    alive = np.ones(len(src), dtype=bool)
+    n_nodes = len(uniques)
+    for _ in range(_PEEL_ROUNDS):
+        indeg = np.bincount(dst[alive], minlength=n_nodes)
+        outdeg = np.bincount(src[alive], minlength=n_nodes)
+        still = alive & (indeg[src] > 0) & (outdeg[dst] > 0)
+        if still.sum() == alive.sum():
+            break
+        alive = still
+
+    # Long chains survive the peeling rounds; only edges inside a strongly connected
+    # component (or self-loops) can be on a cycle, so keep just those.
+    alive &= _in_same_component(src, dst, alive, n_nodes)
+    graph: dict[int, list[int]] = {}
+    for s, d in zip(src[n_new:][alive[n_new:]], dst[n_new:][alive[n_new:]], strict=True):
+        graph.setdefault(int(s), []).append(int(d))
+    closing: dict[int, list[object]] = {}
+    new_index = new.index.to_numpy()
+    for i in np.flatnonzero(alive[:n_new]):
+        d, u = int(src[i]), int(dst[i])
+        path = _path(graph, u, d)
+        if path is not None:
+            closing[int(new_index[i])] = [uniques[d], *(uniques[x] for x in path)]
+        else:
+            graph.setdefault(d, []).append(u)
+    return closing
+
+
+def _in_same_component(
+    src: np.ndarray, dst: np.ndarray, alive: np.ndarray, n_nodes: int
+) -> np.ndarray:
+    """Per edge: alive and both ends in one strongly connected component (iterative Tarjan).
+
+    Runs only on what peeling left, which is empty or tiny unless the input holds long
+    chains or cycles.
+    """
+    if not alive.any():
+        return alive
+    adjacency: dict[int, list[int]] = {}
+    for s, d in zip(src[alive], dst[alive], strict=True):
+        adjacency.setdefault(int(s), []).append(int(d))
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    component = np.full(n_nodes, -1, dtype=np.int64)
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    counter = 0
+    n_components = 0
+    for root in adjacency:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, child_i = work.pop()
+            if child_i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            children = adjacency.get(node, [])
+            recurse = False
+            while child_i < len(children):
+                child = children[child_i]
+                child_i += 1
+                if child not in index:
+                    work.append((node, child_i))
+                    work.append((child, 0))
+                    recurse = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if recurse:
+                continue
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = n_components
+                    if member == node:
+                        break
+                n_components += 1
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return alive & (component[src] == component[dst]) & (component[src] >= 0)
+
+
+def _path(graph: dict[int, list[int]], start: int, goal: int) -> list[int] | None:
+    """Nodes of a shortest path start → … → goal (breadth first), or None."""
+    if start == goal:
+        return [start]
+    parent: dict[int, int] = {start: start}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for nxt in graph.get(node, ()):
+            if nxt in parent:
+                continue
+            parent[nxt] = node
+            if nxt == goal:
+                path = [goal]
+                while path[-1] != start:
+                    path.append(parent[path[-1]])
+                return path[::-1]
+            queue.append(nxt)
+    return None

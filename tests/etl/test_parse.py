@@ -1,0 +1,187 @@
+"""Typed values from text: every expected value below is worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from etl.parse import (
+    parse_bools,
+    parse_datetimes,
+    parse_decimals,
+    parse_ints,
+    sniff_decimal,
+)
+
+TZ = "Europe/Madrid"
+
+
+def _dates(values: list[str | None], **kw: object) -> tuple[list, list[bool]]:
+    parsed, bad = parse_datetimes(pd.Series(values, dtype="string"), tz=kw.pop("tz", TZ), **kw)
+    return [None if pd.isna(v) else v.to_pydatetime() for v in parsed], bad.tolist()
+
+
+def test_iso_forms_without_offset_are_wall_clock_and_date_only_is_end_of_day() -> None:
+    got, bad = _dates(["2026-03-01", "2026-03-01T10:00", "2026-03-01 10:00:00.123"])
+    assert got == [
+        datetime(2026, 3, 1, 23, 59, 59),
+        datetime(2026, 3, 1, 10, 0),
+        datetime(2026, 3, 1, 10, 0, 0, 123000),
+    ]
+    assert bad == [False, False, False]
+
+
+def test_offsets_become_madrid_wall_clock_in_winter_and_summer() -> None:
+    # Winter: Madrid is UTC+1; summer (after 29 March 2026): UTC+2.
+    got, bad = _dates(
+        [
+            "2026-03-01T10:00+01:00",  # already Madrid time
+            "2026-03-01T10:00Z",  # 10:00 UTC = 11:00 Madrid
+            "2026-07-01T10:00:00Z",  # 10:00 UTC = 12:00 Madrid (CEST)
+            "2026-07-01 10:00:00-03:00",  # 13:00 UTC = 15:00 Madrid
+            "2011-12-06 13:41:31.788000+01:00",  # the receipt log's form
+        ]
+    )
+    assert got == [
+        datetime(2026, 3, 1, 10, 0),
+        datetime(2026, 3, 1, 11, 0),
+        datetime(2026, 7, 1, 12, 0),
+        datetime(2026, 7, 1, 15, 0),
+        datetime(2011, 12, 6, 13, 41, 31, 788000),
+    ]
+    assert not any(bad)
+
+
+def test_other_time_zone_is_honoured() -> None:
+    got, _ = _dates(["2026-07-01T10:00Z"], tz="America/New_York")
+    assert got == [datetime(2026, 7, 1, 6, 0)]
+
+
+def test_day_first_dates_and_end_of_day() -> None:
+    got, bad = _dates(
+        ["05/03/2026", "05/03/2026 10:30", "1/2/2026 7:05", "31.12.2026", "31-12-2026"]
+    )
+    assert got == [
+        datetime(2026, 3, 5, 23, 59, 59),
+        datetime(2026, 3, 5, 10, 30),
+        datetime(2026, 2, 1, 7, 5),
+        datetime(2026, 12, 31, 23, 59, 59),
+        datetime(2026, 12, 31, 23, 59, 59),
+    ]
+    assert bad == [False] * 5
+
+
+def test_month_first_values_are_bad_not_silently_swapped() -> None:
+    got, bad = _dates(["12/01/2026", "01/13/2026"])
+    assert got == [datetime(2026, 1, 12, 23, 59, 59), None]
+    assert bad == [False, True]
+
+
+def test_bad_and_empty_dates() -> None:
+    got, bad = _dates(["30/02/2026", "2026-02-30", "tomorrow", "", None, "2026-03-01+01:00"])
+    assert got == [None] * 6
+    assert bad == [True, True, True, False, False, True]
+
+
+def test_forced_format_wins_and_without_time_means_end_of_day() -> None:
+    got, bad = _dates(["2026|03|01", "01/03/2026"], fmt="%Y|%m|%d")
+    assert got == [datetime(2026, 3, 1, 23, 59, 59), None]
+    assert bad == [False, True]
+    # "03/01/2026" forced month first is 1 March at the given time
+    got, _ = _dates(["03/01/2026 08:00"], fmt="%m/%d/%Y %H:%M")
+    assert got == [datetime(2026, 3, 1, 8, 0)]
+    got, _ = _dates(["2026-07-01 10:00 +0000"], fmt="%Y-%m-%d %H:%M %z")
+    assert got == [datetime(2026, 7, 1, 12, 0)]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected_sep", "expected"),
+    [
+        (["1.234,5", "2,25", "7"], ",", [1234.5, 2.25, 7.0]),
+        (["1,234.5", "2.25", "7"], ".", [1234.5, 2.25, 7.0]),
+        (["4,5", "10"], ",", [4.5, 10.0]),
+        (["1,234,567", "8"], ".", [1234567.0, 8.0]),
+        (["1 234,5"], ",", [1234.5]),
+    ],
+)
+def test_decimals_both_ways(values: list[str], expected_sep: str, expected: list[float]) -> None:
+    series = pd.Series(values, dtype="string")
+    assert sniff_decimal(series) == expected_sep
+    numbers, bad = parse_decimals(series)
+    assert numbers.tolist() == expected
+    assert not bad.any()
+
+
+def test_forced_decimal_and_bad_numbers() -> None:
+    numbers, bad = parse_decimals(pd.Series(["1.234", "x", None]), decimal=",")
+    assert numbers.iloc[0] == 1234.0
+    assert bad.tolist() == [False, True, False]
+
+
+def test_ints_accept_whole_decimals_only() -> None:
+    values, bad = parse_ints(pd.Series(["4", "4.0", "4.5", "abc", None, " 10 "]))
+    assert values.tolist()[:2] == [4, 4]
+    assert values.iloc[5] == 10
+    assert bad.tolist() == [False, False, True, True, False, False]
+
+
+def test_bools_in_three_languages_and_default() -> None:
+    words = [
+        "true",
+        "FALSE",
+        "1",
+        "0",
+        "yes",
+        "no",
+        "Sí",
+        "si",
+        "ja",
+        "nee",
+        "Y",
+        "n",
+        "x",
+        "",
+        None,
+    ]
+    values, bad = parse_bools(pd.Series(words), default=False)
+    assert values.tolist() == [
+        True, False, True, False, True, False, True, True, True, False, True, False, True,
+        False, False,
+    ]  # fmt: skip
+    assert not bad.any()
+    values, bad = parse_bools(pd.Series(["maybe", None]))
+    assert bad.tolist() == [True, False]
+    assert values.isna().tolist() == [True, True]
+
+
+@given(st.lists(st.text(max_size=12), max_size=30))
+def test_parsers_never_raise_and_bad_only_where_text_was_given(values: list[str]) -> None:
+    series = pd.Series(values, dtype=object)
+    blank = series.astype("string").str.strip().fillna("").eq("").tolist()
+    for parsed, bad in (
+        parse_datetimes(series, tz=TZ),
+        parse_decimals(series),
+        parse_ints(series),
+        parse_bools(series),
+    ):
+        assert len(parsed) == len(values)
+        assert not any(b and e for b, e in zip(bad.tolist(), blank, strict=True))
+        # a value is either parsed, or bad, or was empty
+        for p, b, e in zip(parsed.isna().tolist(), bad.tolist(), blank, strict=True):
+            assert (not p) or b or e
+
+
+@given(
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 1, 1)).map(
+        lambda d: d.replace(microsecond=0)
+    )
+)
+def test_day_first_round_trip(moment: datetime) -> None:
+    text = moment.strftime("%d/%m/%Y %H:%M:%S")
+    got, bad = _dates([text])
+    assert got == [moment]
+    assert bad == [False]

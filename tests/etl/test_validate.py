@@ -1,0 +1,328 @@
+"""Validation collects every problem of a file, each as an exact Reject worded for people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from etl.records import ROW, KindFrame, Reject
+from etl.validate import (
+    DATE_HINT,
+    KnownCommitments,
+    commitment_ids_in_db,
+    cycle_closing_edges,
+    dependency_edges_in_db,
+    validate_frame,
+)
+from tests.factories import commitment, insert_rows
+
+TZ = "Europe/Madrid"
+BASE = {
+    "commitment_id": "C1",
+    "process": "Ventas",
+    "customer": "Acme",
+    "requested_at": "2026-01-05",
+    "due_at": "2026-01-10",
+}
+
+
+def kind_frame(kind: str, rows: list[dict[str, str | None]], **kw: object) -> KindFrame:
+    """A KindFrame as a reader + mapping would give it: text, `_row` from 2."""
+    frame = pd.DataFrame(rows, dtype="string")
+    frame[ROW] = range(2, len(rows) + 2)
+    return KindFrame(kind, f"{kind}.csv", "sha", frame, len(rows), **kw)  # type: ignore[arg-type]
+
+
+def row(**kw: str | None) -> dict[str, str | None]:
+    return {**BASE, **kw}
+
+
+def test_valid_commitments_are_typed_with_defaults() -> None:
+    kf = kind_frame(
+        "commitments",
+        [row(delivered_at="09/01/2026 16:30", customer_type=" External ", cancelled="sí")],
+    )
+    result = validate_frame(kf, tz=TZ)
+    assert result.rejects == []
+    assert result.rows_read == 1 and result.rows_rejected == 0
+    got = result.valid.iloc[0]
+    assert got["requested_at"] == datetime(2026, 1, 5, 23, 59, 59)
+    assert got["delivered_at"] == datetime(2026, 1, 9, 16, 30)
+    assert got["customer_type"] == "external"
+    assert got["direction"] == "to_customer"  # default for an absent column
+    assert bool(got["cancelled"]) is True
+    assert result.columns == (
+        "commitment_id",
+        "process",
+        "customer",
+        "customer_type",
+        "requested_at",
+        "due_at",
+        "delivered_at",
+        "cancelled",
+    )
+
+
+def test_missing_required_columns_refuse_the_file_and_every_row() -> None:
+    kf = kind_frame("events", [{"commitment_id": "C1", "actor": "ana"}, {"commitment_id": "C2"}])
+    result = validate_frame(kf, tz=TZ)
+    reason = (
+        "events.csv: the events file is missing required column(s) stage, at; "
+        "its columns are: commitment_id, actor"
+    )
+    assert result.refused == reason
+    assert result.rejects == [
+        Reject(2, None, reason, {"commitment_id": "C1", "actor": "ana"}),
+        Reject(3, None, reason, {"commitment_id": "C2"}),
+    ]
+    assert result.rows_rejected == 2 and result.valid.empty
+
+
+def test_every_problem_of_a_file_is_collected() -> None:
+    kf = kind_frame(
+        "commitments",
+        [
+            row(),  # row 2: fine
+            row(commitment_id="C2", customer=None, due_at="31/02/2026"),  # row 3: two problems
+            row(commitment_id="C3", customer_type="partner"),  # row 4
+            row(commitment_id="C4", direction="sideways", cancelled="maybe"),  # row 5
+            row(commitment_id="C5", due_at="2026-01-01"),  # row 6: due before requested
+            row(commitment_id="C6", delivered_at="2026-01-04 09:00"),  # row 7
+        ],
+    )
+    result = validate_frame(kf, tz=TZ)
+    got = [(r.row_number, r.column, r.reason) for r in result.rejects]
+    assert got == [
+        (3, "customer", "customer is required but empty"),
+        (3, "due_at", f"due_at '31/02/2026' is not a date ({DATE_HINT})"),
+        (4, "customer_type", "customer_type 'partner' must be internal or external"),
+        (5, "direction", "direction 'sideways' must be to_customer or from_customer"),
+        (
+            5,
+            "cancelled",
+            "cancelled 'maybe' is not yes/no (use yes/no, true/false, sí/no, ja/nee, 1/0 or x)",
+        ),
+        (6, "due_at", "due_at '2026-01-01' is before requested_at '2026-01-05'"),
+        (7, "delivered_at", "delivered_at '2026-01-04 09:00' is before requested_at '2026-01-05'"),
+    ]
+    assert result.rows_read == 6
+    assert result.rows_rejected == 5  # row 3 and row 5 count once each
+    assert result.valid["commitment_id"].tolist() == ["C1"]
+    assert result.rejects[0].raw == {  # the row as written; empty cells left out
+        "commitment_id": "C2",
+        "process": "Ventas",
+        "requested_at": "2026-01-05",
+        "due_at": "31/02/2026",
+    }
+
+
+def test_date_only_request_means_end_of_day_in_order_checks() -> None:
+    # A date without a time is the END of that day (DESIGN.md), so a delivery at 09:00 on
+    # the day requested as "2026-01-05" is before the request and is reported.
+    kf = kind_frame("commitments", [row(delivered_at="2026-01-05T09:00")])
+    result = validate_frame(kf, tz=TZ)
+    assert [r.column for r in result.rejects] == ["delivered_at"]
+
+
+def test_ranges_and_whole_numbers_of_satisfaction() -> None:
+    base = {"customer": "Acme", "answered_at": "2026-02-01"}
+    kf = kind_frame(
+        "satisfaction",
+        [
+            {"response_id": "R1", "csat": "5", "nps": "10", **base},
+            {"response_id": "R2", "csat": "0", "nps": "11", **base},
+            {"response_id": "R3", "csat": "4.5", "nps": "-1", **base},
+            {"response_id": "R4", "csat": "4.0", "nps": "0", **base},
+        ],
+    )
+    result = validate_frame(kf, tz=TZ)
+    assert [(r.row_number, r.column, r.reason) for r in result.rejects] == [
+        (3, "csat", "csat '0' is out of range (1–5)"),
+        (3, "nps", "nps '11' is out of range (0–10)"),
+        (4, "csat", "csat '4.5' is not a whole number"),
+        (4, "nps", "nps '-1' is out of range (0–10)"),
+    ]
+    assert result.valid["csat"].tolist() == [5, 4]
+    assert result.valid["nps"].tolist() == [10, 0]
+
+
+def test_duplicate_keys_reject_later_rows_naming_the_kept_row() -> None:
+    kf = kind_frame(
+        "commitments",
+        [
+            row(commitment_id="C1", customer=None),  # row 2: invalid, so not the kept one
+            row(commitment_id="C1"),  # row 3: kept
+            row(commitment_id="C2"),  # row 4
+            row(commitment_id="C1", title="again"),  # row 5
+        ],
+    )
+    result = validate_frame(kf, tz=TZ)
+    assert [(r.row_number, r.column, r.reason) for r in result.rejects] == [
+        (2, "customer", "customer is required but empty"),
+        (
+            5,
+            "commitment_id",
+            "duplicate key commitment_id='C1': row 3 has the same key and is kept",
+        ),
+    ]
+    assert result.valid[ROW].tolist() == [3, 4]
+
+
+def test_duplicate_event_keys_compare_parsed_times() -> None:
+    # 10:00+01:00 and 10:00 are the same Madrid instant in winter: the same key.
+    kf = kind_frame(
+        "events",
+        [
+            {"commitment_id": "C1", "stage": "need", "at": "2026-01-05T10:00+01:00"},
+            {"commitment_id": "C1", "stage": "need", "at": "05/01/2026 10:00"},
+        ],
+    )
+    result = validate_frame(kf, tz=TZ)
+    assert [(r.row_number, r.reason) for r in result.rejects] == [
+        (
+            3,
+            "duplicate key commitment_id='C1', stage='need', at='05/01/2026 10:00': "
+            "row 2 has the same key and is kept",
+        )
+    ]
+    assert result.rejects[0].column == "commitment_id,stage,at"
+
+
+def test_unknown_references_both_ends_of_a_dependency() -> None:
+    known = KnownCommitments()
+    known.add(["A", "B"])
+    kf = kind_frame(
+        "dependencies",
+        [
+            {"commitment_id": "B", "depends_on": "A"},
+            {"commitment_id": "Z", "depends_on": "Q"},
+        ],
+    )
+    result = validate_frame(kf, tz=TZ, known=known)
+    tail = "is not a known commitment (not in this batch's commitments nor in the database)"
+    assert [(r.row_number, r.column, r.reason) for r in result.rejects] == [
+        (3, "commitment_id", f"commitment_id 'Z' {tail}"),
+        (3, "depends_on", f"depends_on 'Q' {tail}"),
+    ]
+    assert result.rows_rejected == 1
+
+
+@pytest.mark.parametrize("kind", ["events", "satisfaction", "complaints", "notices"])
+def test_unknown_references_of_every_other_kind(kind: str) -> None:
+    rows = {
+        "events": {"stage": "need", "at": "2026-01-01"},
+        "satisfaction": {"response_id": "R1", "customer": "x", "answered_at": "2026-01-01"},
+        "complaints": {"complaint_id": "Q1", "customer": "x", "opened_at": "2026-01-01"},
+        "notices": {"sent_at": "2026-01-01"},
+    }[kind]
+    known = KnownCommitments()
+    known.add(["C1"])
+    kf = kind_frame(kind, [{**rows, "commitment_id": "C1"}, {**rows, "commitment_id": "C9"}])
+    if kind in ("satisfaction", "complaints"):  # distinct keys so only the reference fails
+        kf.frame.loc[1, kf.frame.columns[0]] = "second"
+    result = validate_frame(kf, tz=TZ, known=known)
+    assert [(r.row_number, r.column) for r in result.rejects] == [(3, "commitment_id")]
+    assert result.rejects[0].reason.startswith("commitment_id 'C9' is not a known commitment")
+
+
+def test_references_fall_back_to_the_database(engine: sa.Engine) -> None:
+    insert_rows(engine, "commitments", [commitment("DB1", datetime(2026, 1, 9))])
+    with engine.connect() as conn:
+        known = KnownCommitments(lambda ids: commitment_ids_in_db(conn, ids))
+        known.add(["NEW"])
+        kf = kind_frame(
+            "dependencies",
+            [
+                {"commitment_id": "NEW", "depends_on": "DB1"},
+                {"commitment_id": "NEW", "depends_on": "GHOST"},
+            ],
+        )
+        result = validate_frame(kf, tz=TZ, known=known)
+        assert [(r.row_number, r.column) for r in result.rejects] == [(3, "depends_on")]
+        # the bulk path (fetch all ids) gives the same answer as the IN-list path
+        many = np.array([f"X{i}" for i in range(6000)] + ["DB1"], dtype=object)
+        assert commitment_ids_in_db(conn, many).tolist() == ["DB1"]
+
+
+def test_cycles_reject_only_the_closing_edge_and_name_the_cycle() -> None:
+    kf = kind_frame(
+        "dependencies",
+        [
+            {"commitment_id": "B", "depends_on": "C"},
+            {"commitment_id": "C", "depends_on": "A"},
+            {"commitment_id": "A", "depends_on": "B"},  # closes A → B → C → A
+            {"commitment_id": "S", "depends_on": "S"},  # self-dependency
+            {"commitment_id": "D", "depends_on": "A"},  # fine: hangs off the cycle
+        ],
+    )
+    result = validate_frame(kf, tz=TZ)
+    assert [(r.row_number, r.column, r.reason) for r in result.rejects] == [
+        (4, "depends_on", "dependency cycle: A → B → C → A (each commitment depends on the next)"),
+        (5, "depends_on", "dependency cycle: S → S (each commitment depends on the next)"),
+    ]
+    assert result.valid[ROW].tolist() == [2, 3, 6]
+
+
+def test_cycle_through_edges_already_in_the_database(engine: sa.Engine) -> None:
+    insert_rows(
+        engine,
+        "commitments",
+        [commitment(c, datetime(2026, 1, 9)) for c in ("A", "B", "C")],
+    )
+    insert_rows(
+        engine,
+        "dependencies",
+        [{"commitment_id": "A", "depends_on": "B"}, {"commitment_id": "B", "depends_on": "C"}],
+    )
+    with engine.connect() as conn:
+        existing = dependency_edges_in_db(conn)
+        known = KnownCommitments(lambda ids: commitment_ids_in_db(conn, ids))
+        kf = kind_frame("dependencies", [{"commitment_id": "C", "depends_on": "A"}])
+        result = validate_frame(kf, tz=TZ, known=known, existing_edges=existing)
+    assert [r.reason for r in result.rejects] == [
+        "dependency cycle: C → A → B → C (each commitment depends on the next)"
+    ]
+
+
+def _has_cycle(edges: list[tuple[int, int]]) -> bool:
+    """Independent check: repeated removal of sink nodes (plain Python)."""
+    remaining = set(edges)
+    while remaining:
+        sources = {a for a, _ in remaining}
+        sinks_edges = {(a, b) for a, b in remaining if b not in sources}
+        if not sinks_edges:
+            return True
+        remaining -= sinks_edges
+    return False
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 8), st.integers(0, 8)), max_size=25))
+def test_cycle_search_leaves_an_acyclic_graph_and_only_rejects_needed_edges(
+    edges: list[tuple[int, int]],
+) -> None:
+    new = pd.DataFrame(edges, columns=["commitment_id", "depends_on"], dtype=object)
+    empty = pd.DataFrame(columns=["commitment_id", "depends_on"], dtype=object)
+    closing = cycle_closing_edges(new, empty)
+    kept = [e for i, e in enumerate(edges) if i not in closing]
+    assert not _has_cycle(kept)
+    # each rejected edge would indeed close a cycle with the edges kept before it
+    for i in closing:
+        before = [e for j, e in enumerate(edges[:i]) if j not in closing]
+        assert _has_cycle([*before, edges[i]])
+        cycle = closing[i]
+        assert cycle[0] == cycle[-1] == edges[i][0] and cycle[1] == edges[i][1]
+
+
+def test_cycle_search_handles_a_long_chain_quickly() -> None:
+    n = 200_000
+    ids = np.array([f"C{i}" for i in range(n + 1)], dtype=object)
+    new = pd.DataFrame({"commitment_id": ids[1:], "depends_on": ids[:-1]})
+    empty = pd.DataFrame(columns=["commitment_id", "depends_on"], dtype=object)
+    assert cycle_closing_edges(new, empty) == {}
