@@ -1,0 +1,44 @@
+"""Pure `DataFrame → plotly Figure` builders shared by pages and reports (no streamlit).
+
+Every builder takes the language so axis titles, tick separators and labels match the
+rest of the page, and uses the palette in dashboard.theme.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from dashboard import theme
+from dashboard.i18n import norm_lang
+
+
+def separators(lang: str) -> str:
+    """Plotly's decimal and thousands separators for a language ("," and "." in Spanish)."""
+    return ",." if norm_lang(lang) == "es" else ".,"
+
+
+def styled(fig: go.Figure, lang: str, *, height: int = 360, title: str | None = None) -> go.Figure:
+    """Apply the common look: palette font, separators, tight margins, no mode bar clutter."""
+    fig.update_layout(
+        height=height,
+        separators=separators(lang),
+        font={"family": theme.FONT_FAMILY, "size": theme.FONT_SIZE, "color": "#111111"},
+        colorway=list(theme.PALETTE),
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+        plot_bgcolor="#FFFFFF",
+        paper_bgcolor="#FFFFFF",
+        showlegend=False,
+        title={"text": title} if title else None,
+    )
+    fig.update_xaxes(showgrid=False, linecolor=theme.LIGHT_GREY)
+    fig.update_yaxes(gridcolor=theme.LIGHT_GREY, zeroline=False)
+    return fig
+
+
+def empty_figure(message: str, lang: str, *, height: int = 240) -> go.Figure:
+    """A blank chart that says why it is blank (no data in the filter)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 16, "color": theme.GREY})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return styled(fig, lang, height=height)

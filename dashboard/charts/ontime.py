@@ -1,0 +1,133 @@
+"""Charts of on-time delivery: rate by stage or performer, breach delay, renegotiations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard import theme
+from dashboard.charts import empty_figure, styled
+from dashboard.i18n import fmt_int, fmt_pct, t
+
+
+def rate_by_group_figure(
+    summary: pd.DataFrame,
+    lang: str,
+    *,
+    order: Sequence[str] | None = None,
+    statuses: Mapping[str, str | None] | None = None,
+    horizontal: bool = False,
+    title: str | None = None,
+) -> go.Figure:
+    """On-time rate per group (on_time_summary grouped by process or performer) as bars.
+
+    Bars follow `order` (chain order for stages); groups not in it go last. Each bar
+    carries its group in `customdata` so a click (Streamlit selection event) tells the
+    page which group was chosen. Bars are coloured by their target status when known.
+    """
+    if summary.empty:
+        return empty_figure(t("no_data_filter", lang), lang)
+    data = summary.copy()
+    data["group_key"] = data["group_key"].astype(str)
+    if order is not None:
+        rank = {name: i for i, name in enumerate(order)}
+        data["_rank"] = [rank.get(k, len(rank)) for k in data["group_key"]]
+        data = data.sort_values(["_rank", "group_key"], kind="stable")
+    rates = [float(v) if pd.notna(v) else 0.0 for v in data["on_time_rate"]]
+    texts = [fmt_pct(v if pd.notna(v) else None, lang) for v in data["on_time_rate"]]
+    colors = [
+        theme.status_color((statuses or {}).get(k)) if statuses else theme.BLUE
+        for k in data["group_key"]
+    ]
+    hover = [
+        f"{k}<br>{t('on_time_rate', lang)}: {txt}<br>{t('due', lang)}: {fmt_int(d, lang)}"
+        f"<br>{t('kpi_breaches', lang)}: {fmt_int(b, lang)}"
+        for k, txt, d, b in zip(
+            data["group_key"], texts, data["due"], data["breaches"], strict=True
+        )
+    ]
+    keys = list(data["group_key"])
+    bar = go.Bar(
+        x=rates if horizontal else keys,
+        y=keys if horizontal else rates,
+        orientation="h" if horizontal else "v",
+        marker_color=colors,
+        text=texts,
+        textposition="auto",
+        customdata=keys,
+        hovertext=hover,
+        hoverinfo="text",
+    )
+    fig = go.Figure(bar)
+    axis = {"tickformat": ".0%", "range": [0, 1.05], "title": t("on_time_rate", lang)}
+    if horizontal:
+        fig.update_xaxes(**axis)
+        fig.update_yaxes(autorange="reversed")
+        height = max(240, 60 + 36 * len(keys))
+    else:
+        fig.update_yaxes(**axis)
+        height = 380
+    fig.update_layout(clickmode="event+select", dragmode=False)
+    return styled(fig, lang, height=height, title=title)
+
+
+def delay_distribution_figure(
+    delays: pd.DataFrame, lang: str, *, title: str | None = None
+) -> go.Figure:
+    """Breach delays in days (delay_distribution): a histogram with a box plot above it,
+    so the median and the long tail (p90) are visible together.
+    """
+    values = delays["delay_days"].dropna().astype(float) if "delay_days" in delays else []
+    if len(values) == 0:
+        return empty_figure(t("no_data_filter", lang), lang)
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.25, 0.75], vertical_spacing=0.03
+    )
+    fig.add_trace(
+        go.Box(x=values, marker_color=theme.VERMILLION, boxpoints=False, name=""), row=1, col=1
+    )
+    fig.add_trace(
+        go.Histogram(x=values, marker_color=theme.VERMILLION, opacity=0.85, nbinsx=30),
+        row=2,
+        col=1,
+    )
+    fig.update_yaxes(visible=False, row=1, col=1)
+    fig.update_xaxes(title=t("delay_days", lang), rangemode="tozero", row=2, col=1)
+    fig.update_yaxes(title=t("kpi_breaches", lang), row=2, col=1)
+    return styled(fig, lang, height=360, title=title)
+
+
+def renegotiation_figure(reneg: pd.DataFrame, lang: str, *, title: str | None = None) -> go.Figure:
+    """On-time rate of renegotiated commitments against the promise in force and against
+    the original promise, per group: the gap is what renegotiation hides.
+    """
+    data = reneg[reneg["renegotiated"].fillna(0) > 0] if not reneg.empty else reneg
+    if data.empty:
+        return empty_figure(t("no_renegotiated", lang), lang)
+    keys = [
+        str(k) if k is not None and pd.notna(k) else t("renegotiated", lang)
+        for k in data["group_key"]
+    ]
+    fig = go.Figure()
+    for column, label, color in (
+        ("on_time_rate_vs_due", t("vs_due", lang), theme.BLUE),
+        ("on_time_rate_vs_original", t("vs_original", lang), theme.ORANGE),
+    ):
+        values = [float(v) if pd.notna(v) else 0.0 for v in data[column]]
+        fig.add_trace(
+            go.Bar(
+                x=keys,
+                y=values,
+                name=label,
+                marker_color=color,
+                text=[fmt_pct(v if pd.notna(v) else None, lang) for v in data[column]],
+                textposition="auto",
+            )
+        )
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title=t("on_time_rate", lang))
+    styled(fig, lang, height=340, title=title)
+    fig.update_layout(barmode="group", showlegend=True, legend={"orientation": "h", "y": -0.15})
+    return fig

@@ -1,0 +1,320 @@
+"""Every word and number format the dashboard shows, in Spanish and English.
+
+Pure (no streamlit) so tests and reports format exactly as the pages do: a test
+formats a metric's value with these functions and looks for that text on the page.
+Spanish puts a space before `%` and uses `,` for decimals and `.` for thousands
+(`12,5 %`, `1.234`, `25/11/2026`); English uses `12.5%`, `1,234` and ISO dates.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Literal
+
+Lang = Literal["es", "en"]
+LANGUAGES: tuple[str, ...] = ("es", "en")
+DEFAULT_LANG: Lang = "es"
+MISSING = "—"
+
+# key -> (es, en). Keys are stable identifiers used by pages and tests.
+STRINGS: dict[str, tuple[str, str]] = {
+    # app and navigation
+    "app_title": ("Eslabón · tablero de comando", "Eslabón · command dashboard"),
+    "page_resumen": ("Resumen", "Overview"),
+    "page_cumplimiento": ("Cumplimiento", "On-time delivery"),
+    "page_cadena": ("Cadena", "Value chain"),
+    "page_satisfaccion": ("Satisfacción", "Satisfaction"),
+    "page_datos": ("Datos", "Data"),
+    # sidebar
+    "sidebar_filters": ("Filtros", "Filters"),
+    "language": ("Idioma", "Language"),
+    "period": ("Periodo", "Period"),
+    "period_4w": ("Últimas 4 semanas", "Last 4 weeks"),
+    "period_13w": ("Últimas 13 semanas", "Last 13 weeks"),
+    "period_26w": ("Últimas 26 semanas", "Last 26 weeks"),
+    "period_custom": ("Fechas a medida", "Custom dates"),
+    "date_from": ("Desde (vencimiento)", "From (due date)"),
+    "date_to": ("Hasta (vencimiento)", "To (due date)"),
+    "stages": ("Etapas del proceso", "Process stages"),
+    "stages_all": ("Todas las etapas", "All stages"),
+    "customer_type": ("Tipo de cliente", "Customer type"),
+    "customer_type_all": ("Todos", "All"),
+    "customer_type_internal": ("Interno", "Internal"),
+    "customer_type_external": ("Externo", "External"),
+    "direction": ("Sentido del compromiso", "Commitment direction"),
+    "direction_to_customer": (
+        "Nuestros compromisos con el cliente",
+        "Our commitments to customers",
+    ),
+    "direction_from_customer": (
+        "Compromisos del cliente con nosotros",
+        "Customers' commitments to us",
+    ),
+    "as_of_label": ("Datos evaluados al", "Data evaluated as of"),
+    "view_link_help": (
+        "El enlace de esta página guarda la vista: cópielo para compartirla.",
+        "This page's link keeps the view: copy it to share it.",
+    ),
+    # states
+    "empty_title": ("La base de datos está vacía", "The database is empty"),
+    "empty_body": (
+        "Todavía no hay compromisos cargados. Cargue los datos de ejemplo para explorar el "
+        "tablero, o vaya a **Datos** para subir sus propios ficheros.",
+        "No commitments have been loaded yet. Load the sample data to explore the "
+        "dashboard, or go to **Data** to upload your own files.",
+    ),
+    "load_sample": ("Cargar los datos de ejemplo", "Load the sample data"),
+    "go_to_datos": ("Ir a Datos", "Go to Data"),
+    "loading_sample": ("Cargando los datos de ejemplo…", "Loading the sample data…"),
+    "sample_loaded": ("Datos de ejemplo cargados.", "Sample data loaded."),
+    "sample_failed": (
+        "No se pudieron cargar los datos de ejemplo: {reason}",
+        "The sample data could not be loaded: {reason}",
+    ),
+    "db_error_title": ("No se puede leer la base de datos", "The database cannot be read"),
+    "db_error_body": (
+        "El tablero no pudo consultar la base de datos `{url}`. Compruebe que el servidor "
+        "está en marcha y que la variable ESLABON_DB_URL es correcta. Detalle: {reason}",
+        "The dashboard could not query the database `{url}`. Check that the server is "
+        "running and that ESLABON_DB_URL is right. Detail: {reason}",
+    ),
+    "no_data_filter": (
+        "No hay compromisos con vencimiento en este filtro.",
+        "No commitments fall due within this filter.",
+    ),
+    "metric_missing": (
+        "Esta sección aún no está disponible ({name}).",
+        "This section is not available yet ({name}).",
+    ),
+    # KPIs
+    "kpi_on_time_rate": ("Cumplimiento en plazo", "On-time rate"),
+    "kpi_breaches": ("Quiebres", "Breaches"),
+    "kpi_propagation_rate": ("Tasa de propagación", "Propagation rate"),
+    "kpi_csat_pct": ("CSAT %", "CSAT %"),
+    "kpi_nps": ("NPS", "NPS"),
+    "kpi_proactive_notice_rate": ("Aviso proactivo", "Proactive notice rate"),
+    "kpi_complaints_per_100": ("Reclamos por 100", "Complaints per 100"),
+    "kpi_customer_commitments_kept": (
+        "Compromisos del cliente cumplidos",
+        "Customer commitments kept",
+    ),
+    "kpi_due": ("Vencidos en el periodo", "Due in the period"),
+    "delta_vs_last_week": ("vs. semana anterior", "vs. previous week"),
+    "status_green": ("✓ En meta", "✓ On target"),
+    "status_amber": ("! Cerca de la meta", "! Near target"),
+    "status_red": ("✗ Fuera de meta", "✗ Off target"),
+    "status_none": ("Sin meta", "No target"),
+    "target": ("Meta", "Target"),
+    # Resumen
+    "resumen_title": ("Resumen", "Overview"),
+    "trend_title": ("Cumplimiento en plazo por semana", "On-time rate by week"),
+    "week": ("Semana", "Week"),
+    "top_roots_title": (
+        "Los cinco quiebres raíz con mayor impacto",
+        "The five root breaches with the largest impact",
+    ),
+    "no_roots": (
+        "No hay quiebres raíz con impacto en este filtro.",
+        "No root breaches with impact.",
+    ),
+    # Cumplimiento
+    "cumplimiento_title": ("Cumplimiento por etapa", "On-time delivery by stage"),
+    "by_stage_title": (
+        "Cumplimiento en plazo por etapa (orden de la cadena)",
+        "On-time rate by stage (chain order)",
+    ),
+    "by_performer_title": (
+        "Cumplimiento en plazo por responsable en {stage}",
+        "On-time rate by performer in {stage}",
+    ),
+    "commitments_title": (
+        "Compromisos de {performer} en {stage}",
+        "Commitments of {performer} in {stage}",
+    ),
+    "drill_stage": ("Etapa", "Stage"),
+    "drill_performer": ("Responsable", "Performer"),
+    "drill_all": ("(todas)", "(all)"),
+    "drill_all_performers": ("(todos)", "(all)"),
+    "breadcrumb_all": ("Todas las etapas", "All stages"),
+    "click_hint": (
+        "Pulse una barra, o elija en las listas, para bajar un nivel.",
+        "Click a bar, or pick from the lists, to go down one level.",
+    ),
+    "delay_title": (
+        "Distribución del retraso de los quiebres (días)",
+        "Breach delay distribution (days)",
+    ),
+    "delay_days": ("Retraso (días)", "Delay (days)"),
+    "median_delay": ("Retraso mediano", "Median delay"),
+    "p90_delay": ("Retraso p90", "p90 delay"),
+    "days_suffix": ("{value} días", "{value} days"),
+    "renegotiated_title": (
+        "Renegociados: promesa vigente frente a la original",
+        "Renegotiated: promise in force vs. the original one",
+    ),
+    "renegotiated": ("Renegociados", "Renegotiated"),
+    "vs_due": ("En plazo (promesa vigente)", "On time (promise in force)"),
+    "vs_original": ("En plazo (promesa original)", "On time (original promise)"),
+    "no_renegotiated": (
+        "No hay compromisos renegociados en este filtro.",
+        "No renegotiated commitments.",
+    ),
+    "on_time_rate": ("En plazo", "On time"),
+    "due": ("Vencidos", "Due"),
+    "on_time": ("En plazo", "On time"),
+    "pending": ("Pendientes", "Pending"),
+    # columns
+    "col_commitment": ("Compromiso", "Commitment"),
+    "col_title": ("Título", "Title"),
+    "col_process": ("Etapa", "Stage"),
+    "col_performer": ("Responsable", "Performer"),
+    "col_customer": ("Cliente", "Customer"),
+    "col_status": ("Estado", "Status"),
+    "col_due": ("Vence", "Due"),
+    "col_delivered": ("Entregado", "Delivered"),
+    "col_delay": ("Retraso (días)", "Delay (days)"),
+    "col_original_due": ("Vencimiento original", "Original due"),
+    "col_upstreams": ("Depende de", "Upstreams"),
+    "col_tracking": ("Seguimiento", "Tracking"),
+    "col_root": ("Quiebre raíz", "Root breach"),
+    "col_impact": ("Impacto (quiebres propagados)", "Impact (propagated breaches)"),
+    "col_external": ("Clientes externos afectados", "External customers hit"),
+    "open_tracking": ("abrir", "open"),
+    "st_on_time": ("En plazo", "On time"),
+    "st_breach": ("Quiebre", "Breach"),
+    "st_pending": ("Pendiente", "Pending"),
+}
+
+
+def norm_lang(lang: str | None) -> Lang:
+    """A supported language code; anything else falls back to Spanish."""
+    return "en" if lang == "en" else "es"
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The text for `key` in `lang`, with `{name}` placeholders filled.
+
+    An unknown key returns the key itself, so a missing string shows up on screen
+    instead of crashing a page.
+    """
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if norm_lang(lang) == "en" else pair[0]
+    return text.format(**values) if values else text
+
+
+def _missing(value: object) -> bool:
+    """None and NaN (pandas' missing) both mean "no value"."""
+    if value is None:
+        return True
+    try:
+        return math.isnan(value)  # type: ignore[arg-type]
+    except TypeError:
+        return False
+
+
+def fmt_num(value: float | int | None, lang: str, decimals: int = 0) -> str:
+    """A number with the language's thousands and decimal separators."""
+    if _missing(value):
+        return MISSING
+    rounded = round(float(value), decimals)  # type: ignore[arg-type]
+    if rounded == 0:
+        rounded = 0.0  # never show "-0,0"
+    text = f"{rounded:,.{decimals}f}"
+    if norm_lang(lang) == "es":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def fmt_int(value: float | int | None, lang: str) -> str:
+    """A whole number: `1.234` in Spanish, `1,234` in English."""
+    return fmt_num(value, lang, 0)
+
+
+def fmt_pct(value: float | None, lang: str, decimals: int = 1) -> str:
+    """A 0..1 rate as a percentage: `12,5 %` in Spanish, `12.5%` in English."""
+    if _missing(value):
+        return MISSING
+    number = fmt_num(float(value) * 100, lang, decimals)  # type: ignore[arg-type]
+    return f"{number} %" if norm_lang(lang) == "es" else f"{number}%"
+
+
+def fmt_signed(value: float | None, lang: str, decimals: int = 1, suffix: str = "") -> str:
+    """A change with its sign (`+2,5`, `-1,0`); ASCII minus so Streamlit reads the sign."""
+    if _missing(value):
+        return MISSING
+    text = fmt_num(value, lang, decimals)
+    if round(float(value), decimals) > 0:  # type: ignore[arg-type]
+        text = "+" + text
+    return text + suffix
+
+
+def fmt_pp(value: float | None, lang: str) -> str:
+    """A change of a 0..1 rate in percentage points: `+2,5 pp`."""
+    if _missing(value):
+        return MISSING
+    return fmt_signed(float(value) * 100, lang, 1, " pp")  # type: ignore[arg-type]
+
+
+def fmt_date(value: date | datetime | None, lang: str) -> str:
+    """`25/11/2026` in Spanish, `2026-11-25` in English."""
+    if value is None or _missing_ts(value):
+        return MISSING
+    return value.strftime("%d/%m/%Y") if norm_lang(lang) == "es" else value.strftime("%Y-%m-%d")
+
+
+def fmt_datetime(value: datetime | None, lang: str) -> str:
+    """A date with hours and minutes in the language's date order."""
+    if value is None or _missing_ts(value):
+        return MISSING
+    return f"{fmt_date(value, lang)} {value:%H:%M}"
+
+
+def _missing_ts(value: object) -> bool:
+    """pandas' NaT is a datetime subclass that cannot strftime."""
+    return str(value) == "NaT"
+
+
+# How each headline KPI is shown: (format kind, lower_is_better).
+KPI_FORMATS: dict[str, tuple[str, bool]] = {
+    "on_time_rate": ("pct", False),
+    "breaches": ("int", True),
+    "propagation_rate": ("pct", True),
+    "csat_pct": ("pct", False),
+    "nps": ("num1", False),
+    "proactive_notice_rate": ("pct", False),
+    "complaints_per_100": ("num1", True),
+    "customer_commitments_kept": ("pct", False),
+    "due": ("int", False),
+    "median_delay_days": ("num1", True),
+    "p90_delay_days": ("num1", True),
+}
+
+
+def fmt_kpi(kpi: str, value: float | None, lang: str) -> str:
+    """A KPI's value in the format the cards use (rates as %, counts whole)."""
+    kind = KPI_FORMATS.get(kpi, ("num1", False))[0]
+    if kind == "pct":
+        return fmt_pct(value, lang)
+    if kind == "int":
+        return fmt_int(value, lang)
+    return fmt_num(value, lang, 1)
+
+
+def fmt_kpi_delta(kpi: str, delta: float | None, lang: str) -> str | None:
+    """A KPI's week-over-week change: percentage points for rates, plain otherwise."""
+    if _missing(delta):
+        return None
+    kind = KPI_FORMATS.get(kpi, ("num1", False))[0]
+    if kind == "pct":
+        return fmt_pp(delta, lang)
+    if kind == "int":
+        return fmt_signed(delta, lang, 0)
+    return fmt_signed(delta, lang, 1)
+
+
+def kpi_lower_is_better(kpi: str) -> bool:
+    """True for KPIs where a fall is good news (breaches, propagation, complaints)."""
+    return KPI_FORMATS.get(kpi, ("num1", False))[1]

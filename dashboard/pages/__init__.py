@@ -1,0 +1,1 @@
+"""Streamlit pages of the dashboard (one file per page) and their shared helpers."""

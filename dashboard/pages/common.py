@@ -1,0 +1,427 @@
+"""The one shared Streamlit helper module: engine, cached metric calls, the sidebar, the
+view in the URL, page headers and the empty / error states every page shows.
+
+Pages hold layout only; everything a page needs from the database goes through
+`metric()`, which calls a function of `dashboard.metrics` by name with a connection
+and an immutable MetricFilter, and caches the result per (database, data version,
+filter, arguments). A load bumps the data version (a new batch in `load_batches`),
+so cached results never outlive the data they were computed from.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+
+from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
+from dashboard.metrics.filters import MetricFilter
+from dashboard.state import (
+    CUSTOMER_TYPES,
+    DIRECTIONS,
+    PERIODS,
+    VIEW_KEYS,
+    ViewState,
+    parse_view,
+)
+from etl.db import create_db_engine, describe_url, normalise_url
+from etl.schema import commitments, load_batches
+from etl.settings import PROJECT_ROOT, SAMPLE_DIR, load_settings
+
+PAGES_DIR = Path(__file__).resolve().parent
+
+# session_state keys of the shared widgets (sidebar) and of the drill-down
+K_LANG, K_PERIOD, K_FROM, K_TO = "w_lang", "w_period", "w_from", "w_to"
+K_STAGES, K_CTYPE, K_DIR = "w_stages", "w_ctype", "w_dir"
+K_DRILL_STAGE, K_DRILL_PERFORMER = "w_drill_stage", "w_drill_performer"
+_SEEDED = "_eslabon_seeded"
+_URL_VIEW = "_eslabon_url_view"
+_VIEW = "_eslabon_view"
+
+
+class MetricUnavailable(RuntimeError):
+    """A metric function the page asks for is not in dashboard.metrics (yet)."""
+
+
+# --- database ------------------------------------------------------------------------
+
+
+def db_url() -> str:
+    """The database URL in use (ESLABON_DB_URL or the default DuckDB file), normalised."""
+    return normalise_url(load_settings().db_url)
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(url: str) -> sa.Engine:
+    """One engine per URL for the whole server; DuckDB engines use NullPool, so every
+    `with engine.connect()` opens and closes the file and locks stay brief.
+    """
+    return create_db_engine(url)
+
+
+@dataclass(frozen=True)
+class DbStatus:
+    """What a page needs to know before it asks for numbers."""
+
+    ok: bool
+    commitments: int = 0
+    version: str = ""
+    error: str = ""
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _probe(url: str) -> DbStatus:
+    """Is the database reachable, does it hold commitments, and which load is the latest.
+
+    Cached for a few seconds only, so a load from the command line shows up promptly;
+    the version token keys every metric cache entry.
+    """
+    try:
+        engine = engine_for(url)
+        with engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            if not inspector.has_table("commitments"):
+                return DbStatus(ok=True, commitments=0, version="no-schema")
+            count = conn.execute(sa.select(sa.func.count()).select_from(commitments)).scalar()
+            version = "none"
+            if inspector.has_table("load_batches"):
+                row = conn.execute(
+                    sa.select(
+                        sa.func.max(load_batches.c.batch_id),
+                        sa.func.count(),
+                        sa.func.max(load_batches.c.finished_at),
+                    )
+                ).one()
+                version = f"{row[0]}:{row[1]}:{row[2]}"
+            return DbStatus(ok=True, commitments=int(count or 0), version=f"{version}:{count}")
+    except Exception as exc:  # any driver error becomes a message, never a traceback
+        return DbStatus(ok=False, error=_short_reason(exc))
+
+
+def _short_reason(exc: BaseException) -> str:
+    """The first line of an error, without SQLAlchemy's background links."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+def db_status() -> DbStatus:
+    """The database status (probed at most every few seconds, see _probe)."""
+    return _probe(db_url())
+
+
+def invalidate_data() -> None:
+    """Forget every cached metric result and the database probe (after a load)."""
+    st.cache_data.clear()
+
+
+# --- cached metric calls ---------------------------------------------------------------
+
+
+def _metric_function(name: str) -> Callable[..., Any]:
+    """`module.function` of dashboard.metrics, or MetricUnavailable."""
+    module_name, _, func_name = name.partition(".")
+    try:
+        module = importlib.import_module(f"dashboard.metrics.{module_name}")
+    except ModuleNotFoundError as exc:
+        raise MetricUnavailable(name) from exc
+    func = getattr(module, func_name, None)
+    if func is None:
+        raise MetricUnavailable(name)
+    return func
+
+
+@st.cache_data(show_spinner=False, max_entries=1000)
+def _cached_metric(
+    url: str, version: str, name: str, f: MetricFilter | None, args: tuple, kwargs: tuple
+) -> Any:
+    """The result of one metric call; the key is everything the result depends on."""
+    func = _metric_function(name)
+    with engine_for(url).connect() as conn:
+        if f is None:
+            return func(conn, *args, **dict(kwargs))
+        return func(conn, f, *args, **dict(kwargs))
+
+
+def metric(name: str, f: MetricFilter | None, *args: Any, **kwargs: Any) -> Any:
+    """Call `dashboard.metrics.<name>(conn, f, *args, **kwargs)`, cached.
+
+    `name` is "module.function" as agreed in the metric API (e.g. "ontime.on_time_summary").
+    Pass f=None for functions that take no filter (e.g. "kpis.default_as_of").
+    Raises MetricUnavailable when the function does not exist yet.
+    """
+    _metric_function(name)  # fail fast, outside the cache
+    status = db_status()
+    return _cached_metric(db_url(), status.version, name, f, args, tuple(sorted(kwargs.items())))
+
+
+def metric_or_none(name: str, f: MetricFilter | None, *args: Any, **kwargs: Any) -> Any:
+    """Like metric(), but a missing metric function gives None and a note on the page."""
+    try:
+        return metric(name, f, *args, **kwargs)
+    except MetricUnavailable:
+        st.info(t("metric_missing", current_lang(), name=name))
+        return None
+
+
+# --- as_of and options -----------------------------------------------------------------
+
+
+def as_of() -> datetime:
+    """The evaluation instant: the sample's own as_of when it is loaded, else now
+    (to the minute, so the metric cache still works within a minute).
+    """
+    try:
+        value = metric("kpis.default_as_of", None)
+    except MetricUnavailable:
+        value = datetime.now().replace(second=0, microsecond=0)
+    value = pd.Timestamp(value).to_pydatetime()
+    return value.replace(tzinfo=None) if value.tzinfo is not None else value
+
+
+def stage_options(at: datetime) -> list[str]:
+    """Process stages in chain order (process_map.process_chain), for every selector."""
+    f = MetricFilter(as_of=at)
+    try:
+        chain = metric("process_map.process_chain", f)
+        return [str(p) for p in chain["process"]]
+    except MetricUnavailable:
+        summary = metric("ontime.on_time_summary", f.with_(group_by="process"))
+        return sorted(str(p) for p in summary["group_key"].dropna())
+
+
+# --- the view (sidebar + URL) ----------------------------------------------------------
+
+
+def _query_dict() -> dict[str, list[str]]:
+    """The current query string with every value of repeated keys."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def url_view() -> ViewState:
+    """The view the URL asked for when this session started (parsed defensively)."""
+    if _URL_VIEW not in st.session_state:
+        st.session_state[_URL_VIEW] = parse_view(_query_dict())
+    return st.session_state[_URL_VIEW]
+
+
+def current_lang() -> str:
+    """The language of this run (the sidebar switch, else the URL, else Spanish)."""
+    if K_LANG in st.session_state:
+        return norm_lang(st.session_state[K_LANG])
+    return norm_lang(url_view().lang)
+
+
+def _seed(key: str, value: Any) -> None:
+    """Give a widget its starting value from the URL, once (later its own state rules)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def language_switch() -> str:
+    """The ES/EN switch (also shown on pages without the filter sidebar)."""
+    _seed(K_LANG, url_view().lang)
+    lang = st.sidebar.segmented_control(
+        t("language", current_lang()),
+        options=list(LANGUAGES),
+        format_func=lambda code: {"es": "Español", "en": "English"}[code],
+        key=K_LANG,
+        selection_mode="single",
+    )
+    return norm_lang(lang)
+
+
+def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
+    """The shared filter sidebar; returns the view it describes (no drill level).
+
+    Values the URL asked for but the data does not have (an unknown stage, a hostile
+    string) are dropped before they reach a widget.
+    """
+    seed = url_view()
+    lang = language_switch()
+    _seed(K_PERIOD, seed.period)
+    _seed(K_STAGES, [s for s in seed.stages if s in stages])
+    _seed(K_CTYPE, seed.customer_type)
+    _seed(K_DIR, seed.direction)
+    st.session_state[K_STAGES] = [s for s in st.session_state[K_STAGES] if s in stages]
+    side = st.sidebar
+    side.header(t("sidebar_filters", lang))
+    period = side.selectbox(
+        t("period", lang),
+        options=list(PERIODS),
+        format_func=lambda p: t(f"period_{p}", lang),
+        key=K_PERIOD,
+    )
+    date_from: date | None = None
+    date_to: date | None = None
+    if period == "custom":
+        default_to = seed.date_to or (at.date() if at else date.today())
+        default_from = seed.date_from or default_to.replace(day=1)
+        _seed(K_FROM, default_from)
+        _seed(K_TO, default_to)
+        date_from = side.date_input(
+            t("date_from", lang), key=K_FROM, format="DD/MM/YYYY" if lang == "es" else "YYYY-MM-DD"
+        )
+        date_to = side.date_input(
+            t("date_to", lang), key=K_TO, format="DD/MM/YYYY" if lang == "es" else "YYYY-MM-DD"
+        )
+    chosen = side.multiselect(
+        t("stages", lang), options=list(stages), key=K_STAGES, placeholder=t("stages_all", lang)
+    )
+    ctype = side.selectbox(
+        t("customer_type", lang),
+        options=list(CUSTOMER_TYPES),
+        format_func=lambda c: t(f"customer_type_{c}", lang),
+        key=K_CTYPE,
+    )
+    direction = side.radio(
+        t("direction", lang),
+        options=list(DIRECTIONS),
+        format_func=lambda d: t(f"direction_{d}", lang),
+        key=K_DIR,
+    )
+    if at is not None:
+        side.caption(f"{t('as_of_label', lang)}: **{fmt_datetime(at, lang)}**")
+    side.caption(t("view_link_help", lang))
+    start, end = (date_from, date_to) if period == "custom" else (None, None)
+    if isinstance(start, date) and isinstance(end, date) and start > end:
+        start, end = end, start
+    view = ViewState(
+        period=period,
+        date_from=start if isinstance(start, date) else None,
+        date_to=end if isinstance(end, date) else None,
+        stages=tuple(chosen),
+        customer_type=ctype,
+        direction=direction,
+        lang=lang,
+    )
+    st.session_state[_VIEW] = view
+    return view
+
+
+def current_view() -> ViewState:
+    """The view of this run as the sidebar left it (or as the URL says, without sidebar)."""
+    view = st.session_state.get(_VIEW)
+    if view is None:
+        view = url_view().with_(drill_stage=None, drill_performer=None)
+    return view.with_(lang=current_lang())
+
+
+def sync_url(view: ViewState) -> None:
+    """Write the view into the query string so the link in the address bar reopens it.
+
+    Only the view's own keys are touched; other pages' parameters are left alone.
+    """
+    wanted = view.to_query()
+    current = _query_dict()
+    for key in VIEW_KEYS:
+        value = wanted.get(key)
+        if value is None:
+            if key in current:
+                del st.query_params[key]
+            continue
+        as_list = value if isinstance(value, list) else [value]
+        if current.get(key) != as_list:
+            st.query_params[key] = value
+
+
+# --- page furniture ----------------------------------------------------------------------
+
+
+def page_header(title_key: str, f: MetricFilter, lang: str) -> None:
+    """The page title and, under it, the filter in words and the as_of in use."""
+    st.title(t(title_key, lang))
+    st.caption(f.describe(lang))
+
+
+def sample_available() -> bool:
+    """True when the sample files ship with this copy of Eslabón."""
+    return SAMPLE_DIR.is_dir() and any(SAMPLE_DIR.iterdir())
+
+
+def load_sample(url: str) -> tuple[bool, str]:
+    """Create the schema and load data/sample into `url` with the ETL's own CLI.
+
+    A subprocess keeps the load (and its write lock) out of the server process and
+    uses exactly the path `make db` uses.
+    """
+    env = {**os.environ, "ESLABON_DB_URL": url}
+    steps = (
+        [sys.executable, "-m", "etl", "init", "--db", url],
+        [sys.executable, "-m", "etl", "load", str(SAMPLE_DIR), "--db", url],
+    )
+    for cmd in steps:
+        done = subprocess.run(  # fixed argv, no shell
+            cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()
+            return False, tail[-1] if tail else f"exit {done.returncode}"
+    return True, ""
+
+
+def page_path(name: str) -> Path | None:
+    """A page file of this folder if it exists (pages arrive one by one)."""
+    path = PAGES_DIR / f"{name}.py"
+    return path if path.is_file() else None
+
+
+def empty_state(lang: str) -> None:
+    """What to do when the database holds no commitments: load the sample, or go to Datos."""
+    st.title(t("app_title", lang))
+    st.subheader(t("empty_title", lang))
+    st.markdown(t("empty_body", lang))
+    cols = st.columns([1, 1, 2])
+    if cols[0].button(
+        t("load_sample", lang), type="primary", key="load_sample", disabled=not sample_available()
+    ):
+        with st.spinner(t("loading_sample", lang)):
+            ok, reason = load_sample(db_url())
+        invalidate_data()
+        if ok:
+            st.success(t("sample_loaded", lang))
+            st.rerun()
+        else:
+            st.error(t("sample_failed", lang, reason=reason))
+    datos = page_path("datos")
+    if datos is not None:
+        with cols[1]:
+            st.page_link(str(datos), label=t("go_to_datos", lang), icon="📥")
+    else:
+        cols[1].markdown(f"**{t('go_to_datos', lang)}**: `python -m etl load <carpeta> --db URL`")
+
+
+def error_state(lang: str, reason: str) -> None:
+    """A clear message about an unreachable or broken database; never a traceback."""
+    st.title(t("app_title", lang))
+    st.error(
+        f"**{t('db_error_title', lang)}**\n\n"
+        + t("db_error_body", lang, url=describe_url(engine_for(db_url())), reason=reason)
+    )
+
+
+def run_page(render: Callable[[], None]) -> None:
+    """Run a page body, turning any database failure into the error state."""
+    lang = current_lang()
+    status = db_status()
+    if not status.ok:
+        error_state(lang, status.error)
+        return
+    if status.commitments == 0:
+        empty_state(lang)
+        return
+    try:
+        render()
+    except MetricUnavailable as exc:
+        st.info(t("metric_missing", lang, name=str(exc)))
+    except Exception as exc:  # a failure mid-page still reads as a message
+        error_state(lang, _short_reason(exc))

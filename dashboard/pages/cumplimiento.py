@@ -1,0 +1,292 @@
+"""Cumplimiento: on-time rate by process stage in chain order, drilling down to a stage's
+performers and to a performer's commitments; delay distribution; renegotiations.
+
+The drill level lives in two selectboxes (keyboard- and test-friendly) that a click on
+a bar also sets, and in the URL (`stage`, `performer`), so a copied link reopens the
+same level. Layout only: every number comes from dashboard.metrics.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.charts.ontime import (
+    delay_distribution_figure,
+    rate_by_group_figure,
+    renegotiation_figure,
+)
+from dashboard.i18n import fmt_int, fmt_num, fmt_pct, t
+from dashboard.metrics.filters import MetricFilter
+from dashboard.pages import common
+
+NONE = ""  # selectbox value for "no drill at this level"
+CHART_STAGES, CHART_PERFORMERS = "chart_stages", "chart_performers"
+TRACKING_LINK = "?page=seguimiento&commitment={id}"
+
+
+def _seed_drill(stages: list[str]) -> None:
+    """Start the drill selectboxes from the URL once; drop values the data does not have."""
+    seed = common.url_view()
+    if not st.session_state.get("_drill_seeded"):
+        st.session_state["_drill_seeded"] = True
+        st.session_state[common.K_DRILL_STAGE] = seed.drill_stage or NONE
+        st.session_state[common.K_DRILL_PERFORMER] = seed.drill_performer or NONE
+    st.session_state.setdefault(common.K_DRILL_STAGE, NONE)
+    if st.session_state[common.K_DRILL_STAGE] not in stages:
+        st.session_state[common.K_DRILL_STAGE] = NONE
+        st.session_state[common.K_DRILL_PERFORMER] = NONE
+
+
+def _set_drill(stage: str, performer: str = NONE) -> None:
+    """Callback: go to a drill level (used by clicks and the breadcrumb)."""
+    st.session_state[common.K_DRILL_STAGE] = stage
+    st.session_state[common.K_DRILL_PERFORMER] = performer
+
+
+def _clicked(chart_key: str) -> str | None:
+    """The group of the bar clicked in a chart (from its selection event), if any."""
+    event = st.session_state.get(chart_key)
+    points = ((event or {}).get("selection") or {}).get("points") or []
+    if not points:
+        return None
+    point = points[0]
+    value = point.get("customdata")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None:
+        value = point.get("y") if isinstance(point.get("x"), int | float) else point.get("x")
+    return None if value is None else str(value)
+
+
+def _on_stage_click() -> None:
+    """Callback of the stage chart: drill into the clicked stage."""
+    stage = _clicked(CHART_STAGES)
+    if stage:
+        _set_drill(stage)
+
+
+def _on_performer_click() -> None:
+    """Callback of the performer chart: drill into the clicked performer."""
+    performer = _clicked(CHART_PERFORMERS)
+    if performer:
+        _set_drill(st.session_state.get(common.K_DRILL_STAGE, NONE), performer)
+
+
+def _clear_performer() -> None:
+    """Callback: a new stage starts at its performers."""
+    st.session_state[common.K_DRILL_PERFORMER] = NONE
+
+
+def breadcrumb(stage: str, performer: str, lang: str) -> None:
+    """All stages › stage › performer, each step a button back up."""
+    cols = st.columns([2, 2, 2, 4])
+    cols[0].button(
+        t("breadcrumb_all", lang),
+        key="crumb_all",
+        on_click=_set_drill,
+        args=(NONE,),
+        disabled=not stage,
+        icon=":material/home:",
+    )
+    if stage:
+        cols[1].button(
+            f"› {stage}",
+            key="crumb_stage",
+            on_click=_set_drill,
+            args=(stage,),
+            disabled=not performer,
+        )
+    if performer:
+        cols[2].button(f"› {performer}", key="crumb_performer", disabled=True)
+
+
+def status_colors(f: MetricFilter, summary: pd.DataFrame) -> dict[str, str | None]:
+    """Each stage's on-time light against its own target (None without a target)."""
+    colors: dict[str, str | None] = {}
+    for _, row in summary.iterrows():
+        rate = row["on_time_rate"]
+        value = None if rate is None or pd.isna(rate) else float(rate)
+        try:
+            result = common.metric(
+                "targets.kpi_target_status",
+                f,
+                {"on_time_rate": value},
+                process=str(row["group_key"]),
+            )
+        except common.MetricUnavailable:
+            return {}
+        colors[str(row["group_key"])] = (result or {}).get("on_time_rate")
+    return colors
+
+
+def commitments_table(rows: pd.DataFrame, lang: str) -> None:
+    """The drilled commitments: status, due, delivered, delay, upstreams, tracking link."""
+    if rows.empty:
+        st.info(t("no_data_filter", lang))
+        return
+    date_format = "DD/MM/YYYY" if lang == "es" else "YYYY-MM-DD"
+    table = pd.DataFrame(
+        {
+            "id": rows["commitment_id"].astype(str),
+            "title": rows["title"],
+            "customer": rows["customer"],
+            "status": [t(f"st_{s}", lang) for s in rows["status"]],
+            "due": pd.to_datetime(rows["due_at"]),
+            "delivered": pd.to_datetime(rows["delivered_at"]),
+            "delay": [fmt_num(v, lang, 1) if pd.notna(v) else "" for v in rows["delay_days"]],
+            "original": pd.to_datetime(rows["original_due_at"]),
+            "upstreams": rows["upstreams"].fillna(""),
+            "tracking": [TRACKING_LINK.format(id=quote(str(c))) for c in rows["commitment_id"]],
+        }
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="commitments_table",
+        column_config={
+            "id": st.column_config.TextColumn(t("col_commitment", lang)),
+            "title": st.column_config.TextColumn(t("col_title", lang)),
+            "customer": st.column_config.TextColumn(t("col_customer", lang)),
+            "status": st.column_config.TextColumn(t("col_status", lang)),
+            "due": st.column_config.DateColumn(t("col_due", lang), format=date_format),
+            "delivered": st.column_config.DateColumn(t("col_delivered", lang), format=date_format),
+            "delay": st.column_config.TextColumn(t("col_delay", lang)),
+            "original": st.column_config.DateColumn(
+                t("col_original_due", lang), format=date_format
+            ),
+            "upstreams": st.column_config.TextColumn(t("col_upstreams", lang)),
+            "tracking": st.column_config.LinkColumn(
+                t("col_tracking", lang), display_text=t("open_tracking", lang)
+            ),
+        },
+    )
+
+
+def delay_section(f: MetricFilter, lang: str) -> None:
+    """Breach delays of the current drill level: median, p90 and their distribution."""
+    st.subheader(t("delay_title", lang))
+    overall = common.metric("ontime.on_time_summary", f.with_(group_by="none"))
+    row = overall.iloc[0] if not overall.empty else {}
+    cols = st.columns(4)
+    cols[0].metric(t("kpi_due", lang), fmt_int(row.get("due"), lang))
+    cols[1].metric(t("kpi_breaches", lang), fmt_int(row.get("breaches"), lang))
+    cols[2].metric(
+        t("median_delay", lang),
+        t("days_suffix", lang, value=fmt_num(row.get("median_delay_days"), lang, 1)),
+    )
+    cols[3].metric(
+        t("p90_delay", lang),
+        t("days_suffix", lang, value=fmt_num(row.get("p90_delay_days"), lang, 1)),
+    )
+    delays = common.metric("ontime.delay_distribution", f)
+    st.plotly_chart(
+        delay_distribution_figure(delays, lang), key="delays", config={"displayModeBar": False}
+    )
+
+
+def renegotiation_section(f: MetricFilter, lang: str) -> None:
+    """Renegotiated commitments judged against the promise in force and the original one."""
+    st.subheader(t("renegotiated_title", lang))
+    reneg = common.metric("ontime.renegotiation_summary", f)
+    if reneg.empty or reneg["renegotiated"].fillna(0).sum() == 0:
+        st.info(t("no_renegotiated", lang))
+        return
+    st.plotly_chart(
+        renegotiation_figure(reneg, lang), key="reneg", config={"displayModeBar": False}
+    )
+    table = pd.DataFrame(
+        {
+            t("drill_stage" if f.group_by == "process" else "drill_performer", lang): [
+                str(k) for k in reneg["group_key"]
+            ],
+            t("renegotiated", lang): [fmt_int(v, lang) for v in reneg["renegotiated"]],
+            t("vs_due", lang): [fmt_pct(v, lang) for v in reneg["on_time_rate_vs_due"]],
+            t("vs_original", lang): [fmt_pct(v, lang) for v in reneg["on_time_rate_vs_original"]],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def render() -> None:
+    """The Cumplimiento page."""
+    view = common.current_view()
+    lang = view.lang
+    at = common.as_of()
+    f = view.to_filter(at)
+    all_stages = common.stage_options(at)
+    stages = [s for s in all_stages if not view.stages or s in view.stages]
+    _seed_drill(stages)
+    by_stage = common.metric("ontime.on_time_summary", f.with_(group_by="process"))
+    present = [s for s in stages if s in set(by_stage["group_key"].astype(str))]
+
+    stage = st.session_state[common.K_DRILL_STAGE]
+    performers: list[str] = []
+    by_performer = pd.DataFrame()
+    if stage:
+        by_performer = common.metric(
+            "ontime.on_time_summary", f.with_(processes=(stage,), group_by="performer")
+        )
+        performers = sorted(str(p) for p in by_performer["group_key"].dropna())
+        if st.session_state.get(common.K_DRILL_PERFORMER, NONE) not in [NONE, *performers]:
+            st.session_state[common.K_DRILL_PERFORMER] = NONE
+    performer = st.session_state.get(common.K_DRILL_PERFORMER, NONE) if stage else NONE
+    drilled = view.with_(drill_stage=stage or None, drill_performer=performer or None)
+    common.sync_url(drilled)
+    fd = drilled.to_filter(at, drill=True)
+
+    common.page_header("cumplimiento_title", fd, lang)
+    breadcrumb(stage, performer, lang)
+    cols = st.columns(2)
+    cols[0].selectbox(
+        t("drill_stage", lang),
+        options=[NONE, *stages],
+        format_func=lambda s: s or t("drill_all", lang),
+        key=common.K_DRILL_STAGE,
+        on_change=_clear_performer,
+    )
+    if stage:
+        cols[1].selectbox(
+            t("drill_performer", lang),
+            options=[NONE, *performers],
+            format_func=lambda p: p or t("drill_all_performers", lang),
+            key=common.K_DRILL_PERFORMER,
+        )
+    st.caption(t("click_hint", lang))
+
+    if not stage:
+        st.subheader(t("by_stage_title", lang))
+        figure = rate_by_group_figure(
+            by_stage, lang, order=present, statuses=status_colors(f, by_stage)
+        )
+        st.plotly_chart(
+            figure,
+            key=CHART_STAGES,
+            on_select=_on_stage_click,
+            selection_mode="points",
+            config={"displayModeBar": False},
+        )
+    elif not performer:
+        st.subheader(t("by_performer_title", lang, stage=stage))
+        figure = rate_by_group_figure(
+            by_performer.sort_values("on_time_rate", na_position="last"), lang, horizontal=True
+        )
+        st.plotly_chart(
+            figure,
+            key=CHART_PERFORMERS,
+            on_select=_on_performer_click,
+            selection_mode="points",
+            config={"displayModeBar": False},
+        )
+    else:
+        st.subheader(t("commitments_title", lang, stage=stage, performer=performer))
+        commitments_table(common.metric("ontime.commitment_list", fd), lang)
+
+    delay_section(fd, lang)
+    renegotiation_section(fd.with_(group_by="performer" if stage else "process"), lang)
+
+
+common.run_page(render)

@@ -1,0 +1,195 @@
+"""Resumen: the headline KPIs with their weekly change, sparkline and traffic light; the
+on-time trend against its target; the five root breaches with the largest impact.
+
+Layout only: every number comes from dashboard.metrics through common.metric().
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.charts.kpi import weekly_rate_figure
+from dashboard.i18n import (
+    fmt_date,
+    fmt_int,
+    fmt_kpi,
+    fmt_kpi_delta,
+    fmt_num,
+    kpi_lower_is_better,
+    t,
+)
+from dashboard.metrics.filters import MetricFilter
+from dashboard.pages import common
+from dashboard.state import PERIOD_WEEKS, ViewState
+
+# The eight cards, in reading order (two rows of four on a projector).
+CARD_KPIS: tuple[str, ...] = (
+    "on_time_rate",
+    "breaches",
+    "propagation_rate",
+    "csat_pct",
+    "nps",
+    "proactive_notice_rate",
+    "complaints_per_100",
+    "customer_commitments_kept",
+)
+STATUS_BADGE: dict[str | None, tuple[str, str]] = {
+    "green": ("status_green", "green"),
+    "amber": ("status_amber", "orange"),
+    "red": ("status_red", "red"),
+    None: ("status_none", "gray"),
+}
+TOP_ROOTS = 5
+
+
+def trend_weeks(view: ViewState, f: MetricFilter) -> int:
+    """How many weeks the trend and the sparklines show: the period's, at least 4."""
+    if view.period in PERIOD_WEEKS:
+        return PERIOD_WEEKS[view.period]
+    if f.date_from and f.date_to:
+        return max(4, min(104, (f.date_to - f.date_from).days // 7 + 1))
+    return 13
+
+
+def _plain(value: object) -> float | None:
+    """A metric value as a plain float (None for missing), hashable and JSON-safe."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(number) else number
+
+
+def headline_values(f: MetricFilter) -> dict[str, float | None]:
+    """The card KPIs for the whole filter (one row of kpis.headline_kpis)."""
+    head = common.metric("kpis.headline_kpis", f.with_(group_by="none"))
+    row = head.iloc[0].to_dict() if not head.empty else {}
+    return {kpi: _plain(row.get(kpi)) for kpi in CARD_KPIS}
+
+
+def target_statuses(f: MetricFilter, values: dict[str, float | None]) -> dict[str, str | None]:
+    """Each card's traffic light against the target in force (None = no target)."""
+    try:
+        result = common.metric("targets.kpi_target_status", f, values)
+    except common.MetricUnavailable:
+        return {}
+    return dict(result or {})
+
+
+def deltas(f: MetricFilter) -> dict[str, float | None]:
+    """Week-over-week change per KPI (trends.week_over_week)."""
+    try:
+        wow = common.metric("trends.week_over_week", f)
+    except common.MetricUnavailable:
+        return {}
+    return {str(r["kpi"]): _plain(r["delta"]) for _, r in wow.iterrows()}
+
+
+def weekly(f: MetricFilter, weeks: int) -> pd.DataFrame:
+    """Every headline KPI by ISO week (trends.weekly_kpis); empty when unavailable."""
+    try:
+        return common.metric("trends.weekly_kpis", f, weeks)
+    except common.MetricUnavailable:
+        return pd.DataFrame()
+
+
+def on_time_target(at: datetime) -> float | None:
+    """The organisation-wide on-time target in force at `at`, for the trend's line."""
+    try:
+        targets = common.metric("targets.targets_in_force", None, at)
+    except common.MetricUnavailable:
+        return None
+    if targets is None or targets.empty:
+        return None
+    rows = targets[(targets["kpi"] == "on_time_rate") & targets["process"].isna()]
+    return _plain(rows.iloc[0]["target_value"]) if not rows.empty else None
+
+
+def kpi_cards(
+    values: dict[str, float | None],
+    changes: dict[str, float | None],
+    statuses: dict[str, str | None],
+    trend: pd.DataFrame,
+    lang: str,
+) -> None:
+    """Eight st.metric cards, each with its delta, sparkline and traffic light."""
+    for start in range(0, len(CARD_KPIS), 4):
+        cols = st.columns(4)
+        for col, kpi in zip(cols, CARD_KPIS[start : start + 4], strict=True):
+            with col.container(border=True):
+                spark = None
+                if not trend.empty and kpi in trend:
+                    spark = [float(v) for v in trend[kpi] if _plain(v) is not None] or None
+                st.metric(
+                    t(f"kpi_{kpi}", lang),
+                    fmt_kpi(kpi, values.get(kpi), lang),
+                    delta=fmt_kpi_delta(kpi, changes.get(kpi), lang),
+                    delta_color="inverse" if kpi_lower_is_better(kpi) else "normal",
+                    delta_description=t("delta_vs_last_week", lang),
+                    chart_data=spark,
+                    chart_type="area" if kpi.endswith("rate") else "line",
+                )
+                text_key, color = STATUS_BADGE.get(statuses.get(kpi), STATUS_BADGE[None])
+                st.badge(t(text_key, lang), color=color)
+
+
+def root_table(roots: pd.DataFrame, lang: str) -> None:
+    """The top root breaches as a table, each with a link to its tracking page."""
+    if roots.empty:
+        st.info(t("no_roots", lang))
+        return
+    table = pd.DataFrame(
+        {
+            t("col_root", lang): roots["root_id"].astype(str),
+            t("col_process", lang): roots["process"],
+            t("col_performer", lang): roots["performer"],
+            t("col_customer", lang): roots["customer"],
+            t("col_due", lang): [fmt_date(pd.Timestamp(v), lang) for v in roots["due_at"]],
+            t("col_delay", lang): [fmt_num(v, lang, 1) for v in roots["delay_days"]],
+            t("col_impact", lang): [fmt_int(v, lang) for v in roots["impact"]],
+            t("col_external", lang): [fmt_int(v, lang) for v in roots["external_customers"]],
+            t("col_tracking", lang): [
+                f"?page=seguimiento&commitment={quote(str(c))}" for c in roots["root_id"]
+            ],
+        }
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            t("col_tracking", lang): st.column_config.LinkColumn(
+                t("col_tracking", lang), display_text=t("open_tracking", lang)
+            )
+        },
+    )
+
+
+def render() -> None:
+    """The Resumen page."""
+    view = common.current_view()
+    lang = view.lang
+    at = common.as_of()
+    f = view.to_filter(at)
+    common.page_header("resumen_title", f, lang)
+    values = headline_values(f)
+    trend = weekly(f, trend_weeks(view, f))
+    kpi_cards(values, deltas(f), target_statuses(f, values), trend, lang)
+
+    st.subheader(t("trend_title", lang))
+    st.plotly_chart(
+        weekly_rate_figure(trend, lang, target=on_time_target(at)),
+        key="trend",
+        config={"displayModeBar": False},
+    )
+    st.subheader(t("top_roots_title", lang))
+    root_table(common.metric("propagation.root_impact", f, limit=TOP_ROOTS), lang)
+
+
+common.run_page(render)

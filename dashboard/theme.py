@@ -1,0 +1,47 @@
+"""One colour-blind-safe palette for every chart, card and the Streamlit theme.
+
+Okabe & Ito's eight colours stay distinguishable with deuteranopia, protanopia and
+tritanopia and survive a washed-out projector. Status colours always mean the same
+thing everywhere: bluish green = meets target / on time, orange = near target,
+vermillion = off target / breach. They are never the only cue: status text carries a
+symbol (✓ ! ✗) and a word too.
+"""
+
+from __future__ import annotations
+
+BLACK = "#000000"
+ORANGE = "#E69F00"
+SKY_BLUE = "#56B4E9"
+BLUISH_GREEN = "#009E73"
+YELLOW = "#F0E442"
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+REDDISH_PURPLE = "#CC79A7"
+GREY = "#6B6B6B"
+LIGHT_GREY = "#D9D9D9"
+
+# Categorical order for series without a status meaning (never green/orange/red first).
+PALETTE: tuple[str, ...] = (BLUE, SKY_BLUE, REDDISH_PURPLE, BLACK, YELLOW, GREY)
+
+STATUS_COLORS: dict[str, str] = {
+    "green": BLUISH_GREEN,
+    "amber": ORANGE,
+    "red": VERMILLION,
+}
+# Commitment statuses share the target colours: on time is good, a breach is bad.
+COMMITMENT_STATUS_COLORS: dict[str, str] = {
+    "on_time": BLUISH_GREEN,
+    "breach": VERMILLION,
+    "pending": GREY,
+}
+NO_STATUS_COLOR = GREY
+TARGET_LINE_COLOR = BLACK
+PRIMARY = BLUE
+
+FONT_FAMILY = "Source Sans Pro, Arial, sans-serif"
+FONT_SIZE = 15  # readable from the back of a meeting room
+
+
+def status_color(status: str | None) -> str:
+    """The colour of a traffic-light status; grey when there is no target."""
+    return STATUS_COLORS.get(status or "", NO_STATUS_COLOR)
