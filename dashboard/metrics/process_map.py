@@ -1,0 +1,189 @@
+"""The process map: what the event log says about how cases move between stages.
+
+Which events count: every event, on any date up to `as_of`, of the commitments the
+filter selects (their process, performer, customer, customer type, direction, and due
+date in the period; cancelled commitments never count). The period filters on the
+commitment's due date, like every other metric, so a case is never cut in two: its
+whole history up to `as_of` is on the map. Events after `as_of` are not known yet.
+
+Order within a case: by `at`, and for two events at the same instant by stage name.
+A process-mining tool keeps the order of the file for such ties; a database keeps no
+file order, so the stage name is the deterministic stand-in (docs/metrics-chain.md).
+Give a process-mining tool the log sorted the same way and its directly-follows graph
+has exactly these counts and medians.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.status import commitment_status_sql
+
+# Events of the filtered commitments up to as_of, each with the next event of its case.
+_SEQUENCE_CTES = """
+ev AS (
+    SELECT e.commitment_id, e.stage, e."at"
+    FROM events e
+    JOIN commitments c ON c.commitment_id = e.commitment_id
+    WHERE NOT c.cancelled AND e."at" <= :as_of AND {where}
+),
+seq AS (
+    SELECT
+        stage AS source,
+        LEAD(stage) OVER w AS target,
+        EXTRACT(EPOCH FROM (LEAD("at") OVER w - "at")) AS secs
+    FROM ev
+    WINDOW w AS (PARTITION BY commitment_id ORDER BY "at", stage)
+)"""
+
+_DF_SQL = """
+WITH {ctes}
+SELECT
+    source,
+    target,
+    count(*) AS n,
+    CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) AS DOUBLE PRECISION) AS median_secs
+FROM seq
+WHERE target IS NOT NULL
+GROUP BY source, target
+ORDER BY n DESC, source, target
+"""
+
+
+def _sequence_ctes(f: MetricFilter) -> tuple[str, dict]:
+    """The `ev` and `seq` CTEs for the filter, and their parameters."""
+    where, params = f.sql_where("c")
+    # Only the fixed condition text from filters.py is spliced in; values are bound.
+    return _SEQUENCE_CTES.format(where=where), {**params, "as_of": f.as_of}
+
+
+def directly_follows(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """How often each stage is directly followed by another in the same case, and how fast.
+
+    The directly-follows graph of process mining: for consecutive events (a, b) of one
+    case, ordered by time, count the pair (a.stage, b.stage) and take the median of
+    b.at - a.at (the middle value, or the mean of the two middle ones). Columns: source,
+    target, count, median_hours. Sorted by count (desc), then source, target.
+    """
+    ctes, params = _sequence_ctes(f)
+    df = pd.read_sql(sa.text(_DF_SQL.format(ctes=ctes)), conn, params=params)
+    df["count"] = df["n"].astype("int64")
+    df["median_hours"] = df["median_secs"].astype("float64") / 3600.0
+    return df[["source", "target", "count", "median_hours"]]
+
+
+_STAGE_SQL = """
+WITH {ctes}
+SELECT
+    source AS stage,
+    count(*) AS visits,
+    count(target) AS measured,
+    CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) AS DOUBLE PRECISION) AS median_secs
+FROM seq
+GROUP BY source
+ORDER BY source
+"""
+
+
+def stage_durations(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """How long a case stays in each stage: from entering it to the case's next event.
+
+    visits = times a case entered the stage; measured = those followed by another event
+    (a case's last event has no end yet); median_hours over the measured visits (None
+    when none is). Columns: stage, visits, measured, median_hours. Sorted by stage.
+    """
+    ctes, params = _sequence_ctes(f)
+    df = pd.read_sql(sa.text(_STAGE_SQL.format(ctes=ctes)), conn, params=params)
+    for col in ("visits", "measured"):
+        df[col] = df[col].astype("int64")
+    df["median_hours"] = pd.Series(
+        [None if pd.isna(v) else float(v) / 3600.0 for v in df["median_secs"]],
+        index=df.index,
+        dtype=object,
+    )
+    return df[["stage", "visits", "measured", "median_hours"]]
+
+
+_CHAIN_SQL = """
+WITH s AS ({status_sql}),
+per AS (
+    SELECT
+        s.process,
+        count(*) FILTER (WHERE s.status IN ('on_time', 'breach')) AS due,
+        count(*) FILTER (WHERE s.status = 'on_time') AS on_time,
+        count(*) FILTER (WHERE s.status = 'breach') AS breaches
+    FROM s
+    GROUP BY s.process
+),
+known AS (
+    SELECT p.process, p.stage_order, p.area FROM processes p WHERE {process_where}
+)
+SELECT
+    COALESCE(per.process, known.process) AS process,
+    known.stage_order,
+    known.area,
+    COALESCE(per.due, 0) AS due,
+    COALESCE(per.on_time, 0) AS on_time,
+    COALESCE(per.breaches, 0) AS breaches
+FROM per
+FULL OUTER JOIN known ON known.process = per.process
+ORDER BY known.stage_order NULLS LAST, COALESCE(per.process, known.process)
+"""
+
+
+def process_chain(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """The value chain's stages in order, each with its due count and on-time rate.
+
+    Stages come from the processes table (by stage_order) and from the filtered
+    commitments; a stage with commitments but no processes row goes last (by name), a
+    processes row with no commitment in the filter shows due 0 and on_time_rate None.
+    With a process filter only those stages appear. Columns: process, stage_order,
+    area, due, on_time_rate, breaches.
+    """
+    status_sql, params = commitment_status_sql(f)
+    process_where = "TRUE"
+    if f.processes:
+        names = [f"f_process_{i}" for i in range(len(f.processes))]
+        process_where = f"p.process IN ({', '.join(':' + n for n in names)})"
+        params = {**params, **dict(zip(names, f.processes, strict=True))}
+    # Only fixed SQL and generated parameter names are spliced in; values are bound.
+    sql = _CHAIN_SQL.format(status_sql=status_sql, process_where=process_where)
+    df = pd.read_sql(sa.text(sql), conn, params=params)
+    for col in ("due", "on_time", "breaches"):
+        df[col] = df[col].astype("int64")
+    df["stage_order"] = df["stage_order"].astype("Int64")
+    df["on_time_rate"] = pd.Series(
+        [o / d if d else None for o, d in zip(df["on_time"], df["due"], strict=True)],
+        index=df.index,
+        dtype=object,
+    )
+    return df[["process", "stage_order", "area", "due", "on_time_rate", "breaches"]]
+
+
+_DEP_FLOWS_SQL = """
+WITH s AS ({status_sql}),
+s_all AS ({all_sql})
+SELECT u.process AS upstream_process, s.process AS downstream_process, count(*) AS dependencies
+FROM dependencies d
+JOIN s ON s.commitment_id = d.commitment_id
+JOIN s_all u ON u.commitment_id = d.depends_on
+GROUP BY u.process, s.process
+ORDER BY dependencies DESC, u.process, s.process
+"""
+
+
+def process_dependency_flows(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """How many dependencies link each pair of stages: the chain's actual wiring.
+
+    Counted over dependency edges whose downstream is a commitment of the filter (any
+    status, pending included) and whose upstream is any non-cancelled commitment.
+    Columns: upstream_process, downstream_process, dependencies.
+    """
+    status_sql, params = commitment_status_sql(f)
+    all_sql, all_params = commitment_status_sql(f, apply_filter=False)
+    sql = _DEP_FLOWS_SQL.format(status_sql=status_sql, all_sql=all_sql)
+    df = pd.read_sql(sa.text(sql), conn, params={**params, **all_params})
+    df["dependencies"] = df["dependencies"].astype("int64")
+    return df
