@@ -8,7 +8,8 @@ in order:
    that reason, so rows read = loaded + rejected still holds);
 2. per row: required values present, values of the right type (dates, whole numbers,
    yes/no), ranges (csat 1–5, nps 0–10, stage_order ≥ 0), allowed words (customer_type,
-   direction), order of dates (delivered or due before requested, resolved before opened);
+   direction), order of dates (delivered or due on a day before the request, resolved
+   before opened);
 3. duplicate keys within the file, among rows that passed 2 (the first is kept and named);
 4. references to commitments unknown both to this batch and to the database;
 5. dependency cycles over this batch's valid edges and the database's: only the edges
@@ -364,9 +365,16 @@ def _typed_columns(
 def _check_order(
     record: RecordKind, frame: pd.DataFrame, typed: pd.DataFrame, out: _Collector
 ) -> None:
-    """Dates that contradict each other: naming both columns and both values as written."""
+    """Dates on an earlier DAY than the date they follow: naming both columns and values.
+
+    Compared by calendar day, not instant: real logs stamp a delivery at midnight of the
+    day it was requested at 01:06 (two cases of the CoSeLoG receipt log), and a date
+    without a time stands for the whole day. A delivery a day or more before its request
+    is an error; a few hours of clock skew within one day is not worth refusing.
+    """
     for later, earlier in ORDER.get(record.name, ()):
-        wrong = (typed[later] < typed[earlier]).fillna(False).astype(bool)
+        wrong = (typed[later].dt.normalize() < typed[earlier].dt.normalize()).fillna(False)
+        wrong = wrong.astype(bool)
         raw_later = frame[later] if later in frame.columns else typed[later]
         raw_earlier = frame[earlier] if earlier in frame.columns else typed[earlier]
         out.add(

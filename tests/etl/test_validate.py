@@ -122,12 +122,23 @@ def test_every_problem_of_a_file_is_collected() -> None:
     }
 
 
-def test_date_only_request_means_end_of_day_in_order_checks() -> None:
-    # A date without a time is the END of that day (DESIGN.md), so a delivery at 09:00 on
-    # the day requested as "2026-01-05" is before the request and is reported.
-    kf = kind_frame("commitments", [row(delivered_at="2026-01-05T09:00")])
+def test_order_is_checked_by_calendar_day() -> None:
+    # Same day, earlier hour: clock skew (the receipt log has it), not an error. A day
+    # earlier is an error; "2026-01-05" as a request is the whole day.
+    kf = kind_frame(
+        "commitments",
+        [
+            row(commitment_id="C1", requested_at="2026-01-05 10:00", delivered_at="2026-01-05"),
+            row(commitment_id="C2", delivered_at="2026-01-05T09:00"),
+            row(
+                commitment_id="C3", requested_at="2026-01-05 00:30", delivered_at="04/01/2026 23:59"
+            ),
+        ],
+    )
     result = validate_frame(kf, tz=TZ)
-    assert [r.column for r in result.rejects] == ["delivered_at"]
+    assert [(r.row_number, r.reason) for r in result.rejects] == [
+        (4, "delivered_at '04/01/2026 23:59' is before requested_at '2026-01-05 00:30'")
+    ]
 
 
 def test_ranges_and_whole_numbers_of_satisfaction() -> None:
