@@ -1,0 +1,233 @@
+"""Due dates as an iCalendar (RFC 5545) feed, for a performer, a process stage or a customer.
+
+Each commitment is one VEVENT whose UID is `<commitment_id>@eslabon`: importing a newer
+file, or refreshing a subscription, updates the same event instead of adding a copy, and a
+renegotiated due date moves it (SEQUENCE goes up). Commitments the customer made to us
+(`from_customer`) carry VALARM reminders before their due date, so the follow-up the
+source texts ask for ("remind them before Friday") happens in the calendar people use.
+
+Times are the stored wall-clock times in ESLABON_TZ, written with that TZID and its
+VTIMEZONE so every calendar program places them right. A due date stored as the end of a
+day (a date without a time) becomes an all-day event on that day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import sqlalchemy as sa
+from icalendar import Alarm, Calendar, Event
+
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.status import commitment_status_sql
+from etl.settings import DEFAULT_TIMEZONE
+
+UID_DOMAIN = "eslabon"
+PRODID = "-//Eslabon//Eslabon commitments//ES"
+# Reminders before a customer commitment falls due (the triggers of its VALARMs).
+ALARM_OFFSETS: tuple[timedelta, ...] = (timedelta(days=2), timedelta(hours=2))
+# A timed due date becomes a short event ending at the due moment.
+EVENT_LENGTH = timedelta(minutes=30)
+# Times at or after this are "end of day": the date-only due dates of the import files.
+_END_OF_DAY = time(23, 59)
+
+_ROWS_SQL = """
+WITH s AS ({status_sql})
+SELECT s.commitment_id, s.title, s.process, s.performer, s.customer, s.direction,
+       s.due_at, s.original_due_at, s.delivered_at, s.status
+FROM s
+ORDER BY s.due_at, s.commitment_id
+"""
+
+_TEXT = {
+    "es": {
+        "due": "Vence",
+        "promised": "Compromiso de {customer}",
+        "delivered": "Entregado",
+        "late": "Con retraso",
+        "customer": "Cliente",
+        "process": "Etapa",
+        "performer": "Responsable",
+        "status": "Estado",
+        "reminder": "Recordatorio: {summary}",
+        "calendar": "Eslabón: vencimientos",
+        "on_time": "entregado a tiempo",
+        "breach": "incumplido",
+        "pending": "pendiente",
+    },
+    "en": {
+        "due": "Due",
+        "promised": "{customer} promised",
+        "delivered": "Delivered",
+        "late": "Late",
+        "customer": "Customer",
+        "process": "Stage",
+        "performer": "Performer",
+        "status": "Status",
+        "reminder": "Reminder: {summary}",
+        "calendar": "Eslabón: due dates",
+        "on_time": "delivered on time",
+        "breach": "breached",
+        "pending": "pending",
+    },
+}
+
+
+def event_uid(commitment_id: str) -> str:
+    """The stable UID of a commitment's event: the same commitment, the same event."""
+    return f"{commitment_id}@{UID_DOMAIN}"
+
+
+def calendar_rows(
+    conn: sa.Connection,
+    as_of: datetime,
+    *,
+    performer: str | None = None,
+    process: str | None = None,
+    customer: str | None = None,
+) -> pd.DataFrame:
+    """The commitments (both directions, not cancelled) a feed holds, with their status.
+
+    At most one of performer / process / customer is expected; none means every commitment.
+    """
+    f = MetricFilter(
+        as_of=as_of,
+        performers=(performer,) if performer else (),
+        processes=(process,) if process else (),
+        customers=(customer,) if customer else (),
+        direction="",
+    )
+    status_sql, params = commitment_status_sql(f)
+    frame = pd.read_sql(sa.text(_ROWS_SQL.format(status_sql=status_sql)), conn, params=params)
+    for column in ("due_at", "original_due_at", "delivered_at"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def _summary(row: pd.Series, words: dict[str, str]) -> str:
+    label = _text(row["title"]) or _text(row["commitment_id"])
+    if row["direction"] == "from_customer":
+        head = words["promised"].format(customer=_text(row["customer"]))
+    else:
+        head = words["due"]
+    summary = f"{head}: {label} ({row['commitment_id']})"
+    if not pd.isna(row["delivered_at"]):
+        summary = f"[{words['delivered']}] {summary}"
+    elif row["status"] == "breach":
+        summary = f"[{words['late']}] {summary}"
+    return summary
+
+
+def _description(row: pd.Series, words: dict[str, str], internal: bool) -> str:
+    lines = [f"{words['customer']}: {_text(row['customer'])}"]
+    lines.append(f"{words['process']}: {_text(row['process'])}")
+    if internal and _text(row["performer"]):
+        lines.append(f"{words['performer']}: {_text(row['performer'])}")
+    lines.append(f"{words['status']}: {words.get(row['status'], _text(row['status']))}")
+    return "\n".join(lines)
+
+
+def _sequence(row: pd.Series) -> int:
+    """0 for the first promise; 1 once the due date was renegotiated (the event moved)."""
+    original = row["original_due_at"]
+    return int(not pd.isna(original) and pd.Timestamp(original) != pd.Timestamp(row["due_at"]))
+
+
+def calendar_uid(scope: str) -> str:
+    """A stable UID for the calendar itself, derived from what it holds."""
+    digest = hashlib.sha256(scope.encode("utf-8")).hexdigest()[:16]
+    return f"feed-{digest}@{UID_DOMAIN}"
+
+
+def build_calendar(
+    rows: pd.DataFrame,
+    *,
+    lang: str = "es",
+    tz: str | None = None,
+    stamp: datetime | None = None,
+    name: str | None = None,
+    internal: bool = True,
+) -> bytes:
+    """The RFC 5545 bytes of a calendar with one event per row of `calendar_rows`.
+
+    `stamp` is the DTSTAMP of every event (default: now, UTC); pass a fixed one to get
+    byte-identical output for identical data. `internal=False` leaves out performers, for
+    a feed a customer may subscribe to.
+    """
+    words = _TEXT.get(lang, _TEXT["es"])
+    zone = ZoneInfo(tz or os.environ.get("ESLABON_TZ") or DEFAULT_TIMEZONE)
+    stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
+    title = name or words["calendar"]
+    calendar = Calendar.new(
+        prodid=PRODID,
+        name=title,
+        uid=calendar_uid(title),
+        refresh_interval=timedelta(hours=1),
+    )
+    for _, row in rows.iterrows():
+        due = pd.Timestamp(row["due_at"]).to_pydatetime()
+        if due.time() >= _END_OF_DAY:
+            start: date | datetime = due.date()
+            end: date | datetime = due.date() + timedelta(days=1)
+        else:
+            end = due.replace(tzinfo=zone)
+            start = end - EVENT_LENGTH
+        summary = _summary(row, words)
+        event = Event.new(
+            uid=event_uid(str(row["commitment_id"])),
+            start=start,
+            end=end,
+            summary=summary,
+            description=_description(row, words, internal),
+            stamp=stamp,
+            sequence=_sequence(row),
+            categories=[_text(row["process"])] if _text(row["process"]) else (),
+        )
+        event.add("transp", "TRANSPARENT")  # a due date does not make anyone busy
+        if row["direction"] == "from_customer":
+            for offset in ALARM_OFFSETS:
+                alarm = Alarm.new(description=words["reminder"].format(summary=summary))
+                alarm.add("action", "DISPLAY")
+                alarm.add("trigger", -offset)
+                event.add_component(alarm)
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def calendar_feed(
+    conn: sa.Connection,
+    as_of: datetime,
+    *,
+    performer: str | None = None,
+    process: str | None = None,
+    customer: str | None = None,
+    lang: str = "es",
+    internal: bool = True,
+    stamp: datetime | None = None,
+) -> bytes:
+    """The .ics bytes for one performer, one process stage, one customer, or everything."""
+    rows = calendar_rows(conn, as_of, performer=performer, process=process, customer=customer)
+    scope = next(
+        (
+            f"{label}: {value}"
+            for label, value in (
+                ("performer", performer),
+                ("process", process),
+                ("customer", customer),
+            )
+            if value
+        ),
+        None,
+    )
+    words = _TEXT.get(lang, _TEXT["es"])
+    name = f"{words['calendar']} — {scope}" if scope else None
+    return build_calendar(rows, lang=lang, stamp=stamp, name=name, internal=internal)
