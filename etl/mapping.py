@@ -242,25 +242,21 @@ def _checked_source(spec: typing.Any, where: str, one_per: str | None) -> Column
     """A column spec: a source column name, or {column = ..., agg = ...}."""
     if isinstance(spec, str):
         if not spec.strip():
-            raise MappingError(f"mapping {where}: the source column name is empty")
+            raise MappingError(f"{where}: the source column name is empty")
         return ColumnSource(spec)
     if not isinstance(spec, dict):
-        raise MappingError(
-            f"mapping {where}: must be a source column name or {{column = ..., agg = ...}}"
-        )
-    _refuse_unknown(spec, ("column", "agg"), f"mapping {where}")
+        raise MappingError(f"{where}: must be a source column name or {{column = ..., agg = ...}}")
+    _refuse_unknown(spec, ("column", "agg"), where)
     column = spec.get("column")
     if not isinstance(column, str) or not column.strip():
-        raise MappingError(f"mapping {where}: 'column' must name a source column")
+        raise MappingError(f"{where}: 'column' must name a source column")
     agg = spec.get("agg")
     if agg is not None:
         if agg not in AGGREGATES:
-            raise MappingError(
-                f"mapping {where}: unknown agg {agg!r} (expected {', '.join(AGGREGATES)})"
-            )
+            raise MappingError(f"{where}: unknown agg {agg!r} (expected {', '.join(AGGREGATES)})")
         if one_per is None:
             raise MappingError(
-                f"mapping {where}: 'agg' needs 'one_per' in the kind's table "
+                f"{where}: 'agg' needs 'one_per' in the kind's table "
                 "(aggregates combine the rows of one case)"
             )
     return ColumnSource(column, agg)
