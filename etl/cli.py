@@ -1,0 +1,312 @@
+"""`python -m etl`: create a database, load files as batches, make sample data, read the log.
+
+Exit codes: 0 done; 1 a `--strict` load refused because rows were rejected; 2 the command
+could not run (unreadable file, unknown path, bad mapping, unreachable database). Errors
+are one line on stderr, never a traceback (set ESLABON_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import typing
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from etl.db import DatabaseError, create_db_engine, describe_url
+from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
+from etl.mapping import shipped_mappings
+from etl.records import EtlError, MappingError
+from etl.schema import create_schema
+
+EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
+# Cells a spreadsheet would run as a formula (CSV injection): prefixed with a quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_SHOWN_REJECTS = 10
+
+
+def spreadsheet_safe(value: object) -> object:
+    """`value`, with text a spreadsheet would execute (`=cmd|...`) neutralised by a `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (its help texts are the CLI's documentation)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m etl",
+        description="Eslabón ETL: load commitment records into the database, in batches.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    db_help = "database URL (default: $ESLABON_DB_URL, else data/eslabon.duckdb)"
+
+    init = sub.add_parser("init", help="create the database tables if missing")
+    init.add_argument("--db", help=db_help)
+
+    load = sub.add_parser("load", help="load files or folders as one all-or-nothing batch")
+    load.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders of them")
+    load.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help="TOML mapping for a foreign layout (a path, or the name of a shipped one: "
+        + ", ".join(shipped_mappings())
+        + ")",
+    )
+    load.add_argument("--db", help=db_help)
+    load.add_argument("--json", action="store_true", help="print the counts as JSON")
+    load.add_argument(
+        "--strict", action="store_true", help="refuse the whole batch if any row is rejected"
+    )
+
+    sample = sub.add_parser("sample", help="write the deterministic sample data set")
+    sample.add_argument("out_dir", metavar="OUT_DIR", type=Path)
+    sample.add_argument("--commitments", type=int, default=5000, metavar="N")
+    sample.add_argument("--seed", type=int, default=7, metavar="S")
+
+    batches = sub.add_parser("batches", help="list the loaded batches with their counts")
+    batches.add_argument("--db", help=db_help)
+
+    rejects = sub.add_parser("rejects", help="show rejected rows (all, or one batch's)")
+    rejects.add_argument("batch", nargs="?", type=int, metavar="BATCH")
+    rejects.add_argument(
+        "--csv", action="store_true", help="CSV on stdout, to fix the rows in a spreadsheet"
+    )
+    rejects.add_argument("--db", help=db_help)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "init": _init,
+        "load": _load,
+        "sample": _sample,
+        "batches": _batches,
+        "rejects": _rejects,
+    }
+    try:
+        return commands[args.command](args)
+    except KeyboardInterrupt:
+        print("interrupted: nothing of the running batch was written", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("ESLABON_DEBUG"):
+            raise
+        print(f"error: {one_line_message(exc, getattr(args, 'db', None))}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def one_line_message(exc: BaseException, db: str | None) -> str:
+    """What went wrong, in one line a person can act on."""
+    if isinstance(exc, EtlError | DatabaseError):
+        return _first_line(str(exc))
+    if isinstance(exc, sa.exc.DBAPIError | sa.exc.OperationalError):
+        original = getattr(exc, "orig", None) or exc
+        where = _db_label(db)
+        return f"database {where}: {_first_line(str(original))}"
+    if isinstance(exc, sa.exc.ArgumentError | sa.exc.NoSuchModuleError):
+        return f"database URL {db!r} is not valid: {_first_line(str(exc))}"
+    if isinstance(exc, OSError):
+        return _first_line(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+    return f"unexpected {type(exc).__name__}: {_first_line(str(exc))}"
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else "(no message)"
+
+
+def _db_label(db: str | None) -> str:
+    try:
+        return describe_url(create_db_engine(db))
+    except Exception:
+        return repr(db)
+
+
+def _engine(args: argparse.Namespace) -> sa.Engine:
+    return create_db_engine(getattr(args, "db", None))
+
+
+def _init(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    create_schema(engine)
+    print(f"database ready: {describe_url(engine)}")
+    return EXIT_OK
+
+
+def _mapping_path(name: str | None) -> str | None:
+    """A mapping path as given, or the shipped mapping of that name (`receipt_coselog`)."""
+    if name is None or Path(name).exists():
+        return name
+    shipped = shipped_mappings()
+    stem = Path(name).stem
+    if stem in shipped and Path(name).name in (stem, f"{stem}.toml"):
+        return str(shipped[stem])
+    raise MappingError(f"mapping {name}: file not found (shipped mappings: {', '.join(shipped)})")
+
+
+def _load(args: argparse.Namespace) -> int:
+    mapping = _mapping_path(args.mapping)
+    engine = _engine(args)
+    with _progress_bar() as progress:
+        report = load_files(
+            engine, args.paths, mapping=mapping, progress=progress, strict=args.strict
+        )
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        _print_report(report, describe_url(engine))
+    if not report.committed:
+        if not args.json:
+            print(
+                f"refused (--strict): {report.rows_rejected} row(s) rejected; nothing was written",
+                file=sys.stderr,
+            )
+        return EXIT_REJECTED
+    return EXIT_OK
+
+
+class _progress_bar:
+    """A tqdm bar on stderr when it is a terminal; otherwise no progress output at all."""
+
+    def __init__(self) -> None:
+        self._bar: typing.Any = None
+
+    def __enter__(self) -> Callable[[str, int, int], None] | None:
+        if not sys.stderr.isatty():
+            return None
+        from tqdm import tqdm
+
+        def update(what: str, done: int, total: int) -> None:
+            if self._bar is None:
+                self._bar = tqdm(total=total, unit="rows", file=sys.stderr, leave=False)
+            self._bar.total = max(total, 1)
+            self._bar.set_description(what[:60])
+            self._bar.update(done - self._bar.n)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _print_report(report: BatchReport, where: str) -> None:
+    """The per-file table and how to see the rejects."""
+    if report.committed:
+        print(f"batch {report.batch_id} loaded into {where}")
+    else:
+        print(f"batch refused; nothing was written to {where}")
+    table = pd.DataFrame(
+        [
+            {
+                "file": f.path,
+                "kind": f.kind,
+                "read": f.read,
+                "new": f.new,
+                "changed": f.changed,
+                "unchanged": f.unchanged,
+                "rejected": f.rejected,
+            }
+            for f in report.files
+        ]
+    )
+    if not table.empty:
+        print(table.to_string(index=False, na_rep="-"))
+    for f in report.files:
+        if f.refused:
+            print(f"refused file: {f.refused}")
+    if report.rejects:
+        print(f"\n{report.rows_rejected} row(s) rejected, for example:")
+        for item in report.rejects[:_SHOWN_REJECTS]:
+            r = item.reject
+            where_row = f"row {r.row_number}" if r.row_number is not None else "file"
+            print(f"  {Path(item.path).name} ({item.kind}) {where_row}: {r.reason}")
+        if len(report.rejects) > _SHOWN_REJECTS:
+            print(f"  ... and {len(report.rejects) - _SHOWN_REJECTS} more")
+        if report.committed:
+            print(
+                f"see them all: python -m etl rejects {report.batch_id}   "
+                f"(as CSV: python -m etl rejects {report.batch_id} --csv > rejects.csv)"
+            )
+    if report.dataset:
+        print("dataset: " + ", ".join(f"{k}={v}" for k, v in report.dataset.items()))
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from etl.sample import generate_sample  # lazy: only this command needs it
+
+    summary = generate_sample(args.out_dir, commitments=args.commitments, seed=args.seed)
+    counts = summary.get("counts", {}) if isinstance(summary, dict) else {}
+    print(f"sample written to {args.out_dir}")
+    for kind, rows in counts.items():
+        print(f"  {kind}: {rows} rows")
+    if isinstance(summary, dict) and "as_of" in summary:
+        print(f"  as_of: {summary['as_of']}")
+    return EXIT_OK
+
+
+def _batches(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    create_schema(engine)
+    with engine.connect() as conn:
+        table = batch_summaries(conn)
+    if table.empty:
+        print("no batches loaded yet")
+    else:
+        print(table.to_string(index=False))
+    return EXIT_OK
+
+
+def _rejects(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    create_schema(engine)
+    with engine.connect() as conn:
+        table = rejected_rows_frame(conn, args.batch)
+    if args.csv:
+        _write_rejects_csv(table, sys.stdout)
+        return EXIT_OK
+    if table.empty:
+        print("no rejected rows" + (f" in batch {args.batch}" if args.batch is not None else ""))
+        return EXIT_OK
+    for row in table.itertuples(index=False):
+        line = f"batch {row.batch_id} {Path(row.path).name} ({row.kind})"
+        line += f" row {row.row_number}" if not pd.isna(row.row_number) else ""
+        print(f"{line}: {row.reason}")
+    return EXIT_OK
+
+
+def _write_rejects_csv(table: pd.DataFrame, out: typing.TextIO) -> None:
+    """Rejects as a spreadsheet can fix them: the reason, then the row's own columns.
+
+    Each raw row (JSON) is spread into columns (the union over the rows, first-seen
+    order), so the corrected rows can be saved and loaded again. Every cell is neutralised
+    against formula injection.
+    """
+    fixed = ["batch_id", "file", "record_kind", "row_number", "problem_column", "reason"]
+    raws = [json.loads(r) if isinstance(r, str) and r else {} for r in table["raw"]]
+    extra: list[str] = []
+    for raw in raws:
+        extra.extend(k for k in raw if k not in extra)
+    header = fixed + [f"raw:{k}" if k in fixed else k for k in extra]
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row, raw in zip(table.itertuples(index=False), raws, strict=True):
+        values: list[object] = [
+            row.batch_id,
+            row.path,
+            row.kind,
+            None if pd.isna(row.row_number) else int(row.row_number),
+            row.column_name,
+            row.reason,
+            *(raw.get(k) for k in extra),
+        ]
+        writer.writerow(["" if v is None else spreadsheet_safe(v) for v in values])

@@ -1,0 +1,602 @@
+"""One all-or-nothing batch: read, map, validate, upsert by key, log counts and rejects.
+
+A call to `load_files` is one batch and one database transaction: the `load_batches` row,
+a `load_batch_files` row per file × record kind (sha256 and counts), every rejected row
+and every upsert commit together, or — on any error, or a killed process — not at all.
+
+Rows are staged in bulk into a temporary table (DuckDB: the DataFrame registered on the
+connection and copied with INSERT … SELECT; PostgreSQL: COPY), then merged with
+set-based SQL: rows whose key is new are inserted, rows whose loaded columns differ
+(IS DISTINCT FROM) are updated ("changed"), the rest are "unchanged". Only the columns
+the file actually has are compared and updated, so a file without, say, `title` never
+erases titles loaded before. Per file and kind: read = new + changed + unchanged + rejected.
+
+`validate_files` is the same pipeline without writing: the dashboard shows its result
+before the user decides to load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import getpass
+import io
+import json
+import os
+import tomllib
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from etl.db import is_duckdb
+from etl.mapping import Mapping, apply_mapping, load_mapping
+from etl.read import kind_from_name, read_table
+from etl.records import KindFrame, ReadError, Reject
+from etl.schema import (
+    LOAD_ORDER,
+    RECORD_KINDS,
+    RecordKind,
+    create_schema,
+    dataset_meta,
+    load_batch_files,
+    load_batches,
+    rejected_rows,
+)
+from etl.settings import load_settings
+from etl.validate import (
+    KnownCommitments,
+    ValidationResult,
+    commitment_ids_in_db,
+    dependency_edges_in_db,
+    validate_frame,
+)
+
+# A source: a path (file or directory) or an upload as (name, binary file object).
+Source = str | os.PathLike[str] | tuple[str, typing.BinaryIO]
+# progress(what is being done, rows done so far, rows in the batch)
+Progress = Callable[[str, int, int], None]
+
+DATASET_FILE = "dataset.toml"
+_COPY_CHUNK = 100_000
+
+
+@dataclass
+class FileReport:
+    """Counts for one file × record kind; new/changed/unchanged are None in a dry run."""
+
+    path: str
+    kind: str
+    sha256: str
+    read: int
+    rejected: int
+    new: int | None = None
+    changed: int | None = None
+    unchanged: int | None = None
+    mapping: str | None = None
+    refused: str | None = None
+
+    @property
+    def valid(self) -> int:
+        """Rows that passed validation (loaded, or loadable in a dry run)."""
+        return self.read - self.rejected
+
+    def as_json(self) -> dict[str, object]:
+        """The entry `python -m etl load --json` prints."""
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "read": self.read,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A Reject with the file and kind it came from."""
+
+    path: str
+    kind: str
+    reject: Reject
+
+
+@dataclass
+class BatchReport:
+    """What a batch did (or, in a dry run or a strict refusal, would have done)."""
+
+    batch_id: int | None
+    files: list[FileReport]
+    rejects: list[RejectedRow] = field(default_factory=list)
+    committed: bool = False
+    dataset: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rows_rejected(self) -> int:
+        """Rejected records over every file."""
+        return sum(f.rejected for f in self.files)
+
+    def as_json(self) -> dict[str, object]:
+        """`{"batch_id": ..., "files": [...]}`, the shape the CLI prints with --json."""
+        return {"batch_id": self.batch_id, "files": [f.as_json() for f in self.files]}
+
+
+# --- sources -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One file to read: a path, or an upload's name and bytes."""
+
+    name: str
+    source: str | os.PathLike[str] | typing.BinaryIO
+
+
+def expanded_sources(sources: Iterable[Source]) -> tuple[list[_Item], dict[str, str]]:
+    """Files to read, in load order for directories, and the dataset metadata found.
+
+    A directory contributes its canonical files (by name, in LOAD_ORDER) and, when it
+    holds `dataset.toml`, its top-level values (as_of, name, seed, ...). Raises ReadError
+    for a path that does not exist or a directory without canonical files.
+    """
+    items: list[_Item] = []
+    meta: dict[str, str] = {}
+    for source in sources:
+        if isinstance(source, tuple):
+            name, fileobj = source
+            items.append(_Item(str(name), fileobj))
+            continue
+        path = Path(source)
+        if path.is_dir():
+            files = [p for p in sorted(path.iterdir()) if p.is_file() and kind_from_name(p)]
+            if not files:
+                raise ReadError(
+                    f"{path}: no canonical files in this folder (expected names like "
+                    f"{', '.join(k + '.csv' for k in LOAD_ORDER[:3])}, ...)"
+                )
+            files.sort(key=lambda p: LOAD_ORDER.index(kind_from_name(p) or ""))
+            items.extend(_Item(str(p), p) for p in files)
+            if (path / DATASET_FILE).is_file():
+                meta.update(dataset_metadata(path / DATASET_FILE))
+        elif path.exists():
+            items.append(_Item(str(path), path))
+        else:
+            raise ReadError(f"{path}: no such file or folder")
+    return items, meta
+
+
+def dataset_metadata(path: Path) -> dict[str, str]:
+    """The scalar top-level values of a sample's dataset.toml, as text for dataset_meta."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ReadError(f"{path}: cannot be read as TOML ({exc})") from None
+    meta: dict[str, str] = {}
+    for key, value in document.items():
+        if isinstance(value, (datetime, date)):
+            meta[key] = value.isoformat()
+        elif isinstance(value, (str, int, float, bool)):
+            meta[key] = str(value)
+    return meta
+
+
+def kind_frames(
+    items: Sequence[_Item], mapping: Mapping | None, progress: Progress | None = None
+) -> list[KindFrame]:
+    """Every file read and mapped into record kinds, sorted into load order.
+
+    The sort is stable, so two files of one kind load in the order given.
+    """
+    frames: list[KindFrame] = []
+    options = mapping.read_options if mapping is not None else {}
+    for i, item in enumerate(items):
+        if progress is not None:
+            progress(f"reading {item.name}", i, len(items))
+        table = read_table(item.source, name=item.name, **options)
+        frames.extend(apply_mapping(table, mapping))
+    frames.sort(key=lambda kf: LOAD_ORDER.index(kf.kind))
+    return frames
+
+
+def _mapping(mapping: Mapping | str | os.PathLike[str] | None) -> Mapping | None:
+    if mapping is None or isinstance(mapping, Mapping):
+        return mapping
+    return load_mapping(mapping)
+
+
+# --- the batch ---------------------------------------------------------------------
+
+
+def load_files(
+    engine: sa.Engine,
+    sources: Sequence[Source],
+    *,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+    tz: str | None = None,
+    progress: Progress | None = None,
+    strict: bool = False,
+    loaded_by: str | None = None,
+    note: str | None = None,
+) -> BatchReport:
+    """Load `sources` as one batch, all or nothing; the report says what happened.
+
+    `strict` refuses the whole batch when any row is rejected (report.committed False,
+    nothing written). Unreadable files and bad mappings raise EtlError before anything
+    is written; database errors propagate after rolling back.
+    """
+    tz = tz or load_settings().timezone
+    items, meta = expanded_sources(sources)
+    frames = kind_frames(items, _mapping(mapping), progress)
+    create_schema(engine)
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            batch_id = _new_batch(conn, tz, loaded_by, note)
+            report = _run(conn, frames, tz=tz, batch_id=batch_id, progress=progress)
+            if strict and report.rows_rejected:
+                transaction.rollback()
+                report.batch_id = None
+                return report
+            if meta:
+                _store_dataset_meta(conn, meta)
+                report.dataset = meta
+            conn.execute(
+                load_batches.update()
+                .where(load_batches.c.batch_id == batch_id)
+                .values(finished_at=_now(tz))
+            )
+            transaction.commit()
+        except BaseException:
+            if transaction.is_active:
+                transaction.rollback()
+            raise
+    report.committed = True
+    return report
+
+
+def validate_files(
+    engine: sa.Engine,
+    sources: Sequence[Source],
+    *,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+    tz: str | None = None,
+    progress: Progress | None = None,
+) -> BatchReport:
+    """A dry run: what `load_files` would read and reject, without writing anything.
+
+    References and cycles are checked against the database as it is (read-only, so a
+    dashboard holding a read-only DuckDB connection can call it). new/changed/unchanged
+    stay None: they are only known by merging.
+    """
+    tz = tz or load_settings().timezone
+    items, _meta = expanded_sources(sources)
+    frames = kind_frames(items, _mapping(mapping), progress)
+    with engine.connect() as conn:
+        has_schema = sa.inspect(conn).has_table("commitments")
+        report = _run(conn, frames, tz=tz, batch_id=None, progress=progress, db=has_schema)
+        conn.rollback()
+    return report
+
+
+def _run(
+    conn: sa.Connection,
+    frames: Sequence[KindFrame],
+    *,
+    tz: str,
+    batch_id: int | None,
+    progress: Progress | None,
+    db: bool = True,
+) -> BatchReport:
+    """Validate each KindFrame in load order and, with a batch id, merge it.
+
+    Commitments validated earlier in the batch are known to later files; dependency edges
+    accepted earlier (database and batch) take part in the cycle search.
+    """
+    known = KnownCommitments((lambda ids: commitment_ids_in_db(conn, ids)) if db else None)
+    edges: list[pd.DataFrame] = []
+    db_edges_fetched = not db
+    report = BatchReport(batch_id=batch_id, files=[])
+    total = sum(kf.rows_read for kf in frames)
+    done = 0
+    for kf in frames:
+        if progress is not None:
+            progress(f"validating {kf.kind} from {kf.path}", done, total)
+        existing = None
+        if kf.kind == "dependencies":
+            if not db_edges_fetched:
+                edges.insert(0, dependency_edges_in_db(conn))
+                db_edges_fetched = True
+            existing = pd.concat(edges, ignore_index=True) if edges else None
+        result = validate_frame(kf, tz=tz, known=known, existing_edges=existing)
+        if kf.kind == "commitments":
+            known.add(result.valid["commitment_id"])
+        if kf.kind == "dependencies":
+            edges.append(result.valid[["commitment_id", "depends_on"]].astype(object))
+        file_report = FileReport(
+            path=result.path,
+            kind=result.kind,
+            sha256=result.sha256,
+            read=result.rows_read,
+            rejected=result.rows_rejected,
+            mapping=result.mapping,
+            refused=result.refused,
+        )
+        if batch_id is not None:
+            if progress is not None:
+                progress(f"loading {kf.kind} from {kf.path}", done, total)
+            new, changed, unchanged = merged_counts(conn, result, batch_id)
+            file_report.new, file_report.changed, file_report.unchanged = new, changed, unchanged
+            _store_rejects(conn, result, batch_id)
+            conn.execute(
+                load_batch_files.insert().values(
+                    batch_id=batch_id,
+                    path=result.path,
+                    kind=result.kind,
+                    sha256=result.sha256,
+                    mapping=result.mapping,
+                    rows_read=result.rows_read,
+                    rows_new=new,
+                    rows_changed=changed,
+                    rows_unchanged=unchanged,
+                    rows_rejected=result.rows_rejected,
+                )
+            )
+        report.files.append(file_report)
+        report.rejects.extend(RejectedRow(result.path, result.kind, r) for r in result.rejects)
+        done += kf.rows_read
+    if progress is not None:
+        progress("done", total, total)
+    return report
+
+
+def _now(tz: str) -> datetime:
+    """Wall-clock now in the configured zone, naive like every stored timestamp."""
+    return datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def _new_batch(conn: sa.Connection, tz: str, loaded_by: str | None, note: str | None) -> int:
+    """Take the next batch id inside the transaction and write the batch row.
+
+    PostgreSQL: an EXCLUSIVE lock on load_batches makes concurrent loads queue instead of
+    taking the same id (readers are not blocked). DuckDB has one writer per file anyway,
+    and its optimistic concurrency fails a second in-process writer rather than mixing.
+    """
+    if not is_duckdb(conn.engine):
+        conn.execute(sa.text("LOCK TABLE load_batches IN EXCLUSIVE MODE"))
+    current = conn.execute(sa.select(sa.func.max(load_batches.c.batch_id))).scalar()
+    batch_id = int(current or 0) + 1
+    conn.execute(
+        load_batches.insert().values(
+            batch_id=batch_id,
+            started_at=_now(tz),
+            status="committed",
+            loaded_by=loaded_by or _user(),
+            note=note,
+        )
+    )
+    return batch_id
+
+
+def _store_dataset_meta(conn: sa.Connection, meta: dict[str, str]) -> None:
+    """Replace the keys of dataset.toml in dataset_meta (other keys are left alone)."""
+    conn.execute(dataset_meta.delete().where(dataset_meta.c.key.in_(list(meta))))
+    conn.execute(dataset_meta.insert(), [{"key": k, "value": v} for k, v in meta.items()])
+
+
+# --- merging ---------------------------------------------------------------------
+
+
+def merged_counts(
+    conn: sa.Connection, result: ValidationResult, batch_id: int
+) -> tuple[int, int, int]:
+    """Upsert the valid rows by key; returns (new, changed, unchanged).
+
+    Rows are staged into a temporary table in bulk, then merged set-based: a changed row
+    gets the batch id, an unchanged one keeps the batch that last changed it.
+    """
+    if result.valid.empty:
+        return 0, 0, 0
+    record = RECORD_KINDS[result.kind]
+    target = record.table
+    stage = _stage_table(record)
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {stage.name}"))
+    stage.create(conn)
+    frame = result.valid[list(record.columns)]
+    bulk_insert(conn, stage, frame)
+
+    key = [target.c[k] == stage.c[k] for k in record.key]
+    compared = [c for c in result.columns if c not in record.key]
+    differs = (
+        sa.or_(*[target.c[c].is_distinct_from(stage.c[c]) for c in compared])
+        if compared
+        else sa.false()
+    )
+    exists = sa.exists().where(*key)
+    new = conn.execute(sa.select(sa.func.count()).select_from(stage).where(~exists)).scalar()
+    changed = conn.execute(
+        sa.select(sa.func.count()).select_from(stage.join(target, sa.and_(*key))).where(differs)
+    ).scalar()
+    if changed:
+        conn.execute(
+            sa.update(target)
+            .values({**{c: stage.c[c] for c in compared}, "batch_id": batch_id})
+            .where(*key, differs)
+        )
+    if new:
+        columns = list(record.columns)
+        conn.execute(
+            sa.insert(target).from_select(
+                [*columns, "batch_id"],
+                sa.select(*[stage.c[c] for c in columns], sa.literal(batch_id, sa.Integer)).where(
+                    ~exists
+                ),
+            )
+        )
+    conn.execute(sa.text(f"DROP TABLE {stage.name}"))
+    new, changed = int(new or 0), int(changed or 0)
+    return new, changed, len(frame) - new - changed
+
+
+def _stage_table(record: RecordKind) -> sa.Table:
+    """A temporary table with the kind's columns and the target's column types."""
+    columns = [
+        sa.Column(c.name, c.type, quote=c.name.quote)
+        for c in record.table.columns
+        if c.name in record.columns
+    ]
+    return sa.Table(
+        f"_eslabon_stage_{record.name}", sa.MetaData(), *columns, prefixes=["TEMPORARY"]
+    )
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Append a DataFrame whose columns are `table`'s, in bulk, inside the open transaction.
+
+    DuckDB reads the DataFrame in place (registered as a view on the same connection);
+    PostgreSQL receives it through COPY in CSV chunks. Never one statement per row.
+    """
+    if frame.empty:
+        return
+    # Always quoted: `at` is reserved in DuckDB though its dialect does not know it.
+    columns = ", ".join(_quoted(str(c)) for c in frame.columns)
+    target = _quoted(table.name)
+    raw = conn.connection.driver_connection
+    if is_duckdb(conn.engine):
+        view = "_eslabon_frame"
+        raw.register(view, frame)  # type: ignore[union-attr]
+        try:
+            # identifiers only (from the schema, quoted by the dialect): no values spliced
+            conn.exec_driver_sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {view}")  # noqa: S608
+        finally:
+            # after a failed statement the transaction refuses everything: keep that error
+            with contextlib.suppress(Exception):
+                raw.unregister(view)  # type: ignore[union-attr]
+        return
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        # Every cell quoted (so a cell holding the end marker `\.` is data) and every
+        # empty cell NULL (FORCE_NULL): validation already turned empty text into NULL.
+        copy_sql = f"COPY {target} ({columns}) FROM STDIN (FORMAT csv, FORCE_NULL ({columns}))"
+        with cursor.copy(copy_sql) as copy:
+            for start in range(0, len(frame), _COPY_CHUNK):
+                buffer = io.StringIO()
+                _csv_chunk(frame.iloc[start : start + _COPY_CHUNK]).to_csv(
+                    buffer, index=False, header=False, quoting=csv.QUOTE_ALL
+                )
+                copy.write(buffer.getvalue())
+
+
+def _quoted(identifier: str) -> str:
+    """A double-quoted SQL identifier (names come from the schema, never from input)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _csv_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values as COPY's CSV reads them: ISO timestamps with microseconds, NULL = empty."""
+    out = frame.copy()
+    for name, column in out.items():
+        if pd.api.types.is_datetime64_any_dtype(column):
+            out[name] = column.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return out
+
+
+def _store_rejects(conn: sa.Connection, result: ValidationResult, batch_id: int) -> None:
+    """Every reject of the file into rejected_rows, with its raw row as JSON."""
+    if not result.rejects:
+        return
+    frame = pd.DataFrame(
+        {
+            "batch_id": np.full(len(result.rejects), batch_id, dtype=np.int64),
+            "path": result.path,
+            "kind": result.kind,
+            "row_number": pd.array([r.row_number for r in result.rejects], dtype="Int64"),
+            "column_name": pd.array([r.column for r in result.rejects], dtype="string"),
+            "reason": pd.array([r.reason for r in result.rejects], dtype="string"),
+            "raw": pd.array(
+                [
+                    None if r.raw is None else json.dumps(r.raw, ensure_ascii=False, default=str)
+                    for r in result.rejects
+                ],
+                dtype="string",
+            ),
+        }
+    )
+    bulk_insert(conn, rejected_rows, frame)
+
+
+# --- the load log ------------------------------------------------------------------
+
+
+def batch_summaries(conn: sa.Connection) -> pd.DataFrame:
+    """One row per committed batch with its file count and summed row counts, oldest first."""
+    query = sa.text(
+        """
+        SELECT b.batch_id, b.started_at, b.finished_at, b.status, b.loaded_by,
+               count(f.path) AS files,
+               coalesce(sum(f.rows_read), 0) AS "read",
+               coalesce(sum(f.rows_new), 0) AS new,
+               coalesce(sum(f.rows_changed), 0) AS changed,
+               coalesce(sum(f.rows_unchanged), 0) AS unchanged,
+               coalesce(sum(f.rows_rejected), 0) AS rejected
+        FROM load_batches b
+        LEFT JOIN load_batch_files f ON f.batch_id = b.batch_id
+        GROUP BY b.batch_id, b.started_at, b.finished_at, b.status, b.loaded_by
+        ORDER BY b.batch_id
+        """
+    )
+    rows = conn.execute(query).fetchall()
+    columns = ["batch_id", "started_at", "finished_at", "status", "loaded_by", "files",
+               "read", "new", "changed", "unchanged", "rejected"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def rejected_rows_frame(conn: sa.Connection, batch_id: int | None = None) -> pd.DataFrame:
+    """Stored rejects (all, or one batch's) in batch, file and row order; raw as JSON text."""
+    query = sa.select(
+        rejected_rows.c.batch_id,
+        rejected_rows.c.path,
+        rejected_rows.c.kind,
+        rejected_rows.c.row_number,
+        rejected_rows.c.column_name,
+        rejected_rows.c.reason,
+        rejected_rows.c.raw,
+    ).order_by(
+        rejected_rows.c.batch_id,
+        rejected_rows.c.path,
+        rejected_rows.c.kind,
+        rejected_rows.c.row_number,
+    )
+    if batch_id is not None:
+        query = query.where(rejected_rows.c.batch_id == batch_id)
+    rows = conn.execute(query).fetchall()
+    columns = ["batch_id", "path", "kind", "row_number", "column_name", "reason", "raw"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+__all__ = [
+    "BatchReport",
+    "FileReport",
+    "RejectedRow",
+    "Source",
+    "batch_summaries",
+    "bulk_insert",
+    "expanded_sources",
+    "load_files",
+    "merged_counts",
+    "rejected_rows_frame",
+    "validate_files",
+]
