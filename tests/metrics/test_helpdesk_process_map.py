@@ -1,0 +1,150 @@
+"""The process map of a real log (Italian helpdesk, 4,580 cases) against an independent count.
+
+The log goes into the database without the ETL (one commitment per case, the events as
+they are), timestamps converted as the loader stores them: naive wall-clock time in
+Europe/Madrid. The independent count is plain pandas: sort by case and time, shift by one.
+
+Three facts of the raw file shape the comparison, and the test pins them:
+- 127 rows are exact copies of another row (same case, activity, time and every other
+  column); the events table keys (commitment_id, stage, at) and holds each once;
+- 3 cases have two different activities at the same second; the map orders those by
+  stage name, a process-mining tool by file position. Those cases go in a process of
+  their own, so the rest of the log can be compared with file order too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.process_map import directly_follows, stage_durations
+from etl import schema
+
+AS_OF = datetime(2014, 6, 1)
+MAIN, TIES = "Helpdesk", "Helpdesk (empates)"
+
+
+def read_log(folder: Path) -> pd.DataFrame:
+    """The raw file as the loader would store it: case, stage, naive Madrid time, file row."""
+    raw = pd.read_csv(folder / "helpdesk_events.csv", dtype=str)
+    utc = pd.to_datetime(raw["time:timestamp"], utc=True)
+    return pd.DataFrame(
+        {
+            "case": raw["case"],
+            "stage": raw["concept:name"],
+            "at": utc.dt.tz_convert("Europe/Madrid").dt.tz_localize(None).astype("datetime64[us]"),
+            "utc": utc,
+            "actor": raw["org:resource"],
+            "row": range(len(raw)),
+            "duplicate": raw.duplicated(),
+        }
+    )
+
+
+def cases_with_stage_ties(log: pd.DataFrame) -> set[str]:
+    """Cases where two different stages share one instant."""
+    distinct = log.drop_duplicates(["case", "stage", "at"])
+    tied = distinct[distinct.duplicated(["case", "at"], keep=False)]
+    return set(tied["case"])
+
+
+def independent_dfg(log: pd.DataFrame, order: list[str], time: str) -> pd.DataFrame:
+    """Directly-follows pairs with count and median hours, by sort and shift (no SQL)."""
+    d = log.sort_values(order, kind="stable")
+    nxt = d.groupby("case")["stage"].shift(-1)
+    nxt_at = d.groupby("case")[time].shift(-1)
+    has_next = nxt.notna()
+    pairs = pd.DataFrame(
+        {
+            "source": d.loc[has_next, "stage"],
+            "target": nxt[has_next],
+            "secs": (nxt_at[has_next] - d.loc[has_next, time]).dt.total_seconds(),
+        }
+    )
+    out = pairs.groupby(["source", "target"])["secs"].agg(["count", "median"]).reset_index()
+    out["median_hours"] = out.pop("median") / 3600.0
+    return out.sort_values(["source", "target"]).reset_index(drop=True)
+
+
+def bulk_load(engine: sa.Engine, commitments: pd.DataFrame, events: pd.DataFrame) -> None:
+    """Insert whole frames: DuckDB scans the DataFrame, PostgreSQL takes an executemany."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "duckdb":
+            raw = conn.connection.driver_connection
+            raw.register("c_df", commitments)
+            raw.register("e_df", events)
+            raw.execute(
+                f"INSERT INTO commitments ({', '.join(commitments.columns)}) SELECT * FROM c_df"
+            )
+            raw.execute('INSERT INTO events (commitment_id, stage, "at", actor) SELECT * FROM e_df')
+            raw.unregister("c_df")
+            raw.unregister("e_df")
+        else:
+            conn.execute(schema.commitments.insert(), commitments.to_dict("records"))
+            conn.execute(schema.events.insert(), events.to_dict("records"))
+
+
+def test_helpdesk_directly_follows_equals_independent_count(
+    engine: sa.Engine, real_data: Path
+) -> None:
+    log = read_log(real_data)
+    # facts of the file
+    assert log["case"].nunique() == 4580
+    assert len(log) == 21348
+    assert int(log["duplicate"].sum()) == 127
+    ties = cases_with_stage_ties(log)
+    assert len(ties) == 3
+
+    events = log[~log["duplicate"]]
+    first = events.groupby("case")["at"].agg(["min", "max"])
+    commitments = pd.DataFrame(
+        {
+            "commitment_id": first.index,
+            "process": [TIES if c in ties else MAIN for c in first.index],
+            "customer": "Helpdesk",
+            "direction": "to_customer",
+            "requested_at": first["min"].to_numpy(),
+            "due_at": first["max"].to_numpy(),
+            "cancelled": False,
+        }
+    )
+    bulk_load(
+        engine,
+        commitments,
+        events[["case", "stage", "at", "actor"]].rename(columns={"case": "commitment_id"}),
+    )
+
+    f = MetricFilter(as_of=AS_OF)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM events")).scalar()
+        ours = directly_follows(conn, f)
+        ours_main = directly_follows(conn, f.with_(processes=(MAIN,)))
+        stages = stage_durations(conn, f)
+    assert stored == 21348 - 127
+
+    # 1. every pair and median equal to the count by sort and shift, same tie rule
+    expected = independent_dfg(events, ["case", "at", "stage"], "at")
+    got = ours.sort_values(["source", "target"]).reset_index(drop=True)
+    assert len(got) == len(expected) == 55
+    pd.testing.assert_frame_equal(
+        got[["source", "target", "count"]], expected[["source", "target", "count"]]
+    )
+    assert got["count"].sum() == len(events) - 4580
+    pd.testing.assert_series_equal(got["median_hours"], expected["median_hours"], check_exact=True)
+
+    # 2. away from the three tied cases the order is the file's own, as a process-mining
+    # tool reads it (stable sort on the UTC time): the pair counts are identical
+    file_order = independent_dfg(events[~events["case"].isin(ties)], ["case", "utc", "row"], "utc")
+    got_main = ours_main.sort_values(["source", "target"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        got_main[["source", "target", "count"]], file_order[["source", "target", "count"]]
+    )
+
+    # 3. stage durations: visits are events per stage, measured those with a next event
+    visits = events.groupby("stage").size()
+    assert dict(zip(stages["stage"], stages["visits"], strict=True)) == visits.to_dict()
+    assert stages["measured"].sum() == len(events) - 4580
