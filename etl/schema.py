@@ -160,9 +160,9 @@ targets = sa.Table(
     sa.Column("target_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("kpi", sa.String, nullable=False),
     sa.Column("process", sa.String),  # NULL = whole organisation
-    sa.Column("target_value", sa.Float, nullable=False),
+    sa.Column("target_value", sa.Double, nullable=False),  # DuckDB FLOAT is 32-bit
     sa.Column("direction", sa.String, nullable=False),  # higher / lower is better
-    sa.Column("amber_tolerance", sa.Float, nullable=False),
+    sa.Column("amber_tolerance", sa.Double, nullable=False),
     sa.Column("valid_from", sa.DateTime, nullable=False),
     sa.Column("set_by", sa.String),
     sa.Column("set_at", sa.DateTime, nullable=False),
