@@ -1,0 +1,130 @@
+"""Target history: append-only, judged by the metrics' targets_in_force, CSV in and out."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from dashboard.metrics.targets import target_status, targets_in_force
+from dashboard.records.targets import (
+    TargetError,
+    import_targets_csv,
+    parsed_targets_csv,
+    set_target,
+    target_history,
+    targets_csv,
+)
+
+
+def test_changes_append_and_the_one_in_force_follows_valid_from(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        first = set_target(
+            conn, "on_time_rate", 0.9, "higher", 0.05, date(2026, 1, 1), "Marta",
+            set_at=datetime(2026, 1, 1, 9),
+        )  # fmt: skip
+        second = set_target(
+            conn, "on_time_rate", 0.95, "higher", 0.03, datetime(2026, 11, 16), "Luis",
+            note="más exigente", set_at=datetime(2026, 11, 10, 9),
+        )  # fmt: skip
+        stage = set_target(
+            conn, "on_time_rate", 0.8, "higher", 0.1, date(2026, 1, 1), "Marta",
+            process="Compras", set_at=datetime(2026, 1, 2, 9),
+        )  # fmt: skip
+    assert (first, second, stage) == (1, 2, 3)
+    with engine.connect() as conn:
+        history = target_history(conn)
+        before = targets_in_force(conn, datetime(2026, 11, 15, 23))
+        after = targets_in_force(conn, datetime(2026, 11, 16, 0))
+    # newest first; nothing overwritten
+    assert list(history["target_id"]) == [2, 3, 1]
+    assert list(history["set_by"]) == ["Luis", "Marta", "Marta"]
+    assert history.iloc[0]["note"] == "más exigente"
+    org_before = before[before["process"].isna()].iloc[0]
+    org_after = after[after["process"].isna()].iloc[0]
+    assert (org_before["target_value"], org_after["target_value"]) == (0.9, 0.95)
+    # the light of an 0.93 on-time rate changes with the target: green, then amber
+    assert target_status(0.93, org_before) == "green"
+    assert target_status(0.93, org_after) == "amber"
+    assert target_status(0.91, org_after) == "red"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("no_such_kpi", 1, "higher", 0, date(2026, 1, 1)), "unknown KPI"),
+        (("on_time_rate", 1, "up", 0, date(2026, 1, 1)), "direction"),
+        (("on_time_rate", float("nan"), "higher", 0, date(2026, 1, 1)), "finite"),
+        (("on_time_rate", 1, "higher", -0.1, date(2026, 1, 1)), "negative"),
+        (("on_time_rate", "0.9", "higher", 0, date(2026, 1, 1)), "number"),
+        (("on_time_rate", 0.9, "higher", 0, "2026-01-01"), "date"),
+    ],
+)
+def test_bad_targets_are_refused(engine: sa.Engine, args: tuple, message: str) -> None:
+    with engine.begin() as conn:
+        with pytest.raises(TargetError, match=message):
+            set_target(conn, *args, set_by="x")  # type: ignore[misc]
+        assert target_history(conn).empty
+
+
+GOOD_CSV = (
+    "kpi;process;target_value;direction;amber_tolerance;valid_from;note\n"
+    "on_time_rate;;0,92;higher;0,03;16/11/2026;\n"
+    "median_delay_days;Compras;2;lower;1;2026-11-16;=cmd|' /C calc'!A0\n"
+)
+
+
+def test_csv_import_appends_all_rows_and_round_trips(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        result = import_targets_csv(conn, GOOD_CSV.encode("cp1252"), "Marta")
+    assert result.ok and result.imported == 2
+    with engine.connect() as conn:
+        history = target_history(conn).sort_values("target_id")
+        exported = targets_csv(conn)
+    assert list(history["target_value"]) == [0.92, 2.0]
+    assert list(history["valid_from"]) == [datetime(2026, 11, 16), datetime(2026, 11, 16)]
+    assert history.iloc[1]["process"] == "Compras"
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert rows[0]["kpi"] == "on_time_rate" and rows[0]["target_value"] == "0.92"
+    assert rows[1]["note"] == "'=cmd|' /C calc'!A0"  # neutralised for spreadsheets
+    assert rows[0]["set_by"] == "Marta"
+    # the exported file imports back (audit columns ignored)
+    rows_back, problems = parsed_targets_csv(exported)
+    assert problems == []
+    assert [(r.kpi, r.target_value, r.process) for r in rows_back] == [
+        ("on_time_rate", 0.92, None),
+        ("median_delay_days", 2.0, "Compras"),
+    ]
+
+
+def test_csv_problems_name_row_and_column_and_nothing_is_written(engine: sa.Engine) -> None:
+    bad = (
+        "kpi,process,target_value,direction,amber_tolerance,valid_from,colour\n"
+        "on_time_rate,,0.9,higher,0.05,2026-11-16,x\n"  # fine (but the header has 'colour')
+        "on_time_rate,,ninety,higher,0.05,2026-11-16,x\n"
+        "nps,,30,sideways,5,2026-11-16,x\n"
+        "nps,,30,higher,,31/02/2026,x\n"
+        "nps,,30\n"
+    )
+    with engine.begin() as conn:
+        result = import_targets_csv(conn, bad, "Marta")
+    assert not result.ok and result.imported == 0
+    assert [str(p) for p in result.problems] == [
+        "row 1, column colour: unknown column",
+        "row 3, column target_value: 'ninety' is not a number",
+        "row 4, column direction: 'sideways' is not allowed",
+        "row 5, column amber_tolerance: value is required",
+        "row 5, column valid_from: '31/02/2026' is not a date",
+        "row 6: 3 values for 7 columns",
+    ]
+    with engine.connect() as conn:
+        assert target_history(conn).empty
+    _, missing = parsed_targets_csv("kpi,target_value\non_time_rate,1\n")
+    assert [str(p) for p in missing] == [
+        "row 1, column direction: required column is missing",
+        "row 1, column amber_tolerance: required column is missing",
+        "row 1, column valid_from: required column is missing",
+    ]
