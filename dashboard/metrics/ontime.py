@@ -152,7 +152,7 @@ def renegotiation_summary(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     overall["group_key"] = _objects(overall["group_key"])
     df = overall.merge(reneg, on="group_key", how="outer")
     return shape_groups(
-        df.sort_values("group_key", na_position="last", key=_sort_key),
+        df,
         f,
         RENEGOTIATION_COLUMNS,
         counts=(
@@ -270,7 +270,7 @@ def _objects(series: pd.Series) -> pd.Series:
 
 def _sort_key(series: pd.Series) -> pd.Series:
     """Sort group keys of mixed Python types (dates, strings) by their natural order."""
-    return series.map(lambda v: (0, v) if v is not None else (1, None))
+    return series.map(lambda v: (1, "") if none_if_nan(v) is None else (0, v))
 
 
 def none_if_nan(value: object) -> object:
@@ -291,18 +291,22 @@ def shape_groups(
     *,
     counts: Iterable[str] = (),
     durations: Iterable[str] = (),
+    sort: bool = True,
 ) -> pd.DataFrame:
     """One row per group in the agreed columns: integer counts, rates/durations or None.
 
     With no group-by an empty result still gives its one row (counts 0, rates None), so
-    a page or the export always has a row to show. Columns that are neither counts nor
-    the group key are numbers that may be missing: they become Python floats or None.
+    a page or the export always has a row to show. Groups are sorted by key (None last)
+    unless `sort` is False (the caller's row order is then kept). Columns that are neither
+    counts nor the group key are numbers that may be missing: Python floats or None.
     """
     columns = list(columns)
     counts = tuple(counts)
     durations = tuple(durations)
     if df.empty and f.group_by == "none":
         df = pd.DataFrame([{c: (0 if c in counts else None) for c in columns}])
+    if sort:  # Python's order, not the collation: DuckDB and PostgreSQL sort text differently
+        df = df.sort_values("group_key", key=_sort_key, kind="stable")
     df = df.reset_index(drop=True)
     for col in columns:
         if col not in df.columns:

@@ -78,8 +78,6 @@ def _unlinked_group(f: MetricFilter, at_column: str) -> str:
         return f"CAST(date_trunc('week', r.{at_column}) AS DATE)"
     if f.group_by == "customer":
         return "r.customer"
-    if f.group_by == "none":
-        return "CAST(NULL AS VARCHAR)"
     return "CAST(NULL AS VARCHAR)"
 
 
@@ -215,6 +213,7 @@ def breach_cost(conn: sa.Connection, f: MetricFilter) -> dict:
         f.with_(group_by="process"),  # several rows: never the single "none" row
         SATISFACTION_COLUMNS,
         counts=_SATISFACTION_COUNTS,
+        sort=False,
     ).rename(columns={"group_key": "status"})
     on_time = by_status.iloc[0]
     breach_satisfied = int(by_status["csat_satisfied"].iloc[1:].sum())

@@ -1,0 +1,163 @@
+"""The headline KPIs: one row per group with every number the weekly review looks at.
+
+Each value comes from the one metric function that owns it (on-time, propagation,
+satisfaction, complaints, notices); this module only puts them side by side, so the
+export, the trends and the pages can never disagree with the detailed views.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dashboard.metrics.complaints import complaints_summary
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.notices import proactive_notice_summary
+from dashboard.metrics.ontime import (
+    _objects,
+    _sort_key,
+    customer_commitments_kept,
+    on_time_summary,
+)
+from dashboard.metrics.propagation import propagation_summary
+from dashboard.metrics.satisfaction import satisfaction_summary
+from etl.parse import parse_datetimes
+from etl.schema import dataset_meta
+from etl.settings import load_settings
+
+HEADLINE_KPIS: tuple[str, ...] = (
+    "due",
+    "on_time",
+    "breaches",
+    "pending",
+    "on_time_rate",
+    "median_delay_days",
+    "p90_delay_days",
+    "root_breaches",
+    "propagated_breaches",
+    "absorbed",
+    "propagation_rate",
+    "at_risk",
+    "csat_pct",
+    "csat_mean",
+    "nps",
+    "complaints_per_100",
+    "proactive_notice_rate",
+    "customer_commitments_kept",
+)
+
+# KPIs that are counts (0 when a group has nothing) rather than rates/values (None then).
+COUNT_KPIS: frozenset[str] = frozenset(
+    {"due", "on_time", "breaches", "pending", "root_breaches", "propagated_breaches"}
+    | {"absorbed", "at_risk"}
+)
+
+# Which way is better, for targets and week-over-week arrows.
+KPI_BETTER: dict[str, str] = {
+    "due": "neutral",
+    "on_time": "higher",
+    "breaches": "lower",
+    "pending": "neutral",
+    "on_time_rate": "higher",
+    "median_delay_days": "lower",
+    "p90_delay_days": "lower",
+    "root_breaches": "lower",
+    "propagated_breaches": "lower",
+    "absorbed": "higher",
+    "propagation_rate": "lower",
+    "at_risk": "lower",
+    "csat_pct": "higher",
+    "csat_mean": "higher",
+    "nps": "higher",
+    "complaints_per_100": "lower",
+    "proactive_notice_rate": "higher",
+    "customer_commitments_kept": "higher",
+}
+
+
+def _keyed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """Some columns of a grouped frame, renamed, with group keys as Python objects."""
+    out = df[["group_key", *columns]].rename(columns=columns)
+    out["group_key"] = _objects(out["group_key"])
+    return out
+
+
+def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """Every headline KPI (`HEADLINE_KPIS`) per group of the filter, group_key first.
+
+    A group appears when any of the underlying metrics has it (e.g. the group of survey
+    responses without a commitment when grouping by stage). Counts are integers (0 when
+    the group has none); rates and values are floats or None (no denominator).
+    `customer_commitments_kept` is the kept rate of `direction = from_customer`
+    commitments in the same filter; everything else counts `to_customer` ones.
+    """
+    f = f.with_(direction="to_customer")
+    parts = [
+        _keyed(on_time_summary(conn, f), {c: c for c in HEADLINE_KPIS[:7]}),
+        _keyed(
+            propagation_summary(conn, f),
+            {
+                "root_breaches": "root_breaches",
+                "propagated_breaches": "propagated_breaches",
+                "absorbed": "absorbed",
+                "propagation_rate": "propagation_rate",
+                "at_risk": "at_risk",
+            },
+        ),
+        _keyed(
+            satisfaction_summary(conn, f),
+            {"csat_pct": "csat_pct", "csat_mean": "csat_mean", "nps": "nps"},
+        ),
+        _keyed(complaints_summary(conn, f), {"complaints_per_100": "complaints_per_100"}),
+        _keyed(
+            proactive_notice_summary(conn, f),
+            {"proactive_notice_rate": "proactive_notice_rate"},
+        ),
+        _keyed(customer_commitments_kept(conn, f), {"kept_rate": "customer_commitments_kept"}),
+    ]
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = merged.merge(part, on="group_key", how="outer")
+    if f.group_by == "none":
+        # every part has exactly one row keyed None: the merge kept exactly one
+        merged = merged.head(1)
+    merged = merged.sort_values("group_key", key=_sort_key, kind="stable").reset_index(drop=True)
+    out = pd.DataFrame(index=merged.index)
+    out["group_key"] = _objects(merged["group_key"])
+    for kpi in HEADLINE_KPIS:
+        if kpi in COUNT_KPIS:
+            out[kpi] = pd.to_numeric(merged[kpi]).fillna(0).astype("int64")
+        else:
+            out[kpi] = _objects(pd.to_numeric(merged[kpi]).astype(float))
+    return out
+
+
+def dataset_as_of(conn: sa.Connection) -> datetime | None:
+    """The `as_of` the loaded sample data ships with (dataset_meta), or None."""
+    value = conn.execute(
+        sa.select(dataset_meta.c.value).where(dataset_meta.c.key == "as_of")
+    ).scalar()
+    if not value:
+        return None
+    parsed, bad = parse_datetimes(pd.Series([value]), tz=load_settings().timezone)
+    if bad.iloc[0] or pd.isna(parsed.iloc[0]):
+        return None
+    return parsed.iloc[0].to_pydatetime()
+
+
+def now_wall_clock(timezone: str | None = None) -> datetime:
+    """The current naive wall-clock time in ESLABON_TZ (how every timestamp is stored)."""
+    tz = ZoneInfo(timezone or load_settings().timezone)
+    return datetime.now(tz).replace(tzinfo=None, microsecond=0)
+
+
+def default_as_of(conn: sa.Connection) -> datetime:
+    """The evaluation instant to use when the user gives none.
+
+    A database holding the sample data is evaluated at the sample's own `as_of`
+    (dataset_meta), so its story reads the same any day; otherwise now.
+    """
+    return dataset_as_of(conn) or now_wall_clock()

@@ -1,0 +1,101 @@
+"""Week by week: the headline KPIs of each ISO week and the change from last week.
+
+Weeks are ISO weeks (Monday to Sunday) of the due date, like the week group-by. Only
+full weeks count: the current week is the last one that has ended by `as_of` (or by the
+end of the filter's period, when that is earlier), so a Wednesday review compares last
+week with the week before, never a half week with a whole one. Every week is evaluated
+at the filter's `as_of`: what we know now about that week.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.kpis import COUNT_KPIS, HEADLINE_KPIS, headline_kpis
+from dashboard.metrics.ontime import none_if_nan
+
+
+def last_full_week(f: MetricFilter) -> date:
+    """The Monday of the last ISO week that has ended by as_of and by the period's end."""
+    end = f.as_of
+    if f.date_to is not None:
+        end = min(end, datetime.combine(f.date_to + timedelta(days=1), time.min))
+    this_monday = end.date() - timedelta(days=end.weekday())
+    return this_monday - timedelta(days=7)
+
+
+def weekly_kpis(conn: sa.Connection, f: MetricFilter, weeks: int) -> pd.DataFrame:
+    """The headline KPIs of the last `weeks` full ISO weeks, oldest first.
+
+    Columns: week (the Monday, a date) and every key of `HEADLINE_KPIS`. A week with no
+    commitment still has its row (counts 0, rates None), so a chart has no holes. The
+    filter's own period start is not used: the trend always shows `weeks` weeks; the
+    rest of the filter (stages, performers, customers...) applies.
+    """
+    if weeks < 1:
+        raise ValueError("weeks must be at least 1")
+    last = last_full_week(f)
+    first = last - timedelta(days=7 * (weeks - 1))
+    scoped = f.with_(date_from=first, date_to=last + timedelta(days=6), group_by="week")
+    df = headline_kpis(conn, scoped)
+    by_week = {row["group_key"]: row for row in df.to_dict("records")}
+    rows = []
+    for i in range(weeks):
+        monday = first + timedelta(days=7 * i)
+        found = by_week.get(monday)
+        row: dict[str, object] = {"week": monday}
+        for kpi in HEADLINE_KPIS:
+            if found is not None:
+                row[kpi] = none_if_nan(found[kpi])
+            else:
+                row[kpi] = 0 if kpi in COUNT_KPIS else None
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=["week", *HEADLINE_KPIS])
+    for kpi in HEADLINE_KPIS:
+        if kpi in COUNT_KPIS:
+            out[kpi] = out[kpi].astype("int64")
+        else:
+            out[kpi] = out[kpi].astype(object).where(out[kpi].notna(), None)
+    return out
+
+
+WOW_COLUMNS: tuple[str, ...] = (
+    "kpi",
+    "current",
+    "previous",
+    "delta",
+    "current_week",
+    "previous_week",
+)
+
+
+def week_over_week(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """Each headline KPI in the last full week, the week before, and the change.
+
+    `delta` = current − previous (None when either is None). `current_week` and
+    `previous_week` are the two Mondays, so a caption can say which weeks they are.
+    """
+    two = weekly_kpis(conn, f, 2)
+    previous, current = two.iloc[0], two.iloc[1]
+    rows = []
+    for kpi in HEADLINE_KPIS:
+        cur, prev = none_if_nan(current[kpi]), none_if_nan(previous[kpi])
+        delta = None if cur is None or prev is None else cur - prev
+        rows.append(
+            {
+                "kpi": kpi,
+                "current": cur,
+                "previous": prev,
+                "delta": delta,
+                "current_week": current["week"],
+                "previous_week": previous["week"],
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(WOW_COLUMNS))
+    for col in ("current", "previous", "delta"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out

@@ -1,0 +1,77 @@
+"""Weekly KPIs and week-over-week, worked out by hand, on both backends."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.kpis import HEADLINE_KPIS
+from dashboard.metrics.trends import last_full_week, week_over_week, weekly_kpis
+from tests.factories import commitment, insert_rows
+
+AS_OF = datetime(2026, 3, 18, 12, 0)  # a Wednesday: last full week is Mon 03-09..Sun 03-15
+
+
+def d(day: int) -> datetime:
+    return datetime(2026, 3, day)
+
+
+@pytest.fixture
+def weeks(engine: sa.Engine) -> sa.Engine:
+    """Week 03-02: x1 on time, x2 late (1/2). Week 03-09: x3 x4 on time, x5 late (2/3).
+    Week 03-16 (not over): x6 open and late. Week 02-23: nothing."""
+    insert_rows(
+        engine,
+        "commitments",
+        [
+            commitment("x1", d(3), d(3)),
+            commitment("x2", d(4), d(5)),
+            commitment("x3", d(10), d(9)),
+            commitment("x4", d(11), d(11)),
+            commitment("x5", d(12), d(13)),
+            commitment("x6", d(16)),
+        ],
+    )
+    return engine
+
+
+def test_last_full_week() -> None:
+    assert last_full_week(MetricFilter(as_of=AS_OF)) == date(2026, 3, 9)
+    # a Monday midnight closes the week before it
+    assert last_full_week(MetricFilter(as_of=datetime(2026, 3, 16))) == date(2026, 3, 9)
+    assert last_full_week(MetricFilter(as_of=datetime(2026, 3, 15, 23, 59))) == date(2026, 3, 2)
+    # a period ending on Sunday 03-08 makes the week of 03-02 the last full one
+    f = MetricFilter(as_of=AS_OF, date_to=date(2026, 3, 8))
+    assert last_full_week(f) == date(2026, 3, 2)
+
+
+def test_weekly_kpis_has_every_week(weeks: sa.Engine) -> None:
+    with weeks.connect() as conn:
+        df = weekly_kpis(conn, MetricFilter(as_of=AS_OF, date_from=date(2026, 3, 9)), 3)
+    assert list(df.columns) == ["week", *HEADLINE_KPIS]
+    assert df["week"].tolist() == [date(2026, 2, 23), date(2026, 3, 2), date(2026, 3, 9)]
+    assert df["due"].tolist() == [0, 2, 3]
+    assert df["on_time_rate"].tolist() == [None, 0.5, 2 / 3]
+    assert df["breaches"].tolist() == [0, 1, 1]
+
+
+def test_week_over_week(weeks: sa.Engine) -> None:
+    with weeks.connect() as conn:
+        wow = week_over_week(conn, MetricFilter(as_of=AS_OF)).set_index("kpi")
+        short = week_over_week(conn, MetricFilter(as_of=AS_OF, date_to=date(2026, 3, 8)))
+    assert wow.index.tolist() == list(HEADLINE_KPIS)
+    assert wow.loc["on_time_rate", ["current", "previous"]].tolist() == [2 / 3, 0.5]
+    assert wow.loc["on_time_rate", "delta"] == 2 / 3 - 0.5
+    assert wow.loc["due", ["current", "previous", "delta"]].tolist() == [3, 2, 1]
+    assert wow.loc["csat_pct", "delta"] is None  # no survey either week
+    assert (wow.iloc[0]["current_week"], wow.iloc[0]["previous_week"]) == (
+        date(2026, 3, 9),
+        date(2026, 3, 2),
+    )
+    # a period ending 03-08: the week of 03-02 against the empty week of 02-23
+    due = short.set_index("kpi").loc["due"]
+    assert due[["current", "previous", "delta"]].tolist() == [2, 0, 2]
+    assert short.set_index("kpi").loc["on_time_rate", "delta"] is None
