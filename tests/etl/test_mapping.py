@@ -626,3 +626,58 @@ def test_mapping_then_read_options_on_a_real_file_shape(tmp_path: Path) -> None:
             ROW: 2,
         }
     ]
+
+
+def test_the_annotated_example_in_the_docs_loads_and_applies(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "data-formats.md").read_text()
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    m = mapping(tmp_path, example, "ejemplo.toml")
+    assert m.read_options == {"delimiter": ";", "encoding": "cp1252", "sheet": "Pedidos"}
+    table = raw(
+        {
+            "Pedido": ["P1", "P1", "P2"],
+            "Cliente": ["Acme", "Acme", "Beta"],
+            "Tipo cliente": ["Externo", "Externo", "interno"],
+            "Fecha compromiso": ["10-03-2024", "10-03-2024", "11-03-2024"],
+            "Anulado": ["No", "No", "Sí"],
+            "Fecha línea": ["05/03/2024 10:00", "04/03/2024 09:00", "06/03/2024"],
+            "Fecha entrega": [None, "09/03/2024", None],
+            "Comercial": ["Ana", "Luis", None],
+            "Estado": ["Pedido", "Enviado", "Pedido"],
+            "Usuario": ["u1", "u2", "u3"],
+        }
+    )
+    commitments, events = apply_mapping(table, m)
+    assert records(commitments.frame) == [
+        {
+            "commitment_id": "P1",
+            "process": "Ventas",
+            "performer": "Luis",
+            "customer": "Acme",
+            "customer_type": "external",
+            "direction": "to_customer",
+            "requested_at": "04/03/2024 09:00",
+            "due_at": "10-03-2024",
+            "delivered_at": "09/03/2024",
+            "cancelled": "false",
+            ROW: 2,
+        },
+        {
+            "commitment_id": "P2",
+            "process": "Ventas",
+            "performer": None,
+            "customer": "Beta",
+            "customer_type": "internal",
+            "direction": "to_customer",
+            "requested_at": "06/03/2024",
+            "due_at": "11-03-2024",
+            "delivered_at": None,
+            "cancelled": "true",
+            ROW: 4,
+        },
+    ]
+    assert commitments.date_formats == {"due_at": "%d-%m-%Y"} and commitments.decimal == ","
+    assert (events.rows_read, events.frame["stage"].tolist()) == (
+        3,
+        ["Pedido", "Enviado", "Pedido"],
+    )
