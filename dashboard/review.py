@@ -1,0 +1,145 @@
+"""The weekly review: everything a weekly meeting goes through, for one ISO week.
+
+One call assembles it from the metric functions (so the meeting sees the numbers the
+dashboard shows): the headline KPIs of the week against the week before and against the
+target in force at the week's end; the root breaches of the week with their impact
+downstream; the commitments breached that week; the at-risk ones due next week; and the
+action items raised that week or carried from earlier ones. The page and the report
+(`dashboard.report.weekly`) both render this object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.kpis import COUNT_KPIS, HEADLINE_KPIS, KPI_BETTER, headline_kpis
+from dashboard.metrics.ontime import commitment_list, none_if_nan
+from dashboard.metrics.propagation import at_risk_commitments, root_impact
+from dashboard.metrics.targets import kpi_target_status, kpi_targets
+from dashboard.metrics.trends import weekly_kpis
+from dashboard.records import iso_week_label, iso_week_monday
+from dashboard.records.actions import actions_for_week
+
+KPI_TABLE_COLUMNS: tuple[str, ...] = (
+    "kpi",
+    "current",
+    "previous",
+    "delta",
+    "better",
+    "target_value",
+    "amber_tolerance",
+    "status",
+    "previous_status",
+)
+TREND_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class WeeklyReview:
+    """What the Revisión page and the weekly report show for one ISO week."""
+
+    week: str  # 2026-W47
+    monday: date
+    sunday: date
+    as_of: datetime
+    scope: str  # the filter in words (English); the renderers translate their own headers
+    kpis: pd.DataFrame  # KPI_TABLE_COLUMNS
+    trend: pd.DataFrame  # weekly_kpis of the TREND_WEEKS weeks ending with this one
+    on_time_target: float | None  # organisation-wide on-time target at the week's end
+    roots: pd.DataFrame  # root_impact of the week
+    breached: pd.DataFrame  # commitment_list rows of the week with status breach
+    at_risk_next_week: pd.DataFrame  # at_risk_commitments due next week
+    actions: pd.DataFrame  # actions_for_week
+
+
+def week_filter(base: MetricFilter, week: str) -> MetricFilter:
+    """The base filter narrowed to the due dates of one ISO week (Monday..Sunday)."""
+    monday = iso_week_monday(week)
+    return base.with_(date_from=monday, date_to=monday + timedelta(days=6), group_by="none")
+
+
+def _kpi_values(conn: sa.Connection, f: MetricFilter) -> dict[str, object]:
+    row = headline_kpis(conn, f).iloc[0]
+    return {kpi: none_if_nan(row[kpi]) for kpi in HEADLINE_KPIS}
+
+
+def kpi_table(conn: sa.Connection, f_week: MetricFilter, f_previous: MetricFilter) -> pd.DataFrame:
+    """Each headline KPI this week and last week, the change, the target and the lights.
+
+    Each week is judged against the target in force at its own end (metrics.targets).
+    """
+    current = _kpi_values(conn, f_week)
+    previous = _kpi_values(conn, f_previous)
+    targets = kpi_targets(conn, f_week, current)
+    lights = kpi_target_status(conn, f_week, current)  # type: ignore[arg-type]
+    previous_lights = kpi_target_status(conn, f_previous, previous)  # type: ignore[arg-type]
+    rows = []
+    for kpi in HEADLINE_KPIS:
+        cur, prev = current[kpi], previous[kpi]
+        delta = None if cur is None or prev is None else float(cur) - float(prev)  # type: ignore[arg-type]
+        target = targets.get(kpi)
+        rows.append(
+            {
+                "kpi": kpi,
+                "current": cur,
+                "previous": prev,
+                "delta": delta,
+                "better": KPI_BETTER.get(kpi, "neutral"),
+                "target_value": None if target is None else float(target["target_value"]),
+                "amber_tolerance": None if target is None else float(target["amber_tolerance"]),
+                "status": lights.get(kpi),
+                "previous_status": previous_lights.get(kpi),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(KPI_TABLE_COLUMNS))
+    for column in KPI_TABLE_COLUMNS[1:]:
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
+
+
+def weekly_review(
+    conn: sa.Connection,
+    week: str,
+    as_of: datetime,
+    base: MetricFilter | None = None,
+) -> WeeklyReview:
+    """Assemble the review of `week` as known at `as_of`.
+
+    `base` carries the sidebar's stages/customers/direction (its period is replaced by the
+    week). Raises dashboard.records.RecordError for a label that is not an ISO week.
+    """
+    base = (base or MetricFilter(as_of=as_of)).with_(as_of=as_of, group_by="none")
+    monday = iso_week_monday(week)
+    label = iso_week_label(monday)
+    f_week = week_filter(base, label)
+    f_previous = week_filter(base, iso_week_label(monday - timedelta(days=7)))
+    f_next = week_filter(base, iso_week_label(monday + timedelta(days=7)))
+    kpis = kpi_table(conn, f_week, f_previous)
+    trend = weekly_kpis(conn, f_week.with_(date_from=None), TREND_WEEKS)
+    on_time_target = kpis.loc[kpis["kpi"] == "on_time_rate", "target_value"].iloc[0]
+    breached = commitment_list(conn, f_week)
+    breached = breached[breached["status"] == "breach"].reset_index(drop=True)
+    return WeeklyReview(
+        week=label,
+        monday=monday,
+        sunday=monday + timedelta(days=6),
+        as_of=as_of,
+        scope=base.with_(date_from=None, date_to=None).describe("en"),
+        kpis=kpis,
+        trend=trend,
+        on_time_target=on_time_target,
+        roots=root_impact(conn, f_week),
+        breached=breached,
+        at_risk_next_week=at_risk_commitments(conn, f_next).reset_index(drop=True),
+        actions=actions_for_week(conn, label),
+    )
+
+
+def count_kpi(kpi: str) -> bool:
+    """True for KPIs that are counts (shown whole, 0 rather than empty)."""
+    return kpi in COUNT_KPIS

@@ -1,0 +1,247 @@
+"""ES/EN strings of the Metas, Revisión, Seguimiento, Avisos and customer pages and of the
+weekly report, kept beside dashboard.i18n (which owns the shared words and formats).
+
+`tr` looks here first and falls back to `dashboard.i18n.t`, so a key can later move into
+i18n.py without touching a page. Pure module: pages, reports and tests share it.
+"""
+
+from __future__ import annotations
+
+from dashboard.i18n import STRINGS as SHARED_STRINGS
+from dashboard.i18n import norm_lang, t
+
+KPI_LABELS: dict[str, tuple[str, str]] = {
+    "due": ("Compromisos vencidos", "Commitments due"),
+    "on_time": ("A tiempo", "On time"),
+    "breaches": ("Quiebres", "Breaches"),
+    "pending": ("Pendientes", "Pending"),
+    "on_time_rate": ("Cumplimiento a tiempo", "On-time rate"),
+    "median_delay_days": ("Retraso mediano (días)", "Median delay (days)"),
+    "p90_delay_days": ("Retraso p90 (días)", "p90 delay (days)"),
+    "root_breaches": ("Quiebres raíz", "Root breaches"),
+    "propagated_breaches": ("Quiebres propagados", "Propagated breaches"),
+    "absorbed": ("Quiebres absorbidos", "Absorbed breaches"),
+    "propagation_rate": ("Tasa de propagación", "Propagation rate"),
+    "at_risk": ("En riesgo", "At risk"),
+    "csat_pct": ("CSAT %", "CSAT %"),
+    "csat_mean": ("CSAT medio", "Mean CSAT"),
+    "nps": ("NPS", "NPS"),
+    "complaints_per_100": ("Reclamos por 100", "Complaints per 100"),
+    "proactive_notice_rate": ("Aviso proactivo", "Proactive notice rate"),
+    "customer_commitments_kept": (
+        "Compromisos del cliente cumplidos",
+        "Customer commitments kept",
+    ),
+}
+
+# KPIs shown as a percentage (0..1 values).
+RATE_KPIS = frozenset(
+    {
+        "on_time_rate",
+        "propagation_rate",
+        "csat_pct",
+        "proactive_notice_rate",
+        "customer_commitments_kept",
+    }
+)
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # pages
+    "page_metas": ("Metas", "Targets"),
+    "page_revision": ("Revisión semanal", "Weekly review"),
+    "page_seguimiento": ("Seguimiento", "Tracking"),
+    "page_avisos": ("Avisos", "Notices"),
+    "page_cliente": ("Seguimiento de sus compromisos", "Tracking of your commitments"),
+    # targets
+    "targets_in_force": ("Metas vigentes", "Targets in force"),
+    "targets_history": ("Historial de metas", "Target history"),
+    "targets_new": ("Nueva meta", "New target"),
+    "targets_kpi": ("Indicador", "KPI"),
+    "targets_process": ("Etapa (vacío = toda la organización)", "Stage (empty = organisation)"),
+    "targets_value": ("Valor meta", "Target value"),
+    "targets_direction": ("Mejor si es", "Better when"),
+    "dir_higher": ("Mayor", "Higher"),
+    "dir_lower": ("Menor", "Lower"),
+    "targets_tolerance": ("Tolerancia ámbar", "Amber tolerance"),
+    "targets_valid_from": ("Vigente desde", "Valid from"),
+    "targets_note": ("Nota", "Note"),
+    "targets_set_by": ("Fijada por", "Set by"),
+    "targets_set_at": ("Registrada", "Recorded"),
+    "targets_save": ("Guardar meta", "Save target"),
+    "targets_saved": ("Meta guardada.", "Target saved."),
+    "targets_rate_hint": (
+        "Las tasas se escriben como fracción: 0.9 = 90 %.",
+        "Rates are fractions: 0.9 = 90%.",
+    ),
+    "targets_import": ("Importar CSV", "Import CSV"),
+    "targets_import_ok": ("{n} metas importadas.", "{n} targets imported."),
+    "targets_import_bad": (
+        "El archivo tiene errores; no se ha guardado nada:",
+        "The file has errors; nothing was saved:",
+    ),
+    "targets_export": ("Descargar historial (CSV)", "Download history (CSV)"),
+    "targets_lights": ("Semáforo de la última semana", "Last week's traffic lights"),
+    "targets_none": ("Aún no hay metas.", "No targets yet."),
+    # review
+    "review_week": ("Semana ISO", "ISO week"),
+    "review_title": ("Revisión semanal {week}", "Weekly review {week}"),
+    "review_period": ("Del {start} al {end}", "{start} to {end}"),
+    "review_kpis": (
+        "Indicadores frente a la semana anterior y la meta",
+        "KPIs against last week and the target",
+    ),
+    "review_current": ("Esta semana", "This week"),
+    "review_previous": ("Semana anterior", "Previous week"),
+    "review_delta": ("Cambio", "Change"),
+    "review_target": ("Meta", "Target"),
+    "review_status": ("Semáforo", "Light"),
+    "review_trend": ("Cumplimiento a tiempo por semana", "On-time rate by week"),
+    "review_roots": (
+        "Quiebres raíz de la semana y su impacto",
+        "Root breaches of the week and their impact",
+    ),
+    "review_breached": ("Compromisos incumplidos en la semana", "Commitments breached in the week"),
+    "review_at_risk": ("En riesgo con vencimiento la semana próxima", "At risk, due next week"),
+    "review_actions": ("Acciones", "Action items"),
+    "review_none": ("Nada en esta sección.", "Nothing in this section."),
+    "review_generated": (
+        "Generado el {when}; datos al {as_of}.",
+        "Generated {when}; data as of {as_of}.",
+    ),
+    "review_download_html": ("Descargar informe (HTML)", "Download report (HTML)"),
+    "review_download_xlsx": ("Descargar libro (Excel)", "Download workbook (Excel)"),
+    "review_bad_week": (
+        "Semana no válida: use el formato 2026-W47.",
+        "Invalid week: use the form 2026-W47.",
+    ),
+    # actions
+    "action_what": ("Qué", "What"),
+    "action_owner": ("Responsable", "Owner"),
+    "action_due": ("Fecha límite", "Due date"),
+    "action_status": ("Estado", "Status"),
+    "action_week": ("Semana", "Week"),
+    "action_carried": ("Arrastrada", "Carried"),
+    "action_commitment": ("Compromiso", "Commitment"),
+    "action_add": ("Añadir acción", "Add action"),
+    "action_added": ("Acción añadida.", "Action added."),
+    "action_update": ("Actualizar estado", "Update status"),
+    "action_open": ("Abierta", "Open"),
+    "action_done": ("Hecha", "Done"),
+    "action_dropped": ("Descartada", "Dropped"),
+    # columns
+    "col_commitment": ("Compromiso", "Commitment"),
+    "col_title": ("Título", "Title"),
+    "col_process": ("Etapa", "Stage"),
+    "col_performer": ("Responsable", "Performer"),
+    "col_customer": ("Cliente", "Customer"),
+    "col_due": ("Vence", "Due"),
+    "col_delivered": ("Entregado", "Delivered"),
+    "col_delay": ("Retraso (días)", "Delay (days)"),
+    "col_status": ("Estado", "Status"),
+    "col_impact": ("Impacto", "Impact"),
+    "col_external": ("Clientes externos", "External customers"),
+    "col_root": ("Quiebre raíz", "Root breach"),
+    "col_upstreams": ("Dependencias", "Upstreams"),
+    "col_breached_upstreams": ("Dependencias incumplidas", "Breached upstreams"),
+    "col_predicted": ("Entrega prevista", "Predicted delivery"),
+    "col_kind": ("Tipo", "Kind"),
+    "col_expected": ("Nueva fecha prevista", "New expected date"),
+    "col_reason": ("Motivo (etapa previa)", "Reason (upstream stage)"),
+    "col_last_notice": ("Último aviso", "Last notice"),
+    "col_direction": ("Sentido", "Direction"),
+    "col_phase": ("Fase", "Phase"),
+    "col_stage": ("Etapa", "Stage"),
+    "col_at": ("Fecha", "Date"),
+    "col_actor": ("Quién", "Who"),
+    "col_kpi": ("Indicador", "KPI"),
+    "st_cancelled": ("Anulado", "Cancelled"),
+    "phase_need": ("Necesidad", "Need"),
+    "phase_promise": ("Promesa", "Promise"),
+    "phase_delivery": ("Entrega", "Delivery"),
+    "phase_closure": ("Cierre", "Closure"),
+    "dir_to_customer": ("Nuestro compromiso", "Our commitment"),
+    "dir_from_customer": ("Compromiso suyo", "Your commitment"),
+    # tracking
+    "track_search": ("Buscar por compromiso o cliente", "Search by commitment or customer"),
+    "track_pick": ("Compromiso", "Commitment"),
+    "track_none": ("Ningún compromiso coincide.", "No commitment matches."),
+    "track_timeline": ("Línea de tiempo", "Timeline"),
+    "track_upstreams": ("Compromisos de los que depende", "Upstream commitments"),
+    "track_no_upstreams": (
+        "No depende de otros compromisos.",
+        "It depends on no other commitment.",
+    ),
+    "track_at_risk": (
+        "En riesgo: una dependencia está incumplida. Entrega prevista: {date}.",
+        "At risk: an upstream is breached. Predicted delivery: {date}.",
+    ),
+    "track_link": ("Enlace para el cliente", "Link for the customer"),
+    "track_link_days": ("Días de validez", "Days valid"),
+    "track_link_make": ("Crear enlace", "Create link"),
+    "track_no_secret": (
+        "Falta el secreto de firma (ESLABON_SECRET o eslabon_secret en secrets.toml).",
+        "The signing secret is missing (ESLABON_SECRET or eslabon_secret in secrets.toml).",
+    ),
+    "calendar_download": ("Descargar calendario (.ics)", "Download calendar (.ics)"),
+    "calendar_for": ("Calendario de vencimientos", "Due-date calendar"),
+    "calendar_scope": ("Para", "For"),
+    # notices
+    "notices_intro": (
+        "Compromisos en riesgo o vencidos: avise al cliente antes de que lo descubra.",
+        "At-risk and overdue commitments: tell the customer before they find out.",
+    ),
+    "kind_at_risk": ("En riesgo", "At risk"),
+    "kind_overdue": ("Vencido", "Overdue"),
+    "notices_draft": ("Mensaje propuesto", "Drafted message"),
+    "notices_channel": ("Canal", "Channel"),
+    "notices_mark": ("Marcar como avisado", "Mark as notified"),
+    "notices_marked": ("Aviso registrado.", "Notice recorded."),
+    "notices_export": ("Descargar lista (CSV)", "Download list (CSV)"),
+    "notices_none": ("No hay compromisos que avisar.", "No commitment needs a notice."),
+    "notices_only_pending": ("Solo sin avisar", "Only not yet notified"),
+    "channel_email": ("Correo", "E-mail"),
+    "channel_phone": ("Teléfono", "Phone"),
+    "channel_meeting": ("Reunión", "Meeting"),
+    "channel_portal": ("Portal", "Portal"),
+    "channel_other": ("Otro", "Other"),
+    "recorded_by": ("Registrado por", "Recorded by"),
+    # customer view
+    "cust_title": ("Sus compromisos con nosotros, al día", "Your commitments with us, up to date"),
+    "cust_hello": ("Cliente: {customer}", "Customer: {customer}"),
+    "cust_ours": ("Lo que le hemos prometido", "What we promised you"),
+    "cust_theirs": ("Lo que usted nos ha prometido", "What you promised us"),
+    "cust_none": ("No hay compromisos que mostrar.", "There are no commitments to show."),
+    "cust_refused": (
+        "Este enlace no es válido o ha caducado. Pida un enlace nuevo a su contacto.",
+        "This link is not valid or has expired. Please ask your contact for a new link.",
+    ),
+    "cust_late_upstream": (
+        "Retraso en una etapa previa: {stages}.",
+        "Delay at an earlier stage: {stages}.",
+    ),
+    "cust_valid_until": ("Enlace válido hasta el {date}.", "Link valid until {date}."),
+    "cust_detail": ("Detalle", "Details"),
+    "error_generic": (
+        "No se pudo completar la operación: {message}",
+        "The operation could not be completed: {message}",
+    ),
+}
+
+
+def tr(key: str, lang: str, **values: object) -> str:
+    """The text for `key` in `lang`: this module's strings first, then dashboard.i18n."""
+    pair = STRINGS.get(key)
+    if pair is None:
+        return t(key, lang, **values)
+    text = pair[1] if norm_lang(lang) == "en" else pair[0]
+    return text.format(**values) if values else text
+
+
+def kpi_label(kpi: str, lang: str) -> str:
+    """A KPI's name: dashboard.i18n's when it has one (same words as the cards), else ours."""
+    if f"kpi_{kpi}" in SHARED_STRINGS:
+        return t(f"kpi_{kpi}", lang)
+    pair = KPI_LABELS.get(kpi)
+    if pair is None:
+        return kpi
+    return pair[1] if norm_lang(lang) == "en" else pair[0]
