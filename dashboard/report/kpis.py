@@ -1,0 +1,200 @@
+"""`python -m dashboard.report kpis`: the headline KPIs as JSON or CSV, for other tools.
+
+Without `--by`: one JSON object with exactly the keys of `HEADLINE_KPIS`. With `--by`: a
+list with one object per group, the group's key first under the dimension's name
+("process": "Compras"; "week": "2026-03-02", the Monday of the ISO week of the due date).
+A rate with an empty denominator is null, never 0 or NaN. Dates are ISO strings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from dashboard.metrics.filters import GROUP_BY_OPTIONS, MetricFilter
+from dashboard.metrics.kpis import HEADLINE_KPIS, default_as_of, headline_kpis
+from dashboard.metrics.ontime import none_if_nan
+from dashboard.report import ReportError
+from etl.db import create_db_engine, describe_url, normalise_url
+from etl.parse import parse_datetimes
+from etl.settings import load_settings
+
+COMMAND = "kpis"
+HELP = "Headline KPIs (JSON or CSV), for the whole view or per week/stage/performer/customer."
+
+BY_OPTIONS: tuple[str, ...] = tuple(o for o in GROUP_BY_OPTIONS if o != "none")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `kpis` options (see the module docstring)."""
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL or .duckdb path (default: ESLABON_DB_URL or data/eslabon.duckdb)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="date_from",
+        metavar="DATE",
+        help="first due date (inclusive), e.g. 2026-03-01",
+    )
+    parser.add_argument(
+        "--to", dest="date_to", metavar="DATE", help="last due date (inclusive), e.g. 2026-03-31"
+    )
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="TIMESTAMP",
+        help="evaluation instant (default: the sample's as_of, else now)",
+    )
+    parser.add_argument("--by", choices=BY_OPTIONS, help="one object per group of this dimension")
+    parser.add_argument(
+        "--process",
+        action="append",
+        default=[],
+        metavar="P",
+        help="only this process stage (repeat for several)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("json", "csv"),
+        default="json",
+        dest="fmt",
+        help="output format (default json)",
+    )
+
+
+def parse_instant(text: str, option: str) -> datetime:
+    """A timestamp typed by a person, read by the same rules as the import files.
+
+    ISO or dd/mm/yyyy; a date alone is the end of that day; an offset is converted to
+    ESLABON_TZ wall-clock time.
+    """
+    values, bad = parse_datetimes(pd.Series([text]), tz=load_settings().timezone)
+    if bad.iloc[0] or pd.isna(values.iloc[0]):
+        raise ReportError(f"{option} {text!r} is not a date (use YYYY-MM-DD or dd/mm/yyyy)")
+    return values.iloc[0].to_pydatetime()
+
+
+def _check_database(url: str) -> None:
+    """Refuse a DuckDB path that does not exist (opening it would create an empty one)."""
+    parsed = make_url(url)
+    if parsed.drivername.startswith("duckdb"):
+        database = parsed.database or ":memory:"
+        if database != ":memory:" and not Path(database).is_file():
+            raise ReportError(f"no database file at {database}")
+
+
+def _open(url: str | None) -> sa.Engine:
+    """A read-only engine on the database, checked to hold Eslabón's tables."""
+    try:
+        full = normalise_url(url or load_settings().db_url)
+        _check_database(full)
+        engine = create_db_engine(full, read_only=True)
+    except ReportError:
+        raise
+    except Exception as exc:  # a malformed URL, a missing driver
+        raise ReportError(f"cannot open database {url!r}: {exc}") from exc
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT COUNT(*) FROM commitments")).fetchall()
+    except sa.exc.SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ReportError(f"cannot use the database at {describe_url(engine)}: {reason}") from exc
+    return engine
+
+
+def _json_value(value: object) -> object:
+    """A value JSON can carry: None for missing, ISO text for dates, plain numbers."""
+    value = none_if_nan(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def kpi_records(conn: sa.Connection, f: MetricFilter) -> list[dict[str, object]]:
+    """The export's rows: the group key under the dimension's name, then every KPI."""
+    df = headline_kpis(conn, f)
+    records = []
+    for row in df.to_dict("records"):
+        record: dict[str, object] = {}
+        if f.group_by != "none":
+            record[f.group_by] = _json_value(row["group_key"])
+        record.update({kpi: _json_value(row[kpi]) for kpi in HEADLINE_KPIS})
+        records.append(record)
+    return records
+
+
+def write_json(records: list[dict[str, object]], grouped: bool, out: TextIO) -> None:
+    """One object (no --by) or a list of objects; NaN can never be written."""
+    payload: object = records if grouped else records[0]
+    out.write(json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False))
+    out.write("\n")
+
+
+def write_csv(records: list[dict[str, object]], columns: list[str], out: TextIO) -> None:
+    """A header and one line per record; an empty cell for null."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow(["" if record[c] is None else record[c] for c in columns])
+
+
+def _check_period(args: argparse.Namespace) -> None:
+    """--from after --to is a typo worth one clear line, not an empty report."""
+    if args.date_from and args.date_to:
+        date_from = parse_instant(args.date_from, "--from").date()
+        date_to = parse_instant(args.date_to, "--to").date()
+        if date_from > date_to:
+            raise ReportError(f"--from {date_from} is after --to {date_to}")
+
+
+def build_filter(args: argparse.Namespace, conn: sa.Connection) -> MetricFilter:
+    """The MetricFilter the options describe; --as-of defaults to the data's own."""
+    date_from = parse_instant(args.date_from, "--from").date() if args.date_from else None
+    date_to = parse_instant(args.date_to, "--to").date() if args.date_to else None
+    as_of = parse_instant(args.as_of, "--as-of") if args.as_of else default_as_of(conn)
+    return MetricFilter(
+        as_of=as_of,
+        date_from=date_from,
+        date_to=date_to,
+        processes=tuple(args.process),
+        group_by=args.by or "none",
+    )
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Compute the KPIs and print them; exit status 0."""
+    out = out or sys.stdout
+    # Validate the dates before touching the database: a typo should not need a DB.
+    for option, value in (
+        ("--from", args.date_from),
+        ("--to", args.date_to),
+        ("--as-of", args.as_of),
+    ):
+        if value:
+            parse_instant(value, option)
+    _check_period(args)
+    engine = _open(args.db)
+    try:
+        with engine.connect() as conn:
+            f = build_filter(args, conn)
+            records = kpi_records(conn, f)
+    finally:
+        engine.dispose()
+    if args.fmt == "csv":
+        columns = ([f.group_by] if f.group_by != "none" else []) + list(HEADLINE_KPIS)
+        write_csv(records, columns, out)
+    else:
+        write_json(records, f.group_by != "none", out)
+    return 0
