@@ -114,6 +114,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Semana no válida: use el formato 2026-W47.",
         "Invalid week: use the form 2026-W47.",
     ),
+    "sheet_kpis": ("Indicadores", "KPIs"),
+    "sheet_roots": ("Quiebres raíz", "Root breaches"),
+    "sheet_breached": ("Incumplidos", "Breached"),
+    "sheet_at_risk": ("En riesgo próxima semana", "At risk next week"),
+    "sheet_actions": ("Acciones", "Action items"),
     # actions
     "action_what": ("Qué", "What"),
     "action_owner": ("Responsable", "Owner"),
