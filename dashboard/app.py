@@ -1,13 +1,20 @@
 """Eslabón's Streamlit entry point: page registry, shared sidebar, view in the URL.
 
 Run with `streamlit run dashboard/app.py`. This file is the frame around every page:
-it registers the pages (one file each in dashboard/pages/), draws the shared filter
+it registers the pages (one module each in dashboard/pages/), draws the shared filter
 sidebar, keeps the view in the query string and then runs the chosen page. Pages are
 registered only when their file exists, so pages can land one at a time.
+
+A page module exposes `page() -> None` (usually `common.run_page(render)`) and runs
+nothing at import. Pages are registered as callables, not file paths: Streamlit (and
+AppTest) may run a file of a `pages/` folder beside the entry point on its own, without
+this frame; each page file therefore ends with `if __name__ == "__main__": main()`
+from this module, so even then the whole app is drawn.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -40,10 +47,10 @@ def registered_pages(lang: str) -> dict[str, st.Page]:
     """Every page whose file exists, by url path, titled in the current language."""
     pages: dict[str, st.Page] = {}
     for name, title_key, icon in PAGES:
-        path = common.page_path(name)
-        if path is not None:
+        if common.page_path(name) is not None:
+            module = importlib.import_module(f"dashboard.pages.{name}")
             pages[name] = st.Page(
-                str(path),
+                module.page,
                 title=t(title_key, lang),
                 icon=icon,
                 url_path=name,
@@ -71,6 +78,7 @@ def main() -> None:
     lang = common.current_lang()
     pages = registered_pages(lang)
     current = st.navigation(list(pages.values()), position="sidebar")
+    common.remember_pages(pages)
     follow_page_param(pages, current)
     if current.url_path in SIDEBAR_FREE:
         current.run()
@@ -89,4 +97,5 @@ def main() -> None:
     current.run()
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from dashboard import theme
-from dashboard.i18n import norm_lang
+from dashboard.i18n import fmt_pct, norm_lang
 
 
 def separators(lang: str) -> str:
@@ -42,3 +42,13 @@ def empty_figure(message: str, lang: str, *, height: int = 240) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return styled(fig, lang, height=height)
+
+
+def percent_axis(lang: str) -> dict:
+    """A 0..1 axis labelled as percentages in the language's format (`80 %` / `80%`)."""
+    ticks = [i / 5 for i in range(6)]
+    return {
+        "range": [0, 1.05],
+        "tickvals": ticks,
+        "ticktext": [fmt_pct(v, lang, 0) for v in ticks],
+    }

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
-from dashboard.charts import empty_figure, styled
+from dashboard.charts import empty_figure, percent_axis, styled
 from dashboard.i18n import fmt_date, fmt_pct, t
 
 
@@ -46,7 +46,7 @@ def weekly_rate_figure(
             annotation_text=f"{t('target', lang)} {fmt_pct(target, lang)}",
             annotation_position="top left",
         )
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero", range=[0, 1.05])
+    fig.update_yaxes(**percent_axis(lang))
     fig.update_xaxes(title=t("week", lang), tickformat="%d/%m" if lang == "es" else "%m-%d")
     return styled(fig, lang, title=title)
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
-from dashboard.charts import empty_figure, styled
+from dashboard.charts import empty_figure, percent_axis, styled
 from dashboard.i18n import fmt_int, fmt_pct, t
 
 
@@ -62,7 +62,7 @@ def rate_by_group_figure(
         hoverinfo="text",
     )
     fig = go.Figure(bar)
-    axis = {"tickformat": ".0%", "range": [0, 1.05], "title": t("on_time_rate", lang)}
+    axis = {**percent_axis(lang), "title": t("on_time_rate", lang)}
     if horizontal:
         fig.update_xaxes(**axis)
         fig.update_yaxes(autorange="reversed")
@@ -127,7 +127,7 @@ def renegotiation_figure(reneg: pd.DataFrame, lang: str, *, title: str | None = 
                 textposition="auto",
             )
         )
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title=t("on_time_rate", lang))
+    fig.update_yaxes(**percent_axis(lang), title=t("on_time_rate", lang))
     styled(fig, lang, height=340, title=title)
     fig.update_layout(barmode="group", showlegend=True, legend={"orientation": "h", "y": -0.15})
     return fig

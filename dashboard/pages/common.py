@@ -375,6 +375,16 @@ def page_path(name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def remember_pages(pages: dict[str, st.Page]) -> None:
+    """Keep this run's registered pages so states can link to them (e.g. to Datos)."""
+    st.session_state["_eslabon_pages"] = pages
+
+
+def registered_page(name: str) -> st.Page | None:
+    """A page registered in this run by app.py, by its url path."""
+    return (st.session_state.get("_eslabon_pages") or {}).get(name)
+
+
 def empty_state(lang: str) -> None:
     """What to do when the database holds no commitments: load the sample, or go to Datos."""
     st.title(t("app_title", lang))
@@ -392,10 +402,10 @@ def empty_state(lang: str) -> None:
             st.rerun()
         else:
             st.error(t("sample_failed", lang, reason=reason))
-    datos = page_path("datos")
+    datos = registered_page("datos")
     if datos is not None:
         with cols[1]:
-            st.page_link(str(datos), label=t("go_to_datos", lang), icon="📥")
+            st.page_link(datos, label=t("go_to_datos", lang), icon=":material/upload_file:")
     else:
         cols[1].markdown(f"**{t('go_to_datos', lang)}**: `python -m etl load <carpeta> --db URL`")
 

@@ -18,13 +18,15 @@ from dashboard.charts.ontime import (
     rate_by_group_figure,
     renegotiation_figure,
 )
-from dashboard.i18n import fmt_int, fmt_num, fmt_pct, t
+from dashboard.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
 from dashboard.metrics.filters import MetricFilter
 from dashboard.pages import common
 
 NONE = ""  # selectbox value for "no drill at this level"
 CHART_STAGES, CHART_PERFORMERS = "chart_stages", "chart_performers"
 TRACKING_LINK = "?page=seguimiento&commitment={id}"
+# Status never by colour alone: a symbol a colour-blind reader and a projector keep.
+STATUS_SYMBOL: dict[str, str] = {"on_time": "✓ ", "breach": "✗ ", "pending": "… "}
 
 
 def _seed_drill(stages: list[str]) -> None:
@@ -82,8 +84,8 @@ def _clear_performer() -> None:
 
 def breadcrumb(stage: str, performer: str, lang: str) -> None:
     """All stages › stage › performer, each step a button back up."""
-    cols = st.columns([2, 2, 2, 4])
-    cols[0].button(
+    row = st.container(horizontal=True, gap="small")
+    row.button(
         t("breadcrumb_all", lang),
         key="crumb_all",
         on_click=_set_drill,
@@ -92,7 +94,7 @@ def breadcrumb(stage: str, performer: str, lang: str) -> None:
         icon=":material/home:",
     )
     if stage:
-        cols[1].button(
+        row.button(
             f"› {stage}",
             key="crumb_stage",
             on_click=_set_drill,
@@ -100,7 +102,7 @@ def breadcrumb(stage: str, performer: str, lang: str) -> None:
             disabled=not performer,
         )
     if performer:
-        cols[2].button(f"› {performer}", key="crumb_performer", disabled=True)
+        row.button(f"› {performer}", key="crumb_performer", disabled=True)
 
 
 def status_colors(f: MetricFilter, summary: pd.DataFrame) -> dict[str, str | None]:
@@ -127,19 +129,20 @@ def commitments_table(rows: pd.DataFrame, lang: str) -> None:
     if rows.empty:
         st.info(t("no_data_filter", lang))
         return
-    date_format = "DD/MM/YYYY" if lang == "es" else "YYYY-MM-DD"
     table = pd.DataFrame(
         {
-            "id": rows["commitment_id"].astype(str),
-            "title": rows["title"],
-            "customer": rows["customer"],
-            "status": [t(f"st_{s}", lang) for s in rows["status"]],
-            "due": pd.to_datetime(rows["due_at"]),
-            "delivered": pd.to_datetime(rows["delivered_at"]),
-            "delay": [fmt_num(v, lang, 1) if pd.notna(v) else "" for v in rows["delay_days"]],
-            "original": pd.to_datetime(rows["original_due_at"]),
-            "upstreams": rows["upstreams"].fillna(""),
-            "tracking": [TRACKING_LINK.format(id=quote(str(c))) for c in rows["commitment_id"]],
+            t("col_commitment", lang): rows["commitment_id"].astype(str),
+            t("col_title", lang): rows["title"].fillna(""),
+            t("col_customer", lang): rows["customer"],
+            t("col_status", lang): [STATUS_SYMBOL[s] + t(f"st_{s}", lang) for s in rows["status"]],
+            t("col_due", lang): [_date(v, lang) for v in rows["due_at"]],
+            t("col_delivered", lang): [_date(v, lang) for v in rows["delivered_at"]],
+            t("col_delay", lang): [_delay(v, lang) for v in rows["delay_days"]],
+            t("col_original_due", lang): [_date(v, lang) for v in rows["original_due_at"]],
+            t("col_upstreams", lang): rows["upstreams"].fillna(""),
+            t("col_tracking", lang): [
+                TRACKING_LINK.format(id=quote(str(c))) for c in rows["commitment_id"]
+            ],
         }
     )
     st.dataframe(
@@ -148,22 +151,21 @@ def commitments_table(rows: pd.DataFrame, lang: str) -> None:
         width="stretch",
         key="commitments_table",
         column_config={
-            "id": st.column_config.TextColumn(t("col_commitment", lang)),
-            "title": st.column_config.TextColumn(t("col_title", lang)),
-            "customer": st.column_config.TextColumn(t("col_customer", lang)),
-            "status": st.column_config.TextColumn(t("col_status", lang)),
-            "due": st.column_config.DateColumn(t("col_due", lang), format=date_format),
-            "delivered": st.column_config.DateColumn(t("col_delivered", lang), format=date_format),
-            "delay": st.column_config.TextColumn(t("col_delay", lang)),
-            "original": st.column_config.DateColumn(
-                t("col_original_due", lang), format=date_format
-            ),
-            "upstreams": st.column_config.TextColumn(t("col_upstreams", lang)),
-            "tracking": st.column_config.LinkColumn(
+            t("col_tracking", lang): st.column_config.LinkColumn(
                 t("col_tracking", lang), display_text=t("open_tracking", lang)
             ),
         },
     )
+
+
+def _date(value: object, lang: str) -> str:
+    """A table date in the language's format; blank when there is none."""
+    return "" if value is None or pd.isna(value) else fmt_date(pd.Timestamp(value), lang)
+
+
+def _delay(value: object, lang: str) -> str:
+    """A table delay in days with one decimal; blank for commitments not breached."""
+    return "" if value is None or pd.isna(value) else fmt_num(value, lang, 1)
 
 
 def delay_section(f: MetricFilter, lang: str) -> None:
@@ -289,4 +291,12 @@ def render() -> None:
     renegotiation_section(fd.with_(group_by="performer" if stage else "process"), lang)
 
 
-common.run_page(render)
+def page() -> None:
+    """The page as app.py registers it."""
+    common.run_page(render)
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
+    from dashboard.app import main
+
+    main()

@@ -126,12 +126,13 @@ def kpi_cards(
                 spark = None
                 if not trend.empty and kpi in trend:
                     spark = [float(v) for v in trend[kpi] if _plain(v) is not None] or None
+                delta = fmt_kpi_delta(kpi, changes.get(kpi), lang)
                 st.metric(
                     t(f"kpi_{kpi}", lang),
                     fmt_kpi(kpi, values.get(kpi), lang),
-                    delta=fmt_kpi_delta(kpi, changes.get(kpi), lang),
+                    delta=delta,
                     delta_color="inverse" if kpi_lower_is_better(kpi) else "normal",
-                    delta_description=t("delta_vs_last_week", lang),
+                    delta_description=t("delta_vs_last_week", lang) if delta else None,
                     chart_data=spark,
                     chart_type="area" if kpi.endswith("rate") else "line",
                 )
@@ -192,4 +193,12 @@ def render() -> None:
     root_table(common.metric("propagation.root_impact", f, limit=TOP_ROOTS), lang)
 
 
-common.run_page(render)
+def page() -> None:
+    """The page as app.py registers it."""
+    common.run_page(render)
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
+    from dashboard.app import main
+
+    main()

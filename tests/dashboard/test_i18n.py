@@ -1,0 +1,92 @@
+"""Formats and strings: the numbers a page shows in Spanish and English."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dashboard.i18n import (
+    KPI_FORMATS,
+    MISSING,
+    STRINGS,
+    fmt_date,
+    fmt_datetime,
+    fmt_int,
+    fmt_kpi,
+    fmt_kpi_delta,
+    fmt_num,
+    fmt_pct,
+    fmt_pp,
+    kpi_lower_is_better,
+    norm_lang,
+    t,
+)
+
+
+def test_percent_formats_named_in_the_issue() -> None:
+    assert fmt_pct(0.125, "es") == "12,5 %"
+    assert fmt_pct(0.125, "en") == "12.5%"
+    assert fmt_pct(1, "es") == "100,0 %"
+    assert fmt_pct(0.5, "en", 0) == "50%"
+
+
+def test_thousands_and_decimals() -> None:
+    assert fmt_int(1234, "es") == "1.234"
+    assert fmt_int(1234, "en") == "1,234"
+    assert fmt_num(1234567.891, "es", 2) == "1.234.567,89"
+    assert fmt_num(1234567.891, "en", 2) == "1,234,567.89"
+    assert fmt_num(-0.04, "es", 1) == "0,0"  # no negative zero
+
+
+def test_dates() -> None:
+    assert fmt_date(date(2026, 11, 25), "es") == "25/11/2026"
+    assert fmt_date(date(2026, 11, 25), "en") == "2026-11-25"
+    assert fmt_datetime(datetime(2026, 11, 25, 9, 5), "es") == "25/11/2026 09:05"
+
+
+@pytest.mark.parametrize("func", [fmt_pct, fmt_int, fmt_num, fmt_pp, fmt_date, fmt_datetime])
+def test_missing_values_show_a_dash(func) -> None:
+    assert func(None, "es") == MISSING
+    if func not in (fmt_date, fmt_datetime):
+        assert func(math.nan, "en") == MISSING
+
+
+def test_deltas_carry_an_ascii_sign() -> None:
+    # Streamlit reads the direction of st.metric's delta from a leading "-"
+    assert fmt_pp(0.033, "es") == "+3,3 pp"
+    assert fmt_pp(-0.433, "en") == "-43.3 pp"
+    assert fmt_kpi_delta("breaches", 3, "es") == "+3"
+    assert fmt_kpi_delta("nps", -30, "es") == "-30,0"
+    assert fmt_kpi_delta("on_time_rate", None, "es") is None
+
+
+def test_kpi_formats_and_direction() -> None:
+    assert fmt_kpi("on_time_rate", 0.704, "es") == "70,4 %"
+    assert fmt_kpi("breaches", 1048, "en") == "1,048"
+    assert fmt_kpi("complaints_per_100", 7.41, "es") == "7,4"
+    assert kpi_lower_is_better("breaches") and kpi_lower_is_better("propagation_rate")
+    assert not kpi_lower_is_better("on_time_rate") and not kpi_lower_is_better("nps")
+    assert {"on_time_rate", "breaches", "propagation_rate", "csat_pct", "nps"} <= set(KPI_FORMATS)
+
+
+def test_every_string_has_both_languages_and_fills_placeholders() -> None:
+    for key, (es, en) in STRINGS.items():
+        assert es and en, key
+        assert es.count("{") == en.count("{"), key
+    assert t("commitments_title", "en", performer="Ana", stage="Compras") == (
+        "Commitments of Ana in Compras"
+    )
+    assert t("no_such_key", "es") == "no_such_key"
+    assert norm_lang("fr") == "es" and norm_lang("en") == "en"
+
+
+@given(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False))
+def test_spanish_and_english_numbers_are_the_same_number(value: float) -> None:
+    es = fmt_num(value, "es", 2)
+    en = fmt_num(value, "en", 2)
+    assert es.replace(".", "").replace(",", ".") == en.replace(",", "")
+    assert float(en.replace(",", "")) == pytest.approx(round(value, 2), abs=0.006)
