@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from etl.db import is_duckdb
 from etl.mapping import Mapping, apply_mapping, load_mapping
 from etl.read import kind_from_name, read_table
-from etl.records import KindFrame, ReadError, Reject
+from etl.records import EtlError, KindFrame, ReadError, Reject
 from etl.schema import (
     LOAD_ORDER,
     RECORD_KINDS,
@@ -200,7 +200,12 @@ def kind_frames(
     for i, item in enumerate(items):
         if progress is not None:
             progress(f"reading {item.name}", i, len(items))
-        table = read_table(item.source, name=item.name, **options)
+        try:
+            table = read_table(item.source, name=item.name, **options)
+        except EtlError:
+            raise
+        except Exception as exc:  # a reader surprise is still "this file cannot be read"
+            raise ReadError(f"{item.name}: cannot be read ({type(exc).__name__}: {exc})") from exc
         frames.extend(apply_mapping(table, mapping))
     frames.sort(key=lambda kf: LOAD_ORDER.index(kf.kind))
     return frames
