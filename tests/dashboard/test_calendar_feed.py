@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
 from dashboard.calendar_feed import calendar_feed, event_uid
+from dashboard.report.__main__ import main
+from etl.db import create_db_engine
+from etl.schema import create_schema
 from tests.dashboard.world import AS_OF, load_chain_world
 
 STAMP = datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
@@ -89,3 +94,22 @@ def test_renegotiated_due_date_bumps_sequence(engine: sa.Engine) -> None:
     assert events["D1@eslabon"].decoded("DTEND") == datetime(2026, 11, 27, 18, tzinfo=MADRID)
     assert int(events["D1@eslabon"]["SEQUENCE"]) == 1
     assert int(events["D2@eslabon"]["SEQUENCE"]) == 0
+
+
+def test_command_line_writes_an_ics(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    db = tmp_path / "c.duckdb"
+    engine = create_db_engine(f"duckdb:///{db}")
+    create_schema(engine)
+    load_chain_world(engine)
+    engine.dispose()
+    out = tmp_path / "acme.ics"
+    args = ["calendar", "--customer", "Acme", "--db", str(db), "--as-of", "2026-11-20 12:00"]
+    assert main([*args, "--out", str(out), "--external"]) == 0
+    events = _events(out.read_bytes())
+    assert set(events) == {"D1@eslabon", "D2@eslabon", "F1@eslabon", "P1@eslabon"}
+    assert b"Ana" not in out.read_bytes()
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path / "acme.txt")]) == 2
+    assert "must end in .ics" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["calendar", "--customer", "A", "--performer", "B", "--out", str(out)])

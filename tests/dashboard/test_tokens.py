@@ -136,3 +136,22 @@ def test_link_carries_the_token_url_encoded() -> None:
     link = tracking_link("https://eslabon.example.org/", token)
     assert link == f"https://eslabon.example.org/?token={token}"
     assert make_token("Acme", SECRET, now=NOW) == token  # deterministic for the same input
+
+
+def test_command_line_prints_a_link_that_reads_back(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from dashboard.report.__main__ import main
+
+    monkeypatch.setenv("ESLABON_SECRET", SECRET)
+    assert main(["tracking-link", "--customer", "Acme", "--days", "3",
+                 "--base-url", "https://x.example"]) == 0  # fmt: skip
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("https://x.example/?token=")
+    token = link.split("token=", 1)[1]
+    access = read_token(token, SECRET)
+    assert isinstance(access, CustomerAccess) and access.customer == "Acme"
+    monkeypatch.setenv("ESLABON_SECRET", "")
+    monkeypatch.setattr("dashboard.tokens.SECRETS_FILE", Path("/nonexistent/secrets.toml"))
+    assert main(["tracking-link", "--customer", "Acme"]) == 2
+    assert "no signing secret" in capsys.readouterr().err

@@ -1,0 +1,79 @@
+"""`python -m dashboard.report calendar`: due dates as an .ics file a calendar app imports.
+
+One scope at a time (a performer, a process stage or a customer) or everything; UIDs are
+stable, so importing a newer file updates the events instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dashboard.calendar_feed import calendar_feed
+from dashboard.metrics.kpis import default_as_of
+from dashboard.report import ReportError
+from dashboard.report.kpis import _open, parse_instant
+
+COMMAND = "calendar"
+HELP = "Due dates of a performer, a process stage or a customer as an iCalendar (.ics) file."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `calendar` options: at most one scope."""
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--performer", metavar="P", help="only this performer's commitments")
+    scope.add_argument("--process", metavar="P", help="only this process stage")
+    scope.add_argument("--customer", metavar="C", help="only this customer's commitments")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL or .duckdb path (default: ESLABON_DB_URL or data/eslabon.duckdb)",
+    )
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="TIMESTAMP",
+        help="evaluation instant for the status shown (default: the sample's as_of, else now)",
+    )
+    parser.add_argument("--out", required=True, metavar="FILE.ics", help="output file")
+    parser.add_argument("--lang", choices=("es", "en"), default="es", help="language (default es)")
+    parser.add_argument(
+        "--external",
+        action="store_true",
+        help="leave out internal details (performers), for a file sent to a customer",
+    )
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register `calendar` on an argparse sub-parser set (for callers not using discovery)."""
+    parser = subparsers.add_parser(COMMAND, help=HELP, description=HELP)
+    add_arguments(parser)
+    parser.set_defaults(_run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the .ics file and print its path. Exit status 0."""
+    out = Path(args.out)
+    if out.suffix.lower() != ".ics":
+        raise ReportError(f"--out {args.out!r} must end in .ics")
+    if not out.parent.is_dir():
+        raise ReportError(f"--out: folder {out.parent} does not exist")
+    as_of_arg = parse_instant(args.as_of, "--as-of") if args.as_of else None
+    engine = _open(args.db)
+    try:
+        with engine.connect() as conn:
+            data = calendar_feed(
+                conn,
+                as_of_arg or default_as_of(conn),
+                performer=args.performer,
+                process=args.process,
+                customer=args.customer,
+                lang=args.lang,
+                internal=not args.external,
+            )
+    finally:
+        engine.dispose()
+    out.write_bytes(data)
+    print(out)
+    return 0
