@@ -226,6 +226,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "cust_valid_until": ("Enlace válido hasta el {date}.", "Link valid until {date}."),
     "cust_detail": ("Detalle", "Details"),
+    "cust_unavailable": (
+        "El seguimiento no está disponible en este momento. Inténtelo más tarde.",
+        "Tracking is not available right now. Please try again later.",
+    ),
     "error_generic": (
         "No se pudo completar la operación: {message}",
         "The operation could not be completed: {message}",
@@ -250,3 +254,13 @@ def kpi_label(kpi: str, lang: str) -> str:
     if pair is None:
         return kpi
     return pair[1] if norm_lang(lang) == "en" else pair[0]
+
+
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~$:")
+
+
+def md_escape(text: object) -> str:
+    """User text made literal for st.markdown / captions: every Markdown character
+    backslash-escaped, so a name like `**x**` or `[link](http://…)` shows as typed
+    (Streamlit already refuses raw HTML; this stops Markdown and links too)."""
+    return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in str(text))
