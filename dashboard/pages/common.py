@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
+from sqlalchemy.engine import make_url
 
 from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
 from dashboard.metrics.filters import MetricFilter
@@ -34,7 +35,7 @@ from dashboard.state import (
     ViewState,
     parse_view,
 )
-from etl.db import create_db_engine, describe_url, normalise_url
+from etl.db import create_db_engine, normalise_url
 from etl.schema import commitments, load_batches
 from etl.settings import PROJECT_ROOT, SAMPLE_DIR, load_settings
 
@@ -57,8 +58,24 @@ class MetricUnavailable(RuntimeError):
 
 
 def db_url() -> str:
-    """The database URL in use (ESLABON_DB_URL or the default DuckDB file), normalised."""
-    return normalise_url(load_settings().db_url)
+    """The database URL in use (ESLABON_DB_URL or the default DuckDB file), normalised.
+
+    A URL that cannot even be parsed is returned as given: opening it fails in _probe,
+    which turns the failure into the error state.
+    """
+    raw = load_settings().db_url
+    try:
+        return normalise_url(raw)
+    except Exception:
+        return raw
+
+
+def url_for_people(url: str) -> str:
+    """The URL without its password, for messages (or a placeholder if unparseable)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(URL no válida / invalid URL)"
 
 
 @st.cache_resource(show_spinner=False)
@@ -176,12 +193,24 @@ def metric_or_none(name: str, f: MetricFilter | None, *args: Any, **kwargs: Any)
 # --- as_of and options -----------------------------------------------------------------
 
 
+@st.cache_data(show_spinner=False, max_entries=100)
+def _as_of_cached(url: str, version: str, minute: str) -> datetime:
+    """kpis.default_as_of, recomputed each minute (it is "now" for live data)."""
+    func = _metric_function("kpis.default_as_of")
+    with engine_for(url).connect() as conn:
+        return func(conn)
+
+
 def as_of() -> datetime:
-    """The evaluation instant: the sample's own as_of when it is loaded, else now
-    (to the minute, so the metric cache still works within a minute).
+    """The evaluation instant: the sample's own as_of when it is loaded, else now.
+
+    "Now" is asked for once a minute, so metric results stay cached within a minute
+    and every element of one page is judged at the same instant.
     """
+    minute = datetime.now().strftime("%Y%m%d%H%M")
     try:
-        value = metric("kpis.default_as_of", None)
+        _metric_function("kpis.default_as_of")
+        value = _as_of_cached(db_url(), db_status().version, minute)
     except MetricUnavailable:
         value = datetime.now().replace(second=0, microsecond=0)
     value = pd.Timestamp(value).to_pydatetime()
@@ -415,7 +444,7 @@ def error_state(lang: str, reason: str) -> None:
     st.title(t("app_title", lang))
     st.error(
         f"**{t('db_error_title', lang)}**\n\n"
-        + t("db_error_body", lang, url=describe_url(engine_for(db_url())), reason=reason)
+        + t("db_error_body", lang, url=url_for_people(db_url()), reason=reason)
     )
 
 

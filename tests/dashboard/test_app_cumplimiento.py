@@ -1,0 +1,173 @@
+"""Cumplimiento on the sample data: stage bars, the drill-down to a performer's
+commitments through the selectboxes (AppTest cannot click Plotly), the breadcrumb, the
+link that reopens a level, and every number against the metric functions.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from dashboard.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.kpis import default_as_of
+from dashboard.metrics.ontime import (
+    commitment_list,
+    on_time_summary,
+    renegotiation_summary,
+)
+from dashboard.metrics.process_map import process_chain
+from dashboard.pages import common
+from dashboard.state import ViewState
+from tests.dashboard.conftest import make_app, metric_cards
+
+HOSTILE = "x'; DROP TABLE commitments; --"
+
+
+def _open(monkeypatch: pytest.MonkeyPatch, url: str, **query: str) -> AppTest:
+    at = make_app(monkeypatch, url, page="cumplimiento", **query)
+    return _run(at)
+
+
+def _run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _filter(engine: sa.Engine, view: ViewState, *, drill: bool = False) -> MetricFilter:
+    with engine.connect() as conn:
+        return view.to_filter(default_as_of(conn), drill=drill)
+
+
+def _first_chart(at: AppTest) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def _stage_and_performer(engine: sa.Engine) -> tuple[str, str]:
+    """A stage with breaches in the default view, and its first performer."""
+    f = _filter(engine, ViewState())
+    with engine.connect() as conn:
+        by_stage = on_time_summary(conn, f.with_(group_by="process"))
+        stage = str(by_stage.sort_values("breaches").iloc[-1]["group_key"])
+        perf = on_time_summary(conn, f.with_(processes=(stage,), group_by="performer"))
+    return stage, sorted(str(p) for p in perf["group_key"].dropna())[0]
+
+
+def test_stage_bars_are_the_on_time_rates_in_chain_order(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    at = _open(monkeypatch, sample_db_url)
+    f = _filter(sample_engine, ViewState())
+    with sample_engine.connect() as conn:
+        chain = [str(p) for p in process_chain(conn, f)["process"]]
+        summary = on_time_summary(conn, f.with_(group_by="process")).set_index("group_key")
+    bar = _first_chart(at)["data"][0]
+    stages = [s for s in chain if s in summary.index]
+    assert bar["x"] == stages
+    assert bar["y"] == pytest.approx([float(summary.loc[s, "on_time_rate"]) for s in stages])
+    assert bar["text"] == [fmt_pct(summary.loc[s, "on_time_rate"], "es") for s in stages]
+    assert at.title[0].value == t("cumplimiento_title", "es")
+    assert at.query_params.get("page") is None  # the deep link was followed, then dropped
+
+
+def test_drill_down_reaches_the_commitment_list(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    stage, performer = _stage_and_performer(sample_engine)
+    at = _open(monkeypatch, sample_db_url)
+    at.selectbox(key=common.K_DRILL_STAGE).set_value(stage)
+    _run(at)
+    assert at.query_params.get("stage") == stage
+    assert t("by_performer_title", "es", stage=stage) in [s.value for s in at.subheader]
+    f_stage = _filter(sample_engine, ViewState(drill_stage=stage), drill=True)
+    with sample_engine.connect() as conn:
+        perf = on_time_summary(conn, f_stage.with_(group_by="performer"))
+    assert sorted(_first_chart(at)["data"][0]["y"]) == sorted(str(p) for p in perf["group_key"])
+
+    at.selectbox(key=common.K_DRILL_PERFORMER).set_value(performer)
+    _run(at)
+    assert at.query_params.get("performer") == performer
+    view = ViewState(drill_stage=stage, drill_performer=performer)
+    f = _filter(sample_engine, view, drill=True)
+    with sample_engine.connect() as conn:
+        rows = commitment_list(conn, f)
+    table = at.dataframe[0].value
+    assert list(table[t("col_commitment", "es")]) == list(rows["commitment_id"])
+    assert list(table[t("col_due", "es")]) == [fmt_date(v, "es") for v in rows["due_at"]]
+    shown_status = [s.split(" ", 1)[1] for s in table[t("col_status", "es")]]
+    assert shown_status == [t(f"st_{s}", "es") for s in rows["status"]]
+    delays = [fmt_num(v, "es", 1) if pd.notna(v) else "" for v in rows["delay_days"]]
+    assert list(table[t("col_delay", "es")]) == delays
+    assert list(table[t("col_upstreams", "es")]) == list(rows["upstreams"].fillna(""))
+    assert list(table[t("col_tracking", "es")]) == [
+        f"?page=seguimiento&commitment={c}" for c in rows["commitment_id"]
+    ]
+
+    # the breadcrumb goes back up, one level at a time
+    at.button(key="crumb_stage").click()
+    _run(at)
+    assert at.query_params.get("stage") == stage and "performer" not in at.query_params
+    at.button(key="crumb_all").click()
+    _run(at)
+    assert "stage" not in at.query_params
+    assert t("by_stage_title", "es") in [s.value for s in at.subheader]
+
+
+def test_a_copied_link_reopens_the_commitment_level(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    stage, performer = _stage_and_performer(sample_engine)
+    at = _open(monkeypatch, sample_db_url, stage=stage, performer=performer, lang="en")
+    assert t("commitments_title", "en", stage=stage, performer=performer) in [
+        s.value for s in at.subheader
+    ]
+    assert at.selectbox(key=common.K_DRILL_STAGE).value == stage
+    f = _filter(sample_engine, ViewState(drill_stage=stage, drill_performer=performer), drill=True)
+    with sample_engine.connect() as conn:
+        overall = on_time_summary(conn, f).iloc[0]
+    cards = metric_cards(at)
+    assert cards[t("kpi_due", "en")][0] == fmt_int(overall["due"], "en")
+    assert cards[t("kpi_breaches", "en")][0] == fmt_int(overall["breaches"], "en")
+    median = fmt_num(overall["median_delay_days"], "en", 1)
+    assert cards[t("median_delay", "en")][0] == t("days_suffix", "en", value=median)
+
+
+def test_renegotiated_view_equals_the_metric(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    at = _open(monkeypatch, sample_db_url, lang="en")
+    f = _filter(sample_engine, ViewState())
+    with sample_engine.connect() as conn:
+        reneg = renegotiation_summary(conn, f.with_(group_by="process"))
+    if reneg["renegotiated"].sum() == 0:
+        pytest.skip("the sample has no renegotiated commitments")
+    table = at.dataframe[-1].value
+    assert list(table[t("vs_due", "en")]) == [
+        fmt_pct(v, "en") for v in reneg["on_time_rate_vs_due"]
+    ]
+    assert list(table[t("vs_original", "en")]) == [
+        fmt_pct(v, "en") for v in reneg["on_time_rate_vs_original"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"stage": HOSTILE},
+        {"stage": "Compras", "performer": HOSTILE},
+        {"stages": HOSTILE, "period": HOSTILE, "ctype": HOSTILE, "dir": HOSTILE},
+    ],
+)
+def test_hostile_url_values_are_ignored(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine, query: dict
+) -> None:
+    at = _open(monkeypatch, sample_db_url, **query)
+    assert HOSTILE not in json.dumps(dict(at.query_params))
+    with sample_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM commitments")).scalar() > 0

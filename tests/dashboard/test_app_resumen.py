@@ -1,0 +1,131 @@
+"""Resumen on the sample data: every number on the page equals the metric functions'.
+
+Expected values are computed here by calling dashboard.metrics directly with the same
+filter the page builds (the default view: last 13 weeks at the data's as_of), then
+formatted with dashboard.i18n, and looked for in the rendered cards and table.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
+from streamlit.testing.v1 import AppTest
+
+from dashboard.i18n import fmt_kpi, fmt_kpi_delta, kpi_lower_is_better, t
+from dashboard.metrics.kpis import default_as_of, headline_kpis
+from dashboard.metrics.propagation import root_impact
+from dashboard.metrics.targets import kpi_target_status
+from dashboard.metrics.trends import week_over_week
+from dashboard.pages.resumen import CARD_KPIS, STATUS_BADGE
+from dashboard.state import ViewState, parse_view
+from tests.dashboard.conftest import make_app, metric_cards
+
+
+def _expected(engine: sa.Engine, view: ViewState) -> dict:
+    with engine.connect() as conn:
+        at = default_as_of(conn)
+        f = view.to_filter(at)
+        head = headline_kpis(conn, f).iloc[0].to_dict()
+        values = {k: (None if pd.isna(head[k]) else float(head[k])) for k in CARD_KPIS}
+        wow = week_over_week(conn, f)
+        statuses = kpi_target_status(conn, f, values)
+        roots = root_impact(conn, f, limit=5)
+    deltas = {r["kpi"]: r["delta"] for _, r in wow.iterrows()}
+    return {"values": values, "deltas": deltas, "statuses": statuses, "roots": roots, "f": f}
+
+
+def _run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_cards_show_the_metric_values_deltas_and_lights(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine, lang: str
+) -> None:
+    at = _run(make_app(monkeypatch, sample_db_url, lang=lang))
+    want = _expected(sample_engine, ViewState(lang=lang))
+    cards = metric_cards(at)
+    assert len([k for k in CARD_KPIS if t(f"kpi_{k}", lang) in cards]) == len(CARD_KPIS)
+    for kpi in CARD_KPIS:
+        value, delta = cards[t(f"kpi_{kpi}", lang)]
+        assert value == fmt_kpi(kpi, want["values"][kpi], lang), kpi
+        delta_value = want["deltas"].get(kpi)
+        assert delta == fmt_kpi_delta(kpi, None if pd.isna(delta_value) else delta_value, lang)
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]
+    expected_badges = [t(STATUS_BADGE[want["statuses"].get(kpi)][0], lang) for kpi in CARD_KPIS]
+    assert [b.split("[", 1)[1].rstrip("]") for b in badges] == expected_badges
+    # the caption is the filter in words, as_of included
+    assert want["f"].describe(lang) in [c.value for c in at.caption]
+
+
+def test_lower_is_better_cards_invert_the_delta_colour(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str
+) -> None:
+    """A rise is green for the on-time rate but red for breaches (and vice versa)."""
+    at = _run(make_app(monkeypatch, sample_db_url))
+    checked = 0
+    for kpi in CARD_KPIS:
+        card = next(m for m in at.metric if m.label == t(f"kpi_{kpi}", "es"))
+        delta = card.delta or ""
+        if not delta or delta.lstrip("+-").strip("0,. p") == "":
+            continue
+        good_news = delta.startswith("-") == kpi_lower_is_better(kpi)
+        color = MetricProto.MetricColor.Name(card.proto.color)
+        assert color == ("GREEN" if good_news else "RED"), (kpi, delta, color)
+        checked += 1
+    assert checked >= 4  # the sample moves most KPIs week to week
+
+
+def test_top_roots_table_equals_root_impact(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    at = _run(make_app(monkeypatch, sample_db_url, lang="en"))
+    want = _expected(sample_engine, ViewState(lang="en"))["roots"]
+    table = at.dataframe[0].value
+    assert list(table[t("col_root", "en")]) == [str(r) for r in want["root_id"]]
+    assert list(table[t("col_impact", "en")]) == [f"{int(v):,}" for v in want["impact"]]
+    assert all(
+        link == f"?page=seguimiento&commitment={rid}"
+        for link, rid in zip(table[t("col_tracking", "en")], want["root_id"], strict=True)
+    )
+
+
+def test_language_switch_changes_labels_and_formats(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    at = _run(make_app(monkeypatch, sample_db_url))
+    want = _expected(sample_engine, ViewState())["values"]["on_time_rate"]
+    assert metric_cards(at)[t("kpi_on_time_rate", "es")][0] == fmt_kpi("on_time_rate", want, "es")
+    assert "," in fmt_kpi("on_time_rate", want, "es") and " %" in fmt_kpi(
+        "on_time_rate", want, "es"
+    )
+    at.segmented_control(key="w_lang").set_value("en")
+    _run(at)
+    cards = metric_cards(at)
+    assert t("kpi_on_time_rate", "es") not in cards
+    assert cards["On-time rate"][0] == fmt_kpi("on_time_rate", want, "en")
+    assert at.title[0].value == "Overview"
+    assert at.query_params.get("lang") == "en"
+
+
+def test_a_copied_link_reopens_the_same_view(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    at = _run(make_app(monkeypatch, sample_db_url))
+    at.selectbox(key="w_period").set_value("4w")
+    at.selectbox(key="w_ctype").set_value("external")
+    _run(at)
+    link = dict(at.query_params)
+    assert link == {"period": "4w", "ctype": "external"}
+    again = _run(make_app(monkeypatch, sample_db_url, **link))
+    view = parse_view(link)
+    want = _expected(sample_engine, view)["values"]
+    assert metric_cards(again)[t("kpi_breaches", "es")][0] == fmt_kpi(
+        "breaches", want["breaches"], "es"
+    )
+    assert again.selectbox(key="w_period").value == "4w"
