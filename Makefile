@@ -27,6 +27,7 @@ run: $(STAMP) $(DB)
 	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
 
 test: $(STAMP)
+	bash tools/ensure_browser.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
