@@ -23,22 +23,25 @@ Date rules (DESIGN.md, "Canonical import files"):
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
+# Arrow-backed text: string operations run in pyarrow compute, column at a time.
+TEXT = pd.StringDtype("pyarrow")
 END_OF_DAY = pd.Timedelta(hours=23, minutes=59, seconds=59)
 
-_ISO = re.compile(
-    r"^\d{4}-\d{1,2}-\d{1,2}"
-    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
-    r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
+# Patterns are plain strings without backreferences, \s or \d (Unicode-aware in Python,
+# ASCII in RE2), so pyarrow's RE2 runs them on Arrow-backed text column at a time instead
+# of pandas falling back to Python's re once per value.
+_ISO = (
+    r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)?"
+    r"[ ]?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
 )
-_ISO_DATE_ONLY = r"^\d{4}-\d{1,2}-\d{1,2}$"
+_ISO_DATE_ONLY = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"
 # An offset only counts after a time of day: the "-01" closing "2026-03-01" is the day.
-_OFFSET = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
-_DAY_FIRST = r"^\d{1,2}([/.-])\d{1,2}\1\d{4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
+_OFFSET = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?[ ]?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$"
+_DAY_FIRST = r"^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?$"
 # Day-first formats tried in turn; the first one is the date-only one (end of day).
 _DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%T", "%R")
@@ -51,7 +54,7 @@ FALSE_WORDS = frozenset({"false", "f", "0", "no", "n", "nee", "falso", "onwaar",
 
 def clean_text(values: pd.Series) -> pd.Series:
     """The column as stripped text with empty cells as NA (so 'missing' means one thing)."""
-    text = values.astype("string").str.strip()
+    text = values.astype(TEXT).str.strip()
     return text.mask(text == "")
 
 
@@ -155,8 +158,8 @@ def sniff_decimal(values: pd.Series) -> str:
     if not both.empty:
         comma_last = (both.str.rfind(",") > both.str.rfind(".")).sum()
         return "," if comma_last * 2 >= len(both) else "."
-    comma_decimal = text.str.fullmatch(r"[-+]?\d*,(?:\d{1,2}|\d{4,})", na=False).sum()
-    dot_decimal = text.str.fullmatch(r"[-+]?\d*\.(?:\d{1,2}|\d{4,})", na=False).sum()
+    comma_decimal = text.str.fullmatch(r"[-+]?[0-9]*,(?:[0-9]{1,2}|[0-9]{4,})", na=False).sum()
+    dot_decimal = text.str.fullmatch(r"[-+]?[0-9]*\.(?:[0-9]{1,2}|[0-9]{4,})", na=False).sum()
     if comma_decimal or dot_decimal:
         return "," if comma_decimal > dot_decimal else "."
     commas = text[has_comma]
@@ -172,7 +175,7 @@ def parse_decimals(values: pd.Series, *, decimal: str | None = None) -> tuple[pd
     sep = decimal or sniff_decimal(text)
     thousands = "." if sep == "," else ","
     normal = (
-        text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+        text.str.replace("[ \t\u00a0\u202f']", "", regex=True)
         .str.replace(thousands, "", regex=False)
         .str.replace(sep, ".", regex=False)
     )
