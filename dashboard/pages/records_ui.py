@@ -1,0 +1,84 @@
+"""Streamlit helpers shared by the Metas, Revisión, Seguimiento and Avisos pages: cached
+calls to their pure modules, writes that clear the caches, and "who is doing this".
+
+Like common.metric(), every cached result is keyed by the database, its data version
+and the arguments; a write made on one of these pages (a target, an action item, a
+notice) clears every cached result, so the traffic lights and rates change at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from dashboard.calendar_feed import calendar_feed
+from dashboard.notice_drafts import notice_candidates
+from dashboard.pages import common
+from dashboard.records import RecordError
+from dashboard.records.notices import notice_history
+from dashboard.records.targets import target_history, targets_csv
+from dashboard.review import kpi_table, weekly_review
+from dashboard.texts import tr
+from dashboard.tracking import commitment_tracking, search_commitments
+
+# The read functions these pages may call through `cached` (name -> function(conn, ...)).
+READS: dict[str, Callable[..., Any]] = {
+    "weekly_review": weekly_review,
+    "kpi_table": kpi_table,
+    "notice_candidates": notice_candidates,
+    "notice_history": notice_history,
+    "commitment_tracking": commitment_tracking,
+    "search_commitments": search_commitments,
+    "calendar_feed": calendar_feed,
+    "target_history": target_history,
+    "targets_csv": targets_csv,
+}
+K_WHO = "w_records_who"
+
+
+@st.cache_data(show_spinner=False, max_entries=300)
+def _cached(url: str, version: str, name: str, args: tuple, kwargs: tuple) -> Any:
+    with common.engine_for(url).connect() as conn:
+        return READS[name](conn, *args, **dict(kwargs))
+
+
+def cached(name: str, *args: Any, **kwargs: Any) -> Any:
+    """READS[name](conn, *args, **kwargs), cached per database version and arguments."""
+    version = common.db_status().version
+    return _cached(common.db_url(), version, name, args, tuple(sorted(kwargs.items())))
+
+
+def write(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+    """Run one write in its own transaction; (True, result) or (False, message shown).
+
+    A RecordError (a value a person typed) is shown as a message; the caches are cleared
+    after a successful write so every number on every page reflects it.
+    """
+    lang = common.current_lang()
+    try:
+        with common.engine_for(common.db_url()).begin() as conn:
+            result = func(conn, *args, **kwargs)
+    except RecordError as exc:
+        st.error(str(exc))
+        return False, str(exc)
+    except Exception as exc:  # database failure: a message, never a traceback
+        message = tr("error_generic", lang, message=type(exc).__name__)
+        st.error(message)
+        return False, message
+    common.invalidate_data()
+    return True, result
+
+
+def who(lang: str) -> str | None:
+    """The name recorded as author of a change: the logged-in user when there is one,
+    else what the person typed (kept for the session)."""
+    try:
+        user = st.user
+        if user.get("is_logged_in"):
+            return str(user.get("email") or user.get("name") or "") or None
+    except Exception:  # no authentication configured
+        pass
+    name = st.text_input(tr("recorded_by", lang), key=K_WHO, max_chars=120)
+    return name.strip() or None

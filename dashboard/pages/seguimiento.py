@@ -1,0 +1,183 @@
+"""Seguimiento: where one commitment stands — its cycle phases and process events, due
+date, status, upstream commitments and, when at risk, the predicted delivery; a signed
+link for its customer and calendar files of due dates.
+
+Deep link: ?page=seguimiento&commitment=ID opens that commitment (used by Resumen).
+Layout only: the data comes from dashboard.tracking and dashboard.calendar_feed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import fmt_date, fmt_datetime, fmt_num
+from dashboard.pages import common
+from dashboard.pages.records_ui import cached
+from dashboard.texts import md_escape, tr
+from dashboard.tokens import TokenConfigError, configured_secret, make_token, tracking_link
+
+K_SEARCH, K_PICK = "w_track_search", "w_track_pick"
+Q_COMMITMENT = "commitment"
+BASE_URL_PARAM = "ESLABON_BASE_URL"
+
+
+def _when(value: object, lang: str) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return fmt_datetime(pd.Timestamp(value).to_pydatetime(), lang)
+
+
+def _status(status: str, lang: str) -> str:
+    return tr(f"st_{status}", lang)
+
+
+def timeline_table(track: object, lang: str) -> pd.DataFrame:
+    """Phases and stage events in one list, in time order, with the due date among them."""
+    phases = track.phases.dropna(subset=["at"])  # type: ignore[attr-defined]
+    events = track.events  # type: ignore[attr-defined]
+    rows = [
+        {"at": r["at"], "what": tr(f"phase_{r['phase']}", lang), "who": ""}
+        for _, r in phases.iterrows()
+    ]
+    rows += [
+        {
+            "at": r["at"],
+            "what": str(r["stage"]),
+            "who": "" if pd.isna(r["actor"]) else str(r["actor"]),
+        }
+        for _, r in events.iterrows()
+    ]
+    rows.append({"at": track.commitment["due_at"], "what": f"⏰ {tr('col_due', lang)}", "who": ""})  # type: ignore[attr-defined]
+    frame = pd.DataFrame(rows).sort_values("at", kind="stable")
+    return pd.DataFrame(
+        {
+            tr("col_at", lang): [_when(v, lang) for v in frame["at"]],
+            tr("col_stage", lang): frame["what"],
+            tr("col_actor", lang): frame["who"],
+        }
+    )
+
+
+def upstream_table(upstreams: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            tr("col_commitment", lang): upstreams["commitment_id"].astype(str),
+            tr("col_title", lang): upstreams["title"].fillna("").astype(str),
+            tr("col_process", lang): upstreams["process"].astype(str),
+            tr("col_customer", lang): upstreams["customer"].astype(str),
+            tr("col_status", lang): [_status(s, lang) for s in upstreams["status"]],
+            tr("col_due", lang): [_when(v, lang) for v in upstreams["due_at"]],
+            tr("col_delivered", lang): [_when(v, lang) for v in upstreams["delivered_at"]],
+            tr("col_delay", lang): [
+                "" if pd.isna(v) else fmt_num(v, lang, 1) for v in upstreams["delay_days"]
+            ],
+        }
+    )
+
+
+def customer_link(customer: str, lang: str) -> None:
+    """Create a signed tracking link for the commitment's customer."""
+    with st.expander(tr("track_link", lang)):
+        days = st.number_input(tr("track_link_days", lang), 1, 366, 30, key="w_track_days")
+        if st.button(tr("track_link_make", lang), key="w_track_make"):
+            base = os.environ.get(BASE_URL_PARAM) or "http://localhost:8501"
+            try:
+                token = make_token(customer, configured_secret(), days=float(days))
+            except TokenConfigError:
+                st.warning(tr("track_no_secret", lang))
+                return
+            st.code(tracking_link(base, token), language=None)
+
+
+def calendar_downloads(track: object, at: object, lang: str) -> None:
+    """Due-date calendars for this commitment's performer, stage or customer."""
+    c = track.commitment  # type: ignore[attr-defined]
+    scopes = [
+        ("performer", c.get("performer")),
+        ("process", c.get("process")),
+        ("customer", c.get("customer")),
+    ]
+    scopes = [(kind, value) for kind, value in scopes if value]
+    labels = {"performer": "col_performer", "process": "col_process", "customer": "col_customer"}
+    st.markdown(f"**{tr('calendar_for', lang)}**")
+    cols = st.columns(len(scopes) or 1)
+    for col, (kind, value) in zip(cols, scopes, strict=False):
+        data = cached("calendar_feed", at, lang=lang, **{kind: value})
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "_", str(value))[:40] or kind
+        col.download_button(
+            md_escape(f"{tr(labels[kind], lang)}: {value}"),
+            data=data,
+            file_name=f"eslabon_{kind}_{slug}.ics",
+            mime="text/calendar",
+            key=f"w_ics_{kind}",
+        )
+
+
+def render() -> None:
+    """The Seguimiento page."""
+    lang = common.current_lang()
+    at = common.as_of()
+    st.title(tr("page_seguimiento", lang))
+    st.caption(f"{tr('as_of_label', lang)}: {fmt_datetime(at, lang)}")
+    if K_SEARCH not in st.session_state:
+        st.session_state[K_SEARCH] = (st.query_params.get(Q_COMMITMENT) or "")[:200]
+    query = st.text_input(tr("track_search", lang), key=K_SEARCH, max_chars=200)
+    if not query.strip():
+        return
+    found = cached("search_commitments", query, at)
+    if found.empty:
+        st.info(tr("track_none", lang))
+        return
+    options = list(found["commitment_id"])
+    labels = {
+        r["commitment_id"]: f"{r['commitment_id']} · {r['customer']} · {r['title'] or ''}"
+        for _, r in found.iterrows()
+    }
+    chosen = st.selectbox(
+        tr("track_pick", lang), options, format_func=lambda c: labels[c], key=K_PICK
+    )
+    track = cached("commitment_tracking", chosen, at)
+    if track is None:
+        st.info(tr("track_none", lang))
+        return
+    c = track.commitment
+    cols = st.columns(4)
+    cols[0].metric(tr("col_status", lang), _status(track.status, lang))
+    cols[1].metric(tr("col_due", lang), _when(c["due_at"], lang))
+    cols[2].metric(tr("col_delivered", lang), _when(c["delivered_at"], lang) or "—")
+    cols[3].metric(
+        tr("col_delay", lang),
+        "—" if track.delay_days is None else fmt_num(track.delay_days, lang, 1),
+    )
+    st.caption(
+        md_escape(
+            f"{tr('col_customer', lang)}: {c['customer']} · {tr('col_process', lang)}: "
+            f"{c['process']} · {tr('col_performer', lang)}: {c['performer'] or '—'}"
+        )
+    )
+    if track.predicted_delivery is not None:
+        st.warning(tr("track_at_risk", lang, date=fmt_date(track.predicted_delivery, lang)))
+    st.subheader(tr("track_timeline", lang))
+    st.dataframe(timeline_table(track, lang), hide_index=True, width="stretch")
+    st.subheader(tr("track_upstreams", lang))
+    if track.upstreams.empty:
+        st.caption(tr("track_no_upstreams", lang))
+    else:
+        st.dataframe(upstream_table(track.upstreams, lang), hide_index=True, width="stretch")
+    customer_link(str(c["customer"]), lang)
+    calendar_downloads(track, at, lang)
+
+
+def page() -> None:
+    """The page as app.py registers it."""
+    common.run_page(render)
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
+    from dashboard.app import main
+
+    main()
