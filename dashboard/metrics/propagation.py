@@ -53,27 +53,44 @@ def _status_ctes(f: MetricFilter) -> tuple[str, dict]:
     return ctes, {**all_params, **flt_params}
 
 
-# Breaches and the breach-to-breach edges, for the recursive queries. `be` holds the
-# edges whose two ends are breaches; a root is a breach that is the downstream end of
-# no such edge. `walk(node, root_id)` pairs every breach reachable downstream from a
-# root through breaches with that root (the root itself included, at node = root_id).
+# Breaches and the breach-to-breach edges, for the recursive queries. Each breach gets
+# an integer surrogate key `k` (row_number over its id) so that the recursion joins
+# integers, not strings: about twice as fast at a million commitments, on both backends.
+# `be` holds the edges whose two ends are breaches; a root is a breach that is the
+# downstream end of no such edge. `walk(node, root_k)` pairs every breach reachable
+# downstream from a root through breaches with that root (the root itself included, at
+# node = root_k). UNION, not UNION ALL: each pair is produced once and a cycle ends.
+# `in_filter` evaluates the filter on the breach's own row, so the final selection needs
+# no second string join against the filtered view.
 _WALK_CTES = """
-br AS (SELECT commitment_id FROM s_all WHERE status = 'breach'),
+br AS (
+    SELECT x.commitment_id, x.process, x.performer, x.customer, x.customer_type, x.due_at,
+        x.delay_days, ({in_filter}) AS in_filter,
+        CAST(row_number() OVER (ORDER BY x.commitment_id) AS INTEGER) AS k
+    FROM s_all x
+    WHERE x.status = 'breach'
+),
 be AS (
-    SELECT d.depends_on AS up, d.commitment_id AS down
+    SELECT bu_.k AS up, bd_.k AS down
     FROM dependencies d
     JOIN br bu_ ON bu_.commitment_id = d.depends_on
     JOIN br bd_ ON bd_.commitment_id = d.commitment_id
 ),
 roots AS (
-    SELECT br.commitment_id FROM br
-    WHERE NOT EXISTS (SELECT 1 FROM be WHERE be.down = br.commitment_id)
+    SELECT br.k FROM br
+    WHERE NOT EXISTS (SELECT 1 FROM be WHERE be.down = br.k)
 ),
-walk(node, root_id) AS (
-    SELECT commitment_id, commitment_id FROM roots
+walk(node, root_k) AS (
+    SELECT k, k FROM roots
     UNION
-    SELECT be.down, w.root_id FROM walk w JOIN be ON be.up = w.node
+    SELECT be.down, w.root_k FROM walk w JOIN be ON be.up = w.node
 )"""
+
+
+def _walk_ctes(f: MetricFilter) -> str:
+    """The recursive CTEs with the filter's condition on the breach rows spliced in."""
+    in_filter, _ = f.sql_where("x")  # same parameter names and values as `s`
+    return _WALK_CTES.format(in_filter=in_filter)
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -192,11 +209,12 @@ def propagation_summary(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
 
 _ROOTS_SQL = """
 WITH RECURSIVE {ctes},{walk}
-SELECT w.node AS commitment_id, w.root_id
+SELECT a.commitment_id, r.commitment_id AS root_id
 FROM walk w
-JOIN s ON s.commitment_id = w.node
-WHERE w.node <> w.root_id
-ORDER BY w.node, w.root_id
+JOIN br a ON a.k = w.node
+JOIN br r ON r.k = w.root_k
+WHERE w.node <> w.root_k AND a.in_filter
+ORDER BY a.commitment_id, r.commitment_id
 """
 
 
@@ -209,38 +227,36 @@ def breach_roots(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     Columns: commitment_id (the propagated breach), root_id.
     """
     ctes, params = _status_ctes(f)
-    sql = _ROOTS_SQL.format(ctes=ctes, walk=_WALK_CTES)
+    sql = _ROOTS_SQL.format(ctes=ctes, walk=_walk_ctes(f))
     return pd.read_sql(sa.text(sql), conn, params=params)
 
 
 _IMPACT_SQL = """
 WITH RECURSIVE {ctes},{walk},
-reached AS (
-    SELECT w.root_id, w.node, c.customer, c.customer_type
+agg AS (
+    SELECT
+        w.root_k,
+        count(*) AS impact,
+        count(DISTINCT CASE WHEN a.customer_type = 'external' THEN a.customer END)
+            AS external_customers,
+        string_agg(
+            DISTINCT CASE WHEN a.customer_type = 'external' THEN a.customer END, ', '
+            ORDER BY CASE WHEN a.customer_type = 'external' THEN a.customer END
+        ) AS external_customer_names
     FROM walk w
-    JOIN commitments c ON c.commitment_id = w.node
-    WHERE w.node <> w.root_id
-),
-impact AS (
-    SELECT root_id, count(*) AS impact
-    FROM reached
-    GROUP BY root_id
-),
-external AS (
-    SELECT root_id, count(*) AS external_customers,
-        string_agg(customer, ', ' ORDER BY customer) AS external_customer_names
-    FROM (SELECT DISTINCT root_id, customer FROM reached WHERE customer_type = 'external') x
-    GROUP BY root_id
+    JOIN br a ON a.k = w.node
+    WHERE w.node <> w.root_k
+    GROUP BY w.root_k
 )
 SELECT
-    s.commitment_id AS root_id, s.process, s.performer, s.customer, s.due_at, s.delay_days,
-    COALESCE(impact.impact, 0) AS impact,
-    COALESCE(external.external_customers, 0) AS external_customers,
-    COALESCE(external.external_customer_names, '') AS external_customer_names
-FROM s
-JOIN roots ON roots.commitment_id = s.commitment_id
-LEFT JOIN impact ON impact.root_id = s.commitment_id
-LEFT JOIN external ON external.root_id = s.commitment_id
+    r.commitment_id AS root_id, r.process, r.performer, r.customer, r.due_at, r.delay_days,
+    COALESCE(agg.impact, 0) AS impact,
+    COALESCE(agg.external_customers, 0) AS external_customers,
+    COALESCE(agg.external_customer_names, '') AS external_customer_names
+FROM roots
+JOIN br r ON r.k = roots.k
+LEFT JOIN agg ON agg.root_k = r.k
+WHERE r.in_filter
 ORDER BY impact DESC, root_id
 {limit}
 """
@@ -263,7 +279,7 @@ def root_impact(conn: sa.Connection, f: MetricFilter, limit: int | None = None) 
     if limit is not None:
         limit_sql = "LIMIT :limit"
         params = {**params, "limit": int(limit)}
-    sql = _IMPACT_SQL.format(ctes=ctes, walk=_WALK_CTES, limit=limit_sql)
+    sql = _IMPACT_SQL.format(ctes=ctes, walk=_walk_ctes(f), limit=limit_sql)
     df = pd.read_sql(sa.text(sql), conn, params=params)
     for col in ("impact", "external_customers"):
         df[col] = df[col].astype("int64")
@@ -332,9 +348,7 @@ SELECT
         AS downstream_breach_given_upstream_breach,
     count(*) FILTER (WHERE u.status = 'on_time') AS pairs_upstream_on_time,
     count(*) FILTER (WHERE u.status = 'on_time' AND dn.status = 'breach')
-        AS downstream_breach_given_upstream_on_time,
-    count(DISTINCT CASE WHEN u.status = 'breach' AND dn.status = 'breach'
-        THEN dn.commitment_id END) AS propagated_breaches
+        AS downstream_breach_given_upstream_on_time
 FROM dependencies d
 JOIN s dn ON dn.commitment_id = d.commitment_id
 JOIN s_all u ON u.commitment_id = d.depends_on
@@ -348,7 +362,6 @@ _EDGE_COUNTS = (
     "downstream_breach_given_upstream_breach",
     "pairs_upstream_on_time",
     "downstream_breach_given_upstream_on_time",
-    "propagated_breaches",
 )
 
 
@@ -410,6 +423,22 @@ def contagion_lift(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     ]
 
 
+_FLOWS_SQL = """
+WITH {ctes}
+SELECT
+    u.process AS upstream_process,
+    dn.process AS downstream_process,
+    count(DISTINCT dn.commitment_id) AS breaches,
+    count(*) AS edges
+FROM dependencies d
+JOIN s dn ON dn.commitment_id = d.commitment_id
+JOIN s_all u ON u.commitment_id = d.depends_on
+WHERE dn.status = 'breach' AND u.status = 'breach'
+GROUP BY u.process, dn.process
+ORDER BY u.process, dn.process
+"""
+
+
 def breach_flows(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """Propagated breaches by (upstream process, downstream process), for a Sankey.
 
@@ -417,16 +446,13 @@ def breach_flows(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     a breached direct upstream in the upstream process; edges = breach-to-breach edges
     behind them. A breach with breached upstreams in two processes shows in both pairs,
     so the flows can add up to more than propagated_breaches. Pairs with no propagated
-    breach are left out.
+    breach are left out. Columns: upstream_process, downstream_process, breaches, edges.
     """
-    df = _edge_counts(conn, f)
-    df = df[df["propagated_breaches"] > 0]
-    return df.rename(
-        columns={
-            "propagated_breaches": "breaches",
-            "downstream_breach_given_upstream_breach": "edges",
-        }
-    )[["upstream_process", "downstream_process", "breaches", "edges"]].reset_index(drop=True)
+    ctes, params = _status_ctes(f)
+    df = pd.read_sql(sa.text(_FLOWS_SQL.format(ctes=ctes)), conn, params=params)
+    for col in ("breaches", "edges"):
+        df[col] = df[col].astype("int64")
+    return df
 
 
 _AT_RISK_SQL = """
