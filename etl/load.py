@@ -18,7 +18,6 @@ before the user decides to load.
 from __future__ import annotations
 
 import contextlib
-import csv
 import getpass
 import io
 import json
@@ -33,6 +32,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from etl.db import is_duckdb
@@ -492,31 +493,20 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> No
             with contextlib.suppress(Exception):
                 raw.unregister(view)  # type: ignore[union-attr]
         return
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        # Every cell quoted (so a cell holding the end marker `\.` is data) and every
-        # empty cell NULL (FORCE_NULL): validation already turned empty text into NULL.
-        copy_sql = f"COPY {target} ({columns}) FROM STDIN (FORMAT csv, FORCE_NULL ({columns}))"
-        with cursor.copy(copy_sql) as copy:
-            for start in range(0, len(frame), _COPY_CHUNK):
-                buffer = io.StringIO()
-                _csv_chunk(frame.iloc[start : start + _COPY_CHUNK]).to_csv(
-                    buffer, index=False, header=False, quoting=csv.QUOTE_ALL
-                )
-                copy.write(buffer.getvalue())
+    # Every value quoted (so a cell holding the end marker `\\.` is data), NULL unquoted.
+    table_data = pa.Table.from_pandas(frame, preserve_index=False)
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    copy_sql = f"COPY {target} ({columns}) FROM STDIN (FORMAT csv)"
+    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+        for start in range(0, table_data.num_rows, _COPY_CHUNK):
+            buffer = io.BytesIO()
+            pacsv.write_csv(table_data.slice(start, _COPY_CHUNK), buffer, options)
+            copy.write(buffer.getvalue())
 
 
 def _quoted(identifier: str) -> str:
     """A double-quoted SQL identifier (names come from the schema, never from input)."""
     return '"' + identifier.replace('"', '""') + '"'
-
-
-def _csv_chunk(frame: pd.DataFrame) -> pd.DataFrame:
-    """Values as COPY's CSV reads them: ISO timestamps with microseconds, NULL = empty."""
-    out = frame.copy()
-    for name, column in out.items():
-        if pd.api.types.is_datetime64_any_dtype(column):
-            out[name] = column.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return out
 
 
 def _store_rejects(conn: sa.Connection, result: ValidationResult, batch_id: int) -> None:
