@@ -89,7 +89,8 @@ def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """Every headline KPI (`HEADLINE_KPIS`) per group of the filter, group_key first.
 
     A group appears when any of the underlying metrics has it (e.g. the group of survey
-    responses without a commitment when grouping by stage). Counts are integers (0 when
+    responses without a commitment when grouping by stage) and at least one KPI of it is
+    not empty (a count above 0 or a value). Counts are integers (0 when
     the group has none); rates and values are floats or None (no denominator).
     `customer_commitments_kept` is the kept rate of `direction = from_customer`
     commitments in the same filter; everything else counts `to_customer` ones.
@@ -132,6 +133,13 @@ def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
             out[kpi] = pd.to_numeric(merged[kpi]).fillna(0).astype("int64")
         else:
             out[kpi] = _objects(pd.to_numeric(merged[kpi]).astype(float))
+    if f.group_by != "none":
+        # e.g. complaints without a commitment make a keyless group whose only figure,
+        # complaints per 100 due, has no denominator: a row of zeros and nulls says nothing
+        counts = [k for k in HEADLINE_KPIS if k in COUNT_KPIS]
+        values = [k for k in HEADLINE_KPIS if k not in COUNT_KPIS]
+        says_something = out[counts].ne(0).any(axis=1) | out[values].notna().any(axis=1)
+        out = out[says_something].reset_index(drop=True)
     return out
 
 
