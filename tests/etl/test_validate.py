@@ -337,3 +337,27 @@ def test_cycle_search_handles_a_long_chain_quickly() -> None:
     new = pd.DataFrame({"commitment_id": ids[1:], "depends_on": ids[:-1]})
     empty = pd.DataFrame(columns=["commitment_id", "depends_on"], dtype=object)
     assert cycle_closing_edges(new, empty) == {}
+
+
+_cell = st.one_of(
+    st.none(),
+    st.sampled_from(["C1", "C2", "", " ", "2026-01-05", "31/02/2026", "yes", "maybe", "external"]),
+    st.text(max_size=8),
+)
+_COMMITMENT_COLUMNS = (
+    "commitment_id", "process", "customer", "customer_type", "requested_at", "due_at",
+    "delivered_at", "cancelled",
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.fixed_dictionaries(dict.fromkeys(_COMMITMENT_COLUMNS, _cell)), max_size=15))
+def test_every_row_is_either_valid_or_rejected(rows: list[dict[str, str | None]]) -> None:
+    kf = kind_frame("commitments", rows)
+    result = validate_frame(kf, tz=TZ)
+    rejected_rows = {r.row_number for r in result.rejects}
+    valid_rows = set(result.valid[ROW].tolist())
+    assert not rejected_rows & valid_rows
+    assert rejected_rows | valid_rows == set(range(2, len(rows) + 2))
+    assert result.rows_rejected == len(rejected_rows)
+    assert result.valid["commitment_id"].is_unique
