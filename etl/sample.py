@@ -14,13 +14,15 @@ hours on weekdays, so no timestamp falls at midnight or on a weekend.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from etl.schema import RECORD_KINDS
 
@@ -33,7 +35,7 @@ WEEKS = 26
 MINUTE = 60
 HOUR = 3600
 DAY = 86400
-_CHUNK_ROWS = 50_000
+_CHUNK_ROWS = 200_000
 _NAT = np.iinfo(np.int64).min  # "no time" in the int64-seconds arrays
 
 
@@ -464,6 +466,13 @@ class _Commitments:
     cancelled_at: np.ndarray
     dep_down: np.ndarray  # dependency edges, as positions in these arrays
     dep_up: np.ndarray
+
+    def rows(self, lo: int, hi: int) -> _Commitments:
+        """Commitments lo..hi (their dependencies left out), for work done in chunks."""
+        sliced = {
+            f.name: getattr(self, f.name)[lo:hi] for f in fields(self) if f.name[:4] != "dep_"
+        }
+        return replace(self, **sliced)
 
 
 def _performer_tables() -> tuple[list[str], np.ndarray]:
@@ -1043,27 +1052,70 @@ def _notices(
 # --- writing --------------------------------------------------------------------------------
 
 
-def _timestamps(t: np.ndarray) -> pd.Series:
-    """int64 seconds as datetime64 that pandas writes as `YYYY-MM-DD HH:MM:SS` (_NAT is NaT)."""
-    return pd.Series(t.astype("datetime64[s]"))
+def _timestamps(t: np.ndarray) -> pa.Array:
+    """int64 seconds as timestamps written `YYYY-MM-DD HH:MM:SS`; _NAT becomes an empty cell."""
+    return pa.array(t.astype("datetime64[s]"))
 
 
-def _labels(codes: np.ndarray, names: list[str] | tuple[str, ...] | np.ndarray) -> pd.Categorical:
-    """Codes as text without building one Python string per row (-1 → empty)."""
-    return pd.Categorical.from_codes(codes, categories=pd.Index(list(names)).astype(object))
+def _labels(codes: np.ndarray, names: pa.Array | Sequence[str]) -> pa.DictionaryArray:
+    """Codes as text without building one Python string per row (-1 → empty cell)."""
+    dictionary = names if isinstance(names, pa.Array) else pa.array(list(names), pa.string())
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
+
+
+def _integers(values: np.ndarray) -> pa.Array:
+    """Integers with -1 meaning "not answered" (an empty cell)."""
+    return pa.array(values.astype(np.int64), mask=values < 0)
+
+
+def _row_chunks(
+    n_rows: int, chunk: Callable[[int, int], dict[str, pa.Array]]
+) -> Iterator[dict[str, pa.Array]]:
+    """The rows 0..n_rows made `_CHUNK_ROWS` at a time."""
+    for lo in range(0, n_rows, _CHUNK_ROWS):
+        yield chunk(lo, min(n_rows, lo + _CHUNK_ROWS))
 
 
 def _write_csv(
-    path: Path, columns: tuple[str, ...], n_rows: int, chunk: Callable[[int, int], pd.DataFrame]
+    path: Path,
+    columns: tuple[str, ...],
+    chunks: Iterable[dict[str, pa.Array]],
+    *,
+    free_text: bool = False,
 ) -> int:
-    """Write `n_rows` rows made chunk by chunk: a million rows never sit in memory as text."""
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write(",".join(columns) + "\n")
-        for lo in range(0, n_rows, _CHUNK_ROWS):
-            hi = min(n_rows, lo + _CHUNK_ROWS)
-            frame = chunk(lo, hi)
-            frame[list(columns)].to_csv(fh, header=False, index=False, lineterminator="\n")
+    """Write `n_rows` rows made chunk by chunk: a million rows never sit in memory as text.
+
+    Arrow's CSV writer is the fast path, unquoted (it refuses, rather than corrupts, a value
+    with a comma or quote). Files with free text (commas in Spanish sentences) go through
+    pandas, which quotes only the cells that need it.
+    """
+    with path.open("wb") as fh:
+        fh.write((",".join(columns) + "\n").encode("utf-8"))
+        n_rows = 0
+        for chunk in chunks:
+            table = pa.table(chunk).select(list(columns))
+            n_rows += table.num_rows
+            if free_text:
+                # Decode dictionaries first: a million-id dictionary must not become a
+                # pandas Categorical of a million Python strings for every chunk.
+                plain = [
+                    col.dictionary_decode() if pa.types.is_dictionary(col.type) else col
+                    for col in (table.column(i).combine_chunks() for i in range(table.num_columns))
+                ]
+                table = pa.table(plain, names=table.column_names)
+                frame = table.to_pandas(types_mapper=_pandas_type)
+                text = frame.to_csv(header=False, index=False, lineterminator="\n")
+                fh.write(text.encode("utf-8"))
+            else:
+                options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+                pacsv.write_csv(table, fh, options)
     return n_rows
+
+
+def _pandas_type(arrow_type: pa.DataType) -> object:
+    """Nullable integers stay integers in pandas (not floats written as `4.0`)."""
+    return pd.Int64Dtype() if pa.types.is_integer(arrow_type) else None
 
 
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
@@ -1132,41 +1184,42 @@ def generate_sample(
     delivered, breach, propagated = _status_at(c, now)
     accepted = np.where((c.accepted <= now) & (delivered != _NAT), c.accepted, _NAT)
     c.accepted = accepted
-    events = _events(rng, c, delivered, now)
     surveys = _surveys(rng, c, delivered, breach, propagated, now)
     complaints = _complaints(rng, c, delivered, breach, propagated, now)
     notices = _notices(rng, c, delivered, now)
 
     width = max(6, len(str(n)))
-    id_index = pd.Index(_ids("CMP", np.arange(1, n + 1), width)).astype(object)
+    id_index = pa.array(_ids("CMP", np.arange(1, n + 1), width), pa.string())
     stage_names = [s.name for s in STAGES]
     customer_names = list(customers) + stage_names
+    customer_labels = pa.array(customer_names, pa.string())
+    performer_labels = pa.array(performer_names, pa.string())
     performer_code = performer_offset[c.stage] + c.performer
     # For customer promises the stage's performer follows up; the title says what is owed.
     order_width = max(6, len(str(int(c.order.max()) if n else 0)))
     stage_titles = np.array([s.title for s in STAGES])
     promise_titles = np.array([t for _, t in _CUSTOMER_PROMISES])
 
-    def id_col(idx: np.ndarray) -> pd.Categorical:
-        return pd.Categorical.from_codes(idx, categories=id_index)
+    def id_col(idx: np.ndarray) -> pa.DictionaryArray:
+        return _labels(idx, id_index)
 
     kinds = RECORD_KINDS
     counts: dict[str, int] = {}
     counts["processes"] = _write_csv(
         out_dir / "processes.csv",
         kinds["processes"].columns,
-        _N_STAGES,
-        lambda lo, hi: pd.DataFrame(
+        [
             {
-                "process": stage_names[lo:hi],
-                "stage_order": list(range(lo + 1, hi + 1)),
-                "area": [s.area for s in STAGES[lo:hi]],
-                "description": [s.description for s in STAGES[lo:hi]],
+                "process": pa.array(stage_names),
+                "stage_order": pa.array(range(1, _N_STAGES + 1)),
+                "area": pa.array([s.area for s in STAGES]),
+                "description": pa.array([s.description for s in STAGES]),
             }
-        ),
+        ],
+        free_text=True,
     )
 
-    def commitment_chunk(lo: int, hi: int) -> pd.DataFrame:
+    def commitment_chunk(lo: int, hi: int) -> dict[str, pa.Array]:
         sl = slice(lo, hi)
         kind = c.promise_kind[sl]
         titles = np.where(
@@ -1174,59 +1227,61 @@ def generate_sample(
             np.strings.add(stage_titles[c.stage[sl]], _ids(" PED", c.order[sl], order_width)),
             promise_titles[np.maximum(kind, 0)],
         )
-        return pd.DataFrame(
-            {
-                "commitment_id": id_index[lo:hi],
-                "title": titles,
-                "process": _labels(c.stage[sl], stage_names),
-                "performer": _labels(performer_code[sl], performer_names),
-                "customer": _labels(c.customer[sl], customer_names),
-                "customer_type": _labels(c.external[sl].astype(np.int8), ("internal", "external")),
-                "direction": _labels(
-                    c.from_customer[sl].astype(np.int8), ("to_customer", "from_customer")
-                ),
-                "requested_at": _timestamps(c.requested[sl]),
-                "promised_at": _timestamps(c.promised[sl]),
-                "due_at": _timestamps(c.due[sl]),
-                "original_due_at": _timestamps(c.original_due[sl]),
-                "delivered_at": _timestamps(delivered[sl]),
-                "accepted_at": _timestamps(c.accepted[sl]),
-                "cancelled": _labels(c.cancelled[sl].astype(np.int8), ("false", "true")),
-            }
-        )
+        return {
+            "commitment_id": id_index[lo:hi],
+            "title": pa.array(titles, pa.string()),
+            "process": _labels(c.stage[sl], stage_names),
+            "performer": _labels(performer_code[sl], performer_labels),
+            "customer": _labels(c.customer[sl], customer_labels),
+            "customer_type": _labels(c.external[sl].astype(np.int8), ("internal", "external")),
+            "direction": _labels(
+                c.from_customer[sl].astype(np.int8), ("to_customer", "from_customer")
+            ),
+            "requested_at": _timestamps(c.requested[sl]),
+            "promised_at": _timestamps(c.promised[sl]),
+            "due_at": _timestamps(c.due[sl]),
+            "original_due_at": _timestamps(c.original_due[sl]),
+            "delivered_at": _timestamps(delivered[sl]),
+            "accepted_at": _timestamps(c.accepted[sl]),
+            "cancelled": _labels(c.cancelled[sl].astype(np.int8), ("false", "true")),
+        }
 
     counts["commitments"] = _write_csv(
-        out_dir / "commitments.csv", kinds["commitments"].columns, n, commitment_chunk
+        out_dir / "commitments.csv", kinds["commitments"].columns, _row_chunks(n, commitment_chunk)
     )
     counts["dependencies"] = _write_csv(
         out_dir / "dependencies.csv",
         kinds["dependencies"].columns,
-        len(c.dep_down),
-        lambda lo, hi: pd.DataFrame(
-            {"commitment_id": id_col(c.dep_down[lo:hi]), "depends_on": id_col(c.dep_up[lo:hi])}
+        _row_chunks(
+            len(c.dep_down),
+            lambda lo, hi: {
+                "commitment_id": id_col(c.dep_down[lo:hi]),
+                "depends_on": id_col(c.dep_up[lo:hi]),
+            },
         ),
     )
 
-    ev_names = events["stage_names"]
+    actor_names = pa.array(customer_names + performer_names, pa.string())
 
-    def event_chunk(lo: int, hi: int) -> pd.DataFrame:
-        idx = events["commitment"][lo:hi]
-        by_customer = events["by_customer"][lo:hi]
-        actor_code = np.where(
-            by_customer, c.customer[idx], len(customer_names) + performer_code[idx]
-        )
-        return pd.DataFrame(
-            {
+    def event_chunks() -> Iterator[dict[str, pa.Array]]:
+        # Made per slice of commitments (about 4.5 events each), so the largest table
+        # never exists whole in memory.
+        step = max(1, _CHUNK_ROWS // 5)
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            events = _events(rng, c.rows(lo, hi), delivered[lo:hi], now)
+            idx = events["commitment"] + lo
+            actor_code = np.where(
+                events["by_customer"], c.customer[idx], len(customer_names) + performer_code[idx]
+            )
+            yield {
                 "commitment_id": id_col(idx),
-                "stage": _labels(events["stage_code"][lo:hi].astype(np.int64), ev_names.tolist()),
-                "at": _timestamps(events["at"][lo:hi]),
-                "actor": _labels(actor_code, customer_names + performer_names),
+                "stage": _labels(events["stage_code"], events["stage_names"].tolist()),
+                "at": _timestamps(events["at"]),
+                "actor": _labels(actor_code, actor_names),
             }
-        )
 
-    counts["events"] = _write_csv(
-        out_dir / "events.csv", kinds["events"].columns, len(events["commitment"]), event_chunk
-    )
+    counts["events"] = _write_csv(out_dir / "events.csv", kinds["events"].columns, event_chunks())
 
     tones = (_COMMENTS_GOOD, _COMMENTS_MIXED, _COMMENTS_BAD)
     all_comments = [t for group in tones for t in group]
@@ -1238,58 +1293,56 @@ def generate_sample(
     )
     n_resp = len(surveys["commitment"])
 
-    def survey_chunk(lo: int, hi: int) -> pd.DataFrame:
+    def survey_chunk(lo: int, hi: int) -> dict[str, pa.Array]:
         idx = surveys["commitment"][lo:hi]
-        return pd.DataFrame(
-            {
-                "response_id": _ids("RSP", np.arange(lo + 1, hi + 1), max(6, len(str(n_resp)))),
-                "commitment_id": id_col(idx),
-                "customer": _labels(c.customer[idx], customer_names),
-                "answered_at": _timestamps(surveys["answered"][lo:hi]),
-                "csat": pd.array(
-                    np.where(surveys["csat"][lo:hi] < 0, None, surveys["csat"][lo:hi]),
-                    dtype="Int64",
-                ),
-                "nps": pd.array(
-                    np.where(surveys["nps"][lo:hi] < 0, None, surveys["nps"][lo:hi]), dtype="Int64"
-                ),
-                "comment": _labels(comment_code[lo:hi], all_comments),
-            }
-        )
+        ids = _ids("RSP", np.arange(lo + 1, hi + 1), max(6, len(str(n_resp))))
+        return {
+            "response_id": pa.array(ids, pa.string()),
+            "commitment_id": id_col(idx),
+            "customer": _labels(c.customer[idx], customer_labels),
+            "answered_at": _timestamps(surveys["answered"][lo:hi]),
+            "csat": _integers(surveys["csat"][lo:hi]),
+            "nps": _integers(surveys["nps"][lo:hi]),
+            "comment": _labels(comment_code[lo:hi], all_comments),
+        }
 
     counts["satisfaction"] = _write_csv(
-        out_dir / "satisfaction.csv", kinds["satisfaction"].columns, n_resp, survey_chunk
+        out_dir / "satisfaction.csv",
+        kinds["satisfaction"].columns,
+        _row_chunks(n_resp, survey_chunk),
+        free_text=True,
     )
     n_compl = len(complaints["commitment"])
 
-    def complaint_chunk(lo: int, hi: int) -> pd.DataFrame:
+    def complaint_chunk(lo: int, hi: int) -> dict[str, pa.Array]:
         idx = complaints["commitment"][lo:hi]
-        return pd.DataFrame(
-            {
-                "complaint_id": _ids("RCL", np.arange(lo + 1, hi + 1), max(6, len(str(n_compl)))),
-                "commitment_id": id_col(np.where(complaints["linked"][lo:hi], idx, -1)),
-                "customer": _labels(c.customer[idx], customer_names),
-                "opened_at": _timestamps(complaints["opened"][lo:hi]),
-                "resolved_at": _timestamps(complaints["resolved"][lo:hi]),
-                "category": _labels(complaints["category"][lo:hi], _CATEGORIES),
-                "severity": _labels(complaints["severity"][lo:hi], _SEVERITIES),
-            }
-        )
+        ids = _ids("RCL", np.arange(lo + 1, hi + 1), max(6, len(str(n_compl))))
+        return {
+            "complaint_id": pa.array(ids, pa.string()),
+            "commitment_id": id_col(np.where(complaints["linked"][lo:hi], idx, -1)),
+            "customer": _labels(c.customer[idx], customer_labels),
+            "opened_at": _timestamps(complaints["opened"][lo:hi]),
+            "resolved_at": _timestamps(complaints["resolved"][lo:hi]),
+            "category": _labels(complaints["category"][lo:hi], _CATEGORIES),
+            "severity": _labels(complaints["severity"][lo:hi], _SEVERITIES),
+        }
 
     counts["complaints"] = _write_csv(
-        out_dir / "complaints.csv", kinds["complaints"].columns, n_compl, complaint_chunk
+        out_dir / "complaints.csv",
+        kinds["complaints"].columns,
+        _row_chunks(n_compl, complaint_chunk),
     )
     counts["notices"] = _write_csv(
         out_dir / "notices.csv",
         kinds["notices"].columns,
-        len(notices["commitment"]),
-        lambda lo, hi: pd.DataFrame(
-            {
+        _row_chunks(
+            len(notices["commitment"]),
+            lambda lo, hi: {
                 "commitment_id": id_col(notices["commitment"][lo:hi]),
                 "sent_at": _timestamps(notices["sent"][lo:hi]),
                 "channel": _labels(notices["channel"][lo:hi], _CHANNELS),
                 "kind": _labels(notices["kind"][lo:hi], _NOTICE_KINDS),
-            }
+            },
         ),
     )
     (out_dir / "dataset.toml").write_text(
