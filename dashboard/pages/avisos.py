@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard.i18n import LANGUAGES, fmt_date, fmt_datetime
 from dashboard.notice_drafts import draft_notice, notices_csv
 from dashboard.pages import common
-from dashboard.pages.records_ui import cached, who, write
+from dashboard.pages.records_ui import cached, flash, show_flash, who, write
 from dashboard.records import local_now
 from dashboard.records.notices import CHANNELS, mark_notified
 from dashboard.texts import tr
@@ -55,6 +55,7 @@ def render() -> None:
     at = common.as_of()
     f = view.to_filter(at).with_(date_from=None, date_to=None, direction="to_customer")
     st.title(tr("page_avisos", lang))
+    show_flash()
     st.caption(f.describe(lang))
     st.markdown(tr("notices_intro", lang))
     frame = cached("notice_candidates", f)
@@ -109,7 +110,7 @@ def render() -> None:
             sent_at = min(at, local_now())
             ok, _ = write(mark_notified, chosen, str(row["kind"]), channel, author, sent_at=sent_at)
             if ok:
-                st.success(tr("notices_marked", lang))
+                flash(tr("notices_marked", lang))
                 st.rerun()
 
 

@@ -36,6 +36,7 @@ READS: dict[str, Callable[..., Any]] = {
     "targets_csv": targets_csv,
 }
 K_WHO = "w_records_who"
+K_FLASH = "_records_flash"
 
 
 @st.cache_data(show_spinner=False, max_entries=300)
@@ -71,14 +72,37 @@ def write(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, An
     return True, result
 
 
-def who(lang: str) -> str | None:
-    """The name recorded as author of a change: the logged-in user when there is one,
-    else what the person typed (kept for the session)."""
+def logged_in_user() -> str | None:
+    """The authenticated user's e-mail or name, when authentication is configured."""
     try:
         user = st.user
         if user.get("is_logged_in"):
             return str(user.get("email") or user.get("name") or "") or None
     except Exception:  # no authentication configured
-        pass
-    name = st.text_input(tr("recorded_by", lang), key=K_WHO, max_chars=120)
-    return name.strip() or None
+        return None
+    return None
+
+
+def who(lang: str, *, widget: bool = True) -> str | None:
+    """The name recorded as author of a change: the logged-in user when there is one,
+    else what the person typed (one text field, kept for the session). With
+    `widget=False` the field is not drawn again (it is already on the page)."""
+    user = logged_in_user()
+    if user is not None:
+        return user
+    if widget:
+        st.text_input(tr("recorded_by", lang), key=K_WHO, max_chars=120)
+    name = str(st.session_state.get(K_WHO) or "").strip()
+    return name or None
+
+
+def flash(message: str) -> None:
+    """Show `message` on the next run (after st.rerun), once."""
+    st.session_state[K_FLASH] = message
+
+
+def show_flash() -> None:
+    """Show and forget the message left by flash()."""
+    message = st.session_state.pop(K_FLASH, None)
+    if message:
+        st.success(message)

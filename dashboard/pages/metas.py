@@ -1,0 +1,211 @@
+"""Metas: the quality team's targets — the traffic lights of the last full week against
+the targets in force, a form to set a new target, the full history (who set what, when),
+and CSV import/export.
+
+A target is never edited in place: saving appends a row with its own `valid_from`, and
+every light in the app (cards, review, reports) uses the one in force. Layout only:
+dashboard.records.targets writes, dashboard.review.kpi_table judges.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import fmt_date, fmt_datetime
+from dashboard.metrics.kpis import HEADLINE_KPIS
+from dashboard.metrics.trends import last_full_week
+from dashboard.pages import common
+from dashboard.pages.records_ui import cached, flash, show_flash, who, write
+from dashboard.records import iso_week_label
+from dashboard.records.targets import DIRECTIONS, import_targets_csv, set_target
+from dashboard.report.weekly import format_kpi, format_kpi_delta
+from dashboard.review import week_filter
+from dashboard.texts import kpi_label, tr
+
+MAX_UPLOAD_BYTES = 1_000_000
+STATUS_MARK = {"green": "🟢", "amber": "🟠", "red": "🔴"}
+
+
+def lights_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The KPI table of a week as text cells, with a symbol and a word for each light."""
+
+    def light(status: object) -> str:
+        if status is None or pd.isna(status):
+            return tr("status_none", lang)
+        return f"{STATUS_MARK.get(str(status), '')} {tr(f'status_{status}', lang)}"
+
+    return pd.DataFrame(
+        {
+            tr("col_kpi", lang): [kpi_label(k, lang) for k in table["kpi"]],
+            tr("review_current", lang): [
+                format_kpi(k, v, lang) for k, v in zip(table["kpi"], table["current"], strict=True)
+            ],
+            tr("review_delta", lang): [
+                format_kpi_delta(k, v, lang)
+                for k, v in zip(table["kpi"], table["delta"], strict=True)
+            ],
+            tr("review_target", lang): [
+                format_kpi(k, v, lang)
+                for k, v in zip(table["kpi"], table["target_value"], strict=True)
+            ],
+            tr("review_status", lang): [light(s) for s in table["status"]],
+        }
+    )
+
+
+def history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            tr("col_kpi", lang): [kpi_label(k, lang) for k in history["kpi"]],
+            tr("col_process", lang): history["process"].fillna("—").astype(str),
+            tr("targets_value", lang): history["target_value"],
+            tr("targets_direction", lang): [tr(f"dir_{d}", lang) for d in history["direction"]],
+            tr("targets_tolerance", lang): history["amber_tolerance"],
+            tr("targets_valid_from", lang): [
+                fmt_datetime(pd.Timestamp(v).to_pydatetime(), lang) for v in history["valid_from"]
+            ],
+            tr("targets_set_by", lang): history["set_by"].fillna("").astype(str),
+            tr("targets_set_at", lang): [
+                fmt_datetime(pd.Timestamp(v).to_pydatetime(), lang) for v in history["set_at"]
+            ],
+            tr("targets_note", lang): history["note"].fillna("").astype(str),
+        }
+    )
+
+
+def target_form(stages: list[str], default_day: object, lang: str) -> None:
+    """The form that appends one target."""
+    st.subheader(tr("targets_new", lang))
+    with st.form("w_target_form", clear_on_submit=False):
+        cols = st.columns(3)
+        kpi = cols[0].selectbox(
+            tr("targets_kpi", lang),
+            list(HEADLINE_KPIS),
+            index=list(HEADLINE_KPIS).index("on_time_rate"),
+            format_func=lambda k: kpi_label(k, lang),
+            key="w_t_kpi",
+        )
+        process = cols[1].selectbox(
+            tr("targets_process", lang),
+            ["", *stages],
+            format_func=lambda p: p or "—",
+            key="w_t_process",
+        )
+        valid_from = cols[2].date_input(
+            tr("targets_valid_from", lang),
+            value=default_day,
+            format="DD/MM/YYYY" if lang == "es" else "YYYY-MM-DD",
+            key="w_t_from",
+        )
+        cols = st.columns(3)
+        value = cols[0].number_input(
+            tr("targets_value", lang), value=0.9, step=0.01, format="%.4f", key="w_t_value"
+        )
+        direction = cols[1].radio(
+            tr("targets_direction", lang),
+            list(DIRECTIONS),
+            format_func=lambda d: tr(f"dir_{d}", lang),
+            horizontal=True,
+            key="w_t_dir",
+        )
+        tolerance = cols[2].number_input(
+            tr("targets_tolerance", lang),
+            min_value=0.0,
+            value=0.05,
+            step=0.01,
+            format="%.4f",
+            key="w_t_tol",
+        )
+        note = st.text_input(tr("targets_note", lang), max_chars=500, key="w_t_note")
+        st.caption(tr("targets_rate_hint", lang))
+        author = who(lang)
+        if st.form_submit_button(tr("targets_save", lang), type="primary"):
+            ok, _ = write(
+                set_target,
+                kpi,
+                float(value),
+                direction,
+                float(tolerance),
+                valid_from,
+                author,
+                process=process or None,
+                note=note,
+            )
+            if ok:
+                flash(tr("targets_saved", lang))
+                st.rerun()
+
+
+def import_export(lang: str) -> None:
+    """CSV in (all-or-nothing, every problem listed) and out."""
+    cols = st.columns(2)
+    with cols[0]:
+        upload = st.file_uploader(tr("targets_import", lang), type=["csv"], key="w_t_upload")
+        if upload is not None and st.button(tr("targets_import", lang), key="w_t_import"):
+            data = upload.getvalue()
+            if len(data) > MAX_UPLOAD_BYTES:
+                st.error(f"{upload.name}: > {MAX_UPLOAD_BYTES // 1000} kB")
+                return
+            ok, result = write(import_targets_csv, data, who(lang, widget=False))
+            if ok and result.ok:
+                flash(tr("targets_import_ok", lang, n=result.imported))
+                st.rerun()
+            elif ok:
+                st.error(tr("targets_import_bad", lang))
+                st.dataframe(
+                    pd.DataFrame({upload.name: [str(p) for p in result.problems]}),
+                    hide_index=True,
+                    width="stretch",
+                )
+    with cols[1]:
+        st.download_button(
+            tr("targets_export", lang),
+            data=cached("targets_csv").encode("utf-8-sig"),
+            file_name="metas.csv",
+            mime="text/csv",
+            key="w_t_export",
+        )
+
+
+def render() -> None:
+    """The Metas page."""
+    view = common.current_view()
+    lang = view.lang
+    at = common.as_of()
+    base = view.to_filter(at)
+    st.title(tr("page_metas", lang))
+    show_flash()
+    monday = last_full_week(base.with_(date_to=None))
+    week = iso_week_label(monday)
+    f_week = week_filter(base, week)
+    f_previous = week_filter(base, iso_week_label(monday - timedelta(days=7)))
+    st.subheader(f"{tr('targets_lights', lang)} · {week}")
+    st.caption(
+        tr("review_period", lang, start=fmt_date(monday, lang),
+           end=fmt_date(monday + timedelta(days=6), lang))
+        + " · " + f_week.describe(lang)
+    )  # fmt: skip
+    table = cached("kpi_table", f_week, f_previous)
+    st.dataframe(lights_table(table, lang), hide_index=True, width="stretch")
+    target_form(common.stage_options(at), at.date(), lang)
+    st.subheader(tr("targets_history", lang))
+    history = cached("target_history")
+    if history.empty:
+        st.info(tr("targets_none", lang))
+    else:
+        st.dataframe(history_table(history, lang), hide_index=True, width="stretch")
+    import_export(lang)
+
+
+def page() -> None:
+    """The page as app.py registers it."""
+    common.run_page(render)
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
+    from dashboard.app import main
+
+    main()
