@@ -173,6 +173,7 @@ STAGES: tuple[Stage, ...] = (
     ),
 )
 _N_STAGES = len(STAGES)
+_REWORK_STAGES = [i for i, s in enumerate(STAGES) if s.name in ("Producción", "Calidad")]
 _EXTERNAL_STAGES = frozenset({"Entrega", "Postventa"})
 # Columns of the stage matrix that are always present in an order.
 _ALWAYS = frozenset({"Ventas", "Producción", "Entrega"})
@@ -470,7 +471,9 @@ class _Commitments:
     def rows(self, lo: int, hi: int) -> _Commitments:
         """Commitments lo..hi (their dependencies left out), for work done in chunks."""
         sliced = {
-            f.name: getattr(self, f.name)[lo:hi] for f in fields(self) if f.name[:4] != "dep_"
+            f.name: getattr(self, f.name)[lo:hi]
+            for f in fields(self)
+            if not f.name.startswith("dep_")
         }
         return replace(self, **sliced)
 
@@ -709,7 +712,8 @@ def _orders_to_commitments(
     accepted = _business_time(deliv + _days(rng, 0.1, 3.0, n))
     accepted = np.where((deliv == _NAT) | (rng.random(n) < 0.15), _NAT, accepted)
     cancel_at = req + ((np.minimum(due, as_of) - req) * rng.uniform(0.2, 0.9, n)).astype(np.int64)
-    cancel_at = np.where(cancelled, np.minimum(_business_time(cancel_at), as_of - HOUR), _NAT)
+    cancel_at = np.clip(_business_time(cancel_at), req + MINUTE, as_of - HOUR)
+    cancel_at = np.where(cancelled, cancel_at, _NAT)
     return _Commitments(
         stage=cols,
         order=order_rank[rows],
@@ -803,15 +807,15 @@ def _customer_commitments(
 def _concat_sorted(a: _Commitments, b: _Commitments) -> _Commitments:
     """Both sets in one, ordered by request time, so ids read in the order work arrived."""
     n_a = len(a.stage)
-    fields = {
-        k: np.concatenate([getattr(a, k), getattr(b, k)])
-        for k in _Commitments.__dataclass_fields__
-        if not k.startswith("dep_")
+    columns = {
+        f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)])
+        for f in fields(_Commitments)
+        if not f.name.startswith("dep_")
     }
-    order = np.lexsort((np.arange(len(fields["stage"])), fields["requested"]))
+    order = np.lexsort((np.arange(len(columns["stage"])), columns["requested"]))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    sorted_fields = {k: v[order] for k, v in fields.items()}
+    sorted_fields = {k: v[order] for k, v in columns.items()}
     dep_down = np.concatenate([rank[a.dep_down], rank[b.dep_down + n_a]])
     dep_up = np.concatenate([rank[a.dep_up], rank[b.dep_up + n_a]])
     dep_order = np.lexsort((dep_up, dep_down))
@@ -854,7 +858,8 @@ def _events(
     start = _between(start, c.promised, end)
     has_exec = ~c.cancelled & (start < np.where(open_, as_of, end)) & (rng.random(n) < 0.55)
     breach_like = delivered > c.due
-    rework_p = np.where(breach_like, 0.25, 0.06) + np.isin(c.stage, [3, 4]) * 0.06
+    # Work sent back happens more where things are made and checked, and before breaches.
+    rework_p = np.where(breach_like, 0.25, 0.06) + np.isin(c.stage, _REWORK_STAGES) * 0.06
     rework = (
         has_exec
         & (delivered != _NAT)
@@ -1134,11 +1139,15 @@ def generate_sample(
 
     Deterministic: the same arguments give byte-identical files. Returns
     `{"as_of": datetime, "seed": int, "commitments": int, "generator_version": str,
-    "counts": {kind: rows}, "out_dir": str}`. `as_of` defaults to DEFAULT_AS_OF; the 26
-    ISO weeks of due dates end with the week of `as_of`, plus up to two weeks ahead.
+    "counts": {kind: rows}, "out_dir": str}`. `as_of` defaults to DEFAULT_AS_OF and is
+    taken as naive wall-clock time (a zone, if any, is dropped, not converted); the 26 ISO
+    weeks of due dates end with the week of `as_of`, plus up to two weeks ahead. Raises
+    ValueError for fewer than 10 commitments.
     """
     if commitments < 10:
-        raise ValueError("sample: --commitments must be at least 10")
+        raise ValueError(
+            f"sample: the number of commitments must be at least 10, not {commitments}"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     as_of_dt = (as_of or DEFAULT_AS_OF).replace(microsecond=0, tzinfo=None)
