@@ -134,3 +134,34 @@ def test_bad_database_in_a_real_process_has_no_traceback(tmp_path: Path) -> None
     assert result.stderr.strip() == (
         f"python -m dashboard.report kpis: error: no database file at {tmp_path}/missing.duckdb"
     )
+
+
+def test_export_runs_on_the_real_receipt_log(real_data: Path, tmp_path: Path) -> None:
+    db = tmp_path / "receipt.duckdb"
+    load = subprocess.run(
+        [sys.executable, "-m", "etl", "load", str(real_data / "receipt_coselog.csv"),
+         "--mapping", "receipt_coselog", "--db", str(db)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert load.returncode == 0, load.stderr
+    result = export("kpis", "--db", str(db), "--as-of", "2011-12-31")
+    assert result.returncode == 0, result.stderr
+    kpis = json.loads(result.stdout)
+    assert list(kpis) == list(WORLD_TOTALS)
+    engine = sa.create_engine(f"duckdb:///{db}")
+    with engine.connect() as conn:
+        # an independent count: every non-cancelled case due by the end of 2011 is in the
+        # due population (due or delivered by as_of), the rest are pending
+        due, later = conn.execute(
+            sa.text(
+                "SELECT COUNT(CASE WHEN known THEN 1 END), COUNT(CASE WHEN NOT known THEN 1 END) "
+                "FROM (SELECT due_at < TIMESTAMP '2011-12-31 23:59:59' OR "
+                "COALESCE(delivered_at <= TIMESTAMP '2011-12-31 23:59:59', FALSE) AS known "
+                "FROM commitments WHERE NOT cancelled AND direction = 'to_customer') t"
+            )
+        ).one()
+    engine.dispose()
+    assert kpis["due"] == due > 1000
+    assert kpis["pending"] == later
+    assert kpis["on_time"] + kpis["breaches"] == kpis["due"]
+    assert 0 <= kpis["on_time_rate"] <= 1
