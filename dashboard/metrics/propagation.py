@@ -55,7 +55,7 @@ def _status_ctes(f: MetricFilter) -> tuple[str, dict]:
 
 # Breaches and the breach-to-breach edges, for the recursive queries. Each breach gets
 # an integer surrogate key `k` (row_number over its id) so that the recursion joins
-# integers, not strings: about twice as fast at a million commitments, on both backends.
+# integers, not strings (about twice as fast on DuckDB at a million commitments).
 # `be` holds the edges whose two ends are breaches; a root is a breach that is the
 # downstream end of no such edge. `walk(node, root_k)` pairs every breach reachable
 # downstream from a root through breaches with that root (the root itself included, at
