@@ -18,42 +18,13 @@ from dashboard.i18n import fmt_date, fmt_datetime
 from dashboard.metrics.kpis import HEADLINE_KPIS
 from dashboard.metrics.trends import last_full_week
 from dashboard.pages import common
-from dashboard.pages.records_ui import cached, flash, show_flash, who, write
+from dashboard.pages.records_ui import cached, flash, lights_table, show_flash, who, write
 from dashboard.records import iso_week_label
 from dashboard.records.targets import DIRECTIONS, import_targets_csv, set_target
-from dashboard.report.weekly import format_kpi, format_kpi_delta
 from dashboard.review import week_filter
 from dashboard.texts import kpi_label, tr
 
 MAX_UPLOAD_BYTES = 1_000_000
-STATUS_MARK = {"green": "🟢", "amber": "🟠", "red": "🔴"}
-
-
-def lights_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The KPI table of a week as text cells, with a symbol and a word for each light."""
-
-    def light(status: object) -> str:
-        if status is None or pd.isna(status):
-            return tr("status_none", lang)
-        return f"{STATUS_MARK.get(str(status), '')} {tr(f'status_{status}', lang)}"
-
-    return pd.DataFrame(
-        {
-            tr("col_kpi", lang): [kpi_label(k, lang) for k in table["kpi"]],
-            tr("review_current", lang): [
-                format_kpi(k, v, lang) for k, v in zip(table["kpi"], table["current"], strict=True)
-            ],
-            tr("review_delta", lang): [
-                format_kpi_delta(k, v, lang)
-                for k, v in zip(table["kpi"], table["delta"], strict=True)
-            ],
-            tr("review_target", lang): [
-                format_kpi(k, v, lang)
-                for k, v in zip(table["kpi"], table["target_value"], strict=True)
-            ],
-            tr("review_status", lang): [light(s) for s in table["status"]],
-        }
-    )
 
 
 def history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:

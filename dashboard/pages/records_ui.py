@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.calendar_feed import calendar_feed
@@ -19,8 +20,9 @@ from dashboard.pages import common
 from dashboard.records import RecordError
 from dashboard.records.notices import notice_history
 from dashboard.records.targets import target_history, targets_csv
+from dashboard.report.weekly import format_kpi, format_kpi_delta
 from dashboard.review import kpi_table, weekly_review
-from dashboard.texts import tr
+from dashboard.texts import kpi_label, tr
 from dashboard.tracking import commitment_tracking, search_commitments
 
 # The read functions these pages may call through `cached` (name -> function(conn, ...)).
@@ -37,6 +39,7 @@ READS: dict[str, Callable[..., Any]] = {
 }
 K_WHO = "w_records_who"
 K_FLASH = "_records_flash"
+STATUS_MARK = {"green": "🟢", "amber": "🟠", "red": "🔴"}
 
 
 @st.cache_data(show_spinner=False, max_entries=300)
@@ -106,3 +109,30 @@ def show_flash() -> None:
     message = st.session_state.pop(K_FLASH, None)
     if message:
         st.success(message)
+
+
+def lights_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The KPI table of a week as text cells, with a symbol and a word for each light."""
+
+    def light(status: object) -> str:
+        if status is None or pd.isna(status):
+            return tr("status_none", lang)
+        return f"{STATUS_MARK.get(str(status), '')} {tr(f'status_{status}', lang)}"
+
+    return pd.DataFrame(
+        {
+            tr("col_kpi", lang): [kpi_label(k, lang) for k in table["kpi"]],
+            tr("review_current", lang): [
+                format_kpi(k, v, lang) for k, v in zip(table["kpi"], table["current"], strict=True)
+            ],
+            tr("review_delta", lang): [
+                format_kpi_delta(k, v, lang)
+                for k, v in zip(table["kpi"], table["delta"], strict=True)
+            ],
+            tr("review_target", lang): [
+                format_kpi(k, v, lang)
+                for k, v in zip(table["kpi"], table["target_value"], strict=True)
+            ],
+            tr("review_status", lang): [light(s) for s in table["status"]],
+        }
+    )
