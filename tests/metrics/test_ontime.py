@@ -195,3 +195,16 @@ def test_customer_commitments_kept(chain: sa.Engine) -> None:
         df = customer_commitments_kept(conn, MetricFilter(as_of=AS_OF))
     # c10 delivered before due (kept), c11 still open after due -> 1/2
     assert df.to_dict("records") == [{"group_key": None, "due": 2, "kept": 1, "kept_rate": 0.5}]
+
+
+def test_seven_of_nine(engine: sa.Engine) -> None:
+    """docs/metrics.md: 10 due this week, 7 on time, 2 breaches, 1 pending -> 7/9."""
+    on_time = [commitment(f"ok{i}", d(9 + i % 2), d(9)) for i in range(7)]
+    late = [commitment("late1", d(9), d(10)), commitment("late2", d(9))]
+    pending = [commitment("open", d(13))]
+    insert_rows(engine, "commitments", on_time + late + pending)
+    f = MetricFilter(as_of=AS_OF, date_from=date(2026, 3, 9), date_to=date(2026, 3, 15))
+    with engine.connect() as conn:
+        row = on_time_summary(conn, f).iloc[0]
+    assert (row["due"], row["on_time"], row["breaches"], row["pending"]) == (9, 7, 2, 1)
+    assert row["on_time_rate"] == 7 / 9

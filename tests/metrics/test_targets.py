@@ -24,9 +24,12 @@ AS_OF = datetime(2026, 3, 10, 12, 0)
     ("value", "expected"),
     [
         (0.95, "green"),
+        (0.92, "green"),
         (0.9, "green"),
+        (0.87, "amber"),
         (0.85, "amber"),  # 0.9 - 0.05 is 0.8500000000000001 in floats: still amber
         (0.8499, "red"),
+        (0.84, "red"),
         (None, None),
         (math.nan, None),
     ],
