@@ -875,23 +875,26 @@ def _events(
     reneg_at = c.promised + ((reneg_end - c.promised) * rng.uniform(0.3, 0.9, n)).astype(np.int64)
     reneg_at = _between(reneg_at, c.promised, reneg_end)
 
-    # (stage name, time, present?, actor is the customer?) for each event kind
+    # (stage name, time, present?, actor is the customer?) for each event kind. Events
+    # placed between two others carry their own second of the minute (10 s … 50 s), so two
+    # events of one commitment never share an instant and the log has one order.
     perf_is_customer = c.from_customer  # for customer promises the customer does the work
+    cancel_at = c.cancelled_at + 10
     kinds: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = [
         ("Solicitud", c.requested, np.ones(n, dtype=bool), ~perf_is_customer),
         ("Promesa", c.promised, np.ones(n, dtype=bool), perf_is_customer),
-        ("Renegociación", reneg_at, reneg, perf_is_customer),
-        ("Ejecución", start, has_exec, perf_is_customer),
-        ("Revisión", review, rework, ~perf_is_customer),
-        ("Ejecución", again, rework, perf_is_customer),
-        ("Cancelación", c.cancelled_at, c.cancelled, ~perf_is_customer),
+        ("Renegociación", reneg_at + 20, reneg, perf_is_customer),
+        ("Ejecución", start + 30, has_exec, perf_is_customer),
+        ("Revisión", review + 40, rework, ~perf_is_customer),
+        ("Ejecución", again + 50, rework, perf_is_customer),
+        ("Cancelación", cancel_at, c.cancelled, ~perf_is_customer),
         ("Entrega", delivered, delivered != _NAT, perf_is_customer),
         ("Aceptación", c.accepted, c.accepted != _NAT, ~perf_is_customer),
     ]
     idx, at, stage, by_customer = [], [], [], []
     for k, (_, t, mask, actor) in enumerate(kinds):
         # Nothing but the cancellation itself happens after a commitment is cancelled.
-        after_cancel = c.cancelled & (t > c.cancelled_at)
+        after_cancel = c.cancelled & (t > cancel_at)
         sel = np.flatnonzero(mask & (t != _NAT) & (t <= as_of) & ~after_cancel)
         idx.append(sel)
         at.append(t[sel])

@@ -11,6 +11,7 @@ import re
 import time
 import tomllib
 from collections import deque
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -204,6 +205,8 @@ def test_keys_are_unique_as_the_loader_requires(data: dict[str, pd.DataFrame]) -
     for kind in ("dependencies", "events", "notices"):
         key = list(RECORD_KINDS[kind].key)
         assert not data[kind].duplicated(key).any(), kind
+    # Stronger than the key: one instant per event of a commitment, so the log has one order.
+    assert not data["events"].duplicated(["commitment_id", "at"]).any()
     deps = data["dependencies"]
     assert (deps["commitment_id"] != deps["depends_on"]).all()
 
@@ -441,21 +444,31 @@ def test_events_tell_each_commitments_cycle(data: dict[str, pd.DataFrame]) -> No
 @settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(size=st.integers(min_value=10, max_value=400), seed=st.integers(0, 2**32 - 1))
-def test_any_seed_and_size_gives_exactly_that_many_sound_commitments(
-    tmp_path_factory: pytest.TempPathFactory, size: int, seed: int
+@given(
+    size=st.integers(min_value=10, max_value=400),
+    seed=st.integers(0, 2**32 - 1),
+    as_of=st.datetimes(datetime(2020, 1, 1), datetime(2030, 12, 31)),
+)
+def test_any_seed_size_and_as_of_gives_exactly_that_many_sound_commitments(
+    tmp_path_factory: pytest.TempPathFactory, size: int, seed: int, as_of: datetime
 ) -> None:
     out = tmp_path_factory.mktemp("hyp")
-    summary = generate_sample(out, commitments=size, seed=seed)
+    summary = generate_sample(out, commitments=size, seed=seed, as_of=as_of)
     frames = read_typed(out)
-    c = frames["commitments"]
+    c, ev = frames["commitments"], frames["events"]
+    cut = pd.Timestamp(as_of.replace(microsecond=0))
     assert summary["commitments"] == len(c) == size
     ids = set(c["commitment_id"])
     for kind in ("dependencies", "events", "satisfaction", "complaints", "notices"):
         assert set(frames[kind]["commitment_id"].dropna()) <= ids
     assert set(frames["dependencies"]["depends_on"]) <= ids
     assert len(topological_order(ids, frames["dependencies"])) == size
-    assert (c["delivered_at"].dropna() <= pd.Timestamp(DEFAULT_AS_OF)).all()
+    assert (c["delivered_at"].dropna() <= cut).all()
+    assert (c["promised_at"] <= cut).all()
+    assert (ev["at"] <= cut).all()
+    assert not ev.duplicated(["commitment_id", "at"]).any()
+    first = ev.sort_values(["commitment_id", "at"]).groupby("commitment_id")["stage"].first()
+    assert (first == "Solicitud").all()
 
 
 def test_other_as_of_moves_the_window(tmp_path: Path) -> None:
