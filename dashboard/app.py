@@ -34,13 +34,21 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("cumplimiento", "page_cumplimiento", ":material/schedule:"),
     ("cadena", "page_cadena", ":material/account_tree:"),
     ("satisfaccion", "page_satisfaccion", ":material/sentiment_satisfied:"),
+    ("revision", "page_revision", ":material/event_note:"),
+    ("seguimiento", "page_seguimiento", ":material/track_changes:"),
+    ("avisos", "page_avisos", ":material/notifications_active:"),
+    ("metas", "page_metas", ":material/flag:"),
     ("datos", "page_datos", ":material/upload_file:"),
 )
 DEFAULT_PAGE = "resumen"
-# Pages drawn without the filter sidebar (e.g. a customer's tracking view).
+# Pages drawn without the filter sidebar.
 SIDEBAR_FREE: frozenset[str] = frozenset()
 # Query key for deep links such as ?page=seguimiento&commitment=ID.
 PAGE_PARAM = "page"
+# A customer's signed link (?token=...) opens the customer view and nothing else: no
+# navigation, no sidebar, no other page reachable from that session's URL.
+CUSTOMER_PAGE = "cliente"
+TOKEN_PARAM = "token"
 
 
 def registered_pages(lang: str) -> dict[str, st.Page]:
@@ -72,10 +80,22 @@ def follow_page_param(pages: dict[str, st.Page], current: st.Page) -> None:
     st.switch_page(target, query_params=rest)
 
 
+def customer_view(lang: str) -> bool:
+    """Run only the customer view when the URL carries a customer token; True if it did."""
+    if TOKEN_PARAM not in st.query_params or common.page_path(CUSTOMER_PAGE) is None:
+        return False
+    module = importlib.import_module(f"dashboard.pages.{CUSTOMER_PAGE}")
+    only = st.Page(module.page, title=t("page_cliente", lang), url_path=CUSTOMER_PAGE, default=True)
+    st.navigation([only], position="hidden").run()
+    return True
+
+
 def main() -> None:
     """Frame every page: config, navigation, sidebar, URL, then the page itself."""
     st.set_page_config(page_title="Eslabón", page_icon="🔗", layout="wide")
     lang = common.current_lang()
+    if customer_view(lang):
+        return
     pages = registered_pages(lang)
     current = st.navigation(list(pages.values()), position="sidebar")
     common.remember_pages(pages)

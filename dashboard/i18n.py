@@ -26,6 +26,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_cadena": ("Cadena", "Value chain"),
     "page_satisfaccion": ("Satisfacción", "Satisfaction"),
     "page_datos": ("Datos", "Data"),
+    "page_revision": ("Revisión semanal", "Weekly review"),
+    "page_seguimiento": ("Seguimiento", "Tracking"),
+    "page_avisos": ("Avisos", "Notices"),
+    "page_metas": ("Metas", "Targets"),
+    "page_cliente": ("Sus compromisos", "Your commitments"),
     # sidebar
     "sidebar_filters": ("Filtros", "Filters"),
     "language": ("Idioma", "Language"),

@@ -6,6 +6,14 @@ Layout only: every number comes from dashboard.metrics through common.metric().
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Streamlit may run this file on its own (its pages/ folder convention, for the first
+# request of a fresh server): make the project importable, then the guard at the end
+# draws the whole app.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from datetime import datetime
 from urllib.parse import quote
 
