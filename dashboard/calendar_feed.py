@@ -231,3 +231,19 @@ def calendar_feed(
     words = _TEXT.get(lang, _TEXT["es"])
     name = f"{words['calendar']} — {scope}" if scope else None
     return build_calendar(rows, lang=lang, stamp=stamp, name=name, internal=internal)
+
+
+def subscription_feed(
+    conn: sa.Connection, token: str | None, secret: str | None, as_of: datetime, lang: str = "es"
+) -> bytes | None:
+    """The calendar a customer subscribes to with their tracking token; None if refused.
+
+    Only the token's customer, never internal details (`internal=False`). The token is
+    checked by dashboard.tokens exactly as the customer view checks it.
+    """
+    from dashboard.tokens import CustomerAccess, read_token
+
+    access = read_token(token, secret)
+    if not isinstance(access, CustomerAccess):
+        return None
+    return calendar_feed(conn, as_of, customer=access.customer, lang=lang, internal=False)
