@@ -178,3 +178,35 @@ def test_sql_equals_brute_force_reference(duckdb_engine: sa.Engine, g: Graph) ->
         expected_impact[root] += 1
     assert dict(zip(impact["root_id"], impact["impact"], strict=True)) == expected_impact
     assert list(impact["impact"]) == sorted(impact["impact"], reverse=True)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(g=dags(), data=st.data())
+def test_adding_a_pending_commitment_changes_no_count_but_at_risk(
+    duckdb_engine: sa.Engine, g: Graph, data: st.DataObject
+) -> None:
+    """A pending commitment is neither on time nor a breach: wherever it is wired in, it
+    changes no breach, root, propagated, exposed or absorbed count and no rate."""
+    load_graph(duckdb_engine, g)
+    n = len(g.kinds)
+    ups = data.draw(st.sets(st.integers(0, n - 1), max_size=3), label="its upstreams")
+    downs = data.draw(st.sets(st.integers(0, n - 1), max_size=3), label="its downstreams")
+    with duckdb_engine.connect() as conn:
+        before = propagation_summary(conn, F).iloc[0].to_dict()
+    due, delivered, _ = KINDS["pending"]
+    insert_rows(duckdb_engine, "commitments", [commitment("new", due, delivered)])
+    insert_rows(
+        duckdb_engine,
+        "dependencies",
+        [{"commitment_id": "new", "depends_on": f"c{u}"} for u in sorted(ups)]
+        + [{"commitment_id": f"c{d}", "depends_on": "new"} for d in sorted(downs)],
+    )
+    with duckdb_engine.connect() as conn:
+        after = propagation_summary(conn, F).iloc[0].to_dict()
+    breached_up = any(reference_status(g.kinds[u]) == "breach" for u in ups)
+    assert after.pop("at_risk") == before.pop("at_risk") + int(breached_up)
+    assert after == before
