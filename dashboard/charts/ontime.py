@@ -38,8 +38,9 @@ def rate_by_group_figure(
         data = data.sort_values(["_rank", "group_key"], kind="stable")
     rates = [float(v) if pd.notna(v) else 0.0 for v in data["on_time_rate"]]
     texts = [fmt_pct(v if pd.notna(v) else None, lang) for v in data["on_time_rate"]]
+    # A bar with a target takes its light's colour; without one it stays neutral blue.
     colors = [
-        theme.status_color((statuses or {}).get(k)) if statuses else theme.BLUE
+        theme.status_color(status) if (status := (statuses or {}).get(k)) else theme.BLUE
         for k in data["group_key"]
     ]
     hover = [
@@ -100,11 +101,21 @@ def delay_distribution_figure(
     return styled(fig, lang, height=360, title=title)
 
 
-def renegotiation_figure(reneg: pd.DataFrame, lang: str, *, title: str | None = None) -> go.Figure:
+def renegotiation_figure(
+    reneg: pd.DataFrame,
+    lang: str,
+    *,
+    order: Sequence[str] | None = None,
+    title: str | None = None,
+) -> go.Figure:
     """On-time rate of renegotiated commitments against the promise in force and against
     the original promise, per group: the gap is what renegotiation hides.
     """
     data = reneg[reneg["renegotiated"].fillna(0) > 0] if not reneg.empty else reneg
+    if order is not None and not data.empty:
+        rank = {name: i for i, name in enumerate(order)}
+        data = data.assign(_rank=[rank.get(str(k), len(rank)) for k in data["group_key"]])
+        data = data.sort_values(["_rank", "group_key"], kind="stable")
     if data.empty:
         return empty_figure(t("no_renegotiated", lang), lang)
     keys = [
@@ -124,10 +135,13 @@ def renegotiation_figure(reneg: pd.DataFrame, lang: str, *, title: str | None = 
                 name=label,
                 marker_color=color,
                 text=[fmt_pct(v if pd.notna(v) else None, lang) for v in data[column]],
-                textposition="auto",
+                textposition="outside",
+                textangle=0,
+                cliponaxis=False,
             )
         )
     fig.update_yaxes(**percent_axis(lang), title=t("on_time_rate", lang))
+    fig.update_yaxes(range=[0, 1.15])  # room for the labels above full bars
     styled(fig, lang, height=340, title=title)
     fig.update_layout(barmode="group", showlegend=True, legend={"orientation": "h", "y": -0.15})
     return fig

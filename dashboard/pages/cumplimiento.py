@@ -198,15 +198,25 @@ def delay_section(f: MetricFilter, lang: str) -> None:
     )
 
 
-def renegotiation_section(f: MetricFilter, lang: str) -> None:
+def in_order(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Rows of a grouped frame with `order`'s groups first, in that order (chain order)."""
+    rank = {name: i for i, name in enumerate(order)}
+    keys = [rank.get(str(k), len(rank)) for k in frame["group_key"]]
+    return frame.assign(_rank=keys).sort_values(["_rank"], kind="stable").drop(columns="_rank")
+
+
+def renegotiation_section(f: MetricFilter, lang: str, order: list[str]) -> None:
     """Renegotiated commitments judged against the promise in force and the original one."""
     st.subheader(t("renegotiated_title", lang))
     reneg = common.metric("ontime.renegotiation_summary", f)
     if reneg.empty or reneg["renegotiated"].fillna(0).sum() == 0:
         st.info(t("no_renegotiated", lang))
         return
+    reneg = in_order(reneg, order)
     st.plotly_chart(
-        renegotiation_figure(reneg, lang), key="reneg", config={"displayModeBar": False}
+        renegotiation_figure(reneg, lang, order=order),
+        key="reneg",
+        config={"displayModeBar": False},
     )
     table = pd.DataFrame(
         {
@@ -296,7 +306,11 @@ def render() -> None:
         commitments_table(common.metric("ontime.commitment_list", fd), lang)
 
     delay_section(fd, lang)
-    renegotiation_section(fd.with_(group_by="performer" if stage else "process"), lang)
+    renegotiation_section(
+        fd.with_(group_by="performer" if stage else "process"),
+        lang,
+        performers if stage else present,
+    )
 
 
 def page() -> None:

@@ -144,10 +144,13 @@ def test_renegotiated_view_equals_the_metric(
     at = _open(monkeypatch, sample_db_url, lang="en")
     f = _filter(sample_engine, ViewState())
     with sample_engine.connect() as conn:
-        reneg = renegotiation_summary(conn, f.with_(group_by="process"))
+        reneg = renegotiation_summary(conn, f.with_(group_by="process")).set_index("group_key")
+        chain = [str(p) for p in process_chain(conn, f)["process"]]
+    reneg = reneg.loc[[s for s in chain if s in reneg.index]]  # shown in chain order
     if reneg["renegotiated"].sum() == 0:
         pytest.skip("the sample has no renegotiated commitments")
     table = at.dataframe[-1].value
+    assert list(table[t("drill_stage", "en")]) == list(reneg.index)
     assert list(table[t("vs_due", "en")]) == [
         fmt_pct(v, "en") for v in reneg["on_time_rate_vs_due"]
     ]

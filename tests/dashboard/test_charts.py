@@ -45,7 +45,7 @@ def test_bars_take_the_status_colour_of_their_target() -> None:
     assert list(fig.data[0].marker.color) == [
         theme.BLUISH_GREEN,
         theme.VERMILLION,
-        theme.NO_STATUS_COLOR,
+        theme.BLUE,  # no target: neutral, not a status colour
     ]
     assert list(fig.data[0].text) == ["100.0%", "50.0%", "—"]
 
