@@ -173,7 +173,7 @@ def build_calendar(
         refresh_interval=timedelta(hours=1),
     )
     for _, row in rows.iterrows():
-        due = pd.Timestamp(row["due_at"]).to_pydatetime()
+        due = pd.Timestamp(row["due_at"]).floor("s").to_pydatetime()
         if due.time() >= _END_OF_DAY:
             start: date | datetime = due.date()
             end: date | datetime = due.date() + timedelta(days=1)

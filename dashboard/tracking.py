@@ -141,7 +141,7 @@ def _known(value: object, as_of: datetime) -> datetime | None:
     """A recorded moment, if it is known at `as_of` (later records are the future)."""
     if value is None or pd.isna(value):
         return None
-    moment = pd.Timestamp(value).to_pydatetime()
+    moment = pd.Timestamp(value).floor("s").to_pydatetime()
     return moment if moment <= as_of else None
 
 
@@ -166,7 +166,7 @@ def _predicted_delivery(
     match = risk.loc[risk["commitment_id"] == commitment_id, "predicted_delivery"]
     if match.empty or pd.isna(match.iloc[0]):
         return None
-    return pd.Timestamp(match.iloc[0]).to_pydatetime()
+    return pd.Timestamp(match.iloc[0]).floor("s").to_pydatetime()
 
 
 def commitment_tracking(
@@ -270,7 +270,7 @@ def customer_tracking(
         title=full.commitment["title"],
         process=full.commitment["process"],
         direction=full.commitment["direction"],
-        due_at=pd.Timestamp(full.commitment["due_at"]).to_pydatetime(),
+        due_at=pd.Timestamp(full.commitment["due_at"]).floor("s").to_pydatetime(),
         status=full.status,
         delivered_at=full.commitment["delivered_at"],
         predicted_delivery=full.predicted_delivery,

@@ -26,7 +26,7 @@ K_ONLY_NEW, K_PICK, K_CHANNEL, K_DRAFT_LANG = "w_av_new", "w_av_pick", "w_av_cha
 def _when(value: object, lang: str) -> str:
     if value is None or pd.isna(value):
         return ""
-    return fmt_datetime(pd.Timestamp(value).to_pydatetime(), lang)
+    return fmt_datetime(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
 
 
 def candidates_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -39,7 +39,7 @@ def candidates_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("col_process", lang): frame["process"].astype(str),
             tr("col_due", lang): [_when(v, lang) for v in frame["due_at"]],
             tr("col_expected", lang): [
-                "" if pd.isna(v) else fmt_date(pd.Timestamp(v).to_pydatetime(), lang)
+                "" if pd.isna(v) else fmt_date(pd.Timestamp(v).floor("s").to_pydatetime(), lang)
                 for v in frame["expected_date"]
             ],
             tr("col_reason", lang): frame["late_upstream_stages"].fillna("").astype(str),

@@ -33,7 +33,7 @@ def _lang() -> str:
 def _when(value: object, lang: str) -> str:
     if value is None or pd.isna(value):
         return ""
-    return fmt_datetime(pd.Timestamp(value).to_pydatetime(), lang)
+    return fmt_datetime(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
 
 
 def _table(rows: pd.DataFrame, lang: str) -> pd.DataFrame:

@@ -36,11 +36,13 @@ def history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("targets_direction", lang): [tr(f"dir_{d}", lang) for d in history["direction"]],
             tr("targets_tolerance", lang): history["amber_tolerance"],
             tr("targets_valid_from", lang): [
-                fmt_datetime(pd.Timestamp(v).to_pydatetime(), lang) for v in history["valid_from"]
+                fmt_datetime(pd.Timestamp(v).floor("s").to_pydatetime(), lang)
+                for v in history["valid_from"]
             ],
             tr("targets_set_by", lang): history["set_by"].fillna("").astype(str),
             tr("targets_set_at", lang): [
-                fmt_datetime(pd.Timestamp(v).to_pydatetime(), lang) for v in history["set_at"]
+                fmt_datetime(pd.Timestamp(v).floor("s").to_pydatetime(), lang)
+                for v in history["set_at"]
             ],
             tr("targets_note", lang): history["note"].fillna("").astype(str),
         }

@@ -33,7 +33,7 @@ WEEKS_OFFERED = 26
 def _when(value: object, lang: str) -> str:
     if value is None or pd.isna(value):
         return ""
-    return fmt_datetime(pd.Timestamp(value).to_pydatetime(), lang)
+    return fmt_datetime(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
 
 
 def _days(value: object, lang: str) -> str:
@@ -110,7 +110,9 @@ def actions_table(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("action_what", lang): rows["what"].astype(str),
             tr("action_owner", lang): rows["owner"].fillna("").astype(str),
             tr("action_due", lang): [
-                "" if v is None or pd.isna(v) else fmt_date(pd.Timestamp(v).to_pydatetime(), lang)
+                ""
+                if v is None or pd.isna(v)
+                else fmt_date(pd.Timestamp(v).floor("s").to_pydatetime(), lang)
                 for v in rows["due_date"]
             ],
             tr("action_status", lang): [tr(f"action_{s}", lang) for s in rows["status"]],

@@ -28,7 +28,7 @@ BASE_URL_PARAM = "ESLABON_BASE_URL"
 def _when(value: object, lang: str) -> str:
     if value is None or pd.isna(value):
         return ""
-    return fmt_datetime(pd.Timestamp(value).to_pydatetime(), lang)
+    return fmt_datetime(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
 
 
 def _status(status: str, lang: str) -> str:

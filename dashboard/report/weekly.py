@@ -83,11 +83,19 @@ def _text(value: object, lang: str) -> str:
 
 
 def _when(value: object, lang: str) -> str:
-    return MISSING if _missing(value) else fmt_datetime(pd.Timestamp(value).to_pydatetime(), lang)
+    return (
+        MISSING
+        if _missing(value)
+        else fmt_datetime(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
+    )
 
 
 def _day(value: object, lang: str) -> str:
-    return MISSING if _missing(value) else fmt_date(pd.Timestamp(value).to_pydatetime(), lang)
+    return (
+        MISSING
+        if _missing(value)
+        else fmt_date(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
+    )
 
 
 def _days(value: object, lang: str) -> str:
