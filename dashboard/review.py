@@ -47,7 +47,7 @@ class WeeklyReview:
     monday: date
     sunday: date
     as_of: datetime
-    scope: str  # the filter in words (English); the renderers translate their own headers
+    scope: MetricFilter  # the base filter without period: `scope.describe(lang)` in headers
     kpis: pd.DataFrame  # KPI_TABLE_COLUMNS
     trend: pd.DataFrame  # weekly_kpis of the TREND_WEEKS weeks ending with this one
     on_time_target: float | None  # organisation-wide on-time target at the week's end
@@ -129,7 +129,7 @@ def weekly_review(
         monday=monday,
         sunday=monday + timedelta(days=6),
         as_of=as_of,
-        scope=base.with_(date_from=None, date_to=None).describe("en"),
+        scope=base.with_(date_from=None, date_to=None),
         kpis=kpis,
         trend=trend,
         on_time_target=on_time_target,

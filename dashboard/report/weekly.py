@@ -296,7 +296,7 @@ def review_html(
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_esc(title)}</h1>",
-        f'<p class="meta">{_esc(period)} · {_esc(review.scope)}</p>',
+        f'<p class="meta">{_esc(period)} · {_esc(review.scope.describe(lang))}</p>',
         f'<p class="meta">{_esc(meta)}</p>',
         f"<h2>{_esc(tr('review_kpis', lang))}</h2>",
         _kpi_html(review, lang),

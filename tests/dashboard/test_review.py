@@ -76,4 +76,4 @@ def test_review_respects_the_base_filter_and_refuses_bad_weeks(engine: sa.Engine
     assert kpis.loc["on_time_rate", "current"] == pytest.approx(0.5)
     assert list(review.breached["commitment_id"]) == ["D2"]
     assert list(review.roots["root_id"]) == []  # D2 is propagated, not a root
-    assert "Entrega" in review.scope
+    assert "Entrega" in review.scope.describe("en")
