@@ -129,3 +129,21 @@ def test_a_copied_link_reopens_the_same_view(
         "breaches", want["breaches"], "es"
     )
     assert again.selectbox(key="w_period").value == "4w"
+
+
+def test_custom_period_goes_into_the_link_and_the_numbers(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    query = {"period": "custom", "from": "2026-10-01", "to": "2026-10-31", "lang": "en"}
+    at = _run(make_app(monkeypatch, sample_db_url, **query))
+    assert at.selectbox(key="w_period").value == "custom"
+    assert [str(d.value) for d in at.date_input] == ["2026-10-01", "2026-10-31"]
+    assert dict(at.query_params) == query
+    want = _expected(sample_engine, parse_view(query))
+    assert (want["f"].date_from.isoformat(), want["f"].date_to.isoformat()) == (
+        "2026-10-01",
+        "2026-10-31",
+    )
+    cards = metric_cards(at)
+    for kpi in ("on_time_rate", "breaches", "csat_pct"):
+        assert cards[t(f"kpi_{kpi}", "en")][0] == fmt_kpi(kpi, want["values"][kpi], "en")
