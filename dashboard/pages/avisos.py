@@ -9,6 +9,13 @@ Layout only: dashboard.notice_drafts drafts, dashboard.records.notices records.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Streamlit may run this file on its own (its pages/ folder convention, for the first
+# request of a fresh server): make the project importable first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 import pandas as pd
 import streamlit as st
 

@@ -10,6 +10,13 @@ give a short apology without the database address.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Streamlit may run this file on its own (its pages/ folder convention, for the first
+# request of a fresh server): make the project importable first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 import logging
 
 import pandas as pd

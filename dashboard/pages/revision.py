@@ -10,6 +10,13 @@ dashboard.report.weekly renders the files, dashboard.records.actions records.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Streamlit may run this file on its own (its pages/ folder convention, for the first
+# request of a fresh server): make the project importable first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from datetime import date, timedelta
 
 import pandas as pd

@@ -63,3 +63,22 @@ def test_review_numbers_equal_the_function(
     for kpi, label in (("on_time_rate", "On-time rate"), ("breaches", "Breaches")):
         value = review.kpis.set_index("kpi").at[kpi, "current"]
         assert shown.at[label, "This week"] == format_kpi(kpi, value, "en")
+
+
+@pytest.mark.parametrize("name", ["metas", "revision", "seguimiento", "avisos"])
+def test_page_through_the_real_app(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, name: str
+) -> None:
+    """Registered in dashboard/app.py: reached by ?page=, drawn with the shared sidebar."""
+    from streamlit.testing.v1 import AppTest
+
+    from etl.settings import PROJECT_ROOT
+
+    monkeypatch.setenv("ESLABON_DB_URL", sample_db_url)
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard" / "app.py"), default_timeout=60)
+    at.switch_page(f"pages/{name}.py").run()
+    assert not at.exception, at.exception
+    assert len(at.sidebar) > 0
+    titles = {"metas": "Metas", "revision": "Revisión semanal", "seguimiento": "Seguimiento",
+              "avisos": "Avisos"}  # fmt: skip
+    assert any(titles[name] in str(t.value) for t in at.title)

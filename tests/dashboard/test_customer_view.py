@@ -138,3 +138,29 @@ def test_no_secret_configured_refuses(monkeypatch: pytest.MonkeyPatch, world_url
     at.query_params["token"] = token
     at.run()
     assert REFUSAL in _everything(at) and not at.dataframe
+
+
+def test_real_app_with_a_token_shows_only_the_customer_view(
+    monkeypatch: pytest.MonkeyPatch, world_url: str
+) -> None:
+    """Through dashboard/app.py: no navigation, no sidebar, no other page's content."""
+    from etl.settings import PROJECT_ROOT
+
+    monkeypatch.setenv("ESLABON_DB_URL", world_url)
+    monkeypatch.setenv("ESLABON_SECRET", SECRET)
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard" / "app.py"), default_timeout=60)
+    at.query_params["token"] = make_token("Acme", SECRET)
+    at.query_params["page"] = "resumen"  # asking for another page changes nothing
+    at.run()
+    assert not at.exception
+    assert len(at.sidebar) == 0
+    shown = _everything(at)
+    assert "Sus compromisos con nosotros" in shown
+    assert all(cid in shown for cid in ACME_IDS)
+    for cid in OTHER_IDS - {"P1"}:
+        assert cid not in shown, cid
+    assert "Globex" not in shown and "Filtros" not in shown
+
+    at.query_params["token"] = "tampered.token"
+    at.run()
+    assert REFUSAL in _everything(at) and not at.dataframe and len(at.sidebar) == 0
