@@ -1,0 +1,243 @@
+"""What a batch would do, before it is loaded: per-file predicted counts and rejects.
+
+`etl.load.validate_files` says what would be read and rejected but leaves
+new/changed/unchanged unknown (they are only known by merging). The upload page wants
+all of them before the user presses "Load", so `preview_files` runs the load's own public
+steps — read, map, validate (`validate_frame`), merge (`merged_counts`) — inside one
+transaction that is always rolled back: the numbers are exactly the ones the load would
+report (later files of the batch see earlier ones), and nothing is ever committed.
+
+Also here: the upload row limit, the stored load log per file (`batch_files`), rejects as
+a table and as a spreadsheet-safe CSV, for the Datos page and anyone else.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Mapping as AnyMapping
+from collections.abc import Sequence
+
+import pandas as pd
+import sqlalchemy as sa
+
+from etl.load import (
+    BatchReport,
+    FileReport,
+    RejectedRow,
+    Source,
+    expanded_sources,
+    kind_frames,
+    merged_counts,
+)
+from etl.mapping import Mapping, load_mapping
+from etl.records import EtlError, KindFrame
+from etl.schema import load_batch_files, metadata
+from etl.settings import load_settings
+from etl.validate import (
+    KnownCommitments,
+    commitment_ids_in_db,
+    dependency_edges_in_db,
+    validate_frame,
+)
+
+# Rows per uploaded file (after mapping, per record kind) the dashboard accepts; above it,
+# use `python -m etl load`, which streams nothing to a browser and has no such limit.
+DEFAULT_UPLOAD_MAX_ROWS = 1_000_000
+UPLOAD_MAX_ROWS_ENV = "ESLABON_UPLOAD_MAX_ROWS"
+# The batch id the rolled-back merge stamps on rows (never committed, never a real id).
+_PREVIEW_BATCH = -1
+
+REJECT_COLUMNS: tuple[str, ...] = (
+    "batch_id",
+    "path",
+    "kind",
+    "row_number",
+    "column_name",
+    "reason",
+    "raw",
+)
+BATCH_FILE_COLUMNS: tuple[str, ...] = (
+    "batch_id",
+    "path",
+    "kind",
+    "mapping",
+    "rows_read",
+    "rows_new",
+    "rows_changed",
+    "rows_unchanged",
+    "rows_rejected",
+)
+
+
+class RowLimitError(EtlError):
+    """An uploaded file holds more rows than the dashboard accepts."""
+
+
+def upload_row_limit(env: AnyMapping[str, str] | None = None) -> int:
+    """The row limit per uploaded file: ESLABON_UPLOAD_MAX_ROWS, else 1,000,000.
+
+    A value that is not a positive whole number falls back to the default rather than
+    switching the limit off.
+    """
+    env = os.environ if env is None else env
+    raw = (env.get(UPLOAD_MAX_ROWS_ENV) or "").strip().replace("_", "")
+    try:
+        value = int(raw)
+    except ValueError:
+        return DEFAULT_UPLOAD_MAX_ROWS
+    return value if value > 0 else DEFAULT_UPLOAD_MAX_ROWS
+
+
+def checked_row_limit(frames: Sequence[KindFrame], max_rows: int | None) -> None:
+    """Raise RowLimitError naming the first file × kind above `max_rows` (None: no limit)."""
+    if max_rows is None:
+        return
+    for kf in frames:
+        if kf.rows_read > max_rows:
+            raise RowLimitError(
+                f"{kf.path}: {kf.rows_read:,} {kf.kind} rows, more than the {max_rows:,} "
+                f"an upload may hold ({UPLOAD_MAX_ROWS_ENV}); split the file or load it "
+                "with `python -m etl load`"
+            )
+
+
+def _as_mapping(mapping: Mapping | str | os.PathLike[str] | None) -> Mapping | None:
+    """A Mapping from a Mapping, a path, or None."""
+    if mapping is None or isinstance(mapping, Mapping):
+        return mapping
+    return load_mapping(mapping)
+
+
+def preview_files(
+    engine: sa.Engine,
+    sources: Sequence[Source],
+    *,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+    tz: str | None = None,
+    max_rows: int | None = None,
+) -> BatchReport:
+    """What `load_files(engine, sources, mapping=...)` would do, with nothing committed.
+
+    The report has every file × kind with read, new, changed, unchanged and rejected, and
+    every reject with its reason; `committed` is False and `batch_id` None. A database
+    without the schema is previewed as if empty (the tables are created inside the
+    rolled-back transaction). Raises EtlError (unreadable file, bad mapping, a file above
+    `max_rows`) before the database is touched; database errors propagate.
+    """
+    tz = tz or load_settings().timezone
+    items, _meta = expanded_sources(sources)
+    frames = kind_frames(items, _as_mapping(mapping))
+    checked_row_limit(frames, max_rows)
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            if not sa.inspect(conn).has_table("commitments"):
+                metadata.create_all(conn)
+            report = _predicted(conn, frames, tz)
+        finally:
+            transaction.rollback()
+    return report
+
+
+def _predicted(conn: sa.Connection, frames: Sequence[KindFrame], tz: str) -> BatchReport:
+    """Validate and merge each KindFrame in load order, as a load does (caller rolls back).
+
+    Commitments validated earlier in the batch are known to later files; dependency edges
+    accepted earlier (database and batch) take part in the cycle search.
+    """
+    known = KnownCommitments(lambda ids: commitment_ids_in_db(conn, ids))
+    edges: list[pd.DataFrame] = []
+    report = BatchReport(batch_id=None, files=[])
+    for kf in frames:
+        existing = None
+        if kf.kind == "dependencies":
+            if not edges:
+                edges.append(dependency_edges_in_db(conn))
+            existing = pd.concat(edges, ignore_index=True)
+        result = validate_frame(kf, tz=tz, known=known, existing_edges=existing)
+        if kf.kind == "commitments":
+            known.add(result.valid["commitment_id"])
+        if kf.kind == "dependencies":
+            edges.append(result.valid[["commitment_id", "depends_on"]].astype(object))
+        new, changed, unchanged = merged_counts(conn, result, _PREVIEW_BATCH)
+        report.files.append(
+            FileReport(
+                path=result.path,
+                kind=result.kind,
+                sha256=result.sha256,
+                read=result.rows_read,
+                rejected=result.rows_rejected,
+                new=new,
+                changed=changed,
+                unchanged=unchanged,
+                mapping=result.mapping,
+                refused=result.refused,
+            )
+        )
+        report.rejects.extend(RejectedRow(result.path, result.kind, r) for r in result.rejects)
+    return report
+
+
+def rejects_frame(report: BatchReport) -> pd.DataFrame:
+    """A report's rejects in the shape of `etl.load.rejected_rows_frame` (batch_id None)."""
+    rows = [
+        {
+            "batch_id": report.batch_id,
+            "path": item.path,
+            "kind": item.kind,
+            "row_number": item.reject.row_number,
+            "column_name": item.reject.column,
+            "reason": item.reject.reason,
+            "raw": None
+            if item.reject.raw is None
+            else json.dumps(item.reject.raw, ensure_ascii=False, default=str),
+        }
+        for item in report.rejects
+    ]
+    frame = pd.DataFrame(rows, columns=list(REJECT_COLUMNS))
+    frame["row_number"] = frame["row_number"].astype("Int64")
+    return frame
+
+
+def rejects_csv(rejects: pd.DataFrame) -> str:
+    """Rejects (columns of REJECT_COLUMNS) as the CSV `python -m etl rejects --csv` writes:
+    reason first, then the row's own columns, every cell neutralised against formulas.
+
+    The CLI's writer is reused on purpose so a file downloaded from the dashboard and one
+    written by the CLI are the same, and both are fixed and reloaded the same way.
+    """
+    from etl.cli import _write_rejects_csv  # the one writer of this format
+
+    out = io.StringIO()
+    _write_rejects_csv(rejects.reset_index(drop=True), out)
+    return out.getvalue()
+
+
+def batch_files(conn: sa.Connection, batch_id: int | None = None) -> pd.DataFrame:
+    """The load log per file × kind (all batches, or one), newest batch first.
+
+    Columns: BATCH_FILE_COLUMNS; the counts are what the load wrote for that file.
+    """
+    t = load_batch_files.c
+    query = sa.select(*[t[c] for c in BATCH_FILE_COLUMNS]).order_by(
+        t.batch_id.desc(), t.path, t.kind
+    )
+    if batch_id is not None:
+        query = query.where(t.batch_id == batch_id)
+    rows = conn.execute(query).fetchall()
+    return pd.DataFrame(rows, columns=list(BATCH_FILE_COLUMNS))
+
+
+__all__ = [
+    "DEFAULT_UPLOAD_MAX_ROWS",
+    "UPLOAD_MAX_ROWS_ENV",
+    "RowLimitError",
+    "batch_files",
+    "checked_row_limit",
+    "preview_files",
+    "rejects_csv",
+    "rejects_frame",
+    "upload_row_limit",
+]
