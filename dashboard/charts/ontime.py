@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
 from dashboard.charts import empty_figure, percent_axis, styled
-from dashboard.i18n import fmt_int, fmt_pct, t
+from dashboard.i18n import fmt_int, fmt_num, fmt_pct, t
 
 
 def rate_by_group_figure(
@@ -90,15 +92,35 @@ def delay_distribution_figure(
     fig.add_trace(
         go.Box(x=values, marker_color=theme.VERMILLION, boxpoints=False, name=""), row=1, col=1
     )
+    counts, edges = np.histogram(np.asarray(values, dtype=float), bins=_bins(len(values)))
+    hover = [
+        f"{fmt_num(lo, lang, 1)} – {fmt_num(hi, lang, 1)}: {fmt_int(n, lang)}"
+        for lo, hi, n in zip(edges[:-1], edges[1:], counts, strict=True)
+    ]
     fig.add_trace(
-        go.Histogram(x=values, marker_color=theme.VERMILLION, opacity=0.85, nbinsx=30),
+        go.Bar(
+            x=(edges[:-1] + edges[1:]) / 2,
+            y=counts,
+            width=np.diff(edges),
+            marker_color=theme.VERMILLION,
+            opacity=0.85,
+            hovertext=hover,
+            hoverinfo="text",
+        ),
         row=2,
         col=1,
     )
+    # counts are whole numbers: never a tick at 0,2 breaches
+    fig.update_yaxes(dtick=max(1, math.ceil(int(counts.max()) / 5)), row=2, col=1)
     fig.update_yaxes(visible=False, row=1, col=1)
     fig.update_xaxes(title=t("delay_days", lang), rangemode="tozero", row=2, col=1)
     fig.update_yaxes(title=t("kpi_breaches", lang), row=2, col=1)
     return styled(fig, lang, height=360, title=title)
+
+
+def _bins(n: int) -> int:
+    """Histogram bins: enough to show a shape, never more than the breaches themselves."""
+    return max(1, min(30, n, round(2 * n ** (1 / 3))))
 
 
 def renegotiation_figure(

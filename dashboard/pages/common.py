@@ -6,6 +6,26 @@ Pages hold layout only; everything a page needs from the database goes through
 and an immutable MetricFilter, and caches the result per (database, data version,
 filter, arguments). A load bumps the data version (a new batch in `load_batches`),
 so cached results never outlive the data they were computed from.
+
+Writing a page (dashboard/pages/<name>.py, registered in app.PAGES):
+
+    def render() -> None:
+        view = common.current_view()          # sidebar filters + language
+        at = common.as_of()
+        f = view.to_filter(at)                # MetricFilter
+        common.page_header("<title key>", f, view.lang)
+        df = common.metric("ontime.on_time_summary", f.with_(group_by="process"))
+        ...                                   # layout only; texts via dashboard.i18n.t
+
+    def page() -> None:
+        common.run_page(render)               # empty / error states for free
+
+    if __name__ == "__main__":                # see app.py
+        from dashboard.app import main
+        main()
+
+plus the sys.path line at the top that resumen.py has. After writing data (a load from
+the Datos page), call `common.invalidate_data()`.
 """
 
 from __future__ import annotations

@@ -157,6 +157,7 @@ def commitments_table(rows: pd.DataFrame, lang: str) -> None:
         table,
         hide_index=True,
         width="stretch",
+        height=min(36 * (len(table) + 1) + 4, 640),
         key="commitments_table",
         column_config={
             t("col_tracking", lang): st.column_config.LinkColumn(

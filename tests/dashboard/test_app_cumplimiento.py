@@ -174,3 +174,20 @@ def test_hostile_url_values_are_ignored(
     assert HOSTILE not in json.dumps(dict(at.query_params))
     with sample_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM commitments")).scalar() > 0
+
+
+@pytest.mark.parametrize("page", ["resumen", "cumplimiento"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"dir": "from_customer"},
+        {"ctype": "internal", "period": "4w"},
+        {"ctype": "external", "period": "26w", "lang": "en"},
+        {"period": "custom", "from": "2031-01-01", "to": "2031-02-01"},  # no data at all
+    ],
+)
+def test_every_filter_combination_renders(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, page: str, query: dict
+) -> None:
+    at = _run(make_app(monkeypatch, sample_db_url, page=page, **query))
+    assert at.title and not at.exception and not at.error

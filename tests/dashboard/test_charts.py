@@ -85,9 +85,14 @@ def test_weekly_trend_without_data_or_target() -> None:
 def test_delay_distribution_histogram_and_box_hold_every_breach() -> None:
     delays = pd.DataFrame({"delay_days": [1.0, 2.5, 2.5, 10.0, None]})
     fig = delay_distribution_figure(delays, "en")
-    kinds = {trace.type: list(trace.x) for trace in fig.data}
-    assert kinds["histogram"] == [1.0, 2.5, 2.5, 10.0]
-    assert kinds["box"] == [1.0, 2.5, 2.5, 10.0]
+    box = next(trace for trace in fig.data if trace.type == "box")
+    bars = next(trace for trace in fig.data if trace.type == "bar")
+    assert list(box.x) == [1.0, 2.5, 2.5, 10.0]
+    assert sum(bars.y) == 4  # every breach in one bin
+    # bins cover 1..10 without gaps
+    lefts = [x - w / 2 for x, w in zip(bars.x, bars.width, strict=True)]
+    assert lefts[0] == 1.0 and sum(bars.width) == 9.0
+    assert fig.layout.yaxis2.dtick == 1
 
 
 def test_renegotiation_compares_both_promises() -> None:
