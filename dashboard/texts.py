@@ -234,6 +234,209 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No se pudo completar la operación: {message}",
         "The operation could not be completed: {message}",
     ),
+    # --- issue-4 pages: Cadena, Satisfacción, Datos ---
+    # Cadena (value chain)
+    "cadena_title": (
+        "Cadena de valor: dónde se rompe y hasta dónde llega",
+        "Value chain: where it breaks and how far it travels",
+    ),
+    "chain_map_title": ("Mapa de la cadena", "Value-chain map"),
+    "chain_map_help": (
+        "Cada nodo es una etapa, en el orden de la cadena, con su cumplimiento en plazo. "
+        "El grosor de un enlace es el número de dependencias entre dos etapas; su color, "
+        "el contagio (lift): cuántas veces más probable es un quiebre abajo cuando el "
+        "compromiso de arriba se quebró que cuando llegó a tiempo.",
+        "Each node is a stage, in chain order, with its on-time rate. A link's width is "
+        "the number of dependencies between two stages; its colour, the contagion lift: "
+        "how many times likelier a breach downstream is when the upstream commitment "
+        "was breached than when it was on time.",
+    ),
+    "lift_none": ("Contagio sin datos", "Lift: no data"),
+    "lift_low": ("Contagio < 2×", "Lift < 2×"),
+    "lift_mid": ("Contagio 2× – 10×", "Lift 2× – 10×"),
+    "lift_high": ("Contagio ≥ 10×", "Lift ≥ 10×"),
+    "lift": ("Contagio (lift)", "Contagion lift"),
+    "dependencies": ("Dependencias", "Dependencies"),
+    "p_breach_given_breach": ("P(quiebre | arriba quebrado)", "P(breach | upstream breached)"),
+    "p_breach_given_on_time": ("P(quiebre | arriba a tiempo)", "P(breach | upstream on time)"),
+    "lift_table": ("Contagio por par de etapas", "Contagion by stage pair"),
+    "sankey_title": ("Quiebres que viajan entre etapas", "Breaches travelling between stages"),
+    "sankey_help": (
+        "Quiebres propagados de cada etapa con una dependencia quebrada en la etapa de "
+        "origen (un quiebre con dependencias quebradas en dos etapas cuenta en ambas).",
+        "Propagated breaches of each stage with a breached upstream in the source stage "
+        "(a breach with breached upstreams in two stages counts in both).",
+    ),
+    "no_flows": ("No hay quiebres propagados en este filtro.", "No propagated breaches."),
+    "pareto_title": ("Pareto de quiebres raíz por impacto", "Pareto of root breaches by impact"),
+    "pareto_help": (
+        "Barras: quiebres propagados que causa cada raíz (las {n} mayores). Línea: % "
+        "acumulado del impacto total de las {total} raíces con impacto.",
+        "Bars: propagated breaches each root causes (the {n} largest). Line: cumulative "
+        "% of the total impact of the {total} roots with impact.",
+    ),
+    "cumulative_pct": ("% acumulado", "Cumulative %"),
+    "roots_with_impact": ("Raíces con impacto", "Roots with impact"),
+    "total_impact": ("Impacto total", "Total impact"),
+    "top_root_impact": ("Impacto de la mayor raíz", "Impact of the largest root"),
+    "at_risk_title": ("Compromisos en riesgo", "Commitments at risk"),
+    "at_risk_help": (
+        "Abiertos, aún no vencidos, con al menos una dependencia directa quebrada.",
+        "Open, not yet due, with at least one breached direct upstream.",
+    ),
+    "no_at_risk": ("No hay compromisos en riesgo en este filtro.", "No commitments at risk."),
+    "col_max_upstream_delay": ("Mayor retraso arriba (días)", "Largest upstream delay (days)"),
+    "tree_title": ("Árbol de impacto de un quiebre raíz", "Impact tree of a root breach"),
+    "tree_pick": ("Quiebre raíz", "Root breach"),
+    "tree_help": (
+        "Quiebres aguas abajo alcanzados desde la raíz por un camino de quiebres; "
+        "profundidad = eslabones desde la raíz.",
+        "Downstream breaches reached from the root through a path of breaches; "
+        "depth = links from the root.",
+    ),
+    "tree_empty": (
+        "Este quiebre raíz no tiene quiebres aguas abajo.",
+        "This root breach has no downstream breaches.",
+    ),
+    "col_depth": ("Profundidad", "Depth"),
+    "col_depends_on": ("Depende de (quebrado)", "Depends on (breached)"),
+    "df_title": ("Mapa de procesos de los eventos", "Process map of the events"),
+    "df_help": (
+        "Pares de pasos consecutivos de un mismo caso (directly-follows): cuántas veces y "
+        "la mediana de horas entre ellos. Se muestran los {n} más frecuentes.",
+        "Consecutive steps of one case (directly-follows): how often and the median hours "
+        "between them. The {n} most frequent are shown.",
+    ),
+    "df_top": ("Pares mostrados", "Pairs shown"),
+    "no_events": ("No hay eventos en este filtro.", "No events in this filter."),
+    "col_source": ("Desde", "From"),
+    "col_target": ("Hasta", "To"),
+    "col_count": ("Veces", "Count"),
+    "col_median_hours": ("Mediana (horas)", "Median (hours)"),
+    "col_visits": ("Visitas", "Visits"),
+    "durations_title": ("Duración en cada paso", "Time spent in each step"),
+    "median_hours": ("Mediana de horas", "Median hours"),
+    "hours_suffix": ("{value} h", "{value} h"),
+    "times": ("veces", "times"),
+    # Satisfacción
+    "satisfaccion_title": ("Satisfacción y reclamos", "Satisfaction and complaints"),
+    "sat_by_week": ("CSAT % y NPS por semana", "CSAT % and NPS by week"),
+    "sat_by_stage": ("CSAT % y NPS por etapa", "CSAT % and NPS by stage"),
+    "responses": ("Respuestas", "Responses"),
+    "breach_cost_title": ("Lo que cuesta un quiebre", "What a breach costs"),
+    "breach_cost_metric": ("Coste de un quiebre", "Cost of a breach"),
+    "points_suffix": ("{value} puntos", "{value} points"),
+    "breach_cost_help": (
+        "CSAT % de las respuestas sobre compromisos a tiempo menos el de las respuestas "
+        "sobre compromisos quebrados (raíz y propagados), en puntos porcentuales.",
+        "CSAT % of responses about on-time commitments minus that of responses about "
+        "breached ones (root and propagated), in percentage points.",
+    ),
+    "csat_on_time": ("CSAT % a tiempo", "CSAT % on time"),
+    "csat_breach": ("CSAT % con quiebre", "CSAT % breached"),
+    "status_on_time": ("A tiempo", "On time"),
+    "status_root_breach": ("Quiebre raíz", "Root breach"),
+    "status_propagated_breach": ("Quiebre propagado", "Propagated breach"),
+    "complaints_title": ("Reclamos y tiempo de resolución", "Complaints and time to resolve"),
+    "target_hours": ("Meta de resolución (horas)", "Resolution target (hours)"),
+    "complaints": ("Reclamos", "Complaints"),
+    "complaints_per_100": ("Reclamos por 100 vencidos", "Complaints per 100 due"),
+    "median_hours_to_resolve": ("Horas medianas hasta resolver", "Median hours to resolve"),
+    "within_target": ("Resueltos dentro de la meta", "Resolved within target"),
+    "resolved": ("Resueltos", "Resolved"),
+    "comments_title": ("Comentarios de las encuestas", "Survey comments"),
+    "comments_search": ("Buscar en los comentarios", "Search the comments"),
+    "comments_count": ("{n} comentarios", "{n} comments"),
+    "no_comments": ("Ningún comentario coincide.", "No comment matches."),
+    "col_answered": ("Respondida", "Answered"),
+    "col_comment": ("Comentario", "Comment"),
+    "col_csat": ("CSAT", "CSAT"),
+    "col_nps": ("NPS", "NPS"),
+    "no_responses": ("No hay respuestas en este filtro.", "No responses in this filter."),
+    # Datos
+    "datos_title": ("Datos: subir, validar, cargar", "Data: upload, validate, load"),
+    "upload_title": ("1. Subir ficheros", "1. Upload files"),
+    "upload_label": (
+        "Ficheros CSV, Excel (.xlsx) o Parquet",
+        "CSV, Excel (.xlsx) or Parquet files",
+    ),
+    "upload_help": (
+        "Sin mapeo, cada fichero se llama como su tipo de registro (commitments.csv, "
+        "events.xlsx, …). Límites: {mb} MB por fichero y {rows} filas por fichero "
+        "(variable ESLABON_UPLOAD_MAX_ROWS); para más, use `python -m etl load`.",
+        "Without a mapping, name each file after its record kind (commitments.csv, "
+        "events.xlsx, …). Limits: {mb} MB per file and {rows} rows per file "
+        "(ESLABON_UPLOAD_MAX_ROWS); for more, use `python -m etl load`.",
+    ),
+    "mapping_label": ("Mapeo", "Mapping"),
+    "mapping_none": ("Sin mapeo (ficheros canónicos)", "No mapping (canonical files)"),
+    "mapping_upload": ("Subir un mapeo TOML…", "Upload a TOML mapping…"),
+    "mapping_file": ("Fichero de mapeo (.toml)", "Mapping file (.toml)"),
+    "mapping_missing": ("Suba el fichero de mapeo.", "Upload the mapping file."),
+    "preview_title": (
+        "2. Validación (todavía no se ha escrito nada)",
+        "2. Validation (nothing written yet)",
+    ),
+    "preview_none": (
+        "Suba uno o varios ficheros para validarlos.",
+        "Upload one or more files to validate them.",
+    ),
+    "preview_failed": (
+        "No se pueden validar los ficheros: {reason}",
+        "The files cannot be validated: {reason}",
+    ),
+    "col_file": ("Fichero", "File"),
+    "col_record_kind": ("Tipo de registro", "Record kind"),
+    "col_read": ("Leídas", "Read"),
+    "col_new": ("Nuevas", "New"),
+    "col_changed": ("Cambiadas", "Changed"),
+    "col_unchanged": ("Sin cambios", "Unchanged"),
+    "col_rejected": ("Rechazadas", "Rejected"),
+    "col_row": ("Fila", "Row"),
+    "col_column": ("Columna", "Column"),
+    "col_reject_reason": ("Motivo", "Reason"),
+    "col_batch": ("Lote", "Batch"),
+    "col_started": ("Inicio", "Started"),
+    "col_finished": ("Fin", "Finished"),
+    "col_loaded_by": ("Cargado por", "Loaded by"),
+    "col_files": ("Ficheros", "Files"),
+    "col_mapping": ("Mapeo", "Mapping"),
+    "refused_file": ("Fichero rechazado entero: {reason}", "Whole file refused: {reason}"),
+    "preview_summary": (
+        "Se cargarían {valid} filas ({new} nuevas, {changed} cambiadas, {unchanged} sin "
+        "cambios) y se rechazarían {rejected}.",
+        "{valid} rows would load ({new} new, {changed} changed, {unchanged} unchanged) "
+        "and {rejected} would be rejected.",
+    ),
+    "rejects_title": ("Filas rechazadas y su motivo", "Rejected rows and their reason"),
+    "rejects_shown": ("Se muestran {shown} de {total}.", "Showing {shown} of {total}."),
+    "rejects_download": ("Descargar rechazos (CSV)", "Download rejects (CSV)"),
+    "load_title": ("3. Cargar", "3. Load"),
+    "load_button": ("Cargar el lote", "Load the batch"),
+    "load_help": (
+        "Todo o nada: el lote entero se escribe en una transacción; las filas rechazadas "
+        "quedan registradas con su motivo.",
+        "All or nothing: the whole batch is written in one transaction; rejected rows are "
+        "logged with their reason.",
+    ),
+    "load_done": (
+        "Lote {batch} cargado: {new} nuevas, {changed} cambiadas, {rejected} rechazadas.",
+        "Batch {batch} loaded: {new} new, {changed} changed, {rejected} rejected.",
+    ),
+    "load_failed": ("No se cargó nada: {reason}", "Nothing was loaded: {reason}"),
+    "loading": ("Cargando…", "Loading…"),
+    "validating": ("Validando…", "Validating…"),
+    "history_title": ("Historial de cargas", "Load history"),
+    "history_none": ("Todavía no hay cargas.", "No loads yet."),
+    "history_files": ("Ficheros del lote {batch}", "Files of batch {batch}"),
+    "history_pick": ("Lote", "Batch"),
+    "stored_rejects_title": ("Rechazos del lote {batch}", "Rejects of batch {batch}"),
+    "no_rejects": ("Ninguna fila rechazada.", "No rejected rows."),
+    "sample_title": ("Datos de ejemplo", "Sample data"),
+    "sample_help": (
+        "Carga los 5.000 compromisos de ejemplo de data/sample (como `make db`).",
+        "Loads the 5,000 sample commitments in data/sample (like `make db`).",
+    ),
 }
 
 
