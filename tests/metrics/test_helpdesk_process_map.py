@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from dashboard.metrics.filters import MetricFilter
@@ -88,10 +89,10 @@ def bulk_load(engine: sa.Engine, commitments: pd.DataFrame, events: pd.DataFrame
             conn.execute(schema.events.insert(), events.to_dict("records"))
 
 
-def test_helpdesk_directly_follows_equals_independent_count(
-    engine: sa.Engine, real_data: Path
-) -> None:
-    log = read_log(real_data)
+def load_helpdesk(engine: sa.Engine, folder: Path) -> tuple[pd.DataFrame, set[str]]:
+    """The log into the database, one commitment per case; returns the stored events and
+    the cases with stage ties (in a process of their own)."""
+    log = read_log(folder)
     # facts of the file
     assert log["case"].nunique() == 4580
     assert len(log) == 21348
@@ -117,7 +118,13 @@ def test_helpdesk_directly_follows_equals_independent_count(
         commitments,
         events[["case", "stage", "at", "actor"]].rename(columns={"case": "commitment_id"}),
     )
+    return events, ties
 
+
+def test_helpdesk_directly_follows_equals_independent_count(
+    engine: sa.Engine, real_data: Path
+) -> None:
+    events, ties = load_helpdesk(engine, real_data)
     f = MetricFilter(as_of=AS_OF)
     with engine.connect() as conn:
         stored = conn.execute(sa.text("SELECT count(*) FROM events")).scalar()
@@ -148,3 +155,32 @@ def test_helpdesk_directly_follows_equals_independent_count(
     visits = events.groupby("stage").size()
     assert dict(zip(stages["stage"], stages["visits"], strict=True)) == visits.to_dict()
     assert stages["measured"].sum() == len(events) - 4580
+
+
+def test_helpdesk_directly_follows_equals_pm4py(duckdb_engine: sa.Engine, real_data: Path) -> None:
+    """pm4py's own directly-follows graph (frequency and performance) on the events as the
+    database holds them, sorted by case, time and stage: the same pairs, counts, medians.
+
+    pm4py is a peer in the benchmarks (bench requirements), not a dependency of Eslabón:
+    the test runs where it is installed.
+    """
+    pm4py = pytest.importorskip("pm4py")
+    load_helpdesk(duckdb_engine, real_data)
+    f = MetricFilter(as_of=AS_OF)
+    with duckdb_engine.connect() as conn:
+        ours = directly_follows(conn, f)
+        stored = pd.read_sql(
+            sa.text(
+                'SELECT commitment_id, stage, "at" FROM events ORDER BY commitment_id, "at", stage'
+            ),
+            conn,
+        )
+    log = pm4py.format_dataframe(
+        stored, case_id="commitment_id", activity_key="stage", timestamp_key="at"
+    )
+    frequency, _, _ = pm4py.discover_dfg(log)
+    performance, _, _ = pm4py.discover_performance_dfg(log)
+    assert {(r.source, r.target): r.count for r in ours.itertuples()} == dict(frequency)
+    assert {(r.source, r.target): r.median_hours for r in ours.itertuples()} == pytest.approx(
+        {pair: stats["median"] / 3600.0 for pair, stats in performance.items()}, abs=1e-9
+    )
