@@ -191,3 +191,18 @@ def test_every_filter_combination_renders(
 ) -> None:
     at = _run(make_app(monkeypatch, sample_db_url, page=page, **query))
     assert at.title and not at.exception and not at.error
+
+
+def test_the_tracking_link_of_a_row_opens_the_tracking_page(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    if common.page_path("seguimiento") is None:
+        pytest.skip("the tracking page has not landed")
+    stage, performer = _stage_and_performer(sample_engine)
+    at = _open(monkeypatch, sample_db_url, stage=stage, performer=performer)
+    link = at.dataframe[0].value[t("col_tracking", "es")].iloc[0]
+    query = dict(part.split("=", 1) for part in link.lstrip("?").split("&"))
+    tracking = _run(make_app(monkeypatch, sample_db_url, **query))
+    assert tracking.query_params.get("commitment") == query["commitment"]
+    assert "page" not in tracking.query_params
+    assert tracking.title[0].value != t("cumplimiento_title", "es")
