@@ -187,7 +187,9 @@ class _progress_bar:
 
         def update(what: str, done: int, total: int) -> None:
             if self._bar is None:
-                self._bar = tqdm(total=total, unit="rows", file=sys.stderr, leave=False)
+                self._bar = tqdm(
+                    total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False
+                )
             self._bar.total = max(total, 1)
             self._bar.set_description(what[:60])
             self._bar.update(done - self._bar.n)

@@ -189,27 +189,47 @@ def dataset_metadata(path: Path) -> dict[str, str]:
     return meta
 
 
-def kind_frames(
-    items: Sequence[_Item], mapping: Mapping | None, progress: Progress | None = None
-) -> list[KindFrame]:
-    """Every file read and mapped into record kinds, sorted into load order.
+def ordered_items(items: Sequence[_Item], mapping: Mapping | None) -> list[_Item]:
+    """Files in load order: by the record kind their name (or the mapping) gives.
 
-    The sort is stable, so two files of one kind load in the order given.
+    Files are read one at a time, so a file must come after the files it refers to. The
+    sort is stable: two files of one kind load in the order given.
     """
-    frames: list[KindFrame] = []
+
+    def rank(item: _Item) -> int:
+        if mapping is not None:
+            return min(LOAD_ORDER.index(k.kind) for k in mapping.kinds)
+        kind = kind_from_name(item.name)
+        return LOAD_ORDER.index(kind) if kind else -1
+
+    return sorted(items, key=rank)
+
+
+def kind_frames_of(item: _Item, mapping: Mapping | None) -> list[KindFrame]:
+    """One file read and mapped into its record kinds, in load order."""
     options = mapping.read_options if mapping is not None else {}
-    for i, item in enumerate(items):
-        if progress is not None:
-            progress(f"reading {item.name}", i, len(items))
-        try:
-            table = read_table(item.source, name=item.name, **options)
-        except EtlError:
-            raise
-        except Exception as exc:  # a reader surprise is still "this file cannot be read"
-            raise ReadError(f"{item.name}: cannot be read ({type(exc).__name__}: {exc})") from exc
-        frames.extend(apply_mapping(table, mapping))
-    frames.sort(key=lambda kf: LOAD_ORDER.index(kf.kind))
-    return frames
+    try:
+        table = read_table(item.source, name=item.name, **options)
+    except EtlError:
+        raise
+    except Exception as exc:  # a reader surprise is still "this file cannot be read"
+        raise ReadError(f"{item.name}: cannot be read ({type(exc).__name__}: {exc})") from exc
+    frames = apply_mapping(table, mapping)
+    return sorted(frames, key=lambda kf: LOAD_ORDER.index(kf.kind))
+
+
+def _size(item: _Item) -> int:
+    """Bytes of a source, for progress (0 when unknown)."""
+    source = item.source
+    try:
+        if isinstance(source, (str, os.PathLike)):
+            return Path(source).stat().st_size
+        position = source.tell()
+        size = source.seek(0, os.SEEK_END)
+        source.seek(position)
+        return int(size)
+    except (OSError, AttributeError, ValueError):
+        return 0
 
 
 def _mapping(mapping: Mapping | str | os.PathLike[str] | None) -> Mapping | None:
@@ -235,18 +255,19 @@ def load_files(
     """Load `sources` as one batch, all or nothing; the report says what happened.
 
     `strict` refuses the whole batch when any row is rejected (report.committed False,
-    nothing written). Unreadable files and bad mappings raise EtlError before anything
-    is written; database errors propagate after rolling back.
+    nothing written). Files are read one at a time (bounded memory); an unreadable file or
+    a bad mapping raises EtlError and, like any error, rolls the whole batch back.
     """
     tz = tz or load_settings().timezone
     items, meta = expanded_sources(sources)
-    frames = kind_frames(items, _mapping(mapping), progress)
+    checked = _mapping(mapping)
     create_schema(engine)
     with engine.connect() as conn:
         transaction = conn.begin()
+        _quiet(conn)
         try:
             batch_id = _new_batch(conn, tz, loaded_by, note)
-            report = _run(conn, frames, tz=tz, batch_id=batch_id, progress=progress)
+            report = _run(conn, items, checked, tz=tz, batch_id=batch_id, progress=progress)
             if strict and report.rows_rejected:
                 transaction.rollback()
                 report.batch_id = None
@@ -284,48 +305,75 @@ def validate_files(
     """
     tz = tz or load_settings().timezone
     items, _meta = expanded_sources(sources)
-    frames = kind_frames(items, _mapping(mapping), progress)
+    checked = _mapping(mapping)
     with engine.connect() as conn:
+        _quiet(conn)
         has_schema = sa.inspect(conn).has_table("commitments")
-        report = _run(conn, frames, tz=tz, batch_id=None, progress=progress, db=has_schema)
+        report = _run(conn, items, checked, tz=tz, batch_id=None, progress=progress, db=has_schema)
         conn.rollback()
     return report
 
 
 def _run(
     conn: sa.Connection,
-    frames: Sequence[KindFrame],
+    items: Sequence[_Item],
+    mapping: Mapping | None,
     *,
     tz: str,
     batch_id: int | None,
     progress: Progress | None,
     db: bool = True,
 ) -> BatchReport:
-    """Validate each KindFrame in load order and, with a batch id, merge it.
+    """Read, validate and (with a batch id) merge each file in load order, one at a time.
+
+    One file's tables are dropped before the next is read, so memory follows the largest
+    file, not the batch. Progress counts bytes of the source files.
+    """
+    batch = _Batch(conn, tz, batch_id, db)
+    ordered = ordered_items(items, mapping)
+    sizes = [_size(item) for item in ordered]
+    total, done = sum(sizes), 0
+    for item, size in zip(ordered, sizes, strict=True):
+        if progress is not None:
+            progress(f"reading {Path(item.name).name}", done, total)
+        for kf in kind_frames_of(item, mapping):
+            if progress is not None:
+                progress(f"checking {kf.kind} of {Path(kf.path).name}", done, total)
+            batch.add(kf)
+        done += size
+    if progress is not None:
+        progress("done", total, total)
+    return batch.report
+
+
+class _Batch:
+    """What one batch has seen so far: known commitments, accepted edges, the report.
 
     Commitments validated earlier in the batch are known to later files; dependency edges
     accepted earlier (database and batch) take part in the cycle search.
     """
-    known = KnownCommitments((lambda ids: commitment_ids_in_db(conn, ids)) if db else None)
-    edges: list[pd.DataFrame] = []
-    db_edges_fetched = not db
-    report = BatchReport(batch_id=batch_id, files=[])
-    total = sum(kf.rows_read for kf in frames)
-    done = 0
-    for kf in frames:
-        if progress is not None:
-            progress(f"validating {kf.kind} from {kf.path}", done, total)
+
+    def __init__(self, conn: sa.Connection, tz: str, batch_id: int | None, db: bool) -> None:
+        self.conn, self.tz, self.batch_id, self.db = conn, tz, batch_id, db
+        lookup = (lambda ids: commitment_ids_in_db(conn, ids)) if db else None
+        self.known = KnownCommitments(lookup)
+        self.edges: list[pd.DataFrame] = []
+        self.db_edges_fetched = not db
+        self.report = BatchReport(batch_id=batch_id, files=[])
+
+    def add(self, kf: KindFrame) -> None:
+        """Validate one KindFrame, merge it when loading, and log its counts and rejects."""
         existing = None
         if kf.kind == "dependencies":
-            if not db_edges_fetched:
-                edges.insert(0, dependency_edges_in_db(conn))
-                db_edges_fetched = True
-            existing = pd.concat(edges, ignore_index=True) if edges else None
-        result = validate_frame(kf, tz=tz, known=known, existing_edges=existing)
+            if not self.db_edges_fetched:
+                self.edges.insert(0, dependency_edges_in_db(self.conn))
+                self.db_edges_fetched = True
+            existing = pd.concat(self.edges, ignore_index=True) if self.edges else None
+        result = validate_frame(kf, tz=self.tz, known=self.known, existing_edges=existing)
         if kf.kind == "commitments":
-            known.add(result.valid["commitment_id"])
+            self.known.add(result.valid["commitment_id"])
         if kf.kind == "dependencies":
-            edges.append(result.valid[["commitment_id", "depends_on"]].astype(object))
+            self.edges.append(result.valid[["commitment_id", "depends_on"]].astype(object))
         file_report = FileReport(
             path=result.path,
             kind=result.kind,
@@ -335,15 +383,13 @@ def _run(
             mapping=result.mapping,
             refused=result.refused,
         )
-        if batch_id is not None:
-            if progress is not None:
-                progress(f"loading {kf.kind} from {kf.path}", done, total)
-            new, changed, unchanged = merged_counts(conn, result, batch_id)
+        if self.batch_id is not None:
+            new, changed, unchanged = merged_counts(self.conn, result, self.batch_id)
             file_report.new, file_report.changed, file_report.unchanged = new, changed, unchanged
-            _store_rejects(conn, result, batch_id)
-            conn.execute(
+            _store_rejects(self.conn, result, self.batch_id)
+            self.conn.execute(
                 load_batch_files.insert().values(
-                    batch_id=batch_id,
+                    batch_id=self.batch_id,
                     path=result.path,
                     kind=result.kind,
                     sha256=result.sha256,
@@ -355,12 +401,14 @@ def _run(
                     rows_rejected=result.rows_rejected,
                 )
             )
-        report.files.append(file_report)
-        report.rejects.extend(RejectedRow(result.path, result.kind, r) for r in result.rejects)
-        done += kf.rows_read
-    if progress is not None:
-        progress("done", total, total)
-    return report
+        self.report.files.append(file_report)
+        self.report.rejects.extend(RejectedRow(result.path, result.kind, r) for r in result.rejects)
+
+
+def _quiet(conn: sa.Connection) -> None:
+    """Turn off DuckDB's own progress bar: it would write into `--json` output."""
+    if is_duckdb(conn.engine):
+        conn.exec_driver_sql("SET enable_progress_bar = false")
 
 
 def _now(tz: str) -> datetime:
