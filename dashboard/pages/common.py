@@ -386,9 +386,21 @@ def sync_url(view: ViewState) -> None:
 # --- page furniture ----------------------------------------------------------------------
 
 
+def text(key: str, lang: str, **values: object) -> str:
+    """A UI string from dashboard.texts (page-specific strings) or dashboard.i18n."""
+    try:
+        from dashboard.texts import tr
+    except ImportError:  # texts.py is optional: i18n holds the shared words
+        return t(key, lang, **values)
+    return tr(key, lang, **values)
+
+
 def page_header(title_key: str, f: MetricFilter, lang: str) -> None:
-    """The page title and, under it, the filter in words and the as_of in use."""
-    st.title(t(title_key, lang))
+    """The page title and, under it, the filter in words and the as_of in use.
+
+    `title_key` may live in dashboard.i18n or dashboard.texts.
+    """
+    st.title(text(title_key, lang))
     st.caption(f.describe(lang))
 
 
