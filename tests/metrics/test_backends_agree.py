@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import tomllib
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -154,7 +155,9 @@ GROUPED: dict[str, Callable[[sa.Connection, MetricFilter], object]] = {
 def test_grouped_metrics_agree(both: tuple[sa.Engine, sa.Engine], name: str) -> None:
     with both[0].connect() as conn:
         as_of = default_as_of(conn)
-    assert as_of == datetime(2026, 11, 20, 17, 0)  # the sample's own, from dataset_meta
+    # the sample's own as_of, as the loader stored it from dataset.toml
+    shipped = tomllib.loads((SAMPLE / "dataset.toml").read_text(encoding="utf-8"))["as_of"]
+    assert as_of == datetime.fromisoformat(str(shipped))
     for f in _filters(as_of):
         left, right = _both(both, lambda conn, f=f: GROUPED[name](conn, f))
         assert left, (name, f)
@@ -162,7 +165,8 @@ def test_grouped_metrics_agree(both: tuple[sa.Engine, sa.Engine], name: str) -> 
 
 
 def test_lists_trends_and_targets_agree(both: tuple[sa.Engine, sa.Engine]) -> None:
-    as_of = datetime(2026, 11, 20, 17, 0)
+    with both[0].connect() as conn:
+        as_of = default_as_of(conn)
     f = MetricFilter(as_of=as_of)
     period = f.with_(date_from=date(2026, 11, 1), date_to=date(2026, 11, 15))
     checks: dict[str, Callable[[sa.Connection], object]] = {
