@@ -1,0 +1,263 @@
+"""Charts of satisfaction and complaints (Satisfacción page): CSAT% and NPS by week or
+stage, CSAT% on time vs. root and propagated breaches, complaints and resolution time.
+
+Pure `DataFrame → Figure` builders fed by dashboard.metrics.satisfaction and
+dashboard.metrics.complaints. Status colours keep their meaning: bluish green = on time,
+vermillion = breach; a propagated breach is vermillion with a hatch, so the two breach
+kinds differ without relying on colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard import theme
+from dashboard.charts import empty_figure, percent_axis, styled
+from dashboard.i18n import fmt_date, fmt_int, fmt_num, fmt_pct
+from dashboard.texts import tr
+
+BREACH_STATUS_STYLE: dict[str, tuple[str, str]] = {
+    "on_time": (theme.BLUISH_GREEN, ""),
+    "root_breach": (theme.VERMILLION, ""),
+    "propagated_breach": (theme.VERMILLION, "/"),
+}
+
+
+def _number(value: object) -> float | None:
+    """A float, or None for None/NaN (metric frames mix them)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(number) else number
+
+
+def _labels(keys: Sequence[object], by_week: bool, lang: str) -> list[str]:
+    """Group keys as axis labels: a week's Monday in the language's format, else the name."""
+    if by_week:
+        return [fmt_date(pd.Timestamp(k).date(), lang) for k in keys]
+    return [str(k) for k in keys]
+
+
+def _ordered(summary: pd.DataFrame, order: Sequence[str] | None) -> pd.DataFrame:
+    """Rows with a group key, in `order` (chain order) when given, else by key."""
+    data = summary[summary["group_key"].notna()].copy()
+    if order:
+        rank = {name: i for i, name in enumerate(order)}
+        data["_rank"] = [rank.get(str(k), len(rank)) for k in data["group_key"]]
+        return data.sort_values(["_rank", "group_key"], kind="stable")
+    return data.sort_values("group_key", kind="stable")
+
+
+def satisfaction_figure(
+    summary: pd.DataFrame,
+    lang: str,
+    *,
+    by_week: bool,
+    order: Sequence[str] | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """CSAT% (top, 0–100 %) and NPS (bottom, −100..100) per group of satisfaction_summary,
+    one panel each so neither scale squashes the other; weeks as lines, stages as bars.
+    """
+    data = _ordered(summary, order) if not summary.empty else summary
+    if data.empty or data["responses"].fillna(0).sum() == 0:
+        return empty_figure(tr("no_responses", lang), lang)
+    keys = _labels(list(data["group_key"]), by_week, lang)
+    csat = [_number(v) for v in data["csat_pct"]]
+    nps = [_number(v) for v in data["nps"]]
+    counts = [int(v) for v in data["responses"].fillna(0)]
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.12,
+        subplot_titles=(tr("kpi_csat_pct", lang), tr("kpi_nps", lang)),
+    )
+    csat_text = [fmt_pct(v, lang, 0) for v in csat]
+    nps_text = [fmt_num(v, lang, 0) for v in nps]
+    hover = [
+        f"{k}<br>{tr('kpi_csat_pct', lang)}: {c}<br>{tr('kpi_nps', lang)}: {n}"
+        f"<br>{tr('responses', lang)}: {fmt_int(r, lang)}"
+        for k, c, n, r in zip(keys, csat_text, nps_text, counts, strict=True)
+    ]
+    if by_week:
+        fig.add_trace(
+            go.Scatter(
+                x=keys,
+                y=csat,
+                mode="lines+markers+text",
+                text=csat_text,
+                textposition="top center",
+                line={"color": theme.BLUE, "width": 3},
+                hovertext=hover,
+                hoverinfo="text",
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=keys,
+                y=nps,
+                mode="lines+markers+text",
+                text=nps_text,
+                textposition="top center",
+                line={"color": theme.REDDISH_PURPLE, "width": 3},
+                hovertext=hover,
+                hoverinfo="text",
+            ),
+            row=2,
+            col=1,
+        )
+    else:
+        fig.add_trace(
+            go.Bar(
+                x=keys,
+                y=csat,
+                marker_color=theme.BLUE,
+                text=csat_text,
+                textposition="outside",
+                cliponaxis=False,
+                hovertext=hover,
+                hoverinfo="text",
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Bar(
+                x=keys,
+                y=nps,
+                marker_color=theme.REDDISH_PURPLE,
+                text=nps_text,
+                textposition="outside",
+                cliponaxis=False,
+                hovertext=hover,
+                hoverinfo="text",
+            ),
+            row=2,
+            col=1,
+        )
+    axis = percent_axis(lang)
+    fig.update_yaxes(**{**axis, "range": [0, 1.15]}, row=1, col=1)
+    fig.update_yaxes(range=[-100, 115], zeroline=True, zerolinecolor=theme.GREY, row=2, col=1)
+    fig.update_xaxes(type="category")
+    return styled(fig, lang, height=520, title=title)
+
+
+def breach_cost_figure(
+    by_status: pd.DataFrame, lang: str, *, title: str | None = None
+) -> go.Figure:
+    """CSAT% of responses on on-time commitments, root breaches and propagated breaches
+    (breach_cost()["by_status"]), each bar labelled with its CSAT% and its answers.
+    """
+    data = by_status
+    if data.empty or data["csat_responses"].fillna(0).sum() == 0:
+        return empty_figure(tr("no_responses", lang), lang)
+    statuses = [str(s) for s in data["status"]]
+    names = [tr(f"status_{s}", lang) for s in statuses]
+    values = [_number(v) for v in data["csat_pct"]]
+    answers = [int(v) for v in data["csat_responses"].fillna(0)]
+    colors = [BREACH_STATUS_STYLE.get(s, (theme.GREY, ""))[0] for s in statuses]
+    patterns = [BREACH_STATUS_STYLE.get(s, (theme.GREY, ""))[1] for s in statuses]
+    texts = [
+        f"{fmt_pct(v, lang)} (n = {fmt_int(n, lang)})" for v, n in zip(values, answers, strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=[v if v is not None else 0.0 for v in values],
+            marker={"color": colors, "pattern": {"shape": patterns, "fgcolor": "#FFFFFF"}},
+            text=texts,
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[f"{n}: {t}" for n, t in zip(names, texts, strict=True)],
+            hoverinfo="text",
+        )
+    )
+    fig.update_yaxes(**{**percent_axis(lang), "range": [0, 1.15]}, title=tr("kpi_csat_pct", lang))
+    return styled(fig, lang, height=340, title=title)
+
+
+def complaints_figure(
+    summary: pd.DataFrame,
+    lang: str,
+    *,
+    by_week: bool,
+    target_hours: float,
+    order: Sequence[str] | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Complaints per 100 due commitments (top, bars) and median hours to resolve (bottom)
+    per group of complaints_summary, with the resolution target as a dashed line.
+    """
+    data = _ordered(summary, order) if not summary.empty else summary
+    if data.empty or data["complaints"].fillna(0).sum() == 0:
+        return empty_figure(tr("no_data_filter", lang), lang)
+    keys = _labels(list(data["group_key"]), by_week, lang)
+    per100 = [_number(v) for v in data["complaints_per_100"]]
+    hours = [_number(v) for v in data["median_hours_to_resolve"]]
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.12,
+        subplot_titles=(tr("complaints_per_100", lang), tr("median_hours_to_resolve", lang)),
+    )
+    fig.add_trace(
+        go.Bar(
+            x=keys,
+            y=per100,
+            marker_color=theme.ORANGE,
+            text=[fmt_num(v, lang, 1) for v in per100],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[
+                f"{k}<br>{tr('complaints', lang)}: {fmt_int(c, lang)}"
+                f"<br>{tr('due', lang)}: {fmt_int(d, lang)}"
+                for k, c, d in zip(keys, data["complaints"], data["due"], strict=True)
+            ],
+            hoverinfo="text",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=keys,
+            y=hours,
+            marker_color=theme.BLUE,
+            text=[fmt_num(v, lang, 0) for v in hours],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[
+                f"{k}<br>{tr('median_hours_to_resolve', lang)}: {fmt_num(h, lang, 1)}"
+                f"<br>{tr('within_target', lang)}: {fmt_pct(s, lang)}"
+                for k, h, s in zip(keys, hours, data["resolved_within_target_share"], strict=True)
+            ],
+            hoverinfo="text",
+        ),
+        row=2,
+        col=1,
+    )
+    fig.add_hline(
+        y=float(target_hours),
+        line={"color": theme.TARGET_LINE_COLOR, "dash": "dash", "width": 2},
+        annotation_text=f"{tr('target', lang)} {fmt_num(target_hours, lang, 0)} h",
+        annotation_position="top left",
+        row=2,
+        col=1,
+    )
+    top_hours = max([h for h in hours if h is not None] + [float(target_hours)])
+    fig.update_yaxes(range=[0, top_hours * 1.25], row=2, col=1)
+    top_rate = max([v for v in per100 if v is not None] + [1.0])
+    fig.update_yaxes(range=[0, top_rate * 1.25], row=1, col=1)
+    fig.update_xaxes(type="category")
+    return styled(fig, lang, height=520, title=title)
