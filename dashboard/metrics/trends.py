@@ -95,7 +95,7 @@ def week_over_week(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
                 "previous_week": previous["week"],
             }
         )
-    out = pd.DataFrame(rows, columns=list(WOW_COLUMNS))
-    for col in ("current", "previous", "delta"):
-        out[col] = out[col].astype(object).where(out[col].notna(), None)
-    return out
+    # object columns: counts stay Python ints (192, not 192.0) next to rates, None stays None
+    return pd.DataFrame(
+        {col: pd.Series([r[col] for r in rows], dtype=object) for col in WOW_COLUMNS}
+    )

@@ -66,6 +66,7 @@ def test_week_over_week(weeks: sa.Engine) -> None:
     assert wow.loc["on_time_rate", ["current", "previous"]].tolist() == [2 / 3, 0.5]
     assert wow.loc["on_time_rate", "delta"] == 2 / 3 - 0.5
     assert wow.loc["due", ["current", "previous", "delta"]].tolist() == [3, 2, 1]
+    assert isinstance(wow.loc["due", "current"], int)  # a count stays a whole number
     assert wow.loc["csat_pct", "delta"] is None  # no survey either week
     assert (wow.iloc[0]["current_week"], wow.iloc[0]["previous_week"]) == (
         date(2026, 3, 9),
