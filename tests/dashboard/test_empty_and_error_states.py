@@ -5,14 +5,18 @@ never a traceback).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import t
+from dashboard.pages import common
 from etl.db import create_db_engine
 from etl.schema import create_schema
+from etl.settings import PROJECT_ROOT
 from tests.dashboard.conftest import make_app, metric_cards
 
 PAGES = ["resumen", "cumplimiento"]
@@ -91,3 +95,35 @@ def test_corrupt_database_file_gives_a_clear_message(
     at = _run(make_app(monkeypatch, f"duckdb:///{path}", lang="en"))
     assert len(at.error) == 1
     assert t("db_error_title", "en") in at.error[0].value
+
+
+def test_a_load_from_another_process_reaches_the_page(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, tmp_path: Path
+) -> None:
+    """Metric results are cached per data version: a new batch (here from the ETL's
+    command line, as a scheduled load would do) changes the numbers on the next run once
+    the short-lived database probe has expired (expired here by hand, not by waiting).
+    """
+    source = Path(sample_db_url.removeprefix("duckdb:///"))
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(source.read_bytes())
+    url = f"duckdb:///{copy}"
+    at = _run(make_app(monkeypatch, url, lang="en"))
+    before = int(metric_cards(at)["Breaches"][0].replace(",", ""))
+
+    csv = tmp_path / "commitments.csv"
+    csv.write_text(
+        "commitment_id,process,customer,customer_type,requested_at,due_at\n"
+        "LATE-1,Ventas,Cliente nuevo,external,2026-11-01,2026-11-10\n"
+        "LATE-2,Compras,Cliente nuevo,external,2026-11-01,2026-11-11\n",
+        encoding="utf-8",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "etl", "load", str(csv), "--db", url],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    common._probe.clear()
+    _run(at)
+    assert int(metric_cards(at)["Breaches"][0].replace(",", "")) == before + 2
