@@ -7,6 +7,10 @@ formatted with dashboard.i18n, and looked for in the rendered cards and table.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -20,6 +24,8 @@ from dashboard.metrics.targets import kpi_target_status
 from dashboard.metrics.trends import week_over_week
 from dashboard.pages.resumen import CARD_KPIS, STATUS_BADGE
 from dashboard.state import ViewState, parse_view
+from etl.db import create_db_engine
+from etl.schema import targets
 from tests.dashboard.conftest import make_app, metric_cards
 
 
@@ -147,3 +153,57 @@ def test_custom_period_goes_into_the_link_and_the_numbers(
     cards = metric_cards(at)
     for kpi in ("on_time_rate", "breaches", "csat_pct"):
         assert cards[t(f"kpi_{kpi}", "en")][0] == fmt_kpi(kpi, want["values"][kpi], "en")
+
+
+def test_traffic_lights_and_target_line_follow_the_targets_table(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, tmp_path: Path
+) -> None:
+    """Targets chosen around the sample's own values so each light is known in advance:
+    on-time target far above the value (red), breaches target far above (lower is
+    better: green), CSAT target just above within tolerance (amber).
+    """
+    source = Path(sample_db_url.removeprefix("duckdb:///"))
+    copy = tmp_path / "targets.duckdb"
+    copy.write_bytes(source.read_bytes())
+    url = f"duckdb:///{copy}"
+    engine = create_db_engine(url)
+    values = _expected(engine, ViewState())["values"]
+    rows = [
+        ("on_time_rate", min(values["on_time_rate"] + 0.2, 1.0), "higher", 0.01),
+        ("breaches", values["breaches"] + 100, "lower", 0),
+        ("csat_pct", values["csat_pct"] + 0.01, "higher", 0.05),
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            targets.insert(),
+            [
+                {
+                    "target_id": 900 + i,
+                    "kpi": kpi,
+                    "process": None,
+                    "target_value": value,
+                    "direction": direction,
+                    "amber_tolerance": tolerance,
+                    "valid_from": datetime(2020, 1, 1),
+                    "set_by": "test",
+                    "set_at": datetime(2020, 1, 1),
+                }
+                for i, (kpi, value, direction, tolerance) in enumerate(rows)
+            ],
+        )
+    engine.dispose()
+    at = _run(make_app(monkeypatch, url, lang="en"))
+    badges = dict(
+        zip(
+            CARD_KPIS,
+            [m.value for m in at.markdown if "-badge[" in m.value],
+            strict=True,
+        )
+    )
+    assert badges["on_time_rate"] == f":red-badge[{t('status_red', 'en')}]"
+    assert badges["breaches"] == f":green-badge[{t('status_green', 'en')}]"
+    assert badges["csat_pct"] == f":orange-badge[{t('status_amber', 'en')}]"
+    assert badges["nps"] == f":gray-badge[{t('status_none', 'en')}]"
+    trend = json.loads(at.get("plotly_chart")[0].proto.spec)
+    lines = [s for s in trend["layout"].get("shapes", []) if s.get("y0") == s.get("y1")]
+    assert [s["y0"] for s in lines] == [pytest.approx(rows[0][1])]
