@@ -17,10 +17,10 @@ from dashboard.metrics.complaints import complaints_summary
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.notices import proactive_notice_summary
 from dashboard.metrics.ontime import (
-    _objects,
-    _sort_key,
     customer_commitments_kept,
+    group_sort_key,
     on_time_summary,
+    python_objects,
 )
 from dashboard.metrics.propagation import propagation_summary
 from dashboard.metrics.satisfaction import satisfaction_summary
@@ -81,7 +81,7 @@ KPI_BETTER: dict[str, str] = {
 def _keyed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """Some columns of a grouped frame, renamed, with group keys as Python objects."""
     out = df[["group_key", *columns]].rename(columns=columns)
-    out["group_key"] = _objects(out["group_key"])
+    out["group_key"] = python_objects(out["group_key"])
     return out
 
 
@@ -125,14 +125,16 @@ def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     if f.group_by == "none":
         # every part has exactly one row keyed None: the merge kept exactly one
         merged = merged.head(1)
-    merged = merged.sort_values("group_key", key=_sort_key, kind="stable").reset_index(drop=True)
+    merged = merged.sort_values("group_key", key=group_sort_key, kind="stable").reset_index(
+        drop=True
+    )
     out = pd.DataFrame(index=merged.index)
-    out["group_key"] = _objects(merged["group_key"])
+    out["group_key"] = python_objects(merged["group_key"])
     for kpi in HEADLINE_KPIS:
         if kpi in COUNT_KPIS:
             out[kpi] = pd.to_numeric(merged[kpi]).fillna(0).astype("int64")
         else:
-            out[kpi] = _objects(pd.to_numeric(merged[kpi]).astype(float))
+            out[kpi] = python_objects(pd.to_numeric(merged[kpi]).astype(float))
     if f.group_by != "none":
         # e.g. complaints without a commitment make a keyless group whose only figure,
         # complaints per 100 due, has no denominator: a row of zeros and nulls says nothing

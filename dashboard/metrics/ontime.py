@@ -148,8 +148,8 @@ def renegotiation_summary(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     overall = pd.read_sql(
         sa.text(_ORIGINAL_PROMISE_SQL.format(status_sql=status_sql)), conn, params=params
     )
-    reneg["group_key"] = _objects(reneg["group_key"])
-    overall["group_key"] = _objects(overall["group_key"])
+    reneg["group_key"] = python_objects(reneg["group_key"])
+    overall["group_key"] = python_objects(overall["group_key"])
     df = overall.merge(reneg, on="group_key", how="outer")
     return shape_groups(
         df,
@@ -180,7 +180,7 @@ def delay_distribution(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     df = pd.read_sql(sa.text(_DELAY_SQL.format(status_sql=status_sql)), conn, params=params)
     df["delay_days"] = df["delay_days"].astype(float).round(DURATION_DECIMALS)
     for col in ("commitment_id", "process", "performer"):
-        df[col] = _objects(df[col])
+        df[col] = python_objects(df[col])
     return df[["commitment_id", "process", "performer", "delay_days"]]
 
 
@@ -239,9 +239,9 @@ def commitment_list(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     df["delay_days"] = df["delay_days"].astype(float).round(DURATION_DECIMALS)
     df["upstream_breaches"] = df["upstream_breaches"].astype("int64")
     for col in ("commitment_id", "title", "process", "performer", "customer"):
-        df[col] = _objects(df[col])
+        df[col] = python_objects(df[col])
     for col in ("customer_type", "status", "upstreams"):
-        df[col] = _objects(df[col])
+        df[col] = python_objects(df[col])
     return df[list(COMMITMENT_LIST_COLUMNS)]
 
 
@@ -262,13 +262,13 @@ def customer_commitments_kept(conn: sa.Connection, f: MetricFilter) -> pd.DataFr
 # --- shaping helpers shared by the metric modules ------------------------------------
 
 
-def _objects(series: pd.Series) -> pd.Series:
+def python_objects(series: pd.Series) -> pd.Series:
     """The values as Python objects with None for missing (pandas 3 strings use NaN)."""
     values = series.astype(object)
     return values.where(series.notna(), None)
 
 
-def _sort_key(series: pd.Series) -> pd.Series:
+def group_sort_key(series: pd.Series) -> pd.Series:
     """Sort group keys of mixed Python types (dates, strings) by their natural order."""
     return series.map(lambda v: (1, "") if none_if_nan(v) is None else (0, v))
 
@@ -306,13 +306,13 @@ def shape_groups(
     if df.empty and f.group_by == "none":
         df = pd.DataFrame([{c: (0 if c in counts else None) for c in columns}])
     if sort:  # Python's order, not the collation: DuckDB and PostgreSQL sort text differently
-        df = df.sort_values("group_key", key=_sort_key, kind="stable")
+        df = df.sort_values("group_key", key=group_sort_key, kind="stable")
     df = df.reset_index(drop=True)
     for col in columns:
         if col not in df.columns:
             df[col] = None
     out = pd.DataFrame(index=df.index)
-    out["group_key"] = _objects(df["group_key"])
+    out["group_key"] = python_objects(df["group_key"])
     for col in columns:
         if col == "group_key":
             continue
@@ -322,5 +322,5 @@ def shape_groups(
             values = pd.to_numeric(df[col]).astype(float)
             if col in durations:
                 values = values.round(DURATION_DECIMALS)
-            out[col] = _objects(values)
+            out[col] = python_objects(values)
     return out[columns]

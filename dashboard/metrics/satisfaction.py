@@ -23,7 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.ontime import _objects, shape_groups
+from dashboard.metrics.ontime import python_objects, shape_groups
 from dashboard.metrics.propagation import breach_classification_sql
 from dashboard.metrics.status import commitment_status_sql
 
@@ -276,5 +276,5 @@ def survey_comments(
     for col in ("csat", "nps"):
         df[col] = pd.to_numeric(df[col]).astype("Int64")
     for col in ("response_id", "customer", "commitment_id", "process", "comment"):
-        df[col] = _objects(df[col])
+        df[col] = python_objects(df[col])
     return df[list(COMMENT_COLUMNS)]

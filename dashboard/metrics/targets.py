@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.ontime import _objects, none_if_nan
+from dashboard.metrics.ontime import none_if_nan, python_objects
 
 GREEN, AMBER, RED = "green", "amber", "red"
 
@@ -60,7 +60,7 @@ def targets_in_force(conn: sa.Connection, at: datetime) -> pd.DataFrame:
     """
     df = pd.read_sql(sa.text(_IN_FORCE_SQL), conn, params={"at": at})
     for col in ("kpi", "process", "direction", "set_by"):
-        df[col] = _objects(df[col])
+        df[col] = python_objects(df[col])
     df["valid_from"] = pd.to_datetime(df["valid_from"])
     return df[list(TARGET_COLUMNS)]
 
