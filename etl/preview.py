@@ -28,8 +28,9 @@ from etl.load import (
     RejectedRow,
     Source,
     expanded_sources,
-    kind_frames,
+    kind_frames_of,
     merged_counts,
+    ordered_items,
 )
 from etl.mapping import Mapping, load_mapping
 from etl.records import EtlError, KindFrame
@@ -123,26 +124,33 @@ def preview_files(
     The report has every file × kind with read, new, changed, unchanged and rejected, and
     every reject with its reason; `committed` is False and `batch_id` None. A database
     without the schema is previewed as if empty (the tables are created inside the
-    rolled-back transaction). Raises EtlError (unreadable file, bad mapping, a file above
-    `max_rows`) before the database is touched; database errors propagate.
+    rolled-back transaction). Files are read one at a time, like the load, so memory
+    follows the largest file. Raises EtlError (unreadable file, bad mapping, a file above
+    `max_rows`, which is checked as soon as the file is read); database errors propagate.
     """
     tz = tz or load_settings().timezone
     items, _meta = expanded_sources(sources)
-    frames = kind_frames(items, _as_mapping(mapping))
-    checked_row_limit(frames, max_rows)
+    checked = _as_mapping(mapping)
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
             if not sa.inspect(conn).has_table("commitments"):
                 metadata.create_all(conn)
-            report = _predicted(conn, frames, tz)
+            report = _predicted(conn, ordered_items(items, checked), checked, tz, max_rows)
         finally:
             transaction.rollback()
     return report
 
 
-def _predicted(conn: sa.Connection, frames: Sequence[KindFrame], tz: str) -> BatchReport:
-    """Validate and merge each KindFrame in load order, as a load does (caller rolls back).
+def _predicted(
+    conn: sa.Connection,
+    items: Sequence[object],
+    mapping: Mapping | None,
+    tz: str,
+    max_rows: int | None,
+) -> BatchReport:
+    """Read, validate and merge each file in load order, one at a time, as a load does
+    (the caller rolls back).
 
     Commitments validated earlier in the batch are known to later files; dependency edges
     accepted earlier (database and batch) take part in the cycle search.
@@ -150,33 +158,35 @@ def _predicted(conn: sa.Connection, frames: Sequence[KindFrame], tz: str) -> Bat
     known = KnownCommitments(lambda ids: commitment_ids_in_db(conn, ids))
     edges: list[pd.DataFrame] = []
     report = BatchReport(batch_id=None, files=[])
-    for kf in frames:
-        existing = None
-        if kf.kind == "dependencies":
-            if not edges:
-                edges.append(dependency_edges_in_db(conn))
-            existing = pd.concat(edges, ignore_index=True)
-        result = validate_frame(kf, tz=tz, known=known, existing_edges=existing)
-        if kf.kind == "commitments":
-            known.add(result.valid["commitment_id"])
-        if kf.kind == "dependencies":
-            edges.append(result.valid[["commitment_id", "depends_on"]].astype(object))
-        new, changed, unchanged = merged_counts(conn, result, _PREVIEW_BATCH)
-        report.files.append(
-            FileReport(
-                path=result.path,
-                kind=result.kind,
-                sha256=result.sha256,
-                read=result.rows_read,
-                rejected=result.rows_rejected,
-                new=new,
-                changed=changed,
-                unchanged=unchanged,
-                mapping=result.mapping,
-                refused=result.refused,
+    for item in items:
+        for kf in kind_frames_of(item, mapping):  # type: ignore[arg-type]
+            checked_row_limit([kf], max_rows)
+            existing = None
+            if kf.kind == "dependencies":
+                if not edges:
+                    edges.append(dependency_edges_in_db(conn))
+                existing = pd.concat(edges, ignore_index=True)
+            result = validate_frame(kf, tz=tz, known=known, existing_edges=existing)
+            if kf.kind == "commitments":
+                known.add(result.valid["commitment_id"])
+            if kf.kind == "dependencies":
+                edges.append(result.valid[["commitment_id", "depends_on"]].astype(object))
+            new, changed, unchanged = merged_counts(conn, result, _PREVIEW_BATCH)
+            report.files.append(
+                FileReport(
+                    path=result.path,
+                    kind=result.kind,
+                    sha256=result.sha256,
+                    read=result.rows_read,
+                    rejected=result.rows_rejected,
+                    new=new,
+                    changed=changed,
+                    unchanged=unchanged,
+                    mapping=result.mapping,
+                    refused=result.refused,
+                )
             )
-        )
-        report.rejects.extend(RejectedRow(result.path, result.kind, r) for r in result.rejects)
+            report.rejects.extend(RejectedRow(result.path, result.kind, r) for r in result.rejects)
     return report
 
 
