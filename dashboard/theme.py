@@ -28,6 +28,8 @@ STATUS_COLORS: dict[str, str] = {
     "amber": ORANGE,
     "red": VERMILLION,
 }
+# The same statuses without colour, for bar labels and badges (✓ meets, ! near, ✗ off).
+STATUS_SYMBOLS: dict[str, str] = {"green": "✓", "amber": "!", "red": "✗"}
 # Commitment statuses share the target colours: on time is good, a breach is bad.
 COMMITMENT_STATUS_COLORS: dict[str, str] = {
     "on_time": BLUISH_GREEN,

@@ -40,6 +40,13 @@ def rate_by_group_figure(
         data = data.sort_values(["_rank", "group_key"], kind="stable")
     rates = [float(v) if pd.notna(v) else 0.0 for v in data["on_time_rate"]]
     texts = [fmt_pct(v if pd.notna(v) else None, lang) for v in data["on_time_rate"]]
+    # Never colour alone: a bar judged against a target also carries its symbol.
+    labels = [
+        f"{theme.STATUS_SYMBOLS[status]} {text}"
+        if (status := (statuses or {}).get(k)) in theme.STATUS_SYMBOLS
+        else text
+        for k, text in zip(data["group_key"], texts, strict=True)
+    ]
     # A bar with a target takes its light's colour; without one it stays neutral blue.
     colors = [
         theme.status_color(status) if (status := (statuses or {}).get(k)) else theme.BLUE
@@ -58,7 +65,7 @@ def rate_by_group_figure(
         y=keys if horizontal else rates,
         orientation="h" if horizontal else "v",
         marker_color=colors,
-        text=texts,
+        text=labels,
         textposition="auto",
         customdata=keys,
         hovertext=hover,

@@ -47,7 +47,7 @@ def test_bars_take_the_status_colour_of_their_target() -> None:
         theme.VERMILLION,
         theme.BLUE,  # no target: neutral, not a status colour
     ]
-    assert list(fig.data[0].text) == ["100.0%", "50.0%", "—"]
+    assert list(fig.data[0].text) == ["✓ 100.0%", "✗ 50.0%", "—"]
 
 
 def test_performer_bars_are_horizontal() -> None:
