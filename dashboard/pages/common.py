@@ -480,14 +480,18 @@ def error_state(lang: str, reason: str) -> None:
     )
 
 
-def run_page(render: Callable[[], None]) -> None:
-    """Run a page body, turning any database failure into the error state."""
+def run_page(render: Callable[[], None], *, needs_data: bool = True) -> None:
+    """Run a page body, turning any database failure into the error state.
+
+    Pages that make sense on an empty database (Datos, where data is loaded) pass
+    `needs_data=False` and skip the empty state.
+    """
     lang = current_lang()
     status = db_status()
     if not status.ok:
         error_state(lang, status.error)
         return
-    if status.commitments == 0:
+    if needs_data and status.commitments == 0:
         empty_state(lang)
         return
     try:
