@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from etl import parse
@@ -96,31 +98,40 @@ class KnownCommitments:
 
     def __init__(self, lookup: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         self._lookup = lookup
-        self._parts: list[np.ndarray] = []
-        self._index: pd.Index | None = pd.Index([], dtype=object)
+        self._parts: list[pa.Array] = []
+        self._set: pa.Array | None = None
 
     def add(self, ids: Iterable[object]) -> None:
         """Remember valid commitment ids of this batch."""
         values = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)
-        self._parts.append(values.astype(object).dropna().to_numpy())
-        self._index = None
+        self._parts.append(_arrow_text(values.dropna()))
+        self._set = None
 
-    def _batch_index(self) -> pd.Index:
-        if self._index is None:
-            joined = np.concatenate(self._parts) if self._parts else np.array([], dtype=object)
-            self._index = pd.Index(pd.unique(joined))
-        return self._index
+    def _value_set(self) -> pa.Array:
+        if self._set is None:
+            joined = pa.chunked_array(self._parts, type=pa.large_string()).combine_chunks()
+            self._set = pc.unique(joined)
+        return self._set
 
     def unknown_mask(self, ids: pd.Series) -> pd.Series:
-        """True where a (non-missing) id is neither in the batch nor in the database."""
-        present = ids.notna()
-        values = ids.astype(object)
-        unknown = present & ~values.isin(self._batch_index())
+        """True where a (non-missing) id is neither in the batch nor in the database.
+
+        Membership runs in Arrow (a hash set of the batch's ids, probed column-wise).
+        """
+        present = ids.notna().to_numpy(dtype=bool)
+        values = _arrow_text(ids)
+        in_batch = pc.is_in(values, value_set=self._value_set()).to_numpy(zero_copy_only=False)
+        unknown = present & ~in_batch
         if unknown.any() and self._lookup is not None:
-            candidates = pd.unique(values[unknown].to_numpy())
-            found = self._lookup(candidates)
-            unknown &= ~values.isin(found)
-        return unknown.astype(bool)
+            candidates = pc.unique(values.filter(pa.array(unknown))).to_numpy(zero_copy_only=False)
+            found = pa.array(self._lookup(candidates), type=pa.large_string())
+            unknown &= ~pc.is_in(values, value_set=found).to_numpy(zero_copy_only=False)
+        return pd.Series(unknown, index=ids.index)
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A column as an Arrow large_string array (nulls kept)."""
+    return pa.array(values.astype(parse.TEXT), type=pa.large_string())
 
 
 def commitment_ids_in_db(conn: sa.Connection, candidates: np.ndarray) -> np.ndarray:
@@ -300,7 +311,7 @@ def _typed_columns(
 
         if f.type == "datetime":
             fmt = kf.date_formats.get(f.name)
-            values, bad = parse.parse_datetimes(text, tz=tz, fmt=fmt)
+            values, bad = parse.parse_datetimes(text, tz=tz, fmt=fmt, cleaned=True)
             hint = f"expected format {fmt}" if fmt else DATE_HINT
             out.add(
                 bad,
@@ -308,7 +319,7 @@ def _typed_columns(
                 lambda p, c=f.name, r=raw, h=hint: f"{c} {_show(r.iat[p])} is not a date ({h})",
             )
         elif f.type == "int":
-            values, bad = parse.parse_ints(text, decimal=kf.decimal)
+            values, bad = parse.parse_ints(text, decimal=kf.decimal, cleaned=True)
             out.add(
                 bad,
                 f.name,
@@ -327,13 +338,13 @@ def _typed_columns(
                 lambda p, c=f.name, r=raw, s=span: f"{c} {_show(r.iat[p])} is out of range ({s})",
             )
         elif f.type == "float":
-            values, bad = parse.parse_decimals(text, decimal=kf.decimal)
+            values, bad = parse.parse_decimals(text, decimal=kf.decimal, cleaned=True)
             out.add(
                 bad, f.name, lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not a number"
             )
         elif f.type == "bool":
             default = f.default if isinstance(f.default, bool) else None
-            values, bad = parse.parse_bools(text, default=default)
+            values, bad = parse.parse_bools(text, default=default, cleaned=True)
             out.add(
                 bad,
                 f.name,
@@ -421,7 +432,7 @@ def _check_references(
     """References to commitments neither in this batch nor in the database."""
     still_ok = pd.Series(~out.bad, index=typed.index)  # both ends of an edge are checked
     for column, ref_kind, _ref_col in record.references:
-        ids = typed[column].astype(object).where(still_ok & typed[column].notna())
+        ids = typed[column].where(still_ok)
         unknown = known.unknown_mask(ids)
         out.add(
             unknown,

@@ -185,3 +185,28 @@ def test_day_first_round_trip(moment: datetime) -> None:
     got, bad = _dates([text])
     assert got == [moment]
     assert bad == [False]
+
+
+def test_a_column_mixing_the_common_format_with_others() -> None:
+    # The first value picks the one-pass format; the rest still follow the general rules.
+    got, bad = _dates(
+        [
+            "2026-03-01 10:00:00",
+            "2026-07-01T10:00Z",
+            "05/03/2026",
+            "2026-03-01 10:00:00.5",
+            "2026-02-30 10:00:00",
+            None,
+        ]
+    )
+    assert got == [
+        datetime(2026, 3, 1, 10, 0),
+        datetime(2026, 7, 1, 12, 0),
+        datetime(2026, 3, 5, 23, 59, 59),
+        datetime(2026, 3, 1, 10, 0, 0, 500000),
+        None,
+        None,
+    ]
+    assert bad == [False, False, False, False, True, False]
+    got, _ = _dates(["05/03/2026 10:30", "2026-03-05"])
+    assert got == [datetime(2026, 3, 5, 10, 30), datetime(2026, 3, 5, 23, 59, 59)]
