@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from etl.cli import main
 from etl.db import create_db_engine
+from etl.load import load_files
+from etl.records import EtlError
 
 COMMITMENTS = (
     "commitment_id,title,process,customer,requested_at,due_at,delivered_at\n"
@@ -211,3 +216,53 @@ def test_a_good_xlsx_loads(db_url: str, tmp_path: Path, capsys: pytest.CaptureFi
     code, report, err = load(db_url, tmp_path, capsys=capsys)
     assert code == 0, err
     assert [(f["kind"], f["new"]) for f in report["files"]] == [("commitments", 3), ("events", 1)]
+
+
+_fuzz_cell = st.one_of(
+    st.sampled_from(["C1", "C2", "", "2026-01-05", "31/02/2026", "x", "=1+1", '"', ";", "\\."]),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    header=st.lists(
+        st.sampled_from(["commitment_id", "stage", "at", "actor", "extra", ""]),
+        min_size=1,
+        max_size=5,
+    ),
+    rows=st.lists(st.lists(_fuzz_cell, min_size=0, max_size=6), max_size=8),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "cp1252", "utf-8-sig"]),
+)
+def test_fuzzed_event_files_load_or_fail_cleanly(
+    header: list[str], rows: list[list[str]], delimiter: str, encoding: str
+) -> None:
+    """Whatever the bytes: a clean EtlError, or a batch where read = loaded + rejected."""
+    text = "\n".join(delimiter.join(r) for r in [header, *rows]) + "\n"
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        (base / "commitments.csv").write_text(COMMITMENTS, encoding="utf-8")
+        (base / "events.csv").write_bytes(text.encode(encoding, errors="replace"))
+        engine = create_db_engine(f"duckdb:///{base / 'f.duckdb'}")
+        try:
+            try:
+                report = load_files(engine, [base])
+            except EtlError as exc:
+                assert str(exc).strip() and "\n" not in str(exc).strip()
+                return
+            for f in report.files:
+                assert f.read == f.new + f.changed + f.unchanged + f.rejected
+            with engine.connect() as conn:
+                loaded = conn.execute(sa.text("SELECT count(*) FROM events")).scalar()
+                rejected = conn.execute(
+                    sa.text(
+                        "SELECT count(DISTINCT coalesce(row_number, -1)) FROM rejected_rows "
+                        "WHERE kind = 'events'"
+                    )
+                ).scalar()
+            events = report.files[-1]
+            assert loaded == events.new
+            assert rejected == events.rejected
+        finally:
+            engine.dispose()
