@@ -1,0 +1,417 @@
+"""Datos: upload files, see what they would do, load them as one batch, read the load log.
+
+1. Upload CSV / Excel / Parquet files (several at once) with an optional mapping: one
+   of the shipped etl/mappings/*.toml or an uploaded TOML file.
+2. The validation result is shown BEFORE anything is written (etl.preview.preview_files:
+   the load's own steps in a transaction that is always rolled back): per file and
+   record kind, rows read, would-be new / changed / unchanged, rejected, and every
+   rejected row with its reason, downloadable as CSV.
+3. "Load" writes the batch all or nothing (etl.load.load_files), then forgets every
+   cached metric (common.invalidate_data; the new batch also changes the data version).
+
+Below: the load history (batches and their files with counts) and each batch's rejected
+rows, downloadable. Limits: Streamlit's upload size (`server.maxUploadSize`, 200 MB per
+file by default, in .streamlit/config.toml) and a row limit per file, set with
+ESLABON_UPLOAD_MAX_ROWS (default 1,000,000; see etl.preview). Bigger loads belong to
+`python -m etl load`.
+
+This page writes to the database, so it never shows a traceback: unreadable files, bad
+mappings and database errors become one clear message. File names, reasons and cell
+values are user text: they are shown in tables (plain text) or Markdown-escaped.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Streamlit may run this file on its own (its pages/ folder convention, for the first
+# request of a fresh server): make the project importable, then the guard at the end
+# draws the whole app.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+
+from dashboard.i18n import fmt_datetime, fmt_int
+from dashboard.pages import common
+from dashboard.texts import md_escape, tr
+from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
+from etl.mapping import Mapping, load_mapping, shipped_mappings
+from etl.preview import (
+    batch_files,
+    preview_files,
+    rejects_csv,
+    rejects_frame,
+    upload_row_limit,
+)
+from etl.records import EtlError
+
+UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "parquet", "pq"]
+NO_MAPPING, UPLOADED_MAPPING = "", "__upload__"
+K_MAPPING, K_HISTORY = "w_datos_mapping", "w_datos_batch"
+_GENERATION = "_datos_upload_generation"  # bumped after a load: empties the uploaders
+_PREVIEWS = "_datos_previews"  # preview results by content key (one page run to the next)
+_FLASH = "_datos_flash"  # the outcome of the last load, shown after the rerun
+REJECTS_SHOWN = 1_000
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file's name and bytes (what the ETL reads)."""
+
+    name: str
+    data: bytes
+
+    def source(self) -> tuple[str, io.BytesIO]:
+        """The ETL's source form: (name, binary file object), fresh for each read."""
+        return self.name, io.BytesIO(self.data)
+
+
+def short_reason(exc: BaseException) -> str:
+    """The first line of an error, without SQLAlchemy's background links."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+def upload_limit_mb() -> int:
+    """Streamlit's per-file upload limit in MB (server.maxUploadSize)."""
+    try:
+        return int(st.get_option("server.maxUploadSize"))
+    except Exception:
+        return 200
+
+
+def _generation() -> int:
+    return int(st.session_state.get(_GENERATION, 0))
+
+
+def chosen_mapping(lang: str) -> tuple[Mapping | str | None, str, bool]:
+    """The mapping picked (None, a shipped file's path, or an uploaded Mapping), a key
+    naming it for the preview cache, and whether the choice is complete.
+
+    A malformed uploaded mapping raises EtlError (MappingError) with the file and key.
+    """
+    shipped = shipped_mappings()
+    choice = st.selectbox(
+        tr("mapping_label", lang),
+        options=[NO_MAPPING, *shipped, UPLOADED_MAPPING],
+        format_func=lambda m: (
+            tr("mapping_none", lang)
+            if m == NO_MAPPING
+            else tr("mapping_upload", lang)
+            if m == UPLOADED_MAPPING
+            else m
+        ),
+        key=K_MAPPING,
+    )
+    if choice == NO_MAPPING:
+        return None, "", True
+    if choice in shipped:
+        return str(shipped[choice]), f"shipped:{choice}", True
+    upload = st.file_uploader(
+        tr("mapping_file", lang), type=["toml"], key=f"datos_mapping_file_{_generation()}"
+    )
+    if upload is None:
+        st.info(tr("mapping_missing", lang))
+        return None, "", False
+    data = upload.getvalue()
+    buffer = io.BytesIO(data)
+    buffer.name = upload.name  # load_mapping names the file in its messages
+    digest = hashlib.sha256(data).hexdigest()
+    return load_mapping(buffer), f"upload:{upload.name}:{digest}", True
+
+
+def preview_key(uploads: Sequence[Upload], mapping_key: str, version: str) -> str:
+    """What a preview depends on: the files' names and bytes, the mapping, the data."""
+    digest = hashlib.sha256()
+    for item in uploads:
+        digest.update(item.name.encode("utf-8", "replace") + b"\0")
+        digest.update(hashlib.sha256(item.data).digest())
+    digest.update(mapping_key.encode("utf-8", "replace") + b"\0" + version.encode())
+    return digest.hexdigest()
+
+
+def cached_preview(
+    engine: sa.Engine, uploads: Sequence[Upload], mapping: Mapping | str | None, key: str
+) -> BatchReport:
+    """preview_files for these uploads, computed once per content key in this session."""
+    previews: dict[str, BatchReport] = st.session_state.setdefault(_PREVIEWS, {})
+    if key not in previews:
+        previews.clear()  # only the current files' preview is worth keeping
+        previews[key] = preview_files(
+            engine,
+            [u.source() for u in uploads],
+            mapping=mapping,
+            max_rows=upload_row_limit(),
+        )
+    return previews[key]
+
+
+def file_table(report: BatchReport, lang: str) -> pd.DataFrame:
+    """Per file × kind: read, new, changed, unchanged, rejected (as the load log has)."""
+    return pd.DataFrame(
+        {
+            tr("col_file", lang): [f.path for f in report.files],
+            tr("col_record_kind", lang): [f.kind for f in report.files],
+            tr("col_read", lang): [fmt_int(f.read, lang) for f in report.files],
+            tr("col_new", lang): [fmt_int(f.new, lang) for f in report.files],
+            tr("col_changed", lang): [fmt_int(f.changed, lang) for f in report.files],
+            tr("col_unchanged", lang): [fmt_int(f.unchanged, lang) for f in report.files],
+            tr("col_rejected", lang): [fmt_int(f.rejected, lang) for f in report.files],
+        }
+    )
+
+
+def rejects_table(rejects: pd.DataFrame, lang: str) -> None:
+    """Rejected rows with their reasons (first REJECTS_SHOWN) and the CSV download."""
+    if rejects.empty:
+        st.info(tr("no_rejects", lang))
+        return
+    shown = rejects.head(REJECTS_SHOWN)
+    table = pd.DataFrame(
+        {
+            tr("col_file", lang): shown["path"].astype(str),
+            tr("col_record_kind", lang): shown["kind"].astype(str),
+            tr("col_row", lang): shown["row_number"].astype("Int64"),
+            tr("col_column", lang): shown["column_name"].fillna("").astype(str),
+            tr("col_reject_reason", lang): shown["reason"].astype(str),
+            "raw": shown["raw"].fillna("").astype(str),
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    if len(rejects) > REJECTS_SHOWN:
+        st.caption(
+            tr(
+                "rejects_shown",
+                lang,
+                shown=fmt_int(REJECTS_SHOWN, lang),
+                total=fmt_int(len(rejects), lang),
+            )
+        )
+
+
+def rejects_download(rejects: pd.DataFrame, lang: str, *, key: str, name: str) -> None:
+    """The rejects as the CLI's CSV (formulas neutralised), offered for download."""
+    st.download_button(
+        tr("rejects_download", lang),
+        data=rejects_csv(rejects).encode("utf-8-sig"),
+        file_name=name,
+        mime="text/csv",
+        key=key,
+        disabled=rejects.empty,
+        icon=":material/download:",
+    )
+
+
+def preview_section(report: BatchReport, lang: str) -> None:
+    """The dry run's result: the per-file table, refused files, every reject."""
+    st.dataframe(file_table(report, lang), hide_index=True, width="stretch")
+    st.markdown(
+        tr(
+            "preview_summary",
+            lang,
+            valid=fmt_int(sum(f.valid for f in report.files), lang),
+            new=fmt_int(sum(f.new or 0 for f in report.files), lang),
+            changed=fmt_int(sum(f.changed or 0 for f in report.files), lang),
+            unchanged=fmt_int(sum(f.unchanged or 0 for f in report.files), lang),
+            rejected=fmt_int(report.rows_rejected, lang),
+        )
+    )
+    for f in report.files:
+        if f.refused:
+            st.warning(tr("refused_file", lang, reason=md_escape(f.refused)))
+    if report.rejects:
+        st.markdown(f"**{tr('rejects_title', lang)}**")
+        rejects = rejects_frame(report)
+        rejects_table(rejects, lang)
+        rejects_download(rejects, lang, key="preview_rejects_csv", name="rejects-preview.csv")
+
+
+def load_batch(
+    engine: sa.Engine, uploads: Sequence[Upload], mapping: Mapping | str | None, lang: str
+) -> None:
+    """Load the uploads as one batch; remember the outcome and start afresh on success."""
+    try:
+        with st.spinner(tr("loading", lang)):
+            report = load_files(
+                engine, [u.source() for u in uploads], mapping=mapping, loaded_by="dashboard"
+            )
+    except Exception as exc:  # EtlError or a database error: nothing was written
+        st.session_state[_FLASH] = ("error", tr("load_failed", lang, reason=short_reason(exc)))
+        return
+    common.invalidate_data()
+    st.session_state[_FLASH] = (
+        "success",
+        tr(
+            "load_done",
+            lang,
+            batch=report.batch_id,
+            new=fmt_int(sum(f.new or 0 for f in report.files), lang),
+            changed=fmt_int(sum(f.changed or 0 for f in report.files), lang),
+            rejected=fmt_int(report.rows_rejected, lang),
+        ),
+    )
+    st.session_state[K_HISTORY] = report.batch_id
+    st.session_state[_GENERATION] = _generation() + 1
+    st.session_state.pop(_PREVIEWS, None)
+
+
+def upload_section(engine: sa.Engine, version: str, lang: str) -> None:
+    """Steps 1–3: upload and mapping, the validation preview, the Load button."""
+    st.subheader(tr("upload_title", lang))
+    files = st.file_uploader(
+        tr("upload_label", lang),
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key=f"datos_files_{_generation()}",
+    )
+    st.caption(
+        tr(
+            "upload_help",
+            lang,
+            mb=fmt_int(upload_limit_mb(), lang),
+            rows=fmt_int(upload_row_limit(), lang),
+        )
+    )
+    try:
+        mapping, mapping_key, mapping_ready = chosen_mapping(lang)
+    except EtlError as exc:
+        st.error(tr("preview_failed", lang, reason=md_escape(short_reason(exc))))
+        return
+    st.subheader(tr("preview_title", lang))
+    uploads = [Upload(f.name, f.getvalue()) for f in files or []]
+    if not uploads or not mapping_ready:
+        st.info(tr("preview_none", lang))
+        return
+    try:
+        with st.spinner(tr("validating", lang)):
+            report = cached_preview(
+                engine, uploads, mapping, preview_key(uploads, mapping_key, version)
+            )
+    except Exception as exc:  # unreadable file, bad mapping, row limit, database error
+        st.error(tr("preview_failed", lang, reason=md_escape(short_reason(exc))))
+        return
+    preview_section(report, lang)
+    st.subheader(tr("load_title", lang))
+    st.caption(tr("load_help", lang))
+    if st.button(tr("load_button", lang), type="primary", key="datos_load"):
+        load_batch(engine, uploads, mapping, lang)
+        st.rerun()
+
+
+def history_section(engine: sa.Engine, lang: str) -> None:
+    """Every batch (newest first) with its counts; one batch's files and rejects."""
+    st.subheader(tr("history_title", lang))
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("load_batches"):
+            st.info(tr("history_none", lang))
+            return
+        batches = batch_summaries(conn)
+    if batches.empty:
+        st.info(tr("history_none", lang))
+        return
+    batches = batches.sort_values("batch_id", ascending=False)
+    table = pd.DataFrame(
+        {
+            tr("col_batch", lang): batches["batch_id"].astype(int),
+            tr("col_started", lang): [fmt_datetime(v, lang) for v in batches["started_at"]],
+            tr("col_finished", lang): [fmt_datetime(v, lang) for v in batches["finished_at"]],
+            tr("col_loaded_by", lang): batches["loaded_by"].fillna("").astype(str),
+            tr("col_files", lang): [fmt_int(v, lang) for v in batches["files"]],
+            tr("col_read", lang): [fmt_int(v, lang) for v in batches["read"]],
+            tr("col_new", lang): [fmt_int(v, lang) for v in batches["new"]],
+            tr("col_changed", lang): [fmt_int(v, lang) for v in batches["changed"]],
+            tr("col_unchanged", lang): [fmt_int(v, lang) for v in batches["unchanged"]],
+            tr("col_rejected", lang): [fmt_int(v, lang) for v in batches["rejected"]],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    ids = [int(b) for b in batches["batch_id"]]
+    if st.session_state.get(K_HISTORY) not in ids:
+        st.session_state[K_HISTORY] = ids[0]
+    batch = st.selectbox(tr("history_pick", lang), options=ids, key=K_HISTORY)
+    with engine.connect() as conn:
+        files = batch_files(conn, batch)
+        rejects = rejected_rows_frame(conn, batch)
+    st.markdown(f"**{tr('history_files', lang, batch=batch)}**")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("col_file", lang): files["path"].astype(str),
+                tr("col_record_kind", lang): files["kind"].astype(str),
+                tr("col_mapping", lang): files["mapping"].fillna("").astype(str),
+                tr("col_read", lang): [fmt_int(v, lang) for v in files["rows_read"]],
+                tr("col_new", lang): [fmt_int(v, lang) for v in files["rows_new"]],
+                tr("col_changed", lang): [fmt_int(v, lang) for v in files["rows_changed"]],
+                tr("col_unchanged", lang): [fmt_int(v, lang) for v in files["rows_unchanged"]],
+                tr("col_rejected", lang): [fmt_int(v, lang) for v in files["rows_rejected"]],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.markdown(f"**{tr('stored_rejects_title', lang, batch=batch)}**")
+    rejects_table(rejects, lang)
+    rejects_download(rejects, lang, key="batch_rejects_csv", name=f"rejects-batch-{batch}.csv")
+
+
+def sample_section(lang: str) -> None:
+    """Load the shipped sample (the same command `make db` runs)."""
+    if not common.sample_available():
+        return
+    with st.expander(tr("sample_title", lang), expanded=common.db_status().commitments == 0):
+        st.caption(tr("sample_help", lang))
+        if st.button(tr("load_sample", lang), key="datos_load_sample"):
+            with st.spinner(tr("loading_sample", lang)):
+                ok, reason = common.load_sample(common.db_url())
+            common.invalidate_data()
+            if ok:
+                st.session_state[_FLASH] = ("success", tr("sample_loaded", lang))
+            else:
+                st.session_state[_FLASH] = (
+                    "error",
+                    tr("sample_failed", lang, reason=reason),
+                )
+            st.rerun()
+
+
+def render(lang: str) -> None:
+    """The Datos page body."""
+    st.title(tr("datos_title", lang))
+    flash = st.session_state.pop(_FLASH, None)
+    if flash is not None:
+        kind, message = flash
+        (st.success if kind == "success" else st.error)(md_escape(message))
+    status = common.db_status()
+    engine = common.engine_for(common.db_url())
+    sample_section(lang)
+    upload_section(engine, status.version, lang)
+    history_section(engine, lang)
+
+
+def page() -> None:
+    """The page as app.py registers it: usable on an empty database (that is where data
+    comes from), the error state when the database cannot be reached, never a traceback.
+    """
+    lang = common.current_lang()
+    status = common.db_status()
+    if not status.ok:
+        common.error_state(lang, status.error)
+        return
+    try:
+        render(lang)
+    except Exception as exc:  # a failure mid-page still reads as a message
+        common.error_state(lang, short_reason(exc))
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
+    from dashboard.app import main
+
+    main()
