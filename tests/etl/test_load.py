@@ -347,3 +347,27 @@ def test_bulk_path_round_trips_many_rows(engine: sa.Engine, tmp_path: Path) -> N
     assert quoted == 'Cliente, "citado"'
     report = load_files(engine, [path])
     assert counts(report)["commitments"] == (n, 0, 0, n, 0)
+
+
+@pytest.mark.postgres
+def test_concurrent_loads_on_postgres_take_distinct_batch_ids(
+    pg_schema_url: str, tmp_path: Path
+) -> None:
+    """The EXCLUSIVE lock on load_batches makes two loads queue, not share an id."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from etl.db import create_db_engine
+    from etl.schema import create_schema
+
+    engine = create_db_engine(pg_schema_url)
+    create_schema(engine)
+    folders = [canonical_folder(tmp_path / f"in{i}") for i in range(4)]
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            reports = list(pool.map(lambda f: load_files(engine, [f]), folders))
+        assert sorted(r.batch_id for r in reports) == [1, 2, 3, 4]
+        assert sum(counts(r)["commitments"][1] for r in reports) == 3  # inserted once
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM load_batches")).scalar() == 4
+    finally:
+        engine.dispose()
