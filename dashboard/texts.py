@@ -395,6 +395,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_row": ("Fila", "Row"),
     "col_column": ("Columna", "Column"),
     "col_reject_reason": ("Motivo", "Reason"),
+    "col_raw": ("Fila original", "Original row"),
     "col_batch": ("Lote", "Batch"),
     "col_started": ("Inicio", "Started"),
     "col_finished": ("Fin", "Finished"),

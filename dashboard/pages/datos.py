@@ -182,7 +182,7 @@ def rejects_table(rejects: pd.DataFrame, lang: str) -> None:
             tr("col_row", lang): shown["row_number"].astype("Int64"),
             tr("col_column", lang): shown["column_name"].fillna("").astype(str),
             tr("col_reject_reason", lang): shown["reason"].astype(str),
-            "raw": shown["raw"].fillna("").astype(str),
+            tr("col_raw", lang): shown["raw"].fillna("").astype(str),
         }
     )
     st.dataframe(table, hide_index=True, width="stretch")
