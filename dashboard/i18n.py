@@ -84,6 +84,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The dashboard could not query the database `{url}`. Check that the server is "
         "running and that ESLABON_DB_URL is right. Detail: {reason}",
     ),
+    "page_failed": (
+        "Esta página no pudo mostrarse. El detalle quedó en el registro del servidor.",
+        "This page could not be shown. The details are in the server log.",
+    ),
     "no_data_filter": (
         "No hay compromisos con vencimiento en este filtro.",
         "No commitments fall due within this filter.",
@@ -105,6 +109,39 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Customer commitments kept",
     ),
     "kpi_due": ("Vencidos en el periodo", "Due in the period"),
+    # one-line definitions (card tooltips), from the metric contract in DESIGN.md
+    "help_on_time_rate": (
+        "Entregados a tiempo ÷ vencidos (entregados o ya vencidos al corte).",
+        "Delivered on time ÷ due (delivered, or past due at the cut-off).",
+    ),
+    "help_breaches": (
+        "Entregados tarde, o sin entregar pasado el vencimiento.",
+        "Delivered late, or still undelivered after the due date.",
+    ),
+    "help_propagation_rate": (
+        "Quiebres propagados ÷ compromisos con algún proveedor directo en quiebre.",
+        "Propagated breaches ÷ commitments with a breached direct upstream.",
+    ),
+    "help_csat_pct": (
+        "Respuestas con CSAT 4 o 5 ÷ respuestas con CSAT.",
+        "Responses with CSAT 4 or 5 ÷ responses with a CSAT.",
+    ),
+    "help_nps": (
+        "% promotores (9–10) − % detractores (0–6).",
+        "% promoters (9–10) − % detractors (0–6).",
+    ),
+    "help_proactive_notice_rate": (
+        "Quiebres avisados al cliente antes del vencimiento ÷ quiebres.",
+        "Breaches notified to the customer before the due date ÷ breaches.",
+    ),
+    "help_complaints_per_100": (
+        "Reclamos por cada 100 compromisos vencidos.",
+        "Complaints per 100 due commitments.",
+    ),
+    "help_customer_commitments_kept": (
+        "Cumplimiento a tiempo de lo que los clientes nos prometieron.",
+        "On-time rate of what customers promised us.",
+    ),
     "delta_vs_last_week": ("vs. semana anterior", "vs. previous week"),
     "status_green": ("✓ En meta", "✓ On target"),
     "status_amber": ("! Cerca de la meta", "! Near target"),

@@ -31,6 +31,7 @@ the Datos page), call `common.invalidate_data()`.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import subprocess
 import sys
@@ -60,6 +61,7 @@ from etl.schema import commitments, load_batches
 from etl.settings import PROJECT_ROOT, SAMPLE_DIR, load_settings
 
 PAGES_DIR = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
 
 # session_state keys of the shared widgets (sidebar) and of the drill-down
 K_LANG, K_PERIOD, K_FROM, K_TO = "w_lang", "w_period", "w_from", "w_to"
@@ -498,5 +500,9 @@ def run_page(render: Callable[[], None], *, needs_data: bool = True) -> None:
         render()
     except MetricUnavailable as exc:
         st.info(t("metric_missing", lang, name=str(exc)))
-    except Exception as exc:  # a failure mid-page still reads as a message
+    except sa.exc.SQLAlchemyError as exc:  # the database failed mid-page
+        log.warning("database error on a page: %s", _short_reason(exc))
         error_state(lang, _short_reason(exc))
+    except Exception:  # a bug: the details go to the server log, a plain message to the user
+        log.exception("page failed")
+        st.error(t("page_failed", lang))

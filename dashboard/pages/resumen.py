@@ -139,6 +139,7 @@ def kpi_cards(
                     t(f"kpi_{kpi}", lang),
                     fmt_kpi(kpi, values.get(kpi), lang),
                     delta=delta,
+                    help=t(f"help_{kpi}", lang),
                     delta_color="inverse" if kpi_lower_is_better(kpi) else "normal",
                     delta_description=t("delta_vs_last_week", lang) if delta else None,
                     chart_data=spark,

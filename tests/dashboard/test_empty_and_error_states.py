@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import t
+from dashboard.metrics import kpis
 from dashboard.pages import common
 from etl.db import create_db_engine
 from etl.schema import create_schema
@@ -134,3 +136,30 @@ def test_a_load_from_another_process_reaches_the_page(
     common._probe.clear()
     _run(at)
     assert int(metric_cards(at)["Breaches"][0].replace(",", "")) == before + 2
+
+
+@pytest.mark.parametrize(
+    ("failure", "message_key"),
+    [
+        (ValueError("bug with secret detail"), "page_failed"),
+        (sa.exc.OperationalError("SELECT", {}, Exception("server closed")), "db_error_title"),
+    ],
+)
+def test_a_failure_mid_page_is_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+    sample_db_url: str,
+    tmp_path: Path,
+    failure: Exception,
+    message_key: str,
+) -> None:
+    copy = tmp_path / "fails.duckdb"  # a URL of its own: nothing cached for it yet
+    copy.write_bytes(Path(sample_db_url.removeprefix("duckdb:///")).read_bytes())
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(kpis, "headline_kpis", broken)
+    at = _run(make_app(monkeypatch, f"duckdb:///{copy}", lang="en"))
+    assert len(at.error) == 1
+    assert t(message_key, "en") in at.error[0].value
+    assert "secret detail" not in at.error[0].value and "Traceback" not in at.error[0].value
