@@ -461,12 +461,17 @@ def merged_counts(
     """Upsert the valid rows by key; returns (new, changed, unchanged).
 
     Rows are staged into a temporary table in bulk, then merged set-based: a changed row
-    gets the batch id, an unchanged one keeps the batch that last changed it.
+    gets the batch id, an unchanged one keeps the batch that last changed it. Into an
+    empty table (a first load) every row is new and goes straight in, with no staging.
     """
     if result.valid.empty:
         return 0, 0, 0
     record = RECORD_KINDS[result.kind]
     target = record.table
+    if conn.execute(sa.select(sa.literal(1)).select_from(target).limit(1)).first() is None:
+        frame = result.valid[list(record.columns)].assign(batch_id=batch_id)
+        bulk_insert(conn, target, frame)
+        return len(frame), 0, 0
     stage = _stage_table(record)
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {stage.name}"))
     stage.create(conn)

@@ -371,3 +371,21 @@ def test_concurrent_loads_on_postgres_take_distinct_batch_ids(
             assert conn.execute(sa.text("SELECT count(*) FROM load_batches")).scalar() == 4
     finally:
         engine.dispose()
+
+
+def test_an_error_during_a_first_load_leaves_the_database_empty(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(engine)
+    real = etl.load._store_rejects
+
+    def failing(conn: sa.Connection, result: object, batch_id: int) -> None:
+        real(conn, result, batch_id)  # type: ignore[arg-type]
+        if getattr(result, "kind", None) == "events":  # commitments and edges are in
+            raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(etl.load, "_store_rejects", failing)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        load_files(engine, [canonical_folder(tmp_path / "in")])
+    assert snapshot(engine) == before
+    assert all(not rows for name, rows in before.items() if name != "schema_version")
