@@ -171,6 +171,8 @@ def expanded_sources(sources: Iterable[Source]) -> tuple[list[_Item], dict[str, 
             items.append(_Item(str(path), path))
         else:
             raise ReadError(f"{path}: no such file or folder")
+    if not items:
+        raise ReadError("nothing to load: no files were given")
     return items, meta
 
 
