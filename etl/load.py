@@ -10,6 +10,10 @@ set-based SQL: rows whose key is new are inserted, rows whose loaded columns dif
 (IS DISTINCT FROM) are updated ("changed"), the rest are "unchanged". Only the columns
 the file actually has are compared and updated, so a file without, say, `title` never
 erases titles loaded before. Per file and kind: read = new + changed + unchanged + rejected.
+Into an empty table rows go straight in (a first load needs no staging or comparison).
+
+Files are read, validated and merged one at a time, in load order (directories by file
+name, LOAD_ORDER), so memory follows the largest file rather than the whole batch.
 
 `validate_files` is the same pipeline without writing: the dashboard shows its result
 before the user decides to load.
@@ -266,8 +270,8 @@ def load_files(
     create_schema(engine)
     with engine.connect() as conn:
         transaction = conn.begin()
-        _quiet(conn)
         try:
+            _quiet(conn)
             batch_id = _new_batch(conn, tz, loaded_by, note)
             report = _run(conn, items, checked, tz=tz, batch_id=batch_id, progress=progress)
             if strict and report.rows_rejected:
