@@ -82,3 +82,25 @@ def test_page_through_the_real_app(
     titles = {"metas": "Metas", "revision": "Revisión semanal", "seguimiento": "Seguimiento",
               "avisos": "Avisos"}  # fmt: skip
     assert any(titles[name] in str(t.value) for t in at.title)
+
+
+def test_resumen_deep_link_opens_the_commitment(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    """?page=seguimiento&commitment=ID (the links of Resumen's root table) opens that one."""
+    from streamlit.testing.v1 import AppTest
+
+    from etl.settings import PROJECT_ROOT
+
+    with sample_engine.connect() as conn:
+        cid = conn.execute(
+            sa.text("SELECT min(commitment_id) FROM commitments WHERE NOT cancelled")
+        ).scalar()
+    monkeypatch.setenv("ESLABON_DB_URL", sample_db_url)
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard" / "app.py"), default_timeout=60)
+    at.query_params["page"] = "seguimiento"
+    at.query_params["commitment"] = cid
+    at.run()
+    assert not at.exception
+    assert at.text_input(key="w_track_search").value == cid
+    assert str(at.selectbox(key="w_track_pick").value) == cid
