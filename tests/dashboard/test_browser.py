@@ -272,3 +272,28 @@ def test_other_pages_render_and_are_captured(page: object, server: str, name: st
     _no_exception(page)
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
     _screenshot(page, f"{name}.png")
+
+
+def test_cadena_draws_its_charts_and_keeps_the_chosen_root(page: object, server: str) -> None:
+    """Cadena in a browser: the map (with its lift legend), Sankey, Pareto, impact tree and
+    event charts are drawn; choosing another root puts it in the URL; cadena.png is saved.
+    """
+    page.goto(f"{server}/cadena")
+    page.wait_for_selector(".js-plotly-plot")
+    _settled(page)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 6")
+    _no_exception(page)
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    assert page.locator(".js-plotly-plot .sankey").count() == 1
+    assert page.locator(".js-plotly-plot .legend").get_by_text("Contagio ≥ 10×").count() == 1
+    _screenshot(page, "cadena.png")
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text="Quiebre raíz").first
+    first = page.url
+    box.locator("input").click()  # the input: the box's centre may fall on its label
+    if page.locator("[role='option']").count() == 0:
+        page.keyboard.press("ArrowDown")  # focused but closed (after a viewport resize)
+    page.locator("[role='option']").nth(1).click()
+    _settled(page)
+    page.wait_for_url("**root=*")
+    assert page.url != first
+    _no_exception(page)
