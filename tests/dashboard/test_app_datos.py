@@ -199,3 +199,16 @@ def test_unreachable_database_shows_a_message(monkeypatch: pytest.MonkeyPatch) -
     at.run()
     assert not at.exception
     assert any(tr("db_error_title", "es") in e.value for e in at.error)
+
+
+def test_load_the_sample_button_fills_an_empty_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = f"duckdb:///{tmp_path / 'blank.duckdb'}"
+    at = _open(monkeypatch, url)
+    at.button(key="datos_load_sample").click()
+    at = _run(at)
+    assert not at.error, [e.value for e in at.error]
+    assert tr("sample_loaded", "es") in [s.value.replace("\\", "") for s in at.success]
+    assert _count(url, "SELECT count(*) FROM commitments") == 5000
+    assert _count(url, "SELECT count(*) FROM load_batches") == 1

@@ -6,6 +6,8 @@ labels and number formats.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -18,6 +20,8 @@ from dashboard.metrics.satisfaction import breach_cost, satisfaction_summary, su
 from dashboard.pages.satisfaccion import K_HOURS, K_SEARCH, hours_from_url, search_from_url
 from dashboard.state import ViewState
 from dashboard.texts import tr
+from etl.db import create_db_engine
+from etl.schema import create_schema
 from tests.dashboard.conftest import make_app, metric_cards
 
 
@@ -155,3 +159,12 @@ def test_language_switch_changes_labels(
     assert tr("satisfaccion_title", "en") in [t.value for t in at.title]
     assert tr("breach_cost_title", "en") in [s.value for s in at.subheader]
     assert tr("breach_cost_metric", "en") in metric_cards(at)
+
+
+def test_empty_database_shows_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
+    engine = create_db_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    at = _open(monkeypatch, url)
+    assert tr("empty_title", "es") in [s.value for s in at.subheader]
