@@ -208,8 +208,8 @@ def comments_section(f: MetricFilter, lang: str) -> None:
             tr("col_customer", lang): shown["customer"].astype(str),
             tr("col_commitment", lang): shown["commitment_id"].fillna("").astype(str),
             tr("col_process", lang): shown["process"].fillna("").astype(str),
-            tr("col_csat", lang): shown["csat"],
-            tr("col_nps", lang): shown["nps"],
+            tr("col_csat", lang): [fmt_int(None if pd.isna(v) else v, lang) for v in shown["csat"]],
+            tr("col_nps", lang): [fmt_int(None if pd.isna(v) else v, lang) for v in shown["nps"]],
             tr("col_comment", lang): shown["comment"].astype(str),
         }
     )
