@@ -130,7 +130,7 @@ def page(server: str) -> Iterator[object]:
         )
         context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="es-ES")
         tab = context.new_page()
-        tab.set_default_timeout(30_000)
+        tab.set_default_timeout(90_000)  # a loaded 2-core CI machine is slow
         yield tab
         context.close()
         browser.close()
@@ -212,7 +212,7 @@ def _drill_by_click(page: object) -> bool:
         return False
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.7)
     try:
-        page.wait_for_url("**stage=*", timeout=15_000)
+        page.wait_for_url("**stage=*", timeout=30_000)
     except Exception:
         return False
     _settled(page)
@@ -241,11 +241,11 @@ def test_cumplimiento_drills_from_a_stage_to_its_commitments(page: object, serve
     if not _drill_by_click(page):
         print("clicking a bar did not drill; using the stage selectbox")
         _choose(page, "Etapa")
-    assert "stage=" in page.url
+    page.wait_for_url("**stage=*")
     _no_exception(page)
     _screenshot(page, "cumplimiento_stage.png")
     _choose(page, "Responsable")
-    assert "performer=" in page.url
+    page.wait_for_url("**performer=*")
     page.wait_for_selector("[data-testid='stDataFrame']")
     _settled(page)
     _no_exception(page)
