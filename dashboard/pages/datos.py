@@ -185,7 +185,15 @@ def rejects_table(rejects: pd.DataFrame, lang: str) -> None:
             tr("col_raw", lang): shown["raw"].fillna("").astype(str),
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            tr("col_reject_reason", lang): st.column_config.TextColumn(width="large"),
+            tr("col_raw", lang): st.column_config.TextColumn(width="medium"),
+        },
+    )
     if len(rejects) > REJECTS_SHOWN:
         st.caption(
             tr(
