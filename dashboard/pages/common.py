@@ -67,7 +67,7 @@ log = logging.getLogger(__name__)
 K_LANG, K_PERIOD, K_FROM, K_TO = "w_lang", "w_period", "w_from", "w_to"
 K_STAGES, K_CTYPE, K_DIR = "w_stages", "w_ctype", "w_dir"
 K_DRILL_STAGE, K_DRILL_PERFORMER = "w_drill_stage", "w_drill_performer"
-_SEEDED = "_eslabon_seeded"
+_LAST_LANG = "_eslabon_last_lang"
 _URL_VIEW = "_eslabon_url_view"
 _VIEW = "_eslabon_view"
 
@@ -267,9 +267,10 @@ def url_view() -> ViewState:
 
 def current_lang() -> str:
     """The language of this run (the sidebar switch, else the URL, else Spanish)."""
-    if K_LANG in st.session_state:
-        return norm_lang(st.session_state[K_LANG])
-    return norm_lang(url_view().lang)
+    chosen = st.session_state.get(K_LANG)
+    if chosen in LANGUAGES:
+        return norm_lang(chosen)
+    return norm_lang(st.session_state.get(_LAST_LANG) or url_view().lang)
 
 
 def _seed(key: str, value: Any) -> None:
@@ -281,6 +282,8 @@ def _seed(key: str, value: Any) -> None:
 def language_switch() -> str:
     """The ES/EN switch (also shown on pages without the filter sidebar)."""
     _seed(K_LANG, url_view().lang)
+    if st.session_state.get(K_LANG) not in LANGUAGES:  # the active choice was clicked off
+        st.session_state[K_LANG] = current_lang()
     lang = st.sidebar.segmented_control(
         t("language", current_lang()),
         options=list(LANGUAGES),
@@ -288,7 +291,9 @@ def language_switch() -> str:
         key=K_LANG,
         selection_mode="single",
     )
-    return norm_lang(lang)
+    lang = norm_lang(lang) if lang in LANGUAGES else current_lang()
+    st.session_state[_LAST_LANG] = lang
+    return lang
 
 
 def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:

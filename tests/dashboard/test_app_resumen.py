@@ -117,6 +117,12 @@ def test_language_switch_changes_labels_and_formats(
     assert cards["On-time rate"][0] == fmt_kpi("on_time_rate", want, "en")
     assert at.title[0].value == "Overview"
     assert at.query_params.get("lang") == "en"
+    # clicking the active language off keeps it (a segmented control can be emptied)
+    at.segmented_control(key="w_lang").set_value(None)
+    _run(at)
+    assert at.title[0].value == "Overview" and at.query_params.get("lang") == "en"
+    _run(at)
+    assert at.segmented_control(key="w_lang").value == "en"
 
 
 def test_a_copied_link_reopens_the_same_view(
