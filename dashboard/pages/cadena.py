@@ -261,8 +261,7 @@ def render() -> None:
     lang = view.lang
     at = common.as_of()
     f = view.to_filter(at)
-    st.title(tr("cadena_title", lang))
-    st.caption(f.describe(lang))
+    common.page_header("cadena_title", f, lang)
     order = common.stage_options(at)
     roots = common.metric("propagation.root_impact", f)
     at_risk = common.metric("propagation.at_risk_commitments", f)
