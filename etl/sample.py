@@ -1293,7 +1293,9 @@ def generate_sample(
                 "actor": _labels(actor_code, actor_names),
             }
 
-    counts["events"] = _write_csv(out_dir / "events.csv", kinds["events"].columns, event_chunks())
+    # `seq` only numbers repeats of an identical event, which the sample never makes.
+    event_columns = tuple(c for c in kinds["events"].columns if c != "seq")
+    counts["events"] = _write_csv(out_dir / "events.csv", event_columns, event_chunks())
 
     tones = (_COMMENTS_GOOD, _COMMENTS_MIXED, _COMMENTS_BAD)
     all_comments = [t for group in tones for t in group]

@@ -73,6 +73,10 @@ events = sa.Table(
     sa.Column("commitment_id", sa.String, primary_key=True),
     sa.Column("stage", sa.String, primary_key=True),
     _quoted("at", sa.DateTime, primary_key=True),
+    # Process logs can record the very same step twice (same case, stage and instant);
+    # `seq` numbers such repeats 1, 2, … in file order so none is lost and a reload
+    # of the same file matches the same rows.
+    sa.Column("seq", sa.Integer, primary_key=True, default=1),
     sa.Column("actor", sa.String),
     sa.Column("batch_id", sa.Integer),
 )
@@ -295,8 +299,8 @@ RECORD_KINDS: dict[str, RecordKind] = {
         RecordKind(
             "events",
             events,
-            tuple(map(_f, ["*commitment_id", "*stage", "*at:datetime", "actor"])),
-            key=("commitment_id", "stage", "at"),
+            tuple(map(_f, ["*commitment_id", "*stage", "*at:datetime", "actor", "seq:int"])),
+            key=("commitment_id", "stage", "at", "seq"),
             references=(("commitment_id", "commitments", "commitment_id"),),
         ),
         RecordKind(

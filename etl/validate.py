@@ -258,6 +258,7 @@ def validate_frame(
     collector = _Collector(frame)
     typed = _typed_columns(record, frame, kf, tz, collector)
     _check_order(record, frame, typed, collector)
+    _number_repeats(record, typed, collector)
     _check_duplicates(record, frame, typed, collector)
     if known is not None:
         _check_references(record, typed, known, collector)
@@ -395,6 +396,22 @@ def _check_order(
                 f"{a} {_show(ra.iat[p])} is before {b} {_show(rb.iat[p])}"
             ),
         )
+
+
+def _number_repeats(record: RecordKind, typed: pd.DataFrame, out: _Collector) -> None:
+    """Give repeats of an identical event `seq` 1, 2, … in file order, where the file has none.
+
+    A real process log can hold the same step twice; both are events (a process-mining
+    tool counts both), so they get distinct keys instead of being rejected as duplicates.
+    """
+    if "seq" not in record.columns:
+        return
+    missing = typed["seq"].isna() & ~out.bad
+    if not missing.any():
+        return
+    natural = [c for c in record.key if c != "seq"]
+    numbered = typed.loc[missing].groupby(natural, sort=False, dropna=False).cumcount() + 1
+    typed.loc[numbered.index, "seq"] = numbered.astype("Int64")
 
 
 def _check_duplicates(

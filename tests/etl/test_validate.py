@@ -185,24 +185,39 @@ def test_duplicate_keys_reject_later_rows_naming_the_kept_row() -> None:
     assert result.valid[ROW].tolist() == [3, 4]
 
 
-def test_duplicate_event_keys_compare_parsed_times() -> None:
-    # 10:00+01:00 and 10:00 are the same Madrid instant in winter: the same key.
+def test_repeated_events_are_numbered_comparing_parsed_times() -> None:
+    # 10:00+01:00 and 10:00 are the same Madrid instant in winter: the same event twice.
+    # A process log can record a step twice; both are kept, numbered by seq in file order.
     kf = kind_frame(
         "events",
         [
             {"commitment_id": "C1", "stage": "need", "at": "2026-01-05T10:00+01:00"},
             {"commitment_id": "C1", "stage": "need", "at": "05/01/2026 10:00"},
+            {"commitment_id": "C1", "stage": "done", "at": "05/01/2026 10:00"},
+        ],
+    )
+    result = validate_frame(kf, tz=TZ)
+    assert result.rejects == []
+    assert result.valid["seq"].tolist() == [1, 2, 1]
+
+
+def test_duplicate_event_keys_with_explicit_seq_are_rejected() -> None:
+    kf = kind_frame(
+        "events",
+        [
+            {"commitment_id": "C1", "stage": "need", "at": "2026-01-05T10:00+01:00", "seq": "1"},
+            {"commitment_id": "C1", "stage": "need", "at": "05/01/2026 10:00", "seq": "1"},
         ],
     )
     result = validate_frame(kf, tz=TZ)
     assert [(r.row_number, r.reason) for r in result.rejects] == [
         (
             3,
-            "duplicate key commitment_id='C1', stage='need', at='05/01/2026 10:00': "
+            "duplicate key commitment_id='C1', stage='need', at='05/01/2026 10:00', seq='1': "
             "row 2 has the same key and is kept",
         )
     ]
-    assert result.rejects[0].column == "commitment_id,stage,at"
+    assert result.rejects[0].column == "commitment_id,stage,at,seq"
 
 
 def test_unknown_references_both_ends_of_a_dependency() -> None:
