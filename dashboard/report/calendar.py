@@ -12,7 +12,7 @@ from pathlib import Path
 from dashboard.calendar_feed import calendar_feed
 from dashboard.metrics.kpis import default_as_of
 from dashboard.report import ReportError
-from dashboard.report.kpis import _open, parse_instant
+from dashboard.report.kpis import open_report_engine, parse_instant
 
 COMMAND = "calendar"
 HELP = "Due dates of a performer, a process stage or a customer as an iCalendar (.ics) file."
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise ReportError(f"--out: folder {out.parent} does not exist")
     as_of_arg = parse_instant(args.as_of, "--as-of") if args.as_of else None
-    engine = _open(args.db)
+    engine = open_report_engine(args.db)
     try:
         with engine.connect() as conn:
             data = calendar_feed(

@@ -94,7 +94,7 @@ def _check_database(url: str) -> None:
             raise ReportError(f"no database file at {database}")
 
 
-def _open(url: str | None) -> sa.Engine:
+def open_report_engine(url: str | None) -> sa.Engine:
     """A read-only engine on the database, checked to hold Eslabón's tables."""
     try:
         full = normalise_url(url or load_settings().db_url)
@@ -185,7 +185,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if value:
             parse_instant(value, option)
     _check_period(args)
-    engine = _open(args.db)
+    engine = open_report_engine(args.db)
     try:
         with engine.connect() as conn:
             f = build_filter(args, conn)

@@ -36,7 +36,7 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import COUNT_KPIS, default_as_of
 from dashboard.records import RecordError, iso_week_monday, local_now, neutralised
 from dashboard.report import ReportError
-from dashboard.report.kpis import _open, parse_instant
+from dashboard.report.kpis import open_report_engine, parse_instant
 from dashboard.review import WeeklyReview, weekly_review
 from dashboard.texts import RATE_KPIS, kpi_label, tr
 
@@ -425,7 +425,7 @@ def run(args: argparse.Namespace) -> int:
     as_of_arg = parse_instant(args.as_of, "--as-of") if args.as_of else None
     if not out.parent.is_dir():
         raise ReportError(f"--out: folder {out.parent} does not exist")
-    engine = _open(args.db)
+    engine = open_report_engine(args.db)
     try:
         with engine.connect() as conn:
             as_of = as_of_arg or default_as_of(conn)
