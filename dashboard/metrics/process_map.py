@@ -6,11 +6,12 @@ date in the period; cancelled commitments never count). The period filters on th
 commitment's due date, like every other metric, so a case is never cut in two: its
 whole history up to `as_of` is on the map. Events after `as_of` are not known yet.
 
-Order within a case: by `at`, and for two events at the same instant by stage name.
-A process-mining tool keeps the order of the file for such ties; a database keeps no
-file order, so the stage name is the deterministic stand-in (docs/metrics-chain.md).
-Give a process-mining tool the log sorted the same way and its directly-follows graph
-has exactly these counts and medians.
+Order within a case: by `at`, and for two events at the same instant by stage name
+(then `seq`, which numbers repeats of one identical event). A process-mining tool keeps
+the order of the file for such ties; a database keeps no file order, so the stage name
+is the deterministic stand-in (docs/metrics-chain.md). Give a process-mining tool the
+log sorted the same way and its directly-follows graph has exactly these counts and
+medians.
 """
 
 from __future__ import annotations
@@ -19,23 +20,24 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.propagation import read_frame
 from dashboard.metrics.status import commitment_status_sql
 
 # Events of the filtered commitments up to as_of, each with the next event of its case.
 _SEQUENCE_CTES = """
 ev AS (
-    SELECT e.commitment_id, e.stage, e."at"
+    SELECT e.commitment_id, e.stage, e."at", e.seq
     FROM events e
     JOIN commitments c ON c.commitment_id = e.commitment_id
     WHERE NOT c.cancelled AND e."at" <= :as_of AND {where}
 ),
-seq AS (
+steps AS (
     SELECT
         stage AS source,
         LEAD(stage) OVER w AS target,
         EXTRACT(EPOCH FROM (LEAD("at") OVER w - "at")) AS secs
     FROM ev
-    WINDOW w AS (PARTITION BY commitment_id ORDER BY "at", stage)
+    WINDOW w AS (PARTITION BY commitment_id ORDER BY "at", stage, seq)
 )"""
 
 _DF_SQL = """
@@ -45,7 +47,7 @@ SELECT
     target,
     count(*) AS n,
     CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) AS DOUBLE PRECISION) AS median_secs
-FROM seq
+FROM steps
 WHERE target IS NOT NULL
 GROUP BY source, target
 ORDER BY n DESC, source, target
@@ -53,7 +55,7 @@ ORDER BY n DESC, source, target
 
 
 def _sequence_ctes(f: MetricFilter) -> tuple[str, dict]:
-    """The `ev` and `seq` CTEs for the filter, and their parameters."""
+    """The `ev` and `steps` CTEs for the filter, and their parameters."""
     where, params = f.sql_where("c")
     # Only the fixed condition text from filters.py is spliced in; values are bound.
     return _SEQUENCE_CTES.format(where=where), {**params, "as_of": f.as_of}
@@ -68,7 +70,7 @@ def directly_follows(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     target, count, median_hours. Sorted by count (desc), then source, target.
     """
     ctes, params = _sequence_ctes(f)
-    df = pd.read_sql(sa.text(_DF_SQL.format(ctes=ctes)), conn, params=params)
+    df = read_frame(conn, _DF_SQL.format(ctes=ctes), params)
     df["count"] = df["n"].astype("int64")
     df["median_hours"] = df["median_secs"].astype("float64") / 3600.0
     return df[["source", "target", "count", "median_hours"]]
@@ -81,7 +83,7 @@ SELECT
     count(*) AS visits,
     count(target) AS measured,
     CAST(percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) AS DOUBLE PRECISION) AS median_secs
-FROM seq
+FROM steps
 GROUP BY source
 ORDER BY source
 """
@@ -95,7 +97,7 @@ def stage_durations(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     when none is). Columns: stage, visits, measured, median_hours. Sorted by stage.
     """
     ctes, params = _sequence_ctes(f)
-    df = pd.read_sql(sa.text(_STAGE_SQL.format(ctes=ctes)), conn, params=params)
+    df = read_frame(conn, _STAGE_SQL.format(ctes=ctes), params)
     for col in ("visits", "measured"):
         df[col] = df[col].astype("int64")
     df["median_hours"] = pd.Series(
@@ -150,7 +152,7 @@ def process_chain(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
         params = {**params, **dict(zip(names, f.processes, strict=True))}
     # Only fixed SQL and generated parameter names are spliced in; values are bound.
     sql = _CHAIN_SQL.format(status_sql=status_sql, process_where=process_where)
-    df = pd.read_sql(sa.text(sql), conn, params=params)
+    df = read_frame(conn, sql, params)
     for col in ("due", "on_time", "breaches"):
         df[col] = df[col].astype("int64")
     df["stage_order"] = df["stage_order"].astype("Int64")
@@ -184,6 +186,6 @@ def process_dependency_flows(conn: sa.Connection, f: MetricFilter) -> pd.DataFra
     status_sql, params = commitment_status_sql(f)
     all_sql, all_params = commitment_status_sql(f, apply_filter=False)
     sql = _DEP_FLOWS_SQL.format(status_sql=status_sql, all_sql=all_sql)
-    df = pd.read_sql(sa.text(sql), conn, params={**params, **all_params})
+    df = read_frame(conn, sql, {**params, **all_params})
     df["dependencies"] = df["dependencies"].astype("int64")
     return df

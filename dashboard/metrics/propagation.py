@@ -93,6 +93,27 @@ def _walk_ctes(f: MetricFilter) -> str:
     return _WALK_CTES.format(in_filter=in_filter)
 
 
+def read_frame(conn: sa.Connection, sql: str, params: dict) -> pd.DataFrame:
+    """Run a bound-parameter SELECT and return its rows as a DataFrame.
+
+    On DuckDB the result is handed over column-wise by the driver (`cursor.df()`), about
+    five times faster than `pd.read_sql`'s row-by-row fetch for 100k+ rows (roots, impact,
+    lists at a million commitments); elsewhere `pd.read_sql`. Both fetch the result to
+    its end, and the caller casts the columns it returns, so both give the same frame
+    (the cross-backend test on the sample checks it).
+    """
+    if conn.dialect.name != "duckdb":
+        return pd.read_sql(sa.text(sql), conn, params=params)
+    cursor = conn.execute(sa.text(sql), params).cursor
+    dates = [d[0] for d in cursor.description if str(d[1]) == "DATE"]
+    df = cursor.df()
+    for col in dates:  # the driver widens DATE to a timestamp; keep dates as dates
+        df[col] = pd.Series(
+            [None if pd.isna(v) else v.date() for v in df[col]], index=df.index, dtype=object
+        )
+    return df
+
+
 def _rate(numerator: int, denominator: int) -> float | None:
     """A fraction 0..1, or None when nothing is in the denominator (never NaN)."""
     return float(numerator) / float(denominator) if denominator else None
@@ -178,7 +199,7 @@ def propagation_summary(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     with group_by "none", always exactly one row.
     """
     ctes, params = _status_ctes(f)
-    df = pd.read_sql(sa.text(_SUMMARY_SQL.format(ctes=ctes)), conn, params=params)
+    df = read_frame(conn, _SUMMARY_SQL.format(ctes=ctes), params)
     if df.empty and f.group_by == "none":
         df = pd.DataFrame([{"group_key": None, **dict.fromkeys(_SUMMARY_COUNTS, 0)}])
     for col in _SUMMARY_COUNTS:
@@ -228,7 +249,7 @@ def breach_roots(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """
     ctes, params = _status_ctes(f)
     sql = _ROOTS_SQL.format(ctes=ctes, walk=_walk_ctes(f))
-    return pd.read_sql(sa.text(sql), conn, params=params)
+    return read_frame(conn, sql, params)
 
 
 _IMPACT_SQL = """
@@ -280,7 +301,7 @@ def root_impact(conn: sa.Connection, f: MetricFilter, limit: int | None = None) 
         limit_sql = "LIMIT :limit"
         params = {**params, "limit": int(limit)}
     sql = _IMPACT_SQL.format(ctes=ctes, walk=_walk_ctes(f), limit=limit_sql)
-    df = pd.read_sql(sa.text(sql), conn, params=params)
+    df = read_frame(conn, sql, params)
     for col in ("impact", "external_customers"):
         df[col] = df[col].astype("int64")
     return df
@@ -333,7 +354,7 @@ def impact_tree(conn: sa.Connection, f: MetricFilter, root_id: str) -> pd.DataFr
     # for the statuses.
     ctes, params = _status_ctes(f)
     sql = _TREE_SQL.format(ctes=ctes)
-    df = pd.read_sql(sa.text(sql), conn, params={**params, "root_id": root_id})
+    df = read_frame(conn, sql, {**params, "root_id": root_id})
     df["depth"] = df["depth"].astype("int64")
     return df
 
@@ -372,7 +393,7 @@ def _edge_counts(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     decided (on time or breach) count: a pending upstream says nothing yet.
     """
     ctes, params = _status_ctes(f)
-    df = pd.read_sql(sa.text(_EDGES_SQL.format(ctes=ctes)), conn, params=params)
+    df = read_frame(conn, _EDGES_SQL.format(ctes=ctes), params)
     for col in _EDGE_COUNTS:
         df[col] = df[col].astype("int64")
     return df
@@ -449,7 +470,7 @@ def breach_flows(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     breach are left out. Columns: upstream_process, downstream_process, breaches, edges.
     """
     ctes, params = _status_ctes(f)
-    df = pd.read_sql(sa.text(_FLOWS_SQL.format(ctes=ctes)), conn, params=params)
+    df = read_frame(conn, _FLOWS_SQL.format(ctes=ctes), params)
     for col in ("breaches", "edges"):
         df[col] = df[col].astype("int64")
     return df
@@ -480,7 +501,7 @@ def at_risk_commitments(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     max_upstream_delay_days, predicted_delivery. Sorted by due date.
     """
     ctes, params = _status_ctes(f)
-    df = pd.read_sql(sa.text(_AT_RISK_SQL.format(ctes=ctes)), conn, params=params)
+    df = read_frame(conn, _AT_RISK_SQL.format(ctes=ctes), params)
     df["max_upstream_delay_days"] = df["max_upstream_delay_days"].astype("float64")
     df["predicted_delivery"] = pd.to_datetime(df["due_at"]) + pd.to_timedelta(
         df["max_upstream_delay_days"], unit="D"

@@ -24,13 +24,13 @@ def h(hours: float) -> datetime:
     return T0 + timedelta(hours=hours)
 
 
-def ev(cid: str, stage: str, at: datetime) -> dict:
-    return {"commitment_id": cid, "stage": stage, "at": at}
+def ev(cid: str, stage: str, at: datetime, seq: int = 1) -> dict:
+    return {"commitment_id": cid, "stage": stage, "at": at, "seq": seq}
 
 
 def load_log(engine: sa.Engine) -> None:
     # K1: a@0 b@1 c@3 b@4   -> a>b 1h, b>c 2h, c>b 1h
-    # K2: a@0 b@3           -> a>b 3h
+    # K2: a@0 b@3 b@3 (the same step recorded twice, seq 1 and 2) -> a>b 3h, b>b 0h
     # K3: y@0 x@0 (a tie: ordered by stage name, x before y) z@2 -> x>y 0h, y>z 2h
     # K4 (Compras, due in April): a@0 c@5 -> a>c 5h
     # Not counted: K1's event after as_of, a cancelled case, a from_customer case.
@@ -57,6 +57,7 @@ def load_log(engine: sa.Engine) -> None:
             ev("K1", "c", AS_OF + timedelta(minutes=1)),
             ev("K2", "a", h(0)),
             ev("K2", "b", h(3)),
+            ev("K2", "b", h(3), seq=2),
             ev("K3", "y", h(0)),
             ev("K3", "x", h(0)),
             ev("K3", "z", h(2)),
@@ -77,6 +78,7 @@ def test_directly_follows_counts_and_medians(engine: sa.Engine) -> None:
     assert df.to_dict("records") == [
         {"source": "a", "target": "b", "count": 2, "median_hours": 2.0},  # median of 1h, 3h
         {"source": "a", "target": "c", "count": 1, "median_hours": 5.0},
+        {"source": "b", "target": "b", "count": 1, "median_hours": 0.0},
         {"source": "b", "target": "c", "count": 1, "median_hours": 2.0},
         {"source": "c", "target": "b", "count": 1, "median_hours": 1.0},
         {"source": "x", "target": "y", "count": 1, "median_hours": 0.0},
@@ -97,7 +99,7 @@ def test_filter_selects_cases_and_period_uses_due_date(engine: sa.Engine) -> Non
         early = directly_follows(conn, earlier)
     # K4 is due in April: out of the March map although its events are in February
     assert ("a", "c") not in set(zip(in_march["source"], in_march["target"], strict=True))
-    assert in_march["count"].sum() == 6
+    assert in_march["count"].sum() == 7
     assert only_compras[["source", "target", "count"]].to_dict("records") == [
         {"source": "a", "target": "c", "count": 1}
     ]
@@ -114,10 +116,11 @@ def test_stage_durations(engine: sa.Engine) -> None:
     load_log(engine)
     with engine.connect() as conn:
         df = stage_durations(conn, F).set_index("stage")
-    # a: K1 1h, K2 3h, K4 5h -> median 3h. b: K1 2h (then K1's last b and K2's b are ends).
+    # a: K1 1h, K2 3h, K4 5h -> median 3h. b: K1 2h, K2's first b 0h (K1's last b and
+    # K2's second b are ends) -> median 1h.
     # c: K1 1h; K4's c is its last event. x 0h, y 2h, z last.
     assert df.loc["a"].tolist() == [3, 3, 3.0]
-    assert df.loc["b"].tolist() == [3, 1, 2.0]
+    assert df.loc["b"].tolist() == [4, 2, 1.0]
     assert df.loc["c"].tolist() == [2, 1, 1.0]
     assert df.loc["x"].tolist() == [1, 1, 0.0]
     assert df.loc["z"].tolist() == [1, 0, None]
