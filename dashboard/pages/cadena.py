@@ -170,7 +170,12 @@ def impact_tree_section(f: MetricFilter, roots: pd.DataFrame, lang: str) -> None
     )
     if root is None:
         return
-    if st.query_params.get(ROOT_PARAM) != root:
+    # the URL names the root only when it is not the default (the largest), so links stay
+    # short and a link without `root` always means "the largest root of this view"
+    if root == options[0]:
+        if ROOT_PARAM in st.query_params:
+            del st.query_params[ROOT_PARAM]
+    elif st.query_params.get(ROOT_PARAM) != root:
         st.query_params[ROOT_PARAM] = root
     st.caption(tr("tree_help", lang))
     tree = common.metric("propagation.impact_tree", f, root)
