@@ -254,7 +254,7 @@ def breach_roots(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
 
 _IMPACT_SQL = """
 WITH RECURSIVE {ctes},{walk},
-agg AS (
+agg AS MATERIALIZED (
     SELECT
         w.root_k,
         count(*) AS impact,
@@ -295,6 +295,8 @@ def root_impact(conn: sa.Connection, f: MetricFilter, limit: int | None = None) 
     delay_days, impact, external_customers, external_customer_names (comma-joined,
     sorted). Sorted by impact (desc), then root_id; `limit` keeps the first rows.
     """
+    # `agg` is MATERIALIZED (DuckDB and PostgreSQL 12+): without it DuckDB's top-N plan
+    # for LIMIT re-plans the walk and runs twice as slow as the full ranking.
     ctes, params = _status_ctes(f)
     limit_sql = ""
     if limit is not None:
