@@ -393,6 +393,17 @@ def sync_url(view: ViewState) -> None:
 # --- page furniture ----------------------------------------------------------------------
 
 
+_MARKDOWN_ACTIVE = frozenset("\\`*_[]()<>!#|~$")
+
+
+def plain_md(value: object) -> str:
+    """User text (stage, performer, customer names) made literal inside Markdown: the
+    characters that make links, images, emphasis, code, HTML or math are escaped; plain
+    words, dates and numbers are left exactly as they are.
+    """
+    return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in str(value))
+
+
 def text(key: str, lang: str, **values: object) -> str:
     """A UI string from dashboard.texts (page-specific strings) or dashboard.i18n."""
     try:
@@ -408,7 +419,7 @@ def page_header(title_key: str, f: MetricFilter, lang: str) -> None:
     `title_key` may live in dashboard.i18n or dashboard.texts.
     """
     st.title(text(title_key, lang))
-    st.caption(f.describe(lang))
+    st.caption(plain_md(f.describe(lang)))  # stage / performer names are user data
 
 
 def sample_available() -> bool:
@@ -483,7 +494,12 @@ def error_state(lang: str, reason: str) -> None:
     st.title(t("app_title", lang))
     st.error(
         f"**{t('db_error_title', lang)}**\n\n"
-        + t("db_error_body", lang, url=url_for_people(db_url()), reason=reason)
+        + t(
+            "db_error_body",
+            lang,
+            url=url_for_people(db_url()).replace("`", ""),
+            reason=plain_md(reason),
+        )
     )
 
 

@@ -103,14 +103,14 @@ def breadcrumb(stage: str, performer: str, lang: str) -> None:
     )
     if stage:
         row.button(
-            f"› {stage}",
+            f"› {common.plain_md(stage)}",
             key="crumb_stage",
             on_click=_set_drill,
             args=(stage,),
             disabled=not performer,
         )
     if performer:
-        row.button(f"› {performer}", key="crumb_performer", disabled=True)
+        row.button(f"› {common.plain_md(performer)}", key="crumb_performer", disabled=True)
 
 
 def status_colors(f: MetricFilter, summary: pd.DataFrame) -> dict[str, str | None]:
@@ -291,7 +291,7 @@ def render() -> None:
             config={"displayModeBar": False},
         )
     elif not performer:
-        st.subheader(t("by_performer_title", lang, stage=stage))
+        st.subheader(t("by_performer_title", lang, stage=common.plain_md(stage)))
         figure = rate_by_group_figure(
             by_performer.sort_values("on_time_rate", na_position="last"), lang, horizontal=True
         )
@@ -303,7 +303,14 @@ def render() -> None:
             config={"displayModeBar": False},
         )
     else:
-        st.subheader(t("commitments_title", lang, stage=stage, performer=performer))
+        st.subheader(
+            t(
+                "commitments_title",
+                lang,
+                stage=common.plain_md(stage),
+                performer=common.plain_md(performer),
+            )
+        )
         commitments_table(common.metric("ontime.commitment_list", fd), lang)
 
     delay_section(fd, lang)

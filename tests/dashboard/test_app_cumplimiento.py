@@ -6,6 +6,8 @@ link that reopens a level, and every number against the metric functions.
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -23,7 +25,10 @@ from dashboard.metrics.ontime import (
 from dashboard.metrics.process_map import process_chain
 from dashboard.pages import common
 from dashboard.state import ViewState
+from etl.db import create_db_engine
+from etl.schema import create_schema, dataset_meta
 from tests.dashboard.conftest import make_app, metric_cards
+from tests.factories import commitment, insert_rows
 
 HOSTILE = "x'; DROP TABLE commitments; --"
 
@@ -206,3 +211,31 @@ def test_the_tracking_link_of_a_row_opens_the_tracking_page(
     assert tracking.query_params.get("commitment") == query["commitment"]
     assert "page" not in tracking.query_params
     assert tracking.title[0].value != t("cumplimiento_title", "es")
+
+
+def test_names_are_shown_as_typed_never_as_markdown(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A stage or performer name with Markdown in it (a link, emphasis, HTML) is shown
+    literally in titles, captions and the breadcrumb.
+    """
+    stage, performer = "Ventas [x](http://evil.example)", "**Ana** <b>hi</b> $x$"
+    url = f"duckdb:///{tmp_path / 'names.duckdb'}"
+    engine = create_db_engine(url)
+    create_schema(engine)
+    insert_rows(
+        engine,
+        "commitments",
+        [commitment("N1", datetime(2026, 11, 10, 12), None, process=stage, performer=performer)],
+    )
+    with engine.begin() as conn:
+        conn.execute(dataset_meta.insert(), [{"key": "as_of", "value": "2026-11-20T12:00:00"}])
+    engine.dispose()
+    at = _open(monkeypatch, url, stage=stage, performer=performer, lang="en")
+    assert at.selectbox(key=common.K_DRILL_PERFORMER).value == performer
+    shown = [s.value for s in at.subheader] + [c.value for c in at.caption]
+    shown += [b.label for b in at.button]
+    joined = "\n".join(shown)
+    assert "](http" not in joined and "**Ana**" not in joined and "<b>" not in joined
+    assert common.plain_md(performer) in joined and common.plain_md(stage) in joined
+    assert at.dataframe[0].value[t("col_commitment", "en")].tolist() == ["N1"]
