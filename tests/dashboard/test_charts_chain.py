@@ -168,3 +168,27 @@ def test_directly_follows_top_pairs_with_counts_and_hours() -> None:
     )
     bar = stage_durations_figure(durations, "en").data[0]
     assert list(bar.y) == ["C", "B"] and list(bar.text) == ["10.0 h", "3.0 h"]
+
+
+def test_user_text_is_never_plotly_markup() -> None:
+    """Plotly reads <a href>, <b>, <br> in labels: stage names and ids are escaped."""
+    hostile = "<a href='javascript:alert(1)'>S&P</a>"
+    chain = CHAIN.assign(process=["A", hostile, "C"])
+    flows = FLOWS.replace({"B": hostile})
+    lift = LIFT.replace({"B": hostile})
+    fig = process_map_figure(chain, flows, lift, "en")
+    texts = [a.text for a in fig.layout.annotations] + [
+        h for t in fig.data if t.hovertext is not None for h in t.hovertext
+    ]
+    assert not any("<a" in t for t in texts)
+    assert "<b>&lt;a href='javascript:alert(1)'&gt;S&amp;P&lt;/a&gt;</b><br>50.0%" in texts
+    sankey = breach_sankey_figure(
+        pd.DataFrame({"upstream_process": [hostile], "downstream_process": ["C"], "breaches": [1]}),
+        "en",
+    ).data[0]
+    assert not any("<a" in label for label in sankey.node.label)
+    roots = pd.DataFrame(
+        {"root_id": [hostile], "process": ["A"], "customer": ["<b>x</b>"], "impact": [2]}
+    )
+    bars = root_pareto_figure(roots, "en").data[0]
+    assert not any("<" in x for x in bars.x) and not any("<b>x" in h for h in bars.hovertext)

@@ -87,3 +87,9 @@ def test_complaints_chart_draws_the_target_hours() -> None:
     assert any(a.text == "Target 48 h" for a in fig.layout.annotations)
     nothing = complaints_figure(weekly.assign(complaints=0), "en", by_week=True, target_hours=72)
     assert nothing.layout.annotations[0].text == tr("no_data_filter", "en")
+
+
+def test_stage_names_are_escaped_for_plotly() -> None:
+    staged = _summary(["<a href='x'>Ventas</a>"], [0.9], [50.0])
+    csat = satisfaction_figure(staged, "en", by_week=False).data[0]
+    assert list(csat.x) == ["&lt;a href='x'&gt;Ventas&lt;/a&gt;"]
