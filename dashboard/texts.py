@@ -281,8 +281,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "top_root_impact": ("Impacto de la mayor raíz", "Impact of the largest root"),
     "at_risk_title": ("Compromisos en riesgo", "Commitments at risk"),
     "at_risk_help": (
-        "Abiertos, aún no vencidos, con al menos una dependencia directa quebrada.",
-        "Open, not yet due, with at least one breached direct upstream.",
+        "Abiertos, aún no vencidos (vencen después del periodo), con al menos una "
+        "dependencia directa quebrada.",
+        "Open, not yet due (they fall due after the period), with at least one breached "
+        "direct upstream.",
     ),
     "no_at_risk": ("No hay compromisos en riesgo en este filtro.", "No commitments at risk."),
     "col_max_upstream_delay": ("Mayor retraso arriba (días)", "Largest upstream delay (days)"),
