@@ -269,7 +269,11 @@ def render() -> None:
     common.page_header("cadena_title", f, lang)
     order = common.stage_options(at)
     roots = common.metric("propagation.root_impact", f)
-    at_risk = common.metric("propagation.at_risk_commitments", f)
+    # at risk = not yet due: the period (past due dates) would hide them, so it is lifted;
+    # stages, customers and direction still apply
+    at_risk = common.metric(
+        "propagation.at_risk_commitments", f.with_(date_from=None, date_to=None)
+    )
     headline(roots, at_risk, lang)
     chain_map(f, lang)
     flows_and_pareto(f, roots, order, lang)

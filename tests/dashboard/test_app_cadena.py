@@ -43,7 +43,7 @@ def _expected(engine: sa.Engine, lang: str = "es") -> dict:
     with engine.connect() as conn:
         f = ViewState(lang=lang).to_filter(default_as_of(conn))
         roots = root_impact(conn, f)
-        at_risk = at_risk_commitments(conn, f)
+        at_risk = at_risk_commitments(conn, f.with_(date_from=None, date_to=None))
         top = str(roots["root_id"].iloc[0])
         tree = impact_tree(conn, f, top)
     return {"f": f, "roots": roots, "at_risk": at_risk, "top": top, "tree": tree}
@@ -125,9 +125,7 @@ def test_at_risk_table_equals_the_metric_and_links_to_tracking(
 ) -> None:
     at = _open(monkeypatch, sample_db_url)
     at_risk = _expected(sample_engine)["at_risk"]
-    if at_risk.empty:
-        assert tr("no_at_risk", "es") in [i.value for i in at.info]
-        return
+    assert len(at_risk) > 1  # the sample has several; the period does not hide them
     table = next(d for d in _frames(at) if tr("col_breached_upstreams", "es") in d.columns)
     assert list(table[tr("col_commitment", "es")]) == list(at_risk["commitment_id"])
     assert list(table[tr("col_max_upstream_delay", "es")]) == [
