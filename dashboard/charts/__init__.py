@@ -6,6 +6,8 @@ rest of the page, and uses the palette in dashboard.theme.
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 
 from dashboard import theme
@@ -15,6 +17,13 @@ from dashboard.i18n import fmt_pct, norm_lang
 def separators(lang: str) -> str:
     """Plotly's decimal and thousands separators for a language ("," and "." in Spanish)."""
     return ",." if norm_lang(lang) == "es" else ".,"
+
+
+def plotly_safe(value: object) -> str:
+    """User text for Plotly labels: Plotly renders a subset of HTML (<b>, <a href>) in
+    ticks, hovers and annotations, so `<`, `>` and `&` become entities and show as typed.
+    """
+    return html.escape(str(value), quote=False)
 
 
 def styled(fig: go.Figure, lang: str, *, height: int = 360, title: str | None = None) -> go.Figure:

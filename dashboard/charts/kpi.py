@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
-from dashboard.charts import empty_figure, percent_axis, styled
+from dashboard.charts import empty_figure, percent_axis, plotly_safe, styled
 from dashboard.i18n import fmt_date, fmt_pct, t
 
 
@@ -59,7 +59,10 @@ def root_impact_figure(roots: pd.DataFrame, lang: str, *, title: str | None = No
     fig = go.Figure(
         go.Bar(
             x=data["impact"],
-            y=[f"{r} · {p}" for r, p in zip(data["root_id"], data["process"], strict=True)],
+            y=[
+                plotly_safe(f"{r} · {p}")
+                for r, p in zip(data["root_id"], data["process"], strict=True)
+            ],
             orientation="h",
             marker_color=theme.VERMILLION,
             text=data["impact"],

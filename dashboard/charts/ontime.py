@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
-from dashboard.charts import empty_figure, percent_axis, styled
+from dashboard.charts import empty_figure, percent_axis, plotly_safe, styled
 from dashboard.i18n import fmt_int, fmt_num, fmt_pct, t
 
 
@@ -53,7 +53,8 @@ def rate_by_group_figure(
         for k in data["group_key"]
     ]
     hover = [
-        f"{k}<br>{t('on_time_rate', lang)}: {txt}<br>{t('due', lang)}: {fmt_int(d, lang)}"
+        f"{plotly_safe(k)}<br>{t('on_time_rate', lang)}: {txt}"
+        f"<br>{t('due', lang)}: {fmt_int(d, lang)}"
         f"<br>{t('kpi_breaches', lang)}: {fmt_int(b, lang)}"
         for k, txt, d, b in zip(
             data["group_key"], texts, data["due"], data["breaches"], strict=True
@@ -73,12 +74,14 @@ def rate_by_group_figure(
     )
     fig = go.Figure(bar)
     axis = {**percent_axis(lang), "title": t("on_time_rate", lang)}
+    names = {"tickvals": keys, "ticktext": [plotly_safe(k) for k in keys]}
     if horizontal:
         fig.update_xaxes(**axis)
-        fig.update_yaxes(autorange="reversed")
+        fig.update_yaxes(autorange="reversed", **names)
         height = max(240, 60 + 36 * len(keys))
     else:
         fig.update_yaxes(**axis)
+        fig.update_xaxes(**names)
         height = 380
     fig.update_layout(clickmode="event+select", dragmode=False)
     return styled(fig, lang, height=height, title=title)
@@ -148,7 +151,7 @@ def renegotiation_figure(
     if data.empty:
         return empty_figure(t("no_renegotiated", lang), lang)
     keys = [
-        str(k) if k is not None and pd.notna(k) else t("renegotiated", lang)
+        plotly_safe(k) if k is not None and pd.notna(k) else t("renegotiated", lang)
         for k in data["group_key"]
     ]
     fig = go.Figure()

@@ -123,3 +123,15 @@ def test_root_impact_bars_largest_on_top() -> None:
 def test_language_separators_and_percent_axis() -> None:
     assert separators("es") == ",." and separators("en") == ".,"
     assert percent_axis("en")["ticktext"][-1] == "100%"
+
+
+def test_names_in_charts_are_text_not_html() -> None:
+    summary = _summary().assign(group_key=["<b>Compras</b>", "Ventas & Co", "Logística"])
+    fig = rate_by_group_figure(summary, "en")
+    assert list(fig.data[0].x) == ["<b>Compras</b>", "Ventas & Co", "Logística"]  # clicks
+    assert list(fig.layout.xaxis.ticktext) == [
+        "&lt;b&gt;Compras&lt;/b&gt;",
+        "Ventas &amp; Co",
+        "Logística",
+    ]
+    assert all("<b>" not in h for h in fig.data[0].hovertext)
