@@ -231,11 +231,12 @@ def event_map_section(f: MetricFilter, lang: str) -> None:
     """The event log's directly-follows pairs (top N) beside the time spent in each step."""
     pairs = common.metric("process_map.directly_follows", f)
     durations = common.metric("process_map.stage_durations", f)
-    st.session_state.setdefault(K_TOP_PAIRS, 15)
+    most = max(6, min(40, len(pairs)))  # the slider never offers more pairs than there are
+    st.session_state[K_TOP_PAIRS] = min(st.session_state.get(K_TOP_PAIRS, 15), most)
     left, right = st.columns([3, 2])
     with left:
         st.subheader(tr("df_title", lang))
-        top = st.slider(tr("df_top", lang), min_value=5, max_value=40, step=1, key=K_TOP_PAIRS)
+        top = st.slider(tr("df_top", lang), min_value=5, max_value=most, step=1, key=K_TOP_PAIRS)
         st.caption(tr("df_help", lang, n=fmt_int(min(top, len(pairs)), lang)))
         st.plotly_chart(
             directly_follows_figure(pairs, lang, top=top), key="df_map", config=CHART_CONFIG

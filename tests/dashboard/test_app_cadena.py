@@ -9,6 +9,7 @@ builds (the default view: last 13 weeks at the data's as_of), formatted with i18
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,8 +20,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import fmt_int, fmt_num
 from dashboard.metrics.kpis import default_as_of
+from dashboard.metrics.process_map import directly_follows
 from dashboard.metrics.propagation import at_risk_commitments, impact_tree, root_impact
-from dashboard.pages.cadena import K_ROOT, ROOT_PARAM
+from dashboard.pages.cadena import K_ROOT, K_TOP_PAIRS, ROOT_PARAM
 from dashboard.state import ViewState
 from dashboard.texts import kpi_label, tr
 from etl.db import create_db_engine
@@ -165,3 +167,28 @@ def test_unreachable_database_shows_a_message_not_a_traceback(
     at.run()
     assert not at.exception
     assert any(tr("db_error_title", "es") in e.value for e in at.error)
+
+
+def _figure(at: AppTest, title_fragment: str) -> dict:
+    """The Plotly spec of the chart whose first trace's labels contain a fragment."""
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        data = spec.get("data") or []
+        if data and any(title_fragment in str(y) for y in (data[0].get("y") or [])):
+            return spec
+    raise AssertionError(f"no chart with {title_fragment!r}")
+
+
+def test_directly_follows_chart_shows_the_top_pairs_of_the_metric(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    at = _open(monkeypatch, sample_db_url)
+    with sample_engine.connect() as conn:
+        pairs = directly_follows(conn, _expected(sample_engine)["f"])
+    first = f"{pairs['source'].iloc[0]} → {pairs['target'].iloc[0]}"
+    bars = _figure(at, first)["data"][0]
+    assert len(bars["y"]) == min(15, len(pairs))
+    assert bars["x"][0] == int(pairs["count"].iloc[0])
+    at.slider(key=K_TOP_PAIRS).set_value(5)
+    at = _run(at)
+    assert len(_figure(at, first)["data"][0]["y"]) == 5
