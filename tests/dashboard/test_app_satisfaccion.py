@@ -6,6 +6,7 @@ labels and number formats.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -168,3 +169,25 @@ def test_empty_database_shows_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_pa
     engine.dispose()
     at = _open(monkeypatch, url)
     assert tr("empty_title", "es") in [s.value for s in at.subheader]
+
+
+def test_weekly_and_stage_charts_plot_the_metric_values(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    at = _open(monkeypatch, sample_db_url)
+    f = _filter(sample_engine)
+    with sample_engine.connect() as conn:
+        weekly = satisfaction_summary(conn, f.with_(group_by="week"))
+        staged = satisfaction_summary(conn, f.with_(group_by="process"))
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    week_chart = next(s for s in specs if s["data"][0].get("mode") == "lines+markers+text")
+    csat, nps = week_chart["data"][:2]
+    assert csat["y"] == pytest.approx([float(v) for v in weekly["csat_pct"]])
+    assert nps["y"] == pytest.approx([float(v) for v in weekly["nps"]])
+    stage_chart = next(
+        s for s in specs if s["data"][0].get("type") == "bar" and "Ventas" in s["data"][0]["x"]
+    )
+    by_stage = dict(zip(staged["group_key"], staged["csat_pct"], strict=True))
+    shown = stage_chart["data"][0]
+    assert shown["x"][0] == "Ventas"  # chain order, not alphabetical
+    assert shown["y"] == pytest.approx([float(by_stage[k]) for k in shown["x"]])
