@@ -33,6 +33,11 @@ def insert_rows(engine: sa.Engine, kind: str, rows: Iterable[Mapping[str, Any]])
         if kind == "commitments":
             base.update(_COMMITMENT_DEFAULTS)
         base.update(row)
+        # A column left empty takes the table's own scalar default (events.seq = 1).
+        for column in record.table.columns:
+            default = column.default
+            if base.get(column.name) is None and default is not None and default.is_scalar:
+                base[column.name] = default.arg
         full.append(base)
     if full:
         with engine.begin() as conn:
