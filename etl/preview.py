@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import pandas as pd
 import sqlalchemy as sa
 
+from etl.cli import write_rejects_csv
 from etl.load import (
     BatchReport,
     FileReport,
@@ -218,10 +219,8 @@ def rejects_csv(rejects: pd.DataFrame) -> str:
     The CLI's writer is reused on purpose so a file downloaded from the dashboard and one
     written by the CLI are the same, and both are fixed and reloaded the same way.
     """
-    from etl.cli import _write_rejects_csv  # the one writer of this format
-
     out = io.StringIO()
-    _write_rejects_csv(rejects.reset_index(drop=True), out)
+    write_rejects_csv(rejects.reset_index(drop=True), out)
     return out.getvalue()
 
 

@@ -9,7 +9,6 @@ dashboard.theme (status colours keep their meaning: vermillion is a breach).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 import pandas as pd
@@ -17,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
-from dashboard.charts import empty_figure, percent_axis, styled
+from dashboard.charts import empty_figure, percent_axis, plotly_safe, styled
 from dashboard.i18n import fmt_int, fmt_num, fmt_pct
 from dashboard.texts import tr
 
@@ -30,13 +29,6 @@ LIFT_BINS: tuple[tuple[str, float, str], ...] = (
     ("lift_high", 10.0, theme.VERMILLION),
 )
 LIFT_NONE_COLOR = theme.LIGHT_GREY
-
-
-def plain_text(value: object) -> str:
-    """User text (stage names, ids, customers) made literal for Plotly, which reads a
-    subset of HTML (`<b>`, `<br>`, `<a href>`) in labels and hovers: `<`, `>`, `&` escaped.
-    """
-    return html.escape(str(value), quote=False)
 
 
 def _number(value: object) -> float | None:
@@ -133,7 +125,7 @@ def process_map_figure(
             )
         )
         lines = [
-            f"{plain_text(up)} → {plain_text(down)}",
+            f"{plotly_safe(up)} → {plotly_safe(down)}",
             f"{tr('dependencies', lang)}: {fmt_int(deps, lang)}",
             f"{tr('lift', lang)}: {_lift_text(value, lang)}",
         ]
@@ -201,7 +193,7 @@ def process_map_figure(
             mode="markers",
             marker={"size": 30, "color": theme.BLUE, "line": {"color": "#FFFFFF", "width": 2}},
             hovertext=[
-                f"{plain_text(s)}<br>{tr('on_time_rate', lang)}: {fmt_pct(r, lang)}"
+                f"{plotly_safe(s)}<br>{tr('on_time_rate', lang)}: {fmt_pct(r, lang)}"
                 f"<br>{tr('due', lang)}: {fmt_int(d, lang)}"
                 f"<br>{tr('kpi_breaches', lang)}: {fmt_int(b, lang)}"
                 for s, r, d, b in zip(stages, rates, chain["due"], chain["breaches"], strict=True)
@@ -215,7 +207,7 @@ def process_map_figure(
             x=i,
             y=0,
             yshift=-34,
-            text=f"<b>{plain_text(stage)}</b><br>{fmt_pct(rate, lang)}",
+            text=f"<b>{plotly_safe(stage)}</b><br>{fmt_pct(rate, lang)}",
             showarrow=False,
             bgcolor="rgba(255,255,255,0.9)",
             font={"size": 13},
@@ -273,7 +265,7 @@ def breach_sankey_figure(
             arrangement="snap",
             valueformat="d",
             node={
-                "label": [plain_text(n) for n in nodes],
+                "label": [plotly_safe(n) for n in nodes],
                 "color": theme.BLUE,
                 "pad": 18,
                 "thickness": 18,
@@ -318,7 +310,7 @@ def root_pareto_figure(
         return empty_figure(tr("no_roots", lang), lang)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     hover = [
-        f"{plain_text(r)} · {plain_text(p)}<br>{tr('col_customer', lang)}: {plain_text(c)}"
+        f"{plotly_safe(r)} · {plotly_safe(p)}<br>{tr('col_customer', lang)}: {plotly_safe(c)}"
         f"<br>{tr('col_impact', lang)}: {fmt_int(i, lang)}"
         f"<br>{tr('cumulative_pct', lang)}: {fmt_pct(s, lang)}"
         for r, p, c, i, s in zip(
@@ -330,7 +322,7 @@ def root_pareto_figure(
             strict=True,
         )
     ]
-    ids = [plain_text(r) for r in data["root_id"]]
+    ids = [plotly_safe(r) for r in data["root_id"]]
     fig.add_trace(
         go.Bar(
             x=ids,
@@ -445,11 +437,11 @@ def impact_tree_figure(
                 "symbol": ["diamond" if n == root_id else "circle" for n in nodes],
                 "line": {"color": "#FFFFFF", "width": 1},
             },
-            text=[f"{plain_text(n)}<br>{plain_text(processes.get(n, ''))}" for n in nodes],
+            text=[f"{plotly_safe(n)}<br>{plotly_safe(processes.get(n, ''))}" for n in nodes],
             textposition="bottom center",
             textfont={"size": 12},
             hovertext=[
-                f"{plain_text(n)} · {plain_text(processes.get(n, ''))}"
+                f"{plotly_safe(n)} · {plotly_safe(processes.get(n, ''))}"
                 f"<br>{tr('col_depth', lang)}: {place[n][0]}"
                 for n in nodes
             ],
@@ -481,7 +473,7 @@ def directly_follows_figure(
         return empty_figure(tr("no_events", lang), lang)
     data = pairs.sort_values(["count", "source", "target"], ascending=[False, True, True]).head(top)
     labels = [
-        f"{plain_text(s)} → {plain_text(t)}"
+        f"{plotly_safe(s)} → {plotly_safe(t)}"
         for s, t in zip(data["source"], data["target"], strict=True)
     ]
     hours = [_number(v) for v in data["median_hours"]]
@@ -526,13 +518,13 @@ def stage_durations_figure(
     fig = go.Figure(
         go.Bar(
             x=list(data["_h"]),
-            y=[plain_text(s) for s in data["stage"]],
+            y=[plotly_safe(s) for s in data["stage"]],
             orientation="h",
             marker_color=theme.SKY_BLUE,
             text=[tr("hours_suffix", lang, value=fmt_num(h, lang, 1)) for h in data["_h"]],
             textposition="auto",
             hovertext=[
-                f"{plain_text(s)}<br>{tr('col_visits', lang)}: {fmt_int(v, lang)}"
+                f"{plotly_safe(s)}<br>{tr('col_visits', lang)}: {fmt_int(v, lang)}"
                 f"<br>{tr('col_median_hours', lang)}: {fmt_num(h, lang, 1)}"
                 for s, v, h in zip(data["stage"], data["visits"], data["_h"], strict=True)
             ],

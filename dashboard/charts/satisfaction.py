@@ -16,8 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
-from dashboard.charts import empty_figure, percent_axis, styled
-from dashboard.charts.chain import plain_text
+from dashboard.charts import empty_figure, percent_axis, plotly_safe, styled
 from dashboard.i18n import fmt_date, fmt_int, fmt_num, fmt_pct
 from dashboard.texts import tr
 
@@ -43,7 +42,7 @@ def _labels(keys: Sequence[object], by_week: bool, lang: str) -> list[str]:
     """Group keys as axis labels: a week's Monday in the language's format, else the name."""
     if by_week:
         return [fmt_date(pd.Timestamp(k).date(), lang) for k in keys]
-    return [plain_text(k) for k in keys]
+    return [plotly_safe(k) for k in keys]
 
 
 def _ordered(summary: pd.DataFrame, order: Sequence[str] | None) -> pd.DataFrame:
