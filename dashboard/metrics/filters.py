@@ -99,10 +99,11 @@ class MetricFilter:
     def describe(self, lang: str = "en") -> str:
         """The filter in words, for captions and report headers."""
         es = lang == "es"
+        day = "%d/%m/%Y" if es else "%Y-%m-%d"
         parts: list[str] = []
         if self.date_from or self.date_to:
-            start = self.date_from.isoformat() if self.date_from else "…"
-            end = self.date_to.isoformat() if self.date_to else "…"
+            start = self.date_from.strftime(day) if self.date_from else "…"
+            end = self.date_to.strftime(day) if self.date_to else "…"
             parts.append(f"{'vencimiento' if es else 'due'} {start} – {end}")
         labels = {
             "processes": ("etapas", "stages"),
@@ -116,5 +117,5 @@ class MetricFilter:
                 parts.append(f"{label_es if es else label_en}: {', '.join(values)}")
         if self.direction == "from_customer":
             parts.append("compromisos del cliente" if es else "customer commitments")
-        parts.append(f"{'al' if es else 'as of'} {self.as_of:%Y-%m-%d %H:%M}")
+        parts.append(f"{'al' if es else 'as of'} {self.as_of.strftime(day + ' %H:%M')}")
         return "; ".join(parts)

@@ -67,3 +67,9 @@ def test_filter_binds_values_and_period(engine: sa.Engine) -> None:
     assert total == 3
     assert set(df["group_key"]) == {"Compras", "x'; DROP TABLE commitments; --"}
     assert "Compras" in f.describe("en") and "etapas" in f.describe("es")
+
+
+def test_describe_speaks_each_language_date_format() -> None:
+    f = MetricFilter(as_of=AS_OF, date_from=date(2026, 3, 1), date_to=date(2026, 3, 2))
+    assert f.describe("en") == "due 2026-03-01 – 2026-03-02; as of 2026-03-10 12:00"
+    assert f.describe("es") == "vencimiento 01/03/2026 – 02/03/2026; al 10/03/2026 12:00"
