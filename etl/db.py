@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
@@ -12,6 +14,15 @@ from etl.settings import load_settings
 
 class DatabaseError(RuntimeError):
     """A database could not be opened or used; the message is meant for a person."""
+
+
+# A DuckDB open that meets another process's write lock (or, in this process, a connection
+# to the same file with another configuration) is retried this many times, waiting
+# _RETRY_DELAY, then twice that, ...: long enough to ride out a brief write, short enough
+# that a page never hangs. The texts are DuckDB's own messages for those two cases.
+CONNECT_ATTEMPTS = 6
+_RETRY_DELAY = 0.05
+_LOCK_CONFLICT_TEXTS = ("could not set lock", "conflicting lock", "different configuration")
 
 
 def normalise_url(url: str) -> str:
@@ -37,8 +48,43 @@ def create_db_engine(url: str | None = None, *, read_only: bool = False) -> Engi
         if database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"read_only": True} if read_only else {}
-        return sa.create_engine(url, connect_args=connect_args, poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.pool.NullPool)
+        sa.event.listen(engine, "do_connect", _connect_retrying_lock_conflicts)
+        return engine
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def duckdb_path(url: str) -> Path | None:
+    """The file behind a DuckDB URL (or bare path); None for a server or in-memory database."""
+    parsed = make_url(normalise_url(url))
+    if not parsed.drivername.startswith("duckdb"):
+        return None
+    database = parsed.database or ":memory:"
+    if database == ":memory:" or database.startswith(("md:", "motherduck:")):
+        return None
+    return Path(database).resolve()
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """True when DuckDB refused an open because another connection holds the file."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return any(marker in text for marker in _LOCK_CONFLICT_TEXTS)
+
+
+def _connect_retrying_lock_conflicts(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Open a DuckDB connection, retrying briefly while another holder has the file.
+
+    Only an open that conflicts with another holder is retried (a missing file or a
+    corrupt one fails at once); after the last attempt the DuckDB error goes up unchanged.
+    """
+    for attempt in range(CONNECT_ATTEMPTS):
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as exc:
+            if attempt == CONNECT_ATTEMPTS - 1 or not is_lock_conflict(exc):
+                raise
+            time.sleep(_RETRY_DELAY * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def is_duckdb(engine: Engine) -> bool:

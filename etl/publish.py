@@ -1,0 +1,294 @@
+"""Writing to a DuckDB file while a dashboard keeps reading it: lock, copy, write, swap.
+
+DuckDB lets one process at a time open a file read-write, and a read-only open fails
+while that process holds it. A load that wrote into the live file would lock every
+reader out for its whole length. So no writer ever opens the live file read-write:
+
+1. the writer takes an exclusive advisory lock on `<db>.lock` (fcntl.flock), which
+   serialises loads (`python -m etl load`, the Datos page) and the dashboard's own
+   small writes (targets, notices, actions); a writer that cannot get it within its
+   wait raises `LoadInProgress`, whose message says to try again in a moment;
+2. under the lock it copies the file (no writer exists, the lock guarantees it, so the
+   copy is consistent) to `<db>.publish-<random>.tmp` in the same folder;
+3. the batch is written into the copy, checkpointed and closed;
+4. `os.replace` swaps the copy over the live file, atomically.
+
+Readers open short-lived read-only connections (`served_engine`, NullPool): one that
+opened the old file finishes on it (the old inode lives until it closes), the next one
+opens the new file. Every read sees the old data or the new, never half a batch.
+
+A writer killed at any point leaves the live file untouched (the swap is the only
+change to it) and a stray `.tmp` behind, which the next writer removes under the lock.
+The cost is the copy: a few milliseconds for the 5,000-commitment sample, proportional
+to the file's size (see docs/security.md).
+
+PostgreSQL needs none of this (MVCC gives readers the last committed state); for a
+server URL `publishing` yields a plain engine and `served_engine` returns one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from etl.db import DatabaseError, create_db_engine, duckdb_path, normalise_url
+from etl.schema import create_schema
+from etl.settings import load_settings
+
+LOCK_SUFFIX = ".lock"
+TEMP_MARK = ".publish-"
+# How long a dashboard write waits for a running load before it gives up with a message.
+APP_WRITE_WAIT = 5.0
+# How long `python -m etl load` waits for another load before it gives up.
+LOAD_WAIT = 600.0
+_POLL = 0.05
+
+
+class LoadInProgress(DatabaseError):
+    """Another load (or write) holds the database; the message says to try again."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path}: a data load is running, try again in a moment "
+            "(se está cargando datos, inténtalo de nuevo en un momento)"
+        )
+        self.path = path
+
+
+def lock_path(db: Path) -> Path:
+    """The advisory lock file every writer of `db` takes: `<db>.lock`, next to it."""
+    return db.with_name(db.name + LOCK_SUFFIX)
+
+
+@contextlib.contextmanager
+def write_lock(db: Path, *, wait: float = APP_WRITE_WAIT, announce: bool = False) -> Iterator[None]:
+    """Hold the exclusive writer lock of `db` for the block.
+
+    Waits up to `wait` seconds for another holder, then raises LoadInProgress. The
+    kernel drops the lock when its holder exits, even by SIGKILL, so a killed load
+    never blocks the next one. `announce` prints one line on stderr while waiting.
+    """
+    db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(lock_path(db), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise DatabaseError(_os_message(exc, lock_path(db))) from None
+    try:
+        deadline = time.monotonic() + wait
+        announced = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LoadInProgress(db) from None
+                if announce and not announced:
+                    print(f"waiting for another load of {db} to finish...", file=sys.stderr)
+                    announced = True
+                time.sleep(_POLL)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def leftover_copies(db: Path) -> list[Path]:
+    """Copies (and their WAL files) that a killed writer left next to `db`."""
+    return sorted(db.parent.glob(db.name + TEMP_MARK + "*"))
+
+
+def remove_leftovers(db: Path) -> list[Path]:
+    """Delete what killed writers left behind; only safe while holding the writer lock."""
+    removed = []
+    for stray in leftover_copies(db):
+        with contextlib.suppress(FileNotFoundError):
+            stray.unlink()
+            removed.append(stray)
+    return removed
+
+
+@contextlib.contextmanager
+def publishing(
+    url: str | None = None, *, wait: float = APP_WRITE_WAIT, announce: bool = False
+) -> Iterator[Engine]:
+    """A read-write engine whose committed writes reach readers all at once, at the end.
+
+    For a DuckDB file: the engine writes into a private copy, swapped over the live file
+    when the block ends without an exception (an exception, or a killed process, leaves
+    the live file as it was). For PostgreSQL: a plain engine (transactions suffice).
+
+        with publishing(url, wait=LOAD_WAIT) as engine:
+            load_files(engine, paths)
+    """
+    url = normalise_url(url or load_settings().db_url)
+    db = duckdb_path(url)
+    if db is None:
+        engine = create_db_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    with write_lock(db, wait=wait, announce=announce):
+        remove_leftovers(db)
+        _settle_wal(db)
+        copy = _private_copy(db)
+        try:
+            engine = create_db_engine(f"duckdb:///{copy}")
+            try:
+                yield engine
+                with engine.connect() as conn:
+                    conn.exec_driver_sql("CHECKPOINT")
+            finally:
+                engine.dispose()
+            _swap(copy, db)
+        except BaseException:
+            for stray in (copy, _wal(copy)):
+                with contextlib.suppress(FileNotFoundError):
+                    stray.unlink()
+            raise
+
+
+@contextlib.contextmanager
+def published_transaction(
+    url: str | None = None, *, wait: float = APP_WRITE_WAIT
+) -> Iterator[sa.Connection]:
+    """One transaction, published as a whole when the block ends (see `publishing`)."""
+    with publishing(url, wait=wait) as engine, engine.begin() as conn:
+        yield conn
+
+
+def ensure_database(url: str | None = None, *, wait: float = APP_WRITE_WAIT) -> None:
+    """Create the DuckDB file with Eslabón's tables if it does not exist yet.
+
+    A read-only open of a missing file fails, so a dashboard started before any load
+    calls this first; it goes through `publishing` like any other write.
+    """
+    url = normalise_url(url or load_settings().db_url)
+    db = duckdb_path(url)
+    if db is None or db.exists():
+        return
+    with publishing(url, wait=wait) as engine:
+        create_schema(engine)
+
+
+class ServedEngine(Engine):
+    """A DuckDB engine for a server process that reads while others load.
+
+    `connect()` opens the live file read-only (retrying a brief lock conflict);
+    `begin()` is a published transaction: it takes the writer lock (waiting up to
+    APP_WRITE_WAIT, else LoadInProgress), writes into a copy and swaps it in on commit.
+    So the dashboard's small writes (`with engine.begin() as conn: ...`) are serialised
+    with loads and never lock a reader out. Writing through `connect()` fails: the file
+    is read-only there.
+    """
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A transaction that reaches readers as a whole when it commits."""
+        url = self.url.render_as_string(hide_password=False)
+        with published_transaction(url) as conn:
+            yield conn
+
+
+def served_engine(url: str | None = None) -> Engine:
+    """The engine a dashboard reads through: read-only DuckDB (see ServedEngine), or as is.
+
+    Creates an empty database first when the DuckDB file does not exist yet.
+    """
+    url = normalise_url(url or load_settings().db_url)
+    if duckdb_path(url) is None:
+        return create_db_engine(url)
+    ensure_database(url)
+    base = create_db_engine(url, read_only=True)
+    # Same pool and dialect (so the same lock-conflict retry, a dialect event); only
+    # begin() differs.
+    return ServedEngine(base.pool, base.dialect, base.url)
+
+
+# --- the steps ---------------------------------------------------------------------
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _settle_wal(db: Path) -> None:
+    """Fold a WAL left by an earlier direct writer into the file before it is copied.
+
+    Only happens after a write that bypassed `publishing` (or a crash of one); readers
+    may see a lock conflict for the moment it takes, which their retry absorbs.
+    """
+    if db.exists() and _wal(db).exists():
+        engine = create_db_engine(f"duckdb:///{db}")
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("CHECKPOINT")
+        finally:
+            engine.dispose()
+
+
+def _private_copy(db: Path) -> Path:
+    """A consistent copy of `db` (or no file at all, for a new database) in its folder."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=db.name + TEMP_MARK, suffix=".tmp", dir=db.parent)
+        os.close(fd)
+        copy = Path(name)
+        if db.exists():
+            copy_file(db, copy)
+        else:
+            copy.unlink()  # DuckDB creates a new database where no file is
+    except OSError as exc:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            copy.unlink()
+        raise DatabaseError(_os_message(exc, db.parent)) from None
+    return copy
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """Copy bytes and permission bits (a seam the disk-full tests replace)."""
+    shutil.copyfile(source, target)
+    shutil.copymode(source, target)
+
+
+def _swap(copy: Path, db: Path) -> None:
+    """Make the finished copy the live file, durably and atomically."""
+    if _wal(copy).exists():
+        raise DatabaseError(f"{copy}: the copy still has a WAL after its checkpoint")
+    try:
+        with open(copy, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(copy, db)
+        dir_fd = os.open(db.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        raise DatabaseError(_os_message(exc, db)) from None
+
+
+def _os_message(exc: OSError, where: Path) -> str:
+    """One line naming the place and what the system said, with the usual fix."""
+    hint = {
+        errno.ENOSPC: "the disk is full; free some space and load again",
+        errno.EDQUOT: "the disk quota is exhausted; free some space and load again",
+        errno.EACCES: "no permission to write there; check the folder's owner and mode",
+        errno.EROFS: "the file system is read-only",
+        errno.EPERM: "no permission to write there; check the folder's owner and mode",
+    }.get(exc.errno or 0, exc.strerror or str(exc))
+    return f"{exc.filename or where}: {hint}; nothing was written"
