@@ -19,11 +19,13 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from etl.db import DatabaseError, create_db_engine, describe_url
+from etl.db import DatabaseError, create_db_engine, describe_url, duckdb_path
 from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
 from etl.mapping import shipped_mappings
+from etl.publish import LOAD_WAIT, publishing
 from etl.records import EtlError, MappingError
 from etl.schema import create_schema
+from etl.settings import load_settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
 # Cells a spreadsheet would run as a formula (CSV injection): prefixed with a quote.
@@ -63,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--json", action="store_true", help="print the counts as JSON")
     load.add_argument(
         "--strict", action="store_true", help="refuse the whole batch if any row is rejected"
+    )
+    load.add_argument(
+        "--wait",
+        type=float,
+        default=LOAD_WAIT,
+        metavar="SECONDS",
+        help=f"how long to wait for another running load (default {LOAD_WAIT:.0f})",
     )
 
     sample = sub.add_parser("sample", help="write the deterministic sample data set")
@@ -135,10 +144,23 @@ def _engine(args: argparse.Namespace) -> sa.Engine:
     return create_db_engine(getattr(args, "db", None))
 
 
+def _reading_engine(args: argparse.Namespace) -> sa.Engine:
+    """An engine to read the log through: read-only on an existing DuckDB file, so it
+    never takes (or waits for) the writer lock a running load holds; otherwise the
+    schema is created first, through `publishing`."""
+    db = getattr(args, "db", None)
+    path = duckdb_path(db or load_settings().db_url)
+    if path is not None and path.exists():
+        return create_db_engine(db, read_only=True)
+    with publishing(db) as writer:
+        create_schema(writer)
+    return create_db_engine(db, read_only=path is not None)
+
+
 def _init(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    create_schema(engine)
-    print(f"database ready: {describe_url(engine)}")
+    with publishing(args.db) as engine:
+        create_schema(engine)
+    print(f"database ready: {describe_url(_engine(args))}")
     return EXIT_OK
 
 
@@ -155,15 +177,20 @@ def _mapping_path(name: str | None) -> str | None:
 
 def _load(args: argparse.Namespace) -> int:
     mapping = _mapping_path(args.mapping)
-    engine = _engine(args)
-    with _progress_bar() as progress:
+    # The batch is written into a private copy of a DuckDB file and swapped in at the end
+    # (etl.publish), so a dashboard reading the file is never locked out.
+    with (
+        publishing(args.db, wait=args.wait, announce=True) as engine,
+        _progress_bar() as progress,
+    ):
         report = load_files(
             engine, args.paths, mapping=mapping, progress=progress, strict=args.strict
         )
+    where = describe_url(_engine(args))
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
-        _print_report(report, describe_url(engine))
+        _print_report(report, where)
     if not report.committed:
         if not args.json:
             print(
@@ -257,8 +284,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _batches(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    create_schema(engine)
+    engine = _reading_engine(args)
     with engine.connect() as conn:
         table = batch_summaries(conn)
     if table.empty:
@@ -269,8 +295,7 @@ def _batches(args: argparse.Namespace) -> int:
 
 
 def _rejects(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    create_schema(engine)
+    engine = _reading_engine(args)
     with engine.connect() as conn:
         table = rejected_rows_frame(conn, args.batch)
     if args.csv:
