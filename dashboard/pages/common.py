@@ -56,7 +56,8 @@ from dashboard.state import (
     ViewState,
     parse_view,
 )
-from etl.db import create_db_engine, normalise_url
+from etl.db import normalise_url
+from etl.publish import served_engine
 from etl.schema import commitments, load_batches
 from etl.settings import PROJECT_ROOT, SAMPLE_DIR, load_settings
 
@@ -104,8 +105,12 @@ def url_for_people(url: str) -> str:
 def engine_for(url: str) -> sa.Engine:
     """One engine per URL for the whole server; DuckDB engines use NullPool, so every
     `with engine.connect()` opens and closes the file and locks stay brief.
+
+    On a DuckDB file it is etl.publish's served engine: `connect()` reads read-only (so
+    `python -m etl load` in another process never locks a page out) and `begin()` writes
+    through the writer lock and a swapped copy (readers see old or new, never half).
     """
-    return create_db_engine(url)
+    return served_engine(url)
 
 
 @dataclass(frozen=True)
