@@ -1,0 +1,466 @@
+"""Who may do what: roles, the permission table, the auth config file, password hashes.
+
+Pure module (no streamlit): the dashboard frame (app.py, pages/common.py) asks it for a
+role and checks every page and every write against `PERMISSIONS`; the user CLI
+(`python -m dashboard.users`) writes the same file. Nothing here trusts the browser:
+a role is looked up on the server from the config file each time it is needed, so a
+user removed or demoted in the file loses the rights at their next click.
+
+The config file (`.streamlit/auth.yaml`, or ESLABON_AUTH_FILE; git-ignored) uses
+streamlit-authenticator's layout so that library can show the login form and keep the
+re-authentication cookie:
+
+    credentials:
+      usernames:
+        marta: {name: Marta, email: marta@example.com, password: "$2b$12$…", roles: [editor]}
+    cookie: {name: eslabon_auth, key: "<32+ random characters>", expiry_days: 1}
+    oidc:                       # roles for people who sign in with st.login (OIDC)
+      emails: {ana@example.com: admin}
+      domains: {example.com: viewer}
+
+No file and no `[auth]` section in .streamlit/secrets.toml means single-user mode:
+whoever reaches the port is admin, which is allowed only while the server listens on a
+loopback address (see `single_user_allowed`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import bcrypt
+import yaml
+
+from etl.settings import PROJECT_ROOT
+
+# Lowest to highest: each role can do everything the ones before it can.
+ROLES: tuple[str, ...] = ("viewer", "editor", "admin")
+# action -> the lowest role allowed to do it. Unknown actions are refused (fail closed).
+PERMISSIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "read": "viewer",  # every internal page, exports, customer links
+        "set_targets": "editor",  # Metas: new target, CSV import
+        "record_notices": "editor",  # Avisos: mark as notified
+        "record_actions": "editor",  # Revisión: add, close, reopen action items
+        "load_data": "admin",  # Datos (uploads, loads, the sample) and the empty state's load
+    }
+)
+# page (url path) -> the action needed to open it; pages not listed need "read".
+PAGE_ACTIONS: Mapping[str, str] = MappingProxyType({"datos": "load_data"})
+
+AUTH_FILE_ENV = "ESLABON_AUTH_FILE"
+DEFAULT_AUTH_FILE = PROJECT_ROOT / ".streamlit" / "auth.yaml"
+DEFAULT_COOKIE_NAME = "eslabon_auth"
+DEFAULT_COOKIE_DAYS = 1.0
+MIN_COOKIE_KEY = 32
+MIN_PASSWORD = 10
+BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+
+
+class AuthConfigError(ValueError):
+    """The auth file is unreadable or malformed; the message names the file and the key."""
+
+
+def role_rank(role: str | None) -> int:
+    """Position of `role` in ROLES; -1 for no role or an unknown one."""
+    return ROLES.index(role) if role in ROLES else -1
+
+
+def role_allows(role: str | None, action: str) -> bool:
+    """True when `role` may do `action` (False for no role, unknown role or action)."""
+    needed = PERMISSIONS.get(action)
+    return needed is not None and role_rank(role) >= role_rank(needed) >= 0
+
+
+def page_action(page: str) -> str:
+    """The action a page needs (see PAGE_ACTIONS)."""
+    return PAGE_ACTIONS.get(page, "read")
+
+
+def page_allowed(role: str | None, page: str) -> bool:
+    """True when `role` may open the page with url path `page`."""
+    return role_allows(role, page_action(page))
+
+
+def visible_pages(role: str | None, pages: Iterable[str]) -> tuple[str, ...]:
+    """The pages of `pages` (in order) that `role` may open: what navigation lists."""
+    return tuple(p for p in pages if page_allowed(role, p))
+
+
+def highest_role(roles: Iterable[str]) -> str | None:
+    """The strongest of `roles` (a user listed with several gets the most rights)."""
+    known = [r for r in roles if r in ROLES]
+    return max(known, key=role_rank) if known else None
+
+
+# --- passwords ---------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """A bcrypt hash of `password` (the format streamlit-authenticator checks)."""
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+
+
+def is_password_hash(value: object) -> bool:
+    """True for a bcrypt hash; plain text passwords in the file are refused, not hashed."""
+    return isinstance(value, str) and value.startswith(BCRYPT_PREFIXES) and len(value) == 60
+
+
+def verify_password(password: str, hashed: str) -> bool:
+    """True when `password` matches the bcrypt `hashed`; False for any malformed hash."""
+    if not is_password_hash(hashed):
+        return False
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), hashed.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def password_problem(password: str) -> str | None:
+    """Why `password` is not acceptable for a new user, or None."""
+    if len(password) < MIN_PASSWORD:
+        return f"the password must have at least {MIN_PASSWORD} characters"
+    if len(password.encode("utf-8")) > 72:
+        return "the password must have at most 72 bytes (bcrypt ignores the rest)"
+    return None
+
+
+# --- the config file -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class User:
+    """One password user as the file describes them (the hash, never a password)."""
+
+    username: str
+    name: str
+    email: str
+    password_hash: str
+    role: str
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """Everything the app needs from the auth file. `exists` is False when there is none."""
+
+    path: Path
+    exists: bool = False
+    users: Mapping[str, User] = field(default_factory=dict)
+    cookie_name: str = DEFAULT_COOKIE_NAME
+    cookie_key: str = ""
+    cookie_expiry_days: float = DEFAULT_COOKIE_DAYS
+    oidc_emails: Mapping[str, str] = field(default_factory=dict)
+    oidc_domains: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def has_passwords(self) -> bool:
+        """True when at least one password user is configured."""
+        return bool(self.users)
+
+
+def auth_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The auth file: ESLABON_AUTH_FILE, else .streamlit/auth.yaml of the project."""
+    env = os.environ if environ is None else environ
+    value = env.get(AUTH_FILE_ENV)
+    return Path(value) if value else DEFAULT_AUTH_FILE
+
+
+def read_raw_config(path: Path) -> dict[str, Any]:
+    """The file as plain data ({} when it does not exist); AuthConfigError if unreadable."""
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AuthConfigError(f"{path}: cannot be read as YAML ({reason})") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise AuthConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _mapping(value: object, path: Path, key: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise AuthConfigError(f"{path}: {key} must be a mapping")
+    return value
+
+
+def _user(username: object, entry: object, path: Path) -> User:
+    key = f"credentials.usernames.{username}"
+    if not isinstance(username, str) or not username.strip():
+        raise AuthConfigError(f"{path}: {key}: a username must be non-empty text")
+    if username != username.strip().lower():
+        raise AuthConfigError(f"{path}: {key}: usernames are lower case without spaces")
+    data = _mapping(entry, path, key)
+    password = data.get("password")
+    if not is_password_hash(password):
+        raise AuthConfigError(
+            f"{path}: {key}.password: not a bcrypt hash (set it with "
+            f"`python -m dashboard.users add {username} --role ROLE`)"
+        )
+    roles = data.get("roles", [])
+    if isinstance(roles, str):
+        roles = [roles]
+    if not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
+        raise AuthConfigError(f"{path}: {key}.roles: one of {', '.join(ROLES)}")
+    return User(
+        username=username,
+        name=str(data.get("name") or username),
+        email=str(data.get("email") or ""),
+        password_hash=str(password),
+        role=str(highest_role(roles)),
+    )
+
+
+def _role_table(value: object, path: Path, key: str) -> dict[str, str]:
+    table = _mapping(value, path, key)
+    out: dict[str, str] = {}
+    for name, role in table.items():
+        if role not in ROLES:
+            raise AuthConfigError(f"{path}: {key}.{name}: one of {', '.join(ROLES)}")
+        out[str(name).strip().lower()] = str(role)
+    return out
+
+
+def parse_auth_config(data: Mapping[str, Any], path: Path) -> AuthConfig:
+    """An AuthConfig from the file's data; AuthConfigError naming the bad key."""
+    credentials = _mapping(data.get("credentials"), path, "credentials")
+    usernames = _mapping(credentials.get("usernames"), path, "credentials.usernames")
+    users = {str(u): _user(u, entry, path) for u, entry in usernames.items()}
+    cookie = _mapping(data.get("cookie"), path, "cookie")
+    try:
+        days = float(cookie.get("expiry_days", DEFAULT_COOKIE_DAYS))
+    except (TypeError, ValueError) as exc:
+        raise AuthConfigError(f"{path}: cookie.expiry_days must be a number") from exc
+    if days < 0:
+        raise AuthConfigError(f"{path}: cookie.expiry_days must be 0 or more")
+    key = str(cookie.get("key") or "")
+    if users and days > 0 and len(key) < MIN_COOKIE_KEY:
+        raise AuthConfigError(
+            f"{path}: cookie.key must be a random secret of at least {MIN_COOKIE_KEY} "
+            "characters (or cookie.expiry_days: 0 to sign in again on every visit)"
+        )
+    oidc = _mapping(data.get("oidc"), path, "oidc")
+    return AuthConfig(
+        path=path,
+        exists=True,
+        users=MappingProxyType(users),
+        cookie_name=str(cookie.get("name") or DEFAULT_COOKIE_NAME),
+        cookie_key=key,
+        cookie_expiry_days=days,
+        oidc_emails=MappingProxyType(_role_table(oidc.get("emails"), path, "oidc.emails")),
+        oidc_domains=MappingProxyType(_role_table(oidc.get("domains"), path, "oidc.domains")),
+    )
+
+
+def load_auth_config(path: Path) -> AuthConfig:
+    """The auth config at `path`; an empty one (exists=False) when there is no file."""
+    if not path.exists():
+        return AuthConfig(path=path)
+    return parse_auth_config(read_raw_config(path), path)
+
+
+def role_for_user(config: AuthConfig, username: str | None) -> str | None:
+    """The role of a password user, None when they are not (or no longer) in the file."""
+    user = config.users.get(str(username or "").strip().lower())
+    return user.role if user else None
+
+
+def role_for_email(
+    config: AuthConfig, email: str | None, *, verified: bool | None = None
+) -> str | None:
+    """The role of someone signed in with OIDC: their exact e-mail first, else their
+    domain (exact, no subdomains). An e-mail the provider says is unverified gets none.
+    """
+    if not email or verified is False:
+        return None
+    address = str(email).strip().lower()
+    if address in config.oidc_emails:
+        return config.oidc_emails[address]
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        return None
+    return config.oidc_domains.get(domain)
+
+
+def authenticator_credentials(config: AuthConfig) -> dict[str, Any]:
+    """The `credentials` mapping streamlit-authenticator wants (a fresh copy each time:
+    the library writes counters into it)."""
+    return {
+        "usernames": {
+            u.username: {
+                "name": u.name,
+                "email": u.email,
+                "password": u.password_hash,
+                "roles": [u.role],
+            }
+            for u in config.users.values()
+        }
+    }
+
+
+# --- single-user mode ----------------------------------------------------------------------
+
+
+def is_loopback(address: str | None) -> bool:
+    """True when a server bound to `address` is reachable from this machine only.
+
+    An empty address is not loopback: Streamlit then listens on every interface.
+    """
+    value = (address or "").strip().strip("[]")
+    if value.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(value).is_loopback
+    except ValueError:
+        return False
+
+
+def single_user_allowed(address: str | None) -> bool:
+    """Single-user mode (everyone is admin) only while nobody else can connect."""
+    return is_loopback(address)
+
+
+# --- writing users (the CLI) ----------------------------------------------------------------
+
+
+def with_user(
+    data: Mapping[str, Any],
+    username: str,
+    role: str,
+    password_hash: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+) -> dict[str, Any]:
+    """A copy of the file's data with `username` added or replaced; a cookie key is made
+    the first time (the file is then ready for the login form)."""
+    typed = username.strip()
+    username = typed.lower()
+    if not username or any(c.isspace() for c in username):
+        raise AuthConfigError("a username must be non-empty and have no spaces")
+    if role not in ROLES:
+        raise AuthConfigError(f"role must be one of {', '.join(ROLES)}")
+    if not is_password_hash(password_hash):
+        raise AuthConfigError("not a bcrypt hash")
+    out = dict(data)
+    credentials = dict(out.get("credentials") or {})
+    usernames = dict(credentials.get("usernames") or {})
+    previous = dict(usernames.get(username) or {})
+    usernames[username] = {
+        "name": name or previous.get("name") or typed,
+        "email": email if email is not None else previous.get("email", ""),
+        "password": password_hash,
+        "roles": [role],
+    }
+    credentials["usernames"] = usernames
+    out["credentials"] = credentials
+    cookie = dict(out.get("cookie") or {})
+    cookie.setdefault("name", DEFAULT_COOKIE_NAME)
+    cookie.setdefault("expiry_days", DEFAULT_COOKIE_DAYS)
+    if len(str(cookie.get("key") or "")) < MIN_COOKIE_KEY:
+        cookie["key"] = secrets.token_urlsafe(32)
+    out["cookie"] = cookie
+    return out
+
+
+def without_user(data: Mapping[str, Any], username: str) -> tuple[dict[str, Any], bool]:
+    """A copy of the file's data without `username`, and whether they were there."""
+    out = dict(data)
+    credentials = dict(out.get("credentials") or {})
+    usernames = dict(credentials.get("usernames") or {})
+    found = usernames.pop(username.strip().lower(), None) is not None
+    credentials["usernames"] = usernames
+    out["credentials"] = credentials
+    return out, found
+
+
+def write_raw_config(path: Path, data: Mapping[str, Any]) -> None:
+    """Write the file atomically, readable by its owner only (it holds hashes and the
+    cookie key), after checking the result parses."""
+    parse_auth_config(data, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "# Eslabón users and roles. Keep private (git-ignored). See docs/security.md.\n"
+    text += yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".auth-", suffix=".yaml")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- words shown around the login (ES, EN) ----------------------------------------------------
+
+TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "login_title": ("Eslabón · Acceso", "Eslabón · Sign in"),
+        "login_form": ("Iniciar sesión", "Sign in"),
+        "login_user": ("Usuario", "Username"),
+        "login_password": ("Contraseña", "Password"),
+        "login_button": ("Entrar", "Sign in"),
+        "login_failed": ("Usuario o contraseña incorrectos.", "Wrong username or password."),
+        "login_oidc": ("Entrar con {provider}", "Sign in with {provider}"),
+        "login_oidc_default": (
+            "Entrar con la cuenta de la empresa",
+            "Sign in with your company account",
+        ),
+        "login_no_role": (
+            "Ha iniciado sesión como {who}, pero esa cuenta no tiene acceso a Eslabón. "
+            "Pida acceso a un administrador.",
+            "You are signed in as {who}, but that account has no access to Eslabón. "
+            "Ask an administrator for access.",
+        ),
+        "logout": ("Cerrar sesión", "Sign out"),
+        "signed_in_as": ("Sesión: **{who}** · {role}", "Signed in: **{who}** · {role}"),
+        "role_viewer": ("lectura", "viewer"),
+        "role_editor": ("edición", "editor"),
+        "role_admin": ("administración", "admin"),
+        "not_allowed": (
+            "No tiene permiso para esto ({action}). Pida a un administrador el rol adecuado.",
+            "You are not allowed to do this ({action}). Ask an administrator for the right role.",
+        ),
+        "single_user": (
+            "Modo de un solo usuario: cualquiera que llegue al puerto de esta máquina es "
+            "administrador. Configure usuarios para compartirlo "
+            "(`python -m dashboard.users add NOMBRE --role editor`).",
+            "Single-user mode: anyone who can reach this machine's port is admin; "
+            "configure users to share it (`python -m dashboard.users add NAME --role editor`).",
+        ),
+        "single_user_refused": (
+            "Eslabón no tiene usuarios configurados y el servidor escucha en «{address}», "
+            "no solo en esta máquina. Configure usuarios (`python -m dashboard.users add "
+            'NOMBRE --role admin`) o ejecútelo con `server.address = "127.0.0.1"`.',
+            "Eslabón has no users configured and the server listens on “{address}”, not on "
+            "this machine only. Configure users (`python -m dashboard.users add NAME "
+            '--role admin`) or run it with `server.address = "127.0.0.1"`.',
+        ),
+        "config_broken": (
+            "La configuración de acceso no es válida; nadie puede entrar hasta corregirla. "
+            "Detalle en el registro del servidor.",
+            "The access configuration is not valid; nobody can sign in until it is fixed. "
+            "Details are in the server log.",
+        ),
+    }
+)
+
+
+def auth_text(key: str, lang: str, **values: object) -> str:
+    """A login / role message in Spanish (default) or English."""
+    es, en = TEXTS[key]
+    text = en if lang == "en" else es
+    return text.format(**values) if values else text

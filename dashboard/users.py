@@ -1,0 +1,107 @@
+"""`python -m dashboard.users`: add, remove and list the dashboard's password users.
+
+    python -m dashboard.users add marta --role editor          # asks for the password twice
+    echo "$PW" | python -m dashboard.users add ci --role viewer --password-stdin
+    python -m dashboard.users remove marta
+    python -m dashboard.users list
+
+Writes the auth file (.streamlit/auth.yaml or ESLABON_AUTH_FILE, or --file) with a bcrypt
+hash, never the password; the first user also gets a random cookie-signing key. The
+running dashboard reads the file on every click, so changes apply without a restart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from dashboard.auth import (
+    ROLES,
+    AuthConfigError,
+    auth_config_path,
+    hash_password,
+    load_auth_config,
+    password_problem,
+    read_raw_config,
+    with_user,
+    without_user,
+    write_raw_config,
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line (kept separate so tests can read its choices)."""
+    p = argparse.ArgumentParser(
+        prog="python -m dashboard.users", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("--file", type=Path, default=None, help="auth file (default: %(default)s)")
+    sub = p.add_subparsers(dest="command", required=True)
+    add = sub.add_parser("add", help="add a user or change their role / password")
+    add.add_argument("username")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--name", default=None, help="name shown in the app")
+    add.add_argument("--email", default=None)
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
+    )
+    remove = sub.add_parser("remove", help="remove a user")
+    remove.add_argument("username")
+    sub.add_parser("list", help="list users and roles (never hashes)")
+    return p
+
+
+def read_password(stdin: TextIO, from_stdin: bool) -> str:
+    """The new password: one line of stdin for scripts, else asked twice at the terminal."""
+    if from_stdin or not stdin.isatty():
+        return stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise AuthConfigError("the two passwords differ")
+    return first
+
+
+def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
+    """Run one command; 0 on success, 2 with a one-line message on stderr otherwise."""
+    args = parser().parse_args(list(argv))
+    path: Path = args.file or auth_config_path()
+    try:
+        if args.command == "list":
+            config = load_auth_config(path)
+            for user in config.users.values():
+                stdout.write(f"{user.username}\t{user.role}\t{user.name}\t{user.email}\n")
+            return 0
+        data = read_raw_config(path)
+        if args.command == "remove":
+            data, found = without_user(data, args.username)
+            if not found:
+                raise AuthConfigError(f"{path}: no user {args.username!r}")
+            write_raw_config(path, data)
+            stdout.write(f"removed {args.username} from {path}\n")
+            return 0
+        password = read_password(stdin, args.password_stdin)
+        problem = password_problem(password)
+        if problem:
+            raise AuthConfigError(problem)
+        data = with_user(
+            data, args.username, args.role, hash_password(password),
+            name=args.name, email=args.email,
+        )  # fmt: skip
+        write_raw_config(path, data)
+        stdout.write(f"{args.username.strip().lower()} ({args.role}) saved in {path}\n")
+        return 0
+    except AuthConfigError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+
+
+def main() -> None:
+    """Entry point of `python -m dashboard.users`."""
+    raise SystemExit(run(sys.argv[1:], sys.stdin, sys.stdout))
+
+
+if __name__ == "__main__":
+    main()
