@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
+import streamlit_authenticator as stauth
 
 # `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the project root.
 _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from dashboard import auth  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 from dashboard.pages import common  # noqa: E402
 
@@ -49,13 +52,16 @@ PAGE_PARAM = "page"
 # navigation, no sidebar, no other page reachable from that session's URL.
 CUSTOMER_PAGE = "cliente"
 TOKEN_PARAM = "token"
+# set when a password sign-in succeeds; the next run stores the re-authentication cookie
+_COOKIE_PENDING = "_eslabon_cookie_pending"
 
 
-def registered_pages(lang: str) -> dict[str, st.Page]:
-    """Every page whose file exists, by url path, titled in the current language."""
+def registered_pages(lang: str, role: str | None = "admin") -> dict[str, st.Page]:
+    """Every page whose file exists and `role` may open, by url path, titled in the
+    current language (a viewer's navigation has no Datos at all)."""
     pages: dict[str, st.Page] = {}
     for name, title_key, icon in PAGES:
-        if common.page_path(name) is not None:
+        if common.page_path(name) is not None and auth.page_allowed(role, name):
             module = importlib.import_module(f"dashboard.pages.{name}")
             pages[name] = st.Page(
                 module.page,
@@ -73,6 +79,11 @@ def follow_page_param(pages: dict[str, st.Page], current: st.Page) -> None:
     if requested is None:
         return
     target = pages.get(requested)
+    if target is None and requested in {name for name, _, _ in PAGES}:
+        # a page this role may not open: say so instead of silently showing another
+        st.warning(
+            auth.auth_text("not_allowed", common.current_lang(), action=auth.page_action(requested))
+        )
     if target is None or target.url_path == current.url_path:
         del st.query_params[PAGE_PARAM]
         return
@@ -90,13 +101,126 @@ def customer_view(lang: str) -> bool:
     return True
 
 
+def only_page(body: Callable[[], None], lang: str) -> None:
+    """Run `body` as the session's one page: no navigation, no sidebar, no page titles."""
+    gate = st.Page(body, title=auth.auth_text("login_title", lang), url_path="login", default=True)
+    st.navigation([gate], position="hidden").run()
+
+
+def password_authenticator(config: auth.AuthConfig) -> stauth.Authenticate:
+    """streamlit-authenticator on the file's users: its login form checks the bcrypt
+    hash, its signed cookie signs a returning browser in again. Made on every run, in the
+    same place (its cookie component must be drawn each run)."""
+    return stauth.Authenticate(
+        auth.authenticator_credentials(config),
+        config.cookie_name,
+        config.cookie_key,
+        config.cookie_expiry_days,
+        auto_hash=False,
+    )
+
+
+def login_page(authenticator: stauth.Authenticate | None, lang: str) -> None:
+    """The login form (password and/or OIDC buttons): the only thing a visitor sees."""
+    st.title(auth.auth_text("login_title", lang))
+    access = common.current_access()
+    if access.method == "oidc" and access.role is None:  # signed in, but given no role
+        st.warning(auth.auth_text("login_no_role", lang, who=common.plain_md(access.who or "?")))
+        if st.button(auth.auth_text("logout", lang), key="eslabon_oidc_logout"):
+            st.logout()
+        return
+    if authenticator is not None:
+        authenticator.login(
+            location="main",
+            key="eslabon_login",
+            fields={
+                "Form name": auth.auth_text("login_form", lang),
+                "Username": auth.auth_text("login_user", lang),
+                "Password": auth.auth_text("login_password", lang),
+                "Login": auth.auth_text("login_button", lang),
+            },
+        )
+        if st.session_state.get("authentication_status") is True:
+            st.session_state[common.IDENTITY_KEY] = st.session_state.get("username")
+            st.session_state[_COOKIE_PENDING] = True
+            st.rerun()
+        if st.session_state.get("authentication_status") is False:
+            st.error(auth.auth_text("login_failed", lang))
+    if common.oidc_section():
+        providers = common.oidc_providers()
+        for provider in providers or [None]:
+            label = (
+                auth.auth_text("login_oidc", lang, provider=provider)
+                if provider
+                else auth.auth_text("login_oidc_default", lang)
+            )
+            if st.button(label, key=f"eslabon_oidc_{provider or 'default'}"):
+                if provider:
+                    st.login(provider)
+                else:
+                    st.login()
+
+
+def account_box(
+    access: common.Access, authenticator: stauth.Authenticate | None, lang: str
+) -> None:
+    """Who is signed in, with which role, and the sign-out button (sidebar)."""
+    if authenticator is not None and st.session_state.pop(_COOKIE_PENDING, False):
+        authenticator.cookie_controller.set_cookie()  # after the rerun that showed the app
+    slot = st.sidebar.empty()
+    with slot.container():
+        role = auth.auth_text(f"role_{access.role}", lang)
+        who = common.plain_md(access.who or "?")
+        st.caption(auth.auth_text("signed_in_as", lang, who=who, role=role))
+        clicked = st.button(auth.auth_text("logout", lang), key="eslabon_logout")
+    if not clicked:
+        return
+    slot.empty()  # the sidebar of a signed-out session shows nothing
+    if access.method == "oidc":
+        st.logout()
+        return
+    st.session_state.pop(common.IDENTITY_KEY, None)
+    if authenticator is not None and st.session_state.get("authentication_status"):
+        authenticator.logout(location="unrendered")  # clears the state, deletes the cookie
+
+
+def signed_in(lang: str) -> common.Access | None:
+    """This session's access once someone with a role is signed in, else None after
+    drawing the login form (or why nobody can sign in). Nothing else is drawn before."""
+    access = common.current_access()
+    if access.mode == "single":
+        st.sidebar.warning(auth.auth_text("single_user", lang), icon=":material/lock_open:")
+        return access
+    if access.mode == "refused":
+        address = common.plain_md(common.server_address() or "0.0.0.0")
+        only_page(
+            lambda: st.error(auth.auth_text("single_user_refused", lang, address=address)), lang
+        )
+        return None
+    if access.mode == "broken":
+        only_page(lambda: st.error(auth.auth_text("config_broken", lang)), lang)
+        return None
+    config = common.auth_config()
+    authenticator = password_authenticator(config) if config.has_passwords else None
+    if access.role is not None:
+        account_box(access, authenticator, lang)
+        access = common.current_access()  # signing out happens in account_box
+        if access.role is not None:
+            return access
+    only_page(lambda: login_page(authenticator, lang), lang)
+    return None
+
+
 def main() -> None:
-    """Frame every page: config, navigation, sidebar, URL, then the page itself."""
+    """Frame every page: config, sign-in, navigation, sidebar, URL, then the page itself."""
     st.set_page_config(page_title="Eslabón", page_icon="🔗", layout="wide")
     lang = common.current_lang()
     if customer_view(lang):
         return
-    pages = registered_pages(lang)
+    access = signed_in(lang)
+    if access is None:
+        return
+    pages = registered_pages(lang, access.role)
     current = st.navigation(list(pages.values()), position="sidebar")
     common.remember_pages(pages)
     follow_page_param(pages, current)

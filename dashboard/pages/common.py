@@ -35,7 +35,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -46,6 +46,7 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import make_url
 
+from dashboard import auth
 from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
 from dashboard.metrics.filters import MetricFilter
 from dashboard.state import (
@@ -475,9 +476,12 @@ def empty_state(lang: str) -> None:
     st.subheader(t("empty_title", lang))
     st.markdown(t("empty_body", lang))
     cols = st.columns([1, 1, 2])
-    if cols[0].button(
+    may_load = allowed("load_data")  # loading is the admin's (auth.PERMISSIONS)
+    if may_load and cols[0].button(
         t("load_sample", lang), type="primary", key="load_sample", disabled=not sample_available()
     ):
+        if not require("load_data", lang):
+            return
         with st.spinner(t("loading_sample", lang)):
             ok, reason = load_sample(db_url())
         invalidate_data()
@@ -487,7 +491,7 @@ def empty_state(lang: str) -> None:
         else:
             st.error(t("sample_failed", lang, reason=reason))
     datos = registered_page("datos")
-    if datos is not None:
+    if datos is not None and may_load:
         with cols[1]:
             st.page_link(datos, label=t("go_to_datos", lang), icon=":material/upload_file:")
     else:
@@ -508,13 +512,16 @@ def error_state(lang: str, reason: str) -> None:
     )
 
 
-def run_page(render: Callable[[], None], *, needs_data: bool = True) -> None:
+def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str = "read") -> None:
     """Run a page body, turning any database failure into the error state.
 
     Pages that make sense on an empty database (Datos, where data is loaded) pass
-    `needs_data=False` and skip the empty state.
+    `needs_data=False` and skip the empty state. The role is checked first, on the
+    server, whatever the navigation showed: without `action` nothing of the page is drawn.
     """
     lang = current_lang()
+    if not require(action, lang):
+        return
     status = db_status()
     if not status.ok:
         error_state(lang, status.error)
@@ -532,3 +539,107 @@ def run_page(render: Callable[[], None], *, needs_data: bool = True) -> None:
     except Exception:  # a bug: the details go to the server log, a plain message to the user
         log.exception("page failed")
         st.error(t("page_failed", lang))
+
+
+# --- access: who is signed in and what their role allows (dashboard.auth) -----------------
+
+IDENTITY_KEY = "_eslabon_identity"  # the password user this session signed in as
+
+
+@dataclass(frozen=True)
+class Access:
+    """This session's access, worked out on the server on every run.
+
+    mode: "single" (no auth configured, loopback: admin), "login" (auth configured;
+    role None until someone with a role signs in), "refused" (no auth configured but the
+    server is reachable from other machines) or "broken" (the auth file is invalid).
+    """
+
+    mode: str
+    role: str | None = None
+    who: str | None = None
+    method: str | None = None  # "password" or "oidc" once signed in
+
+
+def server_address() -> str | None:
+    """The address the server listens on (server.address; empty means every interface)."""
+    return st.get_option("server.address")
+
+
+def oidc_section() -> dict[str, Any] | None:
+    """The `[auth]` section of .streamlit/secrets.toml (st.login's provider), if any."""
+    try:
+        section = st.secrets.get("auth")
+    except Exception:  # no secrets file, or an unreadable one: no OIDC
+        return None
+    return dict(section) if section else None
+
+
+def oidc_providers() -> list[str]:
+    """Named providers ([auth.NAME] sections); empty for the single default provider."""
+    section = oidc_section() or {}
+    return [name for name, value in section.items() if isinstance(value, Mapping)]
+
+
+def auth_config() -> auth.AuthConfig:
+    """The auth file, read on every call so removed or demoted users lose rights at once."""
+    return auth.load_auth_config(auth.auth_config_path())
+
+
+def _oidc_user() -> dict[str, Any]:
+    """st.user as a dict when someone is signed in through st.login, else {}."""
+    try:
+        info = dict(st.user.to_dict())
+    except Exception:
+        return {}
+    return info if info.get("is_logged_in") is True else {}
+
+
+def current_access() -> Access:
+    """This session's mode, role and name (never taken from the browser: the role is
+    looked up in the auth file for the user the server authenticated)."""
+    try:
+        config = auth_config()
+    except auth.AuthConfigError as exc:
+        log.error("auth configuration: %s", exc)
+        return Access(mode="broken")
+    oidc = oidc_section()
+    if not config.exists and not oidc:
+        if auth.single_user_allowed(server_address()):
+            return Access(mode="single", role="admin")
+        return Access(mode="refused")
+    username = st.session_state.get(IDENTITY_KEY)
+    if username and st.session_state.get("authentication_status") is True:
+        user = config.users.get(str(username))
+        if user is not None:
+            return Access(mode="login", role=user.role, who=user.name, method="password")
+    if oidc:
+        info = _oidc_user()
+        if info:
+            verified = info.get("email_verified")
+            role = auth.role_for_email(
+                config,
+                info.get("email"),
+                verified=verified if isinstance(verified, bool) else None,
+            )
+            who = str(info.get("email") or info.get("name") or "")
+            return Access(mode="login", role=role, who=who or None, method="oidc")
+    return Access(mode="login")
+
+
+def current_role() -> str | None:
+    """The role of this session (None: not signed in, or no role)."""
+    return current_access().role
+
+
+def allowed(action: str) -> bool:
+    """May this session do `action` (a key of dashboard.auth.PERMISSIONS)?"""
+    return auth.role_allows(current_role(), action)
+
+
+def require(action: str, lang: str) -> bool:
+    """allowed(action), with a polite "not allowed" on the page when it is not."""
+    if allowed(action):
+        return True
+    st.warning(auth.auth_text("not_allowed", lang, action=action))
+    return False
