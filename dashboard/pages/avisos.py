@@ -98,6 +98,8 @@ def render() -> None:
     )
     draft = draft_notice(row, draft_lang or lang)
     st.code(f"{draft.subject}\n\n{draft.body}", language=None, wrap_lines=True)
+    if not common.allowed("record_notices"):  # viewers read the drafts, mark nothing
+        return
     cols = st.columns([1, 1, 1])
     with cols[0]:
         channel = st.selectbox(

@@ -122,8 +122,13 @@ def target_form(stages: list[str], default_day: object, lang: str) -> None:
 def import_export(lang: str) -> None:
     """CSV in (all-or-nothing, every problem listed) and out."""
     cols = st.columns(2)
+    may_edit = common.allowed("set_targets")  # viewers export only
     with cols[0]:
-        upload = st.file_uploader(tr("targets_import", lang), type=["csv"], key="w_t_upload")
+        upload = (
+            st.file_uploader(tr("targets_import", lang), type=["csv"], key="w_t_upload")
+            if may_edit
+            else None
+        )
         if upload is not None and st.button(tr("targets_import", lang), key="w_t_import"):
             data = upload.getvalue()
             if len(data) > MAX_UPLOAD_BYTES:
@@ -170,7 +175,8 @@ def render() -> None:
     )  # fmt: skip
     table = cached("kpi_table", f_week, f_previous)
     st.dataframe(lights_table(table, lang), hide_index=True, width="stretch")
-    target_form(common.stage_options(at), at.date(), lang)
+    if common.allowed("set_targets"):  # viewers see the lights and history, no form
+        target_form(common.stage_options(at), at.date(), lang)
     st.subheader(tr("targets_history", lang))
     history = cached("target_history")
     if history.empty:

@@ -18,8 +18,14 @@ from dashboard.calendar_feed import calendar_feed
 from dashboard.notice_drafts import notice_candidates
 from dashboard.pages import common
 from dashboard.records import RecordError
-from dashboard.records.notices import notice_history
-from dashboard.records.targets import target_history, targets_csv
+from dashboard.records.actions import create_action, update_action_status
+from dashboard.records.notices import mark_notified, notice_history
+from dashboard.records.targets import (
+    import_targets_csv,
+    set_target,
+    target_history,
+    targets_csv,
+)
 from dashboard.report.weekly import format_kpi, format_kpi_delta
 from dashboard.review import kpi_table, weekly_review
 from dashboard.texts import kpi_label, tr
@@ -36,6 +42,15 @@ READS: dict[str, Callable[..., Any]] = {
     "calendar_feed": calendar_feed,
     "target_history": target_history,
     "targets_csv": targets_csv,
+}
+# The writes these pages may run through `write`, and the action (dashboard.auth.PERMISSIONS)
+# each needs; anything else is refused.
+WRITE_ACTIONS: dict[Callable[..., Any], str] = {
+    set_target: "set_targets",
+    import_targets_csv: "set_targets",
+    mark_notified: "record_notices",
+    create_action: "record_actions",
+    update_action_status: "record_actions",
 }
 K_WHO = "w_records_who"
 K_FLASH = "_records_flash"
@@ -58,9 +73,12 @@ def write(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, An
     """Run one write in its own transaction; (True, result) or (False, message shown).
 
     A RecordError (a value a person typed) is shown as a message; the caches are cleared
-    after a successful write so every number on every page reflects it.
+    after a successful write so every number on every page reflects it. The session's
+    role is checked here, on the server, whatever the page drew (WRITE_ACTIONS).
     """
     lang = common.current_lang()
+    if not common.require(WRITE_ACTIONS.get(func, "unlisted write"), lang):
+        return False, "not allowed"
     try:
         with common.engine_for(common.db_url()).begin() as conn:
             result = func(conn, *args, **kwargs)
@@ -76,14 +94,9 @@ def write(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, An
 
 
 def logged_in_user() -> str | None:
-    """The authenticated user's e-mail or name, when authentication is configured."""
-    try:
-        user = st.user
-        if user.get("is_logged_in"):
-            return str(user.get("email") or user.get("name") or "") or None
-    except Exception:  # no authentication configured
-        return None
-    return None
+    """The signed-in user's name (password login) or e-mail (OIDC); None in single-user
+    mode, where the person types it."""
+    return common.current_access().who
 
 
 def who(lang: str, *, widget: bool = True) -> str | None:

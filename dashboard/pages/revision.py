@@ -140,6 +140,8 @@ def actions_section(review: object, lang: str) -> None:
     """The action items with a form to add one and a control to close or reopen one."""
     actions = review.actions  # type: ignore[attr-defined]
     section("review_actions", actions, actions_table(actions, lang), lang)
+    if not common.allowed("record_actions"):  # viewers read the action items only
+        return
     author = who(lang)
     with st.form("w_rev_add_action", clear_on_submit=True):
         cols = st.columns([3, 1, 1, 1])
