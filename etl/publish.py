@@ -72,10 +72,11 @@ def lock_path(db: Path) -> Path:
 
 
 @contextlib.contextmanager
-def write_lock(db: Path, *, wait: float = APP_WRITE_WAIT, announce: bool = False) -> Iterator[None]:
+def write_lock(db: Path, *, wait: float | None = None, announce: bool = False) -> Iterator[None]:
     """Hold the exclusive writer lock of `db` for the block.
 
-    Waits up to `wait` seconds for another holder, then raises LoadInProgress. The
+    Waits up to `wait` seconds (default APP_WRITE_WAIT) for another holder, then raises
+    LoadInProgress. The
     kernel drops the lock when its holder exits, even by SIGKILL, so a killed load
     never blocks the next one. `announce` prints one line on stderr while waiting.
     """
@@ -85,7 +86,7 @@ def write_lock(db: Path, *, wait: float = APP_WRITE_WAIT, announce: bool = False
     except OSError as exc:
         raise DatabaseError(_os_message(exc, lock_path(db))) from None
     try:
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + (APP_WRITE_WAIT if wait is None else wait)
         announced = False
         while True:
             try:
@@ -123,7 +124,7 @@ def remove_leftovers(db: Path) -> list[Path]:
 
 @contextlib.contextmanager
 def publishing(
-    url: str | None = None, *, wait: float = APP_WRITE_WAIT, announce: bool = False
+    url: str | None = None, *, wait: float | None = None, announce: bool = False
 ) -> Iterator[Engine]:
     """A read-write engine whose committed writes reach readers all at once, at the end.
 
@@ -165,14 +166,14 @@ def publishing(
 
 @contextlib.contextmanager
 def published_transaction(
-    url: str | None = None, *, wait: float = APP_WRITE_WAIT
+    url: str | None = None, *, wait: float | None = None
 ) -> Iterator[sa.Connection]:
     """One transaction, published as a whole when the block ends (see `publishing`)."""
     with publishing(url, wait=wait) as engine, engine.begin() as conn:
         yield conn
 
 
-def ensure_database(url: str | None = None, *, wait: float = APP_WRITE_WAIT) -> None:
+def ensure_database(url: str | None = None, *, wait: float | None = None) -> None:
     """Create the DuckDB file with Eslabón's tables if it does not exist yet.
 
     A read-only open of a missing file fails, so a dashboard started before any load
@@ -208,11 +209,14 @@ class ServedEngine(Engine):
 def served_engine(url: str | None = None) -> Engine:
     """The engine a dashboard reads through: read-only DuckDB (see ServedEngine), or as is.
 
-    Creates an empty database first when the DuckDB file does not exist yet.
+    Creates an empty database first when the DuckDB file does not exist yet. On
+    PostgreSQL each connection reads one snapshot (REPEATABLE READ).
     """
     url = normalise_url(url or load_settings().db_url)
     if duckdb_path(url) is None:
-        return create_db_engine(url)
+        # One snapshot per connection: under READ COMMITTED each statement sees the latest
+        # commit, so a reader's second query could already see a batch its first did not.
+        return create_db_engine(url).execution_options(isolation_level="REPEATABLE READ")
     ensure_database(url)
     base = create_db_engine(url, read_only=True)
     # Same pool and dialect (so the same lock-conflict retry, a dialect event); only
