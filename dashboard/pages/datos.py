@@ -246,6 +246,8 @@ def load_batch(
     engine: sa.Engine, uploads: Sequence[Upload], mapping: Mapping | str | None, lang: str
 ) -> None:
     """Load the uploads as one batch; remember the outcome and start afresh on success."""
+    if not common.require("load_data", lang):
+        return
     try:
         with st.spinner(tr("loading", lang)):
             report = load_files(
@@ -376,7 +378,9 @@ def sample_section(lang: str) -> None:
         return
     with st.expander(tr("sample_title", lang), expanded=common.db_status().commitments == 0):
         st.caption(tr("sample_help", lang))
-        if st.button(tr("load_sample", lang), key="datos_load_sample"):
+        if st.button(tr("load_sample", lang), key="datos_load_sample") and common.require(
+            "load_data", lang
+        ):
             with st.spinner(tr("loading_sample", lang)):
                 ok, reason = common.load_sample(common.db_url())
             common.invalidate_data()
@@ -409,6 +413,8 @@ def page() -> None:
     comes from), the error state when the database cannot be reached, never a traceback.
     """
     lang = common.current_lang()
+    if not common.require("load_data", lang):  # admins only, whatever the URL asked
+        return
     status = common.db_status()
     if not status.ok:
         common.error_state(lang, status.error)
