@@ -34,7 +34,6 @@ from etl.settings import SAMPLE_DIR
 from tests.etl.concurrency_support import (
     ROOT,
     child_env,
-    etl_command,
     scalar,
     write_new_commitments,
 )
@@ -75,6 +74,25 @@ with open(out, "w") as fh:
 """
 
 
+# The loader: `python -m etl load` itself, with its validation slowed by two seconds — a
+# load as long as a big file's, and longer than a reader's connect retries (~1.5 s) last,
+# so a loader that held the live file would make readers fail.
+LOADER = r"""
+import sys, time
+import etl.load
+
+_validate = etl.load.validate_frame
+
+def slow_validate(*args, **kwargs):
+    time.sleep(2.0)
+    return _validate(*args, **kwargs)
+
+etl.load.validate_frame = slow_validate
+from etl.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def _seed(url: str) -> None:
     """The old state: the shipped sample, one batch."""
     with publishing(url) as engine:
@@ -100,9 +118,11 @@ def _reader_and_loader(url: str, batch: Path, tmp_path: Path) -> tuple[dict, flo
     try:
         assert reader.stdout is not None
         assert reader.stdout.readline().strip() == "ready", reader.stderr.read()
+        loader = tmp_path / "loader.py"
+        loader.write_text(LOADER, encoding="utf-8")
         started = time.time()
         loaded = subprocess.run(
-            etl_command("load", str(batch), "--db", url, "--json"),
+            [sys.executable, str(loader), "load", str(batch), "--db", url, "--json"],
             cwd=ROOT,
             env=child_env(),
             capture_output=True,
