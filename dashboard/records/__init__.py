@@ -12,29 +12,14 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from etl.exports import spreadsheet_safe as neutralised  # noqa: F401 (the shared one)
 from etl.settings import DEFAULT_TIMEZONE
-
-# Cells starting with one of these are run as formulas by spreadsheet programs
-# (CSV/formula injection); \t and \r are in the OWASP list too.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 class RecordError(ValueError):
     """Something a person typed cannot be recorded; the message says what and where."""
-
-
-def neutralised(value: object) -> object:
-    """The value, with text that a spreadsheet would run as a formula made inert.
-
-    A leading apostrophe is the convention spreadsheet programs honour: the cell shows the
-    text as typed and never evaluates it. Numbers and other non-text values pass unchanged,
-    so a negative target stays a number.
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def local_now(tz: str | None = None) -> datetime:
