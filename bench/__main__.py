@@ -1,0 +1,35 @@
+"""`python -m bench [--size 100k|1m] [--reps N]`: every benchmark in turn, their tables.
+
+At 1m the pandas ETL peer takes about ten minutes a run: it runs once there (`--reps`
+still sets the other contenders' repetitions).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import etl_load, kpis, pages, process_map, propagation
+from bench.common import size_arg
+
+
+def main() -> None:
+    """Run the five benchmarks at one size."""
+    parser = argparse.ArgumentParser(description="Eslabón benchmarks")
+    size_arg(parser)
+    parser.add_argument("--skip", nargs="*", default=[], help="benchmarks to skip by name")
+    args = parser.parse_args()
+    common = ["--size", args.size] + (["--reps", str(args.reps)] if args.reps else [])
+    if "etl" not in args.skip:
+        etl_load.main(common)
+    if "kpis" not in args.skip:
+        kpis.main(common)
+    if "propagation" not in args.skip:
+        propagation.main(common)
+    if "process_map" not in args.skip:
+        process_map.main(common)
+    if "pages" not in args.skip:
+        pages.main(common)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""Headline KPIs of the whole export: Eslabón vs an expert SQL script vs pandas.
+
+- eslabon: `dashboard.metrics.kpis.headline_kpis(conn, MetricFilter(as_of))`, the function
+  the pages and the export call (six metric queries, merged);
+- floor: the same 18 KPIs as ONE hand-written DuckDB query below (each commitment's status
+  computed once, every count a FILTER aggregate), run on the same connection;
+- pandas: the same KPIs computed with pandas on DataFrames read from the database (the
+  read is included, through DuckDB's fastest path, `.df()`).
+
+All three must give the same numbers (asserted, to 1e-9 relative). Memory: Python heap
+peak (tracemalloc) of one untimed call each; DuckDB's native memory is not in it.
+Run: `.venv/bin/python -m bench.kpis --size 100k`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from bench.common import alternate_calls, print_table, sample_db, size_arg
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.kpis import HEADLINE_KPIS, dataset_as_of, headline_kpis
+from etl.db import create_db_engine
+
+EXPERT_SQL = """
+WITH st AS (
+    SELECT commitment_id, direction,
+        CASE WHEN delivered_at <= $as_of AND delivered_at <= due_at THEN 1
+             WHEN delivered_at <= $as_of OR due_at < $as_of THEN 2
+             ELSE 0 END AS st,
+        CASE WHEN delivered_at <= $as_of AND delivered_at > due_at
+                 THEN epoch(delivered_at - due_at) / 86400.0
+             WHEN (delivered_at IS NULL OR delivered_at > $as_of) AND due_at < $as_of
+                 THEN epoch($as_of - due_at) / 86400.0 END AS delay
+    FROM commitments
+    WHERE NOT cancelled
+),
+bu AS (
+    SELECT DISTINCT d.commitment_id
+    FROM dependencies d JOIN st u ON u.commitment_id = d.depends_on
+    WHERE u.st = 2
+),
+pn AS (
+    SELECT DISTINCT n.commitment_id
+    FROM notices n JOIN commitments c ON c.commitment_id = n.commitment_id
+    WHERE n.sent_at <= $as_of AND n.sent_at < c.due_at
+),
+t AS (
+    SELECT st.st, st.delay, bu.commitment_id IS NOT NULL AS exposed,
+        pn.commitment_id IS NOT NULL AS noticed
+    FROM st
+    LEFT JOIN bu ON bu.commitment_id = st.commitment_id
+    LEFT JOIN pn ON pn.commitment_id = st.commitment_id
+    WHERE st.direction = 'to_customer'
+),
+ids AS (SELECT commitment_id FROM st WHERE direction = 'to_customer'),
+k AS (
+    SELECT
+        count(*) FILTER (WHERE st > 0) AS due,
+        count(*) FILTER (WHERE st = 1) AS on_time,
+        count(*) FILTER (WHERE st = 2) AS breaches,
+        count(*) FILTER (WHERE st = 0) AS pending,
+        quantile_cont(delay, 0.5) AS median_delay_days,
+        quantile_cont(delay, 0.9) AS p90_delay_days,
+        count(*) FILTER (WHERE st = 2 AND NOT exposed) AS root_breaches,
+        count(*) FILTER (WHERE st = 2 AND exposed) AS propagated_breaches,
+        count(*) FILTER (WHERE st = 1 AND exposed) AS absorbed,
+        count(*) FILTER (WHERE st > 0 AND exposed) AS exposed,
+        count(*) FILTER (WHERE st = 0 AND exposed) AS at_risk,
+        count(*) FILTER (WHERE st = 2 AND noticed) AS proactive
+    FROM t
+),
+sat AS (
+    SELECT count(csat) AS n_csat, count(*) FILTER (WHERE csat >= 4) AS csat4,
+        sum(csat) AS csat_sum, count(nps) AS n_nps,
+        count(*) FILTER (WHERE nps >= 9) AS promoters,
+        count(*) FILTER (WHERE nps <= 6) AS detractors
+    FROM satisfaction
+    WHERE answered_at <= $as_of
+      AND (commitment_id IS NULL OR commitment_id IN (SELECT commitment_id FROM ids))
+),
+cmp AS (
+    SELECT count(*) AS n
+    FROM complaints
+    WHERE opened_at <= $as_of
+      AND (commitment_id IS NULL OR commitment_id IN (SELECT commitment_id FROM ids))
+),
+fc AS (
+    SELECT count(*) FILTER (WHERE st > 0) AS due, count(*) FILTER (WHERE st = 1) AS kept
+    FROM st WHERE direction = 'from_customer'
+)
+SELECT
+    k.due, k.on_time, k.breaches, k.pending,
+    k.on_time / nullif(k.due, 0)::DOUBLE AS on_time_rate,
+    round(k.median_delay_days, 6) AS median_delay_days,
+    round(k.p90_delay_days, 6) AS p90_delay_days,
+    k.root_breaches, k.propagated_breaches, k.absorbed,
+    k.propagated_breaches / nullif(k.exposed, 0)::DOUBLE AS propagation_rate,
+    k.at_risk,
+    sat.csat4 / nullif(sat.n_csat, 0)::DOUBLE AS csat_pct,
+    sat.csat_sum / nullif(sat.n_csat, 0)::DOUBLE AS csat_mean,
+    100 * (sat.promoters - sat.detractors) / nullif(sat.n_nps, 0)::DOUBLE AS nps,
+    100 * cmp.n / nullif(k.due, 0)::DOUBLE AS complaints_per_100,
+    k.proactive / nullif(k.breaches, 0)::DOUBLE AS proactive_notice_rate,
+    fc.kept / nullif(fc.due, 0)::DOUBLE AS customer_commitments_kept
+FROM k, sat, cmp, fc
+"""
+
+
+def eslabon_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, object]:
+    """The product's numbers: the one-row headline table as a dict."""
+    return headline_kpis(conn, f).iloc[0][list(HEADLINE_KPIS)].to_dict()
+
+
+def expert_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, object]:
+    """The floor: the hand-written query on the same DuckDB connection."""
+    raw = conn.connection.driver_connection
+    cursor = raw.execute(EXPERT_SQL, {"as_of": f.as_of})
+    names = [d[0] for d in cursor.description]
+    return dict(zip(names, cursor.fetchall()[0], strict=True))
+
+
+def _frame(conn: sa.Connection, sql: str) -> pd.DataFrame:
+    return conn.connection.driver_connection.execute(sql).df()
+
+
+def pandas_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, object]:
+    """The peer: the same definitions written in pandas on the tables read into memory."""
+    as_of = pd.Timestamp(f.as_of)
+    c = _frame(
+        conn, "SELECT commitment_id, direction, due_at, delivered_at, cancelled FROM commitments"
+    )
+    deps = _frame(conn, "SELECT commitment_id, depends_on FROM dependencies")
+    notices = _frame(conn, "SELECT commitment_id, sent_at FROM notices")
+    sat = _frame(conn, "SELECT commitment_id, answered_at, csat, nps FROM satisfaction")
+    comp = _frame(conn, "SELECT commitment_id, opened_at FROM complaints")
+
+    c = c[~c["cancelled"]]
+    known = c["delivered_at"] <= as_of
+    on_time = known & (c["delivered_at"] <= c["due_at"])
+    breach = ~on_time & (known | (c["due_at"] < as_of))
+    status = np.select([on_time, breach], [1, 2], 0)
+    delay = pd.Series(np.nan, index=c.index)
+    late = known & (c["delivered_at"] > c["due_at"])
+    delay[late] = (c["delivered_at"] - c["due_at"])[late].dt.total_seconds() / 86400.0
+    open_late = ~known & (c["due_at"] < as_of)
+    delay[open_late] = (as_of - c["due_at"])[open_late].dt.total_seconds() / 86400.0
+    c = c.assign(st=status, delay=delay)
+
+    breached = set(c.loc[c["st"] == 2, "commitment_id"])
+    exposed_ids = set(deps.loc[deps["depends_on"].isin(breached), "commitment_id"])
+    due_at = c.set_index("commitment_id")["due_at"]
+    n = notices[notices["sent_at"] <= as_of]
+    n = n[n["sent_at"] < n["commitment_id"].map(due_at)]
+    noticed_ids = set(n["commitment_id"])
+
+    t = c[c["direction"] == "to_customer"]
+    exposed = t["commitment_id"].isin(exposed_ids)
+    noticed = t["commitment_id"].isin(noticed_ids)
+    st = t["st"]
+    due = int((st > 0).sum())
+    breaches = int((st == 2).sum())
+    exposed_due = int(((st > 0) & exposed).sum())
+    delays = t.loc[st == 2, "delay"]
+    ids = set(t["commitment_id"])
+    sat = sat[(sat["answered_at"] <= as_of)]
+    sat = sat[sat["commitment_id"].isna() | sat["commitment_id"].isin(ids)]
+    csat, nps = sat["csat"].dropna(), sat["nps"].dropna()
+    comp = comp[comp["opened_at"] <= as_of]
+    comp = comp[comp["commitment_id"].isna() | comp["commitment_id"].isin(ids)]
+    fc = c.loc[c["direction"] == "from_customer", "st"]
+
+    def rate(a: float, b: float) -> float | None:
+        return a / b if b else None
+
+    return {
+        "due": due,
+        "on_time": int((st == 1).sum()),
+        "breaches": breaches,
+        "pending": int((st == 0).sum()),
+        "on_time_rate": rate(int((st == 1).sum()), due),
+        "median_delay_days": round(float(delays.quantile(0.5)), 6),
+        "p90_delay_days": round(float(delays.quantile(0.9)), 6),
+        "root_breaches": int(((st == 2) & ~exposed).sum()),
+        "propagated_breaches": int(((st == 2) & exposed).sum()),
+        "absorbed": int(((st == 1) & exposed).sum()),
+        "propagation_rate": rate(int(((st == 2) & exposed).sum()), exposed_due),
+        "at_risk": int(((st == 0) & exposed).sum()),
+        "csat_pct": rate(int((csat >= 4).sum()), len(csat)),
+        "csat_mean": rate(float(csat.sum()), len(csat)),
+        "nps": rate(100.0 * (int((nps >= 9).sum()) - int((nps <= 6).sum())), len(nps)),
+        "complaints_per_100": rate(100.0 * len(comp), due),
+        "proactive_notice_rate": rate(int(((st == 2) & noticed).sum()), breaches),
+        "customer_commitments_kept": rate(int((fc == 1).sum()), int((fc > 0).sum())),
+    }
+
+
+def assert_same(name: str, got: dict[str, object], want: dict[str, object]) -> None:
+    """Every KPI equal (floats to 1e-9 relative): the contenders compute the same thing."""
+    for kpi in HEADLINE_KPIS:
+        a, b = got[kpi], want[kpi]
+        if a is None or b is None:
+            assert a is None and b is None, (name, kpi, a, b)
+            continue
+        assert math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9), (name, kpi, a, b)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Check the three agree, then time them alternately and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    size_arg(parser)
+    args = parser.parse_args(argv)
+    engine = create_db_engine(f"duckdb:///{sample_db(args.size)}")
+    with engine.connect() as conn:
+        as_of = dataset_as_of(conn)
+        assert as_of is not None
+        f = MetricFilter(as_of=as_of)
+        reference = eslabon_kpis(conn, f)
+        assert_same("floor", expert_kpis(conn, f), reference)
+        assert_same("pandas", pandas_kpis(conn, f), reference)
+        print(f"headline KPIs ({args.size}), all three agree: {reference}", flush=True)
+        results = alternate_calls(
+            {
+                "eslabon": lambda: eslabon_kpis(conn, f),
+                "floor": lambda: expert_kpis(conn, f),
+                "pandas": lambda: pandas_kpis(conn, f),
+            },
+            args.reps or 5,
+        )
+    print_table(f"Headline KPIs, whole export ({args.size})", results, versus=["floor", "pandas"])
+
+
+if __name__ == "__main__":
+    main()
