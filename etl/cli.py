@@ -142,11 +142,19 @@ def _reading_engine(args: argparse.Namespace) -> sa.Engine:
     schema is created first, through `publishing`."""
     db = getattr(args, "db", None)
     path = duckdb_path(db or load_settings().db_url)
-    if path is not None and path.exists():
-        return create_db_engine(db, read_only=True)
+    engine = create_db_engine(db, read_only=path is not None)
+    if path is not None and path.exists() and _has_log_tables(engine):
+        return engine
     with publishing(db) as writer:
         create_schema(writer)
-    return create_db_engine(db, read_only=path is not None)
+    return engine
+
+
+def _has_log_tables(engine: sa.Engine) -> bool:
+    """The load log's tables exist (else the schema is created before reading it)."""
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        return all(inspector.has_table(name) for name in ("load_batches", "rejected_rows"))
 
 
 def _init(args: argparse.Namespace) -> int:
