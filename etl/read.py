@@ -54,6 +54,8 @@ STRING_DTYPE = pd.StringDtype("pyarrow")
 
 _SAMPLE_CHARS = 64 * 1024
 _SAMPLE_ROWS = 200
+_HEAD_BYTES = 4 * _SAMPLE_CHARS + 4
+_DECODE_SLICE = 16 << 20
 
 # Signatures of binary formats people rename to .csv by mistake, to say what the file is.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -147,7 +149,7 @@ def _read_csv(
     if not data:
         raise ReadError(f"{display}: the file is empty (0 bytes)")
     text, utf8 = _decoded(data, display, encoding)
-    if not text.strip():
+    if not text.strip() and not (len(text) < len(utf8) and utf8.decode("utf-8").strip()):
         raise ReadError(f"{display}: the file holds only whitespace, no header and no rows")
     sample = _sample(text)
     if delimiter is None:
@@ -172,7 +174,7 @@ def _read_csv(
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(utf8),
+            pa.BufferReader(utf8),  # zero-copy: the bytes are not duplicated
             read_options=pacsv.ReadOptions(
                 use_threads=False,  # row numbers of invalid rows are only known this way
                 autogenerate_column_names=True,
@@ -220,7 +222,14 @@ def _read_csv(
 
 
 def _decoded(data: bytes, display: str, encoding: str | None) -> tuple[str, bytes]:
-    """The file's text and the same text as UTF-8 bytes (what Arrow reads)."""
+    """The file's text (or, for a large valid UTF-8 file, its head) and the same text as
+    UTF-8 bytes (what Arrow reads).
+
+    Valid UTF-8, the usual case, is checked in bounded slices and handed to Arrow as is:
+    a whole-file `str` would cost the file's size again (up to four times for text with
+    characters beyond Latin-1) at the moment memory peaks. Callers sniff the head only;
+    the text is shorter than the bytes exactly when it is only the head.
+    """
     if encoding is not None:
         try:
             codecs.lookup(encoding)
@@ -253,15 +262,36 @@ def _decoded(data: bytes, display: str, encoding: str | None) -> tuple[str, byte
     what = _binary_kind(data)
     if what:
         raise ReadError(f"{display}: this is not a text (CSV) file: it looks like {what}")
-    try:
-        return data.decode("utf-8"), data
-    except UnicodeDecodeError:
-        pass
+    if _is_utf8(data):
+        return _utf8_head(data), data
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     return text, text.encode("utf-8")
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether the bytes are valid UTF-8, decoded a slice at a time (memory stays flat)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _DECODE_SLICE):
+            decoder.decode(view[start : start + _DECODE_SLICE], start + _DECODE_SLICE >= len(data))
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _utf8_head(data: bytes) -> str:
+    """The whole text of a small file; of a large one, enough for `_sample` (whole lines).
+
+    A UTF-8 character is at most 4 bytes, so the head holds at least `_SAMPLE_CHARS`
+    characters whenever the file does; a character cut at the end is dropped.
+    """
+    if len(data) <= _HEAD_BYTES:
+        return data.decode("utf-8")
+    return data[:_HEAD_BYTES].decode("utf-8", errors="ignore")
 
 
 def _binary_kind(data: bytes) -> str | None:
