@@ -70,9 +70,16 @@ def clean_text(values: pd.Series) -> pd.Series:
 
     Done in Arrow compute directly: pandas' strip + mask costs about twice as much.
     """
-    arr = pa.array(values.astype(TEXT), type=pa.large_string())
+    text = values.astype(TEXT)
+    arr = pa.array(text, type=pa.large_string())
     trimmed = pc.utf8_trim_whitespace(arr)
     empty = pc.equal(trimmed, "")
+    if not pc.any(empty).as_py() and pc.all(
+        pc.equal(pc.binary_length(trimmed), pc.binary_length(arr))
+    ).as_py() in (True, None):
+        # Nothing to strip and no empty cell (the usual machine export): the column as it
+        # is, without a second copy of a text column that may hold millions of values.
+        return pd.Series(text, index=values.index, name=values.name, copy=False)
     cleaned = pc.if_else(empty, pa.scalar(None, pa.large_string()), trimmed)
     return pd.Series(pd.array(cleaned, dtype=TEXT), index=values.index, name=values.name)
 
