@@ -265,7 +265,9 @@ def validate_frame(
     if record.name == "dependencies":
         _check_cycles(typed, existing_edges, collector)
 
-    valid = typed.loc[~collector.bad].reset_index(drop=True)
+    # No copy of the typed rows when none is rejected (a clean million-row file).
+    valid = typed.loc[~collector.bad] if collector.bad.any() else typed
+    valid = valid.reset_index(drop=True)
     return ValidationResult(
         kf.kind,
         kf.path,
@@ -410,7 +412,14 @@ def _number_repeats(record: RecordKind, typed: pd.DataFrame, out: _Collector) ->
     if not missing.any():
         return
     natural = [c for c in record.key if c != "seq"]
-    numbered = typed.loc[missing].groupby(natural, sort=False, dropna=False).cumcount() + 1
+    rows = typed.loc[missing, natural]
+    codes = pd.Series(key_codes(rows), index=rows.index)
+    # Repeats are rare: every other row is number 1, and only repeated keys are grouped.
+    repeated = codes.duplicated(keep=False)
+    numbered = pd.Series(1, index=rows.index, dtype="int64")
+    if repeated.any():
+        some = codes[repeated]
+        numbered[repeated] = some.groupby(some.to_numpy(), sort=False).cumcount().to_numpy() + 1
     typed.loc[numbered.index, "seq"] = numbered.astype("Int64")
 
 
@@ -422,15 +431,13 @@ def _check_duplicates(
     candidates = typed.loc[~out.bad, key]
     if candidates.empty:
         return
-    dup = candidates.duplicated(keep="first")
+    codes = key_codes(candidates)
+    dup = pd.Series(codes, index=candidates.index).duplicated(keep="first")
     if not dup.any():
         return
     first_pos = (
-        candidates.reset_index()
-        .groupby(key, sort=False, dropna=False)["index"]
-        .transform("first")
-        .to_numpy()
-    )
+        pd.Series(candidates.index.to_numpy()).groupby(codes, sort=False).transform("first")
+    ).to_numpy()
     kept_row_of = dict(zip(candidates.index, typed[ROW].to_numpy()[first_pos], strict=True))
     mask = np.zeros(len(typed), dtype=bool)
     mask[candidates.index[dup.to_numpy()]] = True
@@ -441,6 +448,35 @@ def _check_duplicates(
         return f"duplicate key {shown}: row {kept_row_of[pos]} has the same key and is kept"
 
     out.add(mask, ",".join(key), reason)
+
+
+def key_codes(frame: pd.DataFrame) -> np.ndarray:
+    """One int64 per row, equal exactly when the rows' values are equal (missing = missing).
+
+    What pandas' multi-column `duplicated`/`groupby` compute internally, but text columns
+    are dictionary-encoded in Arrow instead of going through Python string objects: at
+    4.5M events this is several times faster and needs no object column.
+    """
+    code = np.zeros(len(frame), dtype=np.int64)
+    bound = 1  # codes so far lie in [0, bound): a mixed-radix number, re-packed near overflow
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.StringDtype) or column.dtype == object:
+            encoded = pc.dictionary_encode(_arrow_text(column), null_encoding="encode")
+            if isinstance(encoded, pa.ChunkedArray):
+                encoded = encoded.combine_chunks()
+            part = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            size = len(encoded.dictionary)
+        else:
+            part, uniques = pd.factorize(column, use_na_sentinel=False)
+            size = len(uniques)
+        size = max(size, 1)
+        if bound > (2**62) // size:
+            code, uniques = pd.factorize(code)
+            bound = max(len(uniques), 1)
+        code = code * size + part
+        bound *= size
+    return code.astype(np.int64, copy=False)
 
 
 def _check_references(
