@@ -54,6 +54,8 @@ CUSTOMER_PAGE = "cliente"
 TOKEN_PARAM = "token"
 # set when a password sign-in succeeds; the next run stores the re-authentication cookie
 _COOKIE_PENDING = "_eslabon_cookie_pending"
+_RERUN = "_eslabon_signed_in_rerun"
+_SIGN_OUT = "_eslabon_sign_out"
 
 
 def registered_pages(lang: str, role: str | None = "admin") -> dict[str, st.Page]:
@@ -141,9 +143,14 @@ def login_page(authenticator: stauth.Authenticate | None, lang: str) -> None:
             },
         )
         if st.session_state.get("authentication_status") is True:
-            st.session_state[common.IDENTITY_KEY] = st.session_state.get("username")
-            st.session_state[_COOKIE_PENDING] = True
-            st.rerun()
+            username = st.session_state.get("username")
+            if auth.role_for_user(common.auth_config(), username) is not None:
+                st.session_state[common.IDENTITY_KEY] = username
+                st.session_state[_COOKIE_PENDING] = True
+            else:  # a cookie of someone removed from the file: forget it, show the form
+                authenticator.logout(location="unrendered")
+            st.session_state[_RERUN] = True  # app.signed_in reruns, outside the page
+            return
         if st.session_state.get("authentication_status") is False:
             st.error(auth.auth_text("login_failed", lang))
     if common.oidc_section():
@@ -161,27 +168,34 @@ def login_page(authenticator: stauth.Authenticate | None, lang: str) -> None:
                     st.login()
 
 
+def _request_sign_out() -> None:
+    """The sign-out button's callback: runs before the next run draws anything, so
+    that run already shows the login form (signed_in finishes the job)."""
+    st.session_state.pop(common.IDENTITY_KEY, None)
+    st.session_state[_SIGN_OUT] = True
+
+
+def sign_out(access: common.Access, authenticator: stauth.Authenticate | None) -> None:
+    """Forget the session's sign-in: the password state and cookie, or st.logout (OIDC)."""
+    st.session_state.pop(common.IDENTITY_KEY, None)
+    if authenticator is not None and st.session_state.get("authentication_status"):
+        authenticator.logout(location="unrendered")  # clears the state, deletes the cookie
+    if access.method == "oidc":
+        st.logout()
+
+
 def account_box(
     access: common.Access, authenticator: stauth.Authenticate | None, lang: str
 ) -> None:
     """Who is signed in, with which role, and the sign-out button (sidebar)."""
     if authenticator is not None and st.session_state.pop(_COOKIE_PENDING, False):
         authenticator.cookie_controller.set_cookie()  # after the rerun that showed the app
-    slot = st.sidebar.empty()
-    with slot.container():
-        role = auth.auth_text(f"role_{access.role}", lang)
-        who = common.plain_md(access.who or "?")
-        st.caption(auth.auth_text("signed_in_as", lang, who=who, role=role))
-        clicked = st.button(auth.auth_text("logout", lang), key="eslabon_logout")
-    if not clicked:
-        return
-    slot.empty()  # the sidebar of a signed-out session shows nothing
-    if access.method == "oidc":
-        st.logout()
-        return
-    st.session_state.pop(common.IDENTITY_KEY, None)
-    if authenticator is not None and st.session_state.get("authentication_status"):
-        authenticator.logout(location="unrendered")  # clears the state, deletes the cookie
+    role = auth.auth_text(f"role_{access.role}", lang)
+    who = common.plain_md(access.who or "?")
+    st.sidebar.caption(auth.auth_text("signed_in_as", lang, who=who, role=role))
+    st.sidebar.button(
+        auth.auth_text("logout", lang), key="eslabon_logout", on_click=_request_sign_out
+    )
 
 
 def signed_in(lang: str) -> common.Access | None:
@@ -202,12 +216,16 @@ def signed_in(lang: str) -> common.Access | None:
         return None
     config = common.auth_config()
     authenticator = password_authenticator(config) if config.has_passwords else None
+    if st.session_state.pop(_SIGN_OUT, False):
+        sign_out(access, authenticator)
+        access = common.current_access()
     if access.role is not None:
         account_box(access, authenticator, lang)
-        access = common.current_access()  # signing out happens in account_box
-        if access.role is not None:
-            return access
+        return access
+    st.session_state.pop("_eslabon_pages", None)  # common.remember_pages: none for nobody
     only_page(lambda: login_page(authenticator, lang), lang)
+    if st.session_state.pop(_RERUN, False):
+        st.rerun()  # from the frame, not from inside the page
     return None
 
 
