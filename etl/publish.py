@@ -59,8 +59,9 @@ class LoadInProgress(DatabaseError):
     """Another load (or write) holds the database; the message says to try again."""
 
     def __init__(self, path: Path) -> None:
+        # No path in the text: the dashboard shows it to people who need not know it.
         super().__init__(
-            f"{path}: a data load is running, try again in a moment "
+            "a data load is running, try again in a moment "
             "(se está cargando datos, inténtalo de nuevo en un momento)"
         )
         self.path = path
@@ -171,6 +172,38 @@ def published_transaction(
     """One transaction, published as a whole when the block ends (see `publishing`)."""
     with publishing(url, wait=wait) as engine, engine.begin() as conn:
         yield conn
+
+
+@contextlib.contextmanager
+def scratch_copy(url: str | None = None) -> Iterator[Engine]:
+    """A writable engine whose writes are thrown away: for dry runs that merge and roll back.
+
+    A read-only DuckDB connection cannot even write inside a transaction it will roll
+    back, so a preview of a load (etl.preview.preview_files) runs on a private copy of the
+    file in the system temp folder, deleted afterwards. No lock is needed: the live file
+    is only ever replaced whole, so the copy is one consistent state. PostgreSQL (or an
+    in-memory database): a plain engine, the caller's rollback suffices.
+    """
+    url = normalise_url(url or load_settings().db_url)
+    db = duckdb_path(url)
+    if db is None or not db.exists():
+        engine = create_db_engine(url if db is None else "duckdb:///:memory:")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    with tempfile.TemporaryDirectory(prefix="eslabon-scratch-") as folder:
+        copy = Path(folder) / db.name
+        try:
+            copy_file(db, copy)
+        except OSError as exc:
+            raise DatabaseError(_os_message(exc, Path(folder))) from None
+        engine = create_db_engine(f"duckdb:///{copy}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def ensure_database(url: str | None = None, *, wait: float | None = None) -> None:

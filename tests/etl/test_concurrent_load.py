@@ -26,6 +26,7 @@ from etl.publish import (
     ServedEngine,
     leftover_copies,
     publishing,
+    scratch_copy,
     served_engine,
     write_lock,
 )
@@ -275,3 +276,19 @@ def test_reader_connect_retries_a_brief_writer(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM commitments")).scalar() == 5000
     holder.wait(10)
+
+
+def test_a_preview_runs_on_a_scratch_copy_while_a_load_holds_the_lock(tmp_path: Path) -> None:
+    """The Datos dry run merges and rolls back, which a read-only connection cannot do:
+    on a scratch copy it works during a load, and the live file never changes."""
+    from etl.preview import preview_files
+
+    db = tmp_path / "live.duckdb"
+    url = f"duckdb:///{db}"
+    _seed(url)
+    before = db.stat().st_mtime_ns, scalar(url, "SELECT count(*) FROM commitments")
+    batch = write_new_commitments(tmp_path / "batch", 7, "PRE")
+    with write_lock(db), scratch_copy(url) as scratch:
+        report = preview_files(scratch, [batch / "commitments.csv"])
+    assert [(f.read, f.new, f.rejected) for f in report.files] == [(7, 7, 0)]
+    assert (db.stat().st_mtime_ns, scalar(url, "SELECT count(*) FROM commitments")) == before
