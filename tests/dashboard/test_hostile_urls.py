@@ -94,15 +94,17 @@ def test_hostile_query_parameters_are_data(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="dashboard/pages/avisos.py:66 st.caption(f.describe(lang)) renders filter values "
-    "(stage names from the data and ?stages=) as Markdown; needs common.plain_md",
+    reason="the filter description (stage names from the data and ?stages=) is rendered as "
+    "Markdown: avisos.py:66 st.caption(f.describe(lang)) and revision.py:203 "
+    "st.caption(... + base.describe(lang)); both need common.plain_md",
 )
-def test_avisos_caption_keeps_stage_names_literal(
-    own_db: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("page", ["avisos", "revision"])
+def test_filter_description_keeps_stage_names_literal(
+    page: str, own_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A stage named with Markdown in an uploaded file, chosen through the URL."""
     _hostile_names(own_db)
-    at = make_app(monkeypatch, own_db, page="avisos", stages=[MARKDOWN])
+    at = make_app(monkeypatch, own_db, page=page, stages=[MARKDOWN])
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     for text in shown_markdown(at):
