@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -104,9 +105,15 @@ def customer_view(lang: str) -> bool:
 
 
 def only_page(body: Callable[[], None], lang: str) -> None:
-    """Run `body` as the session's one page: no navigation, no sidebar, no page titles."""
-    gate = st.Page(body, title=auth.auth_text("login_title", lang), url_path="login", default=True)
-    st.navigation([gate], position="hidden").run()
+    """Run `body` as the session's one page: no navigation, no sidebar, no page titles.
+
+    It answers at every page's URL too, so a bookmarked /datos shows the login form (not
+    Streamlit's "page not found") and opens that page once signed in, if the role may.
+    """
+    title = auth.auth_text("login_title", lang)
+    gates = [st.Page(body, title=title, url_path="login", default=True)]
+    gates += [st.Page(partial(body), title=title, url_path=name) for name, _, _ in PAGES]
+    st.navigation(gates, position="hidden").run()
 
 
 def password_authenticator(config: auth.AuthConfig) -> stauth.Authenticate:
