@@ -38,7 +38,7 @@ def calendar_endpoint(request: Request) -> Response:
     """The subscription feed (sync: Starlette runs it in a worker thread)."""
     lang = "en" if request.query_params.get("lang") == "en" else "es"
     try:
-        engine = create_db_engine()
+        engine = create_db_engine(read_only=True)
         try:
             with engine.connect() as conn:
                 data = subscription_feed(

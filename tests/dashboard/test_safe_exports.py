@@ -15,7 +15,6 @@ import io
 from datetime import date
 
 import openpyxl
-import pytest
 import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
@@ -157,11 +156,6 @@ def test_rejects_csv_cli_and_datos(engine: sa.Engine) -> None:
     assert out.getvalue() == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dashboard/report/kpis.py write_csv does not neutralise group keys (a customer "
-    "or process named =cmd... reaches the CSV as a formula); needs spreadsheet_safe per cell",
-)
 def test_kpi_report_csv() -> None:
     out = io.StringIO()
     records = [{"customer": PAYLOADS[0], "on_time_rate": 0.5}]
