@@ -15,6 +15,7 @@ from this module, so even then the whole app is drawn.
 from __future__ import annotations
 
 import importlib
+import secrets
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -119,11 +120,13 @@ def only_page(body: Callable[[], None], lang: str) -> None:
 def password_authenticator(config: auth.AuthConfig) -> stauth.Authenticate:
     """streamlit-authenticator on the file's users: its login form checks the bcrypt
     hash, its signed cookie signs a returning browser in again. Made on every run, in the
-    same place (its cookie component must be drawn each run)."""
+    same place (its cookie component must be drawn each run). Without a cookie key (the
+    file may omit it when cookies are off) a random one is used, so no cookie, however
+    made, can ever verify."""
     return stauth.Authenticate(
         auth.authenticator_credentials(config),
         config.cookie_name,
-        config.cookie_key,
+        config.cookie_key or secrets.token_urlsafe(32),
         config.cookie_expiry_days,
         auto_hash=False,
     )
