@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from dashboard import auth
+from dashboard.i18n import t
 from dashboard.pages import common
 from dashboard.texts import tr
 from dashboard.tokens import make_token
 from etl.db import create_db_engine
+from etl.schema import create_schema
 from tests.dashboard.apptest_support import all_text, world_db
 from tests.dashboard.conftest import make_app
 
@@ -383,3 +385,19 @@ def test_customer_link_needs_no_login_and_shows_nothing_else(
     at = _run(make_app(monkeypatch, world, token="forged"))
     assert tr("cust_refused", "es") in [w.value for w in at.warning]
     assert LOGIN_TITLE not in all_text(at) and not at.text_input and not at.dataframe
+
+
+# --- the empty state's sample button ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("user", "offered"), [("vera", False), ("edu", False), ("ada", True)])
+def test_empty_database_offers_loading_to_admins_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, auth_file: Path, user: str, offered: bool
+) -> None:
+    url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
+    engine = create_db_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    at = _signed_in(monkeypatch, url, user)
+    assert t("empty_title", "es") in [s.value for s in at.subheader]
+    assert ("load_sample" in _keys(at, "button")) is offered
