@@ -51,6 +51,7 @@ from etl.preview import (
     rejects_frame,
     upload_row_limit,
 )
+from etl.publish import publishing, scratch_copy
 from etl.records import EtlError
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "parquet", "pq"]
@@ -139,18 +140,21 @@ def preview_key(uploads: Sequence[Upload], mapping_key: str, version: str) -> st
 
 
 def cached_preview(
-    engine: sa.Engine, uploads: Sequence[Upload], mapping: Mapping | str | None, key: str
+    uploads: Sequence[Upload], mapping: Mapping | str | None, key: str
 ) -> BatchReport:
     """preview_files for these uploads, computed once per content key in this session."""
     previews: dict[str, BatchReport] = st.session_state.setdefault(_PREVIEWS, {})
     if key not in previews:
         previews.clear()  # only the current files' preview is worth keeping
-        previews[key] = preview_files(
-            engine,
-            [u.source() for u in uploads],
-            mapping=mapping,
-            max_rows=upload_row_limit(),
-        )
+        # The preview merges and rolls back; on DuckDB that needs a writable scratch copy
+        # (the served engine reads read-only, so a running load is never blocked).
+        with scratch_copy(common.db_url()) as scratch:
+            previews[key] = preview_files(
+                scratch,
+                [u.source() for u in uploads],
+                mapping=mapping,
+                max_rows=upload_row_limit(),
+            )
     return previews[key]
 
 
@@ -242,16 +246,15 @@ def preview_section(report: BatchReport, lang: str) -> None:
         rejects_download(rejects, lang, key="preview_rejects_csv", name="rejects-preview.csv")
 
 
-def load_batch(
-    engine: sa.Engine, uploads: Sequence[Upload], mapping: Mapping | str | None, lang: str
-) -> None:
+def load_batch(uploads: Sequence[Upload], mapping: Mapping | str | None, lang: str) -> None:
     """Load the uploads as one batch; remember the outcome and start afresh on success."""
     if not common.require("load_data", lang):
         return
     try:
-        with st.spinner(tr("loading", lang)):
+        # Published like `python -m etl load`: under the writer lock, swapped in whole.
+        with st.spinner(tr("loading", lang)), publishing(common.db_url()) as writer:
             report = load_files(
-                engine, [u.source() for u in uploads], mapping=mapping, loaded_by="dashboard"
+                writer, [u.source() for u in uploads], mapping=mapping, loaded_by="dashboard"
             )
     except Exception as exc:  # EtlError or a database error: nothing was written
         st.session_state[_FLASH] = ("error", tr("load_failed", lang, reason=short_reason(exc)))
@@ -273,7 +276,7 @@ def load_batch(
     st.session_state.pop(_PREVIEWS, None)
 
 
-def upload_section(engine: sa.Engine, version: str, lang: str) -> None:
+def upload_section(version: str, lang: str) -> None:
     """Steps 1–3: upload and mapping, the validation preview, the Load button."""
     st.subheader(tr("upload_title", lang))
     files = st.file_uploader(
@@ -302,9 +305,7 @@ def upload_section(engine: sa.Engine, version: str, lang: str) -> None:
         return
     try:
         with st.spinner(tr("validating", lang)):
-            report = cached_preview(
-                engine, uploads, mapping, preview_key(uploads, mapping_key, version)
-            )
+            report = cached_preview(uploads, mapping, preview_key(uploads, mapping_key, version))
     except Exception as exc:  # unreadable file, bad mapping, row limit, database error
         st.error(tr("preview_failed", lang, reason=md_escape(short_reason(exc))))
         return
@@ -312,7 +313,7 @@ def upload_section(engine: sa.Engine, version: str, lang: str) -> None:
     st.subheader(tr("load_title", lang))
     st.caption(tr("load_help", lang))
     if st.button(tr("load_button", lang), type="primary", key="datos_load"):
-        load_batch(engine, uploads, mapping, lang)
+        load_batch(uploads, mapping, lang)
         st.rerun()
 
 
@@ -404,7 +405,7 @@ def render(lang: str) -> None:
     status = common.db_status()
     engine = common.engine_for(common.db_url())
     sample_section(lang)
-    upload_section(engine, status.version, lang)
+    upload_section(status.version, lang)
     history_section(engine, lang)
 
 
