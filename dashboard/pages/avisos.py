@@ -63,7 +63,7 @@ def render() -> None:
     f = view.to_filter(at).with_(date_from=None, date_to=None, direction="to_customer")
     st.title(tr("page_avisos", lang))
     show_flash()
-    st.caption(f.describe(lang))
+    st.caption(common.plain_md(f.describe(lang)))
     st.markdown(tr("notices_intro", lang))
     frame = cached("notice_candidates", f)
     if st.toggle(tr("notices_only_pending", lang), value=True, key=K_ONLY_NEW):

@@ -132,7 +132,7 @@ def import_export(lang: str) -> None:
         if upload is not None and st.button(tr("targets_import", lang), key="w_t_import"):
             data = upload.getvalue()
             if len(data) > MAX_UPLOAD_BYTES:
-                st.error(f"{upload.name}: > {MAX_UPLOAD_BYTES // 1000} kB")
+                st.error(f"{common.plain_md(upload.name)}: > {MAX_UPLOAD_BYTES // 1000} kB")
                 return
             ok, result = write(import_targets_csv, data, who(lang, widget=False))
             if ok and result.ok:

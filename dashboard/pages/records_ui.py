@@ -30,6 +30,7 @@ from dashboard.report.weekly import format_kpi, format_kpi_delta
 from dashboard.review import kpi_table, weekly_review
 from dashboard.texts import kpi_label, tr
 from dashboard.tracking import commitment_tracking, search_commitments
+from etl.db import DatabaseError
 
 # The read functions these pages may call through `cached` (name -> function(conn, ...)).
 READS: dict[str, Callable[..., Any]] = {
@@ -83,7 +84,10 @@ def write(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, An
         with common.engine_for(common.db_url()).begin() as conn:
             result = func(conn, *args, **kwargs)
     except RecordError as exc:
-        st.error(str(exc))
+        st.error(common.plain_md(exc))  # it may quote what a person typed
+        return False, str(exc)
+    except DatabaseError as exc:  # e.g. a load holds the database: its own clear message
+        st.error(common.plain_md(exc))
         return False, str(exc)
     except Exception as exc:  # database failure: a message, never a traceback
         message = tr("error_generic", lang, message=type(exc).__name__)

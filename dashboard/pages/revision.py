@@ -203,7 +203,7 @@ def render() -> None:
     st.caption(
         tr("review_period", lang, start=fmt_date(review.monday, lang),
            end=fmt_date(review.sunday, lang))
-        + " · " + base.with_(date_from=None, date_to=None).describe(lang)
+        + " · " + common.plain_md(base.with_(date_from=None, date_to=None).describe(lang))
     )  # fmt: skip
     cols = st.columns(2)
     cols[0].download_button(

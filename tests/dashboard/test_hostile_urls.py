@@ -92,12 +92,6 @@ def test_hostile_query_parameters_are_data(
     assert scalar(own_db, "SELECT count(*) FROM information_schema.tables") == tables_before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the filter description (stage names from the data and ?stages=) is rendered as "
-    "Markdown: avisos.py:66 st.caption(f.describe(lang)) and revision.py:203 "
-    "st.caption(... + base.describe(lang)); both need common.plain_md",
-)
 @pytest.mark.parametrize("page", ["avisos", "revision"])
 def test_filter_description_keeps_stage_names_literal(
     page: str, own_db: str, monkeypatch: pytest.MonkeyPatch
