@@ -24,6 +24,17 @@ IN_CI = os.environ.get("CI") == "true"
 _pg_reachable: bool | None = None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Run the suite in single-user mode whatever auth file a developer keeps locally.
+
+    Tests of login and roles point ESLABON_AUTH_FILE at files of their own; every other
+    test (and every server a test starts) must not land on a login form.
+    """
+    os.environ.setdefault(
+        "ESLABON_AUTH_FILE", str(Path(config.rootpath) / ".no-auth-in-tests.yaml")
+    )
+
+
 def postgres_reachable() -> bool:
     """One cheap connection attempt per test session."""
     global _pg_reachable
