@@ -42,6 +42,7 @@ import sqlalchemy as sa
 
 from etl.db import is_duckdb
 from etl.mapping import Mapping, apply_mapping, load_mapping
+from etl.parse import TEXT
 from etl.read import kind_from_name, read_table
 from etl.records import EtlError, KindFrame, ReadError, Reject
 from etl.schema import (
@@ -379,7 +380,8 @@ class _Batch:
         if kf.kind == "commitments":
             self.known.add(result.valid["commitment_id"])
         if kf.kind == "dependencies":
-            self.edges.append(result.valid[["commitment_id", "depends_on"]].astype(object))
+            # Arrow-backed text, not Python str objects: ~1M edges are held for the batch.
+            self.edges.append(result.valid[["commitment_id", "depends_on"]].astype(TEXT))
         file_report = FileReport(
             path=result.path,
             kind=result.kind,
