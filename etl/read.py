@@ -156,7 +156,12 @@ def _read_csv(
         delimiter = _sniffed_delimiter(sample)
     elif len(delimiter) != 1:
         raise ReadError(f"{display}: the delimiter must be one character, not {delimiter!r}")
-    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter, strict=False), None)
+    try:
+        # newline="": the csv module does its own line endings (a lone CR ends a line too)
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, strict=False)
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise ReadError(f"{display}: row 1 (the column names) cannot be read: {exc}") from exc
     if not header:
         raise ReadError(f"{display}: the first line is empty; row 1 must hold the column names")
     width = len(header)
@@ -334,7 +339,7 @@ def _sniffed_delimiter(sample: str) -> str:
 
 def _first_rows(sample: str, delimiter: str) -> list[list[str]]:
     """Up to `_SAMPLE_ROWS` parsed rows of the sample (the last, maybe cut, row dropped)."""
-    reader = csv.reader(io.StringIO(sample), delimiter=delimiter, strict=False)
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, strict=False)
     rows = []
     try:
         for row in reader:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
 import tempfile
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from etl.db import create_db_engine
@@ -112,17 +111,6 @@ def canonical_commitments(draw: st.DrawFn) -> bytes:
     return _encode(out.getvalue(), draw(st.sampled_from(["utf-8", "utf-8-sig", "latin-1"])))
 
 
-# A carriage return not followed by a newline, in the first line, makes etl/read.py's
-# header parse (csv.reader in _read_csv) raise csv.Error instead of a ReadError. Known bug,
-# reported to read.py's owner; pinned by the strict xfail below, kept out of the
-# properties until it is fixed so they go on finding other faults.
-_LONE_CR = re.compile(rb"\r(?!\n)")
-
-
-def _clear_of_known_bug(data: bytes) -> bool:
-    return _LONE_CR.search(data) is None and _LONE_CR.search(data.replace(b"\x00", b"")) is None
-
-
 hostile_files = st.one_of(st.binary(max_size=600), csvish(), canonical_commitments())
 names = st.sampled_from(["commitments.csv", "events.csv", "commitments.xlsx", "dependencies.csv"])
 
@@ -134,7 +122,6 @@ names = st.sampled_from(["commitments.csv", "events.csv", "commitments.xlsx", "d
 )
 @given(data=hostile_files, name=names)
 def test_read_map_validate_only_ever_reject_cleanly(data: bytes, name: str) -> None:
-    assume(_clear_of_known_bug(data))
     try:
         table = read_table(io.BytesIO(data), name=name)
         frames = apply_mapping(table, None)
@@ -157,7 +144,6 @@ def test_read_map_validate_only_ever_reject_cleanly(data: bytes, name: str) -> N
 )
 @given(data=st.one_of(csvish(), canonical_commitments()), strict=st.booleans())
 def test_load_files_counts_add_up_and_a_refusal_writes_nothing(data: bytes, strict: bool) -> None:
-    assume(_clear_of_known_bug(data))
     with tempfile.TemporaryDirectory() as folder:
         engine = create_db_engine(f"duckdb:///{Path(folder) / 'h.duckdb'}")
         try:
@@ -189,11 +175,6 @@ def test_load_files_counts_add_up_and_a_refusal_writes_nothing(data: bytes, stri
     assert stored == sum(f.new or 0 for f in report.files)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="etl/read.py _read_csv: csv.Error on a lone CR in the header line (found by the "
-    "properties above); should be a ReadError",
-)
 @pytest.mark.parametrize("data", [b"\r\x01", b'\xef\xbb\xbftitle\r"x"\'"y'])
 def test_lone_carriage_return_is_a_clean_rejection(data: bytes) -> None:
     with contextlib.suppress(EtlError):
