@@ -41,14 +41,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register `tracking-link` on an argparse sub-parser set (for callers not using discovery)."""
-    parser = subparsers.add_parser(COMMAND, help=HELP, description=HELP)
-    add_arguments(parser)
-    parser.set_defaults(_run=run)
-    return parser
-
-
 def run(args: argparse.Namespace) -> int:
     """Print the link. The customer name is not checked against the database on purpose:
     a link can be prepared before the customer's first commitment is loaded."""

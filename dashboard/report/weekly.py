@@ -404,14 +404,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register `weekly` on an argparse sub-parser set (for callers not using discovery)."""
-    parser = subparsers.add_parser(COMMAND, help=HELP, description=HELP)
-    add_arguments(parser)
-    parser.set_defaults(_run=run)
-    return parser
-
-
 def run(args: argparse.Namespace) -> int:
     """Build the review and write it; prints the path written. Exit status 0."""
     out = Path(args.out)
