@@ -20,6 +20,7 @@ $(STAMP): requirements.txt
 $(DB): | $(STAMP)
 	$(BIN)/python -m etl init
 	$(BIN)/python -m etl load data/sample
+	$(BIN)/python -m dashboard.records import-targets data/sample-targets.csv --set-by sample
 
 db: $(DB)
 
