@@ -11,6 +11,7 @@ skips with a message, except under CI=true, where it fails.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from etl.settings import PROJECT_ROOT
 
@@ -82,8 +84,30 @@ def server(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """A real Streamlit server on the sample database; yields its base URL."""
     _require_browser()
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "ESLABON_DB_URL": sample_db_url}
+    folder = tmp_path_factory.mktemp("streamlit")
+    log = folder / "server.log"
+    # What `make run` serves: the sample plus its targets (so the lights show), on a copy
+    # of the session's database, which other tests expect without targets.
+    served = folder / "served.duckdb"
+    shutil.copyfile(make_url(sample_db_url).database, served)
+    served_url = f"duckdb:///{served}"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dashboard.records",
+            "import-targets",
+            "data/sample-targets.csv",
+            "--db",
+            served_url,
+            "--set-by",
+            "sample",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    env = {**os.environ, "ESLABON_DB_URL": served_url}
     with log.open("w") as out:
         proc = subprocess.Popen(
             [
