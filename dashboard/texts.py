@@ -462,11 +462,14 @@ def kpi_label(kpi: str, lang: str) -> str:
     return pair[1] if norm_lang(lang) == "en" else pair[0]
 
 
-_MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~$:")
+# The characters that make Markdown links, images, emphasis, code, HTML, headings, tables
+# or math (and Streamlit's :colour[...] directives, through the brackets). Words, dates and
+# numbers contain none of them, so they show exactly as they are.
+_MARKDOWN_ACTIVE = frozenset("\\`*_[]()<>!#|~$")
 
 
 def md_escape(text: object) -> str:
-    """User text made literal for st.markdown / captions: every Markdown character
-    backslash-escaped, so a name like `**x**` or `[link](http://…)` shows as typed
-    (Streamlit already refuses raw HTML; this stops Markdown and links too)."""
-    return "".join("\\" + c if c in _MARKDOWN_SPECIALS else c for c in str(text))
+    """User text (names, comments, reasons) made literal inside st.markdown, captions and
+    messages: every active Markdown character backslash-escaped, so `**x**` or
+    `[link](http://…)` shows as typed (Streamlit already refuses raw HTML)."""
+    return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in str(text))

@@ -57,6 +57,7 @@ from dashboard.state import (
     ViewState,
     parse_view,
 )
+from dashboard.texts import md_escape
 from etl.db import normalise_url
 from etl.publish import served_engine
 from etl.schema import commitments, load_batches
@@ -399,15 +400,8 @@ def sync_url(view: ViewState) -> None:
 # --- page furniture ----------------------------------------------------------------------
 
 
-_MARKDOWN_ACTIVE = frozenset("\\`*_[]()<>!#|~$")
-
-
-def plain_md(value: object) -> str:
-    """User text (stage, performer, customer names) made literal inside Markdown: the
-    characters that make links, images, emphasis, code, HTML or math are escaped; plain
-    words, dates and numbers are left exactly as they are.
-    """
-    return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in str(value))
+# User text made literal inside Markdown: one implementation, in dashboard.texts.
+plain_md = md_escape
 
 
 def text(key: str, lang: str, **values: object) -> str:
