@@ -87,64 +87,18 @@ def satisfaction_figure(
         f"<br>{tr('responses', lang)}: {fmt_int(r, lang)}"
         for k, c, n, r in zip(keys, csat_text, nps_text, counts, strict=True)
     ]
-    if by_week:
-        fig.add_trace(
-            go.Scatter(
-                x=keys,
-                y=csat,
+    panels = ((csat, csat_text, theme.BLUE), (nps, nps_text, theme.REDDISH_PURPLE))
+    for row, (values, text, color) in enumerate(panels, start=1):
+        if by_week:
+            trace: go.Scatter | go.Bar = go.Scatter(
                 mode="lines+markers+text",
-                text=csat_text,
                 textposition="top center",
-                line={"color": theme.BLUE, "width": 3},
-                hovertext=hover,
-                hoverinfo="text",
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=keys,
-                y=nps,
-                mode="lines+markers+text",
-                text=nps_text,
-                textposition="top center",
-                line={"color": theme.REDDISH_PURPLE, "width": 3},
-                hovertext=hover,
-                hoverinfo="text",
-            ),
-            row=2,
-            col=1,
-        )
-    else:
-        fig.add_trace(
-            go.Bar(
-                x=keys,
-                y=csat,
-                marker_color=theme.BLUE,
-                text=csat_text,
-                textposition="outside",
-                cliponaxis=False,
-                hovertext=hover,
-                hoverinfo="text",
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Bar(
-                x=keys,
-                y=nps,
-                marker_color=theme.REDDISH_PURPLE,
-                text=nps_text,
-                textposition="outside",
-                cliponaxis=False,
-                hovertext=hover,
-                hoverinfo="text",
-            ),
-            row=2,
-            col=1,
-        )
+                line={"color": color, "width": 3},
+            )
+        else:
+            trace = go.Bar(marker_color=color, textposition="outside", cliponaxis=False)
+        trace.update(x=keys, y=values, text=text, hovertext=hover, hoverinfo="text")
+        fig.add_trace(trace, row=row, col=1)
     axis = percent_axis(lang)
     fig.update_yaxes(**{**axis, "range": [0, 1.15]}, row=1, col=1)
     fig.update_yaxes(range=[-100, 115], zeroline=True, zerolinecolor=theme.GREY, row=2, col=1)
