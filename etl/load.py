@@ -239,7 +239,8 @@ def _size(item: _Item) -> int:
         return 0
 
 
-def _mapping(mapping: Mapping | str | os.PathLike[str] | None) -> Mapping | None:
+def as_mapping(mapping: Mapping | str | os.PathLike[str] | None) -> Mapping | None:
+    """A Mapping from a Mapping, a path, or None (a path is loaded and checked)."""
     if mapping is None or isinstance(mapping, Mapping):
         return mapping
     return load_mapping(mapping)
@@ -267,14 +268,14 @@ def load_files(
     """
     tz = tz or load_settings().timezone
     items, meta = expanded_sources(sources)
-    checked = _mapping(mapping)
+    checked = as_mapping(mapping)
     create_schema(engine)
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
             _quiet(conn)
             batch_id = _new_batch(conn, tz, loaded_by, note)
-            report = _run(conn, items, checked, tz=tz, batch_id=batch_id, progress=progress)
+            report = batch_report(conn, items, checked, tz=tz, batch_id=batch_id, progress=progress)
             if strict and report.rows_rejected:
                 transaction.rollback()
                 report.batch_id = None
@@ -312,31 +313,37 @@ def validate_files(
     """
     tz = tz or load_settings().timezone
     items, _meta = expanded_sources(sources)
-    checked = _mapping(mapping)
+    checked = as_mapping(mapping)
     with engine.connect() as conn:
         _quiet(conn)
         has_schema = sa.inspect(conn).has_table("commitments")
-        report = _run(conn, items, checked, tz=tz, batch_id=None, progress=progress, db=has_schema)
+        report = batch_report(
+            conn, items, checked, tz=tz, batch_id=None, progress=progress, db=has_schema
+        )
         conn.rollback()
     return report
 
 
-def _run(
+def batch_report(
     conn: sa.Connection,
     items: Sequence[_Item],
     mapping: Mapping | None,
     *,
     tz: str,
     batch_id: int | None,
-    progress: Progress | None,
+    progress: Progress | None = None,
     db: bool = True,
+    log: bool = True,
+    each_frame: Callable[[KindFrame], None] | None = None,
 ) -> BatchReport:
     """Read, validate and (with a batch id) merge each file in load order, one at a time.
 
     One file's tables are dropped before the next is read, so memory follows the largest
-    file, not the batch. Progress counts bytes of the source files.
+    file, not the batch. Progress counts bytes of the source files. `log=False` merges
+    without writing the load log (a preview that will roll back); `each_frame` sees every
+    file × kind as soon as it is read (the upload row limit).
     """
-    batch = _Batch(conn, tz, batch_id, db)
+    batch = _Batch(conn, tz, batch_id, db, log)
     ordered = ordered_items(items, mapping)
     sizes = [_size(item) for item in ordered]
     total, done = sum(sizes), 0
@@ -346,6 +353,8 @@ def _run(
         for kf in kind_frames_of(item, mapping):
             if progress is not None:
                 progress(f"checking {kf.kind} of {Path(kf.path).name}", done, total)
+            if each_frame is not None:
+                each_frame(kf)
             batch.add(kf)
         done += size
     if progress is not None:
@@ -360,8 +369,10 @@ class _Batch:
     accepted earlier (database and batch) take part in the cycle search.
     """
 
-    def __init__(self, conn: sa.Connection, tz: str, batch_id: int | None, db: bool) -> None:
-        self.conn, self.tz, self.batch_id, self.db = conn, tz, batch_id, db
+    def __init__(
+        self, conn: sa.Connection, tz: str, batch_id: int | None, db: bool, log: bool
+    ) -> None:
+        self.conn, self.tz, self.batch_id, self.db, self.log = conn, tz, batch_id, db, log
         lookup = (lambda ids: commitment_ids_in_db(conn, ids)) if db else None
         self.known = KnownCommitments(lookup)
         self.edges: list[pd.DataFrame] = []
@@ -394,6 +405,7 @@ class _Batch:
         if self.batch_id is not None:
             new, changed, unchanged = merged_counts(self.conn, result, self.batch_id)
             file_report.new, file_report.changed, file_report.unchanged = new, changed, unchanged
+        if self.batch_id is not None and self.log:
             _store_rejects(self.conn, result, self.batch_id)
             self.conn.execute(
                 load_batch_files.insert().values(

@@ -2,9 +2,9 @@
 
 `etl.load.validate_files` says what would be read and rejected but leaves
 new/changed/unchanged unknown (they are only known by merging). The upload page wants
-all of them before the user presses "Load", so `preview_files` runs the load's own public
-steps — read, map, validate (`validate_frame`), merge (`merged_counts`) — inside one
-transaction that is always rolled back: the numbers are exactly the ones the load would
+all of them before the user presses "Load", so `preview_files` runs the load's own steps
+(`etl.load.batch_report`: read, map, validate, merge) inside one transaction that is
+always rolled back: the numbers are exactly the ones the load would
 report (later files of the batch see earlier ones), and nothing is ever committed.
 
 Also here: the upload row limit, the stored load log per file (`batch_files`), rejects as
@@ -25,24 +25,15 @@ import sqlalchemy as sa
 from etl.cli import write_rejects_csv
 from etl.load import (
     BatchReport,
-    FileReport,
-    RejectedRow,
     Source,
+    as_mapping,
+    batch_report,
     expanded_sources,
-    kind_frames_of,
-    merged_counts,
-    ordered_items,
 )
-from etl.mapping import Mapping, load_mapping
+from etl.mapping import Mapping
 from etl.records import EtlError, KindFrame
 from etl.schema import load_batch_files, metadata
 from etl.settings import load_settings
-from etl.validate import (
-    KnownCommitments,
-    commitment_ids_in_db,
-    dependency_edges_in_db,
-    validate_frame,
-)
 
 # Rows per uploaded file (after mapping, per record kind) the dashboard accepts; above it,
 # use `python -m etl load`, which streams nothing to a browser and has no such limit.
@@ -105,13 +96,6 @@ def checked_row_limit(frames: Sequence[KindFrame], max_rows: int | None) -> None
             )
 
 
-def _as_mapping(mapping: Mapping | str | os.PathLike[str] | None) -> Mapping | None:
-    """A Mapping from a Mapping, a path, or None."""
-    if mapping is None or isinstance(mapping, Mapping):
-        return mapping
-    return load_mapping(mapping)
-
-
 def preview_files(
     engine: sa.Engine,
     sources: Sequence[Source],
@@ -131,63 +115,25 @@ def preview_files(
     """
     tz = tz or load_settings().timezone
     items, _meta = expanded_sources(sources)
-    checked = _as_mapping(mapping)
+    checked = as_mapping(mapping)
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
             if not sa.inspect(conn).has_table("commitments"):
                 metadata.create_all(conn)
-            report = _predicted(conn, ordered_items(items, checked), checked, tz, max_rows)
+            # The load's own steps, merged under a stand-in batch id but not logged.
+            report = batch_report(
+                conn,
+                items,
+                checked,
+                tz=tz,
+                batch_id=_PREVIEW_BATCH,
+                log=False,
+                each_frame=lambda kf: checked_row_limit([kf], max_rows),
+            )
+            report.batch_id = None
         finally:
             transaction.rollback()
-    return report
-
-
-def _predicted(
-    conn: sa.Connection,
-    items: Sequence[object],
-    mapping: Mapping | None,
-    tz: str,
-    max_rows: int | None,
-) -> BatchReport:
-    """Read, validate and merge each file in load order, one at a time, as a load does
-    (the caller rolls back).
-
-    Commitments validated earlier in the batch are known to later files; dependency edges
-    accepted earlier (database and batch) take part in the cycle search.
-    """
-    known = KnownCommitments(lambda ids: commitment_ids_in_db(conn, ids))
-    edges: list[pd.DataFrame] = []
-    report = BatchReport(batch_id=None, files=[])
-    for item in items:
-        for kf in kind_frames_of(item, mapping):  # type: ignore[arg-type]
-            checked_row_limit([kf], max_rows)
-            existing = None
-            if kf.kind == "dependencies":
-                if not edges:
-                    edges.append(dependency_edges_in_db(conn))
-                existing = pd.concat(edges, ignore_index=True)
-            result = validate_frame(kf, tz=tz, known=known, existing_edges=existing)
-            if kf.kind == "commitments":
-                known.add(result.valid["commitment_id"])
-            if kf.kind == "dependencies":
-                edges.append(result.valid[["commitment_id", "depends_on"]].astype(object))
-            new, changed, unchanged = merged_counts(conn, result, _PREVIEW_BATCH)
-            report.files.append(
-                FileReport(
-                    path=result.path,
-                    kind=result.kind,
-                    sha256=result.sha256,
-                    read=result.rows_read,
-                    rejected=result.rows_rejected,
-                    new=new,
-                    changed=changed,
-                    unchanged=unchanged,
-                    mapping=result.mapping,
-                    refused=result.refused,
-                )
-            )
-            report.rejects.extend(RejectedRow(result.path, result.kind, r) for r in result.rejects)
     return report
 
 
