@@ -1,19 +1,17 @@
 """Every metric of this layer gives the same answer on DuckDB and PostgreSQL.
 
 The shipped sample (data/sample, 5,000 commitments) is loaded into both with the real
-loader (`python -m etl load`), once per module, and each metric function is run on both
-with several filters and groupings; results must be equal value for value (floats
-exactly: the SQL divides integers once in double precision and durations are rounded).
+loader (`python -m etl load`), once per session (tests/metrics/conftest.py), and each
+metric function is run on both with several filters and groupings; results must be
+equal value for value (floats exactly: the SQL divides integers once in double precision
+and durations are rounded).
 """
 
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 import tomllib
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -35,64 +33,11 @@ from dashboard.metrics.ontime import (
 from dashboard.metrics.satisfaction import breach_cost, satisfaction_summary, survey_comments
 from dashboard.metrics.targets import kpi_target_status, targets_in_force
 from dashboard.metrics.trends import week_over_week, weekly_kpis
-from etl.db import create_db_engine
-from etl.schema import targets
-from tests.conftest import PG_URL, require_postgres
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SAMPLE = ROOT / "data" / "sample"
 
 pytestmark = pytest.mark.postgres
-
-
-def _load(url: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "etl", "load", str(SAMPLE), "--db", url],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr
-
-
-@pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[sa.Engine, sa.Engine]]:
-    """The sample in a DuckDB file and in a fresh PostgreSQL schema, plus two targets."""
-    require_postgres()
-    if not (SAMPLE / "commitments.csv").is_file():
-        pytest.skip(f"no sample data in {SAMPLE}")
-    duck_url = f"duckdb:///{tmp_path_factory.mktemp('agree') / 'sample.duckdb'}"
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    pg_url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    try:
-        _load(duck_url)
-        _load(pg_url)
-        engines = (create_db_engine(duck_url), create_db_engine(pg_url))
-        for eng in engines:
-            with eng.begin() as conn:
-                conn.execute(
-                    targets.insert(),
-                    [
-                        {"target_id": 1, "kpi": "on_time_rate", "process": None,
-                         "target_value": 0.9, "direction": "higher", "amber_tolerance": 0.05,
-                         "valid_from": datetime(2026, 1, 1), "set_at": datetime(2026, 1, 1)},
-                        {"target_id": 2, "kpi": "on_time_rate", "process": "Compras",
-                         "target_value": 0.8, "direction": "higher", "amber_tolerance": 0.05,
-                         "valid_from": datetime(2026, 6, 1), "set_at": datetime(2026, 6, 1)},
-                    ],
-                )  # fmt: skip
-        yield engines
-        for eng in engines:
-            eng.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _plain(value: object) -> object:
@@ -116,8 +61,10 @@ def _plain(value: object) -> object:
     return value
 
 
-def _both(both: tuple[sa.Engine, sa.Engine], fn: Callable[[sa.Connection], object]) -> tuple:
-    duck, pg = both
+def _both(
+    sample_engines: tuple[sa.Engine, sa.Engine], fn: Callable[[sa.Connection], object]
+) -> tuple:
+    duck, pg = sample_engines
     with duck.connect() as conn:
         left = _plain(fn(conn))
     with pg.connect() as conn:
@@ -152,20 +99,20 @@ GROUPED: dict[str, Callable[[sa.Connection, MetricFilter], object]] = {
 
 
 @pytest.mark.parametrize("name", list(GROUPED))
-def test_grouped_metrics_agree(both: tuple[sa.Engine, sa.Engine], name: str) -> None:
-    with both[0].connect() as conn:
+def test_grouped_metrics_agree(sample_engines: tuple[sa.Engine, sa.Engine], name: str) -> None:
+    with sample_engines[0].connect() as conn:
         as_of = default_as_of(conn)
     # the sample's own as_of, as the loader stored it from dataset.toml
     shipped = tomllib.loads((SAMPLE / "dataset.toml").read_text(encoding="utf-8"))["as_of"]
     assert as_of == datetime.fromisoformat(str(shipped))
     for f in _filters(as_of):
-        left, right = _both(both, lambda conn, f=f: GROUPED[name](conn, f))
+        left, right = _both(sample_engines, lambda conn, f=f: GROUPED[name](conn, f))
         assert left, (name, f)
         assert left == right, (name, f)
 
 
-def test_lists_trends_and_targets_agree(both: tuple[sa.Engine, sa.Engine]) -> None:
-    with both[0].connect() as conn:
+def test_lists_trends_and_targets_agree(sample_engines: tuple[sa.Engine, sa.Engine]) -> None:
+    with sample_engines[0].connect() as conn:
         as_of = default_as_of(conn)
     f = MetricFilter(as_of=as_of)
     period = f.with_(date_from=date(2026, 11, 1), date_to=date(2026, 11, 15))
@@ -185,10 +132,10 @@ def test_lists_trends_and_targets_agree(both: tuple[sa.Engine, sa.Engine]) -> No
         ),
     }
     for name, fn in checks.items():
-        left, right = _both(both, fn)
+        left, right = _both(sample_engines, fn)
         assert left == right, name
     # the sample is rich enough for these comparisons to mean something
-    with both[0].connect() as conn:
+    with sample_engines[0].connect() as conn:
         assert len(commitment_list(conn, f)) > 4000
         assert breach_cost(conn, f)["cost_points"] is not None
         assert len(survey_comments(conn, f)) > 0

@@ -7,11 +7,8 @@ Edges read "downstream <- upstream": C <- B means C depends on B.
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 import tomllib
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,8 +28,6 @@ from dashboard.metrics.propagation import (
     propagation_summary,
     root_impact,
 )
-from etl.db import create_db_engine
-from tests.conftest import PG_URL, require_postgres
 from tests.factories import commitment, insert_rows
 
 AS_OF = datetime(2026, 3, 10, 12, 0)
@@ -387,39 +382,6 @@ def test_direction_picks_rows_but_graph_spans_both(engine: sa.Engine, direction:
 SAMPLE = Path(__file__).resolve().parent.parent.parent / "data" / "sample"
 
 
-@pytest.fixture(scope="module")
-def sample_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[sa.Engine, ...]]:
-    """The sample loaded by the real loader into a DuckDB file and a PostgreSQL schema."""
-    require_postgres()
-    if not (SAMPLE / "dataset.toml").is_file():
-        pytest.skip(f"no sample data in {SAMPLE}")
-    duck_url = f"duckdb:///{tmp_path_factory.mktemp('chain') / 'sample.duckdb'}"
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    pg_url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    try:
-        for url in (duck_url, pg_url):
-            done = subprocess.run(
-                [sys.executable, "-m", "etl", "load", str(SAMPLE), "--db", url],
-                cwd=SAMPLE.parent.parent,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            assert done.returncode == 0, done.stderr
-        engines = (create_db_engine(duck_url), create_db_engine(pg_url))
-        yield engines
-        for eng in engines:
-            eng.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def _plain(value: object) -> object:
     """A comparable value: NaN/NA/NaT as None, times as ISO text, numpy scalars as Python."""
     if value is None or value is pd.NA or value is pd.NaT:
@@ -457,8 +419,10 @@ CHAIN_FUNCTIONS: dict[str, Callable[[sa.Connection, MetricFilter], pd.DataFrame]
 
 
 @pytest.mark.postgres
-def test_sample_gives_the_same_numbers_on_both_backends(sample_pair: tuple[sa.Engine, ...]) -> None:
-    duck, pg = sample_pair
+def test_sample_gives_the_same_numbers_on_both_backends(
+    sample_engines: tuple[sa.Engine, sa.Engine],
+) -> None:
+    duck, pg = sample_engines
     as_of = datetime.fromisoformat(tomllib.loads((SAMPLE / "dataset.toml").read_text())["as_of"])
     base = MetricFilter(as_of=as_of)
     filters = [
