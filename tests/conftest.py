@@ -6,6 +6,7 @@ each other's rows. Without a server they skip, except under CI=true, where they 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -58,19 +59,28 @@ def require_postgres() -> None:
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
 
 
-@pytest.fixture
-def pg_schema_url() -> Iterator[str]:
-    """A URL whose search_path points at a new, empty PostgreSQL schema."""
+@contextlib.contextmanager
+def postgres_schema_url() -> Iterator[str]:
+    """A URL whose search_path points at a new, empty PostgreSQL schema, dropped after."""
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A new, empty PostgreSQL schema for one test."""
+    with postgres_schema_url() as url:
+        yield url
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])

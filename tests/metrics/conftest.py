@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 
 from etl.db import create_db_engine
 from etl.schema import targets
-from tests.conftest import PG_URL, require_postgres
+from tests.conftest import postgres_schema_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -41,17 +40,10 @@ def sample_engines(
     Loaded once per session: the backend-agreement tests of several modules share it and
     only read it.
     """
-    require_postgres()
     if not (SAMPLE / "dataset.toml").is_file():
         pytest.skip(f"no sample data in {SAMPLE}")
     duck_url = f"duckdb:///{tmp_path_factory.mktemp('agree') / 'sample.duckdb'}"
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    pg_url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    try:
+    with postgres_schema_url() as pg_url:
         _load_sample(duck_url)
         _load_sample(pg_url)
         engines = (create_db_engine(duck_url), create_db_engine(pg_url))
@@ -71,7 +63,3 @@ def sample_engines(
         yield engines
         for eng in engines:
             eng.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
