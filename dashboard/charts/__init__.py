@@ -7,11 +7,24 @@ rest of the page, and uses the palette in dashboard.theme.
 from __future__ import annotations
 
 import html
+import math
 
 import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.i18n import fmt_pct, norm_lang
+
+
+def number_or_none(value: object) -> float | None:
+    """A float, or None for None/NaN/NA/non-numbers: metric frames mix them, and plotly
+    and the cache want plain floats."""
+    if value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
 
 
 def separators(lang: str) -> str:

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
-from dashboard.charts import empty_figure, percent_axis, plotly_safe, styled
+from dashboard.charts import empty_figure, number_or_none, percent_axis, plotly_safe, styled
 from dashboard.i18n import fmt_int, fmt_num, fmt_pct
 from dashboard.texts import tr
 
@@ -31,20 +31,9 @@ LIFT_BINS: tuple[tuple[str, float, str], ...] = (
 LIFT_NONE_COLOR = theme.LIGHT_GREY
 
 
-def _number(value: object) -> float | None:
-    """A float, or None for None/NaN/non-numbers (metric frames mix them)."""
-    if value is None:
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if pd.isna(number) else number
-
-
 def lift_bin(lift: object) -> str:
     """The legend key of a lift value ('lift_none' when it is unknown)."""
-    value = _number(lift)
+    value = number_or_none(lift)
     if value is None:
         return "lift_none"
     key = LIFT_BINS[0][0]
@@ -111,7 +100,7 @@ def process_map_figure(
         reach = max(reach, abs(height) / 2 + 0.35)
         xs, ys = _curve(x0, x1, height)
         info = lifts.get((up, down))
-        value = _number(info["lift"]) if info is not None else None
+        value = number_or_none(info["lift"]) if info is not None else None
         color = lift_color(value)
         deps = int(row["dependencies"])
         fig.add_trace(
@@ -185,7 +174,7 @@ def process_map_figure(
                 showlegend=False,
             )
         )
-    rates = [_number(v) for v in chain["on_time_rate"]]
+    rates = [number_or_none(v) for v in chain["on_time_rate"]]
     fig.add_trace(
         go.Scatter(
             x=list(range(len(stages))),
@@ -476,7 +465,7 @@ def directly_follows_figure(
         f"{plotly_safe(s)} → {plotly_safe(t)}"
         for s, t in zip(data["source"], data["target"], strict=True)
     ]
-    hours = [_number(v) for v in data["median_hours"]]
+    hours = [number_or_none(v) for v in data["median_hours"]]
     texts = [
         f"{fmt_int(c, lang)} · {tr('hours_suffix', lang, value=fmt_num(h, lang, 1))}"
         for c, h in zip(data["count"], hours, strict=True)
@@ -511,7 +500,7 @@ def stage_durations_figure(
     """
     if durations.empty:
         return empty_figure(tr("no_events", lang), lang)
-    data = durations.assign(_h=[_number(v) for v in durations["median_hours"]])
+    data = durations.assign(_h=[number_or_none(v) for v in durations["median_hours"]])
     data = data[data["_h"].notna()].sort_values(["_h", "stage"], ascending=[False, True])
     if data.empty:
         return empty_figure(tr("no_events", lang), lang)

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
-from dashboard.charts import empty_figure, percent_axis, plotly_safe, styled
+from dashboard.charts import empty_figure, number_or_none, percent_axis, plotly_safe, styled
 from dashboard.i18n import fmt_date, fmt_int, fmt_num, fmt_pct
 from dashboard.texts import tr
 
@@ -25,17 +25,6 @@ BREACH_STATUS_STYLE: dict[str, tuple[str, str]] = {
     "root_breach": (theme.VERMILLION, ""),
     "propagated_breach": (theme.VERMILLION, "/"),
 }
-
-
-def _number(value: object) -> float | None:
-    """A float, or None for None/NaN (metric frames mix them)."""
-    if value is None:
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if pd.isna(number) else number
 
 
 def _labels(keys: Sequence[object], by_week: bool, lang: str) -> list[str]:
@@ -70,8 +59,8 @@ def satisfaction_figure(
     if data.empty or data["responses"].fillna(0).sum() == 0:
         return empty_figure(tr("no_responses", lang), lang)
     keys = _labels(list(data["group_key"]), by_week, lang)
-    csat = [_number(v) for v in data["csat_pct"]]
-    nps = [_number(v) for v in data["nps"]]
+    csat = [number_or_none(v) for v in data["csat_pct"]]
+    nps = [number_or_none(v) for v in data["nps"]]
     counts = [int(v) for v in data["responses"].fillna(0)]
     fig = make_subplots(
         rows=2,
@@ -117,7 +106,7 @@ def breach_cost_figure(
         return empty_figure(tr("no_responses", lang), lang)
     statuses = [str(s) for s in data["status"]]
     names = [tr(f"status_{s}", lang) for s in statuses]
-    values = [_number(v) for v in data["csat_pct"]]
+    values = [number_or_none(v) for v in data["csat_pct"]]
     answers = [int(v) for v in data["csat_responses"].fillna(0)]
     colors = [BREACH_STATUS_STYLE.get(s, (theme.GREY, ""))[0] for s in statuses]
     patterns = [BREACH_STATUS_STYLE.get(s, (theme.GREY, ""))[1] for s in statuses]
@@ -156,8 +145,8 @@ def complaints_figure(
     if data.empty or data["complaints"].fillna(0).sum() == 0:
         return empty_figure(tr("no_data_filter", lang), lang)
     keys = _labels(list(data["group_key"]), by_week, lang)
-    per100 = [_number(v) for v in data["complaints_per_100"]]
-    hours = [_number(v) for v in data["median_hours_to_resolve"]]
+    per100 = [number_or_none(v) for v in data["complaints_per_100"]]
+    hours = [number_or_none(v) for v in data["median_hours_to_resolve"]]
     fig = make_subplots(
         rows=2,
         cols=1,

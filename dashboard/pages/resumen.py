@@ -20,6 +20,7 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
+from dashboard.charts import number_or_none
 from dashboard.charts.kpi import weekly_rate_figure
 from dashboard.i18n import (
     fmt_date,
@@ -63,22 +64,11 @@ def trend_weeks(view: ViewState, f: MetricFilter) -> int:
     return 13
 
 
-def _plain(value: object) -> float | None:
-    """A metric value as a plain float (None for missing), hashable and JSON-safe."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if pd.isna(number) else number
-
-
 def headline_values(f: MetricFilter) -> dict[str, float | None]:
     """The card KPIs for the whole filter (one row of kpis.headline_kpis)."""
     head = common.metric("kpis.headline_kpis", f.with_(group_by="none"))
     row = head.iloc[0].to_dict() if not head.empty else {}
-    return {kpi: _plain(row.get(kpi)) for kpi in CARD_KPIS}
+    return {kpi: number_or_none(row.get(kpi)) for kpi in CARD_KPIS}
 
 
 def target_statuses(f: MetricFilter, values: dict[str, float | None]) -> dict[str, str | None]:
@@ -96,7 +86,7 @@ def deltas(f: MetricFilter) -> dict[str, float | None]:
         wow = common.metric("trends.week_over_week", f)
     except common.MetricUnavailable:
         return {}
-    return {str(r["kpi"]): _plain(r["delta"]) for _, r in wow.iterrows()}
+    return {str(r["kpi"]): number_or_none(r["delta"]) for _, r in wow.iterrows()}
 
 
 def weekly(f: MetricFilter, weeks: int) -> pd.DataFrame:
@@ -116,7 +106,7 @@ def on_time_target(at: datetime) -> float | None:
     if targets is None or targets.empty:
         return None
     rows = targets[(targets["kpi"] == "on_time_rate") & targets["process"].isna()]
-    return _plain(rows.iloc[0]["target_value"]) if not rows.empty else None
+    return number_or_none(rows.iloc[0]["target_value"]) if not rows.empty else None
 
 
 def kpi_cards(
@@ -133,7 +123,7 @@ def kpi_cards(
             with col.container(border=True):
                 spark = None
                 if not trend.empty and kpi in trend:
-                    spark = [float(v) for v in trend[kpi] if _plain(v) is not None] or None
+                    spark = [float(v) for v in trend[kpi] if number_or_none(v) is not None] or None
                 delta = fmt_kpi_delta(kpi, changes.get(kpi), lang)
                 st.metric(
                     t(f"kpi_{kpi}", lang),
