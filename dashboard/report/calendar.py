@@ -12,7 +12,12 @@ from pathlib import Path
 from dashboard.calendar_feed import calendar_feed
 from dashboard.metrics.kpis import default_as_of
 from dashboard.report import ReportError
-from dashboard.report.kpis import open_report_engine, parse_instant
+from dashboard.report.kpis import (
+    add_as_of_argument,
+    add_db_argument,
+    open_report_engine,
+    parse_instant,
+)
 
 COMMAND = "calendar"
 HELP = "Due dates of a performer, a process stage or a customer as an iCalendar (.ics) file."
@@ -24,17 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     scope.add_argument("--performer", metavar="P", help="only this performer's commitments")
     scope.add_argument("--process", metavar="P", help="only this process stage")
     scope.add_argument("--customer", metavar="C", help="only this customer's commitments")
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        help="database URL or .duckdb path (default: ESLABON_DB_URL or data/eslabon.duckdb)",
-    )
-    parser.add_argument(
-        "--as-of",
-        dest="as_of",
-        metavar="TIMESTAMP",
-        help="evaluation instant for the status shown (default: the sample's as_of, else now)",
-    )
+    add_db_argument(parser)
+    add_as_of_argument(parser, "evaluation instant for the status shown")
     parser.add_argument("--out", required=True, metavar="FILE.ics", help="output file")
     parser.add_argument("--lang", choices=("es", "en"), default="es", help="language (default es)")
     parser.add_argument(

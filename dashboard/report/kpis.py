@@ -35,13 +35,28 @@ HELP = "Headline KPIs (JSON or CSV), for the whole view or per week/stage/perfor
 BY_OPTIONS: tuple[str, ...] = tuple(o for o in GROUP_BY_OPTIONS if o != "none")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `kpis` options (see the module docstring)."""
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """--db, shared by every report command."""
     parser.add_argument(
         "--db",
         metavar="URL",
         help="database URL or .duckdb path (default: ESLABON_DB_URL or data/eslabon.duckdb)",
     )
+
+
+def add_as_of_argument(parser: argparse.ArgumentParser, what: str = "evaluation instant") -> None:
+    """--as-of, shared by every report command; defaults to the data's own as_of."""
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="TIMESTAMP",
+        help=f"{what} (default: the sample's as_of, else now)",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `kpis` options (see the module docstring)."""
+    add_db_argument(parser)
     parser.add_argument(
         "--from",
         dest="date_from",
@@ -51,12 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--to", dest="date_to", metavar="DATE", help="last due date (inclusive), e.g. 2026-03-31"
     )
-    parser.add_argument(
-        "--as-of",
-        dest="as_of",
-        metavar="TIMESTAMP",
-        help="evaluation instant (default: the sample's as_of, else now)",
-    )
+    add_as_of_argument(parser)
     parser.add_argument("--by", choices=BY_OPTIONS, help="one object per group of this dimension")
     parser.add_argument(
         "--process",

@@ -36,7 +36,12 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import COUNT_KPIS, default_as_of
 from dashboard.records import RecordError, iso_week_monday, local_now, neutralised
 from dashboard.report import ReportError
-from dashboard.report.kpis import open_report_engine, parse_instant
+from dashboard.report.kpis import (
+    add_as_of_argument,
+    add_db_argument,
+    open_report_engine,
+    parse_instant,
+)
 from dashboard.review import WeeklyReview, weekly_review
 from dashboard.texts import RATE_KPIS, kpi_label, tr
 
@@ -384,17 +389,8 @@ def review_xlsx(review: WeeklyReview, lang: str = "es") -> bytes:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `weekly` options."""
     parser.add_argument("--week", required=True, help="ISO week, e.g. 2026-W47")
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        help="database URL or .duckdb path (default: ESLABON_DB_URL or data/eslabon.duckdb)",
-    )
-    parser.add_argument(
-        "--as-of",
-        dest="as_of",
-        metavar="TIMESTAMP",
-        help="evaluation instant (default: the sample's as_of, else now)",
-    )
+    add_db_argument(parser)
+    add_as_of_argument(parser)
     parser.add_argument(
         "--out", required=True, metavar="FILE", help="output file: .html or .xlsx picks the format"
     )
