@@ -29,6 +29,25 @@ def _quoted(name: str, type_: sa.types.TypeEngine, **kw: object) -> sa.Column:
     return sa.Column(name, type_, quote=True, **kw)
 
 
+def _not_duckdb(
+    ddl: object, target: object, bind: object, *, dialect: sa.Dialect, **kw: object
+) -> bool:
+    return dialect.name != "duckdb"
+
+
+def _record_key(*columns: str) -> sa.PrimaryKeyConstraint:
+    """The primary key of a bulk-loaded record table: declared on PostgreSQL, not on DuckDB.
+
+    DuckDB keeps a key's ART index wholly in memory and builds it value by value while a
+    load inserts; at a million commitments the keys cost a third of the load's time and
+    ~400 MiB (docs/benchmarks.md), and DuckDB's join and scan plans never use them. The
+    loader keeps the keys unique without them: validation rejects duplicate keys within a
+    file and the merge inserts only keys the table does not hold (tests/etl). SQLAlchemy
+    still knows the key (Table.primary_key); the columns stay NOT NULL on both databases.
+    """
+    return sa.PrimaryKeyConstraint(*columns).ddl_if(callable_=_not_duckdb)
+
+
 processes = sa.Table(
     "processes",
     metadata,
@@ -42,7 +61,7 @@ processes = sa.Table(
 commitments = sa.Table(
     "commitments",
     metadata,
-    sa.Column("commitment_id", sa.String, primary_key=True),
+    sa.Column("commitment_id", sa.String, nullable=False),
     sa.Column("title", sa.String),
     sa.Column("process", sa.String, nullable=False),
     sa.Column("performer", sa.String),
@@ -57,34 +76,37 @@ commitments = sa.Table(
     sa.Column("accepted_at", sa.DateTime),
     sa.Column("cancelled", sa.Boolean, nullable=False),
     sa.Column("batch_id", sa.Integer),
+    _record_key("commitment_id"),
 )
 
 dependencies = sa.Table(
     "dependencies",
     metadata,
-    sa.Column("commitment_id", sa.String, primary_key=True),  # downstream
-    sa.Column("depends_on", sa.String, primary_key=True),  # upstream
+    sa.Column("commitment_id", sa.String, nullable=False),  # downstream
+    sa.Column("depends_on", sa.String, nullable=False),  # upstream
     sa.Column("batch_id", sa.Integer),
+    _record_key("commitment_id", "depends_on"),
 )
 
 events = sa.Table(
     "events",
     metadata,
-    sa.Column("commitment_id", sa.String, primary_key=True),
-    sa.Column("stage", sa.String, primary_key=True),
-    _quoted("at", sa.DateTime, primary_key=True),
+    sa.Column("commitment_id", sa.String, nullable=False),
+    sa.Column("stage", sa.String, nullable=False),
+    _quoted("at", sa.DateTime, nullable=False),
     # Process logs can record the very same step twice (same case, stage and instant);
     # `seq` numbers such repeats 1, 2, … in file order so none is lost and a reload
     # of the same file matches the same rows.
-    sa.Column("seq", sa.Integer, primary_key=True, default=1),
+    sa.Column("seq", sa.Integer, nullable=False, default=1),
     sa.Column("actor", sa.String),
     sa.Column("batch_id", sa.Integer),
+    _record_key("commitment_id", "stage", "at", "seq"),
 )
 
 satisfaction = sa.Table(
     "satisfaction",
     metadata,
-    sa.Column("response_id", sa.String, primary_key=True),
+    sa.Column("response_id", sa.String, nullable=False),
     sa.Column("commitment_id", sa.String),
     sa.Column("customer", sa.String, nullable=False),
     sa.Column("answered_at", sa.DateTime, nullable=False),
@@ -92,12 +114,13 @@ satisfaction = sa.Table(
     sa.Column("nps", sa.Integer),
     sa.Column("comment", sa.String),
     sa.Column("batch_id", sa.Integer),
+    _record_key("response_id"),
 )
 
 complaints = sa.Table(
     "complaints",
     metadata,
-    sa.Column("complaint_id", sa.String, primary_key=True),
+    sa.Column("complaint_id", sa.String, nullable=False),
     sa.Column("commitment_id", sa.String),
     sa.Column("customer", sa.String, nullable=False),
     sa.Column("opened_at", sa.DateTime, nullable=False),
@@ -105,19 +128,21 @@ complaints = sa.Table(
     sa.Column("category", sa.String),
     sa.Column("severity", sa.String),
     sa.Column("batch_id", sa.Integer),
+    _record_key("complaint_id"),
 )
 
 notices = sa.Table(
     "notices",
     metadata,
-    sa.Column("commitment_id", sa.String, primary_key=True),
-    sa.Column("sent_at", sa.DateTime, primary_key=True),
+    sa.Column("commitment_id", sa.String, nullable=False),
+    sa.Column("sent_at", sa.DateTime, nullable=False),
     sa.Column("channel", sa.String),
     sa.Column("kind", sa.String),
     # Who recorded it and when: set by the app's "mark as notified", empty for imports.
     sa.Column("recorded_by", sa.String),
     sa.Column("recorded_at", sa.DateTime),
     sa.Column("batch_id", sa.Integer),
+    _record_key("commitment_id", "sent_at"),
 )
 
 load_batches = sa.Table(

@@ -319,6 +319,12 @@ def test_a_commitment_in_two_files_of_one_batch_counts_once_new_then_changed(
     b = write(tmp_path / "b", "commitments.csv", COMMITMENTS.replace("Oferta", "Otra"))
     report = load_files(engine, [a, b])
     assert [(f.new, f.changed, f.unchanged) for f in report.files] == [(3, 0, 0), (0, 1, 2)]
+    # The key stays unique with or without a primary-key index (none on DuckDB).
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT commitment_id, title FROM commitments ORDER BY commitment_id")
+        ).fetchall()
+    assert rows == [("C1", "Otra"), ("C2", "Plan"), ("C3", "Compra")]
 
 
 def test_bulk_path_round_trips_many_rows(engine: sa.Engine, tmp_path: Path) -> None:
