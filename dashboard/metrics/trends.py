@@ -79,8 +79,20 @@ def week_over_week(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     `delta` = current − previous (None when either is None). `current_week` and
     `previous_week` are the two Mondays, so a caption can say which weeks they are.
     """
-    two = weekly_kpis(conn, f, 2)
-    previous, current = two.iloc[0], two.iloc[1]
+    return week_over_week_from(weekly_kpis(conn, f, 2))
+
+
+def week_over_week_from(weekly: pd.DataFrame) -> pd.DataFrame:
+    """week_over_week from a `weekly_kpis` frame of the same filter (any `weeks` >= 2).
+
+    Every week of weekly_kpis is computed on its own due dates only (the window's other
+    weeks never enter it) and the window always ends with the last full week, so its last
+    two rows are exactly `weekly_kpis(conn, f, 2)`. A page that already holds the trend
+    takes the change from it instead of running the headline KPIs a second time.
+    """
+    if len(weekly) < 2:
+        raise ValueError("week_over_week needs the weekly KPIs of at least two weeks")
+    previous, current = weekly.iloc[-2], weekly.iloc[-1]
     rows = []
     for kpi in HEADLINE_KPIS:
         cur, prev = none_if_nan(current[kpi]), none_if_nan(previous[kpi])

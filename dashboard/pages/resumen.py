@@ -32,6 +32,7 @@ from dashboard.i18n import (
     t,
 )
 from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.trends import week_over_week_from
 from dashboard.pages import common
 from dashboard.state import PERIOD_WEEKS, ViewState
 
@@ -80,12 +81,13 @@ def target_statuses(f: MetricFilter, values: dict[str, float | None]) -> dict[st
     return dict(result or {})
 
 
-def deltas(f: MetricFilter) -> dict[str, float | None]:
-    """Week-over-week change per KPI (trends.week_over_week)."""
-    try:
-        wow = common.metric("trends.week_over_week", f)
-    except common.MetricUnavailable:
+def deltas(trend: pd.DataFrame) -> dict[str, float | None]:
+    """Week-over-week change per KPI, taken from the trend the page already holds
+    (trends.week_over_week_from: the same numbers as trends.week_over_week, without
+    running the headline KPIs of the last two weeks a second time)."""
+    if len(trend) < 2:
         return {}
+    wow = week_over_week_from(trend)
     return {str(r["kpi"]): number_or_none(r["delta"]) for _, r in wow.iterrows()}
 
 
@@ -177,10 +179,11 @@ def render() -> None:
     lang = view.lang
     at = common.as_of()
     f = view.to_filter(at)
+    weeks = trend_weeks(view, f)
     common.page_header("resumen_title", f, lang)
     values = headline_values(f)
-    trend = weekly(f, trend_weeks(view, f))
-    kpi_cards(values, deltas(f), target_statuses(f, values), trend, lang)
+    trend = weekly(f, weeks)
+    kpi_cards(values, deltas(trend), target_statuses(f, values), trend, lang)
 
     st.subheader(t("trend_title", lang))
     st.plotly_chart(

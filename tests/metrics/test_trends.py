@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import HEADLINE_KPIS
-from dashboard.metrics.trends import last_full_week, week_over_week, weekly_kpis
+from dashboard.metrics.trends import (
+    last_full_week,
+    week_over_week,
+    week_over_week_from,
+    weekly_kpis,
+)
 from tests.factories import commitment, insert_rows
 
 AS_OF = datetime(2026, 3, 18, 12, 0)  # a Wednesday: last full week is Mon 03-09..Sun 03-15
@@ -76,3 +82,51 @@ def test_week_over_week(weeks: sa.Engine) -> None:
     due = short.set_index("kpi").loc["due"]
     assert due[["current", "previous", "delta"]].tolist() == [2, 0, 2]
     assert short.set_index("kpi").loc["on_time_rate", "delta"] is None
+
+
+def test_week_over_week_from_the_trend(weeks: sa.Engine) -> None:
+    """The change taken from a longer trend equals week_over_week's own: each week of
+    weekly_kpis counts only its own due dates (linked survey answers and complaints go
+    to their commitment's week, unlinked ones to their own), and the window ends with
+    the last full week whatever its length."""
+    insert_rows(
+        weeks,
+        "satisfaction",
+        [  # x1 is due in week 03-02 although answered in week 03-09: it belongs to 03-02
+            {"response_id": "s1", "commitment_id": "x1", "customer": "Cliente A",
+             "answered_at": d(12), "csat": 5},
+            {"response_id": "s2", "commitment_id": "x3", "customer": "Cliente A",
+             "answered_at": d(11), "csat": 2},
+            {"response_id": "s3", "commitment_id": None, "customer": "Cliente B",
+             "answered_at": d(10), "csat": 4},
+        ],
+    )  # fmt: skip
+    insert_rows(
+        weeks,
+        "complaints",
+        [{"complaint_id": "q1", "commitment_id": "x2", "customer": "Cliente A",
+          "opened_at": d(11)}],
+    )  # fmt: skip
+    f = MetricFilter(as_of=AS_OF)
+    with weeks.connect() as conn:
+        trend = weekly_kpis(conn, f, 13)
+        direct = week_over_week(conn, f)
+    derived = week_over_week_from(trend)
+    pd.testing.assert_frame_equal(derived, direct)
+    wow = derived.set_index("kpi")
+    # week 03-09: x3's 2 and the unlinked 4 (1 of 2 satisfied); week 03-02: x1's 5 (1 of 1)
+    assert wow.loc["csat_pct", ["current", "previous", "delta"]].tolist() == [0.5, 1.0, -0.5]
+    # q1 belongs to x2, due in week 03-02: 1 complaint per 2 due there, none in 03-09
+    assert wow.loc["complaints_per_100", ["current", "previous"]].tolist() == [0.0, 50.0]
+    assert wow.loc["on_time_rate", "delta"] == 2 / 3 - 0.5
+    assert (derived.iloc[0]["current_week"], derived.iloc[0]["previous_week"]) == (
+        date(2026, 3, 9),
+        date(2026, 3, 2),
+    )
+
+
+def test_week_over_week_from_needs_two_weeks(weeks: sa.Engine) -> None:
+    with weeks.connect() as conn:
+        one = weekly_kpis(conn, MetricFilter(as_of=AS_OF), 1)
+    with pytest.raises(ValueError, match="two weeks"):
+        week_over_week_from(one)
