@@ -20,9 +20,12 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
-import streamlit_authenticator as stauth
+
+if TYPE_CHECKING:  # imported where it is used: a third of a second a single user never needs
+    import streamlit_authenticator as stauth
 
 # `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the project root.
 _ROOT = str(Path(__file__).resolve().parent.parent)
@@ -60,15 +63,29 @@ _RERUN = "_eslabon_signed_in_rerun"
 _SIGN_OUT = "_eslabon_sign_out"
 
 
+def page_runner(name: str) -> Callable[[], None]:
+    """The `page()` of dashboard/pages/<name>.py, its module imported when the page runs.
+
+    Why not import every page up front: the navigation needs only titles and paths, and
+    importing all nine page modules (with the review, records and report modules behind
+    them) cost the first visit of a fresh server about 0.2 s before anything was drawn.
+    """
+
+    def run() -> None:
+        importlib.import_module(f"dashboard.pages.{name}").page()
+
+    run.__name__ = f"{name}_page"
+    return run
+
+
 def registered_pages(lang: str, role: str | None = "admin") -> dict[str, st.Page]:
     """Every page whose file exists and `role` may open, by url path, titled in the
     current language (a viewer's navigation has no Datos at all)."""
     pages: dict[str, st.Page] = {}
     for name, title_key, icon in PAGES:
         if common.page_path(name) is not None and auth.page_allowed(role, name):
-            module = importlib.import_module(f"dashboard.pages.{name}")
             pages[name] = st.Page(
-                module.page,
+                page_runner(name),
                 title=t(title_key, lang),
                 icon=icon,
                 url_path=name,
@@ -122,7 +139,11 @@ def password_authenticator(config: auth.AuthConfig) -> stauth.Authenticate:
     hash, its signed cookie signs a returning browser in again. Made on every run, in the
     same place (its cookie component must be drawn each run). Without a cookie key (the
     file may omit it when cookies are off) a random one is used, so no cookie, however
-    made, can ever verify."""
+    made, can ever verify. The package is imported here, not at the top: it takes about
+    0.4 s (requests, bcrypt, extra_streamlit_components) that a single-user server's first
+    page would otherwise wait for."""
+    import streamlit_authenticator as stauth
+
     return stauth.Authenticate(
         auth.authenticator_credentials(config),
         config.cookie_name,
