@@ -561,7 +561,13 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> No
         # natively, where a pandas frame of ArrowDtype strings is read value by value
         # (4.5M events: the INSERT took 10.3 s from pandas, see docs/benchmarks.md).
         table_data = pa.Table.from_pandas(frame, preserve_index=False)
-        raw.register(view, table_data)  # type: ignore[union-attr]
+        # Registered as a stream of record batches, not as the table: DuckDB keeps a
+        # registered table referenced until the transaction ends, so every file of a
+        # batch would stay in memory until commit (~460 MiB at 1M); a stream it has read
+        # holds nothing.
+        stream = pa.RecordBatchReader.from_batches(table_data.schema, table_data.to_batches())
+        del table_data
+        raw.register(view, stream)  # type: ignore[union-attr]
         try:
             # identifiers only (from the schema, quoted by the dialect): no values spliced
             conn.exec_driver_sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {view}")  # noqa: S608
