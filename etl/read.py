@@ -191,7 +191,9 @@ def _read_csv(
                 invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(columns, pa.string()),
+                # large_string is what pandas' Arrow-backed text holds: the frame then
+                # shares Arrow's buffers instead of a cast copy of every column.
+                column_types=dict.fromkeys(columns, pa.large_string()),
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
@@ -202,8 +204,9 @@ def _read_csv(
 
     header_values = table.slice(0, 1).to_pylist()[0] if table.num_rows else {}
     body = table.slice(1)
-    frame = body.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get)
+    frame = body.to_pandas(types_mapper={pa.large_string(): STRING_DTYPE}.get)
     record_numbers = _record_numbers(body.num_rows, short_rows, long_rows)
+    del table, body
 
     truly_long = []
     for number, actual, line in long_rows:
