@@ -210,3 +210,57 @@ def test_a_column_mixing_the_common_format_with_others() -> None:
     assert bad == [False, False, False, False, True, False]
     got, _ = _dates(["05/03/2026 10:30", "2026-03-05"])
     assert got == [datetime(2026, 3, 5, 10, 30), datetime(2026, 3, 5, 23, 59, 59)]
+
+
+# --- the Arrow fast path agrees with pandas ------------------------------------------
+
+_DIGIT_FIELDS = st.tuples(
+    st.integers(1000, 2999),  # year
+    st.integers(0, 13),  # month, 0 and 13 impossible
+    st.integers(0, 32),  # day, 0, 29–31 in short months and 32 impossible
+    st.integers(0, 25),  # hour
+    st.integers(0, 61),  # minute
+    st.integers(0, 61),  # second (pandas and Arrow both roll 60 and 61 over)
+)
+
+
+def _reference(values: pd.Series, fmt: str) -> pd.Series:
+    """What parse_datetimes gave before the Arrow path: pandas on the whole column."""
+    from etl.parse import _general_column
+
+    out = pd.to_datetime(values, format=fmt, errors="coerce").astype("datetime64[us]")
+    rest = values.notna() & out.isna()
+    if rest.any():
+        out[rest] = _general_column(values[rest], TZ)
+    return out
+
+
+@given(
+    st.lists(
+        st.one_of(
+            _DIGIT_FIELDS.map(lambda f: "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}".format(*f)),
+            _DIGIT_FIELDS.map(lambda f: "{}-{}-{} {}:{}:{}".format(*f)),  # one-digit fields
+            _DIGIT_FIELDS.map(lambda f: "{:04d}-{:02d}-{:02d}{:02d}:{:02d}:{:02d}".format(*f)),
+            st.text(alphabet="0123456789-: T/+Z", min_size=10, max_size=22),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_fast_path_gives_what_pandas_gives(values: list[str]) -> None:
+    first = "2026-01-01 10:00:00"  # fixes the column's fast format, as a real export would
+    column = pd.Series([first, *values], dtype="string")
+    got, bad = parse_datetimes(column, tz=TZ)
+    expected = _reference(column.str.strip().replace("", None), "%Y-%m-%d %H:%M:%S")
+    as_list = lambda s: [None if pd.isna(v) else v for v in s]  # noqa: E731 (NaT != NaT)
+    assert as_list(got) == as_list(expected)
+    assert bad.tolist() == (column.str.strip().replace("", None).notna() & expected.isna()).tolist()
+
+
+def test_impossible_days_are_bad_not_rolled_over() -> None:
+    values = ["2026-01-31 10:00:00", "2026-02-30 10:00:00", "2026-04-31 08:00:00"]
+    values += ["2023-02-29 00:00:00", "2024-02-29 00:00:00", "2026-03-01 00:00:00"]
+    got, bad = _dates(values)
+    feb29, mar1 = datetime(2024, 2, 29), datetime(2026, 3, 1)
+    assert got == [datetime(2026, 1, 31, 10), None, None, None, feb29, mar1]
+    assert bad == [False, True, True, True, False, False]
