@@ -258,8 +258,8 @@ def validate_frame(
     collector = _Collector(frame)
     typed = _typed_columns(record, frame, kf, tz, collector)
     _check_order(record, frame, typed, collector)
-    _number_repeats(record, typed, collector)
-    _check_duplicates(record, frame, typed, collector)
+    if not _number_repeats(record, typed, collector):
+        _check_duplicates(record, frame, typed, collector)
     if known is not None:
         _check_references(record, typed, known, collector)
     if record.name == "dependencies":
@@ -400,17 +400,20 @@ def _check_order(
         )
 
 
-def _number_repeats(record: RecordKind, typed: pd.DataFrame, out: _Collector) -> None:
+def _number_repeats(record: RecordKind, typed: pd.DataFrame, out: _Collector) -> bool:
     """Give repeats of an identical event `seq` 1, 2, … in file order, where the file has none.
 
     A real process log can hold the same step twice; both are events (a process-mining
     tool counts both), so they get distinct keys instead of being rejected as duplicates.
+    Returns True when every row got its `seq` here (the file has none): the keys of the
+    valid rows are then unique by construction and need no duplicate check.
     """
     if "seq" not in record.columns:
-        return
-    missing = typed["seq"].isna() & ~out.bad
+        return False
+    given = typed["seq"].notna()
+    missing = ~given & ~out.bad
     if not missing.any():
-        return
+        return False
     natural = [c for c in record.key if c != "seq"]
     rows = typed.loc[missing, natural]
     codes = pd.Series(key_codes(rows), index=rows.index)
@@ -421,6 +424,7 @@ def _number_repeats(record: RecordKind, typed: pd.DataFrame, out: _Collector) ->
         some = codes[repeated]
         numbered[repeated] = some.groupby(some.to_numpy(), sort=False).cumcount().to_numpy() + 1
     typed.loc[numbered.index, "seq"] = numbered.astype("Int64")
+    return not given.any()
 
 
 def _check_duplicates(
