@@ -177,18 +177,14 @@ def _read_csv(
             long_rows.append((row.number, row.actual_columns, row.text))
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
+    def parse(threads: bool, handler: typing.Callable[[pacsv.InvalidRow], str]) -> pa.Table:
+        return pacsv.read_csv(
             pa.BufferReader(utf8),  # zero-copy: the bytes are not duplicated
             read_options=pacsv.ReadOptions(
-                use_threads=False,  # row numbers of invalid rows are only known this way
-                autogenerate_column_names=True,
-                block_size=4 << 20,
+                use_threads=threads, autogenerate_column_names=True, block_size=4 << 20
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                newlines_in_values=True,
-                invalid_row_handler=on_invalid,
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler
             ),
             convert_options=pacsv.ConvertOptions(
                 # large_string is what pandas' Arrow-backed text holds: the frame then
@@ -199,6 +195,19 @@ def _read_csv(
                 null_values=[""],
             ),
         )
+
+    invalid: list[bool] = []
+
+    def note_invalid(_row: pacsv.InvalidRow) -> str:
+        invalid.append(True)
+        return "skip"
+
+    try:
+        # Parsed on every core; only when a row has the wrong number of fields is the file
+        # parsed again on one thread, the only way Arrow tells which record it was.
+        table = parse(True, note_invalid)
+        if invalid:
+            table = parse(False, on_invalid)
     except pa.ArrowInvalid as exc:
         raise ReadError(f"{display}: not a readable CSV file ({_short(str(exc))})") from None
 
