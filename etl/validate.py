@@ -109,8 +109,8 @@ class KnownCommitments:
 
     def _value_set(self) -> pa.Array:
         if self._set is None:
-            joined = pa.chunked_array(self._parts, type=pa.large_string()).combine_chunks()
-            self._set = pc.unique(joined)
+            # No unique(): is_in builds its own hash set, repeats in the value set cost nothing.
+            self._set = pa.chunked_array(self._parts, type=pa.large_string()).combine_chunks()
         return self._set
 
     def unknown_mask(self, ids: pd.Series) -> pd.Series:
