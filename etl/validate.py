@@ -104,7 +104,10 @@ class KnownCommitments:
     def add(self, ids: Iterable[object]) -> None:
         """Remember valid commitment ids of this batch."""
         values = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)
-        self._parts.append(_arrow_text(values.dropna()))
+        text = _arrow_text(values.dropna())
+        # Arrays, not ChunkedArrays: pa.chunked_array() turns a ChunkedArray element into
+        # an array value by value (0.46 s for a million ids).
+        self._parts.extend(text.chunks if isinstance(text, pa.ChunkedArray) else [text])
         self._set = None
 
     def _value_set(self) -> pa.Array:
