@@ -531,7 +531,9 @@ def _check_cycles(
 
 
 def cycle_closing_edges(new: pd.DataFrame, existing: pd.DataFrame) -> dict[int, list[object]]:
-    """The edges of `new` (index → cycle) that close a cycle, taken in row order.
+    """The edges of `new` (index → cycle of commitment ids, as text) that close a cycle.
+
+    Edges are taken in row order.
 
     An edge D → U means "D depends on U". `existing` edges (already accepted) are assumed
     to form no cycle among themselves. Nodes that cannot lie on any cycle (no edge in or no
@@ -539,17 +541,17 @@ def cycle_closing_edges(new: pd.DataFrame, existing: pd.DataFrame) -> dict[int, 
     edges, is searched edge by edge: a new edge D → U closes a cycle when U already
     reaches D, and then it is rejected instead of added. A self-dependency is a cycle.
     """
-    ids, uniques = pd.factorize(
-        pd.concat(
-            [
-                new["commitment_id"],
-                new["depends_on"],
-                existing["commitment_id"],
-                existing["depends_on"],
-            ],
-            ignore_index=True,
-        ).astype(object)
-    )
+    # Node numbers from Arrow's dictionary encoding: no Python object per id (2M+ of them).
+    columns = [new["commitment_id"], new["depends_on"]]
+    columns += [existing["commitment_id"], existing["depends_on"]]
+    chunks = []
+    for column in columns:
+        text = _arrow_text(column)
+        chunks.extend(text.chunks if isinstance(text, pa.ChunkedArray) else [text])
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=pa.large_string()))
+    encoded = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
+    ids = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    uniques = _Names(encoded.dictionary)
     n_new, n_old = len(new), len(existing)
     src = np.concatenate([ids[:n_new], ids[2 * n_new : 2 * n_new + n_old]])
     dst = np.concatenate([ids[n_new : 2 * n_new], ids[2 * n_new + n_old :]])
@@ -579,6 +581,19 @@ def cycle_closing_edges(new: pd.DataFrame, existing: pd.DataFrame) -> dict[int, 
         else:
             graph.setdefault(d, []).append(u)
     return closing
+
+
+class _Names:
+    """Node number -> commitment id, read from the Arrow dictionary only for named cycles."""
+
+    def __init__(self, dictionary: pa.Array) -> None:
+        self.dictionary = dictionary
+
+    def __len__(self) -> int:
+        return len(self.dictionary)
+
+    def __getitem__(self, node: int) -> object:
+        return self.dictionary[node].as_py()
 
 
 def _in_same_component(

@@ -333,7 +333,8 @@ def _has_cycle(edges: list[tuple[int, int]]) -> bool:
 def test_cycle_search_leaves_an_acyclic_graph_and_only_rejects_needed_edges(
     edges: list[tuple[int, int]],
 ) -> None:
-    new = pd.DataFrame(edges, columns=["commitment_id", "depends_on"], dtype=object)
+    text = [(f"C{a}", f"C{b}") for a, b in edges]  # commitment ids are text
+    new = pd.DataFrame(text, columns=["commitment_id", "depends_on"], dtype=object)
     empty = pd.DataFrame(columns=["commitment_id", "depends_on"], dtype=object)
     closing = cycle_closing_edges(new, empty)
     kept = [e for i, e in enumerate(edges) if i not in closing]
@@ -343,7 +344,7 @@ def test_cycle_search_leaves_an_acyclic_graph_and_only_rejects_needed_edges(
         before = [e for j, e in enumerate(edges[:i]) if j not in closing]
         assert _has_cycle([*before, edges[i]])
         cycle = closing[i]
-        assert cycle[0] == cycle[-1] == edges[i][0] and cycle[1] == edges[i][1]
+        assert cycle[0] == cycle[-1] == text[i][0] and cycle[1] == text[i][1]
 
 
 def test_cycle_search_handles_a_long_chain_quickly() -> None:
