@@ -278,6 +278,8 @@ def parse_ints(
 ) -> tuple[pd.Series, pd.Series]:
     """Whole numbers (`4`, `4.0`, `4,0` are 4; `4.5` is bad) as nullable Int64."""
     numbers, bad = parse_decimals(values, decimal=decimal, cleaned=cleaned)
+    if not numbers.notna().any():  # nothing to check (e.g. a column the file does not have)
+        return pd.Series(pd.NA, index=numbers.index, dtype="Int64"), bad
     fractional = numbers.notna() & (np.floor(numbers) != numbers)
     too_big = numbers.abs() > 2**53
     bad = bad | fractional | too_big

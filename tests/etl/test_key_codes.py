@@ -59,3 +59,25 @@ def test_codes_partition_rows_like_pandas(rows: list[tuple]) -> None:
     # same partition: code i == code j exactly when pandas puts rows i and j in one group
     assert np.array_equal(codes[:, None] == codes[None, :], expected[:, None] == expected[None, :])
     assert np.array_equal(pd.Series(codes).duplicated().to_numpy(), frame.duplicated().to_numpy())
+
+
+@settings(max_examples=200)
+@given(st.lists(st.integers(-3, 6), max_size=60))
+def test_repeats_and_first_occurrences_match_pandas(values: list[int]) -> None:
+    from etl.validate import _first_occurrences, _repeated
+
+    codes = np.array(values, dtype=np.int64)
+    series = pd.Series(codes)
+    assert _repeated(codes).tolist() == series.duplicated(keep=False).tolist()
+    first = _first_occurrences(codes)
+    assert (first != np.arange(len(codes))).tolist() == series.duplicated(keep="first").tolist()
+    expected_first = pd.Series(np.arange(len(codes))).groupby(codes).transform("first")
+    assert first.tolist() == expected_first.tolist()
+
+
+def test_repeats_and_first_occurrences_by_hand() -> None:
+    from etl.validate import _first_occurrences, _repeated
+
+    codes = np.array([7, 3, 7, 7, 3, 9], dtype=np.int64)
+    assert _repeated(codes).tolist() == [True, True, True, True, True, False]
+    assert _first_occurrences(codes).tolist() == [0, 1, 0, 0, 1, 5]
