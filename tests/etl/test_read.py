@@ -502,3 +502,30 @@ def test_delimiter_is_sniffed_for_any_plain_table(
     table = read_table(io.BytesIO(text.encode()), name="s.csv")
     assert list(table.frame.columns) == [*names, ROW]
     assert len(table.frame) == len(rows)
+
+
+def _python_says_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# Valid and invalid UTF-8 pieces: 2/3/4-byte characters, a surrogate, an overlong '/',
+# one above U+10FFFF, a truncated sequence, a stray byte.
+_PIECES = [b"a", b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\x98\x80", b"\xed\xa0\x80",
+           b"\xc0\xaf", b"\xf4\x90\x80\x80", b"\xe2\x82", b"\xff", b"\x00"]  # fmt: skip
+
+
+@given(
+    st.one_of(
+        st.binary(max_size=40),
+        st.text(max_size=20).map(lambda t: t.encode("utf-8", errors="surrogatepass")),
+        st.lists(st.sampled_from(_PIECES), max_size=8).map(b"".join),
+    )
+)
+def test_utf8_check_agrees_with_pythons_strict_decoder(data: bytes) -> None:
+    from etl.read import _is_utf8
+
+    assert _is_utf8(data) == _python_says_utf8(data)
