@@ -6,12 +6,21 @@
 due-date calendar (RFC 5545) for calendar apps to subscribe to; the token is the one of
 the customer's tracking link, so the same link signs both. A bad or expired token gets
 a plain 404 (nothing about why). The dashboard itself is unchanged: dashboard/app.py.
+
+When the server starts, a background thread warms the caches for the default view
+(`warm_caches`): a fresh server's first visitor then waits for neither the imports nor
+the Resumen numbers. `streamlit run dashboard/app.py` has no such hook (Streamlit runs
+no app code before the first session), so only this entry warms.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+import threading
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import streamlit as st
@@ -62,7 +71,45 @@ def calendar_endpoint(request: Request) -> Response:
     )
 
 
-app = st.App(str(APP_SCRIPT), routes=[Route(CALENDAR_PATH, calendar_endpoint, methods=["GET"])])
+def warm_caches() -> None:
+    """Do the first visit's slow part before anyone visits: import the app's modules
+    (pandas, SQLAlchemy, DuckDB, Plotly: about a second) and compute the default view's
+    sidebar options and Resumen numbers into Streamlit's shared caches.
+
+    Runs in a background thread, so the server answers at once; a visitor who comes
+    before it is done waits only for the part still running (Streamlit's cache computes
+    each key once, whoever asks). Read-only, short-lived connections, like any page:
+    a load (etl.publish) is never blocked. Any failure is left to the page to report.
+    """
+    start = time.perf_counter()
+    try:
+        import dashboard.app  # noqa: F401 - the frame's imports, as the first run does them
+        from dashboard.pages import common, resumen
+
+        status = common.db_status()
+        if not status.ok or status.commitments == 0:
+            return
+        at = common.as_of()
+        common.stage_options(at)
+        resumen.warm(at)
+    except Exception as exc:  # the page shows the database error state itself
+        log.warning("warming the caches failed: %s", type(exc).__name__)
+        return
+    log.info("caches warmed for the default view in %.1f s", time.perf_counter() - start)
+
+
+@contextlib.asynccontextmanager
+async def warm_at_start(_app: st.App) -> AsyncIterator[None]:
+    """The ASGI lifespan: start warm_caches once, when the server starts."""
+    threading.Thread(target=warm_caches, name="eslabon-warm", daemon=True).start()
+    yield
+
+
+app = st.App(
+    str(APP_SCRIPT),
+    lifespan=warm_at_start,
+    routes=[Route(CALENDAR_PATH, calendar_endpoint, methods=["GET"])],
+)
 
 if __name__ == "__main__":
     app.run()

@@ -195,6 +195,23 @@ def render() -> None:
     root_table(common.metric("propagation.root_impact", f, limit=TOP_ROOTS), lang)
 
 
+def warm(at: datetime) -> None:
+    """Compute what the page shows for the default view into the shared caches.
+
+    Called once in the background when the server starts (dashboard/serve.py), so the
+    first visitor of a fresh server finds the numbers (and Plotly's lazily loaded
+    figure code) ready instead of waiting for them. The calls are render()'s own, with
+    the view a first visit has (no filter in the URL), so the cache keys are the same.
+    """
+    view = ViewState()
+    f = view.to_filter(at)
+    values = headline_values(f)
+    trend = weekly(f, trend_weeks(view, f))
+    target_statuses(f, values)
+    weekly_rate_figure(trend, view.lang, target=on_time_target(at))
+    common.metric("propagation.root_impact", f, limit=TOP_ROOTS)
+
+
 def page() -> None:
     """The page as app.py registers it."""
     common.run_page(render)
