@@ -18,7 +18,9 @@ warms the default view's caches in the background when the server starts); the
 browser still navigates as soon as the server answers its health check, so a first
 render that finds the warming unfinished waits for it. "Resumen, first render since
 server start" adds the server's start-up (process start to health check) to it.
-Run: `.venv/bin/python -m bench.pages --size 100k --reps 3 [--entry serve]`.
+`--settle SECONDS` waits that long after the health check before the first visit (a
+server started a while before anyone opens it; the row since server start counts it).
+Run: `.venv/bin/python -m bench.pages --size 100k --reps 3 [--entry serve] [--settle 10]`.
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     size_arg(parser)
     parser.add_argument("--entry", choices=sorted(ENTRIES), default="app",
                         help="the script streamlit runs (default: app)")  # fmt: skip
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds between the health check and the first visit")  # fmt: skip
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
         print(f"page render skipped: {CHROMIUM} missing (tools/ensure_browser.sh)")
@@ -120,6 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         for rep in range(args.reps or 3):
             started = time.perf_counter()
             proc, base = start_server(db, args.entry)
+            time.sleep(args.settle)
             healthy = time.perf_counter() - started
             try:
                 context = browser.new_context(viewport={"width": 1600, "height": 1000})
@@ -138,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
                 proc.terminate()
                 proc.wait(timeout=30)
         browser.close()
-    print(f"\n### Page render in headless Chromium ({args.size}, {ENTRIES[args.entry]})\n")
+    settle = f", first visit {args.settle:g} s after health" if args.settle else ""
+    print(f"\n### Page render in headless Chromium ({args.size}, {ENTRIES[args.entry]}{settle})\n")
     print("| page | median s | min s | runs |")
     print("|---|---:|---:|---:|")
     for name, values in times.items():
