@@ -374,7 +374,7 @@ def _typed_columns(
             elif f.default is not None:
                 values = text.fillna(str(f.default))
         typed[f.name] = values
-    result = pd.DataFrame(typed, index=frame.index)
+    result = pd.DataFrame(typed, index=frame.index, copy=False)  # the columns are new already
     result[ROW] = pd.array(frame[ROW], dtype="Int64") if n else pd.array([], dtype="Int64")
     return result
 
@@ -426,7 +426,12 @@ def _number_repeats(record: RecordKind, typed: pd.DataFrame, out: _Collector) ->
     if repeated.any():
         some = pd.Series(codes[repeated])
         numbered[repeated] = some.groupby(some.to_numpy(), sort=False).cumcount().to_numpy() + 1
-    typed.loc[rows.index, "seq"] = pd.array(numbered, dtype="Int64")
+    del codes, repeated
+    seq = pd.array(numbered, dtype="Int64")
+    if len(rows) == len(typed):
+        typed["seq"] = seq  # a new column, not a copy of the old one written into
+    else:
+        typed.loc[rows.index, "seq"] = seq
     return not given.any()
 
 
@@ -505,7 +510,7 @@ def key_codes(frame: pd.DataFrame) -> np.ndarray:
             encoded = pc.dictionary_encode(_arrow_text(column), null_encoding="encode")
             if isinstance(encoded, pa.ChunkedArray):
                 encoded = encoded.combine_chunks()
-            part = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            part = encoded.indices.to_numpy(zero_copy_only=False)  # int32, added in place
             size = len(encoded.dictionary)
         else:
             part, uniques = pd.factorize(column, use_na_sentinel=False)
@@ -513,10 +518,12 @@ def key_codes(frame: pd.DataFrame) -> np.ndarray:
         size = max(size, 1)
         if bound > (2**62) // size:
             code, uniques = pd.factorize(code)
+            code = code.astype(np.int64, copy=False)
             bound = max(len(uniques), 1)
-        code = code * size + part
+        code *= size  # in place: no temporary of n int64 per column (4.5M events: 36 MiB)
+        code += part
         bound *= size
-    return code.astype(np.int64, copy=False)
+    return code
 
 
 def _check_references(
