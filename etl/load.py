@@ -12,8 +12,9 @@ the file actually has are compared and updated, so a file without, say, `title` 
 erases titles loaded before. Per file and kind: read = new + changed + unchanged + rejected.
 Into an empty table rows go straight in (a first load needs no staging or comparison).
 
-Files are read, validated and merged one at a time, in load order (directories by file
-name, LOAD_ORDER), so memory follows the largest file rather than the whole batch.
+Files are validated and merged one at a time, in load order (directories by file name,
+LOAD_ORDER), while the next one is read; memory follows the largest two consecutive
+files rather than the whole batch.
 
 `validate_files` is the same pipeline without writing: the dashboard shows its result
 before the user decides to load.
@@ -29,6 +30,7 @@ import os
 import tomllib
 import typing
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -338,25 +340,39 @@ def batch_report(
 ) -> BatchReport:
     """Read, validate and (with a batch id) merge each file in load order, one at a time.
 
-    One file's tables are dropped before the next is read, so memory follows the largest
-    file, not the batch. Progress counts bytes of the source files. `log=False` merges
-    without writing the load log (a preview that will roll back); `each_frame` sees every
-    file × kind as soon as it is read (the upload row limit).
+    The next file is read while one is checked and merged, and a file's tables are dropped
+    once merged, so memory follows the two largest consecutive files, not the batch.
+    Progress counts bytes of the source files. `log=False` merges without writing the
+    load log (a preview that will roll back); `each_frame` sees every file × kind as soon
+    as it is read (the upload row limit).
     """
     batch = _Batch(conn, tz, batch_id, db, log)
     ordered = ordered_items(items, mapping)
     sizes = [_size(item) for item in ordered]
     total, done = sum(sizes), 0
-    for item, size in zip(ordered, sizes, strict=True):
-        if progress is not None:
-            progress(f"reading {Path(item.name).name}", done, total)
-        for kf in kind_frames_of(item, mapping):
+    # The next file is read on a second thread while this one is checked and merged:
+    # reading is mostly Arrow and I/O, which run without the GIL. Errors still surface
+    # in file order (a read's error when its frames are asked for).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eslabon-read") as reader:
+        pending = [reader.submit(kind_frames_of, item, mapping) for item in ordered[:1]]
+        for position, (item, size) in enumerate(zip(ordered, sizes, strict=True)):
             if progress is not None:
-                progress(f"checking {kf.kind} of {Path(kf.path).name}", done, total)
-            if each_frame is not None:
-                each_frame(kf)
-            batch.add(kf)
-        done += size
+                progress(f"reading {Path(item.name).name}", done, total)
+            frames = pending.pop().result()
+            if position + 1 < len(ordered):
+                pending.append(reader.submit(kind_frames_of, ordered[position + 1], mapping))
+            while frames:
+                kf = frames.pop(0)  # dropped as soon as it is merged
+                if progress is not None:
+                    progress(f"checking {kf.kind} of {Path(kf.path).name}", done, total)
+                if each_frame is not None:
+                    each_frame(kf)
+                batch.add(kf)
+                del kf
+            done += size
+            # Give what this file freed back to the system before the next one is checked
+            # (with the C allocator, malloc_trim; see etl/cli.py for why that allocator).
+            pa.default_memory_pool().release_unused()
     if progress is not None:
         progress("done", total, total)
     return batch.report
