@@ -25,7 +25,7 @@ $(DB): | $(STAMP)
 db: $(DB)
 
 run: $(STAMP) $(DB)
-	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
+	$(BIN)/streamlit run dashboard/serve.py --server.port $(PORT)
 
 test: $(STAMP)
 	bash tools/ensure_browser.sh

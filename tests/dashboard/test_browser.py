@@ -1,11 +1,11 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright.
 
-Starts `streamlit run dashboard/app.py` on the sample database, opens Resumen, drills
-on Cumplimiento from a stage to its commitments (clicking a bar, with the page's
-selectboxes as fallback) and saves screenshots under artifacts/screenshots/ (git
-ignores artifacts/). Playwright only drives /usr/bin/chromium (installed by
-tools/ensure_browser.sh); it never downloads a browser. Without Chromium the test
-skips with a message, except under CI=true, where it fails.
+Starts `streamlit run dashboard/serve.py` (what `make run` starts) on the sample
+database, opens Resumen, drills on Cumplimiento from a stage to its commitments
+(clicking a bar, with the page's selectboxes as fallback) and saves screenshots under
+artifacts/screenshots/ (git ignores artifacts/). Playwright only drives
+/usr/bin/chromium (installed by tools/ensure_browser.sh); it never downloads a browser.
+Without Chromium the test skips with a message, except under CI=true, where it fails.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def server(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 "-m",
                 "streamlit",
                 "run",
-                "dashboard/app.py",
+                "dashboard/serve.py",
                 "--server.headless",
                 "true",
                 "--server.port",
