@@ -505,8 +505,8 @@ def merged_counts(
     record = RECORD_KINDS[result.kind]
     target = record.table
     if conn.execute(sa.select(sa.literal(1)).select_from(target).limit(1)).first() is None:
-        frame = result.valid[list(record.columns)].assign(batch_id=batch_id)
-        bulk_insert(conn, target, frame)
+        frame = result.valid[list(record.columns)]
+        bulk_insert(conn, target, frame, batch_id=batch_id)
         return len(frame), 0, 0
     stage = _stage_table(record)
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {stage.name}"))
@@ -559,19 +559,28 @@ def _stage_table(record: RecordKind) -> sa.Table:
     )
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+def bulk_insert(
+    conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, *, batch_id: int | None = None
+) -> None:
     """Append a DataFrame whose columns are `table`'s, in bulk, inside the open transaction.
 
     DuckDB reads the DataFrame in place (registered as a view on the same connection);
     PostgreSQL receives it through COPY in CSV chunks. Never one statement per row.
+    `batch_id`, when given, fills the table's batch_id column of every row (DuckDB: as a
+    bound constant of the INSERT, so no column of a million equal numbers is built).
     """
     if frame.empty:
         return
+    if batch_id is not None and not is_duckdb(conn.engine):
+        frame = frame.assign(batch_id=batch_id)
     # Always quoted: `at` is reserved in DuckDB though its dialect does not know it.
     columns = ", ".join(_quoted(str(c)) for c in frame.columns)
     target = _quoted(table.name)
     raw = conn.connection.driver_connection
     if is_duckdb(conn.engine):
+        into, values, params = columns, columns, ()
+        if batch_id is not None:
+            into, values, params = f'{columns}, "batch_id"', f"{columns}, ?", (batch_id,)
         view = "_eslabon_frame"
         # As an Arrow table (zero-copy for the Arrow-backed text columns): DuckDB scans it
         # natively, where a pandas frame of ArrowDtype strings is read value by value
@@ -585,8 +594,9 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> No
         del table_data
         raw.register(view, stream)  # type: ignore[union-attr]
         try:
-            # identifiers only (from the schema, quoted by the dialect): no values spliced
-            conn.exec_driver_sql(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {view}")  # noqa: S608
+            # identifiers only (from the schema, quoted by the dialect); the value is bound
+            insert = f"INSERT INTO {target} ({into}) SELECT {values} FROM {view}"  # noqa: S608
+            conn.exec_driver_sql(insert, params)
         finally:
             # after a failed statement the transaction refuses everything: keep that error
             with contextlib.suppress(Exception):
