@@ -149,19 +149,20 @@ def _fast_column(text: pd.Series, fmt: str, pattern: str) -> pd.Series:
     values = pa.array(text, type=pa.large_string())
     shaped = pc.fill_null(pc.match_substring_regex(values, f"^{pattern}$"), True)
     parsed = pc.strptime(values, format=fmt, unit="us", error_is_null=True)
-    out = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[us]").copy()
+    # One writable copy of Arrow's read-only buffer, which the Series then uses as it is.
+    out = np.array(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[us]")
     days = pc.day(parsed)
     early = np.flatnonzero(pc.fill_null(pc.and_(shaped, pc.less_equal(days, 3)), False))
+    redo = np.flatnonzero(pc.invert(shaped).to_numpy(zero_copy_only=False))
     if len(early):
         start = 8 if fmt.startswith("%Y") else 0  # the fast formats: %Y-%m-%d… or %d/%m/%Y…
         written = pc.utf8_slice_codeunits(pc.take(values, early), start, start + 2)
         rolled = pc.not_equal(pc.cast(written, pa.int64()), pc.take(days, early))
         out[early[rolled.to_numpy(zero_copy_only=False)]] = np.datetime64("NaT")
-    redo = np.flatnonzero(pc.invert(shaped).to_numpy(zero_copy_only=False))
     if len(redo):
         again = pd.to_datetime(text.iloc[redo], format=fmt, errors="coerce")
         out[redo] = again.to_numpy(dtype="datetime64[us]")
-    return pd.Series(out, index=text.index)
+    return pd.Series(out, index=text.index, copy=False)
 
 
 def _general_column(text: pd.Series, tz: str) -> pd.Series:

@@ -375,7 +375,11 @@ def _typed_columns(
                 values = text.fillna(str(f.default))
         typed[f.name] = values
     result = pd.DataFrame(typed, index=frame.index, copy=False)  # the columns are new already
-    result[ROW] = pd.array(frame[ROW], dtype="Int64") if n else pd.array([], dtype="Int64")
+    rows = frame[ROW]
+    if n and rows.dtype == np.int64:  # the readers' numbering: kept as is, no Int64 copy
+        result[ROW] = rows
+    else:
+        result[ROW] = pd.array(rows, dtype="Int64") if n else pd.array([], dtype="Int64")
     return result
 
 
@@ -427,7 +431,7 @@ def _number_repeats(record: RecordKind, typed: pd.DataFrame, out: _Collector) ->
         some = pd.Series(codes[repeated])
         numbered[repeated] = some.groupby(some.to_numpy(), sort=False).cumcount().to_numpy() + 1
     del codes, repeated
-    seq = pd.array(numbered, dtype="Int64")
+    seq = pd.arrays.IntegerArray(numbered, np.zeros(len(numbered), dtype=bool))  # no copy
     if len(rows) == len(typed):
         typed["seq"] = seq  # a new column, not a copy of the old one written into
     else:
