@@ -12,6 +12,8 @@ import math
 from datetime import date, datetime
 from typing import Literal
 
+import pandas as pd
+
 Lang = Literal["es", "en"]
 LANGUAGES: tuple[str, ...] = ("es", "en")
 DEFAULT_LANG: Lang = "es"
@@ -312,6 +314,18 @@ def fmt_datetime(value: datetime | None, lang: str) -> str:
     if value is None or _missing_ts(value):
         return MISSING
     return f"{fmt_date(value, lang)} {value:%H:%M}"
+
+
+def fmt_stored(value: object, lang: str, *, missing: str = "", with_time: bool = True) -> str:
+    """A timestamp from a query result (Timestamp, datetime64, datetime) as a table cell.
+
+    Cut to the second and shown by fmt_datetime (or fmt_date without the time); None and
+    NaT give `missing`. One reader for every page and report that lists dates.
+    """
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return missing
+    moment = pd.Timestamp(value).floor("s").to_pydatetime()  # type: ignore[arg-type]
+    return fmt_datetime(moment, lang) if with_time else fmt_date(moment, lang)
 
 
 def _missing_ts(value: object) -> bool:

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import LANGUAGES, fmt_date, fmt_datetime
+from dashboard.i18n import LANGUAGES, fmt_stored
 from dashboard.notice_drafts import draft_notice, notices_csv
 from dashboard.pages import common
 from dashboard.pages.records_ui import cached, flash, show_flash, who, write
@@ -30,12 +30,6 @@ from dashboard.texts import tr
 K_ONLY_NEW, K_PICK, K_CHANNEL, K_DRAFT_LANG = "w_av_new", "w_av_pick", "w_av_channel", "w_av_lang"
 
 
-def _when(value: object, lang: str) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return fmt_datetime(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
-
-
 def candidates_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -44,13 +38,12 @@ def candidates_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("col_customer", lang): frame["customer"].astype(str),
             tr("col_title", lang): frame["title"].fillna("").astype(str),
             tr("col_process", lang): frame["process"].astype(str),
-            tr("col_due", lang): [_when(v, lang) for v in frame["due_at"]],
+            tr("col_due", lang): [fmt_stored(v, lang) for v in frame["due_at"]],
             tr("col_expected", lang): [
-                "" if pd.isna(v) else fmt_date(pd.Timestamp(v).floor("s").to_pydatetime(), lang)
-                for v in frame["expected_date"]
+                fmt_stored(v, lang, with_time=False) for v in frame["expected_date"]
             ],
             tr("col_reason", lang): frame["late_upstream_stages"].fillna("").astype(str),
-            tr("col_last_notice", lang): [_when(v, lang) for v in frame["last_notice_at"]],
+            tr("col_last_notice", lang): [fmt_stored(v, lang) for v in frame["last_notice_at"]],
         }
     )
 

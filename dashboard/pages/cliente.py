@@ -22,7 +22,7 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import fmt_date, fmt_datetime, norm_lang
+from dashboard.i18n import fmt_date, fmt_datetime, fmt_stored, norm_lang
 from dashboard.pages import common
 from dashboard.texts import md_escape, tr
 from dashboard.tokens import CustomerAccess, configured_secret, read_token
@@ -37,12 +37,6 @@ def _lang() -> str:
     return norm_lang(st.query_params.get("lang"))
 
 
-def _when(value: object, lang: str) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return fmt_datetime(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
-
-
 def _table(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The customer's rows with translated headers and statuses (plain text cells)."""
     return pd.DataFrame(
@@ -50,10 +44,10 @@ def _table(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("col_commitment", lang): rows["commitment_id"].astype(str),
             tr("col_title", lang): rows["title"].fillna("").astype(str),
             tr("col_process", lang): rows["process"].astype(str),
-            tr("col_due", lang): [_when(v, lang) for v in rows["due_at"]],
+            tr("col_due", lang): [fmt_stored(v, lang) for v in rows["due_at"]],
             tr("col_status", lang): [tr(f"st_{s}", lang) for s in rows["status"]],
-            tr("col_delivered", lang): [_when(v, lang) for v in rows["delivered_at"]],
-            tr("col_predicted", lang): [_when(v, lang) for v in rows["predicted_delivery"]],
+            tr("col_delivered", lang): [fmt_stored(v, lang) for v in rows["delivered_at"]],
+            tr("col_predicted", lang): [fmt_stored(v, lang) for v in rows["predicted_delivery"]],
         }
     )
 
@@ -109,7 +103,7 @@ def render(access: CustomerAccess, lang: str) -> None:
         ],
         ignore_index=True,
     ).sort_values("at", kind="stable")
-    timeline[tr("col_at", lang)] = [_when(v, lang) for v in timeline.pop("at")]
+    timeline[tr("col_at", lang)] = [fmt_stored(v, lang) for v in timeline.pop("at")]
     st.dataframe(timeline, hide_index=True, width="stretch")
     if detail.late_upstream_stages:
         st.caption(

@@ -21,7 +21,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import fmt_date, fmt_datetime
+from dashboard.i18n import MISSING, fmt_date, fmt_stored
 from dashboard.metrics.kpis import HEADLINE_KPIS
 from dashboard.metrics.trends import last_full_week
 from dashboard.pages import common
@@ -43,13 +43,11 @@ def history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("targets_direction", lang): [tr(f"dir_{d}", lang) for d in history["direction"]],
             tr("targets_tolerance", lang): history["amber_tolerance"],
             tr("targets_valid_from", lang): [
-                fmt_datetime(pd.Timestamp(v).floor("s").to_pydatetime(), lang)
-                for v in history["valid_from"]
+                fmt_stored(v, lang, missing=MISSING) for v in history["valid_from"]
             ],
             tr("targets_set_by", lang): history["set_by"].fillna("").astype(str),
             tr("targets_set_at", lang): [
-                fmt_datetime(pd.Timestamp(v).floor("s").to_pydatetime(), lang)
-                for v in history["set_at"]
+                fmt_stored(v, lang, missing=MISSING) for v in history["set_at"]
             ],
             tr("targets_note", lang): history["note"].fillna("").astype(str),
         }

@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.charts.kpi import root_impact_figure, weekly_rate_figure
-from dashboard.i18n import fmt_date, fmt_datetime, fmt_num
+from dashboard.i18n import fmt_date, fmt_num, fmt_stored
 from dashboard.metrics.trends import last_full_week
 from dashboard.pages import common
 from dashboard.pages.records_ui import cached, flash, lights_table, show_flash, who, write
@@ -35,12 +35,6 @@ from dashboard.texts import tr
 Q_WEEK = "week"
 K_WEEK = "w_rev_week"
 WEEKS_OFFERED = 26
-
-
-def _when(value: object, lang: str) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return fmt_datetime(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
 
 
 def _days(value: object, lang: str) -> str:
@@ -71,7 +65,7 @@ def roots_table(roots: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("col_process", lang): roots["process"].astype(str),
             tr("col_performer", lang): roots["performer"].fillna("").astype(str),
             tr("col_customer", lang): roots["customer"].astype(str),
-            tr("col_due", lang): [_when(v, lang) for v in roots["due_at"]],
+            tr("col_due", lang): [fmt_stored(v, lang) for v in roots["due_at"]],
             tr("col_delay", lang): [_days(v, lang) for v in roots["delay_days"]],
             tr("col_impact", lang): roots["impact"],
             tr("col_external", lang): roots["external_customer_names"].fillna("").astype(str),
@@ -87,8 +81,8 @@ def breached_table(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("col_process", lang): rows["process"].astype(str),
             tr("col_performer", lang): rows["performer"].fillna("").astype(str),
             tr("col_customer", lang): rows["customer"].astype(str),
-            tr("col_due", lang): [_when(v, lang) for v in rows["due_at"]],
-            tr("col_delivered", lang): [_when(v, lang) for v in rows["delivered_at"]],
+            tr("col_due", lang): [fmt_stored(v, lang) for v in rows["due_at"]],
+            tr("col_delivered", lang): [fmt_stored(v, lang) for v in rows["delivered_at"]],
             tr("col_delay", lang): [_days(v, lang) for v in rows["delay_days"]],
             tr("col_upstreams", lang): rows["upstreams"].fillna("").astype(str),
         }
@@ -102,9 +96,9 @@ def at_risk_table(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("col_title", lang): rows["title"].fillna("").astype(str),
             tr("col_process", lang): rows["process"].astype(str),
             tr("col_customer", lang): rows["customer"].astype(str),
-            tr("col_due", lang): [_when(v, lang) for v in rows["due_at"]],
+            tr("col_due", lang): [fmt_stored(v, lang) for v in rows["due_at"]],
             tr("col_breached_upstreams", lang): rows["breached_upstreams"].astype(str),
-            tr("col_predicted", lang): [_when(v, lang) for v in rows["predicted_delivery"]],
+            tr("col_predicted", lang): [fmt_stored(v, lang) for v in rows["predicted_delivery"]],
         }
     )
 
@@ -117,10 +111,7 @@ def actions_table(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("action_what", lang): rows["what"].astype(str),
             tr("action_owner", lang): rows["owner"].fillna("").astype(str),
             tr("action_due", lang): [
-                ""
-                if v is None or pd.isna(v)
-                else fmt_date(pd.Timestamp(v).floor("s").to_pydatetime(), lang)
-                for v in rows["due_date"]
+                fmt_stored(v, lang, with_time=False) for v in rows["due_date"]
             ],
             tr("action_status", lang): [tr(f"action_{s}", lang) for s in rows["status"]],
             tr("action_carried", lang): rows["carried"].astype(bool),

@@ -21,7 +21,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import fmt_date, fmt_datetime, fmt_num
+from dashboard.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
 from dashboard.pages import common
 from dashboard.pages.records_ui import cached
 from dashboard.texts import md_escape, tr
@@ -30,12 +30,6 @@ from dashboard.tokens import TokenConfigError, configured_secret, make_token, tr
 K_SEARCH, K_PICK = "w_track_search", "w_track_pick"
 Q_COMMITMENT = "commitment"
 BASE_URL_PARAM = "ESLABON_BASE_URL"
-
-
-def _when(value: object, lang: str) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return fmt_datetime(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
 
 
 def _status(status: str, lang: str) -> str:
@@ -62,7 +56,7 @@ def timeline_table(track: object, lang: str) -> pd.DataFrame:
     frame = pd.DataFrame(rows).sort_values("at", kind="stable")
     return pd.DataFrame(
         {
-            tr("col_at", lang): [_when(v, lang) for v in frame["at"]],
+            tr("col_at", lang): [fmt_stored(v, lang) for v in frame["at"]],
             tr("col_stage", lang): frame["what"],
             tr("col_actor", lang): frame["who"],
         }
@@ -77,8 +71,8 @@ def upstream_table(upstreams: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("col_process", lang): upstreams["process"].astype(str),
             tr("col_customer", lang): upstreams["customer"].astype(str),
             tr("col_status", lang): [_status(s, lang) for s in upstreams["status"]],
-            tr("col_due", lang): [_when(v, lang) for v in upstreams["due_at"]],
-            tr("col_delivered", lang): [_when(v, lang) for v in upstreams["delivered_at"]],
+            tr("col_due", lang): [fmt_stored(v, lang) for v in upstreams["due_at"]],
+            tr("col_delivered", lang): [fmt_stored(v, lang) for v in upstreams["delivered_at"]],
             tr("col_delay", lang): [
                 "" if pd.isna(v) else fmt_num(v, lang, 1) for v in upstreams["delay_days"]
             ],
@@ -154,8 +148,8 @@ def render() -> None:
     c = track.commitment
     cols = st.columns(4)
     cols[0].metric(tr("col_status", lang), _status(track.status, lang))
-    cols[1].metric(tr("col_due", lang), _when(c["due_at"], lang))
-    cols[2].metric(tr("col_delivered", lang), _when(c["delivered_at"], lang) or "—")
+    cols[1].metric(tr("col_due", lang), fmt_stored(c["due_at"], lang))
+    cols[2].metric(tr("col_delivered", lang), fmt_stored(c["delivered_at"], lang) or "—")
     cols[3].metric(
         tr("col_delay", lang),
         "—" if track.delay_days is None else fmt_num(track.delay_days, lang, 1),

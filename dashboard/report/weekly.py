@@ -30,6 +30,7 @@ from dashboard.i18n import (
     fmt_pct,
     fmt_pp,
     fmt_signed,
+    fmt_stored,
     norm_lang,
 )
 from dashboard.metrics.filters import MetricFilter
@@ -88,19 +89,11 @@ def _text(value: object, lang: str) -> str:
 
 
 def _when(value: object, lang: str) -> str:
-    return (
-        MISSING
-        if _missing(value)
-        else fmt_datetime(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
-    )
+    return fmt_stored(value, lang, missing=MISSING)
 
 
 def _day(value: object, lang: str) -> str:
-    return (
-        MISSING
-        if _missing(value)
-        else fmt_date(pd.Timestamp(value).floor("s").to_pydatetime(), lang)
-    )
+    return fmt_stored(value, lang, missing=MISSING, with_time=False)
 
 
 def _days(value: object, lang: str) -> str:

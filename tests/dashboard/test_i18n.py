@@ -90,3 +90,18 @@ def test_spanish_and_english_numbers_are_the_same_number(value: float) -> None:
     en = fmt_num(value, "en", 2)
     assert es.replace(".", "").replace(",", ".") == en.replace(",", "")
     assert float(en.replace(",", "")) == pytest.approx(round(value, 2), abs=0.006)
+
+
+def test_stored_timestamps_as_table_cells() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from dashboard.i18n import fmt_stored
+
+    stamp = pd.Timestamp("2026-11-05 09:07:59.999")
+    assert fmt_stored(stamp, "es") == "05/11/2026 09:07"
+    assert fmt_stored(np.datetime64("2026-11-05T09:07:59"), "en") == "2026-11-05 09:07"
+    assert fmt_stored(stamp, "es", with_time=False) == "05/11/2026"
+    assert fmt_stored(None, "es") == ""
+    assert fmt_stored(pd.NaT, "es") == ""
+    assert fmt_stored(pd.NaT, "en", missing=MISSING) == MISSING
