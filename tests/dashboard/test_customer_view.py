@@ -10,9 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.tokens import make_token
-from etl.db import create_db_engine
-from etl.schema import create_schema, dataset_meta
-from tests.dashboard.world import ACME_IDS, OTHER_IDS, load_chain_world
+from tests.dashboard.apptest_support import world_db
+from tests.dashboard.world import ACME_IDS, OTHER_IDS
 
 SECRET = "customer-view-test-secret-0123456789"
 REFUSAL = "no es válido o ha caducado"
@@ -26,14 +25,7 @@ def _customer_script() -> None:
 
 @pytest.fixture
 def world_url(tmp_path: Path) -> str:
-    url = f"duckdb:///{tmp_path / 'world.duckdb'}"
-    engine = create_db_engine(url)
-    create_schema(engine)
-    load_chain_world(engine)
-    with engine.begin() as conn:
-        conn.execute(dataset_meta.insert(), [{"key": "as_of", "value": "2026-11-20T12:00:00"}])
-    engine.dispose()
-    return url
+    return world_db(tmp_path)
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, url: str, token: str | None, **query: str) -> AppTest:
