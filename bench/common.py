@@ -16,6 +16,7 @@ Peak memory is measured two ways, and every table says which:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import statistics
@@ -23,9 +24,15 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from dashboard.metrics.filters import MetricFilter
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
@@ -67,6 +74,28 @@ def sample_db(size: str) -> Path:
             stdout=subprocess.DEVNULL,
         )
     return db
+
+
+@contextlib.contextmanager
+def sample_connection(size: str) -> Iterator[tuple[sa.Connection, MetricFilter]]:
+    """A connection to the loaded sample of that size, and the filter at its own as_of.
+
+    What the in-process benchmarks (KPIs, propagation, process map) all evaluate. The
+    imports are here: the ETL floor's child process imports this module and must not pay
+    for pandas, SQLAlchemy and the metrics.
+    """
+    from dashboard.metrics.filters import MetricFilter
+    from dashboard.metrics.kpis import dataset_as_of
+    from etl.db import create_db_engine
+
+    engine = create_db_engine(f"duckdb:///{sample_db(size)}")
+    try:
+        with engine.connect() as conn:
+            as_of = dataset_as_of(conn)
+            assert as_of is not None, "the sample's dataset.toml sets as_of"
+            yield conn, MetricFilter(as_of=as_of)
+    finally:
+        engine.dispose()
 
 
 def csv_bytes(folder: Path) -> int:

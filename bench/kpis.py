@@ -21,10 +21,9 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from bench.common import alternate_calls, print_table, sample_db, size_arg
+from bench.common import alternate_calls, print_table, sample_connection, size_arg
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import HEADLINE_KPIS, dataset_as_of, headline_kpis
-from etl.db import create_db_engine
+from dashboard.metrics.kpis import HEADLINE_KPIS, headline_kpis
 
 EXPERT_SQL = """
 WITH st AS (
@@ -214,11 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     size_arg(parser)
     args = parser.parse_args(argv)
-    engine = create_db_engine(f"duckdb:///{sample_db(args.size)}")
-    with engine.connect() as conn:
-        as_of = dataset_as_of(conn)
-        assert as_of is not None
-        f = MetricFilter(as_of=as_of)
+    with sample_connection(args.size) as (conn, f):
         reference = eslabon_kpis(conn, f)
         assert_same("floor", expert_kpis(conn, f), reference)
         assert_same("pandas", pandas_kpis(conn, f), reference)

@@ -22,11 +22,9 @@ import math
 import pandas as pd
 import sqlalchemy as sa
 
-from bench.common import alternate_calls, print_table, sample_db, size_arg
+from bench.common import alternate_calls, print_table, sample_connection, size_arg
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import dataset_as_of
 from dashboard.metrics.process_map import directly_follows
-from etl.db import create_db_engine
 
 LOG_SQL = """
 SELECT e.commitment_id AS "case:concept:name", e.stage AS "concept:name",
@@ -71,11 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with contextlib.redirect_stdout(io.StringIO()):
         import pm4py  # noqa: F401  (its import prints a banner)
-    engine = create_db_engine(f"duckdb:///{sample_db(args.size)}")
-    with engine.connect() as conn:
-        as_of = dataset_as_of(conn)
-        assert as_of is not None
-        f = MetricFilter(as_of=as_of)
+    with sample_connection(args.size) as (conn, f):
         log = event_log(conn, f)
         mine, peer = eslabon_map(conn, f), pm4py_map(log)
         assert {k: v[0] for k, v in mine.items()} == {k: v[0] for k, v in peer.items()}, (

@@ -19,11 +19,9 @@ import networkx as nx
 import pandas as pd
 import sqlalchemy as sa
 
-from bench.common import alternate_calls, print_table, sample_db, size_arg
+from bench.common import alternate_calls, print_table, sample_connection, size_arg
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import dataset_as_of
 from dashboard.metrics.propagation import breach_roots, propagation_summary, root_impact
-from etl.db import create_db_engine
 
 # Every non-cancelled commitment's status at as_of: 1 on time, 2 breach, 0 pending.
 STATUS_SQL = """
@@ -112,11 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     size_arg(parser)
     args = parser.parse_args(argv)
-    engine = create_db_engine(f"duckdb:///{sample_db(args.size)}")
-    with engine.connect() as conn:
-        as_of = dataset_as_of(conn)
-        assert as_of is not None
-        f = MetricFilter(as_of=as_of)
+    with sample_connection(args.size) as (conn, f):
         status, edges = graph_inputs(conn, f)
         mine = eslabon_propagation(conn, f)
         peer = networkx_propagation(status, edges)
