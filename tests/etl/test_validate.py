@@ -377,3 +377,25 @@ def test_every_row_is_either_valid_or_rejected(rows: list[dict[str, str | None]]
     assert rejected_rows | valid_rows == set(range(2, len(rows) + 2))
     assert result.rows_rejected == len(rejected_rows)
     assert result.valid["commitment_id"].is_unique
+
+
+def test_columns_typed_on_threads_give_what_one_thread_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Same rejects in the same order and the same typed rows, whichever thread ran first."""
+    import etl.validate
+
+    rows = [
+        row(commitment_id=f"C{i}", due_at=due, customer=customer, cancelled=cancelled)
+        for i, (due, customer, cancelled) in enumerate(
+            [("2026-01-10", "Acme", "no"), ("31/02/2026", None, "maybe"), ("x", "B", "yes")] * 40
+        )
+    ]
+    monkeypatch.setattr(etl.validate, "_THREADED_ROWS", 10**9)
+    one = validate_frame(kind_frame("commitments", rows), tz=TZ)
+    monkeypatch.setattr(etl.validate, "_THREADED_ROWS", 0)
+    monkeypatch.setattr(etl.validate.os, "cpu_count", lambda: 4)
+    threaded = validate_frame(kind_frame("commitments", rows), tz=TZ)
+    assert threaded.rejects == one.rejects
+    assert len(one.rejects) == 40 * 4  # per bad triple: customer, due_at, cancelled; due_at 'x'
+    pd.testing.assert_frame_equal(threaded.valid, one.valid)
