@@ -55,6 +55,11 @@ STRING_DTYPE = pd.StringDtype("pyarrow")
 _SAMPLE_CHARS = 64 * 1024
 _SAMPLE_ROWS = 200
 _HEAD_BYTES = 4 * _SAMPLE_CHARS + 4
+# Slices a file on disk is hashed and checked in, and the size of the blocks Arrow parses
+# (smaller blocks: fewer bytes waiting in flight while the table is built; see
+# docs/benchmarks.md).
+_SCAN_BYTES = 16 << 20
+_BLOCK_BYTES = 2 << 20
 
 # Signatures of binary formats people rename to .csv by mistake, to say what the file is.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -95,6 +100,15 @@ def read_table(
     the object's `name`). `sheet` picks an Excel sheet by name or 0-based index;
     `encoding` and `delimiter` override CSV sniffing. Raises `ReadError` naming the file.
     """
+    ext = PurePath(name or (os.fspath(source) if _is_path(source) else "")).suffix.lower()
+    if _is_path(source) and ext in CSV_EXTENSIONS and encoding is None:
+        display = name or os.fspath(source)
+        scanned = _scanned_utf8(Path(source), display)
+        if scanned is not None:
+            digest, head = scanned
+            path = os.fspath(source)
+            frame = _parsed_csv(head, lambda: pa.OSFile(path), display, delimiter=delimiter)
+            return RawTable(path=display, sha256=digest, frame=frame)
     data, display = _bytes_and_name(source, name)
     digest = hashlib.sha256(data).hexdigest()
     ext = PurePath(display).suffix.lower()
@@ -110,6 +124,61 @@ def read_table(
         raise ReadError(f"{display}: old Excel .xls files are not supported; save it as .xlsx")
     known = ", ".join(sorted(CSV_EXTENSIONS | EXCEL_EXTENSIONS | PARQUET_EXTENSIONS))
     raise ReadError(f"{display}: unknown file type {ext or '(no extension)'!r}; expected {known}")
+
+
+def _is_path(source: object) -> typing.TypeGuard[str | os.PathLike[str]]:
+    return isinstance(source, (str, os.PathLike))
+
+
+def _scanned_utf8(path: Path, display: str) -> tuple[str, str] | None:
+    """(sha256, head text) of a CSV file that is valid UTF-8 without a BOM, read in slices.
+
+    Such a file (the usual export) is then parsed by Arrow straight from disk, so its bytes
+    are never all in memory next to the table Arrow builds (events.csv at 1M commitments:
+    252 MB). None means "read it whole": another encoding, a BOM, binary or blank content,
+    or an unreadable file (whose error the whole read then reports). The rules are the
+    whole-file ones (`_decoded`), pinned equal by tests/etl/test_read.py.
+    """
+    digest = hashlib.sha256()
+    head = b""
+    carry = b""
+    try:
+        with path.open("rb") as stream:
+            while chunk := stream.read(_SCAN_BYTES):
+                if len(head) <= _HEAD_BYTES:
+                    head += chunk[: _HEAD_BYTES + 1 - len(head)]  # longer than the head
+                    if _not_plain_utf8(head):
+                        return None
+                digest.update(chunk)
+                whole, carry = _complete_utf8(carry + chunk)
+                if not _is_utf8(whole):
+                    return None
+    except OSError:
+        return None
+    if not head or carry or _not_plain_utf8(head) or not head.strip():
+        return None
+    return digest.hexdigest(), _utf8_head(head)
+
+
+def _not_plain_utf8(head: bytes) -> bool:
+    """Whether the file's first bytes rule the streamed read out (a BOM, or binary data)."""
+    boms = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    return any(head.startswith(bom) or bom.startswith(head) for bom in boms) or bool(
+        _binary_kind(head)
+    )
+
+
+def _complete_utf8(data: bytes) -> tuple[bytes, bytes]:
+    """`data` split before a UTF-8 character its last bytes only begin (the next slice
+    holds the rest), so each part can be validated on its own."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:  # ASCII: nothing is cut
+            return data, b""
+        if byte >= 0xC0:  # a lead byte: how long its character is
+            length = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return (data[:-back], data[-back:]) if length > back else (data, b"")
+    return data, b""  # four continuation bytes: invalid, and the validator will say so
 
 
 def _bytes_and_name(
@@ -150,6 +219,21 @@ def _read_csv(
     text, utf8 = _decoded(data, display, encoding)
     if not text.strip() and not (len(text) < len(utf8) and utf8.decode("utf-8").strip()):
         raise ReadError(f"{display}: the file holds only whitespace, no header and no rows")
+    return _parsed_csv(text, lambda: pa.BufferReader(utf8), display, delimiter=delimiter)
+
+
+def _parsed_csv(
+    text: str,
+    utf8_input: typing.Callable[[], pa.NativeFile],
+    display: str,
+    *,
+    delimiter: str | None,
+) -> pd.DataFrame:
+    """The CSV whose head is `text` and whose UTF-8 bytes `utf8_input()` opens, as strings.
+
+    The input is a buffer over bytes in memory or a file read from disk; either way Arrow
+    reads it in place (no second copy of the bytes).
+    """
     sample = _sample(text)
     if delimiter is None:
         delimiter = _sniffed_delimiter(sample)
@@ -178,9 +262,9 @@ def _read_csv(
 
     def parse(threads: bool, handler: typing.Callable[[pacsv.InvalidRow], str]) -> pa.Table:
         return pacsv.read_csv(
-            pa.BufferReader(utf8),  # zero-copy: the bytes are not duplicated
+            utf8_input(),
             read_options=pacsv.ReadOptions(
-                use_threads=threads, autogenerate_column_names=True, block_size=4 << 20
+                use_threads=threads, autogenerate_column_names=True, block_size=_BLOCK_BYTES
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler

@@ -529,3 +529,80 @@ def test_utf8_check_agrees_with_pythons_strict_decoder(data: bytes) -> None:
     from etl.read import _is_utf8
 
     assert _is_utf8(data) == _python_says_utf8(data)
+
+
+# --- CSV files on disk: scanned in slices, parsed from disk ------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.one_of(
+        st.binary(max_size=40),
+        st.text(max_size=20).map(lambda t: t.encode("utf-8", errors="surrogatepass")),
+        st.lists(
+            st.sampled_from([*_PIECES, b"\xef\xbb\xbf", b"\xff\xfe", b" ", b"\n"]), max_size=10
+        ).map(b"".join),
+    ),
+    slice_size=st.integers(min_value=1, max_value=7),
+)
+def test_scan_in_slices_accepts_exactly_plain_utf8(data: bytes, slice_size: int) -> None:
+    """Slices cut characters anywhere; the verdict and the hash are the whole file's."""
+    import hashlib
+    import tempfile
+    from unittest import mock
+
+    import etl.read
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.csv"
+        path.write_bytes(data)
+        with mock.patch.object(etl.read, "_SCAN_BYTES", slice_size):
+            scanned = etl.read._scanned_utf8(path, "f.csv")
+    boms = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+    plain = (
+        _python_says_utf8(data)
+        and data.strip() != b""
+        and not data.startswith(boms)
+        and b"\x00" not in data
+    )
+    if scanned is None:
+        # Refused files are read whole; only a file that is plain UTF-8 may be streamed.
+        assert not plain or any(bom.startswith(data[:3]) for bom in boms)
+    else:
+        assert plain
+        assert scanned == (hashlib.sha256(data).hexdigest(), data.decode("utf-8"))
+
+
+_CELLS = st.text(
+    alphabet=st.sampled_from(["a", "Z", "7", " ", "é", "€", "😀", "ß", "-", ":"]), max_size=6
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.lists(_CELLS, min_size=3, max_size=3), min_size=1, max_size=30))
+def test_a_file_on_disk_reads_as_its_bytes_do(tmp_path: Path, rows: list[list[str]]) -> None:
+    """The streamed path (a file on disk) gives exactly what the in-memory path gives."""
+    from unittest import mock
+
+    import etl.read
+
+    text = "\n".join(",".join(r) for r in [["id", "name", "note"], *rows]) + "\n"
+    data = text.encode("utf-8")
+    path = write(tmp_path, "s.csv", data)
+    with mock.patch.object(etl.read, "_SCAN_BYTES", 5):
+        from_disk = read_table(path)
+    from_bytes = read_table(io.BytesIO(data), name="s.csv")
+    assert from_disk.sha256 == from_bytes.sha256
+    assert list(from_disk.frame.columns) == list(from_bytes.frame.columns)
+    assert rows_of(from_disk.frame) == rows_of(from_bytes.frame)
+
+
+def test_a_large_file_on_disk_with_a_ragged_row_names_the_row(tmp_path: Path) -> None:
+    """Parsed from disk in several Arrow blocks, a bad row is still found and numbered."""
+    lines = ["commitment_id,stage,at"] + [f"C{i},Entrega,2026-01-05" for i in range(200_000)]
+    lines[150_001] = "C150000,Entrega,2026-01-05,extra,fields"
+    path = write(tmp_path, "events.csv", ("\n".join(lines) + "\n").encode())
+    with pytest.raises(ReadError, match=r"events\.csv, row 150002: 5 fields but the header has 3"):
+        read_table(path)
