@@ -68,20 +68,30 @@ FALSE_WORDS = frozenset({"false", "f", "0", "no", "n", "nee", "falso", "onwaar",
 def clean_text(values: pd.Series) -> pd.Series:
     """The column as stripped text with empty cells as NA (so 'missing' means one thing).
 
-    Done in Arrow compute directly: pandas' strip + mask costs about twice as much.
+    Done in Arrow compute directly: pandas' strip + mask costs about twice as much. Chunk
+    by chunk, so that a column with nothing to strip (the usual machine export) is never
+    copied whole just to find that out: 4.5M events hold ~380 MB of text.
     """
     text = values.astype(TEXT)
     arr = pa.array(text, type=pa.large_string())
-    trimmed = pc.utf8_trim_whitespace(arr)
-    empty = pc.equal(trimmed, "")
-    if not pc.any(empty).as_py() and pc.all(
-        pc.equal(pc.binary_length(trimmed), pc.binary_length(arr))
-    ).as_py() in (True, None):
-        # Nothing to strip and no empty cell (the usual machine export): the column as it
-        # is, without a second copy of a text column that may hold millions of values.
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    cleaned: list[pa.Array] = []
+    changed = False
+    for chunk in chunks:
+        trimmed = pc.utf8_trim_whitespace(chunk)
+        empty = pc.equal(trimmed, "")
+        if not pc.any(empty).as_py() and pc.all(
+            pc.equal(pc.binary_length(trimmed), pc.binary_length(chunk))
+        ).as_py() in (True, None):
+            cleaned.append(chunk)  # nothing to strip and no empty cell: kept as it is
+        else:
+            cleaned.append(pc.if_else(empty, pa.scalar(None, pa.large_string()), trimmed))
+            changed = True
+        del trimmed, empty
+    if not changed:
         return pd.Series(text, index=values.index, name=values.name, copy=False)
-    cleaned = pc.if_else(empty, pa.scalar(None, pa.large_string()), trimmed)
-    return pd.Series(pd.array(cleaned, dtype=TEXT), index=values.index, name=values.name)
+    whole = pa.chunked_array(cleaned, type=pa.large_string())
+    return pd.Series(pd.array(whole, dtype=TEXT), index=values.index, name=values.name)
 
 
 def format_has_time(fmt: str) -> bool:

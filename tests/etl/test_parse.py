@@ -264,3 +264,37 @@ def test_impossible_days_are_bad_not_rolled_over() -> None:
     feb29, mar1 = datetime(2024, 2, 29), datetime(2026, 3, 1)
     assert got == [datetime(2026, 1, 31, 10), None, None, None, feb29, mar1]
     assert bad == [False, True, True, True, False, False]
+
+
+def _chunked_text(chunks: list[list[str | None]]) -> pd.Series:
+    """Arrow-backed text in the given chunks, as a CSV read in several blocks gives it."""
+    import pyarrow as pa
+
+    arrays = [pa.array(c, type=pa.large_string()) for c in chunks]
+    return pd.Series(pd.array(pa.chunked_array(arrays, type=pa.large_string()), dtype="string"))
+
+
+def test_clean_text_strips_and_empties_chunk_by_chunk() -> None:
+    from etl.parse import clean_text
+
+    values = _chunked_text([["a", "b"], [" c", "", None, "d\t"], ["e"]])
+    got = clean_text(values)
+    assert [None if pd.isna(v) else v for v in got] == ["a", "b", "c", None, None, "d", "e"]
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(st.none(), st.sampled_from(["x", " x", "x ", "", " ", "é\u00a0", "ab"]))
+        ),
+        max_size=5,
+    )
+)
+def test_clean_text_equals_a_strip_value_by_value(chunks: list[list[str | None]]) -> None:
+    """Independent method: Python's own strip per value, empty → missing."""
+    from etl.parse import clean_text
+
+    flat = [v for c in chunks for v in c]
+    expected = [None if v is None or v.strip() == "" else v.strip() for v in flat]
+    got = clean_text(_chunked_text(chunks))
+    assert [None if pd.isna(v) else v for v in got] == expected
