@@ -399,3 +399,22 @@ def test_columns_typed_on_threads_give_what_one_thread_gives(
     assert threaded.rejects == one.rejects
     assert len(one.rejects) == 40 * 4  # per bad triple: customer, due_at, cancelled; due_at 'x'
     pd.testing.assert_frame_equal(threaded.valid, one.valid)
+
+
+_IDS = st.lists(st.one_of(st.none(), st.sampled_from(["C1", "C2", "C3", "c1", "C1 ", "é"])))
+
+
+@settings(max_examples=80, deadline=None)
+@given(known_ids=_IDS, first=_IDS, second=_IDS)
+def test_all_known_agrees_with_the_row_by_row_mask(
+    known_ids: list[str | None], first: list[str | None], second: list[str | None]
+) -> None:
+    """DuckDB's anti-join shortcut against Arrow's per-row membership (no database)."""
+    known = KnownCommitments()
+    known.add(pd.Series(known_ids, dtype="string"))
+    columns = [pd.Series(first, dtype="string"), pd.Series(second, dtype="string")]
+    by_row = not any(known.unknown_mask(c).any() for c in columns)
+    shortcut = known.all_known(columns)
+    assert by_row or not shortcut  # never "all known" when a row refers amiss
+    if any(v is not None for v in known_ids):
+        assert shortcut == by_row  # (with nothing known, False is allowed: no shortcut)
