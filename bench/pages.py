@@ -4,8 +4,8 @@ For each repetition a fresh `streamlit run dashboard/app.py` serves the loaded s
 database (so no cache survives between repetitions); Playwright drives Debian's
 /usr/bin/chromium (never a downloaded browser), like tests/dashboard/test_browser.py:
 
-1. Resumen, first render: from `goto` to the page fully drawn (8 KPI cards and the trend
-   chart present, Streamlit no longer running the script);
+1. Resumen, first render: from `goto` to the page fully drawn (8 KPI cards, their 8
+   sparklines and the trend chart drawn, Streamlit no longer running the script);
 2. Resumen, cached: the same page loaded again (Streamlit's data cache is warm);
 3. Cadena, first render (the server is warm, its metric calls are not cached yet):
    until its six charts are drawn; 4. Cadena, cached.
@@ -48,7 +48,8 @@ _IDLE = (
 )
 PAGES = {
     "Resumen": ("/", "document.querySelectorAll('[data-testid=\"stMetric\"]').length >= 8"
-                " && document.querySelectorAll('.js-plotly-plot').length >= 1"),
+                " && document.querySelectorAll('.vega-embed svg, .vega-embed canvas').length"
+                " >= 9"),
     "Cadena": ("/cadena", "document.querySelectorAll('.js-plotly-plot').length >= 6"),
 }  # fmt: skip
 

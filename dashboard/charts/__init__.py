@@ -1,5 +1,8 @@
 """Pure `DataFrame → plotly Figure` builders shared by pages and reports (no streamlit).
 
+One exception, `kpi.weekly_rate_spec`: Resumen's trend as a Vega-Lite spec (a dict), the
+renderer the page's KPI sparklines load anyway, so the landing page needs no Plotly.
+
 Every builder takes the language so axis titles, tick separators and labels match the
 rest of the page, and uses the palette in dashboard.theme.
 """

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.charts import empty_figure, percent_axis, plotly_safe, styled
-from dashboard.i18n import fmt_date, fmt_pct, t
+from dashboard.i18n import fmt_date, fmt_pct, norm_lang, t
 
 
 def weekly_rate_figure(
@@ -49,6 +49,129 @@ def weekly_rate_figure(
     fig.update_yaxes(**percent_axis(lang))
     fig.update_xaxes(title=t("week", lang), tickformat="%d/%m" if lang == "es" else "%m-%d")
     return styled(fig, lang, title=title)
+
+
+def weekly_rate_spec(
+    weekly: pd.DataFrame, lang: str, *, kpi: str = "on_time_rate", target: float | None = None
+) -> dict:
+    """`weekly_rate_figure` as a Vega-Lite spec: the same points, target and labels.
+
+    For the landing page (Resumen): its KPI cards draw their sparklines with Streamlit's
+    Vega-Lite renderer anyway, so this chart adds no code to the page, where one Plotly
+    chart made the browser load and run Plotly's 4.7 MB bundle first (about 1 s of a
+    cold first render in headless Chromium; docs/benchmarks.md).
+    """
+    if weekly.empty or kpi not in weekly or weekly[kpi].isna().all():
+        return {
+            "height": 240,
+            "data": {"values": [{"message": t("no_data_filter", lang)}]},
+            "mark": {
+                "type": "text",
+                "font": theme.FONT_FAMILY,
+                "fontSize": 16,
+                "color": theme.GREY,
+            },
+            "encoding": {"text": {"field": "message"}},
+            "config": {"view": {"stroke": None}},
+        }
+    data = weekly.sort_values("week")
+    points = []
+    for week, value in zip(data["week"], data[kpi].astype("float"), strict=True):
+        day = pd.Timestamp(week)
+        rate = None if pd.isna(value) else float(value)
+        points.append(
+            {
+                "week": day.strftime("%Y-%m-%d"),
+                "rate": rate,
+                "week_label": fmt_date(day.date(), lang),
+                "rate_label": fmt_pct(rate, lang),
+            }
+        )
+    spanish = norm_lang(lang) == "es"
+    suffix = " %" if spanish else "%"
+    line = {
+        "data": {"values": points},
+        "mark": {
+            "type": "line",
+            "color": theme.BLUE,
+            "strokeWidth": 3,
+            "point": {"size": 64, "filled": True, "color": theme.BLUE},
+        },
+        "encoding": {
+            "x": {
+                "field": "week",
+                "type": "temporal",
+                "scale": {"type": "utc"},  # dates as written, whatever the browser's zone
+                "title": t("week", lang),
+                "axis": {
+                    "format": "%d/%m" if spanish else "%m-%d",
+                    "grid": False,
+                    # a tick on each week's Monday, not Vega's own every-few-days ticks
+                    "values": [_utc_day(p["week"]) for p in points],
+                },
+            },
+            "y": {
+                "field": "rate",
+                "type": "quantitative",
+                "scale": {"domain": [0, 1.05]},
+                "title": None,
+                "axis": {
+                    "values": [i / 5 for i in range(6)],
+                    "labelExpr": f"format(datum.value * 100, '.0f') + '{suffix}'",
+                },
+            },
+            "tooltip": [
+                {"field": "week_label", "title": t("week", lang)},
+                {"field": "rate_label", "title": t(f"kpi_{kpi}", lang)},
+            ],
+        },
+    }
+    layers: list[dict] = [line]
+    if target is not None:
+        label = f"{t('target', lang)} {fmt_pct(target, lang)}"
+        target_data = {"values": [{"target": target, "label": label}]}
+        layers.append(
+            {
+                "data": target_data,
+                "mark": {
+                    "type": "rule",
+                    "color": theme.TARGET_LINE_COLOR,
+                    "strokeDash": [6, 4],
+                    "strokeWidth": 2,
+                },
+                "encoding": {"y": {"field": "target", "type": "quantitative"}},
+            }
+        )
+        layers.append(
+            {
+                "data": target_data,
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "dy": -10,
+                    "x": 4,
+                    "font": theme.FONT_FAMILY,
+                    "fontSize": theme.FONT_SIZE,
+                },
+                "encoding": {
+                    "y": {"field": "target", "type": "quantitative"},
+                    "text": {"field": "label"},
+                },
+            }
+        )
+    axis_font = {
+        "labelFont": theme.FONT_FAMILY,
+        "labelFontSize": theme.FONT_SIZE,
+        "titleFont": theme.FONT_FAMILY,
+        "titleFontSize": theme.FONT_SIZE,
+    }
+    return {"height": 360, "layer": layers, "config": {"axis": axis_font}}
+
+
+def _utc_day(iso_day: str) -> dict[str, int | bool]:
+    """A Vega-Lite DateTime for the UTC midnight of `YYYY-MM-DD` (for explicit ticks)."""
+    day = pd.Timestamp(iso_day)
+    return {"year": day.year, "month": day.month, "date": day.day, "utc": True}
 
 
 def root_impact_figure(roots: pd.DataFrame, lang: str, *, title: str | None = None) -> go.Figure:

@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.charts import number_or_none
-from dashboard.charts.kpi import weekly_rate_figure
+from dashboard.charts.kpi import weekly_rate_spec
 from dashboard.i18n import (
     fmt_date,
     fmt_int,
@@ -186,10 +186,8 @@ def render() -> None:
     kpi_cards(values, deltas(trend), target_statuses(f, values), trend, lang)
 
     st.subheader(t("trend_title", lang))
-    st.plotly_chart(
-        weekly_rate_figure(trend, lang, target=on_time_target(at)),
-        key="trend",
-        config={"displayModeBar": False},
+    st.vega_lite_chart(
+        spec=weekly_rate_spec(trend, lang, target=on_time_target(at)), key="trend", width="stretch"
     )
     st.subheader(t("top_roots_title", lang))
     root_table(common.metric("propagation.root_impact", f, limit=TOP_ROOTS), lang)
@@ -199,16 +197,16 @@ def warm(at: datetime) -> None:
     """Compute what the page shows for the default view into the shared caches.
 
     Called once in the background when the server starts (dashboard/serve.py), so the
-    first visitor of a fresh server finds the numbers (and Plotly's lazily loaded
-    figure code) ready instead of waiting for them. The calls are render()'s own, with
-    the view a first visit has (no filter in the URL), so the cache keys are the same.
+    first visitor of a fresh server finds the numbers ready instead of waiting for them.
+    The calls are render()'s own, with the view a first visit has (no filter in the
+    URL), so the cache keys are the same.
     """
     view = ViewState()
     f = view.to_filter(at)
     values = headline_values(f)
     trend = weekly(f, trend_weeks(view, f))
     target_statuses(f, values)
-    weekly_rate_figure(trend, view.lang, target=on_time_target(at))
+    weekly_rate_spec(trend, view.lang, target=on_time_target(at))
     common.metric("propagation.root_impact", f, limit=TOP_ROOTS)
 
 

@@ -210,6 +210,6 @@ def test_traffic_lights_and_target_line_follow_the_targets_table(
     assert badges["breaches"] == f":green-badge[{t('status_green', 'en')}]"
     assert badges["csat_pct"] == f":orange-badge[{t('status_amber', 'en')}]"
     assert badges["nps"] == f":gray-badge[{t('status_none', 'en')}]"
-    trend = json.loads(at.get("plotly_chart")[0].proto.spec)
-    lines = [s for s in trend["layout"].get("shapes", []) if s.get("y0") == s.get("y1")]
-    assert [s["y0"] for s in lines] == [pytest.approx(rows[0][1])]
+    trend = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    rules = [layer for layer in trend["layer"] if layer["mark"]["type"] == "rule"]
+    assert [r["data"]["values"][0]["target"] for r in rules] == [pytest.approx(rows[0][1])]

@@ -211,7 +211,9 @@ def test_resumen_shows_the_kpi_cards(page: object, server: str) -> None:
     _no_exception(page)
     assert page.locator("[data-testid='stMetric']").count() >= 8
     assert page.get_by_text("Cumplimiento en plazo").first.is_visible()
-    page.wait_for_selector(".js-plotly-plot")
+    # The trend is Vega-Lite, like the cards' sparklines: drawn as one more embed.
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] .vega-embed svg")
+    assert page.get_by_text("Cumplimiento en plazo por semana").first.is_visible()
     _screenshot(page, "resumen.png")
 
 

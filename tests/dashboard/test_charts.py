@@ -8,12 +8,13 @@ import pandas as pd
 
 from dashboard import theme
 from dashboard.charts import percent_axis, separators
-from dashboard.charts.kpi import root_impact_figure, weekly_rate_figure
+from dashboard.charts.kpi import root_impact_figure, weekly_rate_figure, weekly_rate_spec
 from dashboard.charts.ontime import (
     delay_distribution_figure,
     rate_by_group_figure,
     renegotiation_figure,
 )
+from dashboard.i18n import t
 
 
 def _summary() -> pd.DataFrame:
@@ -74,6 +75,40 @@ def test_weekly_trend_with_target_line() -> None:
     assert len(shapes) == 1
     assert "85,0 %" in fig.layout.annotations[0].text
     assert list(fig.layout.yaxis.ticktext) == ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]
+
+
+def test_weekly_trend_spec_draws_what_the_figure_draws() -> None:
+    """The Vega-Lite trend (Resumen) has the figure's points, labels and target line."""
+    weekly = pd.DataFrame(
+        {"week": [date(2026, 11, 9), date(2026, 11, 2)], "on_time_rate": [0.8, None]}
+    )
+    spec = weekly_rate_spec(weekly, "es", target=0.85)
+    line, rule, label = spec["layer"]
+    assert line["data"]["values"] == [
+        {"week": "2026-11-02", "rate": None, "week_label": "02/11/2026", "rate_label": "—"},
+        {"week": "2026-11-09", "rate": 0.8, "week_label": "09/11/2026", "rate_label": "80,0 %"},
+    ]
+    assert rule["mark"]["type"] == "rule" and rule["mark"]["strokeDash"]
+    assert rule["data"]["values"] == [{"target": 0.85, "label": "Meta 85,0 %"}]
+    assert label["encoding"]["text"] == {"field": "label"}
+    ticks = line["encoding"]["x"]["axis"]["values"]  # each week's Monday, at UTC midnight
+    assert ticks == [
+        {"year": 2026, "month": 11, "date": 2, "utc": True},
+        {"year": 2026, "month": 11, "date": 9, "utc": True},
+    ]
+    axis = line["encoding"]["y"]["axis"]
+    assert axis["values"] == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert axis["labelExpr"].endswith("+ ' %'")  # `80 %` in Spanish
+    english = weekly_rate_spec(weekly, "en")
+    assert len(english["layer"]) == 1  # no target, no line for it
+    assert english["layer"][0]["encoding"]["y"]["axis"]["labelExpr"].endswith("+ '%'")
+    assert english["layer"][0]["data"]["values"][1]["rate_label"] == "80.0%"
+
+
+def test_weekly_trend_spec_without_data_says_so() -> None:
+    spec = weekly_rate_spec(pd.DataFrame(), "en")
+    assert spec["mark"]["type"] == "text"
+    assert spec["data"]["values"] == [{"message": t("no_data_filter", "en")}]
 
 
 def test_weekly_trend_without_data_or_target() -> None:
