@@ -212,7 +212,7 @@ def test_resumen_shows_the_kpi_cards(page: object, server: str) -> None:
     assert page.locator("[data-testid='stMetric']").count() >= 8
     assert page.get_by_text("Cumplimiento en plazo").first.is_visible()
     # The trend is Vega-Lite, like the cards' sparklines: drawn as one more embed.
-    page.wait_for_selector("[data-testid='stVegaLiteChart'] .vega-embed svg")
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] svg.marks")
     assert page.get_by_text("Cumplimiento en plazo por semana").first.is_visible()
     _screenshot(page, "resumen.png")
 
