@@ -103,7 +103,7 @@ def read_table(
     ext = PurePath(name or (os.fspath(source) if _is_path(source) else "")).suffix.lower()
     if _is_path(source) and ext in CSV_EXTENSIONS and encoding is None:
         display = name or os.fspath(source)
-        scanned = _scanned_utf8(Path(source), display)
+        scanned = _scanned_utf8(Path(source))
         if scanned is not None:
             digest, head = scanned
             path = os.fspath(source)
@@ -130,7 +130,7 @@ def _is_path(source: object) -> typing.TypeGuard[str | os.PathLike[str]]:
     return isinstance(source, (str, os.PathLike))
 
 
-def _scanned_utf8(path: Path, display: str) -> tuple[str, str] | None:
+def _scanned_utf8(path: Path) -> tuple[str, str] | None:
     """(sha256, head text) of a CSV file that is valid UTF-8 without a BOM, read in slices.
 
     Such a file (the usual export) is then parsed by Arrow straight from disk, so its bytes
@@ -155,9 +155,12 @@ def _scanned_utf8(path: Path, display: str) -> tuple[str, str] | None:
                     return None
     except OSError:
         return None
-    if not head or carry or _not_plain_utf8(head) or not head.strip():
+    if not head or carry or _not_plain_utf8(head):
         return None
-    return digest.hexdigest(), _utf8_head(head)
+    text = _utf8_head(head)
+    if not text.strip():  # blank, or a blank head: the whole-file rules say which
+        return None
+    return digest.hexdigest(), text
 
 
 def _not_plain_utf8(head: bytes) -> bool:
@@ -261,23 +264,24 @@ def _parsed_csv(
         return "skip"
 
     def parse(threads: bool, handler: typing.Callable[[pacsv.InvalidRow], str]) -> pa.Table:
-        return pacsv.read_csv(
-            utf8_input(),
-            read_options=pacsv.ReadOptions(
-                use_threads=threads, autogenerate_column_names=True, block_size=_BLOCK_BYTES
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler
-            ),
-            convert_options=pacsv.ConvertOptions(
-                # large_string is what pandas' Arrow-backed text holds: the frame then
-                # shares Arrow's buffers instead of a cast copy of every column.
-                column_types=dict.fromkeys(columns, pa.large_string()),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
+        with utf8_input() as source:
+            return pacsv.read_csv(
+                source,
+                read_options=pacsv.ReadOptions(
+                    use_threads=threads, autogenerate_column_names=True, block_size=_BLOCK_BYTES
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, newlines_in_values=True, invalid_row_handler=handler
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    # large_string is what pandas' Arrow-backed text holds: the frame then
+                    # shares Arrow's buffers instead of a cast copy of every column.
+                    column_types=dict.fromkeys(columns, pa.large_string()),
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                    null_values=[""],
+                ),
+            )
 
     invalid: list[bool] = []
 
