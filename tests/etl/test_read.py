@@ -540,7 +540,9 @@ def test_utf8_check_agrees_with_pythons_strict_decoder(data: bytes) -> None:
         st.binary(max_size=40),
         st.text(max_size=20).map(lambda t: t.encode("utf-8", errors="surrogatepass")),
         st.lists(
-            st.sampled_from([*_PIECES, b"\xef\xbb\xbf", b"\xff\xfe", b" ", b"\n", b"\xc2\xa0"]),
+            st.sampled_from(
+                [*_PIECES, b"\xef\xbb\xbf", b"\xff\xfe", b" ", b"\n", b"\xc2\xa0", b"GIF8", b"%PDF"]
+            ),
             max_size=10,
         ).map(b"".join),
     ),
@@ -565,6 +567,7 @@ def test_scan_in_slices_accepts_exactly_plain_utf8(data: bytes, slice_size: int)
         and data.decode("utf-8").strip() != ""  # Unicode whitespace, as the bytes path says
         and not data.startswith(boms)
         and b"\x00" not in data
+        and not any(data.startswith(magic) for magic, _what in etl.read._MAGIC)  # e.g. GIF8
     )
     if scanned is None:
         # Refused files are read whole; only a file that is plain UTF-8 may be streamed.
