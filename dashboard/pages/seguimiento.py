@@ -20,6 +20,7 @@ import re
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
 from dashboard.pages import common
@@ -34,6 +35,20 @@ BASE_URL_PARAM = "ESLABON_BASE_URL"
 
 def _status(status: str, lang: str) -> str:
     return tr(f"st_{status}", lang)
+
+
+def date_card(column: DeltaGenerator, label: str, value: object, lang: str) -> None:
+    """A moment as a card: the day large, its time of day small beneath it.
+
+    "25/11/2026 18:00" at a card's font size does not fit a quarter of the page (it was
+    cut to "25/11/2026 18…"); the day alone does. "—" when there is none.
+    """
+    day = fmt_stored(value, lang, with_time=False)
+    if not day:
+        column.metric(label, "—")
+        return
+    time_of_day = pd.Timestamp(value).strftime("%H:%M")  # type: ignore[arg-type]
+    column.metric(label, day, delta=time_of_day, delta_color="off", delta_arrow="off")
 
 
 def timeline_table(track: object, lang: str) -> pd.DataFrame:
@@ -148,8 +163,8 @@ def render() -> None:
     c = track.commitment
     cols = st.columns(4)
     cols[0].metric(tr("col_status", lang), _status(track.status, lang))
-    cols[1].metric(tr("col_due", lang), fmt_stored(c["due_at"], lang))
-    cols[2].metric(tr("col_delivered", lang), fmt_stored(c["delivered_at"], lang) or "—")
+    date_card(cols[1], tr("col_due", lang), c["due_at"], lang)
+    date_card(cols[2], tr("col_delivered", lang), c["delivered_at"], lang)
     cols[3].metric(
         tr("col_delay", lang),
         "—" if track.delay_days is None else fmt_num(track.delay_days, lang, 1),

@@ -29,6 +29,10 @@ def test_deep_link_opens_the_commitment_timeline(
     assert upstream.iloc[0]["Estado"] == "Quiebre"
     statuses = {m.label: m.value for m in at.metric}
     assert statuses["Estado"] == "Pendiente"
+    # The day on the card, its time beneath (a whole "25/11/2026 18:00" was cut off).
+    assert statuses["Vence"] == "25/11/2026"
+    assert {m.label: m.delta for m in at.metric}["Vence"] == "18:00"
+    assert statuses["Entregado"] == "—"  # pending
     assert [b.label for b in at.get("download_button")]  # calendar files offered
 
 
