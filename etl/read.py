@@ -100,19 +100,17 @@ def read_table(
     the object's `name`). `sheet` picks an Excel sheet by name or 0-based index;
     `encoding` and `delimiter` override CSV sniffing. Raises `ReadError` naming the file.
     """
-    ext = PurePath(name or (os.fspath(source) if _is_path(source) else "")).suffix.lower()
-    if _is_path(source) and ext in CSV_EXTENSIONS and encoding is None:
-        display = name or os.fspath(source)
-        scanned = _scanned_utf8(Path(source))
-        if scanned is not None:
+    if isinstance(source, (str, os.PathLike)) and encoding is None:
+        path, display = os.fspath(source), name or os.fspath(source)
+        scanned = _scanned_utf8(Path(path)) if _is_csv(display) else None
+        if scanned is not None:  # plain UTF-8 on disk: parsed from the file, not from bytes
             digest, head = scanned
-            path = os.fspath(source)
             frame = _parsed_csv(head, lambda: pa.OSFile(path), display, delimiter=delimiter)
             return RawTable(path=display, sha256=digest, frame=frame)
     data, display = _bytes_and_name(source, name)
     digest = hashlib.sha256(data).hexdigest()
     ext = PurePath(display).suffix.lower()
-    if ext in CSV_EXTENSIONS:
+    if _is_csv(display):
         frame = _read_csv(data, display, encoding=encoding, delimiter=delimiter)
         return RawTable(path=display, sha256=digest, frame=frame)
     if ext in EXCEL_EXTENSIONS:
@@ -126,8 +124,8 @@ def read_table(
     raise ReadError(f"{display}: unknown file type {ext or '(no extension)'!r}; expected {known}")
 
 
-def _is_path(source: object) -> typing.TypeGuard[str | os.PathLike[str]]:
-    return isinstance(source, (str, os.PathLike))
+def _is_csv(display: str) -> bool:
+    return PurePath(display).suffix.lower() in CSV_EXTENSIONS
 
 
 def _scanned_utf8(path: Path) -> tuple[str, str] | None:
