@@ -76,9 +76,11 @@ def weekly_rate_spec(
         }
     data = weekly.sort_values("week")
     points = []
+    ticks = []  # a tick on each week's Monday, as a Vega-Lite DateTime at UTC midnight
     for week, value in zip(data["week"], data[kpi].astype("float"), strict=True):
         day = pd.Timestamp(week)
         rate = None if pd.isna(value) else float(value)
+        ticks.append({"year": day.year, "month": day.month, "date": day.day, "utc": True})
         points.append(
             {
                 "week": day.strftime("%Y-%m-%d"),
@@ -106,8 +108,7 @@ def weekly_rate_spec(
                 "axis": {
                     "format": "%d/%m" if spanish else "%m-%d",
                     "grid": False,
-                    # a tick on each week's Monday, not Vega's own every-few-days ticks
-                    "values": [_utc_day(p["week"]) for p in points],
+                    "values": ticks,  # not Vega's own every-few-days ticks
                 },
             },
             "y": {
@@ -166,12 +167,6 @@ def weekly_rate_spec(
         "titleFontSize": theme.FONT_SIZE,
     }
     return {"height": 360, "layer": layers, "config": {"axis": axis_font}}
-
-
-def _utc_day(iso_day: str) -> dict[str, int | bool]:
-    """A Vega-Lite DateTime for the UTC midnight of `YYYY-MM-DD` (for explicit ticks)."""
-    day = pd.Timestamp(iso_day)
-    return {"year": day.year, "month": day.month, "date": day.day, "utc": True}
 
 
 def root_impact_figure(roots: pd.DataFrame, lang: str, *, title: str | None = None) -> go.Figure:
