@@ -83,7 +83,7 @@ def registered_pages(lang: str, role: str | None = "admin") -> dict[str, st.Page
     current language (a viewer's navigation has no Datos at all)."""
     pages: dict[str, st.Page] = {}
     for name, title_key, icon in PAGES:
-        if common.page_path(name) is not None and auth.page_allowed(role, name):
+        if auth.page_allowed(role, name):
             pages[name] = st.Page(
                 page_runner(name),
                 title=t(title_key, lang),
@@ -114,7 +114,7 @@ def follow_page_param(pages: dict[str, st.Page], current: st.Page) -> None:
 
 def customer_view(lang: str) -> bool:
     """Run only the customer view when the URL carries a customer token; True if it did."""
-    if TOKEN_PARAM not in st.query_params or common.page_path(CUSTOMER_PAGE) is None:
+    if TOKEN_PARAM not in st.query_params:
         return False
     module = importlib.import_module(f"dashboard.pages.{CUSTOMER_PAGE}")
     only = st.Page(module.page, title=t("page_cliente", lang), url_path=CUSTOMER_PAGE, default=True)

@@ -94,10 +94,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No hay compromisos con vencimiento en este filtro.",
         "No commitments fall due within this filter.",
     ),
-    "metric_missing": (
-        "Esta sección aún no está disponible ({name}).",
-        "This section is not available yet ({name}).",
-    ),
     # KPIs
     "kpi_on_time_rate": ("Cumplimiento en plazo", "On-time rate"),
     "kpi_breaches": ("Quiebres", "Breaches"),

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import LANGUAGES, fmt_stored
-from dashboard.notice_drafts import draft_notice, notices_csv
+from dashboard.notice_drafts import draft_notice, notice_candidates, notices_csv
 from dashboard.pages import common
 from dashboard.pages.records_ui import cached, flash, show_flash, who, write
 from dashboard.records import local_now
@@ -58,7 +58,7 @@ def render() -> None:
     show_flash()
     st.caption(common.plain_md(f.describe(lang)))
     st.markdown(tr("notices_intro", lang))
-    frame = cached("notice_candidates", f)
+    frame = cached(notice_candidates, f)
     if st.toggle(tr("notices_only_pending", lang), value=True, key=K_ONLY_NEW):
         frame = frame[frame["last_notice_at"].isna()].reset_index(drop=True)
     if frame.empty:

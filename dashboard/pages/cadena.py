@@ -34,6 +34,7 @@ from dashboard.charts.chain import (
     stage_durations_figure,
 )
 from dashboard.i18n import fmt_date, fmt_int, fmt_num, fmt_pct
+from dashboard.metrics import process_map, propagation
 from dashboard.metrics.filters import MetricFilter
 from dashboard.pages import common
 from dashboard.texts import kpi_label, tr
@@ -82,9 +83,9 @@ def chain_map(f: MetricFilter, lang: str) -> None:
     """The value-chain map with its legend and, folded, the lift table behind the colours."""
     st.subheader(tr("chain_map_title", lang))
     st.caption(tr("chain_map_help", lang))
-    chain = common.metric("process_map.process_chain", f)
-    flows = common.metric("process_map.process_dependency_flows", f)
-    lift = common.metric("propagation.contagion_lift", f)
+    chain = common.metric(process_map.process_chain, f)
+    flows = common.metric(process_map.process_dependency_flows, f)
+    lift = common.metric(propagation.contagion_lift, f)
     st.plotly_chart(
         process_map_figure(chain, flows, lift, lang), key="chain_map", config=CHART_CONFIG
     )
@@ -116,7 +117,7 @@ def flows_and_pareto(f: MetricFilter, roots: pd.DataFrame, order: list[str], lan
     width: eight stage names and twenty root ids need the room on a projector)."""
     st.subheader(tr("sankey_title", lang))
     st.caption(tr("sankey_help", lang))
-    flows = common.metric("propagation.breach_flows", f)
+    flows = common.metric(propagation.breach_flows, f)
     st.plotly_chart(
         breach_sankey_figure(flows, lang, order=order), key="sankey", config=CHART_CONFIG
     )
@@ -178,7 +179,7 @@ def impact_tree_section(f: MetricFilter, roots: pd.DataFrame, lang: str) -> None
     elif st.query_params.get(ROOT_PARAM) != root:
         st.query_params[ROOT_PARAM] = root
     st.caption(tr("tree_help", lang))
-    tree = common.metric("propagation.impact_tree", f, root)
+    tree = common.metric(propagation.impact_tree, f, root)
     st.plotly_chart(
         impact_tree_figure(tree, root, lang, root_process=str(info.at[root, "process"])),
         key="impact_tree",
@@ -229,8 +230,8 @@ def at_risk_section(at_risk: pd.DataFrame, lang: str) -> None:
 
 def event_map_section(f: MetricFilter, lang: str) -> None:
     """The event log's directly-follows pairs (top N) beside the time spent in each step."""
-    pairs = common.metric("process_map.directly_follows", f)
-    durations = common.metric("process_map.stage_durations", f)
+    pairs = common.metric(process_map.directly_follows, f)
+    durations = common.metric(process_map.stage_durations, f)
     most = max(6, min(40, len(pairs)))  # the slider never offers more pairs than there are
     st.session_state[K_TOP_PAIRS] = min(st.session_state.get(K_TOP_PAIRS, 15), most)
     left, right = st.columns([3, 2])
@@ -269,12 +270,10 @@ def render() -> None:
     f = view.to_filter(at)
     common.page_header("cadena_title", f, lang)
     order = common.stage_options(at)
-    roots = common.metric("propagation.root_impact", f)
+    roots = common.metric(propagation.root_impact, f)
     # at risk = not yet due: the period (past due dates) would hide them, so it is lifted;
     # stages, customers and direction still apply
-    at_risk = common.metric(
-        "propagation.at_risk_commitments", f.with_(date_from=None, date_to=None)
-    )
+    at_risk = common.metric(propagation.at_risk_commitments, f.with_(date_from=None, date_to=None))
     headline(roots, at_risk, lang)
     chain_map(f, lang)
     flows_and_pareto(f, roots, order, lang)

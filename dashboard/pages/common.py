@@ -2,7 +2,7 @@
 view in the URL, page headers and the empty / error states every page shows.
 
 Pages hold layout only; everything a page needs from the database goes through
-`metric()`, which calls a function of `dashboard.metrics` by name with a connection
+`metric()`, which calls a function of `dashboard.metrics` with a connection
 and an immutable MetricFilter, and caches the result per (database, data version,
 filter, arguments). A load bumps the data version (a new batch in `load_batches`),
 so cached results never outlive the data they were computed from.
@@ -14,7 +14,7 @@ Writing a page (dashboard/pages/<name>.py, registered in app.PAGES):
         at = common.as_of()
         f = view.to_filter(at)                # MetricFilter
         common.page_header("<title key>", f, view.lang)
-        df = common.metric("ontime.on_time_summary", f.with_(group_by="process"))
+        df = common.metric(ontime.on_time_summary, f.with_(group_by="process"))
         ...                                   # layout only; texts via dashboard.i18n.t
 
     def page() -> None:
@@ -30,7 +30,6 @@ the Datos page), call `common.invalidate_data()`.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import subprocess
@@ -38,7 +37,6 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -48,6 +46,7 @@ from sqlalchemy.engine import make_url
 
 from dashboard import auth
 from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
+from dashboard.metrics import kpis, process_map
 from dashboard.metrics.filters import MetricFilter
 from dashboard.state import (
     CUSTOMER_TYPES,
@@ -63,7 +62,6 @@ from etl.publish import served_engine
 from etl.schema import commitments, load_batches
 from etl.settings import PROJECT_ROOT, SAMPLE_DIR, load_settings
 
-PAGES_DIR = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
 
 # session_state keys of the shared widgets (sidebar) and of the drill-down
@@ -73,10 +71,6 @@ K_DRILL_STAGE, K_DRILL_PERFORMER = "w_drill_stage", "w_drill_performer"
 _LAST_LANG = "_eslabon_last_lang"
 _URL_VIEW = "_eslabon_url_view"
 _VIEW = "_eslabon_view"
-
-
-class MetricUnavailable(RuntimeError):
-    """A metric function the page asks for is not in dashboard.metrics (yet)."""
 
 
 # --- database ------------------------------------------------------------------------
@@ -173,50 +167,39 @@ def invalidate_data() -> None:
 # --- cached metric calls ---------------------------------------------------------------
 
 
-def _metric_function(name: str) -> Callable[..., Any]:
-    """`module.function` of dashboard.metrics, or MetricUnavailable."""
-    module_name, _, func_name = name.partition(".")
-    try:
-        module = importlib.import_module(f"dashboard.metrics.{module_name}")
-    except ModuleNotFoundError as exc:
-        raise MetricUnavailable(name) from exc
-    func = getattr(module, func_name, None)
-    if func is None:
-        raise MetricUnavailable(name)
-    return func
+def metric_key(func: Callable[..., Any]) -> str:
+    """`module.qualname` of a metric function: what the cache keys a call on."""
+    return f"{func.__module__}.{func.__qualname__}"
 
 
 @st.cache_data(show_spinner=False, max_entries=1000)
 def _cached_metric(
-    url: str, version: str, name: str, f: MetricFilter | None, args: tuple, kwargs: tuple
+    url: str,
+    version: str,
+    key: str,
+    _func: Callable[..., Any],
+    f: MetricFilter | None,
+    args: tuple,
+    kwargs: tuple,
 ) -> Any:
-    """The result of one metric call; the key is everything the result depends on."""
-    func = _metric_function(name)
+    """The result of one metric call; the key is everything the result depends on
+    (`_func` is left out of the hash: `key` names it)."""
     with engine_for(url).connect() as conn:
         if f is None:
-            return func(conn, *args, **dict(kwargs))
-        return func(conn, f, *args, **dict(kwargs))
+            return _func(conn, *args, **dict(kwargs))
+        return _func(conn, f, *args, **dict(kwargs))
 
 
-def metric(name: str, f: MetricFilter | None, *args: Any, **kwargs: Any) -> Any:
-    """Call `dashboard.metrics.<name>(conn, f, *args, **kwargs)`, cached.
+def metric(func: Callable[..., Any], f: MetricFilter | None, *args: Any, **kwargs: Any) -> Any:
+    """`func(conn, f, *args, **kwargs)`, cached per database, data version and arguments.
 
-    `name` is "module.function" as agreed in the metric API (e.g. "ontime.on_time_summary").
-    Pass f=None for functions that take no filter (e.g. "kpis.default_as_of").
-    Raises MetricUnavailable when the function does not exist yet.
+    `func` is a function of `dashboard.metrics` (e.g. `ontime.on_time_summary`), passed
+    itself so that go-to-definition, rename and dead-code tools see every call. Pass
+    f=None for functions that take no filter (e.g. `targets.targets_in_force`).
     """
-    _metric_function(name)  # fail fast, outside the cache
     status = db_status()
-    return _cached_metric(db_url(), status.version, name, f, args, tuple(sorted(kwargs.items())))
-
-
-def metric_or_none(name: str, f: MetricFilter | None, *args: Any, **kwargs: Any) -> Any:
-    """Like metric(), but a missing metric function gives None and a note on the page."""
-    try:
-        return metric(name, f, *args, **kwargs)
-    except MetricUnavailable:
-        st.info(t("metric_missing", current_lang(), name=name))
-        return None
+    kw = tuple(sorted(kwargs.items()))
+    return _cached_metric(db_url(), status.version, metric_key(func), func, f, args, kw)
 
 
 # --- as_of and options -----------------------------------------------------------------
@@ -225,9 +208,8 @@ def metric_or_none(name: str, f: MetricFilter | None, *args: Any, **kwargs: Any)
 @st.cache_data(show_spinner=False, max_entries=100)
 def _as_of_cached(url: str, version: str, minute: str) -> datetime:
     """kpis.default_as_of, recomputed each minute (it is "now" for live data)."""
-    func = _metric_function("kpis.default_as_of")
     with engine_for(url).connect() as conn:
-        return func(conn)
+        return kpis.default_as_of(conn)
 
 
 def as_of() -> datetime:
@@ -237,24 +219,15 @@ def as_of() -> datetime:
     and every element of one page is judged at the same instant.
     """
     minute = datetime.now().strftime("%Y%m%d%H%M")
-    try:
-        _metric_function("kpis.default_as_of")
-        value = _as_of_cached(db_url(), db_status().version, minute)
-    except MetricUnavailable:
-        value = datetime.now().replace(second=0, microsecond=0)
+    value = _as_of_cached(db_url(), db_status().version, minute)
     value = pd.Timestamp(value).to_pydatetime()
     return value.replace(tzinfo=None) if value.tzinfo is not None else value
 
 
 def stage_options(at: datetime) -> list[str]:
     """Process stages in chain order (process_map.process_chain), for every selector."""
-    f = MetricFilter(as_of=at)
-    try:
-        chain = metric("process_map.process_chain", f)
-        return [str(p) for p in chain["process"]]
-    except MetricUnavailable:
-        summary = metric("ontime.on_time_summary", f.with_(group_by="process"))
-        return sorted(str(p) for p in summary["group_key"].dropna())
+    chain = metric(process_map.process_chain, MetricFilter(as_of=at))
+    return [str(p) for p in chain["process"]]
 
 
 # --- the view (sidebar + URL) ----------------------------------------------------------
@@ -448,12 +421,6 @@ def load_sample(url: str) -> tuple[bool, str]:
     return True, ""
 
 
-def page_path(name: str) -> Path | None:
-    """A page file of this folder if it exists (pages arrive one by one)."""
-    path = PAGES_DIR / f"{name}.py"
-    return path if path.is_file() else None
-
-
 def remember_pages(pages: dict[str, st.Page]) -> None:
     """Keep this run's registered pages so states can link to them (e.g. to Datos)."""
     st.session_state["_eslabon_pages"] = pages
@@ -525,8 +492,6 @@ def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str
         return
     try:
         render()
-    except MetricUnavailable as exc:
-        st.info(t("metric_missing", lang, name=str(exc)))
     except sa.exc.SQLAlchemyError as exc:  # the database failed mid-page
         log.warning("database error on a page: %s", _short_reason(exc))
         error_state(lang, _short_reason(exc))

@@ -27,6 +27,7 @@ from dashboard.charts.ontime import (
     renegotiation_figure,
 )
 from dashboard.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
+from dashboard.metrics import ontime, targets
 from dashboard.metrics.filters import MetricFilter
 from dashboard.pages import common
 
@@ -119,15 +120,12 @@ def status_colors(f: MetricFilter, summary: pd.DataFrame) -> dict[str, str | Non
     for _, row in summary.iterrows():
         rate = row["on_time_rate"]
         value = None if rate is None or pd.isna(rate) else float(rate)
-        try:
-            result = common.metric(
-                "targets.kpi_target_status",
-                f,
-                {"on_time_rate": value},
-                process=str(row["group_key"]),
-            )
-        except common.MetricUnavailable:
-            return {}
+        result = common.metric(
+            targets.kpi_target_status,
+            f,
+            {"on_time_rate": value},
+            process=str(row["group_key"]),
+        )
         colors[str(row["group_key"])] = (result or {}).get("on_time_rate")
     return colors
 
@@ -180,7 +178,7 @@ def _delay(value: object, lang: str) -> str:
 def delay_section(f: MetricFilter, lang: str) -> None:
     """Breach delays of the current drill level: median, p90 and their distribution."""
     st.subheader(t("delay_title", lang))
-    overall = common.metric("ontime.on_time_summary", f.with_(group_by="none"))
+    overall = common.metric(ontime.on_time_summary, f.with_(group_by="none"))
     row = overall.iloc[0] if not overall.empty else {}
     cols = st.columns(4)
     cols[0].metric(t("kpi_due", lang), fmt_int(row.get("due"), lang))
@@ -193,7 +191,7 @@ def delay_section(f: MetricFilter, lang: str) -> None:
         t("p90_delay", lang),
         t("days_suffix", lang, value=fmt_num(row.get("p90_delay_days"), lang, 1)),
     )
-    delays = common.metric("ontime.delay_distribution", f)
+    delays = common.metric(ontime.delay_distribution, f)
     st.plotly_chart(
         delay_distribution_figure(delays, lang), key="delays", config={"displayModeBar": False}
     )
@@ -209,7 +207,7 @@ def in_order(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
 def renegotiation_section(f: MetricFilter, lang: str, order: list[str]) -> None:
     """Renegotiated commitments judged against the promise in force and the original one."""
     st.subheader(t("renegotiated_title", lang))
-    reneg = common.metric("ontime.renegotiation_summary", f)
+    reneg = common.metric(ontime.renegotiation_summary, f)
     if reneg.empty or reneg["renegotiated"].fillna(0).sum() == 0:
         st.info(t("no_renegotiated", lang))
         return
@@ -241,7 +239,7 @@ def render() -> None:
     all_stages = common.stage_options(at)
     stages = [s for s in all_stages if not view.stages or s in view.stages]
     _seed_drill(stages)
-    by_stage = common.metric("ontime.on_time_summary", f.with_(group_by="process"))
+    by_stage = common.metric(ontime.on_time_summary, f.with_(group_by="process"))
     present = [s for s in stages if s in set(by_stage["group_key"].astype(str))]
 
     stage = st.session_state[common.K_DRILL_STAGE]
@@ -249,7 +247,7 @@ def render() -> None:
     by_performer = pd.DataFrame()
     if stage:
         by_performer = common.metric(
-            "ontime.on_time_summary", f.with_(processes=(stage,), group_by="performer")
+            ontime.on_time_summary, f.with_(processes=(stage,), group_by="performer")
         )
         performers = sorted(str(p) for p in by_performer["group_key"].dropna())
         if st.session_state.get(common.K_DRILL_PERFORMER, NONE) not in [NONE, *performers]:
@@ -311,7 +309,7 @@ def render() -> None:
                 performer=common.plain_md(performer),
             )
         )
-        commitments_table(common.metric("ontime.commitment_list", fd), lang)
+        commitments_table(common.metric(ontime.commitment_list, fd), lang)
 
     delay_section(fd, lang)
     renegotiation_section(

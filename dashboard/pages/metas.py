@@ -27,8 +27,14 @@ from dashboard.metrics.trends import last_full_week
 from dashboard.pages import common
 from dashboard.pages.records_ui import cached, flash, lights_table, show_flash, who, write
 from dashboard.records import iso_week_label
-from dashboard.records.targets import DIRECTIONS, import_targets_csv, set_target
-from dashboard.review import week_filter
+from dashboard.records.targets import (
+    DIRECTIONS,
+    import_targets_csv,
+    set_target,
+    target_history,
+    targets_csv,
+)
+from dashboard.review import kpi_table, week_filter
 from dashboard.texts import kpi_label, tr
 
 MAX_UPLOAD_BYTES = 1_000_000
@@ -146,7 +152,7 @@ def import_export(lang: str) -> None:
     with cols[1]:
         st.download_button(
             tr("targets_export", lang),
-            data=cached("targets_csv").encode("utf-8-sig"),
+            data=cached(targets_csv).encode("utf-8-sig"),
             file_name="metas.csv",
             mime="text/csv",
             key="w_t_export",
@@ -171,12 +177,12 @@ def render() -> None:
            end=fmt_date(monday + timedelta(days=6), lang))
         + " · " + f_week.describe(lang)
     )  # fmt: skip
-    table = cached("kpi_table", f_week, f_previous)
+    table = cached(kpi_table, f_week, f_previous)
     st.dataframe(lights_table(table, lang), hide_index=True, width="stretch")
     if common.allowed("set_targets"):  # viewers see the lights and history, no form
         target_form(common.stage_options(at), at.date(), lang)
     st.subheader(tr("targets_history", lang))
-    history = cached("target_history")
+    history = cached(target_history)
     if history.empty:
         st.info(tr("targets_none", lang))
     else:

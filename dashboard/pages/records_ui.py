@@ -14,36 +14,18 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.calendar_feed import calendar_feed
-from dashboard.notice_drafts import notice_candidates
 from dashboard.pages import common
 from dashboard.records import RecordError
 from dashboard.records.actions import create_action, update_action_status
-from dashboard.records.notices import mark_notified, notice_history
+from dashboard.records.notices import mark_notified
 from dashboard.records.targets import (
     import_targets_csv,
     set_target,
-    target_history,
-    targets_csv,
 )
 from dashboard.report.weekly import format_kpi, format_kpi_delta
-from dashboard.review import kpi_table, weekly_review
 from dashboard.texts import kpi_label, tr
-from dashboard.tracking import commitment_tracking, search_commitments
 from etl.db import DatabaseError
 
-# The read functions these pages may call through `cached` (name -> function(conn, ...)).
-READS: dict[str, Callable[..., Any]] = {
-    "weekly_review": weekly_review,
-    "kpi_table": kpi_table,
-    "notice_candidates": notice_candidates,
-    "notice_history": notice_history,
-    "commitment_tracking": commitment_tracking,
-    "search_commitments": search_commitments,
-    "calendar_feed": calendar_feed,
-    "target_history": target_history,
-    "targets_csv": targets_csv,
-}
 # The writes these pages may run through `write`, and the action (dashboard.auth.PERMISSIONS)
 # each needs; anything else is refused.
 WRITE_ACTIONS: dict[Callable[..., Any], str] = {
@@ -59,15 +41,18 @@ STATUS_MARK = {"green": "🟢", "amber": "🟠", "red": "🔴"}
 
 
 @st.cache_data(show_spinner=False, max_entries=300)
-def _cached(url: str, version: str, name: str, args: tuple, kwargs: tuple) -> Any:
+def _cached(
+    url: str, version: str, key: str, _func: Callable[..., Any], args: tuple, kwargs: tuple
+) -> Any:
     with common.engine_for(url).connect() as conn:
-        return READS[name](conn, *args, **dict(kwargs))
+        return _func(conn, *args, **dict(kwargs))
 
 
-def cached(name: str, *args: Any, **kwargs: Any) -> Any:
-    """READS[name](conn, *args, **kwargs), cached per database version and arguments."""
+def cached(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`func(conn, *args, **kwargs)`, cached per database version and arguments."""
     version = common.db_status().version
-    return _cached(common.db_url(), version, name, args, tuple(sorted(kwargs.items())))
+    kw = tuple(sorted(kwargs.items()))
+    return _cached(common.db_url(), version, common.metric_key(func), func, args, kw)
 
 
 def write(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:

@@ -31,6 +31,7 @@ from dashboard.i18n import (
     kpi_lower_is_better,
     t,
 )
+from dashboard.metrics import kpis, propagation, targets, trends
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.trends import week_over_week_from
 from dashboard.pages import common
@@ -67,17 +68,14 @@ def trend_weeks(view: ViewState, f: MetricFilter) -> int:
 
 def headline_values(f: MetricFilter) -> dict[str, float | None]:
     """The card KPIs for the whole filter (one row of kpis.headline_kpis)."""
-    head = common.metric("kpis.headline_kpis", f.with_(group_by="none"))
+    head = common.metric(kpis.headline_kpis, f.with_(group_by="none"))
     row = head.iloc[0].to_dict() if not head.empty else {}
     return {kpi: number_or_none(row.get(kpi)) for kpi in CARD_KPIS}
 
 
 def target_statuses(f: MetricFilter, values: dict[str, float | None]) -> dict[str, str | None]:
     """Each card's traffic light against the target in force (None = no target)."""
-    try:
-        result = common.metric("targets.kpi_target_status", f, values)
-    except common.MetricUnavailable:
-        return {}
+    result = common.metric(targets.kpi_target_status, f, values)
     return dict(result or {})
 
 
@@ -93,21 +91,15 @@ def deltas(trend: pd.DataFrame) -> dict[str, float | None]:
 
 def weekly(f: MetricFilter, weeks: int) -> pd.DataFrame:
     """Every headline KPI by ISO week (trends.weekly_kpis); empty when unavailable."""
-    try:
-        return common.metric("trends.weekly_kpis", f, weeks)
-    except common.MetricUnavailable:
-        return pd.DataFrame()
+    return common.metric(trends.weekly_kpis, f, weeks)
 
 
 def on_time_target(at: datetime) -> float | None:
     """The organisation-wide on-time target in force at `at`, for the trend's line."""
-    try:
-        targets = common.metric("targets.targets_in_force", None, at)
-    except common.MetricUnavailable:
+    in_force = common.metric(targets.targets_in_force, None, at)
+    if in_force is None or in_force.empty:
         return None
-    if targets is None or targets.empty:
-        return None
-    rows = targets[(targets["kpi"] == "on_time_rate") & targets["process"].isna()]
+    rows = in_force[(in_force["kpi"] == "on_time_rate") & in_force["process"].isna()]
     return number_or_none(rows.iloc[0]["target_value"]) if not rows.empty else None
 
 
@@ -190,7 +182,7 @@ def render() -> None:
         spec=weekly_rate_spec(trend, lang, target=on_time_target(at)), key="trend", width="stretch"
     )
     st.subheader(t("top_roots_title", lang))
-    root_table(common.metric("propagation.root_impact", f, limit=TOP_ROOTS), lang)
+    root_table(common.metric(propagation.root_impact, f, limit=TOP_ROOTS), lang)
 
 
 def warm(at: datetime) -> None:
@@ -207,7 +199,7 @@ def warm(at: datetime) -> None:
     trend = weekly(f, trend_weeks(view, f))
     target_statuses(f, values)
     weekly_rate_spec(trend, view.lang, target=on_time_target(at))
-    common.metric("propagation.root_impact", f, limit=TOP_ROOTS)
+    common.metric(propagation.root_impact, f, limit=TOP_ROOTS)
 
 
 def page() -> None:

@@ -30,6 +30,7 @@ from dashboard.pages.records_ui import cached, flash, lights_table, show_flash, 
 from dashboard.records import iso_week_label
 from dashboard.records.actions import STATUSES, create_action, update_action_status
 from dashboard.report.weekly import review_html, review_xlsx
+from dashboard.review import weekly_review
 from dashboard.texts import tr
 
 Q_WEEK = "week"
@@ -188,7 +189,7 @@ def render() -> None:
     default = iso_week_label(last_full_week(base.with_(date_to=None)))
     options = week_options(at.date())
     week = chosen_week(options, default, lang)
-    review = cached("weekly_review", week, at, base)
+    review = cached(weekly_review, week, at, base)
     st.title(tr("review_title", lang, week=review.week))
     show_flash()
     st.caption(

@@ -31,6 +31,7 @@ from dashboard.charts.satisfaction import (
     satisfaction_figure,
 )
 from dashboard.i18n import fmt_datetime, fmt_int, fmt_num, fmt_pct
+from dashboard.metrics import complaints, satisfaction
 from dashboard.metrics.filters import MetricFilter
 from dashboard.pages import common
 from dashboard.texts import tr
@@ -83,10 +84,10 @@ def _sync_param(key: str, value: str | None) -> None:
 
 def headline(f: MetricFilter, cost: dict, lang: str) -> None:
     """CSAT%, NPS, the cost of a breach in points, complaints per 100."""
-    overall = common.metric("satisfaction.satisfaction_summary", f.with_(group_by="none"))
+    overall = common.metric(satisfaction.satisfaction_summary, f.with_(group_by="none"))
     row = overall.iloc[0] if not overall.empty else {}
-    complaints = common.metric("complaints.complaints_summary", f.with_(group_by="none"))
-    crow = complaints.iloc[0] if not complaints.empty else {}
+    overall_complaints = common.metric(complaints.complaints_summary, f.with_(group_by="none"))
+    crow = overall_complaints.iloc[0] if not overall_complaints.empty else {}
     cols = st.columns(4)
     cols[0].metric(tr("kpi_csat_pct", lang), fmt_pct(row.get("csat_pct"), lang))
     cols[1].metric(tr("kpi_nps", lang), fmt_num(row.get("nps"), lang, 1))
@@ -104,12 +105,12 @@ def headline(f: MetricFilter, cost: dict, lang: str) -> None:
 def by_week_and_stage(f: MetricFilter, order: list[str], lang: str) -> None:
     """CSAT% and NPS per ISO week, then per stage in chain order."""
     st.subheader(tr("sat_by_week", lang))
-    weekly = common.metric("satisfaction.satisfaction_summary", f.with_(group_by="week"))
+    weekly = common.metric(satisfaction.satisfaction_summary, f.with_(group_by="week"))
     st.plotly_chart(
         satisfaction_figure(weekly, lang, by_week=True), key="sat_week", config=CHART_CONFIG
     )
     st.subheader(tr("sat_by_stage", lang))
-    staged = common.metric("satisfaction.satisfaction_summary", f.with_(group_by="process"))
+    staged = common.metric(satisfaction.satisfaction_summary, f.with_(group_by="process"))
     st.plotly_chart(
         satisfaction_figure(staged, lang, by_week=False, order=order),
         key="sat_stage",
@@ -154,7 +155,7 @@ def complaints_section(f: MetricFilter, order: list[str], lang: str) -> None:
     hours = float(hours if hours is not None else DEFAULT_TARGET_HOURS)
     _sync_param(HOURS_PARAM, None if hours == DEFAULT_TARGET_HOURS else f"{hours:g}")
     weekly = common.metric(
-        "complaints.complaints_summary", f.with_(group_by="week"), target_hours=hours
+        complaints.complaints_summary, f.with_(group_by="week"), target_hours=hours
     )
     st.plotly_chart(
         complaints_figure(weekly, lang, by_week=True, target_hours=hours),
@@ -162,7 +163,7 @@ def complaints_section(f: MetricFilter, order: list[str], lang: str) -> None:
         config=CHART_CONFIG,
     )
     staged = common.metric(
-        "complaints.complaints_summary", f.with_(group_by="process"), target_hours=hours
+        complaints.complaints_summary, f.with_(group_by="process"), target_hours=hours
     )
     staged = staged[staged["group_key"].notna()]
     if staged.empty:
@@ -195,7 +196,7 @@ def comments_section(f: MetricFilter, lang: str) -> None:
     search = st.text_input(tr("comments_search", lang), key=K_SEARCH, max_chars=MAX_SEARCH)
     search = (search or "").strip()
     _sync_param(SEARCH_PARAM, search or None)
-    comments = common.metric("satisfaction.survey_comments", f, search=search or None)
+    comments = common.metric(satisfaction.survey_comments, f, search=search or None)
     st.caption(tr("comments_count", lang, n=fmt_int(len(comments), lang)))
     if comments.empty:
         st.info(tr("no_comments", lang))
@@ -231,7 +232,7 @@ def render() -> None:
     _seed()
     common.page_header("satisfaccion_title", f, lang)
     order = common.stage_options(at)
-    cost = common.metric("satisfaction.breach_cost", f)
+    cost = common.metric(satisfaction.breach_cost, f)
     headline(f, cost, lang)
     by_week_and_stage(f, order, lang)
     breach_cost_section(cost, lang)

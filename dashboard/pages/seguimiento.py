@@ -22,11 +22,13 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from dashboard.calendar_feed import calendar_feed
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
 from dashboard.pages import common
 from dashboard.pages.records_ui import cached
 from dashboard.texts import md_escape, tr
 from dashboard.tokens import TokenConfigError, configured_secret, make_token, tracking_link
+from dashboard.tracking import commitment_tracking, search_commitments
 
 K_SEARCH, K_PICK = "w_track_search", "w_track_pick"
 Q_COMMITMENT = "commitment"
@@ -122,7 +124,7 @@ def calendar_downloads(track: object, at: object, lang: str) -> None:
     st.markdown(f"**{tr('calendar_for', lang)}**")
     cols = st.columns(len(scopes) or 1)
     for col, (kind, value) in zip(cols, scopes, strict=False):
-        data = cached("calendar_feed", at, lang=lang, **{kind: value})
+        data = cached(calendar_feed, at, lang=lang, **{kind: value})
         slug = re.sub(r"[^A-Za-z0-9_-]+", "_", str(value))[:40] or kind
         col.download_button(
             md_escape(f"{tr(labels[kind], lang)}: {value}"),
@@ -144,7 +146,7 @@ def render() -> None:
     query = st.text_input(tr("track_search", lang), key=K_SEARCH, max_chars=200)
     if not query.strip():
         return
-    found = cached("search_commitments", query, at)
+    found = cached(search_commitments, query, at)
     if found.empty:
         st.info(tr("track_none", lang))
         return
@@ -156,7 +158,7 @@ def render() -> None:
     chosen = st.selectbox(
         tr("track_pick", lang), options, format_func=lambda c: labels[c], key=K_PICK
     )
-    track = cached("commitment_tracking", chosen, at)
+    track = cached(commitment_tracking, chosen, at)
     if track is None:
         st.info(tr("track_none", lang))
         return
