@@ -84,6 +84,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sheet_breached": ("Incumplidos", "Breached"),
     "sheet_at_risk": ("En riesgo próxima semana", "At risk next week"),
     "sheet_actions": ("Acciones", "Action items"),
+    "sheet_trend": ("Tendencia", "Trend"),
     # actions
     "action_what": ("Qué", "What"),
     "action_owner": ("Responsable", "Owner"),
