@@ -402,6 +402,28 @@ STRINGS: dict[str, tuple[str, str]] = {
     "stored_rejects_title": ("Rechazos del lote {batch}", "Rejects of batch {batch}"),
     "no_rejects": ("Ninguna fila rechazada.", "No rejected rows."),
     "sample_title": ("Datos de ejemplo", "Sample data"),
+    # delivery: the weekly pack by e-mail, alerts
+    "mail_subject": (
+        "Revisión semanal {week}{scope} · Eslabón",
+        "Weekly review {week}{scope} · Eslabón",
+    ),
+    "mail_intro": (
+        "Adjuntamos la revisión semanal {week} ({period}).",
+        "Here is the weekly review {week} ({period}).",
+    ),
+    "mail_scope": ("Filtro: {scope}", "Filter: {scope}"),
+    "mail_attached": ("Adjuntos: {files}", "Attached: {files}"),
+    "mail_open": ("Abrir en el tablero: {link}", "Open in the dashboard: {link}"),
+    "mail_sections": (
+        "{roots} quiebres raíz, {breached} incumplidos, {at_risk} en riesgo la semana próxima, "
+        "{actions} acciones.",
+        "{roots} root breaches, {breached} breached, {at_risk} at risk next week, "
+        "{actions} action items.",
+    ),
+    "mail_why": (
+        "Recibe este mensaje por una suscripción de Eslabón (n.º {id}).",
+        "You receive this message through an Eslabón subscription (no. {id}).",
+    ),
     "sample_help": (
         "Carga los 5.000 compromisos de ejemplo de data/sample (como `make db`).",
         "Loads the 5,000 sample commitments in data/sample (like `make db`).",

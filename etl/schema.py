@@ -213,6 +213,42 @@ action_items = sa.Table(
     sa.Column("closed_at", sa.DateTime),
 )
 
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("subscription_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("email", sa.String, nullable=False),
+    # the recipient's filter: JSON lists of MetricFilter values ([] = all)
+    sa.Column("processes", sa.String, nullable=False),
+    sa.Column("customers", sa.String, nullable=False),
+    sa.Column("customer_types", sa.String, nullable=False),
+    sa.Column("lang", sa.String, nullable=False),  # es / en
+    sa.Column("weekday", sa.Integer, nullable=False),  # 0 = Monday .. 6 = Sunday
+    sa.Column("hour", sa.Integer, nullable=False),  # 0..23, wall clock in ESLABON_TZ
+    sa.Column("formats", sa.String, nullable=False),  # "pdf,xlsx", "pdf", "" (body only)
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Every send attempt of a subscription or an alert, successful or not: the log the
+# Suscripciones page shows, and what makes `report deliver` idempotent (a (kind, ref_id,
+# occurrence, recipient) with a `sent` row is never sent again).
+delivery_log = sa.Table(
+    "delivery_log",
+    metadata,
+    sa.Column("attempt_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String, nullable=False),  # subscription / alert / test
+    sa.Column("ref_id", sa.Integer, nullable=False),  # subscription_id or rule_id
+    sa.Column("occurrence", sa.String, nullable=False),  # the slot or episode it serves
+    sa.Column("channel", sa.String, nullable=False),  # email / webhook
+    sa.Column("recipient", sa.String, nullable=False),
+    sa.Column("subject", sa.String, nullable=False),
+    sa.Column("attempted_at", sa.DateTime, nullable=False),
+    sa.Column("result", sa.String, nullable=False),  # sent / failed
+    sa.Column("detail", sa.String),  # the error, or what was attached
+)
+
 dataset_meta = sa.Table(
     "dataset_meta",
     metadata,

@@ -270,9 +270,16 @@ def _charts_html(review: WeeklyReview, lang: str) -> list[str]:
 
 
 def review_html(
-    review: WeeklyReview, lang: str = "es", *, generated: datetime | None = None
+    review: WeeklyReview,
+    lang: str = "es",
+    *,
+    generated: datetime | None = None,
+    charts: bool = True,
 ) -> str:
-    """The whole review as one HTML document that needs nothing else to open or print."""
+    """The whole review as one HTML document that needs nothing else to open or print.
+
+    `charts=False` leaves out the interactive charts (and plotly.js): the e-mail body,
+    which mail programs would not run anyway, and whose charts travel in the PDF."""
     lang = norm_lang(lang)
     title = tr("review_title", lang, week=review.week)
     period = tr(
@@ -287,7 +294,7 @@ def review_html(
         when=fmt_datetime(generated or local_now(), lang),
         as_of=fmt_datetime(review.as_of, lang),
     )
-    trend_chart, roots_chart = _charts_html(review, lang)
+    trend_chart, roots_chart = _charts_html(review, lang) if charts else ("", "")
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8">',
@@ -298,11 +305,12 @@ def review_html(
         f'<p class="meta">{_esc(meta)}</p>',
         f"<h2>{_esc(tr('review_kpis', lang))}</h2>",
         _kpi_html(review, lang),
-        f'<div class="chart">{trend_chart}</div>',
     ]
+    if charts:
+        parts.append(f'<div class="chart">{trend_chart}</div>')
     for key, frame, columns in _sections(review):
         parts.append(f"<h2>{_esc(tr(key, lang))}</h2>")
-        if key == "review_roots" and not frame.empty:
+        if charts and key == "review_roots" and not frame.empty:
             parts.append(f'<div class="chart">{roots_chart}</div>')
         parts.append(_html_table(frame, columns, lang))
     parts.append("</body></html>")

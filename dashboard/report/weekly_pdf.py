@@ -176,7 +176,7 @@ def _kpi_table(review: WeeklyReview, lang: str, width: float) -> Flowable:
         if row["status"] in theme.STATUS_COLORS:
             color = colors.HexColor(theme.STATUS_COLORS[str(row["status"])])
             lights.append(("LINEBEFORE", (5, i), (5, i), 4, color))
-    weights = [3.0, 1.2, 1.2, 1.2, 1.2, 2.0]
+    weights = [2.6, 1.35, 1.35, 1.2, 1.1, 1.9]
     table = Table(rows, colWidths=[width * w / sum(weights) for w in weights],
                   repeatRows=1, hAlign="LEFT")  # fmt: skip
     table.setStyle(_GRID)
