@@ -424,6 +424,52 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Recibe este mensaje por una suscripción de Eslabón (n.º {id}).",
         "You receive this message through an Eslabón subscription (no. {id}).",
     ),
+    "alert_below_target": (
+        "{kpi} de la semana {week} es {value}: no alcanza su meta de {target}.",
+        "{kpi} for week {week} is {value}: it misses its target of {target}.",
+    ),
+    "alert_worse_than_last_week": (
+        "{kpi} empeoró {delta} frente a la semana anterior "
+        "({previous} → {value}; umbral {threshold}).",
+        "{kpi} got worse by {delta} against last week "
+        "({previous} → {value}; threshold {threshold}).",
+    ),
+    "alert_above": (
+        "{kpi} de la semana {week} es {value}, por encima del umbral de {threshold}.",
+        "{kpi} for week {week} is {value}, above the threshold of {threshold}.",
+    ),
+    "alert_below": (
+        "{kpi} de la semana {week} es {value}, por debajo del umbral de {threshold}.",
+        "{kpi} for week {week} is {value}, below the threshold of {threshold}.",
+    ),
+    "alert_at_risk_upstream": (
+        "{id} «{title}» ({stage}, cliente {customer}) vence el {due} y su proveedor {upstreams} "
+        "ya está en quiebre: entrega prevista {predicted}.",
+        "{id} “{title}” ({stage}, customer {customer}) is due {due} and its supplier {upstreams} "
+        "is already breached: expected delivery {predicted}.",
+    ),
+    "alert_at_risk_elapsed": (
+        "{id} «{title}» ({stage}, cliente {customer}) vence el {due}, sigue abierto y ya "
+        "consumió el {share} de su plazo.",
+        "{id} “{title}” ({stage}, customer {customer}) is due {due}, still open, with {share} "
+        "of its time already used.",
+    ),
+    "alert_newly_breached": (
+        "{id} «{title}» ({stage}, cliente {customer}) quedó incumplido: vencía el {due}.",
+        "{id} “{title}” ({stage}, customer {customer}) is now breached: it was due {due}.",
+    ),
+    "alert_subject": ("[Eslabón] Alerta: {name}", "[Eslabón] Alert: {name}"),
+    "alert_intro": (
+        "La regla «{name}» se cumple ({scope}):",
+        "Rule “{name}” is met ({scope}):",
+    ),
+    "alert_open": ("Ver: {link}", "Open: {link}"),
+    "alert_why": (
+        "Esta alerta avisa una vez por episodio: volverá a avisar cuando la condición deje "
+        "de cumplirse y vuelva a cumplirse.",
+        "This alert fires once per episode: it fires again only after the condition clears "
+        "and returns.",
+    ),
     "sample_help": (
         "Carga los 5.000 compromisos de ejemplo de data/sample (como `make db`).",
         "Loads the 5,000 sample commitments in data/sample (like `make db`).",

@@ -231,6 +231,45 @@ subscriptions = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
+# Alert rules: a condition on a KPI or on commitments, within a filter, to e-mail
+# addresses and/or a webhook. `condition`: below_target, worse_than_last_week, above,
+# below (KPI rules, `threshold` in the KPI's unit or points); at_risk, newly_breached
+# (commitment rules; at_risk's optional `threshold` is an elapsed share 0..1).
+alert_rules = sa.Table(
+    "alert_rules",
+    metadata,
+    sa.Column("rule_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("kpi", sa.String),  # NULL for commitment rules
+    sa.Column("condition", sa.String, nullable=False),
+    sa.Column("threshold", sa.Double),
+    sa.Column("processes", sa.String, nullable=False),  # JSON lists, [] = all
+    sa.Column("customers", sa.String, nullable=False),
+    sa.Column("customer_types", sa.String, nullable=False),
+    sa.Column("lang", sa.String, nullable=False),
+    sa.Column("emails", sa.String, nullable=False),  # comma-separated, may be empty
+    sa.Column("webhook_url", sa.String),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# One row per condition episode: opened when a rule's condition starts to hold for a
+# subject (the KPI: subject ''; a commitment: its id), closed when it stops, so an alert
+# fires once per episode and re-arms after. `reason`/`link` keep what the alert says, so
+# a failed send is retried with the same words.
+alert_episodes = sa.Table(
+    "alert_episodes",
+    metadata,
+    sa.Column("rule_id", sa.Integer, nullable=False),
+    sa.Column("subject", sa.String, nullable=False),
+    sa.Column("opened_at", sa.DateTime, nullable=False),
+    sa.Column("closed_at", sa.DateTime),
+    sa.Column("reason", sa.String, nullable=False),  # in the rule's language
+    sa.Column("link", sa.String, nullable=False),
+    sa.PrimaryKeyConstraint("rule_id", "subject", "opened_at"),
+)
+
 # Every send attempt of a subscription or an alert, successful or not: the log the
 # Suscripciones page shows, and what makes `report deliver` idempotent (a (kind, ref_id,
 # occurrence, recipient) with a `sent` row is never sent again).

@@ -9,6 +9,7 @@ need not sit in a unit file or a crontab.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import smtplib
@@ -190,4 +191,16 @@ class OutboxTransport:
             path = self.folder / f"{stem}-{to}-{n}.eml"
             n += 1
         path.write_bytes(bytes(msg))
+        return str(path)
+
+    def post(self, url: str, payload: dict) -> str:
+        """A dry-run webhook: the JSON body written beside the messages."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", url.split("://", 1)[-1])[:80]
+        path = self.folder / f"webhook-{stem}.json"
+        n = 2
+        while path.exists():
+            path = self.folder / f"webhook-{stem}-{n}.json"
+            n += 1
+        path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
         return str(path)

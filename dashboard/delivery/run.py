@@ -13,14 +13,34 @@ next run: at least once, never silently lost).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-import pandas as pd
 import sqlalchemy as sa
 
+from dashboard.delivery.alerts import (
+    EpisodeChanges,
+    alert_outgoing,
+    alert_tables_exist,
+    apply_episode_changes,
+    evaluate_alerts,
+    post_webhook,
+)
 from dashboard.delivery.links import base_url, view_link, view_of
+from dashboard.delivery.log import (
+    EMAIL,
+    RECORD_WAIT,
+    SUBSCRIPTION,
+    WEBHOOK,
+    Outcome,
+    Outgoing,
+    Sender,
+    delivery_tables_exist,
+    failed_outcome,
+    occurrence_key,
+    send_and_record,
+    sent_keys,
+)
 from dashboard.delivery.mail import Attachment, Transport, build_message
 from dashboard.i18n import fmt_date
 from dashboard.metrics.definitions import HEADLINE_KPIS
@@ -32,49 +52,14 @@ from dashboard.review import WeeklyReview, recipient_review
 from dashboard.texts import kpi_label, tr
 from etl.db import create_db_engine
 from etl.publish import published_transaction
-from etl.schema import delivery_log, subscriptions
 
-SUBSCRIPTION, ALERT, TEST = "subscription", "alert", "test"
-EMAIL, WEBHOOK = "email", "webhook"
-SENT, FAILED = "sent", "failed"
-# How long recording an attempt waits for a running load of a DuckDB file.
-RECORD_WAIT = 120.0
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message ready to leave: what it serves (kind, ref_id, occurrence) and to whom."""
-
-    kind: str
-    ref_id: int
-    occurrence: str
-    channel: str
-    recipient: str
-    subject: str
-    message: EmailMessage | None = None
-    payload: dict | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one attempt; what `delivery_log` records."""
-
-    outgoing: Outgoing
-    result: str  # sent / failed
-    detail: str
-    attempted_at: datetime
 
 
 def pack_week(slot: datetime) -> str:
     """The week a pack sent at `slot` reviews: the last full ISO week before it."""
     monday = slot.date() - timedelta(days=slot.weekday())
     return iso_week_label(monday - timedelta(days=7))
-
-
-def occurrence_key(slot: datetime) -> str:
-    """The slot as stored in the log: `2026-11-23T08:00`."""
-    return slot.isoformat(timespec="minutes")
 
 
 def _scope_suffix(sub: Subscription) -> str:
@@ -148,21 +133,6 @@ def subscription_mail(
     )
 
 
-def delivery_tables_exist(conn: sa.Connection) -> bool:
-    """False on a database created before delivery existed (nothing can be due there)."""
-    inspector = sa.inspect(conn)
-    return inspector.has_table(subscriptions.name) and inspector.has_table(delivery_log.name)
-
-
-def sent_keys(conn: sa.Connection, kind: str) -> set[tuple[int, str, str]]:
-    """(ref_id, occurrence, recipient) of every successful send of `kind`."""
-    c = delivery_log.c
-    rows = conn.execute(
-        sa.select(c.ref_id, c.occurrence, c.recipient).where(c.kind == kind, c.result == SENT)
-    ).fetchall()
-    return {(int(r[0]), r[1], r[2]) for r in rows}
-
-
 def due_subscriptions(conn: sa.Connection, now: datetime) -> list[tuple[Subscription, datetime]]:
     """Each active subscription whose latest slot at `now` has not been sent, with the slot."""
     sent = sent_keys(conn, SUBSCRIPTION)
@@ -172,44 +142,6 @@ def due_subscriptions(conn: sa.Connection, now: datetime) -> list[tuple[Subscrip
         if slot is not None and (sub.subscription_id, occurrence_key(slot), sub.email) not in sent:
             due.append((sub, slot))
     return due
-
-
-def record_attempt(conn: sa.Connection, outcome: Outcome) -> int:
-    """Append one attempt to the delivery log; returns its id."""
-    out = outcome.outgoing
-    next_id = conn.execute(
-        sa.select(sa.func.coalesce(sa.func.max(delivery_log.c.attempt_id), 0) + 1)
-    ).scalar()
-    conn.execute(
-        delivery_log.insert().values(
-            attempt_id=int(next_id),
-            kind=out.kind,
-            ref_id=out.ref_id,
-            occurrence=out.occurrence,
-            channel=out.channel,
-            recipient=out.recipient,
-            subject=out.subject[:500],
-            attempted_at=outcome.attempted_at,
-            result=outcome.result,
-            detail=outcome.detail[:2000],
-        )
-    )
-    return int(next_id)
-
-
-def delivery_history(conn: sa.Connection, limit: int = 500) -> pd.DataFrame:
-    """The latest attempts, newest first: what, to whom, when, result (for the page)."""
-    c = delivery_log.c
-    query = (
-        sa.select(delivery_log).order_by(c.attempted_at.desc(), c.attempt_id.desc()).limit(limit)
-    )
-    rows = conn.execute(query).fetchall()
-    return pd.DataFrame(rows, columns=[col.name for col in delivery_log.columns])
-
-
-def _failed(outgoing: Outgoing, exc: BaseException, at: datetime) -> Outcome:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return Outcome(outgoing, FAILED, f"{type(exc).__name__}: {reason}"[:2000], at)
 
 
 def pending_subscription_mail(
@@ -229,7 +161,7 @@ def pending_subscription_mail(
             msg = subscription_mail(conn, sub, week, as_of, sender, occurrence=key, base=base)
         except Exception as exc:  # one broken pack never stops the others
             stub = Outgoing(SUBSCRIPTION, sub.subscription_id, key, EMAIL, sub.email, subject)
-            broken.append(_failed(stub, exc, now))
+            broken.append(failed_outcome(stub, exc, now))
             continue
         ready.append(
             Outgoing(
@@ -239,40 +171,15 @@ def pending_subscription_mail(
     return ready, broken
 
 
-Sender = Callable[[Outgoing], str]
+Webhook = Callable[[str, dict], str]
 
 
-def send_and_record(
-    url: str | None,
-    outgoing: Sequence[Outgoing],
-    send: Sender,
-    now: datetime,
-    *,
-    record: bool = True,
-    already: Sequence[Outcome] = (),
-) -> list[Outcome]:
-    """Send each message and record each attempt in its own short transaction."""
-    outcomes: list[Outcome] = list(already)
-    if record:
-        for outcome in already:
-            with published_transaction(url, wait=RECORD_WAIT) as conn:
-                record_attempt(conn, outcome)
-    for item in outgoing:
-        try:
-            outcome = Outcome(item, SENT, send(item), now)
-        except Exception as exc:  # a refused message, a server down: logged, tried again
-            outcome = _failed(item, exc, now)
-        if record:
-            with published_transaction(url, wait=RECORD_WAIT) as conn:
-                record_attempt(conn, outcome)
-        outcomes.append(outcome)
-    return outcomes
-
-
-def mail_sender(transport: Transport) -> Sender:
-    """A Sender for e-mail Outgoings through `transport`."""
+def channel_sender(transport: Transport, webhook: Webhook) -> Sender:
+    """A Sender that mails e-mail Outgoings through `transport` and posts webhook ones."""
 
     def send(item: Outgoing) -> str:
+        if item.channel == WEBHOOK:
+            return webhook(item.recipient, item.payload or {})
         if item.message is None:
             raise ValueError(f"no message for {item.kind} {item.ref_id}")
         return transport.send(item.message)
@@ -288,18 +195,32 @@ def deliver_due(
     *,
     record: bool = True,
     base: str | None = None,
+    webhook: Webhook = post_webhook,
 ) -> list[Outcome]:
-    """Everything due at `now`: the subscriptions' packs (alerts: `dashboard.delivery.alerts`).
+    """Everything due at `now`: the subscriptions' packs, then the alerts.
 
-    `record=False` is the dry run: messages go to `transport` (an outbox folder) and the
-    log is left alone, so a real run afterwards still sends them.
+    Reads on a read-only connection; opens and closes alert episodes in one short write
+    (before announcing them, so an announcement is never owed for an episode not on
+    record); then sends and records attempt by attempt. `record=False` is the dry run:
+    messages go to `transport` and webhooks to `webhook` (an outbox folder), and neither
+    the episodes nor the log change, so a real run afterwards still does everything.
     """
+    base = base or base_url()
     engine = create_db_engine(url, read_only=True)
     try:
         with engine.connect() as conn:
             if not delivery_tables_exist(conn):
                 return []
             ready, broken = pending_subscription_mail(conn, now, sender, base=base)
+            changes: EpisodeChanges | None = None
+            if alert_tables_exist(conn):
+                as_of = dataset_as_of(conn) or now
+                rules, changes, episodes = evaluate_alerts(conn, as_of, now, base)
+                ready += alert_outgoing(conn, rules, episodes, sender)
     finally:
         engine.dispose()
-    return send_and_record(url, ready, mail_sender(transport), now, record=record, already=broken)
+    if record and changes is not None and (changes.opened or changes.closed):
+        with published_transaction(url, wait=RECORD_WAIT) as conn:
+            apply_episode_changes(conn, changes, now)
+    send = channel_sender(transport, webhook)
+    return send_and_record(url, ready, send, now, record=record, already=broken)

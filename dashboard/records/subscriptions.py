@@ -29,7 +29,7 @@ LANGS: tuple[str, ...] = ("es", "en")
 CUSTOMER_TYPES: tuple[str, ...] = ("internal", "external")
 # A practical address check (one @, a dot in the domain, no spaces or header breaks):
 # the SMTP server has the last word, but a typo should be caught when it is typed.
-_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 MAX_VALUES = 50
 
 
@@ -109,7 +109,7 @@ def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in chosen)
 
 
-def _clean_values(values: Sequence[str], what: str) -> tuple[str, ...]:
+def clean_values(values: Sequence[str], what: str) -> tuple[str, ...]:
     cleaned = tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
     if len(cleaned) > MAX_VALUES:
         raise SubscriptionError(f"at most {MAX_VALUES} {what} per subscription")
@@ -127,7 +127,7 @@ def _validated(
     formats: Sequence[str],
 ) -> dict[str, object]:
     email = (email or "").strip()
-    if not _EMAIL.match(email):
+    if not EMAIL_PATTERN.match(email):
         raise SubscriptionError(f"e-mail {email!r} is not an address like name@example.com")
     if lang not in LANGS:
         raise SubscriptionError(f"language {lang!r} is not one of {', '.join(LANGS)}")
@@ -135,7 +135,7 @@ def _validated(
         raise SubscriptionError(f"weekday {weekday!r} must be 0 (Monday) .. 6 (Sunday)")
     if not (isinstance(hour, int) and 0 <= hour <= 23):
         raise SubscriptionError(f"hour {hour!r} must be a whole hour 0..23")
-    types = _clean_values(customer_types, "customer types")
+    types = clean_values(customer_types, "customer types")
     bad = [t for t in types if t not in CUSTOMER_TYPES]
     if bad:
         raise SubscriptionError(
@@ -143,8 +143,8 @@ def _validated(
         )
     return {
         "email": email,
-        "processes": json.dumps(list(_clean_values(processes, "stages")), ensure_ascii=False),
-        "customers": json.dumps(list(_clean_values(customers, "customers")), ensure_ascii=False),
+        "processes": json.dumps(list(clean_values(processes, "stages")), ensure_ascii=False),
+        "customers": json.dumps(list(clean_values(customers, "customers")), ensure_ascii=False),
         "customer_types": json.dumps(list(types)),
         "lang": lang,
         "weekday": weekday,

@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dashboard.delivery.log import FAILED, Outcome
 from dashboard.delivery.mail import (
     DeliveryError,
     OutboxTransport,
@@ -19,7 +20,7 @@ from dashboard.delivery.mail import (
     Transport,
     smtp_settings,
 )
-from dashboard.delivery.run import FAILED, Outcome, deliver_due
+from dashboard.delivery.run import deliver_due
 from dashboard.records import local_now
 from dashboard.report import ReportError
 from dashboard.report.kpis import add_db_argument, open_report_engine, parse_instant
@@ -82,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         transport, sender = SmtpTransport(settings), settings.sender
-    outcomes = deliver_due(url, now, transport, sender, record=not args.dry_run)
+    if isinstance(transport, OutboxTransport):
+        outcomes = deliver_due(url, now, transport, sender, record=False, webhook=transport.post)
+    else:
+        outcomes = deliver_due(url, now, transport, sender)
     for outcome in outcomes:
         stream = sys.stderr if outcome.result == FAILED else sys.stdout
         print(_line(outcome), file=stream)
