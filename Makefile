@@ -29,6 +29,7 @@ run: $(STAMP) $(DB)
 
 test: $(STAMP)
 	bash tools/ensure_browser.sh
+	bash tools/ensure_nginx.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
