@@ -288,6 +288,10 @@ delivery_log = sa.Table(
     sa.Column("detail", sa.String),  # the error, or what was attached
 )
 
+# The tables of subscriptions and alerts, created on first use in a database older than
+# them (see dashboard.records.subscriptions.ensure_delivery_tables).
+DELIVERY_TABLES: tuple[sa.Table, ...] = (subscriptions, delivery_log, alert_rules, alert_episodes)
+
 dataset_meta = sa.Table(
     "dataset_meta",
     metadata,

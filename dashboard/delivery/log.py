@@ -95,6 +95,8 @@ def record_attempt(conn: sa.Connection, outcome: Outcome) -> int:
 
 def delivery_history(conn: sa.Connection, limit: int = 500) -> pd.DataFrame:
     """The latest attempts, newest first: what, to whom, when, result (for the page)."""
+    if not sa.inspect(conn).has_table(delivery_log.name):
+        return pd.DataFrame(columns=[col.name for col in delivery_log.columns])
     c = delivery_log.c
     query = (
         sa.select(delivery_log).order_by(c.attempted_at.desc(), c.attempt_id.desc()).limit(limit)

@@ -30,7 +30,9 @@ from dashboard.delivery.links import base_url, view_link, view_of
 from dashboard.delivery.log import (
     EMAIL,
     RECORD_WAIT,
+    SENT,
     SUBSCRIPTION,
+    TEST,
     WEBHOOK,
     Outcome,
     Outgoing,
@@ -38,6 +40,7 @@ from dashboard.delivery.log import (
     delivery_tables_exist,
     failed_outcome,
     occurrence_key,
+    record_attempt,
     send_and_record,
     sent_keys,
 )
@@ -46,7 +49,7 @@ from dashboard.i18n import fmt_date
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.kpis import dataset_as_of
 from dashboard.records import iso_week_label
-from dashboard.records.subscriptions import Subscription, list_subscriptions
+from dashboard.records.subscriptions import Subscription, get_subscription, list_subscriptions
 from dashboard.report.weekly import format_kpi, review_html, review_pdf, review_xlsx
 from dashboard.review import WeeklyReview, recipient_review
 from dashboard.texts import kpi_label, tr
@@ -224,3 +227,31 @@ def deliver_due(
             apply_episode_changes(conn, changes, now)
     send = channel_sender(transport, webhook)
     return send_and_record(url, ready, send, now, record=record, already=broken)
+
+
+def send_test_pack(
+    conn: sa.Connection,
+    subscription_id: int,
+    now: datetime,
+    transport: Transport,
+    sender: str,
+    *,
+    base: str | None = None,
+) -> Outcome:
+    """Send one subscription's pack now (the last full week), whatever its schedule, and
+    log it as a `test` attempt: the page's "test-send". Never marks a slot as sent."""
+    sub = get_subscription(conn, subscription_id)
+    week = pack_week(now)
+    key = f"test-{occurrence_key(now)}"
+    as_of = dataset_as_of(conn) or now
+    subject = tr("mail_subject", sub.lang, week=week, scope=_scope_suffix(sub))
+    item = Outgoing(TEST, sub.subscription_id, key, EMAIL, sub.email, subject)
+    try:
+        msg = subscription_mail(conn, sub, week, as_of, sender, occurrence=key,
+                                base=base or base_url())  # fmt: skip
+        item = Outgoing(TEST, sub.subscription_id, key, EMAIL, sub.email, subject, msg)
+        outcome = Outcome(item, SENT, transport.send(msg), now)
+    except Exception as exc:  # shown on the page and kept in the log
+        outcome = failed_outcome(item, exc, now)
+    record_attempt(conn, outcome)
+    return outcome

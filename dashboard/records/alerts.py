@@ -27,6 +27,7 @@ from dashboard.records.subscriptions import (
     LANGS,
     SubscriptionError,
     clean_values,
+    ensure_delivery_tables,
 )
 from etl.schema import alert_rules
 
@@ -146,6 +147,7 @@ def add_alert_rule(
     """Record a new active rule and return its id."""
     values = _validated(name, condition, kpi, threshold, processes, customers, customer_types,
                         lang, emails, webhook_url)  # fmt: skip
+    ensure_delivery_tables(conn)
     next_id = conn.execute(
         sa.select(sa.func.coalesce(sa.func.max(alert_rules.c.rule_id), 0) + 1)
     ).scalar()

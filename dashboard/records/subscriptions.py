@@ -18,12 +18,12 @@ import sqlalchemy as sa
 
 from dashboard.metrics.filters import MetricFilter
 from dashboard.records import RecordError, local_now
-from etl.schema import subscriptions
+from etl.schema import DELIVERY_TABLES, metadata, subscriptions
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_WEEKDAY_NAMES_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+WEEKDAY_NAMES_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                      "sunday")  # fmt: skip
-_WEEKDAY_NAMES_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+WEEKDAY_NAMES_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 FORMATS: tuple[str, ...] = ("pdf", "xlsx")
 LANGS: tuple[str, ...] = ("es", "en")
 CUSTOMER_TYPES: tuple[str, ...] = ("internal", "external")
@@ -87,9 +87,9 @@ def parse_weekday(text: str) -> int:
     """0..6 from `mon`..`sun` (also `monday`, Spanish `lun`..`dom` / `lunes`, or 0..6)."""
     value = (text or "").strip().lower()
     names = {name: i for i, name in enumerate(WEEKDAYS)}
-    names |= {name: i for i, name in enumerate(_WEEKDAY_NAMES_EN)}
-    names |= {name: i for i, name in enumerate(_WEEKDAY_NAMES_ES)}
-    names |= {name[:3]: i for i, name in enumerate(_WEEKDAY_NAMES_ES)}
+    names |= {name: i for i, name in enumerate(WEEKDAY_NAMES_EN)}
+    names |= {name: i for i, name in enumerate(WEEKDAY_NAMES_ES)}
+    names |= {name[:3]: i for i, name in enumerate(WEEKDAY_NAMES_ES)}
     if value in names:
         return names[value]
     if value.isdigit() and 0 <= int(value) <= 6:
@@ -153,6 +153,12 @@ def _validated(
     }
 
 
+def ensure_delivery_tables(conn: sa.Connection) -> None:
+    """Create the subscription, alert and log tables if this database predates them
+    (`etl init` creates them in a new one); a no-op otherwise."""
+    metadata.create_all(conn, tables=list(DELIVERY_TABLES))
+
+
 def add_subscription(
     conn: sa.Connection,
     email: str,
@@ -169,6 +175,7 @@ def add_subscription(
 ) -> int:
     """Record a new active subscription and return its id."""
     values = _validated(email, processes, customers, customer_types, lang, weekday, hour, formats)
+    ensure_delivery_tables(conn)
     next_id = conn.execute(
         sa.select(sa.func.coalesce(sa.func.max(subscriptions.c.subscription_id), 0) + 1)
     ).scalar()
@@ -236,7 +243,9 @@ def _from_row(row: sa.Row) -> Subscription:
 
 
 def list_subscriptions(conn: sa.Connection, *, active_only: bool = False) -> list[Subscription]:
-    """Every subscription, oldest first."""
+    """Every subscription, oldest first (none in a database that predates them)."""
+    if not sa.inspect(conn).has_table(subscriptions.name):
+        return []
     query = sa.select(subscriptions).order_by(subscriptions.c.subscription_id)
     if active_only:
         query = query.where(subscriptions.c.active.is_(True))
