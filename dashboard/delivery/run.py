@@ -66,7 +66,8 @@ def pack_week(slot: datetime) -> str:
 
 
 def _scope_suffix(sub: Subscription) -> str:
-    names = [*sub.processes, *sub.customers]
+    types = [tr(f"customer_type_{t}", sub.lang) for t in sub.customer_types]
+    names = [*sub.processes, *sub.customers, *types]
     return f" · {', '.join(names)}" if names else ""
 
 

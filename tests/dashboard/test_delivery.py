@@ -195,6 +195,47 @@ def test_each_recipient_gets_their_own_pack_once(db_url: str, smtp_env: pytest.M
     assert {r[1] for r in log} == {"2026-11-23T08:00", "2026-11-23T09:00"}
 
 
+ACME_IDS = {"D1", "D2", "F1", "P1", "X1"}
+ACME_TITLES = ("Armario A-12", "Entrega lote 7", "Enviar formulario", "Oferta", "Anulado")
+
+
+def test_customer_and_customer_type_filters_hold_in_every_part(
+    db_url: str, smtp_env: pytest.MonkeyPatch
+) -> None:
+    _world(db_url)
+    engine = create_db_engine(db_url)
+    with engine.begin() as conn:
+        created = datetime(2026, 11, 16, 9, 30)
+        add_subscription(conn, "globex@example.com", weekday=0, hour=7, customers=["Globex"],
+                         lang="en", formats=["pdf", "xlsx"], created_at=created)  # fmt: skip
+        add_subscription(conn, "plant@example.com", weekday=0, hour=7,
+                         customer_types=["internal"], formats=["pdf", "xlsx"],
+                         created_at=created)  # fmt: skip
+    engine.dispose()
+    with smtp_server() as (handler, port):
+        _point_at(smtp_env, port)
+        assert _deliver(db_url, "2026-11-23T07:30") == 0  # only the 07:00 ones are due
+        got = {r.rcpt_tos[0]: r.message for r in handler.received}
+    assert sorted(got) == ["globex@example.com", "plant@example.com"]
+    globex = _every_part(got["globex@example.com"])
+    assert len(globex) == 5  # headers, text, html, pdf, xlsx
+    for name, content in globex.items():
+        # no Acme commitment (U2 may appear as the name of G1's breached supplier)
+        assert not _ids(content) & ACME_IDS, name
+        assert not [t for t in ACME_TITLES if t in content], name
+    everything = "\n".join(globex.values())
+    # G1 (at risk next week) is Globex's only row this week; G2 was on time (no table)
+    assert "G1" in _ids(everything) and "Globex secret project" in everything
+    assert "customers: Globex" in globex[next(k for k in globex if k.endswith("pdf"))]
+    plant = _every_part(got["plant@example.com"])
+    for name, content in plant.items():
+        # internal customers only: Compras' deliveries to the plant, U1 and U2
+        assert _ids(content) & (COMPRAS_IDS | OTHER_STAGE_IDS) <= COMPRAS_IDS, name
+        assert not [t for t in OTHER_STAGE_TITLES if t in content], name
+    assert _ids("\n".join(plant.values())) >= COMPRAS_IDS
+    assert got["plant@example.com"]["Subject"] == "Revisión semanal 2026-W47 · Interno · Eslabón"
+
+
 def test_a_failing_server_loses_nothing_and_duplicates_nothing(
     db_url: str, smtp_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
