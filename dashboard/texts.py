@@ -463,6 +463,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "subs_test": ("Enviar prueba ahora", "Send a test now"),
     "subs_test_sent": ("Prueba enviada a {email}.", "Test sent to {email}."),
     "subs_test_failed": ("La prueba no se envió: {error}", "The test was not sent: {error}"),
+    "subs_alerts": ("Reglas de alerta", "Alert rules"),
+    "subs_alerts_hint": (
+        "Se crean con `python -m dashboard.records alerts add` (ver docs/delivery.md).",
+        "Created with `python -m dashboard.records alerts add` (see docs/delivery.md).",
+    ),
+    "subs_col_rule": ("Regla", "Rule"),
+    "subs_col_condition": ("Condición", "Condition"),
     "subs_log": ("Registro de envíos", "Delivery log"),
     "subs_log_none": ("Aún no hay envíos.", "Nothing sent yet."),
     "subs_col_id": ("N.º", "No."),

@@ -12,9 +12,14 @@ next run: at least once, never silently lost).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import fcntl
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -55,6 +60,7 @@ from dashboard.review import WeeklyReview, recipient_review
 from dashboard.texts import kpi_label, tr
 from etl.db import create_db_engine
 from etl.publish import published_transaction
+from etl.settings import load_settings
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -176,6 +182,28 @@ def pending_subscription_mail(
 
 
 Webhook = Callable[[str, dict], str]
+
+
+class RunInProgress(RuntimeError):
+    """Another `report deliver` on the same database is running on this machine."""
+
+
+@contextlib.contextmanager
+def single_run(url: str | None) -> Iterator[None]:
+    """Hold this machine's delivery lock for `url` (a non-blocking flock on a file in the
+    temp folder named after the database): two overlapping runs (a slow one and the next
+    hour's) would each see the same messages as due and both send them."""
+    name = hashlib.sha256(str(url or load_settings().db_url).encode("utf-8")).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"eslabon-deliver-{name}.lock"
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInProgress(f"another delivery run holds {path}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def channel_sender(transport: Transport, webhook: Webhook) -> Sender:

@@ -24,6 +24,7 @@ from dashboard.i18n import MISSING, fmt_stored
 from dashboard.pages import common
 from dashboard.pages.records_ui import cached, flash, show_flash, who, write
 from dashboard.records import local_now
+from dashboard.records.alerts import AlertRule, list_alert_rules
 from dashboard.records.subscriptions import (
     CUSTOMER_TYPES,
     FORMATS,
@@ -36,7 +37,7 @@ from dashboard.records.subscriptions import (
     remove_subscription,
     update_subscription,
 )
-from dashboard.texts import tr
+from dashboard.texts import kpi_label, tr
 from etl.settings import load_settings
 
 ACTION = "manage_subscriptions"
@@ -81,6 +82,30 @@ def log_table(log: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("subs_col_subject", lang): log["subject"].astype(str),
             tr("subs_col_result", lang): [tr(f"result_{r}", lang) for r in log["result"]],
             tr("subs_col_detail", lang): log["detail"].fillna("").astype(str),
+        }
+    )
+
+
+def rules_table(rules: list[AlertRule], lang: str) -> pd.DataFrame:
+    """One row per alert rule, in words."""
+
+    def condition(rule: AlertRule) -> str:
+        what = rule.condition + (f" · {kpi_label(rule.kpi, lang)}" if rule.kpi else "")
+        return what + (f" · {rule.threshold:g}" if rule.threshold is not None else "")
+
+    return pd.DataFrame(
+        {
+            tr("subs_col_id", lang): [r.rule_id for r in rules],
+            tr("subs_col_rule", lang): [r.name for r in rules],
+            tr("subs_col_condition", lang): [condition(r) for r in rules],
+            tr("subs_col_filter", lang): [
+                r.metric_filter(r.created_at).describe(lang).rpartition("; ")[0] or MISSING
+                for r in rules
+            ],
+            tr("subs_col_to", lang): [
+                ", ".join([*r.emails, *([r.webhook_url] if r.webhook_url else [])]) for r in rules
+            ],
+            tr("subs_active", lang): [r.active for r in rules],
         }
     )
 
@@ -211,6 +236,11 @@ def render() -> None:
         st.info(tr("subs_none", lang))
     if common.allowed(ACTION):  # viewers see the list and the log, no form
         editor(subs, common.stage_options(at), lang, smtp)
+    rules = cached(list_alert_rules)
+    if rules:
+        st.subheader(tr("subs_alerts", lang))
+        st.caption(tr("subs_alerts_hint", lang))
+        st.dataframe(rules_table(rules, lang), hide_index=True, width="stretch")
     st.subheader(tr("subs_log", lang))
     log = cached(delivery_history)
     if log.empty:

@@ -171,7 +171,9 @@ def remove_alert_rule(conn: sa.Connection, rule_id: int) -> None:
 
 
 def list_alert_rules(conn: sa.Connection, *, active_only: bool = False) -> list[AlertRule]:
-    """Every rule, oldest first."""
+    """Every rule, oldest first (none in a database that predates them)."""
+    if not sa.inspect(conn).has_table(alert_rules.name):
+        return []
     query = sa.select(alert_rules).order_by(alert_rules.c.rule_id)
     if active_only:
         query = query.where(alert_rules.c.active.is_(True))

@@ -20,7 +20,7 @@ from dashboard.delivery.mail import (
     Transport,
     smtp_settings,
 )
-from dashboard.delivery.run import deliver_due
+from dashboard.delivery.run import RunInProgress, deliver_due, single_run
 from dashboard.records import local_now
 from dashboard.report import ReportError
 from dashboard.report.kpis import add_db_argument, open_report_engine, parse_instant
@@ -83,10 +83,17 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         transport, sender = SmtpTransport(settings), settings.sender
-    if isinstance(transport, OutboxTransport):
-        outcomes = deliver_due(url, now, transport, sender, record=False, webhook=transport.post)
-    else:
-        outcomes = deliver_due(url, now, transport, sender)
+    try:
+        with single_run(url):
+            if isinstance(transport, OutboxTransport):
+                outcomes = deliver_due(
+                    url, now, transport, sender, record=False, webhook=transport.post
+                )
+            else:
+                outcomes = deliver_due(url, now, transport, sender)
+    except RunInProgress as exc:  # the running one does the work: not an error
+        print(f"skipped: {exc}")
+        return 0
     for outcome in outcomes:
         stream = sys.stderr if outcome.result == FAILED else sys.stdout
         print(_line(outcome), file=stream)

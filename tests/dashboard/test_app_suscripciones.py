@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from dashboard.records.alerts import add_alert_rule
 from etl.db import create_db_engine
 from tests.dashboard.apptest_support import all_text, page_app, world_db
 from tests.dashboard.delivery_support import smtp_server
@@ -89,6 +90,24 @@ def test_add_edit_test_send_and_remove(no_secrets: pytest.MonkeyPatch, tmp_path:
         assert "Subscription removed." in [s.value for s in at.success]
         assert "No subscriptions yet." in all_text(at)
         assert len(at.dataframe) == 1  # the log stays
+
+
+def test_alert_rules_are_listed(no_secrets: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    url = world_db(tmp_path)
+    engine = create_db_engine(url)
+    with engine.begin() as conn:
+        add_alert_rule(conn, "On-time drop", "worse_than_last_week", kpi="on_time_rate",
+                       threshold=0.05, processes=["Compras"], emails=["boss@example.com"],
+                       webhook_url="https://hooks.example.com/x")  # fmt: skip
+    engine.dispose()
+    at = page_app(no_secrets, url, _script, lang="en").run()
+    assert not at.exception
+    assert "Alert rules" in [s.value for s in at.subheader]
+    rules = at.dataframe[0].value  # no subscriptions: the rules are the first table
+    assert list(rules["Rule"]) == ["On-time drop"]
+    assert list(rules["Condition"]) == ["worse_than_last_week · On-time rate · 0.05"]
+    assert list(rules["Filter"]) == ["stages: Compras"]
+    assert list(rules["To"]) == ["boss@example.com, https://hooks.example.com/x"]
 
 
 def test_spanish_and_bad_input_without_a_mail_server(

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard.delivery.mail import DeliveryError, smtp_settings
-from dashboard.delivery.run import pack_week
+from dashboard.delivery.run import pack_week, single_run
 from dashboard.records.actions import create_action
 from dashboard.records.subscriptions import (
     Subscription,
@@ -283,6 +283,20 @@ def test_schedule_follows_the_clock(db_url: str, smtp_env: pytest.MonkeyPatch) -
             "Revisión semanal 2026-W48 · Compras · Eslabón",
             "Weekly review 2026-W48 · Eslabón",
         }
+
+
+def test_an_overlapping_run_steps_aside(
+    db_url: str, smtp_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    _world(db_url)
+    with smtp_server() as (handler, port):
+        _point_at(smtp_env, port)
+        with single_run(db_url):  # a slow run of the hour before still going
+            assert _deliver(db_url, MONDAY_0805) == 0
+            assert "skipped: another delivery run holds" in capsys.readouterr().out
+            assert handler.received == [] and _log(db_url) == []
+        assert _deliver(db_url, MONDAY_0805) == 0  # once it is done, the next run works
+        assert len(handler.received) == 2
 
 
 def test_dry_run_writes_eml_and_records_nothing(
