@@ -243,7 +243,13 @@ def signed_in(lang: str) -> common.Access | None:
         )
         return None
     if access.mode == "broken":
-        only_page(lambda: st.error(auth.auth_text("config_broken", lang)), lang)
+        if access.unsafe_key:
+            file_name, key = access.unsafe_key
+            file_name, key = common.plain_md(file_name), common.plain_md(key)
+            text = auth.auth_text("config_unsafe_key", lang, file=file_name, name=key)
+        else:
+            text = auth.auth_text("config_broken", lang)
+        only_page(lambda: st.error(text), lang)
         return None
     config = common.auth_config()
     authenticator = password_authenticator(config) if config.has_passwords else None

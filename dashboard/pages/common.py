@@ -518,6 +518,7 @@ class Access:
     role: str | None = None
     who: str | None = None
     method: str | None = None  # "password" or "oidc" once signed in
+    unsafe_key: tuple[str, str] | None = None  # "broken" by a published or weak key: (file, key)
 
 
 def server_address() -> str | None:
@@ -561,8 +562,17 @@ def current_access() -> Access:
         config = auth_config()
     except auth.AuthConfigError as exc:
         log.error("auth configuration: %s", exc)
-        return Access(mode="broken")
+        unsafe = (exc.file_name, exc.key) if isinstance(exc, auth.UnsafeKeyError) else None
+        return Access(mode="broken", unsafe_key=unsafe)
     oidc = oidc_section()
+    problem = auth.oidc_cookie_secret_problem(oidc)
+    if problem:  # st.login's identity cookie would be signed with a public key
+        log.error(
+            "auth configuration: .streamlit/secrets.toml: %s. Replace it with a random "
+            "secret: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+            problem,
+        )
+        return Access(mode="broken", unsafe_key=("secrets.toml", "[auth] cookie_secret"))
     if not config.exists and not oidc:
         if auth.single_user_allowed(server_address()):
             return Access(mode="single", role="admin")
