@@ -134,7 +134,14 @@ def verify_password(password: str, hashed: str) -> bool:
 
 
 def password_problem(password: str) -> str | None:
-    """Why `password` is not acceptable for a new user, or None."""
+    """Why `password` is not acceptable for a new user, or None.
+
+    Spaces at either end are refused rather than kept: browsers, password managers and
+    copy-paste drop or add them unseen, so such a password would fail at sign-in for
+    reasons nobody could see. Sign-in checks the password exactly as typed.
+    """
+    if password != password.strip():
+        return "the password must not start or end with a space (or tab); spaces inside it are fine"
     if len(password) < MIN_PASSWORD:
         return f"the password must have at least {MIN_PASSWORD} characters"
     if len(password.encode("utf-8")) > 72:
@@ -462,6 +469,10 @@ TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "login_password": ("Contraseña", "Password"),
         "login_button": ("Entrar", "Sign in"),
         "login_failed": ("Usuario o contraseña incorrectos.", "Wrong username or password."),
+        "login_locked": (
+            "Demasiados intentos fallidos. Vuelva a intentarlo dentro de {minutes} min.",
+            "Too many failed attempts. Try again in {minutes} min.",
+        ),
         "login_oidc": ("Entrar con {provider}", "Sign in with {provider}"),
         "login_oidc_default": (
             "Entrar con la cuenta de la empresa",

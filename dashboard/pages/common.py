@@ -44,7 +44,7 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import make_url
 
-from dashboard import auth
+from dashboard import auth, signin
 from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
 from dashboard.metrics import kpis, process_map
 from dashboard.metrics.filters import MetricFilter
@@ -544,6 +544,29 @@ def oidc_providers() -> list[str]:
 def auth_config() -> auth.AuthConfig:
     """The auth file, read on every call so removed or demoted users lose rights at once."""
     return auth.load_auth_config(auth.auth_config_path())
+
+
+@st.cache_resource(show_spinner=False)
+def sign_in_throttle() -> signin.SignInThrottle:
+    """The server's one count of failed sign-ins (per username and per client): kept on
+    the server, so a new tab or a cleared cookie starts nowhere afresh."""
+    return signin.SignInThrottle()
+
+
+def client_address() -> str | None:
+    """The address the browser's connection came from (the proxy's, behind one)."""
+    try:
+        return st.context.ip_address
+    except Exception:
+        return None
+
+
+def browser_cookie(name: str) -> str | None:
+    """A cookie the browser sent when this session opened (st.context.cookies)."""
+    try:
+        return st.context.cookies.get(name)
+    except Exception:
+        return None
 
 
 def _oidc_user() -> dict[str, Any]:
