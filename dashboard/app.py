@@ -35,7 +35,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from dashboard import auth, signin  # noqa: E402
+from dashboard import auth, browser_access, signin  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 from dashboard.pages import common  # noqa: E402
 
@@ -297,9 +297,27 @@ def account_box(
     )
 
 
+def admit_browser(allowed: bool) -> None:
+    """Let this browser fetch the session's downloads (/media) while it is signed in,
+    and no longer once it is not (dashboard.browser_access; checked by serve.py)."""
+    cookie = common.browser_cookie(browser_access.XSRF_COOKIE)
+    token = browser_access.browser_token(cookie)
+    if allowed:
+        browser_access.SIGNED_IN_BROWSERS.admit(token)
+    else:
+        browser_access.SIGNED_IN_BROWSERS.revoke(token)
+
+
 def signed_in(lang: str) -> common.Access | None:
     """This session's access once someone with a role is signed in, else None after
     drawing the login form (or why nobody can sign in). Nothing else is drawn before."""
+    access = _signed_in(lang)
+    admit_browser(access is not None and access.role is not None)
+    return access
+
+
+def _signed_in(lang: str) -> common.Access | None:
+    """signed_in without the browser bookkeeping (several early returns)."""
     access = common.current_access()
     if access.mode == "single":
         st.sidebar.warning(auth.auth_text("single_user", lang), icon=":material/lock_open:")

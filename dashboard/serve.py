@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,6 +35,7 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from dashboard import auth  # noqa: E402
+from dashboard.browser_access import PrivateRoutes  # noqa: E402
 from dashboard.calendar_feed import subscription_feed  # noqa: E402
 from dashboard.metrics.kpis import default_as_of  # noqa: E402
 from dashboard.tokens import configured_secret, secret_refusal  # noqa: E402
@@ -124,6 +126,8 @@ app = st.App(
     str(APP_SCRIPT),
     lifespan=warm_at_start,
     routes=[Route(CALENDAR_PATH, calendar_endpoint, methods=["GET"])],
+    # /media (downloads) only for signed-in browsers, /_stcore/metrics for nobody
+    middleware=[Middleware(PrivateRoutes)],
 )
 
 if __name__ == "__main__":
