@@ -554,11 +554,19 @@ def sign_in_throttle() -> signin.SignInThrottle:
 
 
 def client_address() -> str | None:
-    """The address the browser's connection came from (the proxy's, behind one)."""
+    """The browser's address, for the sign-in throttle and the log: the connection's, or,
+    when the connection comes from this machine (Streamlit then says None: a reverse proxy
+    on the same host, deploy/nginx-eslabon.conf), the last X-Forwarded-For entry — the
+    address the proxy itself appended, which the browser cannot choose."""
     try:
-        return st.context.ip_address
+        direct = st.context.ip_address
+        if direct:
+            return direct
+        forwarded = st.context.headers.get("X-Forwarded-For") or ""
     except Exception:
         return None
+    last = forwarded.split(",")[-1].strip()
+    return last[:64] or None
 
 
 def browser_cookie(name: str) -> str | None:

@@ -400,3 +400,31 @@ def test_a_new_session_does_not_reset_the_count(
         _submit(_run(make_app(monkeypatch, world)), "vera", f"wrong {i}")
     at = _submit(_run(make_app(monkeypatch, world)), "vera", PASSWORDS["vera"])
     assert [e.value for e in at.error] == [auth.auth_text("login_locked", "es", minutes=1)]
+
+
+def _show_client() -> None:
+    import streamlit as st
+
+    from dashboard.pages import common as c
+
+    st.text(f"client={c.client_address()}")
+
+
+@pytest.mark.parametrize(
+    ("remote", "headers", "client"),
+    [
+        ("192.0.2.10", [], "192.0.2.10"),  # a direct connection
+        ("192.0.2.10", [("X-Forwarded-For", "10.9.9.9")], "192.0.2.10"),  # not from a proxy
+        ("127.0.0.1", [("X-Forwarded-For", "10.9.9.9, 203.0.113.7")], "203.0.113.7"),  # nginx
+        ("127.0.0.1", [], "None"),  # local development
+    ],
+)
+def test_the_client_is_the_address_the_local_proxy_saw(
+    monkeypatch: pytest.MonkeyPatch, remote: str, headers: list, client: str
+) -> None:
+    from tests.dashboard.test_secret_keys import FakeClient
+
+    fake = FakeClient(headers=headers, remote_ip=remote)
+    monkeypatch.setattr("streamlit.runtime.context._get_client_context", lambda: fake)
+    at = _run(AppTest.from_function(_show_client, default_timeout=30))
+    assert [t.value for t in at.text] == [f"client={client}"]
