@@ -230,16 +230,10 @@ def login_form(config: auth.AuthConfig, lang: str) -> None:
 
 
 def login_page(authenticator: stauth.Authenticate | None, lang: str) -> None:
-    """The login form (password and/or OIDC buttons): the only thing a visitor sees."""
-    st.title(auth.auth_text("login_title", lang))
-    access = common.current_access()
-    if access.method == "oidc" and access.role is None:  # signed in, but given no role
-        st.warning(auth.auth_text("login_no_role", lang, who=common.plain_md(access.who or "?")))
-        if st.button(auth.auth_text("logout", lang), key="eslabon_oidc_logout"):
-            st.logout()
-        return
+    """The login form (password and/or OIDC buttons): the only thing a visitor sees. A
+    browser with a valid re-authentication cookie is signed in before anything is drawn."""
+    config = common.auth_config()
     if authenticator is not None:
-        config = common.auth_config()
         if st.session_state.get("authentication_status") is True:
             # signed in as someone no longer in the file: forget it, delete the cookie
             authenticator.logout(location="unrendered")
@@ -249,6 +243,14 @@ def login_page(authenticator: stauth.Authenticate | None, lang: str) -> None:
             mark_signed_in(user)
             st.session_state[_RERUN] = True
             return
+    st.title(auth.auth_text("login_title", lang))
+    access = common.current_access()
+    if access.method == "oidc" and access.role is None:  # signed in, but given no role
+        st.warning(auth.auth_text("login_no_role", lang, who=common.plain_md(access.who or "?")))
+        if st.button(auth.auth_text("logout", lang), key="eslabon_oidc_logout"):
+            st.logout()
+        return
+    if authenticator is not None:
         login_form(config, lang)
     if common.oidc_section():
         providers = common.oidc_providers()

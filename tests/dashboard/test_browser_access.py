@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -192,16 +194,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """`streamlit run dashboard/serve.py` on a free loopback port, single-user mode."""
+@contextmanager
+def started_server(tmp_path: Path, auth_file: Path) -> Iterator[str]:
+    """`streamlit run dashboard/serve.py` on a free loopback port, until the block ends."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "ESLABON_DB_URL": world_db(tmp_path),
-        "ESLABON_AUTH_FILE": str(tmp_path / "none.yaml"),
-    }
-    log = (tmp_path / "server.log").open("w")
+    folder = tmp_path / f"server-{auth_file.stem}"  # one database and log per server
+    folder.mkdir()
+    env = {**os.environ, "ESLABON_DB_URL": world_db(folder), "ESLABON_AUTH_FILE": str(auth_file)}
+    log = (folder / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/serve.py",
          "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -217,7 +217,7 @@ def server(tmp_path: Path) -> Iterator[str]:
                     break
             except httpx.TransportError:
                 pass
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
+            assert process.poll() is None, (folder / "server.log").read_text()
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.2)  # polling a condition, not a timed assert
         yield base
@@ -231,58 +231,110 @@ def server(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-async def _download_urls(base: str, xsrf: str, page: str) -> list[str]:
-    """Open a session over the server's websocket as the browser does, run `page`, and
-    collect the download buttons' /media URLs."""
+@dataclass
+class Seen:
+    """What one session run showed: titles and the download buttons' /media URLs."""
+
+    titles: list[str] = field(default_factory=list)
+    downloads: list[str] = field(default_factory=list)
+
+
+async def _session(base: str, cookies: dict[str, str], page: str) -> Seen:
+    """Open a session over the server's websocket as a browser does (its cookies in the
+    handshake, the XSRF token as subprotocol), ask for `page` and read until the script
+    finishes without a rerun pending."""
     import websockets
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg as Msg
 
+    done = Msg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
     uri = base.replace("http://", "ws://") + "/_stcore/stream"
-    urls: list[str] = []
+    seen = Seen()
     async with websockets.connect(
         uri,
-        subprotocols=["streamlit", xsrf],  # type: ignore[list-item]
-        additional_headers={"Cookie": f"{XSRF_COOKIE}={xsrf}", "Origin": base},
+        subprotocols=["streamlit", cookies[XSRF_COOKIE]],  # type: ignore[list-item]
+        additional_headers={
+            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+            "Origin": base,
+        },
         max_size=None,
     ) as ws:
         msg = BackMsg()
         msg.rerun_script.query_string = f"page={page}"
-        msg.rerun_script.page_name = ""
         await ws.send(msg.SerializeToString())
-        finished = 0
         async with asyncio.timeout(120):
-            while finished < 2:  # the frame's run, then the page it switched to
+            while True:
                 forward = ForwardMsg()
                 forward.ParseFromString(await ws.recv())
                 kind = forward.WhichOneof("type")
                 if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
                     element = forward.delta.new_element
                     if element.WhichOneof("type") == "download_button":
-                        urls.append(element.download_button.url)
-                elif kind == "script_finished":
-                    finished += 1
-                    if urls:
-                        break
-    return urls
+                        seen.downloads.append(element.download_button.url)
+                    elif element.WhichOneof("type") == "heading":
+                        seen.titles.append(element.heading.body)
+                elif kind == "script_finished" and forward.script_finished == done:
+                    return seen
+
+
+def _xsrf(browser: httpx.Client) -> str:
+    browser.get("/_stcore/health")  # what the page calls first: it sets the XSRF cookie
+    return str(browser.cookies[XSRF_COOKIE])
 
 
 @pytest.mark.slow
 def test_a_real_server_closes_metrics_and_serves_downloads_to_signed_in_browsers(
-    server: str,
+    tmp_path: Path,
 ) -> None:
-    assert httpx.get(f"{server}/_stcore/metrics").status_code == 404
-    assert httpx.get(f"{server}/_stcore/health").status_code == 200  # still answers
-    assert httpx.get(f"{server}/media/0123abcd.csv").status_code == 403
+    with started_server(tmp_path, tmp_path / "none.yaml") as server:  # single-user: admin
+        assert httpx.get(f"{server}/_stcore/metrics").status_code == 404
+        assert httpx.get(f"{server}/_stcore/health").status_code == 200  # still answers
+        assert httpx.get(f"{server}/media/0123abcd.csv").status_code == 403
+        with httpx.Client(base_url=server) as browser:
+            seen = asyncio.run(_session(server, {XSRF_COOKIE: _xsrf(browser)}, "metas"))
+            assert seen.downloads and all("/media/" in u for u in seen.downloads)
+            url = seen.downloads[0]
+            mine = browser.get(url)  # the signed-in browser: the export
+            assert mine.status_code == 200
+            assert mine.text.lstrip("\ufeff").startswith("kpi,process,")  # the targets CSV
+        stranger = httpx.get(f"{server}{url}")
+        assert stranger.status_code == 403 and mine.content not in stranger.content
 
-    with httpx.Client(base_url=server) as browser:
-        browser.get("/_stcore/health")  # what the page calls first: it sets the XSRF cookie
-        xsrf = browser.cookies[XSRF_COOKIE]
-        urls = asyncio.run(_download_urls(server, xsrf, "metas"))
-        assert urls and all("/media/" in u for u in urls)
-        url = urls[0]
-        mine = browser.get(url)  # the signed-in (single-user) browser: the export
-        assert mine.status_code == 200
-        assert mine.text.lstrip("\ufeff").startswith("kpi,process,")  # the targets CSV
-    stranger = httpx.get(f"{server}{url}" if url.startswith("/") else url)
-    assert stranger.status_code == 403 and mine.content not in stranger.content
+
+@pytest.mark.slow
+def test_a_real_server_signs_in_its_own_cookie_and_never_the_examples(tmp_path: Path) -> None:
+    """Item 1 end to end: a login cookie signed with the example file's key, sent by a
+    browser to a real server, opens nothing; the same cookie signed with the server's
+    key opens the admin's pages and downloads."""
+    import jwt
+    import yaml
+
+    path = tmp_path / "auth.yaml"
+    auth.write_raw_config(path, auth.with_user({}, "ada", "admin", auth.hash_password("x" * 12)))
+    key = auth.load_auth_config(path).cookie_key
+    example = yaml.safe_load((PROJECT_ROOT / ".streamlit" / "auth.example.yaml").read_text())
+    claims = {"username": "ada", "exp_date": time.time() + 3600}
+    forged = jwt.encode(claims, example["cookie"]["key"], algorithm="HS256")
+    genuine = jwt.encode(claims, key, algorithm="HS256")
+    login_title = auth.auth_text("login_title", "es")
+    with started_server(tmp_path, path) as server, httpx.Client(base_url=server) as browser:
+        xsrf = _xsrf(browser)
+        seen = asyncio.run(_session(server, {XSRF_COOKIE: xsrf, "eslabon_auth": forged}, "metas"))
+        assert seen.titles == [login_title, auth.auth_text("login_form", "es")]  # the form
+        assert not seen.downloads
+        seen = asyncio.run(_session(server, {XSRF_COOKIE: xsrf, "eslabon_auth": genuine}, "metas"))
+        assert login_title not in seen.titles and seen.downloads
+        assert browser.get(seen.downloads[0]).status_code == 200
+
+    # the attack of the issue: the example copied, a user added by hand, its key kept
+    example["credentials"]["usernames"]["marta"]["password"] = auth.hash_password("x" * 12)
+    example["credentials"]["usernames"]["marta"]["roles"] = ["admin"]
+    copied = tmp_path / "copied.yaml"
+    copied.write_text(yaml.safe_dump(example), encoding="utf-8")
+    as_marta = jwt.encode({**claims, "username": "marta"}, example["cookie"]["key"], "HS256")
+    with started_server(tmp_path, copied) as server, httpx.Client(base_url=server) as browser:
+        cookies = {XSRF_COOKIE: _xsrf(browser), "eslabon_auth": as_marta}
+        seen = asyncio.run(_session(server, cookies, "metas"))
+        assert seen.titles == [] and not seen.downloads  # only the refusal (an st.error)
+        assert "cookie.key" in (tmp_path / "server-copied" / "server.log").read_text()
