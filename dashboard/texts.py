@@ -426,6 +426,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Recibe este mensaje por una suscripción de Eslabón (n.º {id}).",
         "You receive this message through an Eslabón subscription (no. {id}).",
     ),
+    "pdf_page": ("Página {n} de {total}", "Page {n} of {total}"),
     # the Suscripciones page
     "subs_intro": (
         "Quién recibe la revisión semanal por correo, con qué filtro, en qué formatos y cuándo "

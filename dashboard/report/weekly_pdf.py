@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -72,14 +72,20 @@ FONT, BOLD = "EslabonSans", "EslabonSans-Bold"
 
 # Wider columns for long text, in units of an ordinary column.
 _WEIGHTS: dict[str, float] = {
+    "commitment_id": 1.4,
+    "root_id": 1.4,
     "title": 2.2,
     "what": 3.0,
+    "performer": 1.3,
+    "customer": 1.3,
     "upstreams": 1.6,
     "breached_upstreams": 1.6,
     "external_customer_names": 2.0,
-    "due_at": 1.3,
-    "delivered_at": 1.3,
-    "predicted_delivery": 1.3,
+    "due_at": 1.5,
+    "delivered_at": 1.5,
+    "predicted_delivery": 1.5,
+    "delay_days": 0.9,
+    "impact": 0.8,
 }
 
 
@@ -280,7 +286,15 @@ def _side_by_side(left: Flowable, right: Flowable) -> Flowable:
 class _Pack(SimpleDocTemplate):
     """A4 landscape with the week and the filter in the header and the page in the footer."""
 
-    def __init__(self, buffer: io.BytesIO, header: str, scope: str, footer: str, **kw) -> None:
+    def __init__(
+        self,
+        buffer: io.BytesIO,
+        header: str,
+        scope: str,
+        footer: str,
+        page_label: Callable[[int], str],
+        **kw: object,
+    ) -> None:
         super().__init__(
             buffer,
             pagesize=PAGE,
@@ -291,6 +305,7 @@ class _Pack(SimpleDocTemplate):
             **kw,
         )
         self.header, self.scope, self.footer = header, scope, footer
+        self.page_label = page_label
 
     def decorate(self, canvas: Canvas, doc: SimpleDocTemplate) -> None:
         """ReportLab's page callback: the header and footer of every page."""
@@ -306,7 +321,7 @@ class _Pack(SimpleDocTemplate):
         canvas.line(MARGIN, height - MARGIN - 3, width - MARGIN, height - MARGIN - 3)
         canvas.line(MARGIN, MARGIN + 8, width - MARGIN, MARGIN + 8)
         canvas.drawString(MARGIN, MARGIN, self.footer)
-        canvas.drawRightString(width - MARGIN, MARGIN, f"{doc.page}")
+        canvas.drawRightString(width - MARGIN, MARGIN, self.page_label(doc.page))
         canvas.restoreState()
 
 
@@ -330,30 +345,40 @@ def review_pdf(
         when=fmt_datetime(generated or local_now(), lang),
         as_of=fmt_datetime(review.as_of, lang),
     )
-    buffer = io.BytesIO()
-    doc = _Pack(
-        buffer,
-        header=f"{title} · {period}",
-        scope=scope,
-        footer=f"Eslabón · {meta}",
-        title=title,
-        author="Eslabón",
-        subject=scope,
-    )
-    story: list[Flowable] = [
-        _p(title, styles["h1"]),
-        _p(f"{period} · {scope}", styles["meta"]),
-        Spacer(1, 5 * mm),
-        _p(tr("review_kpis", lang), styles["h2"]),
-        _side_by_side(
-            _kpi_table(review, lang, FRAME_WIDTH * 0.56),
-            trend_drawing(review, lang, FRAME_WIDTH * 0.40),
-        ),
-    ]
-    for key, frame, columns in _sections(review):
-        story += [PageBreak(), _p(tr(key, lang), styles["h2"])]
-        if key == "review_roots" and not frame.empty:
-            story += [roots_drawing(review, lang), Spacer(1, 4 * mm)]
-        story.append(_table(frame, columns, lang))
-    doc.build(story, onFirstPage=doc.decorate, onLaterPages=doc.decorate)
-    return buffer.getvalue()
+
+    def story() -> list[Flowable]:
+        parts: list[Flowable] = [
+            _p(title, styles["h1"]),
+            _p(f"{period} · {scope}", styles["meta"]),
+            Spacer(1, 5 * mm),
+            _p(tr("review_kpis", lang), styles["h2"]),
+            _side_by_side(
+                _kpi_table(review, lang, FRAME_WIDTH * 0.56),
+                trend_drawing(review, lang, FRAME_WIDTH * 0.40),
+            ),
+        ]
+        for key, frame, columns in _sections(review):
+            parts += [PageBreak(), _p(tr(key, lang), styles["h2"])]
+            if key == "review_roots" and not frame.empty:
+                parts += [roots_drawing(review, lang), Spacer(1, 4 * mm)]
+            parts.append(_table(frame, columns, lang))
+        return parts
+
+    def render(total: int | None) -> tuple[bytes, int]:
+        buffer = io.BytesIO()
+        doc = _Pack(
+            buffer,
+            header=f"{title} · {period}",
+            scope=scope,
+            footer=f"Eslabón · {meta}",
+            page_label=lambda n: tr("pdf_page", lang, n=n, total=total or "?"),
+            title=title,
+            author="Eslabón",
+            subject=scope,
+        )
+        doc.build(story(), onFirstPage=doc.decorate, onLaterPages=doc.decorate)
+        return buffer.getvalue(), doc.page
+
+    # twice: the first pass counts the pages for the footer's "page n of total"
+    _, total = render(None)
+    return render(total)[0]

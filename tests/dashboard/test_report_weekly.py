@@ -194,8 +194,9 @@ def test_pdf_pages_header_and_registry_formats(engine: sa.Engine) -> None:
     assert len(pages) == 5
     assert reader.pages[0].mediabox.width > reader.pages[0].mediabox.height  # landscape
     assert round(float(reader.pages[0].mediabox.width)) == 842  # A4: 297 mm
-    for page in pages:  # header and footer on every page: the week, the filter, generated
+    for n, page in enumerate(pages, start=1):  # header and footer: week, filter, page
         assert "Revisión semanal 2026-W47 · Del 16/11/2026 al 22/11/2026" in page
+        assert f"Página {n} de 5" in page
         assert "al 20/11/2026 12:00" in page and "Eslabón · Generado" in page
     first = pages[0]
     assert "Cumplimiento en plazo" in first and "Tasa de propagación" in first
