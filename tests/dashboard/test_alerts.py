@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
-from dashboard.delivery.alerts import rule_findings
+from dashboard.delivery.alerts import Episode, Finding, episode_changes, rule_findings
 from dashboard.metrics.deadlines import elapsed_share_at_risk
 from dashboard.metrics.filters import MetricFilter
 from dashboard.records.alerts import (
+    AlertRule,
     AlertRuleError,
     add_alert_rule,
     list_alert_rules,
@@ -289,3 +292,38 @@ def test_dry_run_writes_the_webhook_body_and_opens_no_episode(
     assert payload["text"].startswith("[Eslabón] Alert: newly\n• D2 “Entrega lote 7”")
     assert len(list(outbox.glob("*.eml"))) == 1
     assert _episodes(db_url) == []  # a dry run changes nothing: the real run still fires
+
+
+# --- the episode bookkeeping, as an invariant ---------------------------------------------------
+
+_SUBJECTS = st.sampled_from(["", "D1", "D2", "G1", "U2"])
+
+
+@given(
+    open_before=st.sets(st.tuples(st.integers(1, 3), _SUBJECTS), max_size=8),
+    holding=st.sets(st.tuples(st.integers(1, 3), _SUBJECTS), max_size=8),
+    active_rules=st.sets(st.integers(1, 3)),
+)
+def test_episodes_follow_the_condition(
+    open_before: set[tuple[int, str]], holding: set[tuple[int, str]], active_rules: set[int]
+) -> None:
+    """After a run, the open episodes are exactly the (rule, subject) pairs that hold for an
+    active rule; an episode already open is never opened again (so never re-announced)."""
+    earlier, now = datetime(2026, 11, 20, 11), datetime(2026, 11, 20, 12)
+    rules = [
+        AlertRule(rule_id=r, name=f"r{r}", kpi=None, condition="at_risk", threshold=None,
+                  processes=(), customers=(), customer_types=(), lang="en", emails=("a@b.org",),
+                  webhook_url=None, active=True, created_by=None, created_at=CREATED)
+        for r in sorted(active_rules)
+    ]  # fmt: skip
+    current = [Episode(r, s, earlier, "why", "link") for r, s in sorted(open_before)]
+    findings: dict[int, list[Finding]] = {}
+    for r, s in sorted(holding):
+        findings.setdefault(r, []).append(Finding(s, "why", "link"))
+    changes = episode_changes(rules, findings, current, now)
+    closed = {(r, s) for r, s, _ in changes.closed}
+    opened = {(e.rule_id, e.subject) for e in changes.opened}
+    after = (open_before - closed) | opened
+    assert after == {(r, s) for r, s in holding if r in active_rules}
+    assert not opened & open_before
+    assert all(e.opened_at == now for e in changes.opened)
