@@ -31,6 +31,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_satisfaccion": ("Satisfacción", "Satisfaction"),
     "page_datos": ("Datos", "Data"),
     "page_revision": ("Revisión semanal", "Weekly review"),
+    "page_suscripciones": ("Suscripciones", "Subscriptions"),
     "page_seguimiento": ("Seguimiento", "Tracking"),
     "page_avisos": ("Avisos", "Notices"),
     "page_metas": ("Metas", "Targets"),
