@@ -7,6 +7,10 @@ due-date calendar (RFC 5545) for calendar apps to subscribe to; the token is the
 the customer's tracking link, so the same link signs both. A bad or expired token gets
 a plain 404 (nothing about why). The dashboard itself is unchanged: dashboard/app.py.
 
+Every HTTP request and websocket upgrade must name an allowed host (loopback names, plus
+ESLABON_ALLOWED_HOSTS): anything else gets 403, the defence against DNS rebinding
+(dashboard/hosts.py).
+
 When the server starts, a background thread warms the caches for the default view
 (`warm_caches`): a fresh server's first visitor then waits for neither the imports nor
 the Resumen numbers. `streamlit run dashboard/app.py` has no such hook (Streamlit runs
@@ -24,6 +28,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,6 +39,7 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from dashboard.calendar_feed import subscription_feed  # noqa: E402
+from dashboard.hosts import HostCheckMiddleware  # noqa: E402
 from dashboard.metrics.kpis import default_as_of  # noqa: E402
 from dashboard.tokens import configured_secret  # noqa: E402
 from etl.db import create_db_engine  # noqa: E402
@@ -109,6 +115,8 @@ app = st.App(
     str(APP_SCRIPT),
     lifespan=warm_at_start,
     routes=[Route(CALENDAR_PATH, calendar_endpoint, methods=["GET"])],
+    # Before every route, Streamlit's own included: pages, static files, the websocket.
+    middleware=[Middleware(HostCheckMiddleware)],
 )
 
 if __name__ == "__main__":
