@@ -277,6 +277,7 @@ def foreign_host() -> str | None:
 def main() -> None:
     """Frame every page: config, sign-in, navigation, sidebar, URL, then the page itself."""
     st.set_page_config(page_title="Eslabón", page_icon="🔗", layout="wide")
+    common.watch_session_queries()
     lang = common.current_lang()
     host = foreign_host()
     if host is not None:

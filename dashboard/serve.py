@@ -43,6 +43,7 @@ from dashboard.hosts import HostCheckMiddleware  # noqa: E402
 from dashboard.metrics.kpis import default_as_of  # noqa: E402
 from dashboard.tokens import configured_secret  # noqa: E402
 from etl.db import create_db_engine  # noqa: E402
+from etl.settings import load_settings  # noqa: E402
 
 CALENDAR_PATH = "/api/calendar.ics"
 APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
@@ -53,7 +54,8 @@ def calendar_endpoint(request: Request) -> Response:
     """The subscription feed (sync: Starlette runs it in a worker thread)."""
     lang = "en" if request.query_params.get("lang") == "en" else "es"
     try:
-        engine = create_db_engine(read_only=True)
+        settings = load_settings()
+        engine = create_db_engine(read_only=True, statement_timeout=settings.statement_timeout)
         try:
             with engine.connect() as conn:
                 data = subscription_feed(

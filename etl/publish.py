@@ -42,6 +42,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from etl import querywatch
 from etl.db import DatabaseError, create_db_engine, duckdb_path, normalise_url
 from etl.schema import create_schema
 from etl.settings import load_settings
@@ -239,22 +240,26 @@ class ServedEngine(Engine):
             yield conn
 
 
-def served_engine(url: str | None = None) -> Engine:
+def served_engine(url: str | None = None, *, statement_timeout: float | None = None) -> Engine:
     """The engine a dashboard reads through: read-only DuckDB (see ServedEngine), or as is.
 
     Creates an empty database first when the DuckDB file does not exist yet. On
-    PostgreSQL each connection reads one snapshot (REPEATABLE READ).
+    PostgreSQL each connection reads one snapshot (REPEATABLE READ). Every statement
+    stops after `statement_timeout` seconds (None: no limit; see etl.db).
     """
     url = normalise_url(url or load_settings().db_url)
     if duckdb_path(url) is None:
         # One snapshot per connection: under READ COMMITTED each statement sees the latest
         # commit, so a reader's second query could already see a batch its first did not.
-        return create_db_engine(url).execution_options(isolation_level="REPEATABLE READ")
+        engine = create_db_engine(url, statement_timeout=statement_timeout)
+        return engine.execution_options(isolation_level="REPEATABLE READ")
     ensure_database(url)
     base = create_db_engine(url, read_only=True)
     # Same pool and dialect (so the same lock-conflict retry, a dialect event); only
-    # begin() differs.
-    return ServedEngine(base.pool, base.dialect, base.url)
+    # begin() differs. Statement events belong to an engine, so they are set on this one.
+    served = ServedEngine(base.pool, base.dialect, base.url)
+    querywatch.watch_engine(served, timeout=statement_timeout, interrupt_on_timeout=True)
+    return served
 
 
 # --- the steps ---------------------------------------------------------------------
