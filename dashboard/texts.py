@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dashboard.i18n import STRINGS as SHARED_STRINGS
 from dashboard.i18n import norm_lang, t
+from etl.exports import single_line
 
 KPI_LABELS: dict[str, tuple[str, str]] = {
     "due": ("Compromisos vencidos", "Commitments due"),
@@ -471,5 +472,6 @@ _MARKDOWN_ACTIVE = frozenset("\\`*_[]()<>!#|~$")
 def md_escape(text: object) -> str:
     """User text (names, comments, reasons) made literal inside st.markdown, captions and
     messages: every active Markdown character backslash-escaped, so `**x**` or
-    `[link](http://…)` shows as typed (Streamlit already refuses raw HTML)."""
-    return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in str(text))
+    `[link](http://…)` shows as typed (Streamlit already refuses raw HTML). Line breaks
+    become spaces first: a name's `\\n---` or `\\n# x` would otherwise open a new block."""
+    return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in single_line(text))
