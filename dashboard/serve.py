@@ -43,6 +43,7 @@ from dashboard.hosts import HostCheckMiddleware  # noqa: E402
 from dashboard.metrics.kpis import default_as_of  # noqa: E402
 from dashboard.tokens import configured_secret  # noqa: E402
 from etl.db import create_db_engine  # noqa: E402
+from etl.publish import remove_stale_scratch  # noqa: E402
 from etl.settings import load_settings  # noqa: E402
 
 CALENDAR_PATH = "/api/calendar.ics"
@@ -108,7 +109,12 @@ def warm_caches() -> None:
 
 @contextlib.asynccontextmanager
 async def warm_at_start(_app: st.App) -> AsyncIterator[None]:
-    """The ASGI lifespan: start warm_caches once, when the server starts."""
+    """The ASGI lifespan: when the server starts, remove scratch copies a killed server
+    (or upload worker) left behind, and start warm_caches once."""
+    try:
+        remove_stale_scratch()
+    except Exception as exc:  # an unusable scratch folder: previews will say so
+        log.warning("cleaning the scratch folder failed: %s", exc)
     threading.Thread(target=warm_caches, name="eslabon-warm", daemon=True).start()
     yield
 

@@ -430,6 +430,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "load_failed": ("No se cargó nada: {reason}", "Nothing was loaded: {reason}"),
     "loading": ("Cargando…", "Loading…"),
     "validating": ("Validando…", "Validating…"),
+    "validating_for": (
+        "Validando en un proceso aparte… {seconds} s",
+        "Validating in a separate process… {seconds} s",
+    ),
+    "preview_cancel": ("Cancelar la validación", "Cancel the validation"),
+    "preview_cancelled": (
+        "Validación cancelada; nada se ha escrito.",
+        "Validation cancelled; nothing was written.",
+    ),
+    "preview_retry": ("Validar de nuevo", "Validate again"),
     "history_title": ("Historial de cargas", "Load history"),
     "history_none": ("Todavía no hay cargas.", "No loads yet."),
     "history_files": ("Ficheros del lote {batch}", "Files of batch {batch}"),

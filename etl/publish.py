@@ -32,10 +32,13 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import shutil
+import stat
 import sys
 import tempfile
 import time
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -175,15 +178,72 @@ def published_transaction(
         yield conn
 
 
+SCRATCH_ENV = "ESLABON_SCRATCH_DIR"
+_SCRATCH_ENTRY = re.compile(r"^p(\d+)-")
+
+
+def scratch_root(env: typing.Mapping[str, str] | None = None) -> Path:
+    """The folder scratch copies live in: `eslabon-scratch-<uid>` in ESLABON_SCRATCH_DIR
+    (default: the system temp folder), private to this user (mode 700, checked).
+
+    One entry per process that made it (`p<pid>-…`), so a dead process's leftovers are
+    recognised and removed (`remove_stale_scratch`), and nobody else can read a copy of
+    the data or plant a file where a preview will open it.
+    """
+    env = os.environ if env is None else env
+    root = Path(env.get(SCRATCH_ENV) or tempfile.gettempdir()) / f"eslabon-scratch-{os.getuid()}"
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = root.lstat()
+    except OSError as exc:
+        raise DatabaseError(_os_message(exc, root)) from None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise DatabaseError(
+            f"{root}: the scratch folder must be a directory only this user can open "
+            f"(owner {os.getuid()}, mode 700); remove it or set {SCRATCH_ENV}"
+        )
+    return root
+
+
+def remove_stale_scratch(root: Path | None = None) -> list[Path]:
+    """Delete the scratch entries of processes that no longer run (a killed server, a
+    killed upload worker); called when the server starts and around every preview."""
+    root = scratch_root() if root is None else root
+    removed = []
+    for entry in sorted(root.iterdir()):
+        found = _SCRATCH_ENTRY.match(entry.name)
+        if found is None or _process_alive(int(found.group(1))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie does not: killed, waiting only to be reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
 @contextlib.contextmanager
 def scratch_copy(url: str | None = None) -> Iterator[Engine]:
     """A writable engine whose writes are thrown away: for dry runs that merge and roll back.
 
     A read-only DuckDB connection cannot even write inside a transaction it will roll
     back, so a preview of a load (etl.preview.preview_files) runs on a private copy of the
-    file in the system temp folder, deleted afterwards. No lock is needed: the live file
-    is only ever replaced whole, so the copy is one consistent state. PostgreSQL (or an
-    in-memory database): a plain engine, the caller's rollback suffices.
+    file in this process's entry of `scratch_root()`, deleted afterwards (and, should the
+    process be killed, by the next one: `remove_stale_scratch`). No lock is needed: the
+    live file is only ever replaced whole, so the copy is one consistent state.
+    PostgreSQL (or an in-memory database): a plain engine, the caller's rollback suffices.
     """
     url = normalise_url(url or load_settings().db_url)
     db = duckdb_path(url)
@@ -194,7 +254,9 @@ def scratch_copy(url: str | None = None) -> Iterator[Engine]:
         finally:
             engine.dispose()
         return
-    with tempfile.TemporaryDirectory(prefix="eslabon-scratch-") as folder:
+    root = scratch_root()
+    remove_stale_scratch(root)
+    with tempfile.TemporaryDirectory(prefix=f"p{os.getpid()}-", dir=root) as folder:
         copy = Path(folder) / db.name
         try:
             copy_file(db, copy)
