@@ -3,7 +3,8 @@
 Reading and validating an uploaded file is the one thing a user can make the dashboard
 do with arbitrary bytes. In the server process a hostile workbook kept a core busy for
 forty minutes and a zip bomb took 2.3 GB while everyone's pages waited. `run_bounded`
-runs such work in a fresh (spawned) child process:
+runs such work in a fresh child process (`python -m etl.worker`, the work pickled
+through its stdin and stdout; the parent's memory, threads and __main__ are never copied):
 
 - **time**: the parent kills the child after `seconds` of wall-clock time, and the
   kernel after as many seconds of CPU time (RLIMIT_CPU), whichever comes first;
@@ -16,8 +17,9 @@ runs such work in a fresh (spawned) child process:
 - **parent death**: on Linux the child gets SIGKILL when its parent dies (SIGKILL
   included), so a killed server leaves no worker running.
 
-The child's result (or its EtlError) comes back through a pipe; a child killed by a
-limit becomes a WorkerLimitError that says which limit and how to raise it.
+The child's result (or its EtlError) comes back pickled; a child killed by a limit
+becomes a WorkerLimitError that says which limit and how to raise it. The pickles only
+ever travel between this process and the child it started.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import math
-import multiprocessing
 import os
+import pickle
 import resource
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -111,44 +115,63 @@ def _run_child(
     on_wait: Callable[[float], None] | None,
     started: float,
 ) -> T:
-    context = multiprocessing.get_context("spawn")  # never fork a threaded server
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_child_main,
-        args=(sender, func, args, limits, os.getpid()),
-        name="eslabon-bounded",
-        daemon=True,
+    # `python -m etl.worker`, not multiprocessing: a spawned child re-runs the parent's
+    # __main__, which inside Streamlit is the page script. The work goes in on stdin and
+    # the outcome comes back on stdout, both pickled.
+    payload = pickle.dumps((func, args, limits, os.getpid()), protocol=pickle.HIGHEST_PROTOCOL)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "etl.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        close_fds=True,
     )
-    child.start()
-    sender.close()
-    outcome: tuple[str, Any] | None = None
+    received: list[bytes] = []
+    feeder = threading.Thread(target=_feed, args=(child, payload), daemon=True)
+    reader = threading.Thread(target=_drain, args=(child, received), daemon=True)
+    feeder.start()
+    reader.start()
     try:
-        while outcome is None:
-            if receiver.poll(_POLL):
-                try:
-                    outcome = receiver.recv()
-                except EOFError:  # the child died without a word
-                    break
-                break
-            if not child.is_alive():
-                if receiver.poll(0):
-                    continue  # it answered just before it ended
+        while reader.is_alive():
+            reader.join(_POLL)
+            if not reader.is_alive():
                 break
             if time.monotonic() - started > limits.seconds:
                 raise WorkerLimitError(_time_message(limits))
             if on_wait is not None:
                 on_wait(time.monotonic() - started)
     finally:
-        if child.is_alive():
+        if child.poll() is None:
             child.kill()
-        child.join()
-        receiver.close()
-    if outcome is None:
-        raise WorkerLimitError(_death_message(child.exitcode, limits))
-    status, payload = outcome
+        child.wait()
+        reader.join()
+        feeder.join()
+    try:
+        status, result = pickle.loads(b"".join(received))
+    except Exception:  # nothing (or half) came back: the child was stopped
+        raise WorkerLimitError(_death_message(child.returncode, limits)) from None
     if status == "ok":
-        return payload
-    raise payload
+        return result
+    raise result
+
+
+def _feed(child: subprocess.Popen[bytes], payload: bytes) -> None:
+    """Write the work to the child's stdin (in a thread: the pipe holds 64 KB at a time)."""
+    assert child.stdin is not None
+    try:
+        child.stdin.write(payload)
+        child.stdin.close()
+    except (BrokenPipeError, OSError):
+        pass  # the child died early: its exit code says why
+
+
+def _drain(child: subprocess.Popen[bytes], into: list[bytes]) -> None:
+    """Read the child's stdout to its end (the pickled outcome)."""
+    assert child.stdout is not None
+    while chunk := child.stdout.read(1 << 16):
+        into.append(chunk)
+    child.stdout.close()
 
 
 def _time_message(limits: WorkerLimits) -> str:
@@ -176,10 +199,13 @@ def _death_message(exitcode: int | None, limits: WorkerLimits) -> str:
     return f"the check stopped unexpectedly (exit code {exitcode}); nothing was written"
 
 
-def _child_main(
-    sender: Any, func: Callable[..., Any], args: tuple[Any, ...], limits: WorkerLimits, parent: int
-) -> None:
-    """The child: bound itself, run the work, send back ("ok", result) or ("error", exc)."""
+def _child_main() -> None:
+    """The child (`python -m etl.worker`): read the work, bound itself, run it, write back
+    ("ok", result) or ("error", exception). Stray prints go to stderr, never into the
+    answer."""
+    answer = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    func, args, limits, parent = pickle.loads(sys.stdin.buffer.read())
     _die_with_parent(parent)
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
@@ -197,11 +223,11 @@ def _child_main(
         first = (str(exc).strip().splitlines() or [""])[0][:300]
         outcome = ("error", EtlError(f"{type(exc).__name__}: {first}"))
     try:
-        sender.send(outcome)
+        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
-        sender.send(("error", WorkerLimitError(_memory_message(limits))))
-    finally:
-        sender.close()
+        data = pickle.dumps(("error", WorkerLimitError(_memory_message(limits))))
+    answer.write(data)
+    answer.close()
 
 
 def _die_with_parent(parent: int) -> None:
@@ -223,3 +249,11 @@ def _address_space() -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 1 << 30
+
+
+if __name__ == "__main__":
+    # Run as the imported module, so the exceptions it sends back are etl.worker's own
+    # classes (pickled by reference), not copies in __main__.
+    from etl import worker
+
+    worker._child_main()
