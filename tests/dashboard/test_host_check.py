@@ -164,3 +164,73 @@ def test_allowed_hosts_served(server: tuple[str, int]) -> None:
         assert _get(base, "/", host).status_code == 200, host
         assert _get(base, static, host).status_code == 200, host
         assert _upgrade_status(port, host) == 101, host
+
+
+@pytest.fixture(scope="module")
+def plain_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """`streamlit run dashboard/app.py` (no middleware: the script checks the Host)."""
+    folder = tmp_path_factory.mktemp("hosts-app")
+    port = _free_port()
+    env = {**os.environ, "ESLABON_DB_URL": world_db(folder)}
+    env.pop("ESLABON_ALLOWED_HOSTS", None)
+    with (folder / "server.log").open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+             "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", proc)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def _page_texts(port: int, host: str) -> list[str]:
+    """The texts one run of the default page draws for a websocket whose Host (and
+    Origin) is `host`: the socket goes to 127.0.0.1, as after a DNS rebinding."""
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    from bench.session_client import _texts_of
+
+    back = BackMsg()
+    back.rerun_script.query_string = "lang=en"
+    back.rerun_script.context_info.url = f"http://{host}/?lang=en"
+    sock = socket.create_connection(("127.0.0.1", port))
+    texts: list[str] = []
+    async with websockets.connect(
+        f"ws://{host}/_stcore/stream",
+        sock=sock,
+        subprotocols=[websockets.Subprotocol("streamlit")],
+        origin=websockets.Origin(f"http://{host}"),
+        max_size=None,
+    ) as ws:
+        await ws.send(back.SerializeToString())
+        async for raw in ws:
+            msg = ForwardMsg()
+            msg.ParseFromString(raw if isinstance(raw, bytes) else raw.encode())
+            texts.extend(_texts_of(msg))
+            if msg.WhichOneof("type") == "script_finished":
+                break
+    return texts
+
+
+def test_plain_app_refuses_a_foreign_host_in_the_script(plain_app: int) -> None:
+    import asyncio
+
+    from dashboard.i18n import t
+
+    refused = asyncio.run(_page_texts(plain_app, f"{FOREIGN}:{plain_app}"))
+    assert any(t("host_refused", "en", host="")[:30] in text for text in refused), refused
+    assert t("kpi_breaches", "en") not in refused
+    served = asyncio.run(_page_texts(plain_app, f"localhost:{plain_app}"))
+    assert t("kpi_breaches", "en") in served, served
+    assert not any("ESLABON_ALLOWED_HOSTS" in text for text in served)
