@@ -264,12 +264,14 @@ def load_files(
     strict: bool = False,
     loaded_by: str | None = None,
     note: str | None = None,
+    read_limits: ReadLimits | None = None,
 ) -> BatchReport:
     """Load `sources` as one batch, all or nothing; the report says what happened.
 
     `strict` refuses the whole batch when any row is rejected (report.committed False,
     nothing written). Files are read one at a time (bounded memory); an unreadable file or
     a bad mapping raises EtlError and, like any error, rolls the whole batch back.
+    `read_limits` bounds untrusted files while they are read (the Datos page's uploads).
     """
     tz = tz or load_settings().timezone
     items, meta = expanded_sources(sources)
@@ -280,7 +282,15 @@ def load_files(
         try:
             _quiet(conn)
             batch_id = _new_batch(conn, tz, loaded_by, note)
-            report = batch_report(conn, items, checked, tz=tz, batch_id=batch_id, progress=progress)
+            report = batch_report(
+                conn,
+                items,
+                checked,
+                tz=tz,
+                batch_id=batch_id,
+                progress=progress,
+                read_limits=read_limits,
+            )
             if strict and report.rows_rejected:
                 transaction.rollback()
                 report.batch_id = None

@@ -291,8 +291,13 @@ def load_batch(uploads: Sequence[Upload], mapping: Mapping | str | None, lang: s
     try:
         # Published like `python -m etl load`: under the writer lock, swapped in whole.
         with st.spinner(tr("loading", lang)), publishing(common.db_url()) as writer:
+            # The files passed the bounded preview; the same read limits hold here too.
             report = load_files(
-                writer, [u.source() for u in uploads], mapping=mapping, loaded_by="dashboard"
+                writer,
+                [u.source() for u in uploads],
+                mapping=mapping,
+                loaded_by="dashboard",
+                read_limits=upload_read_limits(upload_limit_mb() << 20),
             )
     except Exception as exc:  # EtlError or a database error: nothing was written
         st.session_state[_FLASH] = ("error", tr("load_failed", lang, reason=short_reason(exc)))
