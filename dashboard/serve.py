@@ -38,10 +38,12 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from dashboard import auth  # noqa: E402
+from dashboard.browser_access import PrivateRoutes  # noqa: E402
 from dashboard.calendar_feed import subscription_feed  # noqa: E402
 from dashboard.hosts import HostCheckMiddleware  # noqa: E402
 from dashboard.metrics.kpis import default_as_of  # noqa: E402
-from dashboard.tokens import configured_secret  # noqa: E402
+from dashboard.tokens import configured_secret, secret_refusal  # noqa: E402
 from etl.db import create_db_engine  # noqa: E402
 from etl.publish import remove_stale_scratch  # noqa: E402
 from etl.settings import load_settings  # noqa: E402
@@ -107,10 +109,24 @@ def warm_caches() -> None:
     log.info("caches warmed for the default view in %.1f s", time.perf_counter() - start)
 
 
+def log_unsafe_configuration() -> None:
+    """Say in the server log, at start, why nobody will be able to sign in (an invalid auth
+    file, a published or weak cookie key) or why customer links are off (a published or
+    weak secret): the pages say it too, but an operator reads the log first."""
+    try:
+        auth.load_auth_config(auth.auth_config_path())
+    except auth.AuthConfigError as exc:
+        log.error("auth configuration: %s; nobody can sign in until it is fixed", exc)
+    refusal = secret_refusal()
+    if refusal:
+        log.error("%s", refusal)
+
+
 @contextlib.asynccontextmanager
 async def warm_at_start(_app: st.App) -> AsyncIterator[None]:
-    """The ASGI lifespan: when the server starts, remove scratch copies a killed server
-    (or upload worker) left behind, and start warm_caches once."""
+    """The ASGI lifespan, when the server starts: check the keys, remove scratch copies a
+    killed server (or upload worker) left behind, and start warm_caches once."""
+    log_unsafe_configuration()
     try:
         remove_stale_scratch()
     except Exception as exc:  # an unusable scratch folder: previews will say so
@@ -123,8 +139,10 @@ app = st.App(
     str(APP_SCRIPT),
     lifespan=warm_at_start,
     routes=[Route(CALENDAR_PATH, calendar_endpoint, methods=["GET"])],
-    # Before every route, Streamlit's own included: pages, static files, the websocket.
-    middleware=[Middleware(HostCheckMiddleware)],
+    # Before every route, Streamlit's own included: first the Host check (DNS rebinding:
+    # pages, static files, the websocket), then /media (downloads) only for signed-in
+    # browsers and /_stcore/metrics for nobody.
+    middleware=[Middleware(HostCheckMiddleware), Middleware(PrivateRoutes)],
 )
 
 if __name__ == "__main__":
