@@ -32,6 +32,7 @@ from dashboard.records.targets import set_target, targets_csv
 from dashboard.report import kpis as kpi_report
 from dashboard.report.weekly import review_html, review_xlsx
 from dashboard.review import weekly_review
+from dashboard.secret_keys import new_secret
 from dashboard.texts import md_escape
 from dashboard.tokens import make_token, read_token, tracking_link
 from etl.db import create_db_engine
@@ -43,7 +44,7 @@ from tests.dashboard.world import AS_OF, WEEK, load_chain_world
 
 HOSTILE = 'Núñez\r\nS.L.\t"Q";,\\ x\u2028y\u2029z'
 PERFORMER = 'Ana\nMaría; "la jefa",\\\r\u2028Ruiz'
-SECRET = "names-are-data-secret-0123456789"
+SECRET = new_secret()
 BREAKS = re.compile(r"[\r\n\v\f\x85\u2028\u2029]")
 
 
