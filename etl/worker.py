@@ -127,6 +127,7 @@ def _run_child(
         env=env,
         close_fds=True,
     )
+    child_started = time.monotonic()  # its time limit starts now, not in the queue
     received: list[bytes] = []
     feeder = threading.Thread(target=_feed, args=(child, payload), daemon=True)
     reader = threading.Thread(target=_drain, args=(child, received), daemon=True)
@@ -137,7 +138,7 @@ def _run_child(
             reader.join(_POLL)
             if not reader.is_alive():
                 break
-            if time.monotonic() - started > limits.seconds:
+            if time.monotonic() - child_started > limits.seconds:
                 raise WorkerLimitError(_time_message(limits))
             if on_wait is not None:
                 on_wait(time.monotonic() - started)
