@@ -411,7 +411,9 @@ def _check_csv_records(
     lines = 0
     with utf8_input() as source:
         while chunk := source.read(_BLOCK_BYTES):
-            lines += chunk.count(b"\n") + chunk.count(b"\r")  # a lone CR ends a line too
+            # LF, CRLF and a lone CR each end a line (a CRLF split between two blocks
+            # counts twice: still an upper bound)
+            lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
     if lines <= bound:
         return
     records = 0

@@ -169,6 +169,9 @@ def test_csv_over_the_row_limit_is_refused_before_the_table(
     body = "a,b\n" + "".join(f"{i},x\n" for i in range(1000))
     with pytest.raises(ReadLimitError, match=r"^rows\.csv: more than the 10 rows"):
         read_table(io.BytesIO(body.encode()), name="rows.csv", limits=LIMITS)
+    crlf = "a,b\r\n" + "".join(f"{i},x\r\n" for i in range(11))
+    with pytest.raises(ReadLimitError):
+        read_table(io.BytesIO(crlf.encode()), name="crlf.csv", limits=LIMITS)
     lone_cr = "a,b\r" + "".join(f"{i},x\r" for i in range(1000))  # old Mac line ends
     with pytest.raises(ReadLimitError):
         read_table(io.BytesIO(lone_cr.encode()), name="cr.csv", limits=LIMITS)
