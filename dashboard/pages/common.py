@@ -141,6 +141,7 @@ class DbStatus:
     commitments: int = 0
     version: str = ""
     error: str = ""
+    timed_out: bool = False  # the probe's query ran past ESLABON_STATEMENT_TIMEOUT
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -169,7 +170,8 @@ def _probe(url: str) -> DbStatus:
                 version = f"{row[0]}:{row[1]}:{row[2]}"
             return DbStatus(ok=True, commitments=int(count or 0), version=f"{version}:{count}")
     except Exception as exc:  # any driver error becomes a message, never a traceback
-        return DbStatus(ok=False, error=_short_reason(exc))
+        timed_out = querywatch.is_statement_timeout(exc)
+        return DbStatus(ok=False, error=_short_reason(exc), timed_out=timed_out)
 
 
 def _short_reason(exc: BaseException) -> str:
@@ -491,6 +493,14 @@ def timeout_reason(exc: BaseException, lang: str) -> str | None:
     return t("query_timeout", lang, seconds=f"{seconds:g}")
 
 
+def status_reason(status: DbStatus, lang: str) -> str:
+    """Why the database status is not ok, in words (a timeout says which setting)."""
+    if status.timed_out:
+        seconds = load_settings().statement_timeout or 0
+        return t("query_timeout", lang, seconds=f"{seconds:g}")
+    return status.error
+
+
 def error_state(lang: str, reason: str) -> None:
     """A clear message about an unreachable or broken database; never a traceback."""
     st.title(t("app_title", lang))
@@ -518,7 +528,7 @@ def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str
         return
     status = db_status()
     if not status.ok:
-        error_state(lang, status.error)
+        error_state(lang, status_reason(status, lang))
         return
     if needs_data and status.commitments == 0:
         empty_state(lang)

@@ -468,7 +468,7 @@ def page() -> None:
         return
     status = common.db_status()
     if not status.ok:
-        common.error_state(lang, status.error)
+        common.error_state(lang, common.status_reason(status, lang))
         return
     try:
         render(lang)

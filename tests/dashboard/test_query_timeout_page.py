@@ -45,3 +45,28 @@ def test_a_query_past_the_timeout_shows_the_error_state(
     assert t("db_error_title", "en") in message
     assert md_escape(t("query_timeout", "en", seconds="0.4")) in message
     assert not at.metric
+
+
+@pytest.mark.postgres
+def test_a_probe_past_the_timeout_says_so(
+    monkeypatch: pytest.MonkeyPatch, pg_schema_url: str
+) -> None:
+    """The page's first query (the database probe) waits on a lock held here, past the
+    limit: the error state names the timeout, not a driver message."""
+    engine = create_db_engine(pg_schema_url)
+    create_schema(engine)
+    load_chain_world(engine)
+    schema = sa.make_url(pg_schema_url).query["options"].split("=")[-1]
+    monkeypatch.setenv("ESLABON_STATEMENT_TIMEOUT", "0.4")
+    try:
+        with engine.connect() as locker:
+            transaction = locker.begin()
+            locker.execute(sa.text(f'LOCK TABLE "{schema}".commitments IN ACCESS EXCLUSIVE MODE'))
+            at = make_app(monkeypatch, pg_schema_url, lang="en")
+            at.run(timeout=120)
+            transaction.rollback()
+    finally:
+        engine.dispose()
+    assert not at.exception, [e.message for e in at.exception]
+    assert len(at.error) == 1, [e.value for e in at.error]
+    assert md_escape(t("query_timeout", "en", seconds="0.4")) in at.error[0].value
