@@ -10,12 +10,14 @@ through its stdin and stdout; the parent's memory, threads and __main__ are neve
   kernel after as many seconds of CPU time (RLIMIT_CPU), whichever comes first;
 - **memory**: an address-space limit (RLIMIT_AS) of `memory_mb` beyond what the child
   holds once its code is loaded; past it an allocation fails (MemoryError);
-- **priority**: the child runs `nice`d, and at most `slots` children run at once per
-  server, so the pages' own work keeps the CPU it needs;
+- **priority**: the child runs `nice`d, and at most one child per two cores runs at once
+  per server (the others wait their turn), so the pages' own work keeps its CPU;
 - **cancel**: `on_wait` is called while waiting; whatever it raises (Streamlit raises
   when the user clicks, leaves, or the session closes) kills the child at once;
 - **parent death**: on Linux the child gets SIGKILL when its parent dies (SIGKILL
-  included), so a killed server leaves no worker running.
+  included), so a killed server leaves no worker running. (Linux sends it when the
+  *thread* that started the child ends; `run_bounded` never returns before its child
+  has ended, so that thread always outlives it.)
 
 The child's result (or its EtlError) comes back pickled; a child killed by a limit
 becomes a WorkerLimitError that says which limit and how to raise it. The pickles only
