@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dashboard.i18n import norm_lang, t
 from dashboard.metrics.definitions import KPIS
+from etl.exports import single_line
 
 STRINGS: dict[str, tuple[str, str]] = {
     # pages
@@ -397,6 +398,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "load_failed": ("No se cargó nada: {reason}", "Nothing was loaded: {reason}"),
     "loading": ("Cargando…", "Loading…"),
     "validating": ("Validando…", "Validating…"),
+    "validating_for": (
+        "Validando en un proceso aparte… {seconds} s",
+        "Validating in a separate process… {seconds} s",
+    ),
+    "preview_cancel": ("Cancelar la validación", "Cancel the validation"),
+    "preview_cancelled": (
+        "Validación cancelada; nada se ha escrito.",
+        "Validation cancelled; nothing was written.",
+    ),
+    "preview_retry": ("Validar de nuevo", "Validate again"),
     "history_title": ("Historial de cargas", "Load history"),
     "history_none": ("Todavía no hay cargas.", "No loads yet."),
     "history_files": ("Ficheros del lote {batch}", "Files of batch {batch}"),
@@ -567,5 +578,6 @@ _MARKDOWN_ACTIVE = frozenset("\\`*_[]()<>!#|~$")
 def md_escape(text: object) -> str:
     """User text (names, comments, reasons) made literal inside st.markdown, captions and
     messages: every active Markdown character backslash-escaped, so `**x**` or
-    `[link](http://…)` shows as typed (Streamlit already refuses raw HTML)."""
-    return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in str(text))
+    `[link](http://…)` shows as typed (Streamlit already refuses raw HTML). Line breaks
+    become spaces first: a name's `\\n---` or `\\n# x` would otherwise open a new block."""
+    return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in single_line(text))
