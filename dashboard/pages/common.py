@@ -450,7 +450,7 @@ def empty_state(lang: str) -> None:
             st.success(t("sample_loaded", lang))
             st.rerun()
         else:
-            st.error(t("sample_failed", lang, reason=reason))
+            st.error(t("sample_failed", lang, reason=plain_md(reason)))
     datos = registered_page("datos")
     if datos is not None and may_load:
         with cols[1]:
