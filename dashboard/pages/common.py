@@ -30,6 +30,7 @@ the Datos page), call `common.invalidate_data()`.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import subprocess
@@ -47,7 +48,7 @@ from sqlalchemy.engine import make_url
 from dashboard import auth
 from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
 from dashboard.metrics import kpis, process_map
-from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
 from dashboard.state import (
     CUSTOMER_TYPES,
     DIRECTIONS,
@@ -198,8 +199,26 @@ def metric(func: Callable[..., Any], f: MetricFilter | None, *args: Any, **kwarg
     f=None for functions that take no filter (e.g. `targets.targets_in_force`).
     """
     status = db_status()
+    f, kwargs = scoped_call(func, f, kwargs, current_scope())
     kw = tuple(sorted(kwargs.items()))
     return _cached_metric(db_url(), status.version, metric_key(func), func, f, args, kw)
+
+
+def scoped_call(
+    func: Callable[..., Any], f: MetricFilter | None, kwargs: dict[str, Any], scope: RowScope
+) -> tuple[MetricFilter | None, dict[str, Any]]:
+    """The filter and keyword arguments of a call narrowed to the session's row scope.
+
+    The one choke point of row-level access on pages: a filter is intersected with the
+    scope (whatever the URL or the sidebar built), and a function that reads rows without
+    a filter takes the scope as its `scope` argument. Applied on the server on every call.
+    """
+    if f is not None:
+        f = f.within(scope)
+    if "scope" in inspect.signature(func).parameters:
+        given = kwargs.get("scope", EVERYTHING)
+        kwargs = {**kwargs, "scope": given.narrowed(scope)}
+    return f, kwargs
 
 
 # --- as_of and options -----------------------------------------------------------------
@@ -226,7 +245,7 @@ def as_of() -> datetime:
 
 def stage_options(at: datetime) -> list[str]:
     """Process stages in chain order (process_map.process_chain), for every selector."""
-    chain = metric(process_map.process_chain, MetricFilter(as_of=at))
+    chain = metric(process_map.process_chain, MetricFilter(as_of=at))  # scoped by metric()
     return [str(p) for p in chain["process"]]
 
 
@@ -327,6 +346,9 @@ def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
     )
     if at is not None:
         side.caption(f"{t('as_of_label', lang)}: **{fmt_datetime(at, lang)}**")
+    scope = current_scope()
+    if not scope.unrestricted:
+        side.caption(t("row_scope", lang, scope=plain_md(scope.describe(lang))))
     side.caption(t("view_link_help", lang))
     start, end = (date_from, date_to) if period == "custom" else (None, None)
     if isinstance(start, date) and isinstance(end, date) and start > end:
@@ -503,6 +525,7 @@ def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str
 # --- access: who is signed in and what their role allows (dashboard.auth) -----------------
 
 IDENTITY_KEY = "_eslabon_identity"  # the password user this session signed in as
+NO_ROWS = RowScope(stages=(), customers=())
 
 
 @dataclass(frozen=True)
@@ -518,6 +541,8 @@ class Access:
     role: str | None = None
     who: str | None = None
     method: str | None = None  # "password" or "oidc" once signed in
+    # the rows this person may see (auth file); nobody signed in sees none
+    scope: RowScope = NO_ROWS
 
 
 def server_address() -> str | None:
@@ -565,25 +590,35 @@ def current_access() -> Access:
     oidc = oidc_section()
     if not config.exists and not oidc:
         if auth.single_user_allowed(server_address()):
-            return Access(mode="single", role="admin")
+            return Access(mode="single", role="admin", scope=EVERYTHING)
         return Access(mode="refused")
     username = st.session_state.get(IDENTITY_KEY)
     if username and st.session_state.get("authentication_status") is True:
         user = config.users.get(str(username))
         if user is not None:
-            return Access(mode="login", role=user.role, who=user.name, method="password")
+            return Access(
+                mode="login", role=user.role, who=user.name, method="password", scope=user.scope
+            )
     if oidc:
         info = _oidc_user()
         if info:
             verified = info.get("email_verified")
-            role = auth.role_for_email(
+            groups = info.get("groups")
+            role, scope = auth.oidc_access(
                 config,
                 info.get("email"),
                 verified=verified if isinstance(verified, bool) else None,
+                groups=[str(g) for g in groups] if isinstance(groups, list) else (),
             )
             who = str(info.get("email") or info.get("name") or "")
-            return Access(mode="login", role=role, who=who or None, method="oidc")
+            return Access(mode="login", role=role, who=who or None, method="oidc", scope=scope)
     return Access(mode="login")
+
+
+def current_scope() -> RowScope:
+    """The rows this session may see, from the auth file on every call (never the
+    browser): every metric call of a page is narrowed to it (`metric`, records_ui)."""
+    return current_access().scope
 
 
 def current_role() -> str | None:

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard.metrics.filters import MetricFilter
 from dashboard.pages import common
 from dashboard.records import RecordError
 from dashboard.records.actions import create_action, update_action_status
@@ -49,7 +50,14 @@ def _cached(
 
 
 def cached(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """`func(conn, *args, **kwargs)`, cached per database version and arguments."""
+    """`func(conn, *args, **kwargs)`, cached per database version and arguments.
+
+    Row-level access: every MetricFilter argument is narrowed to the session's scope and
+    a function with a `scope` parameter gets it (common.scoped_call), on every call.
+    """
+    scope = common.current_scope()
+    args = tuple(a.within(scope) if isinstance(a, MetricFilter) else a for a in args)
+    _, kwargs = common.scoped_call(func, None, kwargs, scope)
     version = common.db_status().version
     kw = tuple(sorted(kwargs.items()))
     return _cached(common.db_url(), version, common.metric_key(func), func, args, kw)
