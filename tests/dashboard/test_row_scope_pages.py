@@ -9,11 +9,14 @@ a hidden row anywhere. The hand-worked cards pin a few of those numbers directly
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from dashboard import auth
@@ -104,6 +107,41 @@ def everything_shown(at: AppTest) -> str:
     return "\n".join(page_content(at) + markdown_texts(at) + options)
 
 
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """url -> bytes of every file a page offers for download (AppTest keeps them in an
+    in-memory media store; this records what goes in)."""
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        if isinstance(path_or_data, bytes | str):
+            data = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()
+            files[self.get_url(file_id)] = data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return files
+
+
+def export_texts(at: AppTest, files: dict[str, bytes]) -> dict[str, str]:
+    """label -> the text of each download button's file (an .xlsx read cell by cell)."""
+    out: dict[str, str] = {}
+    for button in at.get("download_button"):
+        data = files[button.proto.url]
+        if data.startswith(b"PK"):
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+            cells = [
+                str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                for v in row if v is not None
+            ]  # fmt: skip
+            out[button.proto.label] = "\n".join(cells)
+        else:
+            out[button.proto.label] = data.decode("utf-8-sig")
+    return out
+
+
 @pytest.fixture(scope="module")
 def reference(worlds: tuple[str, str], auth_path: Path) -> dict[str, list[str]]:
     """Each page for a viewer without a scope, on the database holding the allowed rows
@@ -139,6 +177,23 @@ def test_every_page_shows_only_the_allowed_rows(
         text = everything_shown(at)
         leaked = [s for s in SECRETS if s in text]
         assert not leaked, (page, leaked)
+
+
+def test_every_export_of_every_page_holds_only_the_allowed_rows(
+    scoped_app: AppTest, downloads: dict[str, bytes]
+) -> None:
+    """The review pack (HTML, Excel), the notices CSV, the targets CSV and the calendars:
+    the bytes a scoped user downloads name their rows and nothing else."""
+    at = scoped_app
+    seen: dict[str, str] = {}
+    for page in ("revision", "avisos", "metas", "seguimiento"):
+        at = _open(at, page, **({"commitment": "OK-V1"} if page == "seguimiento" else {}))
+        for label, text in export_texts(at, downloads).items():
+            seen[f"{page}: {label}"] = text
+            leaked = [s for s in SECRETS if s in text]
+            assert not leaked, (page, label, leaked)
+    assert len(seen) >= 7, sorted(seen)  # 2 review files, notices, targets, 3 calendars
+    assert any("OK-V3" in text for text in seen.values())  # the exports are not empty
 
 
 def test_hand_worked_cards_and_the_scope_caption(scoped_app: AppTest) -> None:
