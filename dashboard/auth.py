@@ -502,8 +502,7 @@ def with_user(
 
 def scope_entry(scope: RowScope) -> dict[str, list[str]] | None:
     """A RowScope as the file writes it (None for EVERYTHING: no `scope` key)."""
-    entry = {dim: list(getattr(scope, dim)) for dim in SCOPE_KEYS}
-    entry = {dim: names for dim, names in entry.items() if getattr(scope, dim) is not None}
+    entry = {dim: list(names) for dim in SCOPE_KEYS if (names := getattr(scope, dim)) is not None}
     return entry or None
 
 
