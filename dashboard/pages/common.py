@@ -30,6 +30,7 @@ the Datos page), call `common.invalidate_data()`.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import os
@@ -38,6 +39,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -204,6 +206,12 @@ def metric(func: Callable[..., Any], f: MetricFilter | None, *args: Any, **kwarg
     return _cached_metric(db_url(), status.version, metric_key(func), func, f, args, kw)
 
 
+@functools.lru_cache(maxsize=256)
+def _takes_scope(func: Callable[..., Any]) -> bool:
+    """Does `func` read rows without a filter, taking the user's scope as `scope`?"""
+    return "scope" in inspect.signature(func).parameters
+
+
 def scoped_call(
     func: Callable[..., Any], f: MetricFilter | None, kwargs: dict[str, Any], scope: RowScope
 ) -> tuple[MetricFilter | None, dict[str, Any]]:
@@ -215,7 +223,7 @@ def scoped_call(
     """
     if f is not None:
         f = f.within(scope)
-    if "scope" in inspect.signature(func).parameters:
+    if _takes_scope(func):
         given = kwargs.get("scope", EVERYTHING)
         kwargs = {**kwargs, "scope": given.narrowed(scope)}
     return f, kwargs
@@ -566,8 +574,25 @@ def oidc_providers() -> list[str]:
 
 
 def auth_config() -> auth.AuthConfig:
-    """The auth file, read on every call so removed or demoted users lose rights at once."""
-    return auth.load_auth_config(auth.auth_config_path())
+    """The auth file as it is now, so removed or demoted users lose rights at once.
+
+    Checked on every call (a stat), parsed again only when the file changed: the row
+    scope is asked for on every metric call of a page, and parsing the YAML each time
+    cost about 8 ms a call.
+    """
+    path = auth.auth_config_path()
+    try:
+        info = path.stat()
+        stamp: tuple[int, int, int] | None = (info.st_mtime_ns, info.st_size, info.st_ino)
+    except OSError:
+        stamp = None
+    return _auth_config_at(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _auth_config_at(path: str, stamp: tuple[int, int, int] | None) -> auth.AuthConfig:
+    """The parsed file for one (path, modification stamp); errors are not cached."""
+    return auth.load_auth_config(Path(path))
 
 
 def _oidc_user() -> dict[str, Any]:

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import auth
 from dashboard.i18n import fmt_kpi
 from dashboard.i18n import t as i18n_t
+from dashboard.metrics.filters import RowScope
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from tests.dashboard.conftest import make_app
@@ -33,6 +34,7 @@ PAGES = (
     "avisos", "metas",
 )  # fmt: skip
 PASSWORD = "sol's password!"
+HASH_AGAIN = auth.hash_password(PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +227,21 @@ def test_a_hand_made_url_never_widens_the_scope(
         text = everything_shown(at)
         leaked = [s for s in SECRETS if s in text]
         assert not leaked, (page, query, leaked)
+
+
+def test_a_scope_changed_in_the_file_applies_at_the_next_click(
+    monkeypatch: pytest.MonkeyPatch, worlds: tuple[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "auth.yaml"
+    data = auth.with_user({}, "sol", "viewer", auth.hash_password(PASSWORD), scope=SCOPE)
+    auth.write_raw_config(path, data)
+    at = _open(_signed_in(monkeypatch, worlds[0], path), "resumen")
+    assert "Beta Corp" not in everything_shown(at)
+    beta = RowScope(customers=("Beta Corp",))
+    auth.write_raw_config(path, auth.with_user(data, "sol", "viewer", HASH_AGAIN, scope=beta))
+    at = _open(at, "seguimiento", commitment="X-VB-5")
+    shown = everything_shown(at)
+    assert "X-VB-5" in shown and "OK-V1" not in shown
+    assert i18n_t("row_scope", "es", scope="clientes: Beta Corp") in [
+        c.value for c in at.sidebar.caption
+    ]
