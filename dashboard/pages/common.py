@@ -46,6 +46,7 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import make_url
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import auth
 from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
@@ -642,7 +643,15 @@ def current_access() -> Access:
 
 def current_scope() -> RowScope:
     """The rows this session may see, from the auth file on every call (never the
-    browser): every metric call of a page is narrowed to it (`metric`, records_ui)."""
+    browser): every metric call of a page is narrowed to it (`metric`, records_ui).
+
+    Outside any session (no script-run context: only the server's own start-up work,
+    `serve.warm_caches`, which fills the shared caches for the unrestricted view) there
+    is no user to restrict; every visitor's run has a context. The cache keys hold the
+    scope, so a scoped user never reads an entry computed for another scope.
+    """
+    if get_script_run_ctx() is None:
+        return EVERYTHING
     return current_access().scope
 
 

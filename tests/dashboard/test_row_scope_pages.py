@@ -9,19 +9,23 @@ a hidden row anywhere. The hand-worked cards pin a few of those numbers directly
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import openpyxl
 import pytest
+import streamlit as st
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth
+from dashboard import auth, serve
 from dashboard.i18n import fmt_kpi
 from dashboard.i18n import t as i18n_t
+from dashboard.metrics import kpis
 from dashboard.metrics.filters import RowScope
 from etl.db import create_db_engine
 from etl.schema import create_schema
@@ -245,3 +249,32 @@ def test_a_scope_changed_in_the_file_applies_at_the_next_click(
     assert i18n_t("row_scope", "es", scope="clientes: Beta Corp") in [
         c.value for c in at.sidebar.caption
     ]
+
+
+def test_warming_with_users_serves_the_unscoped_view_and_never_a_scoped_one(
+    monkeypatch: pytest.MonkeyPatch, worlds: tuple[str, str], auth_path: Path
+) -> None:
+    """serve.warm_caches runs outside any session: it fills the unrestricted view's
+    entries (an unscoped viewer's first Resumen computes nothing), and a scoped viewer
+    never gets them (their own numbers are computed for their scope)."""
+    monkeypatch.setenv("ESLABON_AUTH_FILE", str(auth_path))
+    monkeypatch.setenv("ESLABON_DB_URL", worlds[0])
+    st.cache_data.clear()
+    warm = threading.Thread(target=serve.warm_caches)  # as the server does: no session
+    warm.start()
+    warm.join()
+    calls: list[str] = []
+    original = kpis.headline_kpis
+
+    @functools.wraps(original)
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append("headline_kpis")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(kpis, "headline_kpis", counting)
+    _signed_in(monkeypatch, worlds[0], auth_path, user="val")
+    assert calls == []
+    at = _signed_in(monkeypatch, worlds[0], auth_path, user="sol")
+    assert calls  # computed for sol's scope, not read from the warmed entries
+    cards = {m.label: m.value for m in at.main.metric}
+    assert cards[i18n_t("kpi_on_time_rate", "es")] == fmt_kpi("on_time_rate", 1 / 3, "es")
