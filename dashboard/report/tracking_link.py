@@ -16,6 +16,7 @@ from dashboard.tokens import (
     TokenConfigError,
     configured_secret,
     make_token,
+    secret_refusal,
     tracking_link,
 )
 
@@ -48,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
     base = args.base_url or os.environ.get("ESLABON_BASE_URL") or DEFAULT_BASE_URL
     if not base.startswith(("http://", "https://")):
         raise ReportError(f"--base-url {base!r} must start with http:// or https://")
+    refusal = secret_refusal()
+    if refusal:
+        raise ReportError(refusal)
     scope = user_scope(args.as_user)
     if scope.customers is not None and args.customer not in scope.customers:
         raise ReportError(f"--customer: not a customer {args.as_user} may see")
