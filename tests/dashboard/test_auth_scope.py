@@ -8,6 +8,7 @@ lifts them.
 from __future__ import annotations
 
 import io
+import secrets
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def _config(tmp_path: Path, **users: dict) -> auth.AuthConfig:
                 for name, entry in users.items()
             }
         },
-        "cookie": {"key": "k" * 40},
+        "cookie": {"key": secrets.token_urlsafe(32)},
     }
     return auth.parse_auth_config(data, tmp_path / "auth.yaml")
 

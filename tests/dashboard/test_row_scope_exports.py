@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 from datetime import datetime
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def test_unknown_user_or_foreign_customer_is_refused(
     assert "nobody" in capsys.readouterr().err
     assert main(["kpis", "--db", db, "--as-user", "stranger@elsewhere.org"]) == 2
     capsys.readouterr()
-    monkeypatch.setenv("ESLABON_SECRET", "a-test-secret-of-enough-length-0123456789")
+    monkeypatch.setenv("ESLABON_SECRET", secrets.token_urlsafe(32))
     assert main(["tracking-link", "--customer", "Beta Corp", "--as-user", "sol"]) == 2
     assert "Beta Corp" not in capsys.readouterr().out
     assert main(["tracking-link", "--customer", "Acme", "--as-user", "sol"]) == 0
