@@ -97,6 +97,20 @@ def role_allows(role: str | None, action: str) -> bool:
     return needed is not None and role_rank(role) >= role_rank(needed) >= 0
 
 
+# Pages whose content spans every row whatever the filter (the load history and rejected
+# rows; every subscription's recipient and filter, the alert rules, the delivery log):
+# closed to a user with a row scope, who could otherwise read or mail out other rows.
+ALL_ROWS_PAGES: frozenset[str] = frozenset({"datos", "suscripciones"})
+
+
+def page_open_to(role: str | None, scope: RowScope, page: str) -> bool:
+    """May someone with `role` and row `scope` open `page`? (page_allowed, and the
+    all-rows pages only without a scope)."""
+    if page in ALL_ROWS_PAGES and not scope.unrestricted:
+        return False
+    return page_allowed(role, page)
+
+
 def page_action(page: str) -> str:
     """The action a page needs (see PAGE_ACTIONS)."""
     return PAGE_ACTIONS.get(page, "read")

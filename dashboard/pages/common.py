@@ -545,16 +545,27 @@ def error_state(lang: str, reason: str) -> None:
     )
 
 
-def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str = "read") -> None:
+def run_page(
+    render: Callable[[], None],
+    *,
+    needs_data: bool = True,
+    action: str = "read",
+    all_rows: bool = False,
+) -> None:
     """Run a page body, turning any database failure into the error state.
 
     Pages that make sense on an empty database (Datos, where data is loaded) pass
     `needs_data=False` and skip the empty state. The role is checked first, on the
     server, whatever the navigation showed: without `action` nothing of the page is drawn.
+    A page that spans every row (`all_rows`, auth.ALL_ROWS_PAGES) draws nothing for a
+    user with a row scope.
     """
     watch_session_queries()
     lang = current_lang()
     if not require(action, lang):
+        return
+    if all_rows and not current_scope().unrestricted:
+        st.warning(auth.auth_text("not_allowed", lang, action=action))
         return
     status = db_status()
     if not status.ok:

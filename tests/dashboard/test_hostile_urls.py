@@ -3,7 +3,7 @@
 AppTest opens Resumen, Cumplimiento and Cadena with every view parameter set to SQL
 injection, Markdown links/images and HTML; the pages render without an exception, the
 commitments table is still there with the same count, and no shown text carries a live
-link, image or tag. Then EVERY page is walked with hostile stage, customer, performer and
+link, image or tag. Then EVERY page (all ten) is walked with hostile stage, customer, performer and
 commitment names both in the data and in the URL, and every text of the page that
 Streamlit renders as Markdown (bodies, labels, help, expander and tab names, sidebar
 included) is checked for a live image, link or tag. Then MetricFilter directly: a value such as
@@ -112,7 +112,7 @@ def test_filter_description_keeps_stage_names_literal(
 
 ALL_PAGES = (
     "resumen", "cumplimiento", "cadena", "satisfaccion", "revision", "seguimiento",
-    "avisos", "metas", "datos",
+    "avisos", "metas", "suscripciones", "datos",
 )  # fmt: skip
 IMAGE = "x ![b](http://evil.example/p.png)"  # the Metas report: a stage name in the URL
 JS_LINK = "[pulse](javascript:alert(1))"

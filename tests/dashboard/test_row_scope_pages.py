@@ -27,6 +27,7 @@ from dashboard.i18n import fmt_kpi
 from dashboard.i18n import t as i18n_t
 from dashboard.metrics import kpis
 from dashboard.metrics.filters import RowScope
+from dashboard.texts import tr
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from tests.dashboard.conftest import make_app
@@ -278,3 +279,19 @@ def test_warming_with_users_serves_the_unscoped_view_and_never_a_scoped_one(
     assert calls  # computed for sol's scope, not read from the warmed entries
     cards = {m.label: m.value for m in at.main.metric}
     assert cards[i18n_t("kpi_on_time_rate", "es")] == fmt_kpi("on_time_rate", 1 / 3, "es")
+
+
+def test_pages_that_span_every_row_are_closed_to_a_scoped_user(
+    scoped_app: AppTest, monkeypatch: pytest.MonkeyPatch, worlds: tuple[str, str], auth_path: Path
+) -> None:
+    """Suscripciones lists every recipient with their filter and the delivery log (and a
+    subscription would mail any rows anywhere); Datos shows the load history."""
+    assert set(scoped_app.session_state["_eslabon_pages"]) == set(PAGES)
+    at = _open(scoped_app, "suscripciones")
+    assert tr("page_suscripciones", "es") not in [t.value for t in at.title]
+    assert auth.auth_text("not_allowed", "es", action="read") in [w.value for w in at.warning]
+    unscoped = _signed_in(monkeypatch, worlds[0], auth_path, user="val")
+    assert "suscripciones" in unscoped.session_state["_eslabon_pages"]
+    assert not any(
+        auth.page_open_to(role, SCOPE, page) for role in auth.ROLES for page in auth.ALL_ROWS_PAGES
+    )
