@@ -37,6 +37,7 @@ if _ROOT not in sys.path:
 
 from dashboard import auth, browser_access, hosts, signin  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
+from dashboard.metrics.filters import EVERYTHING, RowScope  # noqa: E402
 from dashboard.pages import common  # noqa: E402
 
 # (url path = file name in dashboard/pages/, title key in dashboard.i18n, icon)
@@ -87,12 +88,15 @@ def page_runner(name: str) -> Callable[[], None]:
     return run
 
 
-def registered_pages(lang: str, role: str | None = "admin") -> dict[str, st.Page]:
+def registered_pages(
+    lang: str, role: str | None = "admin", scope: RowScope = EVERYTHING
+) -> dict[str, st.Page]:
     """Every page whose file exists and `role` may open, by url path, titled in the
-    current language (a viewer's navigation has no Datos at all)."""
+    current language (a viewer's navigation has no Datos at all; a user with a row scope
+    gets no page that spans every row, auth.ALL_ROWS_PAGES)."""
     pages: dict[str, st.Page] = {}
     for name, title_key, icon in PAGES:
-        if auth.page_allowed(role, name):
+        if auth.page_open_to(role, scope, name):
             pages[name] = st.Page(
                 page_runner(name),
                 title=t(title_key, lang),
@@ -383,7 +387,7 @@ def main() -> None:
     access = signed_in(lang)
     if access is None:
         return
-    pages = registered_pages(lang, access.role)
+    pages = registered_pages(lang, access.role, access.scope)
     current = st.navigation(list(pages.values()), position="sidebar")
     common.remember_pages(pages)
     follow_page_param(pages, current)

@@ -23,7 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 from icalendar import Alarm, Calendar, Event, vText
 
-from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
 from dashboard.metrics.status import commitment_status_sql
 from etl.exports import single_line
 from etl.settings import DEFAULT_TIMEZONE
@@ -91,10 +91,12 @@ def calendar_rows(
     performer: str | None = None,
     process: str | None = None,
     customer: str | None = None,
+    scope: RowScope = EVERYTHING,
 ) -> pd.DataFrame:
     """The commitments (both directions, not cancelled) a feed holds, with their status.
 
-    At most one of performer / process / customer is expected; none means every commitment.
+    At most one of performer / process / customer is expected; none means every commitment
+    (of the user's `scope`).
     """
     f = MetricFilter(
         as_of=as_of,
@@ -102,7 +104,7 @@ def calendar_rows(
         processes=(process,) if process else (),
         customers=(customer,) if customer else (),
         direction="",
-    )
+    ).within(scope)
     status_sql, params = commitment_status_sql(f)
     frame = pd.read_sql(sa.text(_ROWS_SQL.format(status_sql=status_sql)), conn, params=params)
     for column in ("due_at", "original_due_at", "delivered_at"):
@@ -232,10 +234,14 @@ def calendar_feed(
     lang: str = "es",
     internal: bool = True,
     stamp: datetime | None = None,
+    scope: RowScope = EVERYTHING,
 ) -> bytes:
-    """The .ics bytes for one performer, one process stage, one customer, or everything."""
-    rows = calendar_rows(conn, as_of, performer=performer, process=process, customer=customer)
-    scope = next(
+    """The .ics bytes for one performer, one process stage, one customer, or everything
+    (only rows of the user's `scope`)."""
+    rows = calendar_rows(
+        conn, as_of, performer=performer, process=process, customer=customer, scope=scope
+    )
+    feed_label = next(
         (
             f"{label}: {single_line(value)}"
             for label, value in (
@@ -248,7 +254,7 @@ def calendar_feed(
         None,
     )
     words = _TEXT.get(lang, _TEXT["es"])
-    name = f"{words['calendar']} — {scope}" if scope else None
+    name = f"{words['calendar']} — {feed_label}" if feed_label else None
     return build_calendar(rows, lang=lang, stamp=stamp, name=name, internal=internal)
 
 

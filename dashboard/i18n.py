@@ -62,6 +62,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Customers' commitments to us",
     ),
     "as_of_label": ("Datos evaluados al", "Data evaluated as of"),
+    "row_scope": (
+        "Su acceso se limita a {scope}: cada cifra se calcula solo con esas filas.",
+        "Your access is limited to {scope}: every figure is computed on those rows only.",
+    ),
     "view_link_help": (
         "El enlace de esta página guarda la vista: cópielo para compartirla.",
         "This page's link keeps the view: copy it to share it.",

@@ -138,7 +138,7 @@ def weekly_review(
         roots=root_impact(conn, f_week),
         breached=breached,
         at_risk_next_week=at_risk_commitments(conn, f_next).reset_index(drop=True),
-        actions=actions_for_week(conn, label),
+        actions=actions_for_week(conn, label, base.scope),
     )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.filters import MetricFilter, RowScope
 from dashboard.metrics.propagation import read_frame
 from dashboard.metrics.status import commitment_status_sql
 
@@ -150,6 +150,10 @@ def process_chain(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
         names = [f"f_process_{i}" for i in range(len(f.processes))]
         process_where = f"p.process IN ({', '.join(':' + n for n in names)})"
         params = {**params, **dict(zip(names, f.processes, strict=True))}
+    if f.scope.stages is not None:  # stages outside the user's scope are not listed
+        scope_sql, scope_params = RowScope(stages=f.scope.stages).sql("p")
+        process_where = f"{process_where} AND {scope_sql}"
+        params = {**params, **scope_params}
     # Only fixed SQL and generated parameter names are spliced in; values are bound.
     sql = _CHAIN_SQL.format(status_sql=status_sql, process_where=process_where)
     df = read_frame(conn, sql, params)

@@ -30,6 +30,8 @@ the Datos page), call `common.invalidate_data()`.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import os
 import subprocess
@@ -37,6 +39,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -48,7 +51,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from dashboard import auth, signin
 from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
 from dashboard.metrics import kpis, process_map
-from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
 from dashboard.state import (
     CUSTOMER_TYPES,
     DIRECTIONS,
@@ -224,8 +227,32 @@ def metric(func: Callable[..., Any], f: MetricFilter | None, *args: Any, **kwarg
     f=None for functions that take no filter (e.g. `targets.targets_in_force`).
     """
     status = db_status()
+    f, kwargs = scoped_call(func, f, kwargs, current_scope())
     kw = tuple(sorted(kwargs.items()))
     return _cached_metric(db_url(), status.version, metric_key(func), func, f, args, kw)
+
+
+@functools.lru_cache(maxsize=256)
+def _takes_scope(func: Callable[..., Any]) -> bool:
+    """Does `func` read rows without a filter, taking the user's scope as `scope`?"""
+    return "scope" in inspect.signature(func).parameters
+
+
+def scoped_call(
+    func: Callable[..., Any], f: MetricFilter | None, kwargs: dict[str, Any], scope: RowScope
+) -> tuple[MetricFilter | None, dict[str, Any]]:
+    """The filter and keyword arguments of a call narrowed to the session's row scope.
+
+    The one choke point of row-level access on pages: a filter is intersected with the
+    scope (whatever the URL or the sidebar built), and a function that reads rows without
+    a filter takes the scope as its `scope` argument. Applied on the server on every call.
+    """
+    if f is not None:
+        f = f.within(scope)
+    if _takes_scope(func):
+        given = kwargs.get("scope", EVERYTHING)
+        kwargs = {**kwargs, "scope": given.narrowed(scope)}
+    return f, kwargs
 
 
 # --- as_of and options -----------------------------------------------------------------
@@ -252,7 +279,7 @@ def as_of() -> datetime:
 
 def stage_options(at: datetime) -> list[str]:
     """Process stages in chain order (process_map.process_chain), for every selector."""
-    chain = metric(process_map.process_chain, MetricFilter(as_of=at))
+    chain = metric(process_map.process_chain, MetricFilter(as_of=at))  # scoped by metric()
     return [str(p) for p in chain["process"]]
 
 
@@ -353,6 +380,9 @@ def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
     )
     if at is not None:
         side.caption(f"{t('as_of_label', lang)}: **{fmt_datetime(at, lang)}**")
+    scope = current_scope()
+    if not scope.unrestricted:
+        side.caption(t("row_scope", lang, scope=plain_md(scope.describe(lang))))
     side.caption(t("view_link_help", lang))
     start, end = (date_from, date_to) if period == "custom" else (None, None)
     if isinstance(start, date) and isinstance(end, date) and start > end:
@@ -476,7 +506,7 @@ def empty_state(lang: str) -> None:
             st.success(t("sample_loaded", lang))
             st.rerun()
         else:
-            st.error(t("sample_failed", lang, reason=reason))
+            st.error(t("sample_failed", lang, reason=plain_md(reason)))
     datos = registered_page("datos")
     if datos is not None and may_load:
         with cols[1]:
@@ -515,16 +545,27 @@ def error_state(lang: str, reason: str) -> None:
     )
 
 
-def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str = "read") -> None:
+def run_page(
+    render: Callable[[], None],
+    *,
+    needs_data: bool = True,
+    action: str = "read",
+    all_rows: bool = False,
+) -> None:
     """Run a page body, turning any database failure into the error state.
 
     Pages that make sense on an empty database (Datos, where data is loaded) pass
     `needs_data=False` and skip the empty state. The role is checked first, on the
     server, whatever the navigation showed: without `action` nothing of the page is drawn.
+    A page that spans every row (`all_rows`, auth.ALL_ROWS_PAGES) draws nothing for a
+    user with a row scope.
     """
     watch_session_queries()
     lang = current_lang()
     if not require(action, lang):
+        return
+    if all_rows and not current_scope().unrestricted:
+        st.warning(auth.auth_text("not_allowed", lang, action=action))
         return
     status = db_status()
     if not status.ok:
@@ -546,6 +587,7 @@ def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str
 # --- access: who is signed in and what their role allows (dashboard.auth) -----------------
 
 IDENTITY_KEY = "_eslabon_identity"  # the password user this session signed in as
+NO_ROWS = RowScope(stages=(), customers=())
 
 
 @dataclass(frozen=True)
@@ -562,6 +604,8 @@ class Access:
     who: str | None = None
     method: str | None = None  # "password" or "oidc" once signed in
     unsafe_key: tuple[str, str] | None = None  # "broken" by a published or weak key: (file, key)
+    # the rows this person may see (auth file); nobody signed in sees none
+    scope: RowScope = NO_ROWS
 
 
 def server_address() -> str | None:
@@ -585,8 +629,25 @@ def oidc_providers() -> list[str]:
 
 
 def auth_config() -> auth.AuthConfig:
-    """The auth file, read on every call so removed or demoted users lose rights at once."""
-    return auth.load_auth_config(auth.auth_config_path())
+    """The auth file as it is now, so removed or demoted users lose rights at once.
+
+    Checked on every call (a stat), parsed again only when the file changed: the row
+    scope is asked for on every metric call of a page, and parsing the YAML each time
+    cost about 8 ms a call.
+    """
+    path = auth.auth_config_path()
+    try:
+        info = path.stat()
+        stamp: tuple[int, int, int] | None = (info.st_mtime_ns, info.st_size, info.st_ino)
+    except OSError:
+        stamp = None
+    return _auth_config_at(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _auth_config_at(path: str, stamp: tuple[int, int, int] | None) -> auth.AuthConfig:
+    """The parsed file for one (path, modification stamp); errors are not cached."""
+    return auth.load_auth_config(Path(path))
 
 
 @st.cache_resource(show_spinner=False)
@@ -649,25 +710,43 @@ def current_access() -> Access:
         return Access(mode="broken", unsafe_key=("secrets.toml", "[auth] cookie_secret"))
     if not config.exists and not oidc:
         if auth.single_user_allowed(server_address()):
-            return Access(mode="single", role="admin")
+            return Access(mode="single", role="admin", scope=EVERYTHING)
         return Access(mode="refused")
     username = st.session_state.get(IDENTITY_KEY)
     if username and st.session_state.get("authentication_status") is True:
         user = config.users.get(str(username))
         if user is not None:
-            return Access(mode="login", role=user.role, who=user.name, method="password")
+            return Access(
+                mode="login", role=user.role, who=user.name, method="password", scope=user.scope
+            )
     if oidc:
         info = _oidc_user()
         if info:
             verified = info.get("email_verified")
-            role = auth.role_for_email(
+            groups = info.get("groups")
+            role, scope = auth.oidc_access(
                 config,
                 info.get("email"),
                 verified=verified if isinstance(verified, bool) else None,
+                groups=[str(g) for g in groups] if isinstance(groups, list) else (),
             )
             who = str(info.get("email") or info.get("name") or "")
-            return Access(mode="login", role=role, who=who or None, method="oidc")
+            return Access(mode="login", role=role, who=who or None, method="oidc", scope=scope)
     return Access(mode="login")
+
+
+def current_scope() -> RowScope:
+    """The rows this session may see, from the auth file on every call (never the
+    browser): every metric call of a page is narrowed to it (`metric`, records_ui).
+
+    Outside any session (no script-run context: only the server's own start-up work,
+    `serve.warm_caches`, which fills the shared caches for the unrestricted view) there
+    is no user to restrict; every visitor's run has a context. The cache keys hold the
+    scope, so a scoped user never reads an entry computed for another scope.
+    """
+    if get_script_run_ctx() is None:
+        return EVERYTHING
+    return current_access().scope
 
 
 def current_role() -> str | None:

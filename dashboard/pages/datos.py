@@ -303,7 +303,8 @@ def load_batch(uploads: Sequence[Upload], mapping: Mapping | str | None, lang: s
                 read_limits=upload_read_limits(upload_limit_mb() << 20),
             )
     except Exception as exc:  # EtlError or a database error: nothing was written
-        st.session_state[_FLASH] = ("error", tr("load_failed", lang, reason=short_reason(exc)))
+        reason = common.plain_md(short_reason(exc))  # it may quote a file's content
+        st.session_state[_FLASH] = ("error", tr("load_failed", lang, reason=reason))
         return
     common.invalidate_data()
     st.session_state[_FLASH] = (
@@ -440,7 +441,7 @@ def sample_section(lang: str) -> None:
             else:
                 st.session_state[_FLASH] = (
                     "error",
-                    tr("sample_failed", lang, reason=reason),
+                    tr("sample_failed", lang, reason=common.plain_md(reason)),
                 )
             st.rerun()
 

@@ -175,7 +175,7 @@ def render() -> None:
     st.caption(
         tr("review_period", lang, start=fmt_date(monday, lang),
            end=fmt_date(monday + timedelta(days=6), lang))
-        + " · " + f_week.describe(lang)
+        + " · " + common.plain_md(f_week.describe(lang))  # stage names are data
     )  # fmt: skip
     table = cached(kpi_table, f_week, f_previous)
     st.dataframe(lights_table(table, lang), hide_index=True, width="stretch")

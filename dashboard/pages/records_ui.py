@@ -14,7 +14,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard import auth
 from dashboard.delivery.run import send_test_pack
+from dashboard.metrics.filters import MetricFilter
 from dashboard.pages import common
 from dashboard.records import RecordError
 from dashboard.records.actions import create_action, update_action_status
@@ -45,6 +47,11 @@ WRITE_ACTIONS: dict[Callable[..., Any], str] = {
     remove_subscription: "manage_subscriptions",
     send_test_pack: "manage_subscriptions",
 }
+# Writes whose effect spans every row (a subscription mails any filter to any address):
+# refused to a user with a row scope, whatever page drew the button.
+ALL_ROWS_WRITES: frozenset[Callable[..., Any]] = frozenset(
+    {add_subscription, update_subscription, remove_subscription, send_test_pack}
+)
 K_WHO = "w_records_who"
 K_FLASH = "_records_flash"
 STATUS_MARK = {"green": "🟢", "amber": "🟠", "red": "🔴"}
@@ -59,7 +66,14 @@ def _cached(
 
 
 def cached(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """`func(conn, *args, **kwargs)`, cached per database version and arguments."""
+    """`func(conn, *args, **kwargs)`, cached per database version and arguments.
+
+    Row-level access: every MetricFilter argument is narrowed to the session's scope and
+    a function with a `scope` parameter gets it (common.scoped_call), on every call.
+    """
+    scope = common.current_scope()
+    args = tuple(a.within(scope) if isinstance(a, MetricFilter) else a for a in args)
+    _, kwargs = common.scoped_call(func, None, kwargs, scope)
     version = common.db_status().version
     kw = tuple(sorted(kwargs.items()))
     return _cached(common.db_url(), version, common.metric_key(func), func, args, kw)
@@ -73,7 +87,11 @@ def write(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, An
     role is checked here, on the server, whatever the page drew (WRITE_ACTIONS).
     """
     lang = common.current_lang()
-    if not common.require(WRITE_ACTIONS.get(func, "unlisted write"), lang):
+    action = WRITE_ACTIONS.get(func, "unlisted write")
+    if not common.require(action, lang):
+        return False, "not allowed"
+    if func in ALL_ROWS_WRITES and not common.current_scope().unrestricted:
+        st.warning(auth.auth_text("not_allowed", lang, action=action))
         return False, "not allowed"
     try:
         with common.engine_for(common.db_url()).begin() as conn:

@@ -250,8 +250,8 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
+    """The page as app.py registers it (every recipient and the whole log: all rows)."""
+    common.run_page(render, all_rows=True)
 
 
 if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app

@@ -23,7 +23,7 @@ from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import GROUP_BY_OPTIONS, MetricFilter
 from dashboard.metrics.kpis import default_as_of, headline_kpis
 from dashboard.metrics.ontime import none_if_nan
-from dashboard.report import ReportError
+from dashboard.report import ReportError, add_user_argument, user_scope
 from etl.db import create_db_engine, describe_url, normalise_url
 from etl.exports import csv_writer, spreadsheet_safe
 from etl.parse import parse_datetimes
@@ -82,6 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="fmt",
         help="output format (default json)",
     )
+    add_user_argument(parser)
 
 
 def parse_instant(text: str, option: str) -> datetime:
@@ -181,7 +182,7 @@ def build_filter(args: argparse.Namespace, conn: sa.Connection) -> MetricFilter:
         date_to=date_to,
         processes=tuple(args.process),
         group_by=args.by or "none",
-    )
+    ).within(user_scope(getattr(args, "as_user", None)))
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:

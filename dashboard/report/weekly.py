@@ -41,7 +41,7 @@ from dashboard.metrics.definitions import KPIS, RATE_KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import default_as_of
 from dashboard.records import RecordError, iso_week_monday, local_now, neutralised
-from dashboard.report import ReportError
+from dashboard.report import ReportError, add_user_argument, user_scope
 from dashboard.report.kpis import (
     add_as_of_argument,
     add_db_argument,
@@ -564,6 +564,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--process", action="append", default=[], metavar="P", help="only this stage (repeatable)"
     )
+    add_user_argument(parser)
 
 
 def review_pdf(review: WeeklyReview, lang: str = "es") -> bytes:
@@ -587,11 +588,12 @@ def run(args: argparse.Namespace) -> int:
     as_of_arg = parse_instant(args.as_of, "--as-of") if args.as_of else None
     if not out.parent.is_dir():
         raise ReportError(f"--out: folder {out.parent} does not exist")
+    scope = user_scope(args.as_user)
     engine = open_report_engine(args.db)
     try:
         with engine.connect() as conn:
             as_of = as_of_arg or default_as_of(conn)
-            base = MetricFilter(as_of=as_of, processes=tuple(args.process))
+            base = MetricFilter(as_of=as_of, processes=tuple(args.process)).within(scope)
             review = weekly_review(conn, args.week, as_of, base)
     finally:
         engine.dispose()
