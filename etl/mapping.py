@@ -24,15 +24,17 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from etl.parse import DATE_ORDERS, parse_datetimes
 from etl.read import STRING_DTYPE, kind_from_name
 from etl.records import ROW, KindFrame, MappingError, RawTable, Reject
 from etl.schema import LOAD_ORDER, RECORD_KINDS
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "mappings"
 AGGREGATES = ("first", "last", "min", "max")
-_TOP_KEYS = ("description", "read")
+_DATE_KEYS = ("date_format", "date_order")
+_TOP_KEYS = ("description", "read", *_DATE_KEYS)
 _READ_KEYS = ("delimiter", "encoding", "sheet")
-_KIND_KEYS = ("one_per", "columns", "constants", "values", "date_formats", "decimal")
+_KIND_KEYS = ("one_per", "columns", "constants", "values", "date_formats", "decimal", *_DATE_KEYS)
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 _MAX_ROWS_NAMED = 5
 
@@ -58,6 +60,8 @@ class KindMapping:
     date_formats: typing.Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     decimal: str | None = None
     one_per: str | None = None
+    # day_first / month_first for slashed dates of every date column without a format
+    date_order: str | None = None
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -129,6 +133,7 @@ def load_mapping(source: str | os.PathLike[str] | typing.IO[bytes] | typing.IO[s
 def _checked_mapping(document: dict[str, typing.Any], name: str) -> Mapping:
     """A Mapping from a parsed TOML document, refusing anything unknown or incomplete."""
     expected = ", ".join([*_TOP_KEYS, *RECORD_KINDS])
+    file_dates = _checked_dates(document, f"mapping {name}", (None, None))
     kinds: dict[str, KindMapping] = {}
     for key, value in document.items():
         if key in _TOP_KEYS:
@@ -139,7 +144,7 @@ def _checked_mapping(document: dict[str, typing.Any], name: str) -> Mapping:
             )
         if not isinstance(value, dict):
             raise MappingError(f"mapping {name}: {key!r} must be a table ([{key}])")
-        kinds[key] = _checked_kind(key, value, name)
+        kinds[key] = _checked_kind(key, value, name, file_dates)
     if not kinds:
         raise MappingError(
             f"mapping {name}: defines no record kind (add a table such as [commitments])"
@@ -161,8 +166,35 @@ def _checked_mapping(document: dict[str, typing.Any], name: str) -> Mapping:
     )
 
 
-def _checked_kind(kind: str, table: dict[str, typing.Any], name: str) -> KindMapping:
-    """One `[kind]` table checked against the canonical file's columns."""
+def _checked_dates(
+    table: dict[str, typing.Any], where: str, defaults: tuple[str | None, str | None]
+) -> tuple[str | None, str | None]:
+    """(date_format, date_order) of a table, each falling back to `defaults` (the file's)."""
+    fmt = table.get("date_format", defaults[0])
+    if fmt is not None and (not isinstance(fmt, str) or "%" not in fmt):
+        raise MappingError(
+            f"{where}: 'date_format' must be a strptime format such as '%m/%d/%Y %H:%M', "
+            f"not {fmt!r}"
+        )
+    order = table.get("date_order", defaults[1])
+    if order is not None and order not in DATE_ORDERS:
+        raise MappingError(
+            f"{where}: 'date_order' must be {' or '.join(map(repr, DATE_ORDERS))}, not {order!r}"
+        )
+    return fmt, order
+
+
+def _checked_kind(
+    kind: str,
+    table: dict[str, typing.Any],
+    name: str,
+    file_dates: tuple[str | None, str | None] = (None, None),
+) -> KindMapping:
+    """One `[kind]` table checked against the canonical file's columns.
+
+    A `date_format` of the kind (or of the file) becomes the format of every date column
+    the kind reads from the source, unless `date_formats` names another for the column.
+    """
     where = f"mapping {name}, [{kind}]"
     record = RECORD_KINDS[kind]
     _refuse_unknown(table, _KIND_KEYS, where)
@@ -216,6 +248,11 @@ def _checked_kind(kind: str, table: dict[str, typing.Any], name: str) -> KindMap
                 f"'%d/%m/%Y %H:%M', not {fmt!r}"
             )
         date_formats[canonical] = fmt
+    every_format, date_order = _checked_dates(table, where, file_dates)
+    if every_format is not None:
+        for canonical in columns:
+            if record.field(canonical).type == "datetime":
+                date_formats.setdefault(canonical, every_format)
 
     decimal = table.get("decimal")
     if decimal is not None and decimal not in (",", "."):
@@ -235,6 +272,7 @@ def _checked_kind(kind: str, table: dict[str, typing.Any], name: str) -> KindMap
         date_formats=MappingProxyType(date_formats),
         decimal=decimal,
         one_per=one_per,
+        date_order=date_order,
     )
 
 
@@ -406,6 +444,7 @@ def _kind_frame(
         frame=frame,
         rows_read=rows_read,
         date_formats=dict(km.date_formats),
+        date_order=km.date_order,
         decimal=km.decimal,
         mapping=mapping.path,
         rejects=rejects or [],
@@ -583,18 +622,12 @@ def _ordering_key(values: pd.Series, type_: str, km: KindMapping, canonical: str
     """Values made comparable for min/max, NaN/NaT where they do not parse."""
     text = values.astype(STRING_DTYPE).str.strip()
     if type_ == "datetime":
+        # The loader's own parser, so a case's earliest value is the one that loads as the
+        # earliest: slashed dates in the order the whole column (or the mapping) gives,
+        # never value by value. In UTC, so offsets order as instants.
         fmt = km.date_formats.get(canonical)
-        formats = [fmt] if fmt else ["ISO8601", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"]
-        result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
-        for candidate in formats:
-            todo = result.isna() & text.notna()
-            if not todo.any():
-                break
-            parsed = pd.to_datetime(
-                text[todo].astype(object), format=candidate, utc=True, errors="coerce"
-            )
-            result[todo] = parsed
-        return result
+        parsed, _bad = parse_datetimes(text, tz="UTC", fmt=fmt, order=km.date_order)
+        return parsed
     if type_ in ("int", "float"):
         if km.decimal == ",":
             text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)

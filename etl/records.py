@@ -56,6 +56,7 @@ class KindFrame:
     """Rows of one record kind from one source, in canonical column names, still as text.
 
     `date_formats` forces a strptime format per column (from a mapping or the caller);
+    `date_order` says how slashed dates of the other date columns are read;
     `decimal` forces the decimal separator; otherwise validation sniffs them.
     `rejects` holds rows already refused upstream (e.g. case attributes that disagree).
     `rows_read` is how many records of this kind the source held, rejects included.
@@ -67,6 +68,7 @@ class KindFrame:
     frame: pd.DataFrame
     rows_read: int
     date_formats: dict[str, str] = field(default_factory=dict)
+    date_order: str | None = None  # day_first / month_first, from a mapping
     decimal: str | None = None
     mapping: str | None = None
     rejects: list[Reject] = field(default_factory=list)

@@ -27,7 +27,7 @@ from dashboard.metrics.ontime import none_if_nan
 from dashboard.report import ReportError
 from etl.db import create_db_engine, describe_url, normalise_url
 from etl.exports import spreadsheet_safe
-from etl.parse import parse_datetimes
+from etl.parse import DAY_FIRST, parse_datetimes
 from etl.settings import load_settings
 
 COMMAND = "kpis"
@@ -91,7 +91,8 @@ def parse_instant(text: str, option: str) -> datetime:
     ISO or dd/mm/yyyy; a date alone is the end of that day; an offset is converted to
     ESLABON_TZ wall-clock time.
     """
-    values, bad = parse_datetimes(pd.Series([text]), tz=load_settings().timezone)
+    # One value says nothing about its order: an option is documented as dd/mm/yyyy.
+    values, bad = parse_datetimes(pd.Series([text]), tz=load_settings().timezone, order=DAY_FIRST)
     if bad.iloc[0] or pd.isna(values.iloc[0]):
         raise ReportError(f"{option} {text!r} is not a date (use YYYY-MM-DD or dd/mm/yyyy)")
     return values.iloc[0].to_pydatetime()
