@@ -33,7 +33,13 @@ from etl.settings import load_settings
 COMMAND = "kpis"
 HELP = "Headline KPIs (JSON or CSV), for the whole view or per week/stage/performer/customer."
 
-BY_OPTIONS: tuple[str, ...] = tuple(o for o in GROUP_BY_OPTIONS if o != "none")
+# The user's word for a dimension -> the filter's. "stage" is what the help and the pages
+# call a link of the chain; the database column is `process`. Both are accepted.
+BY_ALIASES: dict[str, str] = {"stage": "process"}
+BY_OPTIONS: tuple[str, ...] = (
+    *(o for o in GROUP_BY_OPTIONS if o != "none"),
+    *BY_ALIASES,
+)
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -68,9 +74,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--to", dest="date_to", metavar="DATE", help="last due date (inclusive), e.g. 2026-03-31"
     )
     add_as_of_argument(parser)
-    parser.add_argument("--by", choices=BY_OPTIONS, help="one object per group of this dimension")
+    parser.add_argument(
+        "--by",
+        choices=BY_OPTIONS,
+        help="one object per group of this dimension (stage and process are the same)",
+    )
     parser.add_argument(
         "--process",
+        "--stage",
+        dest="process",
         action="append",
         default=[],
         metavar="P",
@@ -135,14 +147,17 @@ def _json_value(value: object) -> object:
     return value
 
 
-def kpi_records(conn: sa.Connection, f: MetricFilter) -> list[dict[str, object]]:
-    """The export's rows: the group key under the dimension's name, then every KPI."""
+def kpi_records(
+    conn: sa.Connection, f: MetricFilter, key_name: str | None = None
+) -> list[dict[str, object]]:
+    """The export's rows: the group key under the dimension's name (or `key_name`, the
+    word the user asked for), then every KPI."""
     df = headline_kpis(conn, f)
     records = []
     for row in df.to_dict("records"):
         record: dict[str, object] = {}
         if f.group_by != "none":
-            record[f.group_by] = _json_value(row["group_key"])
+            record[key_name or f.group_by] = _json_value(row["group_key"])
         record.update({kpi: _json_value(row[kpi]) for kpi in HEADLINE_KPIS})
         records.append(record)
     return records
@@ -182,7 +197,7 @@ def build_filter(args: argparse.Namespace, conn: sa.Connection) -> MetricFilter:
         date_from=date_from,
         date_to=date_to,
         processes=tuple(args.process),
-        group_by=args.by or "none",
+        group_by=BY_ALIASES.get(args.by, args.by) if args.by else "none",
     )
 
 
@@ -202,11 +217,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         with engine.connect() as conn:
             f = build_filter(args, conn)
-            records = kpi_records(conn, f)
+            records = kpi_records(conn, f, args.by)
     finally:
         engine.dispose()
     if args.fmt == "csv":
-        columns = ([f.group_by] if f.group_by != "none" else []) + list(HEADLINE_KPIS)
+        columns = ([args.by] if args.by else []) + list(HEADLINE_KPIS)
         write_csv(records, columns, out)
     else:
         write_json(records, f.group_by != "none", out)

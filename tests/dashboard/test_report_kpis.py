@@ -59,6 +59,25 @@ def test_json_whole_and_by_process(world_url: str) -> None:
     assert "NaN" not in by_process.stdout
 
 
+def test_by_stage_is_the_word_the_help_uses(world_url: str) -> None:
+    """`--by stage` (the help's word) groups like `--by process`, keyed "stage"; `--stage`
+    filters like `--process` (issue 14, item 7)."""
+    by_stage = export("kpis", "--db", world_url, "--as-of", AS_OF, "--by", "stage")
+    assert by_stage.returncode == 0, by_stage.stderr
+    expected = [
+        {"stage": row["group_key"], **{k: v for k, v in row.items() if k != "group_key"}}
+        for row in WORLD_BY_PROCESS
+    ]
+    assert json.loads(by_stage.stdout) == expected
+    one = export(
+        "kpis", "--db", world_url, "--as-of", AS_OF, "--by", "stage", "--stage", "Compras",
+        "--format", "csv",
+    )  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    rows = list(csv.reader(io.StringIO(one.stdout)))
+    assert rows[0][0] == "stage" and [r[0] for r in rows[1:]] == ["Compras"]
+
+
 def test_csv_by_week_with_period_and_process(world_url: str) -> None:
     result = export(
         "kpis", "--db", world_url, "--as-of", AS_OF, "--by", "week", "--format", "csv",
