@@ -370,6 +370,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_files": ("Ficheros", "Files"),
     "col_mapping": ("Mapeo", "Mapping"),
     "refused_file": ("Fichero rechazado entero: {reason}", "Whole file refused: {reason}"),
+    # etl.records.LoadWarning codes, with the warning's parameters
+    "load_warning_unknown_process": (
+        "{path} ({kind}): {rows} fila(s) nombran procesos que no están en la lista de "
+        "procesos: {processes}. Se cargan, pero esas etapas aparecerán en la cadena sin "
+        "lugar en su orden (añádalas a processes o corrija los nombres).",
+        "{path} ({kind}): {rows} row(s) name process(es) not in the processes list: "
+        "{processes}. They are loaded, but those stages appear in the chain without a place "
+        "in its order (add them to processes, or fix the names).",
+    ),
+    "load_warning_all_rejected": (
+        "{path} ({kind}): se rechazaron las {rows} filas; no se cargaría nada de este fichero.",
+        "{path} ({kind}): all {rows} rows were rejected; nothing of this file would load.",
+    ),
     "preview_summary": (
         "Se cargarían {valid} filas ({new} nuevas, {changed} cambiadas, {unchanged} sin "
         "cambios) y se rechazarían {rejected}.",

@@ -183,6 +183,18 @@ rejected_rows = sa.Table(
     sa.Column("raw", sa.String),  # the source row as JSON, so nothing is lost
 )
 
+# Warnings of a load (etl.records.LoadWarning): rows loaded that a person must look at.
+load_warnings = sa.Table(
+    "load_warnings",
+    metadata,
+    sa.Column("batch_id", sa.Integer, nullable=False),
+    sa.Column("path", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("code", sa.String, nullable=False),
+    sa.Column("params", sa.String),  # JSON
+    sa.Column("message", sa.String, nullable=False),  # English, as the CLI printed it
+)
+
 targets = sa.Table(
     "targets",
     metadata,

@@ -239,6 +239,17 @@ def preview_section(report: BatchReport, lang: str) -> None:
     for f in report.files:
         if f.refused:
             st.warning(tr("refused_file", lang, reason=md_escape(f.refused)))
+    for warning in report.warnings:
+        params = {k: md_escape(str(v)) for k, v in warning.params.items()}
+        st.warning(
+            tr(
+                f"load_warning_{warning.code}",
+                lang,
+                path=md_escape(Path(warning.path).name),
+                kind=warning.kind,
+                **params,
+            )
+        )
     if report.rejects:
         st.markdown(f"**{tr('rejects_title', lang)}**")
         rejects = rejects_frame(report)

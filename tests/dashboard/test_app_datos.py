@@ -212,3 +212,22 @@ def test_load_the_sample_button_fills_an_empty_database(
     assert tr("sample_loaded", "es") in [s.value.replace("\\", "") for s in at.success]
     assert _count(url, "SELECT count(*) FROM commitments") == 5000
     assert _count(url, "SELECT count(*) FROM load_batches") == 1
+
+
+def test_unknown_process_is_a_visible_warning_of_the_preview(
+    monkeypatch: pytest.MonkeyPatch, own_db: str
+) -> None:
+    """Issue 14, item 5: a stage outside the processes list is said before Load, in the
+    page's language, instead of appearing later as an empty link of the chain."""
+    typo = HEADER + "UP-0201,Pedido,Ventaz,Cliente Nuevo,2026-11-01,2026-11-10,\n"
+    for lang in ("es", "en"):
+        at = _upload(_open(monkeypatch, own_db, lang=lang), ("commitments.csv", typo))
+        expected = tr(
+            "load_warning_unknown_process",
+            lang,
+            path="commitments.csv",
+            kind="commitments",
+            rows=1,
+            processes="'Ventaz'",
+        )
+        assert expected in [w.value for w in at.warning], [w.value for w in at.warning]
