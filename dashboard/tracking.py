@@ -55,7 +55,7 @@ _EVENTS_SQL = """
 SELECT e.stage, e."at" AS at, e.actor
 FROM events e
 WHERE e.commitment_id = :cid AND e."at" <= :as_of
-ORDER BY e."at", e.stage
+ORDER BY e."at", e.log_order NULLS LAST, e.stage, e.seq
 """
 
 _UPSTREAMS_SQL = """

@@ -99,9 +99,18 @@ events = sa.Table(
     # of the same file matches the same rows.
     sa.Column("seq", sa.Integer, nullable=False, default=1),
     sa.Column("actor", sa.String),
+    # The event's place in its source log: the log's own sequence column when the mapping
+    # names one, else the row number in the file. Two events of a case at the same
+    # instant keep this order, as a process-mining tool keeps the file's (NULL: loaded
+    # before this column existed; the stage name then breaks the tie).
+    sa.Column("log_order", sa.BigInteger),
     sa.Column("batch_id", sa.Integer),
     _record_key("commitment_id", "stage", "at", "seq"),
 )
+
+# Columns added to a table after its first release: (table, column), created in
+# databases made before them by `create_schema` (an ALTER TABLE ... ADD COLUMN).
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (("events", "log_order"),)
 
 satisfaction = sa.Table(
     "satisfaction",
@@ -336,7 +345,19 @@ RECORD_KINDS: dict[str, RecordKind] = {
         RecordKind(
             "events",
             events,
-            tuple(map(_f, ["*commitment_id", "*stage", "*at:datetime", "actor", "seq:int"])),
+            tuple(
+                map(
+                    _f,
+                    [
+                        "*commitment_id",
+                        "*stage",
+                        "*at:datetime",
+                        "actor",
+                        "seq:int",
+                        "log_order:int",
+                    ],
+                )
+            ),
             key=("commitment_id", "stage", "at", "seq"),
             references=(("commitment_id", "commitments", "commitment_id"),),
         ),
@@ -406,6 +427,7 @@ def create_schema(engine: sa.Engine) -> None:
     """Create every table that does not exist yet and record the schema version."""
     with engine.begin() as conn:
         metadata.create_all(conn)
+        _add_missing_columns(conn)
         current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
         if current is None:
             conn.execute(
@@ -415,3 +437,19 @@ def create_schema(engine: sa.Engine) -> None:
             raise RuntimeError(
                 f"database schema version {current} is newer than this release ({SCHEMA_VERSION})"
             )
+
+
+def _add_missing_columns(conn: sa.Connection) -> None:
+    """Columns of ADDED_COLUMNS that an older database lacks, added (nullable, empty)."""
+    for table_name, column_name in ADDED_COLUMNS:
+        # A zero-row select, not the inspector: DuckDB's reflection needs pg_catalog tables
+        # it does not have. Identifiers come from this module, never from input.
+        result = conn.execute(sa.text(f"SELECT * FROM {table_name} LIMIT 0"))  # noqa: S608
+        present = set(result.keys())
+        result.fetchall()
+        if column_name in present:
+            continue
+        column = metadata.tables[table_name].c[column_name]
+        kind = column.type.compile(dialect=conn.dialect)
+        # identifiers and the type come from this module, never from input
+        conn.execute(sa.text(f'ALTER TABLE {table_name} ADD COLUMN "{column_name}" {kind}'))

@@ -291,6 +291,9 @@ def validate_frame(
 
     collector = _Collector(frame)
     typed = _typed_columns(record, frame, kf, tz, collector)
+    if "log_order" in record.columns and "log_order" not in frame.columns:
+        # No sequence column: the log's order is the file's (ties at one instant keep it).
+        typed["log_order"] = pd.array(frame[ROW], dtype="Int64")
     _check_order(record, frame, typed, collector)
     if not _number_repeats(record, typed, collector):
         _check_duplicates(record, frame, typed, collector)

@@ -6,12 +6,13 @@ date in the period; cancelled commitments never count). The period filters on th
 commitment's due date, like every other metric, so a case is never cut in two: its
 whole history up to `as_of` is on the map. Events after `as_of` are not known yet.
 
-Order within a case: by `at`, and for two events at the same instant by stage name
-(then `seq`, which numbers repeats of one identical event). A process-mining tool keeps
-the order of the file for such ties; a database keeps no file order, so the stage name
-is the deterministic stand-in (docs/metrics-chain.md). Give a process-mining tool the
-log sorted the same way and its directly-follows graph has exactly these counts and
-medians.
+Order within a case: by `at`, and for two events at the same instant by the log's own
+order (`log_order`: the sequence column the mapping names, else the event's row in its
+file), as a process-mining tool keeps the order of the file for such ties; never by
+stage name, which invents transitions that did not happen (issue 14: Active→New on a
+minute-resolution incident log). Only events stored before `log_order` existed fall back
+to the stage name, then `seq` (repeats of one identical event). Given the same file, a
+process-mining tool's directly-follows graph has exactly these counts and medians.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dashboard.metrics.status import commitment_status_sql
 # Events of the filtered commitments up to as_of, each with the next event of its case.
 _SEQUENCE_CTES = """
 ev AS (
-    SELECT e.commitment_id, e.stage, e."at", e.seq
+    SELECT e.commitment_id, e.stage, e."at", e.seq, e.log_order
     FROM events e
     JOIN commitments c ON c.commitment_id = e.commitment_id
     WHERE NOT c.cancelled AND e."at" <= :as_of AND {where}
@@ -37,7 +38,7 @@ steps AS (
         LEAD(stage) OVER w AS target,
         EXTRACT(EPOCH FROM (LEAD("at") OVER w - "at")) AS secs
     FROM ev
-    WINDOW w AS (PARTITION BY commitment_id ORDER BY "at", stage, seq)
+    WINDOW w AS (PARTITION BY commitment_id ORDER BY "at", log_order NULLS LAST, stage, seq)
 )"""
 
 _DF_SQL = """
@@ -65,9 +66,10 @@ def directly_follows(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """How often each stage is directly followed by another in the same case, and how fast.
 
     The directly-follows graph of process mining: for consecutive events (a, b) of one
-    case, ordered by time, count the pair (a.stage, b.stage) and take the median of
-    b.at - a.at (the middle value, or the mean of the two middle ones). Columns: source,
-    target, count, median_hours. Sorted by count (desc), then source, target.
+    case, ordered by time and then by the log's own order, count the pair (a.stage,
+    b.stage) and take the median of b.at - a.at (the middle value, or the mean of the two
+    middle ones). Columns: source, target, count, median_hours. Sorted by count (desc),
+    then source, target.
     """
     ctes, params = _sequence_ctes(f)
     df = read_frame(conn, _DF_SQL.format(ctes=ctes), params)
