@@ -370,6 +370,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_files": ("Ficheros", "Files"),
     "col_mapping": ("Mapeo", "Mapping"),
     "refused_file": ("Fichero rechazado entero: {reason}", "Whole file refused: {reason}"),
+    "review_reason": ("Por qué está vacío", "Why it is empty"),
+    # dashboard.metrics.kpis.kpi_reasons codes: why a KPI is empty ("no data" is not 0)
+    "reason_no_surveys_loaded": (
+        "Sin datos: no se ha cargado ninguna encuesta de satisfacción",
+        "No data: no satisfaction surveys have been loaded",
+    ),
+    "reason_no_complaints_loaded": (
+        "Sin datos: no se ha cargado ningún fichero de reclamaciones",
+        "No data: no complaints file has been loaded",
+    ),
+    "reason_no_notices_loaded": (
+        "Sin datos: no se ha cargado ni registrado ningún aviso",
+        "No data: no notices have been loaded or recorded",
+    ),
+    "reason_no_customer_commitments_loaded": (
+        "Sin datos: no hay compromisos del cliente con nosotros",
+        "No data: there are no customer commitments to us",
+    ),
     # etl.records.LoadWarning codes, with the warning's parameters
     "load_warning_unknown_process": (
         "{path} ({kind}): {rows} fila(s) nombran procesos que no están en la lista de "

@@ -3,7 +3,11 @@
 Without `--by`: one JSON object with exactly the keys of `HEADLINE_KPIS`. With `--by`: a
 list with one object per group, the group's key first under the dimension's name
 ("process": "Compras"; "week": "2026-03-02", the Monday of the ISO week of the due date).
-A rate with an empty denominator is null, never 0 or NaN. Dates are ISO strings.
+A rate with an empty denominator is null, never 0 or NaN. Dates are ISO strings. Every
+object ends with `reasons`: KPI -> reason code for the KPIs that are null because their
+input was never loaded (`no_surveys_loaded`, `no_complaints_loaded`, `no_notices_loaded`,
+`no_customer_commitments_loaded`), so "no data" is never read as 0; in CSV the column
+`reasons` holds them as `kpi=code` pairs separated by `;`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import GROUP_BY_OPTIONS, MetricFilter
-from dashboard.metrics.kpis import default_as_of, headline_kpis
+from dashboard.metrics.kpis import default_as_of, headline_kpis, kpi_reasons
 from dashboard.metrics.ontime import none_if_nan
 from dashboard.report import ReportError
 from etl.db import create_db_engine, describe_url, normalise_url
@@ -153,12 +157,14 @@ def kpi_records(
     """The export's rows: the group key under the dimension's name (or `key_name`, the
     word the user asked for), then every KPI."""
     df = headline_kpis(conn, f)
+    reasons = kpi_reasons(conn)
     records = []
     for row in df.to_dict("records"):
         record: dict[str, object] = {}
         if f.group_by != "none":
             record[key_name or f.group_by] = _json_value(row["group_key"])
         record.update({kpi: _json_value(row[kpi]) for kpi in HEADLINE_KPIS})
+        record["reasons"] = {kpi: code for kpi, code in reasons.items() if record[kpi] is None}
         records.append(record)
     return records
 
@@ -175,7 +181,15 @@ def write_csv(records: list[dict[str, object]], columns: list[str], out: TextIO)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for record in records:
-        writer.writerow(["" if record[c] is None else spreadsheet_safe(record[c]) for c in columns])
+        cells = {**record, "reasons": _reasons_text(record.get("reasons"))}
+        writer.writerow(["" if cells[c] is None else spreadsheet_safe(cells[c]) for c in columns])
+
+
+def _reasons_text(reasons: object) -> str:
+    """`{kpi: code}` as one CSV cell: `kpi=code;kpi=code` (empty when none)."""
+    if not isinstance(reasons, dict):
+        return ""
+    return ";".join(f"{kpi}={code}" for kpi, code in reasons.items())
 
 
 def _check_period(args: argparse.Namespace) -> None:
@@ -221,7 +235,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     finally:
         engine.dispose()
     if args.fmt == "csv":
-        columns = ([args.by] if args.by else []) + list(HEADLINE_KPIS)
+        columns = ([args.by] if args.by else []) + list(HEADLINE_KPIS) + ["reasons"]
         write_csv(records, columns, out)
     else:
         write_json(records, f.group_by != "none", out)

@@ -70,6 +70,14 @@ def format_kpi(kpi: str, value: object, lang: str) -> str:
     return fmt_kpi(kpi, float(value), lang)  # type: ignore[arg-type]
 
 
+def format_kpi_or_reason(kpi: str, value: object, reason: object, lang: str) -> str:
+    """A KPI value, or for an empty one whose input was never loaded, why ("no data" is
+    not 0: issue 14, item 6)."""
+    if _missing(value) and isinstance(reason, str) and reason:
+        return f"{MISSING} ({tr(f'reason_{reason}', lang)})"
+    return format_kpi(kpi, value, lang)
+
+
 def format_kpi_delta(kpi: str, value: object, lang: str) -> str:
     """A week-over-week change: percentage points for rates."""
     if _missing(value):
@@ -239,8 +247,10 @@ def _kpi_html(review: WeeklyReview, lang: str) -> str:
         kpi = row["kpi"]
         cells = [
             f"<td>{_esc(row['label'])}</td>",
-            f'<td class="num">{_esc(format_kpi(kpi, row["current"], lang))}</td>',
-            f'<td class="num">{_esc(format_kpi(kpi, row["previous"], lang))}</td>',
+            f'<td class="num">'
+            f"{_esc(format_kpi_or_reason(kpi, row['current'], row.get('reason'), lang))}</td>",
+            f'<td class="num">'
+            f"{_esc(format_kpi_or_reason(kpi, row['previous'], row.get('reason'), lang))}</td>",
             f'<td class="num">{_esc(format_kpi_delta(kpi, row["delta"], lang))}</td>',
             f'<td class="num">{_esc(format_kpi(kpi, row["target_value"], lang))}</td>',
             f"<td>{_light_html(row['status'], lang)}</td>",
@@ -340,6 +350,10 @@ def _kpi_excel(review: WeeklyReview, lang: str) -> pd.DataFrame:
             tr("review_target", lang): rows["target_value"],
             tr("targets_tolerance", lang): rows["amber_tolerance"],
             tr("review_status", lang): rows["status"].map(lambda s: _light(s, lang)),
+            tr("review_reason", lang): [
+                tr(f"reason_{r}", lang) if isinstance(r, str) and r else None
+                for r in rows.get("reason", pd.Series([None] * len(rows)))
+            ],
         }
     )
 
