@@ -371,6 +371,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_mapping": ("Mapeo", "Mapping"),
     "refused_file": ("Fichero rechazado entero: {reason}", "Whole file refused: {reason}"),
     "review_reason": ("Por qué está vacío", "Why it is empty"),
+    "load_all_rejected": (
+        "Carga fallida: se rechazaron todas las filas de {files}; no se cargó nada de ello "
+        "(lote {batch}, con sus motivos en el historial).",
+        "Load failed: every row of {files} was rejected; nothing of it was loaded (batch "
+        "{batch}, with its reasons in the history).",
+    ),
     # dashboard.metrics.kpis.kpi_reasons codes: why a KPI is empty ("no data" is not 0)
     "reason_no_surveys_loaded": (
         "Sin datos: no se ha cargado ninguna encuesta de satisfacción",

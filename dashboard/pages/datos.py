@@ -271,9 +271,17 @@ def load_batch(uploads: Sequence[Upload], mapping: Mapping | str | None, lang: s
         st.session_state[_FLASH] = ("error", tr("load_failed", lang, reason=short_reason(exc)))
         return
     common.invalidate_data()
+    failed = report.failed_files
     st.session_state[_FLASH] = (
-        "success",
+        "error" if failed else "success",
         tr(
+            "load_all_rejected",
+            lang,
+            batch=report.batch_id,
+            files=", ".join(Path(f.path).name for f in failed),
+        )
+        if failed  # every row of a file rejected is a failed load, as `etl load` exits 3
+        else tr(
             "load_done",
             lang,
             batch=report.batch_id,
