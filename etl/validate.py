@@ -377,7 +377,12 @@ def _date_orders(record: RecordKind, frame: pd.DataFrame, kf: KindFrame) -> dict
     file_order = next(iter(settled)) if len(settled) == 1 else None
     orders: dict[str, _DateOrder] = {}
     for name, found in evidence.items():
-        if found.slashed == 0 or found.order is not None:
+        if found.slashed == 0:
+            # no slashed value: the order is never used; given, so the parser does not
+            # look at the column a second time to find that out
+            orders[name] = _DateOrder(parse.DAY_FIRST)
+            continue
+        if found.order is not None:
             orders[name] = _DateOrder(found.order)
             continue
         how = (
