@@ -135,3 +135,16 @@ def test_kpis_whose_inputs_were_never_loaded_say_so(engine: sa.Engine) -> None:
     column = header.index("Why it is empty")
     why = {row[0].value: row[column].value for row in sheet.iter_rows(min_row=2)}
     assert "No data: no complaints file has been loaded" in why.values()
+
+
+def test_the_review_page_table_says_why_a_kpi_is_empty(engine: sa.Engine) -> None:
+    """The Revisión page's KPI table (records_ui.lights_table) words the same reason."""
+    from dashboard.pages.records_ui import lights_table
+
+    _seed(engine)
+    with engine.connect() as conn:
+        review = weekly_review(conn, WEEK, AS_OF)
+    table = lights_table(review.kpis, "en")
+    current = dict(zip(review.kpis["kpi"], table.iloc[:, 1], strict=True))  # rows in order
+    assert current["complaints_per_100"] == "— (No data: no complaints file has been loaded)"
+    assert "No data" not in current["on_time_rate"]
