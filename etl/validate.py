@@ -388,8 +388,8 @@ def _date_orders(record: RecordKind, frame: pd.DataFrame, kf: KindFrame) -> dict
         how = (
             f"set the format in the mapping: [{kf.kind}.date_formats] {name} = "
             f'"%d/%m/%Y" (day first) or "%m/%d/%Y" (month first), with " %H:%M" or '
-            f'" %I:%M %p" for a time; or date_format = "..." in [{kf.kind}] for every '
-            "date column of the file"
+            f'" %I:%M %p" for a time; or, for every date column, date_order = "day_first" '
+            f'or "month_first" in [{kf.kind}]'
         )
         if found.conflicting:
             orders[name] = _DateOrder(
