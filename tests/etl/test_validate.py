@@ -141,6 +141,23 @@ def test_order_is_checked_by_calendar_day() -> None:
     ]
 
 
+def test_the_date_order_rule_is_in_the_user_docs() -> None:
+    """Issue 14, item 7: the same-day rule is written where users read, with the very
+    message validation gives (taken from the validator, not typed twice)."""
+    from pathlib import Path
+
+    kf = kind_frame(
+        "commitments",
+        [row(requested_at="2026-01-05 00:30", delivered_at="2026-01-04 23:59")],
+    )
+    [reject] = validate_frame(kf, tz=TZ).rejects
+    docs = Path(__file__).resolve().parents[2] / "docs" / "data-formats.md"
+    text = " ".join(docs.read_text(encoding="utf-8").split())
+    assert "### Dates that must come in order" in docs.read_text(encoding="utf-8")
+    assert "the **same calendar day is allowed**" in text
+    assert f"`{reject.reason}`".replace(" ", "") in text.replace(" ", "")
+
+
 def test_ranges_and_whole_numbers_of_satisfaction() -> None:
     base = {"customer": "Acme", "answered_at": "2026-02-01"}
     kf = kind_frame(
