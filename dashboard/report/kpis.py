@@ -13,7 +13,6 @@ input was never loaded (`no_surveys_loaded`, `no_complaints_loaded`, `no_notices
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from datetime import date, datetime
@@ -30,7 +29,7 @@ from dashboard.metrics.kpis import default_as_of, headline_kpis, kpi_reasons
 from dashboard.metrics.ontime import none_if_nan
 from dashboard.report import ReportError
 from etl.db import create_db_engine, describe_url, normalise_url
-from etl.exports import spreadsheet_safe
+from etl.exports import csv_writer, spreadsheet_safe
 from etl.parse import DAY_FIRST, parse_datetimes
 from etl.settings import load_settings
 
@@ -178,7 +177,7 @@ def write_json(records: list[dict[str, object]], grouped: bool, out: TextIO) -> 
 
 def write_csv(records: list[dict[str, object]], columns: list[str], out: TextIO) -> None:
     """A header and one line per record; an empty cell for null; formula-like text made inert."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(columns)
     for record in records:
         cells = {**record, "reasons": _reasons_text(record.get("reasons"))}
