@@ -518,15 +518,24 @@ def create_schema(engine: sa.Engine) -> None:
             )
 
 
+def has_column(conn: sa.Connection, table_name: str, column_name: str) -> bool:
+    """Whether the database's table has the column (an older one may lack ADDED_COLUMNS).
+
+    A zero-row select, not the inspector: DuckDB's reflection needs pg_catalog tables it
+    does not have. Only names declared in this module may be passed (never input).
+    """
+    if table_name not in metadata.tables:
+        raise ValueError(f"unknown table {table_name!r}")
+    result = conn.execute(sa.text(f"SELECT * FROM {table_name} LIMIT 0"))  # noqa: S608
+    present = set(result.keys())
+    result.fetchall()
+    return column_name in present
+
+
 def _add_missing_columns(conn: sa.Connection) -> None:
     """Columns of ADDED_COLUMNS that an older database lacks, added (nullable, empty)."""
     for table_name, column_name in ADDED_COLUMNS:
-        # A zero-row select, not the inspector: DuckDB's reflection needs pg_catalog tables
-        # it does not have. Identifiers come from this module, never from input.
-        result = conn.execute(sa.text(f"SELECT * FROM {table_name} LIMIT 0"))  # noqa: S608
-        present = set(result.keys())
-        result.fetchall()
-        if column_name in present:
+        if has_column(conn, table_name, column_name):
             continue
         column = metadata.tables[table_name].c[column_name]
         kind = column.type.compile(dialect=conn.dialect)

@@ -23,11 +23,12 @@ import sqlalchemy as sa
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.propagation import read_frame
 from dashboard.metrics.status import commitment_status_sql
+from etl.schema import has_column
 
 # Events of the filtered commitments up to as_of, each with the next event of its case.
 _SEQUENCE_CTES = """
 ev AS (
-    SELECT e.commitment_id, e.stage, e."at", e.seq, e.log_order
+    SELECT e.commitment_id, e.stage, e."at", e.seq, {log_order} AS log_order
     FROM events e
     JOIN commitments c ON c.commitment_id = e.commitment_id
     WHERE NOT c.cancelled AND e."at" <= :as_of AND {where}
@@ -55,11 +56,19 @@ ORDER BY n DESC, source, target
 """
 
 
-def _sequence_ctes(f: MetricFilter) -> tuple[str, dict]:
+def log_order_sql(conn: sa.Connection) -> str:
+    """`e.log_order`, or NULL on a database made before the column existed (until
+    `python -m etl init` adds it), so the map still draws, ties by stage name."""
+    return "e.log_order" if has_column(conn, "events", "log_order") else "NULL"
+
+
+def _sequence_ctes(conn: sa.Connection, f: MetricFilter) -> tuple[str, dict]:
     """The `ev` and `steps` CTEs for the filter, and their parameters."""
     where, params = f.sql_where("c")
-    # Only the fixed condition text from filters.py is spliced in; values are bound.
-    return _SEQUENCE_CTES.format(where=where), {**params, "as_of": f.as_of}
+    # Only fixed SQL text (filters.py's conditions, a column name or NULL) is spliced in;
+    # values are bound.
+    ctes = _SEQUENCE_CTES.format(where=where, log_order=log_order_sql(conn))
+    return ctes, {**params, "as_of": f.as_of}
 
 
 def directly_follows(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
@@ -71,7 +80,7 @@ def directly_follows(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     middle ones). Columns: source, target, count, median_hours. Sorted by count (desc),
     then source, target.
     """
-    ctes, params = _sequence_ctes(f)
+    ctes, params = _sequence_ctes(conn, f)
     df = read_frame(conn, _DF_SQL.format(ctes=ctes), params)
     df["count"] = df["n"].astype("int64")
     df["median_hours"] = df["median_secs"].astype("float64") / 3600.0
@@ -98,7 +107,7 @@ def stage_durations(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     (a case's last event has no end yet); median_hours over the measured visits (None
     when none is). Columns: stage, visits, measured, median_hours. Sorted by stage.
     """
-    ctes, params = _sequence_ctes(f)
+    ctes, params = _sequence_ctes(conn, f)
     df = read_frame(conn, _STAGE_SQL.format(ctes=ctes), params)
     for col in ("visits", "measured"):
         df[col] = df[col].astype("int64")

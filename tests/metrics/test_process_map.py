@@ -271,3 +271,41 @@ def test_ties_follow_a_sequence_column_the_mapping_names(engine: sa.Engine, tmp_
     _load(engine, tmp_path / "in", events, mapping)
     assert _pairs(engine) == {("New", "Active"): 1, ("Active", "Resolved"): 1,
                               ("Resolved", "Closed"): 1}  # fmt: skip
+
+
+def test_a_database_made_before_log_order_still_draws_the_map(tmp_path: Path) -> None:
+    """Until `etl init` adds events.log_order, the map and the timeline read the events
+    as before (ties by stage name) instead of failing."""
+    from dashboard.tracking import commitment_tracking
+    from etl.db import create_db_engine
+
+    engine = create_db_engine(f"duckdb:///{tmp_path / 'old.duckdb'}")
+    try:
+        from etl.schema import metadata
+
+        with engine.begin() as conn:
+            for table in metadata.sorted_tables:
+                if table.name != "events":
+                    table.create(conn)
+            conn.execute(
+                sa.text(
+                    "CREATE TABLE events (commitment_id VARCHAR NOT NULL, stage VARCHAR NOT "
+                    'NULL, "at" TIMESTAMP NOT NULL, seq INTEGER NOT NULL, actor VARCHAR, '
+                    "batch_id INTEGER)"
+                )
+            )
+        insert_rows(engine, "commitments", [commitment("K3", datetime(2026, 3, 4))])
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO events VALUES ('K3', 'y', :t, 1, NULL, NULL), "
+                    "('K3', 'x', :t, 1, NULL, NULL)"
+                ),
+                {"t": T0},
+            )
+        assert _pairs(engine) == {("x", "y"): 1}
+        with engine.connect() as conn:
+            tracking = commitment_tracking(conn, "K3", AS_OF)
+        assert tracking is not None and tracking.events["stage"].tolist() == ["x", "y"]
+    finally:
+        engine.dispose()
