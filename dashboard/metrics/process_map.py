@@ -59,7 +59,7 @@ ORDER BY n DESC, source, target
 def log_order_sql(conn: sa.Connection) -> str:
     """`e.log_order`, or NULL on a database made before the column existed (until
     `python -m etl init` adds it), so the map still draws, ties by stage name."""
-    return "e.log_order" if has_column(conn, "events", "log_order") else "NULL"
+    return "e.log_order" if has_column(conn, "events", "log_order") else "CAST(NULL AS BIGINT)"
 
 
 def _sequence_ctes(conn: sa.Connection, f: MetricFilter) -> tuple[str, dict]:

@@ -273,13 +273,13 @@ def test_ties_follow_a_sequence_column_the_mapping_names(engine: sa.Engine, tmp_
                               ("Resolved", "Closed"): 1}  # fmt: skip
 
 
-def test_a_database_made_before_log_order_still_draws_the_map(tmp_path: Path) -> None:
+def test_a_database_made_before_log_order_still_draws_the_map(db_url: str) -> None:
     """Until `etl init` adds events.log_order, the map and the timeline read the events
     as before (ties by stage name) instead of failing."""
     from dashboard.tracking import commitment_tracking
     from etl.db import create_db_engine
 
-    engine = create_db_engine(f"duckdb:///{tmp_path / 'old.duckdb'}")
+    engine = create_db_engine(db_url)
     try:
         from etl.schema import metadata
 
