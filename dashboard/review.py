@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from dashboard.metrics.definitions import COUNT_KPIS, HEADLINE_KPIS, KPI_BETTER
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import headline_kpis
+from dashboard.metrics.kpis import headline_kpis, kpi_reasons
 from dashboard.metrics.ontime import commitment_list, none_if_nan
 from dashboard.metrics.propagation import at_risk_commitments, root_impact
 from dashboard.metrics.targets import kpi_target_status, kpi_targets
@@ -37,6 +37,7 @@ KPI_TABLE_COLUMNS: tuple[str, ...] = (
     "amber_tolerance",
     "status",
     "previous_status",
+    "reason",  # why current is empty when its input was never loaded (kpis.kpi_reasons)
 )
 TREND_WEEKS = 8
 
@@ -79,6 +80,7 @@ def kpi_table(conn: sa.Connection, f_week: MetricFilter, f_previous: MetricFilte
     previous = _kpi_values(conn, f_previous)
     targets = kpi_targets(conn, f_week, current)
     lights = kpi_target_status(conn, f_week, current)  # type: ignore[arg-type]
+    reasons = kpi_reasons(conn)
     previous_lights = kpi_target_status(conn, f_previous, previous)  # type: ignore[arg-type]
     rows = []
     for kpi in HEADLINE_KPIS:
@@ -96,6 +98,7 @@ def kpi_table(conn: sa.Connection, f_week: MetricFilter, f_previous: MetricFilte
                 "amber_tolerance": None if target is None else float(target["amber_tolerance"]),
                 "status": lights.get(kpi),
                 "previous_status": previous_lights.get(kpi),
+                "reason": reasons.get(kpi) if cur is None else None,
             }
         )
     frame = pd.DataFrame(rows, columns=list(KPI_TABLE_COLUMNS))

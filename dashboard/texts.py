@@ -374,6 +374,43 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_files": ("Ficheros", "Files"),
     "col_mapping": ("Mapeo", "Mapping"),
     "refused_file": ("Fichero rechazado entero: {reason}", "Whole file refused: {reason}"),
+    "review_reason": ("Por qué está vacío", "Why it is empty"),
+    "load_all_rejected": (
+        "Carga fallida: se rechazaron todas las filas de {files}; no se cargó nada de ello "
+        "(lote {batch}, con sus motivos en el historial).",
+        "Load failed: every row of {files} was rejected; nothing of it was loaded (batch "
+        "{batch}, with its reasons in the history).",
+    ),
+    # dashboard.metrics.kpis.kpi_reasons codes: why a KPI is empty ("no data" is not 0)
+    "reason_no_surveys_loaded": (
+        "Sin datos: no se ha cargado ninguna encuesta de satisfacción",
+        "No data: no satisfaction surveys have been loaded",
+    ),
+    "reason_no_complaints_loaded": (
+        "Sin datos: no se ha cargado ningún fichero de reclamaciones",
+        "No data: no complaints file has been loaded",
+    ),
+    "reason_no_notices_loaded": (
+        "Sin datos: no se ha cargado ni registrado ningún aviso",
+        "No data: no notices have been loaded or recorded",
+    ),
+    "reason_no_customer_commitments_loaded": (
+        "Sin datos: no hay compromisos del cliente con nosotros",
+        "No data: there are no customer commitments to us",
+    ),
+    # etl.records.LoadWarning codes, with the warning's parameters
+    "load_warning_unknown_process": (
+        "{path} ({kind}): {rows} fila(s) nombran procesos que no están en la lista de "
+        "procesos: {processes}. Se cargan, pero esas etapas aparecerán en la cadena sin "
+        "lugar en su orden (añádalas a processes o corrija los nombres).",
+        "{path} ({kind}): {rows} row(s) name process(es) not in the processes list: "
+        "{processes}. They are loaded, but those stages appear in the chain without a place "
+        "in its order (add them to processes, or fix the names).",
+    ),
+    "load_warning_all_rejected": (
+        "{path} ({kind}): se rechazaron las {rows} filas; no se cargaría nada de este fichero.",
+        "{path} ({kind}): all {rows} rows were rejected; nothing of this file would load.",
+    ),
     "preview_summary": (
         "Se cargarían {valid} filas ({new} nuevas, {changed} cambiadas, {unchanged} sin "
         "cambios) y se rechazarían {rejected}.",

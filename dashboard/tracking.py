@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
 from dashboard.metrics.propagation import at_risk_commitments
 from dashboard.metrics.status import commitment_status_sql
+from etl.schema import has_column
 
 CANCELLED = "cancelled"
 # The four cycle phases of a commitment (need, promise, delivery, closure) and the
@@ -55,7 +56,7 @@ _EVENTS_SQL = """
 SELECT e.stage, e."at" AS at, e.actor
 FROM events e
 WHERE e.commitment_id = :cid AND e."at" <= :as_of
-ORDER BY e."at", e.stage
+ORDER BY e."at", {log_order}e.stage, e.seq
 """
 
 _UPSTREAMS_SQL = """
@@ -198,7 +199,10 @@ def commitment_tracking(
     else:
         status = status_rows[0][1]
         delay = None if status_rows[0][2] is None else float(status_rows[0][2])
-    events = pd.read_sql(sa.text(_EVENTS_SQL), conn, params={"cid": commitment_id, "as_of": as_of})
+    # fixed SQL spliced in (older databases lack log_order: ties by stage); values bound
+    tie = "e.log_order NULLS LAST, " if has_column(conn, "events", "log_order") else ""
+    events_sql = _EVENTS_SQL.format(log_order=tie)
+    events = pd.read_sql(sa.text(events_sql), conn, params={"cid": commitment_id, "as_of": as_of})
     events["at"] = pd.to_datetime(events["at"])
     scope_where, _ = f.scope_where("c")  # its parameters are the status query's
     upstreams = pd.read_sql(

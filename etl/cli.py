@@ -1,8 +1,10 @@
 """`python -m etl`: create a database, load files as batches, make sample data, read the log.
 
 Exit codes: 0 done; 1 a `--strict` load refused because rows were rejected; 2 the command
-could not run (unreadable file, unknown path, bad mapping, unreachable database). Errors
-are one line on stderr, never a traceback (set ESLABON_DEBUG=1 to see one).
+could not run (unreadable file, unknown path, bad mapping, unreachable database); 3 a load
+in which some file had rows and every one of them was rejected (the batch and its log are
+written, so the rejects can be listed; nothing of that file was loaded). Errors are one
+line on stderr, never a traceback (set ESLABON_DEBUG=1 to see one).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from etl.records import EtlError, MappingError
 from etl.schema import create_schema
 from etl.settings import load_settings
 
-EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_NOTHING_LOADED = 0, 1, 2, 3
 _SHOWN_REJECTS = 10
 _M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
 
@@ -222,6 +224,15 @@ def _load(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return EXIT_REJECTED
+    if report.failed_files:
+        # A file none of whose rows loaded is a failed load, --strict or not: a script
+        # must not carry on as if the data were there.
+        for f in report.failed_files:
+            print(
+                f"failed: every row of {f.path} ({f.kind}) was rejected ({f.read} read, 0 loaded)",
+                file=sys.stderr,
+            )
+        return EXIT_NOTHING_LOADED
     return EXIT_OK
 
 
@@ -277,6 +288,8 @@ def _print_report(report: BatchReport, where: str) -> None:
     for f in report.files:
         if f.refused:
             print(f"refused file: {f.refused}")
+    for warning in report.warnings:
+        print(f"warning: {warning.text}")
     if report.rejects:
         print(f"\n{report.rows_rejected} row(s) rejected, for example:")
         for item in report.rejects[:_SHOWN_REJECTS]:

@@ -46,7 +46,7 @@ from etl.db import is_duckdb
 from etl.mapping import Mapping, apply_mapping, load_mapping
 from etl.parse import TEXT
 from etl.read import ReadLimits, kind_from_name, read_table
-from etl.records import EtlError, KindFrame, ReadError, Reject
+from etl.records import EtlError, KindFrame, LoadWarning, ReadError, Reject
 from etl.schema import (
     LOAD_ORDER,
     RECORD_KINDS,
@@ -55,6 +55,7 @@ from etl.schema import (
     dataset_meta,
     load_batch_files,
     load_batches,
+    load_warnings,
     rejected_rows,
 )
 from etl.settings import load_settings
@@ -73,6 +74,7 @@ Progress = Callable[[str, int, int], None]
 
 DATASET_FILE = "dataset.toml"
 _COPY_CHUNK = 100_000
+_NAMES_SHOWN = 10
 
 
 @dataclass
@@ -89,11 +91,17 @@ class FileReport:
     unchanged: int | None = None
     mapping: str | None = None
     refused: str | None = None
+    warnings: list[LoadWarning] = field(default_factory=list)
 
     @property
     def valid(self) -> int:
         """Rows that passed validation (loaded, or loadable in a dry run)."""
         return self.read - self.rejected
+
+    @property
+    def all_rejected(self) -> bool:
+        """The file had rows and none of them passed: the load failed for this file."""
+        return self.read > 0 and self.valid == 0
 
     def as_json(self) -> dict[str, object]:
         """The entry `python -m etl load --json` prints."""
@@ -132,9 +140,33 @@ class BatchReport:
         """Rejected records over every file."""
         return sum(f.rejected for f in self.files)
 
+    @property
+    def warnings(self) -> list[LoadWarning]:
+        """Every file's warnings, in load order."""
+        return [w for f in self.files for w in f.warnings]
+
+    @property
+    def failed_files(self) -> list[FileReport]:
+        """Files (× kind) that had rows and loaded none: a load with one is a failure."""
+        return [f for f in self.files if f.all_rejected]
+
     def as_json(self) -> dict[str, object]:
-        """`{"batch_id": ..., "files": [...]}`, the shape the CLI prints with --json."""
-        return {"batch_id": self.batch_id, "files": [f.as_json() for f in self.files]}
+        """`{"batch_id": ..., "files": [...], "warnings": [...]}`, what the CLI prints with
+        --json; a warning is {path, kind, code, params, message}."""
+        return {
+            "batch_id": self.batch_id,
+            "files": [f.as_json() for f in self.files],
+            "warnings": [
+                {
+                    "path": w.path,
+                    "kind": w.kind,
+                    "code": w.code,
+                    "params": dict(w.params),
+                    "message": w.text,
+                }
+                for w in self.warnings
+            ],
+        }
 
 
 # --- sources -----------------------------------------------------------------------
@@ -428,6 +460,8 @@ class _Batch:
         self.known = KnownCommitments(lookup)
         self.edges: list[pd.DataFrame] = []
         self.db_edges_fetched = not db
+        self.processes: set[str] = set()  # the processes list: this batch's, then the DB's
+        self.db_processes_fetched = not db
         self.report = BatchReport(batch_id=batch_id, files=[])
 
     def add(self, kf: KindFrame) -> None:
@@ -444,6 +478,8 @@ class _Batch:
         if kf.kind == "dependencies":
             # Arrow-backed text, not Python str objects: ~1M edges are held for the batch.
             self.edges.append(result.valid[["commitment_id", "depends_on"]].astype(TEXT))
+        if kf.kind == "processes":
+            self.processes.update(str(p) for p in result.valid["process"].dropna().unique())
         file_report = FileReport(
             path=result.path,
             kind=result.kind,
@@ -452,12 +488,14 @@ class _Batch:
             rejected=result.rows_rejected,
             mapping=result.mapping,
             refused=result.refused,
+            warnings=self._warnings(result),
         )
         if self.batch_id is not None:
             new, changed, unchanged = merged_counts(self.conn, result, self.batch_id)
             file_report.new, file_report.changed, file_report.unchanged = new, changed, unchanged
         if self.batch_id is not None and self.log:
             _store_rejects(self.conn, result, self.batch_id)
+            _store_warnings(self.conn, file_report.warnings, self.batch_id)
             self.conn.execute(
                 load_batch_files.insert().values(
                     batch_id=self.batch_id,
@@ -474,6 +512,45 @@ class _Batch:
             )
         self.report.files.append(file_report)
         self.report.rejects.extend(RejectedRow(result.path, result.kind, r) for r in result.rejects)
+
+    def _warnings(self, result: ValidationResult) -> list[LoadWarning]:
+        """What this file's load must say beside its counts (LoadWarning codes).
+
+        `unknown_process`: commitments naming a process that the processes list (this
+        batch's and the database's) does not hold; only when there is a list at all, since
+        a log loaded without one (a process-mining export) names its stages itself.
+        """
+        found: list[LoadWarning] = []
+        if result.rows_read and not result.rows_valid:
+            found.append(
+                LoadWarning("all_rejected", result.path, result.kind, {"rows": result.rows_read})
+            )
+        if result.kind == "commitments" and result.rows_valid:
+            known = self._process_list()
+            named = result.valid["process"]
+            unknown = named.notna() & ~named.isin(list(known)) if known else None
+            if unknown is not None and unknown.any():
+                names = sorted(str(p) for p in named[unknown].unique())
+                shown = ", ".join(repr(n) for n in names[:_NAMES_SHOWN])
+                if len(names) > _NAMES_SHOWN:
+                    shown += f" and {len(names) - _NAMES_SHOWN} more"
+                found.append(
+                    LoadWarning(
+                        "unknown_process",
+                        result.path,
+                        result.kind,
+                        {"processes": shown, "rows": int(unknown.sum())},
+                    )
+                )
+        return found
+
+    def _process_list(self) -> set[str]:
+        """The process names a commitment may use: this batch's processes and the DB's."""
+        if not self.db_processes_fetched:
+            rows = self.conn.execute(sa.text("SELECT process FROM processes")).fetchall()
+            self.processes.update(str(r[0]) for r in rows)
+            self.db_processes_fetched = True
+        return self.processes
 
 
 def _quiet(conn: sa.Connection) -> None:
@@ -677,7 +754,38 @@ def _store_rejects(conn: sa.Connection, result: ValidationResult, batch_id: int)
     bulk_insert(conn, rejected_rows, frame)
 
 
+def _store_warnings(conn: sa.Connection, warnings: list[LoadWarning], batch_id: int) -> None:
+    """The file's warnings into load_warnings: code and parameters, and the English text."""
+    if warnings:
+        conn.execute(
+            load_warnings.insert(),
+            [
+                {
+                    "batch_id": batch_id,
+                    "path": w.path,
+                    "kind": w.kind,
+                    "code": w.code,
+                    "params": json.dumps(dict(w.params), ensure_ascii=False, default=str),
+                    "message": w.text,
+                }
+                for w in warnings
+            ],
+        )
+
+
 # --- the load log ------------------------------------------------------------------
+
+
+def load_warnings_frame(conn: sa.Connection, batch_id: int | None = None) -> pd.DataFrame:
+    """Stored load warnings (all, or one batch's) in batch and file order."""
+    t = load_warnings.c
+    query = sa.select(t.batch_id, t.path, t.kind, t.code, t.params, t.message).order_by(
+        t.batch_id, t.path, t.kind, t.code
+    )
+    if batch_id is not None:
+        query = query.where(t.batch_id == batch_id)
+    rows = conn.execute(query).fetchall()
+    return pd.DataFrame(rows, columns=["batch_id", "path", "kind", "code", "params", "message"])
 
 
 def batch_summaries(conn: sa.Connection) -> pd.DataFrame:
@@ -735,6 +843,7 @@ __all__ = [
     "bulk_insert",
     "expanded_sources",
     "load_files",
+    "load_warnings_frame",
     "merged_counts",
     "rejected_rows_frame",
     "validate_files",

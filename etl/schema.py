@@ -99,9 +99,18 @@ events = sa.Table(
     # of the same file matches the same rows.
     sa.Column("seq", sa.Integer, nullable=False, default=1),
     sa.Column("actor", sa.String),
+    # The event's place in its source log: the log's own sequence column when the mapping
+    # names one, else the row number in the file. Two events of a case at the same
+    # instant keep this order, as a process-mining tool keeps the file's (NULL: loaded
+    # before this column existed; the stage name then breaks the tie).
+    sa.Column("log_order", sa.BigInteger),
     sa.Column("batch_id", sa.Integer),
     _record_key("commitment_id", "stage", "at", "seq"),
 )
+
+# Columns added to a table after its first release: (table, column), created in
+# databases made before them by `create_schema` (an ALTER TABLE ... ADD COLUMN).
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (("events", "log_order"),)
 
 satisfaction = sa.Table(
     "satisfaction",
@@ -181,6 +190,18 @@ rejected_rows = sa.Table(
     sa.Column("column_name", sa.String),
     sa.Column("reason", sa.String, nullable=False),
     sa.Column("raw", sa.String),  # the source row as JSON, so nothing is lost
+)
+
+# Warnings of a load (etl.records.LoadWarning): rows loaded that a person must look at.
+load_warnings = sa.Table(
+    "load_warnings",
+    metadata,
+    sa.Column("batch_id", sa.Integer, nullable=False),
+    sa.Column("path", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("code", sa.String, nullable=False),
+    sa.Column("params", sa.String),  # JSON
+    sa.Column("message", sa.String, nullable=False),  # English, as the CLI printed it
 )
 
 targets = sa.Table(
@@ -403,7 +424,19 @@ RECORD_KINDS: dict[str, RecordKind] = {
         RecordKind(
             "events",
             events,
-            tuple(map(_f, ["*commitment_id", "*stage", "*at:datetime", "actor", "seq:int"])),
+            tuple(
+                map(
+                    _f,
+                    [
+                        "*commitment_id",
+                        "*stage",
+                        "*at:datetime",
+                        "actor",
+                        "seq:int",
+                        "log_order:int",
+                    ],
+                )
+            ),
             key=("commitment_id", "stage", "at", "seq"),
             references=(("commitment_id", "commitments", "commitment_id"),),
         ),
@@ -473,6 +506,7 @@ def create_schema(engine: sa.Engine) -> None:
     """Create every table that does not exist yet and record the schema version."""
     with engine.begin() as conn:
         metadata.create_all(conn)
+        _add_missing_columns(conn)
         current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
         if current is None:
             conn.execute(
@@ -482,3 +516,28 @@ def create_schema(engine: sa.Engine) -> None:
             raise RuntimeError(
                 f"database schema version {current} is newer than this release ({SCHEMA_VERSION})"
             )
+
+
+def has_column(conn: sa.Connection, table_name: str, column_name: str) -> bool:
+    """Whether the database's table has the column (an older one may lack ADDED_COLUMNS).
+
+    A zero-row select, not the inspector: DuckDB's reflection needs pg_catalog tables it
+    does not have. Only names declared in this module may be passed (never input).
+    """
+    if table_name not in metadata.tables:
+        raise ValueError(f"unknown table {table_name!r}")
+    result = conn.execute(sa.text(f"SELECT * FROM {table_name} LIMIT 0"))  # noqa: S608
+    present = set(result.keys())
+    result.fetchall()
+    return column_name in present
+
+
+def _add_missing_columns(conn: sa.Connection) -> None:
+    """Columns of ADDED_COLUMNS that an older database lacks, added (nullable, empty)."""
+    for table_name, column_name in ADDED_COLUMNS:
+        if has_column(conn, table_name, column_name):
+            continue
+        column = metadata.tables[table_name].c[column_name]
+        kind = column.type.compile(dialect=conn.dialect)
+        # identifiers and the type come from this module, never from input
+        conn.execute(sa.text(f'ALTER TABLE {table_name} ADD COLUMN "{column_name}" {kind}'))

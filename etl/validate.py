@@ -53,7 +53,10 @@ ORDER = {
     "commitments": (("delivered_at", "requested_at"), ("due_at", "requested_at")),
     "complaints": (("resolved_at", "opened_at"),),
 }
-DATE_HINT = "use YYYY-MM-DD, YYYY-MM-DD HH:MM, dd/mm/yyyy or dd/mm/yyyy HH:MM"
+DATE_HINT = (
+    "use YYYY-MM-DD [HH:MM], dd/mm/yyyy [HH:MM] or mm/dd/yyyy [HH:MM] (12-hour times with "
+    "AM/PM too), or set the column's format in a mapping"
+)
 BOOL_HINT = "use yes/no, true/false, sí/no, ja/nee, 1/0 or x"
 # Cheap enough to ask the database about one by one (bound IN lists); above it, fetch all ids.
 _IN_LIST_LIMIT = 5_000
@@ -288,6 +291,9 @@ def validate_frame(
 
     collector = _Collector(frame)
     typed = _typed_columns(record, frame, kf, tz, collector)
+    if "log_order" in record.columns and "log_order" not in frame.columns:
+        # No sequence column: the log's order is the file's (ties at one instant keep it).
+        typed["log_order"] = pd.array(frame[ROW], dtype="Int64")
     _check_order(record, frame, typed, collector)
     if not _number_repeats(record, typed, collector):
         _check_duplicates(record, frame, typed, collector)
@@ -333,6 +339,92 @@ def _typed_empty(type_: str) -> pd.Series:
 _Problem = tuple[pd.Series | np.ndarray, str, Callable[[int], str]]
 
 
+def date_hint(kind: str, column: str) -> str:
+    """The accepted date forms, and the exact mapping keys that set a format."""
+    return (
+        f'{DATE_HINT}: [{kind}.date_formats] {column} = "%m/%d/%Y %H:%M", or '
+        f'date_format = "..." in [{kind}] for every date column'
+    )
+
+
+@dataclass(frozen=True)
+class _DateOrder:
+    """How one date column's slashed values are read: an order, or why none can be used."""
+
+    order: str | None = None
+    unresolved: Callable[[object], str] | None = None  # value -> reason, when no order
+
+
+def _date_orders(record: RecordKind, frame: pd.DataFrame, kf: KindFrame) -> dict[str, _DateOrder]:
+    """The order of day and month per date column without a forced format.
+
+    Each column decides from its own values (etl.parse.date_order_evidence). A column
+    whose values prove nothing takes the order its file's other date columns prove, when
+    they agree (one export writes every date the same way); otherwise it is unresolved,
+    and each of its slashed values is rejected with a reason saying how to set the format.
+    A column whose values prove both orders is never guessed. A mapping's `date_order`
+    decides for every such column of the kind.
+    """
+    dated = [
+        f.name
+        for f in record.fields
+        if f.type == "datetime" and f.name in frame.columns and not kf.date_formats.get(f.name)
+    ]
+    if kf.date_order is not None:
+        return {name: _DateOrder(kf.date_order) for name in dated}
+    evidence = {name: parse.date_order_evidence(parse.clean_text(frame[name])) for name in dated}
+    settled = {e.order for e in evidence.values() if e.order is not None}
+    file_order = next(iter(settled)) if len(settled) == 1 else None
+    orders: dict[str, _DateOrder] = {}
+    for name, found in evidence.items():
+        if found.slashed == 0:
+            # no slashed value: the order is never used; given, so the parser does not
+            # look at the column a second time to find that out
+            orders[name] = _DateOrder(parse.DAY_FIRST)
+            continue
+        if found.order is not None:
+            orders[name] = _DateOrder(found.order)
+            continue
+        how = (
+            f"set the format in the mapping: [{kf.kind}.date_formats] {name} = "
+            f'"%d/%m/%Y" (day first) or "%m/%d/%Y" (month first), with " %H:%M" or '
+            f'" %I:%M %p" for a time; or, for every date column, date_order = "day_first" '
+            f'or "month_first" in [{kf.kind}]'
+        )
+        if found.conflicting:
+            orders[name] = _DateOrder(
+                unresolved=lambda v, c=name, e=found, h=how: (
+                    f"{c} {_show(v)}: the column holds day-first dates ({e.day_first!r}) and "
+                    f"month-first ones ({e.month_first!r}), so none of its slashed dates can "
+                    f"be read safely; {h}"
+                )
+            )
+        elif file_order is not None:
+            orders[name] = _DateOrder(file_order)
+        else:
+            orders[name] = _DateOrder(
+                unresolved=lambda v, c=name, h=how: (
+                    f"{c} {_show(v)} could be day/month or month/day: no date of the column "
+                    f"(nor of the file) has a day above 12 to tell; {h}"
+                )
+            )
+    return orders
+
+
+def _readable_in_some_order(text: pd.Series, bad: pd.Series, tz: str) -> pd.Series:
+    """Bad values that are dates in one order or the other: refused for want of an order,
+    not for their own sake (`32/01/2026` is no date in either order and says so)."""
+    undecided = bad & parse.slashed_mask(text)
+    if not undecided.any():
+        return undecided
+    some = text[undecided]
+    readable = pd.Series(False, index=some.index)
+    for order in parse.DATE_ORDERS:
+        readable |= parse.parse_datetimes(some, tz=tz, cleaned=True, order=order)[0].notna()
+    undecided[some.index] = readable.to_numpy()
+    return undecided
+
+
 def _typed_columns(
     record: RecordKind, frame: pd.DataFrame, kf: KindFrame, tz: str, out: _Collector
 ) -> pd.DataFrame:
@@ -344,12 +436,13 @@ def _typed_columns(
     """
     n = len(frame)
     inputs = [(f, frame[f.name] if f.name in frame.columns else None) for f in record.fields]
+    orders = _date_orders(record, frame, kf)
     workers = min(len(inputs), os.cpu_count() or 1)
     if n < _THREADED_ROWS or workers < 2:
-        done = [_typed_field(f, column, n, kf, tz) for f, column in inputs]
+        done = [_typed_field(f, column, n, kf, tz, orders) for f, column in inputs]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eslabon-type") as pool:
-            done = list(pool.map(lambda item: _typed_field(*item, n, kf, tz), inputs))
+            done = list(pool.map(lambda item: _typed_field(*item, n, kf, tz, orders), inputs))
     typed: dict[str, pd.Series] = {}
     for (f, _column), (values, problems) in zip(inputs, done, strict=True):
         for mask, column_name, reason in problems:
@@ -365,7 +458,12 @@ def _typed_columns(
 
 
 def _typed_field(
-    f: Field, column: pd.Series | None, n: int, kf: KindFrame, tz: str
+    f: Field,
+    column: pd.Series | None,
+    n: int,
+    kf: KindFrame,
+    tz: str,
+    orders: dict[str, _DateOrder] | None = None,
 ) -> tuple[pd.Series, list[_Problem]]:
     """One column typed (a missing column: all NA), and the problems found in it."""
     problems: list[_Problem] = []
@@ -379,8 +477,15 @@ def _typed_field(
 
     if f.type == "datetime":
         fmt = kf.date_formats.get(f.name)
-        values, bad = parse.parse_datetimes(text, tz=tz, fmt=fmt, cleaned=True)
-        hint = f"expected format {fmt}" if fmt else DATE_HINT
+        order = (orders or {}).get(f.name, _DateOrder())
+        values, bad = parse.parse_datetimes(text, tz=tz, fmt=fmt, cleaned=True, order=order.order)
+        hint = f"expected format {fmt}" if fmt else date_hint(kf.kind, f.name)
+        if order.unresolved is not None:
+            undecided = _readable_in_some_order(text, bad, tz)
+            bad = bad & ~undecided
+            problems.append(
+                (undecided, f.name, lambda p, r=raw, why=order.unresolved: why(r.iat[p]))
+            )
         problems.append(
             (
                 bad,

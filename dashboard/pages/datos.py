@@ -280,6 +280,17 @@ def preview_section(report: BatchReport, lang: str) -> None:
     for f in report.files:
         if f.refused:
             st.warning(tr("refused_file", lang, reason=md_escape(f.refused)))
+    for warning in report.warnings:
+        params = {k: md_escape(str(v)) for k, v in warning.params.items()}
+        st.warning(
+            tr(
+                f"load_warning_{warning.code}",
+                lang,
+                path=md_escape(Path(warning.path).name),
+                kind=warning.kind,
+                **params,
+            )
+        )
     if report.rejects:
         st.markdown(f"**{tr('rejects_title', lang)}**")
         rejects = rejects_frame(report)
@@ -307,9 +318,17 @@ def load_batch(uploads: Sequence[Upload], mapping: Mapping | str | None, lang: s
         st.session_state[_FLASH] = ("error", tr("load_failed", lang, reason=reason))
         return
     common.invalidate_data()
+    failed = report.failed_files
     st.session_state[_FLASH] = (
-        "success",
+        "error" if failed else "success",
         tr(
+            "load_all_rejected",
+            lang,
+            batch=report.batch_id,
+            files=", ".join(Path(f.path).name for f in failed),
+        )
+        if failed  # every row of a file rejected is a failed load, as `etl load` exits 3
+        else tr(
             "load_done",
             lang,
             batch=report.batch_id,

@@ -30,7 +30,7 @@ from dashboard.records.targets import (
     import_targets_csv,
     set_target,
 )
-from dashboard.report.weekly import format_kpi, format_kpi_delta
+from dashboard.report.weekly import format_kpi, format_kpi_delta, format_kpi_or_reason
 from dashboard.texts import kpi_label, tr
 from etl.db import DatabaseError
 
@@ -142,7 +142,8 @@ def show_flash() -> None:
 
 
 def lights_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The KPI table of a week as text cells, with a symbol and a word for each light."""
+    """The KPI table of a week as text cells, with a symbol and a word for each light; an
+    empty value whose input was never loaded says why (the review's `reason` code)."""
 
     def light(status: object) -> str:
         if status is None or pd.isna(status):
@@ -153,7 +154,13 @@ def lights_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         {
             tr("col_kpi", lang): [kpi_label(k, lang) for k in table["kpi"]],
             tr("review_current", lang): [
-                format_kpi(k, v, lang) for k, v in zip(table["kpi"], table["current"], strict=True)
+                format_kpi_or_reason(k, v, r, lang)
+                for k, v, r in zip(
+                    table["kpi"],
+                    table["current"],
+                    table.get("reason", pd.Series([None] * len(table), index=table.index)),
+                    strict=True,
+                )
             ],
             tr("review_delta", lang): [
                 format_kpi_delta(k, v, lang)

@@ -36,6 +36,7 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.trends import week_over_week_from
 from dashboard.pages import common
 from dashboard.state import PERIOD_WEEKS, ViewState
+from dashboard.texts import tr
 
 # The eight cards, in reading order (two rows of four on a projector).
 CARD_KPIS: tuple[str, ...] = (
@@ -109,8 +110,10 @@ def kpi_cards(
     statuses: dict[str, str | None],
     trend: pd.DataFrame,
     lang: str,
+    reasons: dict[str, str] | None = None,
 ) -> None:
-    """Eight st.metric cards, each with its delta, sparkline and traffic light."""
+    """Eight st.metric cards, each with its delta, sparkline and traffic light; an empty
+    card whose input was never loaded says so in words (`reasons`: KPI -> code)."""
     for start in range(0, len(CARD_KPIS), 4):
         cols = st.columns(4)
         for col, kpi in zip(cols, CARD_KPIS[start : start + 4], strict=True):
@@ -131,6 +134,9 @@ def kpi_cards(
                 )
                 text_key, color = STATUS_BADGE.get(statuses.get(kpi), STATUS_BADGE[None])
                 st.badge(t(text_key, lang), color=color)
+                reason = (reasons or {}).get(kpi)
+                if reason is not None and values.get(kpi) is None:
+                    st.caption(tr(f"reason_{reason}", lang))
 
 
 def root_table(roots: pd.DataFrame, lang: str) -> None:
@@ -175,7 +181,8 @@ def render() -> None:
     common.page_header("resumen_title", f, lang)
     values = headline_values(f)
     trend = weekly(f, weeks)
-    kpi_cards(values, deltas(trend), target_statuses(f, values), trend, lang)
+    reasons = common.metric(kpis.kpi_reasons, f)
+    kpi_cards(values, deltas(trend), target_statuses(f, values), trend, lang, reasons)
 
     st.subheader(t("trend_title", lang))
     st.vega_lite_chart(

@@ -76,6 +76,14 @@ def format_kpi(kpi: str, value: object, lang: str) -> str:
     return fmt_kpi(kpi, float(value), lang)  # type: ignore[arg-type]
 
 
+def format_kpi_or_reason(kpi: str, value: object, reason: object, lang: str) -> str:
+    """A KPI value, or for an empty one whose input was never loaded, why ("no data" is
+    not 0: issue 14, item 6)."""
+    if _missing(value) and isinstance(reason, str) and reason:
+        return f"{MISSING} ({tr(f'reason_{reason}', lang)})"
+    return format_kpi(kpi, value, lang)
+
+
 def format_kpi_delta(kpi: str, value: object, lang: str) -> str:
     """A week-over-week change: percentage points for rates."""
     if _missing(value):
@@ -245,8 +253,10 @@ def _kpi_html(review: WeeklyReview, lang: str) -> str:
         kpi = row["kpi"]
         cells = [
             f"<td>{_esc(row['label'])}</td>",
-            f'<td class="num">{_esc(format_kpi(kpi, row["current"], lang))}</td>',
-            f'<td class="num">{_esc(format_kpi(kpi, row["previous"], lang))}</td>',
+            f'<td class="num">'
+            f"{_esc(format_kpi_or_reason(kpi, row['current'], row.get('reason'), lang))}</td>",
+            f'<td class="num">'
+            f"{_esc(format_kpi_or_reason(kpi, row['previous'], row.get('reason'), lang))}</td>",
             f'<td class="num">{_esc(format_kpi_delta(kpi, row["delta"], lang))}</td>',
             f'<td class="num">{_esc(format_kpi(kpi, row["target_value"], lang))}</td>',
             f"<td>{_light_html(row['status'], lang)}</td>",
@@ -453,7 +463,7 @@ def _xlsx_table(
 def _xlsx_kpis(book: xlsxwriter.Workbook, name: str, review: WeeklyReview, lang: str) -> None:
     """The KPI sheet: each value in its registry format, the light coloured by rule."""
     heads = ("col_kpi", "review_current", "review_previous", "review_delta", "review_target",
-             "targets_tolerance", "review_status")  # fmt: skip
+             "targets_tolerance", "review_status", "review_reason")  # fmt: skip
     sheet = _Sheet(book, name, [tr(k, lang) for k in heads])
     rows = _kpi_rows(review, lang)
     for r, (_, row) in enumerate(rows.iterrows(), start=1):
@@ -469,6 +479,9 @@ def _xlsx_kpis(book: xlsxwriter.Workbook, name: str, review: WeeklyReview, lang:
             sheet.write(r, c, value, value_format)
         sheet.write(r, 3, delta, kpi_number_format(kpi, delta=True))
         sheet.write(r, 6, _light(row["status"], lang), XLSX_FORMATS["text"])
+        reason = row.get("reason")  # why an empty value is empty ("no data" is not 0)
+        words = tr(f"reason_{reason}", lang) if isinstance(reason, str) and reason else None
+        sheet.write(r, 7, words, XLSX_FORMATS["text"])
     last = max(len(rows), 1)
     for status, (background, font) in _LIGHT_FILLS.items():
         sheet.ws.conditional_format(

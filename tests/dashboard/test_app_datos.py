@@ -18,7 +18,7 @@ import streamlit
 from streamlit.testing.v1 import AppTest
 
 from dashboard.pages import datos
-from dashboard.texts import tr
+from dashboard.texts import md_escape, tr
 from etl.db import create_db_engine
 from tests.dashboard.conftest import make_app
 
@@ -212,3 +212,40 @@ def test_load_the_sample_button_fills_an_empty_database(
     assert tr("sample_loaded", "es") in [s.value.replace("\\", "") for s in at.success]
     assert _count(url, "SELECT count(*) FROM commitments") == 5000
     assert _count(url, "SELECT count(*) FROM load_batches") == 1
+
+
+def test_unknown_process_is_a_visible_warning_of_the_preview(
+    monkeypatch: pytest.MonkeyPatch, own_db: str
+) -> None:
+    """Issue 14, item 5: a stage outside the processes list is said before Load, in the
+    page's language, instead of appearing later as an empty link of the chain."""
+    typo = HEADER + "UP-0201,Pedido,Ventaz,Cliente Nuevo,2026-11-01,2026-11-10,\n"
+    for lang in ("es", "en"):
+        at = _upload(_open(monkeypatch, own_db, lang=lang), ("commitments.csv", typo))
+        expected = tr(
+            "load_warning_unknown_process",
+            lang,
+            path="commitments.csv",
+            kind="commitments",
+            rows=1,
+            processes="'Ventaz'",
+        )
+        assert expected in [w.value for w in at.warning], [w.value for w in at.warning]
+
+
+def test_a_load_that_rejects_every_row_is_reported_as_failed(
+    monkeypatch: pytest.MonkeyPatch, own_db: str
+) -> None:
+    """Issue 14, item 4, on the page: every row rejected is a failure, not a success."""
+    all_bad = HEADER + "UP-0301,Malo,Ventas,Cliente Nuevo,2026-11-01,mañana,\n"
+    at = _upload(_open(monkeypatch, own_db), ("commitments.csv", all_bad))
+    expected_warning = tr(
+        "load_warning_all_rejected", "es", path="commitments.csv", kind="commitments", rows=1
+    )
+    assert expected_warning in [w.value for w in at.warning]
+    at.button(key="datos_load").click()
+    at = _run(at)
+    batches = _count(own_db, "SELECT max(batch_id) FROM load_batches")
+    message = tr("load_all_rejected", "es", batch=batches, files="commitments.csv")
+    assert [e.value for e in at.error] == [md_escape(message)]
+    assert not at.success

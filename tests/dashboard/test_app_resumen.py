@@ -213,3 +213,36 @@ def test_traffic_lights_and_target_line_follow_the_targets_table(
     trend = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     rules = [layer for layer in trend["layer"] if layer["mark"]["type"] == "rule"]
     assert [r["data"]["values"][0]["target"] for r in rules] == [pytest.approx(rows[0][1])]
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_kpi_whose_input_was_never_loaded_is_empty_with_its_reason(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, tmp_path: Path, lang: str
+) -> None:
+    """Issue 14, item 6: without complaints and notices the cards say "no data" and why,
+    never 0,0 — on the sample, whose other cards keep their numbers."""
+    import shutil
+
+    from dashboard.texts import tr
+
+    copy = tmp_path / "sin_quejas.duckdb"
+    shutil.copy(Path(sample_db_url.removeprefix("duckdb:///")), copy)
+    url = f"duckdb:///{copy}"
+    engine = create_db_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM complaints"))
+        conn.execute(sa.text("DELETE FROM notices"))
+    engine.dispose()
+    at = _run(make_app(monkeypatch, url, lang=lang))
+    cards = metric_cards(at)
+    for kpi, reason in (
+        ("complaints_per_100", "no_complaints_loaded"),
+        ("proactive_notice_rate", "no_notices_loaded"),
+    ):
+        assert cards[t(f"kpi_{kpi}", lang)][0] == fmt_kpi(kpi, None, lang)  # "—", not 0,0
+        assert tr(f"reason_{reason}", lang) in [c.value for c in at.caption]
+    assert cards[t("kpi_on_time_rate", lang)][0] != fmt_kpi("on_time_rate", None, lang)
+    assert not any(
+        tr(f"reason_{r}", lang) in [c.value for c in at.caption]
+        for r in ("no_surveys_loaded", "no_customer_commitments_loaded")
+    )

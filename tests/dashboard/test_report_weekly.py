@@ -250,3 +250,42 @@ def test_html_charts_leave_room_for_labels(engine: sa.Engine) -> None:
     page = review_html(review, "es")
     # both figures in the page carry that layout
     assert page.count('"automargin":true') >= 4 and '"cliponaxis":false' in page
+
+
+def test_kpis_whose_inputs_were_never_loaded_say_so(engine: sa.Engine) -> None:
+    """Issue 14, item 6: the chain world has no surveys, complaints or notices. Those rows
+    of the pack are empty with the reason in words (and its code in the review), never
+    0,0; the workbook has the reason in a column of its own."""
+    _seed(engine)
+    with engine.connect() as conn:
+        review = weekly_review(conn, WEEK, AS_OF)
+    reasons = dict(zip(review.kpis["kpi"], review.kpis["reason"], strict=True))
+    assert reasons["complaints_per_100"] == "no_complaints_loaded"
+    assert reasons["proactive_notice_rate"] == "no_notices_loaded"
+    assert reasons["csat_pct"] == "no_surveys_loaded"
+    assert reasons["on_time_rate"] is None
+    current = dict(zip(review.kpis["kpi"], review.kpis["current"], strict=True))
+    assert current["complaints_per_100"] is None and current["proactive_notice_rate"] is None
+    page = review_html(review, "es")
+    assert "— (Sin datos: no se ha cargado ningún fichero de reclamaciones)" in page
+    english = review_html(review, "en")
+    assert "— (No data: no notices have been loaded or recorded)" in english
+    book = openpyxl.load_workbook(io.BytesIO(review_xlsx(review, "en")))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    column = header.index("Why it is empty")
+    why = {row[0].value: row[column].value for row in sheet.iter_rows(min_row=2)}
+    assert "No data: no complaints file has been loaded" in why.values()
+
+
+def test_the_review_page_table_says_why_a_kpi_is_empty(engine: sa.Engine) -> None:
+    """The Revisión page's KPI table (records_ui.lights_table) words the same reason."""
+    from dashboard.pages.records_ui import lights_table
+
+    _seed(engine)
+    with engine.connect() as conn:
+        review = weekly_review(conn, WEEK, AS_OF)
+    table = lights_table(review.kpis, "en")
+    current = dict(zip(review.kpis["kpi"], table.iloc[:, 1], strict=True))  # rows in order
+    assert current["complaints_per_100"] == "— (No data: no complaints file has been loaded)"
+    assert "No data" not in current["on_time_rate"]
