@@ -163,7 +163,7 @@ def impact_tree_section(f: MetricFilter, roots: pd.DataFrame, lang: str) -> None
     root = st.selectbox(
         tr("tree_pick", lang),
         options=options,
-        key=K_ROOT,
+        key=common.translated_key(K_ROOT),
         format_func=lambda r: (
             f"{r} · {info.at[r, 'process']} · {tr('col_impact', lang)} "
             f"{fmt_int(info.at[r, 'impact'], lang)}"

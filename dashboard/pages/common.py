@@ -68,7 +68,11 @@ log = logging.getLogger(__name__)
 K_LANG, K_PERIOD, K_FROM, K_TO = "w_lang", "w_period", "w_from", "w_to"
 K_STAGES, K_CTYPE, K_DIR = "w_stages", "w_ctype", "w_dir"
 K_DRILL_STAGE, K_DRILL_PERFORMER = "w_drill_stage", "w_drill_performer"
+# Widgets whose option labels are translated: the browser sends a choice back as its label,
+# so on a language switch the server must send each one its value in the new labels.
+FRAME_TRANSLATED: tuple[str, ...] = (K_PERIOD, K_CTYPE, K_DIR, K_DRILL_STAGE, K_DRILL_PERFORMER)
 _LAST_LANG = "_eslabon_last_lang"
+_TRANSLATED = "_eslabon_translated_widgets"
 _URL_VIEW = "_eslabon_url_view"
 _VIEW = "_eslabon_view"
 
@@ -259,6 +263,26 @@ def _seed(key: str, value: Any) -> None:
         st.session_state[key] = value
 
 
+def translated_key(key: str) -> str:
+    """`key`, remembered as the key of a widget whose option labels are translated.
+
+    Streamlit's browser side keeps a choice as its *label*: after a language switch the
+    old label matches no option and the widget falls back to its first option (a second
+    switch turned "Last 26 weeks" into "Last 4 weeks"). Every remembered widget gets its
+    value re-sent on the switch (`_resend_translated`).
+    """
+    st.session_state.setdefault(_TRANSLATED, set()).add(key)
+    return key
+
+
+def _resend_translated() -> None:
+    """Assign each translated widget its own value again, before it is drawn: a value set
+    through session state is sent to the browser with the new labels."""
+    for key in (*FRAME_TRANSLATED, *sorted(st.session_state.get(_TRANSLATED, ()))):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def language_switch() -> str:
     """The ES/EN switch (also shown on pages without the filter sidebar)."""
     _seed(K_LANG, url_view().lang)
@@ -272,7 +296,10 @@ def language_switch() -> str:
         selection_mode="single",
     )
     lang = norm_lang(lang) if lang in LANGUAGES else current_lang()
+    previous = st.session_state.get(_LAST_LANG)
     st.session_state[_LAST_LANG] = lang
+    if previous is not None and previous != lang:
+        _resend_translated()
     return lang
 
 

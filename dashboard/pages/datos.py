@@ -110,7 +110,7 @@ def chosen_mapping(lang: str) -> tuple[Mapping | str | None, str, bool]:
             if m == UPLOADED_MAPPING
             else m
         ),
-        key=K_MAPPING,
+        key=common.translated_key(K_MAPPING),
     )
     if choice == NO_MAPPING:
         return None, "", True

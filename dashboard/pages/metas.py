@@ -70,7 +70,7 @@ def target_form(stages: list[str], default_day: object, lang: str) -> None:
             list(HEADLINE_KPIS),
             index=list(HEADLINE_KPIS).index("on_time_rate"),
             format_func=lambda k: kpi_label(k, lang),
-            key="w_t_kpi",
+            key=common.translated_key("w_t_kpi"),
         )
         process = cols[1].selectbox(
             tr("targets_process", lang),
@@ -93,7 +93,7 @@ def target_form(stages: list[str], default_day: object, lang: str) -> None:
             list(DIRECTIONS),
             format_func=lambda d: tr(f"dir_{d}", lang),
             horizontal=True,
-            key="w_t_dir",
+            key=common.translated_key("w_t_dir"),
         )
         tolerance = cols[2].number_input(
             tr("targets_tolerance", lang),
