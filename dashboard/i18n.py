@@ -97,6 +97,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No commitments fall due within this filter.",
     ),
     "delta_vs_last_week": ("vs. semana anterior", "vs. previous week"),
+    "week_partial": ("semana parcial", "partial week"),
+    "trend_partial_note": (
+        "○ Semana parcial (aún en curso o cortada por el periodo): sus compromisos están "
+        "en las tarjetas; su tasa puede cambiar.",
+        "○ Partial week (still running, or cut by the period): its commitments are in "
+        "the cards; its rate may still change.",
+    ),
     "status_green": ("✓ En meta", "✓ On target"),
     "status_amber": ("! Cerca de la meta", "! Near target"),
     "status_red": ("✗ Fuera de meta", "✗ Off target"),

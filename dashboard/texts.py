@@ -405,6 +405,16 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Carga los 5.000 compromisos de ejemplo de data/sample (como `make db`).",
         "Loads the 5,000 sample commitments in data/sample (like `make db`).",
     ),
+    # issue 14: cards that say one thing, weeks that may be partial
+    "cards_note": (
+        "Cada tarjeta: el valor del periodo y su meta; debajo, la última semana completa "
+        "y su cambio respecto de la anterior.",
+        "Each card: the value for the period and its target; below it, the last full week "
+        "and its change from the week before.",
+    ),
+    "card_week": ("Semana del {week}: {value}", "Week of {week}: {value}"),
+    "card_change": ("{arrow} {delta} vs. semana anterior", "{arrow} {delta} vs. previous week"),
+    "card_no_week": ("Sin semanas completas en el periodo", "No full week in the period"),
 }
 
 
