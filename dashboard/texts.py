@@ -290,6 +290,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sat_by_week": ("CSAT % y NPS por semana", "CSAT % and NPS by week"),
     "sat_by_stage": ("CSAT % y NPS por etapa", "CSAT % and NPS by stage"),
     "responses": ("Respuestas", "Responses"),
+    "csat_answers": ("Con CSAT", "With a CSAT"),
+    "nps_answers": ("Con NPS", "With an NPS"),
+    "breach_cost_n": (
+        "n = respuestas con CSAT (las que solo puntúan NPS cuentan en «Respuestas» de la tabla).",
+        "n = responses with a CSAT (those scoring only NPS count in the table's «Responses»).",
+    ),
+    "partial_suffix": ("{label} (parcial)", "{label} (partial)"),
+    "partial_weeks_note": (
+        "Semanas marcadas «parcial»: aún en curso o cortadas por el periodo; pueden cambiar.",
+        "Weeks marked «partial»: still running or cut by the period; they may still change.",
+    ),
     "breach_cost_title": ("Lo que cuesta un quiebre", "What a breach costs"),
     "breach_cost_metric": ("Coste de un quiebre", "Cost of a breach"),
     "points_suffix": ("{value} puntos", "{value} points"),

@@ -64,6 +64,18 @@ def weekly_kpis(conn: sa.Connection, f: MetricFilter, weeks: int) -> pd.DataFram
     return out
 
 
+def is_partial_week(monday: date, f: MetricFilter) -> bool:
+    """True when the ISO week starting `monday` has not ended at `f.as_of`, or the
+    filter's period cuts it (starts after its Monday or ends before its Sunday): its
+    numbers are of part of a week and may still change, so charts draw it apart."""
+    sunday = monday + timedelta(days=6)
+    ended = datetime.combine(sunday + timedelta(days=1), time.min) <= f.as_of
+    cut = (f.date_from is not None and f.date_from > monday) or (
+        f.date_to is not None and f.date_to < sunday
+    )
+    return cut or not ended
+
+
 _FIRST_DUE = "SELECT MIN(c.due_at) FROM commitments c WHERE {where}"
 
 
@@ -90,14 +102,10 @@ def period_weekly_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     first = start - timedelta(days=start.weekday())
     rows = []
     monday = first
+    bounded = f.with_(date_from=start, date_to=end)
     while monday <= end:
-        sunday = monday + timedelta(days=6)
-        ended = datetime.combine(sunday + timedelta(days=1), time.min) <= f.as_of
         found = by_week.get(monday)
-        row: dict[str, object] = {
-            "week": monday,
-            "partial": monday < start or sunday > end or not ended,
-        }
+        row: dict[str, object] = {"week": monday, "partial": is_partial_week(monday, bounded)}
         for kpi in HEADLINE_KPIS:
             if found is not None:
                 row[kpi] = none_if_nan(found[kpi])

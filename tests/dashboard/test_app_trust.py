@@ -11,9 +11,11 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import fmt_kpi, t
+from dashboard.i18n import fmt_int, fmt_kpi, t
 from dashboard.metrics.ontime import on_time_summary
+from dashboard.metrics.satisfaction import breach_cost
 from dashboard.state import parse_view
+from dashboard.texts import tr
 from tests.dashboard.conftest import make_app
 
 AS_OF = datetime(2026, 11, 20, 17, 0)  # the sample's own as_of
@@ -59,7 +61,7 @@ def _card(at: AppTest, kpi: str, lang: str = "es") -> str:
 def test_resumen_cards_and_trend_follow_the_direction_filter(
     monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
 ) -> None:
-    """"Compromisos del cliente con nosotros" changes the subtitle and the table, and
+    """ "Compromisos del cliente con nosotros" changes the subtitle and the table, and
     the cards and the trend with them: the on-time card is then the on-time rate of
     customer commitments, and each trend point that of its week."""
     at = _run(make_app(monkeypatch, sample_db_url, dir="from_customer"))
@@ -92,3 +94,44 @@ def test_resumen_cards_and_trend_speak_of_the_same_commitments(
     (point,) = _trend_points(at)
     assert (point["week"], point["partial"]) == ("2026-11-16", True)
     assert point["rate_label"] == _card(at, "on_time_rate")
+
+
+def _figures(at: AppTest) -> list[dict]:
+    """Every Plotly figure of the page, as the JSON the browser gets."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_satisfaccion_breach_cost_chart_and_table_count_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine
+) -> None:
+    """The chart's n (answers with a CSAT) is a column of the table under the same name,
+    beside all responses, so 448 next to 465 is explained on the page itself."""
+    at = _run(make_app(monkeypatch, sample_db_url, page="satisfaccion"))
+    with sample_engine.connect() as conn:
+        by_status = breach_cost(conn, parse_view({}).to_filter(AS_OF))["by_status"]
+    cost = next(
+        fig
+        for fig in _figures(at)
+        if any("(n = " in str(x) for x in fig["data"][0].get("text", []))
+    )
+    chart_n = [str(x).split("(n = ")[1].rstrip(")") for x in cost["data"][0]["text"]]
+    assert chart_n == [fmt_int(v, "es") for v in by_status["csat_responses"]]
+    table = next(d.value for d in at.dataframe if tr("csat_answers", "es") in d.value.columns)
+    assert list(table[tr("csat_answers", "es")]) == chart_n
+    assert list(table[tr("responses", "es")]) == [fmt_int(v, "es") for v in by_status["responses"]]
+    assert tr("breach_cost_n", "es") in json.dumps(cost["layout"], ensure_ascii=False)
+
+
+def test_satisfaccion_draws_the_running_week_as_partial(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str
+) -> None:
+    """as_of is Friday 20/11: the week of 16/11 is not over, and its CSAT is drawn hollow
+    and labelled partial; full weeks are not."""
+    at = _run(make_app(monkeypatch, sample_db_url, page="satisfaccion"))
+    weekly = next(fig for fig in _figures(at) if "16/11/2026 (parcial)" in json.dumps(
+        fig["data"][0].get("x", []), ensure_ascii=False))  # fmt: skip
+    x = weekly["data"][0]["x"]
+    symbols = weekly["data"][0]["marker"]["symbol"]
+    assert x[-1] == "16/11/2026 (parcial)" and symbols[-1] == "circle-open"
+    assert all(s == "circle" for s in symbols[:-1])
+    assert not any("parcial" in str(v) for v in x[:-1])

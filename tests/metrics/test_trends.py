@@ -12,6 +12,7 @@ from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import headline_kpis
 from dashboard.metrics.trends import (
+    is_partial_week,
     last_full_week,
     period_weekly_kpis,
     week_over_week,
@@ -160,3 +161,14 @@ def test_period_weeks_of_a_period_in_the_past(weeks: sa.Engine) -> None:
         df = period_weekly_kpis(conn, f)
     assert df["partial"].tolist() == [False, True]
     assert df["due"].tolist() == [2, 3]
+
+
+def test_is_partial_week() -> None:
+    """A week is partial until its Sunday has ended, and when the period cuts it."""
+    assert is_partial_week(date(2026, 3, 16), MetricFilter(as_of=AS_OF))  # running
+    assert not is_partial_week(date(2026, 3, 9), MetricFilter(as_of=AS_OF))
+    assert not is_partial_week(date(2026, 3, 9), MetricFilter(as_of=datetime(2026, 3, 16)))
+    assert is_partial_week(date(2026, 3, 9), MetricFilter(as_of=datetime(2026, 3, 15, 23, 59)))
+    cut = MetricFilter(as_of=AS_OF, date_from=date(2026, 3, 10))
+    assert is_partial_week(date(2026, 3, 9), cut)
+    assert is_partial_week(date(2026, 3, 2), MetricFilter(as_of=AS_OF, date_to=date(2026, 3, 7)))
