@@ -318,6 +318,19 @@ def fmt_kpi_delta(kpi: str, delta: float | None, lang: str) -> str | None:
     return fmt_signed(delta, lang, declared.decimals if declared else 1)
 
 
+def fmt_kpi_gap(kpi: str, gap: float | None, lang: str) -> str:
+    """A distance on a KPI's scale without a sign (a target's amber tolerance): percentage
+    points for rates, whole for counts, the KPI's decimals otherwise."""
+    if _missing(gap):
+        return MISSING
+    declared = KPIS.get(kpi)
+    if declared is not None and declared.is_rate:
+        return fmt_num(abs(gap) * 100, lang, 1) + " pp"
+    if declared is not None and declared.is_count:
+        return fmt_num(abs(gap), lang, 0)
+    return fmt_num(abs(gap), lang, declared.decimals if declared else 1)
+
+
 def kpi_lower_is_better(kpi: str) -> bool:
     """True for KPIs where a fall is good news (breaches, propagation, complaints)."""
     declared = KPIS.get(kpi)

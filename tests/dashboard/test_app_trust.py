@@ -5,17 +5,23 @@ test_browser.py."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import fmt_int, fmt_kpi, t
+from dashboard.i18n import fmt_int, fmt_kpi, fmt_kpi_gap, t
+from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.ontime import on_time_summary
 from dashboard.metrics.satisfaction import breach_cost
+from dashboard.records.targets import import_targets_csv
 from dashboard.state import parse_view
-from dashboard.texts import tr
+from dashboard.texts import kpi_label, tr
+from etl.db import create_db_engine
+from etl.settings import PROJECT_ROOT
 from tests.dashboard.conftest import make_app
 
 AS_OF = datetime(2026, 11, 20, 17, 0)  # the sample's own as_of
@@ -135,3 +141,39 @@ def test_satisfaccion_draws_the_running_week_as_partial(
     assert x[-1] == "16/11/2026 (parcial)" and symbols[-1] == "circle-open"
     assert all(s == "circle" for s in symbols[:-1])
     assert not any("parcial" in str(v) for v in x[:-1])
+
+
+@pytest.fixture(scope="module")
+def targets_db_url(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The sample with its targets (what `make run` serves), on a copy of the session's
+    database (other tests expect it without targets)."""
+    path = tmp_path_factory.mktemp("trust") / "targets.duckdb"
+    shutil.copyfile(make_url(sample_db_url).database, path)
+    url = f"duckdb:///{path}"
+    engine = create_db_engine(url)
+    with engine.begin() as conn:
+        import_targets_csv(conn, (PROJECT_ROOT / "data/sample-targets.csv").read_bytes(), "test")
+    engine.dispose()
+    return url
+
+
+@pytest.mark.parametrize("page", ["revision", "metas"])
+def test_the_kpi_table_shows_every_row_red_ones_included(
+    monkeypatch: pytest.MonkeyPatch, targets_db_url: str, page: str
+) -> None:
+    """A scrolling box of ten rows hid the KPIs below its fold, the red ones among them:
+    the table is static, every KPI on the page."""
+    at = _run(make_app(monkeypatch, targets_db_url, page=page))
+    (table,) = at.table
+    shown = table.value
+    assert list(shown[tr("col_kpi", "es")]) == [kpi_label(k, "es") for k in HEADLINE_KPIS]
+    lights = list(shown[tr("review_status", "es")])
+    assert t("status_red", "es") in lights
+
+
+def test_fmt_kpi_gap_speaks_the_kpis_scale() -> None:
+    assert fmt_kpi_gap("on_time_rate", 0.05, "es") == "5,0 pp"
+    assert fmt_kpi_gap("on_time_rate", 0.05, "en") == "5.0 pp"
+    assert fmt_kpi_gap("breaches", 3.0, "es") == "3"
+    assert fmt_kpi_gap("complaints_per_100", 0.5, "es") == "0,5"
+    assert fmt_kpi_gap("nps", None, "es") == "—"
