@@ -134,6 +134,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     # tracking
     "track_search": ("Buscar por compromiso o cliente", "Search by commitment or customer"),
     "track_pick": ("Compromiso", "Commitment"),
+    "track_placeholder": ("p. ej. CMP-000123 o un cliente", "e.g. CMP-000123 or a customer"),
+    "track_hint": (
+        "Escriba el identificador de un compromiso (o parte de él) o el nombre de un cliente "
+        "para ver dónde está: sus fases, su vencimiento y de quién depende. En Resumen, el "
+        "enlace «abrir» de cada quiebre raíz lo abre directamente.",
+        "Type a commitment's id (or part of it) or a customer's name to see where it stands: "
+        "its phases, its due date and what it depends on. On Resumen, each root breach's "
+        "«open» link opens it directly.",
+    ),
+    "timeline_due": ("→ Vencimiento comprometido", "→ Promised due date"),
     "track_none": ("Ningún compromiso coincide.", "No commitment matches."),
     "track_timeline": ("Línea de tiempo", "Timeline"),
     "track_upstreams": ("Compromisos de los que depende", "Upstream commitments"),

@@ -177,3 +177,19 @@ def test_fmt_kpi_gap_speaks_the_kpis_scale() -> None:
     assert fmt_kpi_gap("breaches", 3.0, "es") == "3"
     assert fmt_kpi_gap("complaints_per_100", 0.5, "es") == "0,5"
     assert fmt_kpi_gap("nps", None, "es") == "—"
+
+
+def test_seguimiento_says_what_to_type_and_lists_each_moment_once(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str
+) -> None:
+    """Opened without a commitment, the page says what to search for; opened on one,
+    its delivery phase and its 'Entrega' event (the same instant) make one row."""
+    empty = _run(make_app(monkeypatch, sample_db_url, page="seguimiento"))
+    assert [i.value for i in empty.info] == [tr("track_hint", "es")]
+    assert empty.text_input(key="w_track_search").proto.placeholder
+    at = _run(make_app(monkeypatch, sample_db_url, page="seguimiento", commitment="CMP-000001"))
+    table = next(d.value for d in at.dataframe if tr("col_phase", "es") in d.value.columns)
+    moments = list(table[tr("col_at", "es")])
+    assert len(moments) == len(set(moments))  # 28/05 11:33 was listed twice
+    entrega = table[table[tr("col_stage", "es")] == "Entrega"].iloc[0]
+    assert entrega[tr("col_phase", "es")] == tr("phase_delivery", "es")
