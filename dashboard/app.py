@@ -262,7 +262,7 @@ def signed_in(lang: str) -> common.Access | None:
 
 def main() -> None:
     """Frame every page: config, sign-in, navigation, sidebar, URL, then the page itself."""
-    st.set_page_config(page_title="Eslabón", page_icon="🔗", layout="wide")
+    st.set_page_config(page_title="Eslabón", page_icon=":material/link:", layout="wide")
     lang = common.current_lang()
     if customer_view(lang):
         return

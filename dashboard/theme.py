@@ -40,7 +40,25 @@ NO_STATUS_COLOR = GREY
 TARGET_LINE_COLOR = BLACK
 PRIMARY = BLUE
 
-FONT_FAMILY = "Source Sans Pro, Arial, sans-serif"
+# The page's own font: Streamlit serves Source Sans 3 to every browser as "Source Sans".
+# Charts name it too (they named "Source Sans Pro", which no page declares, and fell back
+# to whatever the viewer's system had: boxes for ✓ and ✗ on a bare Debian Chromium).
+FONT_FAMILY = '"Source Sans", "Source Sans Pro", sans-serif'
+# Every character beyond Latin-1 that text may use: those Source Sans 3 has (read from
+# the font Streamlit ships with fontTools), so no page depends on the viewer's fonts.
+# An emoji is never among them: a page must not need an emoji font.
+PAGE_FONT_SYMBOLS = (
+    "\u2007\u2009\u200a\u200b\u202f‐‑‒–—―‖‗‘’‚‛“”„†‡•‣…‰‱′″‵‹›‼‽‾‿⁄⁇⁈⁉⁊⁰ⁱ⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ"
+    "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎€₹₺₽№™Ω℮⅓⅔⅛⅜⅝⅞←↑→↓↔↕↖↗↘↙⇐⇑⇒⇓∀∂∃∆∏∑−∕∙√∞∩∫≈≠≡≤≥"
+    "■□▪▫▬▲△▴▵▶▷▸▹►▼▽▾▿◀◁◂◃◄◆◉◊○◌●◘◙◦☐☑✓✔✗✘⟨⟩"
+)
+
+
+def in_page_font(text: str) -> bool:
+    """True when every character of `text` is in Latin-1, Latin Extended-A or PAGE_FONT_SYMBOLS."""
+    return all(ord(c) < 0x180 or c in PAGE_FONT_SYMBOLS for c in text)
+
+
 FONT_SIZE = 15  # readable from the back of a meeting room
 
 
