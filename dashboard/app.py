@@ -234,7 +234,11 @@ def signed_in(lang: str) -> common.Access | None:
     drawing the login form (or why nobody can sign in). Nothing else is drawn before."""
     access = common.current_access()
     if access.mode == "single":
-        st.sidebar.warning(auth.auth_text("single_user", lang), icon=":material/lock_open:")
+        # folded: the full warning took a quarter of the sidebar on every page
+        with st.sidebar.expander(
+            common.text("single_user_short", lang), icon=":material/lock_open:"
+        ):
+            st.caption(auth.auth_text("single_user", lang))
         return access
     if access.mode == "refused":
         address = common.plain_md(common.server_address() or "0.0.0.0")

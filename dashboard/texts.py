@@ -433,6 +433,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Each card: the value for the period and its target; below it, the last full week "
         "and its change from the week before.",
     ),
+    "single_user_short": ("Modo de un solo usuario", "Single-user mode"),
     "card_week": ("Semana del {week}: {value}", "Week of {week}: {value}"),
     "card_change": ("{arrow} {delta} vs. semana anterior", "{arrow} {delta} vs. previous week"),
     "card_no_week": ("Sin semanas completas en el periodo", "No full week in the period"),

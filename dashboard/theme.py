@@ -37,6 +37,34 @@ COMMITMENT_STATUS_COLORS: dict[str, str] = {
     "pending": GREY,
 }
 NO_STATUS_COLOR = GREY
+# (text, background) of each Streamlit palette colour, as .streamlit/config.toml sets
+# them: text readable at WCAG AA on its tint, on white and on the sidebar grey.
+TEXT_ON_TINT: dict[str, tuple[str, str]] = {
+    "green": ("#00664A", "#E3F4EE"),
+    "red": ("#A33A00", "#FBE9DF"),
+    "orange": ("#7F5300", "#FDF0D8"),
+    "yellow": ("#665C00", "#FBF7D5"),
+    "blue": ("#005A8C", "#E0EDF6"),
+    "violet": ("#8A3A6E", "#F6E8F1"),
+    "gray": ("#4D4D4D", "#ECEDEF"),
+}
+AA_NORMAL_TEXT = 4.5  # WCAG 2.x contrast for body text
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG 2.x relative luminance of a #RRGGBB colour."""
+    h = color.lstrip("#")
+    channels = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2.x contrast ratio of two #RRGGBB colours (1..21)."""
+    a, b = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
 TARGET_LINE_COLOR = BLACK
 PRIMARY = BLUE
 

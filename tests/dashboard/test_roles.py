@@ -287,7 +287,9 @@ def test_without_users_single_user_admin_with_a_notice(
 ) -> None:
     monkeypatch.setenv("ESLABON_AUTH_FILE", str(tmp_path / "none.yaml"))
     at = _run(make_app(monkeypatch, world))
-    assert [w.value for w in at.sidebar.warning] == [auth.auth_text("single_user", "es")]
+    # a folded notice: its title in the sidebar, the full warning inside
+    assert [e.label for e in at.sidebar.expander] == [tr("single_user_short", "es")]
+    assert auth.auth_text("single_user", "es") in [c.value for c in at.sidebar.caption]
     assert _pages(at) == ALL_PAGES
     at = _open(at, "datos")
     assert [t.value for t in at.title] == [tr("datos_title", "es")]
