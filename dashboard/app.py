@@ -49,8 +49,16 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("datos", "page_datos", ":material/upload_file:"),
 )
 DEFAULT_PAGE = "resumen"
-# Pages drawn without the filter sidebar.
-SIDEBAR_FREE: frozenset[str] = frozenset()
+# Pages drawn without the filter sidebar (only the language switch): one commitment
+# (Seguimiento) and the loads (Datos) follow no filter.
+SIDEBAR_FREE: frozenset[str] = frozenset({"seguimiento", "datos"})
+# Filters a page's numbers do not follow, left out of its sidebar: Revisión and Metas
+# judge one ISO week, Avisos lists what is open now, on our commitments.
+HIDDEN_FILTERS: dict[str, frozenset[str]] = {
+    "revision": frozenset({"period"}),
+    "metas": frozenset({"period"}),
+    "avisos": frozenset({"period", "direction"}),
+}
 # Query key for deep links such as ?page=seguimiento&commitment=ID.
 PAGE_PARAM = "page"
 # A customer's signed link (?token=...) opens the customer view and nothing else: no
@@ -278,6 +286,9 @@ def main() -> None:
     common.remember_pages(pages)
     follow_page_param(pages, current)
     if current.url_path in SIDEBAR_FREE:
+        common.language_switch()
+        common.keep_filters()
+        common.sync_url(common.last_view())
         current.run()
         return
     status = common.db_status()
@@ -289,7 +300,7 @@ def main() -> None:
             stages = common.stage_options(at)
         except Exception:  # the page itself shows the database error state
             at, stages = None, []
-    view = common.sidebar(at, stages)
+    view = common.sidebar(at, stages, hidden=HIDDEN_FILTERS.get(current.url_path, frozenset()))
     common.sync_url(view)
     current.run()
 

@@ -303,11 +303,30 @@ def language_switch() -> str:
     return lang
 
 
-def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
+def keep_filters(*keys: str) -> None:
+    """Keep the filter widgets' values through a run that does not draw them (Streamlit
+    forgets a keyed widget's state when a run skips it): back on a filtered page, the
+    view is the one the user left."""
+    for key in keys or (K_PERIOD, K_FROM, K_TO, K_STAGES, K_CTYPE, K_DIR):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def last_view() -> ViewState:
+    """The view the sidebar last described (or the URL's), for pages that draw no filter."""
+    view = st.session_state.get(_VIEW) or url_view().with_(drill_stage=None, drill_performer=None)
+    return view.with_(lang=current_lang())
+
+
+def sidebar(
+    at: datetime | None, stages: Sequence[str], *, hidden: frozenset[str] = frozenset()
+) -> ViewState:
     """The shared filter sidebar; returns the view it describes (no drill level).
 
     Values the URL asked for but the data does not have (an unknown stage, a hostile
-    string) are dropped before they reach a widget.
+    string) are dropped before they reach a widget. Filters named in `hidden` ("period",
+    "direction") are not drawn, for pages where they change nothing; their values are
+    kept for the next page that uses them.
     """
     seed = url_view()
     lang = language_switch()
@@ -318,15 +337,22 @@ def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
     st.session_state[K_STAGES] = [s for s in st.session_state[K_STAGES] if s in stages]
     side = st.sidebar
     side.header(t("sidebar_filters", lang))
-    period = side.selectbox(
-        t("period", lang),
-        options=list(PERIODS),
-        format_func=lambda p: t(f"period_{p}", lang),
-        key=K_PERIOD,
-    )
+    if "period" in hidden:
+        keep_filters(K_PERIOD, K_FROM, K_TO)
+        period = st.session_state[K_PERIOD]
+    else:
+        period = side.selectbox(
+            t("period", lang),
+            options=list(PERIODS),
+            format_func=lambda p: t(f"period_{p}", lang),
+            key=K_PERIOD,
+        )
     date_from: date | None = None
     date_to: date | None = None
-    if period == "custom":
+    if period == "custom" and "period" in hidden:
+        date_from = st.session_state.get(K_FROM, seed.date_from)
+        date_to = st.session_state.get(K_TO, seed.date_to)
+    elif period == "custom":
         default_to = seed.date_to or (at.date() if at else date.today())
         default_from = seed.date_from or default_to.replace(day=1)
         _seed(K_FROM, default_from)
@@ -346,12 +372,16 @@ def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
         format_func=lambda c: t(f"customer_type_{c}", lang),
         key=K_CTYPE,
     )
-    direction = side.radio(
-        t("direction", lang),
-        options=list(DIRECTIONS),
-        format_func=lambda d: t(f"direction_{d}", lang),
-        key=K_DIR,
-    )
+    if "direction" in hidden:
+        keep_filters(K_DIR)
+        direction = st.session_state[K_DIR]
+    else:
+        direction = side.radio(
+            t("direction", lang),
+            options=list(DIRECTIONS),
+            format_func=lambda d: t(f"direction_{d}", lang),
+            key=K_DIR,
+        )
     if at is not None:
         side.caption(f"{t('as_of_label', lang)}: **{fmt_datetime(at, lang)}**")
     side.caption(t("view_link_help", lang))

@@ -193,3 +193,37 @@ def test_seguimiento_says_what_to_type_and_lists_each_moment_once(
     assert len(moments) == len(set(moments))  # 28/05 11:33 was listed twice
     entrega = table[table[tr("col_stage", "es")] == "Entrega"].iloc[0]
     assert entrega[tr("col_phase", "es")] == tr("phase_delivery", "es")
+
+
+def _sidebar_keys(at: AppTest) -> set[str]:
+    return {
+        getattr(e, "key", None)
+        for kind in ("selectbox", "radio", "multiselect", "segmented_control")
+        for e in at.sidebar.get(kind)
+    } - {None}
+
+
+def test_sidebar_shows_only_the_filters_a_page_follows(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str
+) -> None:
+    """Seguimiento (one commitment) and Datos follow no filter: only the language switch;
+    Revisión and Metas judge one week: no period; Avisos: no period, no direction. A
+    filter left out is kept: back on Resumen the view is the one the user left."""
+    at = _run(make_app(monkeypatch, sample_db_url, period="26w", ctype="external"))
+    assert _sidebar_keys(at) == {"w_lang", "w_period", "w_stages", "w_ctype", "w_dir"}
+    expected = {
+        "seguimiento": {"w_lang"},
+        "datos": {"w_lang"},
+        "revision": {"w_lang", "w_stages", "w_ctype", "w_dir"},
+        "metas": {"w_lang", "w_stages", "w_ctype", "w_dir"},
+        "avisos": {"w_lang", "w_stages", "w_ctype"},
+    }
+    for page, keys in expected.items():
+        at.query_params["page"] = page
+        _run(at)
+        assert _sidebar_keys(at) == keys, page
+        assert at.query_params.get("period") == "26w", page
+    at.query_params["page"] = "resumen"
+    _run(at)
+    assert at.selectbox(key="w_period").value == "26w"
+    assert at.selectbox(key="w_ctype").value == "external"
