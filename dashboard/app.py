@@ -281,6 +281,7 @@ def main() -> None:
     access = signed_in(lang)
     if access is None:
         return
+    common.uploader_words(lang)
     pages = registered_pages(lang, access.role)
     current = st.navigation(list(pages.values()), position="sidebar")
     common.remember_pages(pages)

@@ -140,7 +140,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "para ver dónde está: sus fases, su vencimiento y de quién depende. En Resumen, el "
         "enlace «abrir» de cada quiebre raíz lo abre directamente.",
         "Type a commitment's id (or part of it) or a customer's name to see where it stands: "
-        "its phases, its due date and what it depends on. On Resumen, each root breach's "
+        "its phases, its due date and what it depends on. On Overview, each root breach's "
         "«open» link opens it directly.",
     ),
     "timeline_due": ("→ Vencimiento comprometido", "→ Promised due date"),
@@ -434,6 +434,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "and its change from the week before.",
     ),
     "single_user_short": ("Modo de un solo usuario", "Single-user mode"),
+    # Streamlit's file uploader speaks English only: its two texts, replaced by CSS
+    "uploader_button": ("Subir", "Upload"),
+    "uploader_limit": ("Hasta {mb} MB por fichero", "Up to {mb} MB per file"),
     "card_week": ("Semana del {week}: {value}", "Week of {week}: {value}"),
     "card_change": ("{arrow} {delta} vs. semana anterior", "{arrow} {delta} vs. previous week"),
     "card_no_week": ("Sin semanas completas en el periodo", "No full week in the period"),

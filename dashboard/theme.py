@@ -66,7 +66,7 @@ def contrast_ratio(foreground: str, background: str) -> float:
 
 
 TARGET_LINE_COLOR = BLACK
-PRIMARY = BLUE
+PRIMARY = "#005A8C"  # BLUE darkened for text (AA on tints): .streamlit primaryColor
 
 # The page's own font: Streamlit serves Source Sans 3 to every browser as "Source Sans".
 # Charts name it too (they named "Source Sans Pro", which no page declares, and fell back

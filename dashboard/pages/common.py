@@ -443,6 +443,27 @@ def text(key: str, lang: str, **values: object) -> str:
     return tr(key, lang, **values)
 
 
+def uploader_words(lang: str) -> None:
+    """Streamlit's file uploader says "Upload" and "200MB per file" in English whatever
+    the page's language: in Spanish, a style rule draws the page's own words instead
+    (the English text stays in the DOM at size 0, so nothing else moves)."""
+    if lang != "es":
+        return
+    button = text("uploader_button", lang)
+    limit = text("uploader_limit", lang, mb=st.get_option("server.maxUploadSize"))
+    zone = '[data-testid="stFileUploaderDropzone"]'
+    st.html(
+        "<style>"
+        f'{zone} button [data-testid="stMarkdownContainer"] p {{font-size: 0}}'
+        f'{zone} button [data-testid="stMarkdownContainer"] p::after '
+        f'{{content: "{button}"; font-size: 1rem}}'
+        f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span {{font-size: 0}}'
+        f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span::after '
+        f'{{content: "{limit}"; font-size: 0.875rem}}'
+        "</style>"
+    )
+
+
 def page_header(title_key: str, f: MetricFilter, lang: str) -> None:
     """The page title and, under it, the filter in words and the as_of in use.
 

@@ -139,7 +139,9 @@ def kpi_cards(
                 )
                 text_key, color = STATUS_BADGE.get(statuses.get(kpi), STATUS_BADGE[None])
                 st.badge(t(text_key, lang), color=color)
-                st.caption(week_line(kpi, changes, lang))
+                # markdown, not a caption: a caption's faded text put the coloured change
+                # below AA contrast
+                st.markdown(week_line(kpi, changes, lang))
 
 
 def root_table(roots: pd.DataFrame, lang: str) -> None:

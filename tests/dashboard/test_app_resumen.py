@@ -58,7 +58,7 @@ def _run(at: AppTest) -> AppTest:
 
 def _week_lines(at: AppTest) -> list[str]:
     """The line under each card (last full week and its change), in card order."""
-    return [c.value for c in at.caption if c.value.startswith(("Semana del", "Week of"))]
+    return [m.value for m in at.markdown if m.value.startswith(("Semana del", "Week of"))]
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
