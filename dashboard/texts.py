@@ -375,6 +375,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "col_file": ("Fichero", "File"),
     "col_record_kind": ("Tipo de registro", "Record kind"),
+    "record_kind_processes": ("Procesos", "Processes"),
+    "record_kind_commitments": ("Compromisos", "Commitments"),
+    "record_kind_dependencies": ("Dependencias", "Dependencies"),
+    "record_kind_events": ("Eventos", "Events"),
+    "record_kind_satisfaction": ("Satisfacción", "Satisfaction"),
+    "record_kind_complaints": ("Reclamos", "Complaints"),
+    "record_kind_notices": ("Avisos", "Notices"),
+    "record_kind_calendars": ("Calendarios", "Calendars"),
+    "record_kind_holidays": ("Festivos", "Holidays"),
+    "record_kind_policies": ("Plazos estándar", "Service standards"),
     "col_read": ("Leídas", "Read"),
     "col_new": ("Nuevas", "New"),
     "col_changed": ("Cambiadas", "Changed"),
@@ -450,6 +460,13 @@ def tr(key: str, lang: str, **values: object) -> str:
         return t(key, lang, **values)
     text = pair[1] if norm_lang(lang) == "en" else pair[0]
     return text.format(**values) if values else text
+
+
+def record_kind_label(kind: object, lang: str) -> str:
+    """A record kind (`commitments`, the file's name) in the reader's words; the kind
+    itself when this release has no name for it."""
+    pair = STRINGS.get(f"record_kind_{kind}")
+    return str(kind) if pair is None else (pair[1] if norm_lang(lang) == "en" else pair[0])
 
 
 def kpi_label(kpi: str, lang: str) -> str:

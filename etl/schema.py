@@ -179,8 +179,10 @@ rejected_rows = sa.Table(
     sa.Column("kind", sa.String, nullable=False),
     sa.Column("row_number", sa.Integer),  # line in the source file; header = 1
     sa.Column("column_name", sa.String),
-    sa.Column("reason", sa.String, nullable=False),
+    sa.Column("reason", sa.String, nullable=False),  # in English, as the CLI prints it
     sa.Column("raw", sa.String),  # the source row as JSON, so nothing is lost
+    # the reason as {"code", "params"} JSON (etl.reasons), to word it in any language
+    sa.Column("reason_code", sa.String),
 )
 
 targets = sa.Table(
@@ -390,10 +392,32 @@ LOAD_ORDER: tuple[str, ...] = (
 )
 
 
+# Nullable columns added after a table first shipped: (table, column) added to databases
+# created before them, so an existing database loads with this release unchanged.
+_ADDED_COLUMNS: tuple[tuple[sa.Table, str], ...] = ((rejected_rows, "reason_code"),)
+_HAS_COLUMN = sa.text(
+    "SELECT column_name FROM information_schema.columns WHERE table_name = :table "
+    "AND column_name = :column AND table_schema = current_schema()"
+)
+
+
+def _add_nullable_columns(conn: sa.Connection) -> None:
+    """ALTER TABLE ... ADD COLUMN for every added column a database does not have yet."""
+    for table, name in _ADDED_COLUMNS:
+        # information_schema, not SQLAlchemy's inspector: the same query on DuckDB and PG
+        have = conn.execute(_HAS_COLUMN, {"table": table.name, "column": name}).fetchall()
+        if not have:
+            column = table.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            # fixed identifiers from this module only; no value is spliced
+            conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+
+
 def create_schema(engine: sa.Engine) -> None:
     """Create every table that does not exist yet and record the schema version."""
     with engine.begin() as conn:
         metadata.create_all(conn)
+        _add_nullable_columns(conn)
         current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
         if current is None:
             conn.execute(

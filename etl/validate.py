@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from etl import parse
+from etl.reasons import Reason
 from etl.records import ROW, KindFrame, Reject
 from etl.schema import RECORD_KINDS, Field, RecordKind
 
@@ -267,9 +268,8 @@ def validate_frame(
         missing = [c for c in record.required if c not in frame.columns]
         if missing:
             have = [c for c in frame.columns if c != ROW]
-            refused = (
-                f"{kf.path}: the {kf.kind} file is missing required column(s) "
-                f"{', '.join(missing)}; its columns are: {', '.join(have) or '(none)'}"
+            refused = Reason(
+                "missing_columns", path=kf.path, kind=kf.kind, missing=missing, have=have
             )
     if refused is not None:
         every_row = _Collector(frame)
@@ -375,23 +375,31 @@ def _typed_field(
         text = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="string")
     raw = column if column is not None else text
     if f.required:
-        problems.append((text.isna(), f.name, lambda _p, c=f.name: f"{c} is required but empty"))
+        problems.append(
+            (text.isna(), f.name, lambda _p, c=f.name: Reason("required_empty", column=c))
+        )
 
     if f.type == "datetime":
         fmt = kf.date_formats.get(f.name)
         values, bad = parse.parse_datetimes(text, tz=tz, fmt=fmt, cleaned=True)
-        hint = f"expected format {fmt}" if fmt else DATE_HINT
+        hint = {"hint": "date_format", "fmt": fmt} if fmt else {"hint": "date_formats"}
         problems.append(
             (
                 bad,
                 f.name,
-                lambda p, c=f.name, r=raw, h=hint: f"{c} {_show(r.iat[p])} is not a date ({h})",
+                lambda p, c=f.name, r=raw, h=hint: Reason(
+                    "not_a_date", column=c, value=_show(r.iat[p]), **h
+                ),
             )
         )
     elif f.type == "int":
         values, bad = parse.parse_ints(text, decimal=kf.decimal, cleaned=True)
         problems.append(
-            (bad, f.name, lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not a whole number")
+            (
+                bad,
+                f.name,
+                lambda p, c=f.name, r=raw: Reason("not_whole", column=c, value=_show(r.iat[p])),
+            )
         )
         low, high = RANGES.get(f.name, (None, None))
         outside = pd.Series(False, index=text.index)
@@ -399,18 +407,23 @@ def _typed_field(
             outside |= (values < low).fillna(False)
         if high is not None:
             outside |= (values > high).fillna(False)
-        span = f"{low}–{high}" if high is not None else f"{low} or more"
         problems.append(
             (
                 outside,
                 f.name,
-                lambda p, c=f.name, r=raw, s=span: f"{c} {_show(r.iat[p])} is out of range ({s})",
+                lambda p, c=f.name, r=raw, lo=low, hi=high: Reason(
+                    "out_of_range", column=c, value=_show(r.iat[p]), low=lo, high=hi
+                ),
             )
         )
     elif f.type == "float":
         values, bad = parse.parse_decimals(text, decimal=kf.decimal, cleaned=True)
         problems.append(
-            (bad, f.name, lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not a number")
+            (
+                bad,
+                f.name,
+                lambda p, c=f.name, r=raw: Reason("not_a_number", column=c, value=_show(r.iat[p])),
+            )
         )
     elif f.type == "bool":
         default = f.default if isinstance(f.default, bool) else None
@@ -419,7 +432,9 @@ def _typed_field(
             (
                 bad,
                 f.name,
-                lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not yes/no ({BOOL_HINT})",
+                lambda p, c=f.name, r=raw: Reason(
+                    "not_yes_no", column=c, value=_show(r.iat[p]), hint="bool"
+                ),
             )
         )
     else:
@@ -434,8 +449,8 @@ def _typed_field(
                 (
                     wrong.astype(bool),
                     f.name,
-                    lambda p, c=f.name, r=raw, a=allowed: (
-                        f"{c} {_show(r.iat[p])} must be {' or '.join(a)}"
+                    lambda p, c=f.name, r=raw, a=allowed: Reason(
+                        "not_allowed", column=c, value=_show(r.iat[p]), allowed=list(a)
                     ),
                 )
             )
@@ -462,8 +477,8 @@ def _check_order(
         out.add(
             wrong,
             later,
-            lambda p, a=later, b=earlier, ra=raw_later, rb=raw_earlier: (
-                f"{a} {_show(ra.iat[p])} is before {b} {_show(rb.iat[p])}"
+            lambda p, a=later, b=earlier, ra=raw_later, rb=raw_earlier: Reason(
+                "before", column=a, value=_show(ra.iat[p]), other=b, other_value=_show(rb.iat[p])
             ),
         )
 
@@ -555,7 +570,7 @@ def _check_duplicates(
 
     def reason(pos: int) -> str:
         shown = ", ".join(f"{c}={_show(raw[c].iat[pos])}" for c in key)
-        return f"duplicate key {shown}: row {kept_row_of[pos]} has the same key and is kept"
+        return Reason("duplicate_key", key=shown, row=int(kept_row_of[pos]))
 
     out.add(mask, ",".join(key), reason)
 
@@ -605,9 +620,8 @@ def _check_references(
         out.add(
             unknown,
             column,
-            lambda p, c=column, v=typed[column], k=ref_kind: (
-                f"{c} {_show(v.iat[p])} is not a known commitment (not in this batch's "
-                f"{k} nor in the database)"
+            lambda p, c=column, v=typed[column], k=ref_kind: Reason(
+                "unknown_commitment", column=c, value=_show(v.iat[p]), kind=k
             ),
         )
 
@@ -630,11 +644,7 @@ def _check_cycles(
     out.add(
         mask,
         "depends_on",
-        lambda p: (
-            "dependency cycle: "
-            + " → ".join(map(str, closing[p]))
-            + " (each commitment depends on the next)"
-        ),
+        lambda p: Reason("cycle", cycle=" → ".join(map(str, closing[p]))),
     )
 
 
