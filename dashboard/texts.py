@@ -227,6 +227,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "was breached than when it was on time.",
     ),
     "lift_none": ("Contagio sin datos", "Lift: no data"),
+    "lift_zero": ("sin contagio", "no contagion"),
     "lift_low": ("Contagio < 2×", "Lift < 2×"),
     "lift_mid": ("Contagio 2× – 10×", "Lift 2× – 10×"),
     "lift_high": ("Contagio ≥ 10×", "Lift ≥ 10×"),
