@@ -121,9 +121,14 @@ def load_mapping(source: str | os.PathLike[str] | typing.IO[bytes] | typing.IO[s
             raise MappingError(f"mapping {name}: not UTF-8 text ({exc})") from None
     try:
         document = tomllib.loads(text)
+        return _checked_mapping(document, name)
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"mapping {name}: not valid TOML ({exc})") from None
-    return _checked_mapping(document, name)
+    except RecursionError:  # [[[[… or {a = {a = … thousands deep: the parser gives up
+        raise MappingError(
+            f"mapping {name}: arrays or tables nested too deeply to be a mapping file "
+            "(a mapping is a few tables of column = value)"
+        ) from None
 
 
 def _checked_mapping(document: dict[str, typing.Any], name: str) -> Mapping:
