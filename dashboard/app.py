@@ -35,7 +35,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from dashboard import auth, browser_access, signin  # noqa: E402
+from dashboard import auth, browser_access, hosts, signin  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 from dashboard.pages import common  # noqa: E402
 
@@ -49,6 +49,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("seguimiento", "page_seguimiento", ":material/track_changes:"),
     ("avisos", "page_avisos", ":material/notifications_active:"),
     ("metas", "page_metas", ":material/flag:"),
+    ("suscripciones", "page_suscripciones", ":material/mail:"),
     ("datos", "page_datos", ":material/upload_file:"),
 )
 DEFAULT_PAGE = "resumen"
@@ -366,10 +367,29 @@ def _signed_in(lang: str) -> common.Access | None:
     return None
 
 
+def foreign_host() -> str | None:
+    """The Host this session's websocket named, when it is not an allowed one (DNS
+    rebinding: dashboard/hosts.py); None when allowed.
+
+    dashboard/serve.py already refuses such requests; this covers `streamlit run
+    dashboard/app.py`. A run without any request headers (AppTest) has no Host to check.
+    """
+    headers = st.context.headers
+    if not headers:
+        return None
+    host = headers.get("Host")
+    return None if hosts.is_allowed_host(host, hosts.allowed_hosts()) else (host or "")
+
+
 def main() -> None:
     """Frame every page: config, sign-in, navigation, sidebar, URL, then the page itself."""
     st.set_page_config(page_title="Eslabón", page_icon=":material/link:", layout="wide")
+    common.watch_session_queries()
     lang = common.current_lang()
+    host = foreign_host()
+    if host is not None:
+        st.error(t("host_refused", lang, host=common.plain_md(host[:100])))
+        return
     if customer_view(lang):
         return
     access = signed_in(lang)

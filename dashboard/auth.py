@@ -49,6 +49,7 @@ PERMISSIONS: Mapping[str, str] = MappingProxyType(
         "set_targets": "editor",  # Metas: new target, CSV import
         "record_notices": "editor",  # Avisos: mark as notified
         "record_actions": "editor",  # Revisión: add, close, reopen action items
+        "manage_subscriptions": "editor",  # Suscripciones: add, edit, remove, test-send
         "load_data": "admin",  # Datos (uploads, loads, the sample) and the empty state's load
     }
 )

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, vText
 
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.status import commitment_status_sql
+from etl.exports import single_line
 from etl.settings import DEFAULT_TIMEZONE
 
 UID_DOMAIN = "eslabon"
@@ -109,7 +111,11 @@ def calendar_rows(
 
 
 def _text(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    """A stored name or title as calendar text: data on one line, never structure (a line
+    break in a customer name used to break the feed, or forge a "Status:" line)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return single_line(value)
 
 
 def _summary(row: pd.Series, words: dict[str, str]) -> str:
@@ -118,7 +124,7 @@ def _summary(row: pd.Series, words: dict[str, str]) -> str:
         head = words["promised"].format(customer=_text(row["customer"]))
     else:
         head = words["due"]
-    summary = f"{head}: {label} ({row['commitment_id']})"
+    summary = f"{head}: {label} ({_text(row['commitment_id'])})"
     if not pd.isna(row["delivered_at"]):
         summary = f"[{words['delivered']}] {summary}"
     elif row["status"] == "breach":
@@ -139,6 +145,18 @@ def _sequence(row: pd.Series) -> int:
     """0 for the first promise; 1 once the due date was renegotiated (the event moved)."""
     original = row["original_due_at"]
     return int(not pd.isna(original) and pd.Timestamp(original) != pd.Timestamp(row["due_at"]))
+
+
+def calendar_file_name(kind: str, value: object) -> str:
+    """The download name of one scope's calendar (`eslabon_customer_Acme_S_L_.ics`):
+    ASCII letters, digits, `_` and `-` only, so no name can add a header line, a quote
+    or a path to the Content-Disposition it travels in."""
+    kind = _slug(kind) or "scope"
+    return f"eslabon_{kind}_{_slug(value) or kind}.ics"
+
+
+def _slug(value: object) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", str(value))[:40].strip("_")
 
 
 def calendar_uid(scope: str) -> str:
@@ -165,13 +183,14 @@ def build_calendar(
     words = _TEXT.get(lang, _TEXT["es"])
     zone = ZoneInfo(tz or os.environ.get("ESLABON_TZ") or DEFAULT_TIMEZONE)
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
-    title = name or words["calendar"]
+    title = single_line(name or words["calendar"])
     calendar = Calendar.new(
-        prodid=PRODID,
-        name=title,
-        uid=calendar_uid(title),
-        refresh_interval=timedelta(hours=1),
+        prodid=PRODID, uid=calendar_uid(title), refresh_interval=timedelta(hours=1)
     )
+    # As TEXT values (RFC 7986 NAME, and the X-WR-CALNAME most programs read): `;`, `,`
+    # and `\` escaped, like every other text here.
+    calendar.add("name", vText(title))
+    calendar.add("x-wr-calname", vText(title))
     for _, row in rows.iterrows():
         due = pd.Timestamp(row["due_at"]).floor("s").to_pydatetime()
         if due.time() >= _END_OF_DAY:
@@ -218,7 +237,7 @@ def calendar_feed(
     rows = calendar_rows(conn, as_of, performer=performer, process=process, customer=customer)
     scope = next(
         (
-            f"{label}: {value}"
+            f"{label}: {single_line(value)}"
             for label, value in (
                 ("performer", performer),
                 ("process", process),

@@ -31,6 +31,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_satisfaccion": ("Satisfacción", "Satisfaction"),
     "page_datos": ("Datos", "Data"),
     "page_revision": ("Revisión semanal", "Weekly review"),
+    "page_suscripciones": ("Suscripciones", "Subscriptions"),
     "page_seguimiento": ("Seguimiento", "Tracking"),
     "page_avisos": ("Avisos", "Notices"),
     "page_metas": ("Metas", "Targets"),
@@ -87,6 +88,19 @@ STRINGS: dict[str, tuple[str, str]] = {
         "está en marcha y que la variable ESLABON_DB_URL es correcta. Detalle: {reason}",
         "The dashboard could not query the database `{url}`. Check that the server is "
         "running and that ESLABON_DB_URL is right. Detail: {reason}",
+    ),
+    "host_refused": (
+        "Este servidor no atiende al nombre «{host}». Ábralo con la dirección configurada "
+        "(ESLABON_ALLOWED_HOSTS).",
+        "This server does not answer to the name “{host}”. Open it at its configured "
+        "address (ESLABON_ALLOWED_HOSTS).",
+    ),
+    "query_timeout": (
+        "La consulta tardó más de {seconds} s y se detuvo (ESLABON_STATEMENT_TIMEOUT). "
+        "Acote el filtro (menos semanas o etapas) o inténtelo más tarde.",
+        "The query took longer than {seconds} s and was stopped "
+        "(ESLABON_STATEMENT_TIMEOUT). Narrow the filter (fewer weeks or stages) or try "
+        "again later.",
     ),
     "page_failed": (
         "Esta página no pudo mostrarse. El detalle quedó en el registro del servidor.",

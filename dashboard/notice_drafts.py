@@ -11,7 +11,6 @@ never internal ids or people: it goes to the customer.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.propagation import at_risk_commitments
 from dashboard.metrics.status import commitment_status_sql
 from dashboard.records import neutralised
+from etl.exports import csv_writer, single_line
 
 AT_RISK, OVERDUE = "at_risk", "overdue"
 
@@ -202,17 +202,19 @@ def draft_notice(row: pd.Series | dict, lang: str = "es") -> NoticeDraft:
     """
     words = _TEMPLATES["en" if lang == "en" else "es"]
     lang = "en" if lang == "en" else "es"
-    cid = str(row["commitment_id"])
-    title = str(row["title"]) if _present(row.get("title")) else cid
+    # Names and titles are data: a line break in one must not start a line of the
+    # message (or a second line of the subject).
+    cid = single_line(row["commitment_id"])
+    title = single_line(row["title"]) if _present(row.get("title")) else cid
     values = {
         "cid": cid,
         "title": title,
-        "customer": str(row["customer"]),
+        "customer": single_line(row["customer"]),
         "due": _day(row["due_at"], lang),
     }
     lines = [words[row["kind"]].format(**values)]
     if _present(row.get("late_upstream_stages")):
-        lines.append(words["reason"].format(stages=row["late_upstream_stages"]))
+        lines.append(words["reason"].format(stages=single_line(row["late_upstream_stages"])))
     expected = row.get("expected_date")
     if _present(expected):
         lines.append(words["expected"].format(expected=_day(expected, lang)))
@@ -227,7 +229,7 @@ def draft_notice(row: pd.Series | dict, lang: str = "es") -> NoticeDraft:
 def notices_csv(candidates: pd.DataFrame, lang: str = "es") -> str:
     """The candidate list with each drafted message as CSV, safe to open in a spreadsheet."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     columns = list(CANDIDATE_COLUMNS)
     writer.writerow([*columns, "subject", "message"])
     for _, row in candidates.iterrows():

@@ -10,7 +10,7 @@ action items raised that week or carried from earlier ones. The page and the rep
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -25,6 +25,7 @@ from dashboard.metrics.targets import kpi_target_status, kpi_targets
 from dashboard.metrics.trends import weekly_kpis
 from dashboard.records import iso_week_label, iso_week_monday
 from dashboard.records.actions import actions_for_week
+from etl.schema import commitments
 
 KPI_TABLE_COLUMNS: tuple[str, ...] = (
     "kpi",
@@ -144,3 +145,40 @@ def weekly_review(
 def count_kpi(kpi: str) -> bool:
     """True for KPIs that are counts (shown whole, 0 rather than empty)."""
     return kpi in COUNT_KPIS
+
+
+def _unrestricted(f: MetricFilter) -> bool:
+    """No row condition at all (whatever fields MetricFilter grows, its SQL says)."""
+    where, _ = f.with_(date_from=None, date_to=None).sql_where("c", with_direction=False)
+    return where == "TRUE"
+
+
+def commitment_ids_in_scope(conn: sa.Connection, f: MetricFilter, ids: list[str]) -> set[str]:
+    """Which of `ids` are commitments the filter's stages/customers/types allow (any date)."""
+    if not ids:
+        return set()
+    where, params = f.with_(date_from=None, date_to=None).sql_where("c", with_direction=False)
+    c = commitments.alias("c")
+    query = sa.select(c.c.commitment_id).where(
+        sa.text(where).bindparams(**params), c.c.commitment_id.in_(ids)
+    )
+    rows = conn.execute(query)
+    return {row[0] for row in rows.fetchall()}
+
+
+def recipient_review(
+    conn: sa.Connection, week: str, as_of: datetime, f: MetricFilter
+) -> WeeklyReview:
+    """The review as it may leave the building for a recipient limited to `f`.
+
+    Every table of `weekly_review` already follows the filter except the action items,
+    which belong to the meeting: a restricted recipient gets only the items linked to a
+    commitment the filter allows (an unlinked item may speak of any stage or customer).
+    """
+    review = weekly_review(conn, week, as_of, f)
+    if _unrestricted(f) or review.actions.empty:
+        return review
+    linked = [str(v) for v in review.actions["commitment_id"].dropna().unique()]
+    allowed = commitment_ids_in_scope(conn, f, linked)
+    keep = review.actions["commitment_id"].isin(allowed)
+    return replace(review, actions=review.actions[keep].reset_index(drop=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dashboard.i18n import norm_lang, t
 from dashboard.metrics.definitions import KPIS
+from etl.exports import single_line
 
 STRINGS: dict[str, tuple[str, str]] = {
     # pages
@@ -84,6 +85,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sheet_breached": ("Incumplidos", "Breached"),
     "sheet_at_risk": ("En riesgo próxima semana", "At risk next week"),
     "sheet_actions": ("Acciones", "Action items"),
+    "sheet_trend": ("Tendencia", "Trend"),
     # actions
     "action_what": ("Qué", "What"),
     "action_owner": ("Responsable", "Owner"),
@@ -428,6 +430,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "load_failed": ("No se cargó nada: {reason}", "Nothing was loaded: {reason}"),
     "loading": ("Cargando…", "Loading…"),
     "validating": ("Validando…", "Validating…"),
+    "validating_for": (
+        "Validando en un proceso aparte… {seconds} s",
+        "Validating in a separate process… {seconds} s",
+    ),
+    "preview_cancel": ("Cancelar la validación", "Cancel the validation"),
+    "preview_cancelled": (
+        "Validación cancelada; nada se ha escrito.",
+        "Validation cancelled; nothing was written.",
+    ),
+    "preview_retry": ("Validar de nuevo", "Validate again"),
     "history_title": ("Historial de cargas", "Load history"),
     "history_none": ("Todavía no hay cargas.", "No loads yet."),
     "history_files": ("Ficheros del lote {batch}", "Files of batch {batch}"),
@@ -435,6 +447,137 @@ STRINGS: dict[str, tuple[str, str]] = {
     "stored_rejects_title": ("Rechazos del lote {batch}", "Rejects of batch {batch}"),
     "no_rejects": ("Ninguna fila rechazada.", "No rejected rows."),
     "sample_title": ("Datos de ejemplo", "Sample data"),
+    # delivery: the weekly pack by e-mail, alerts
+    "mail_subject": (
+        "Revisión semanal {week}{scope} · Eslabón",
+        "Weekly review {week}{scope} · Eslabón",
+    ),
+    "mail_intro": (
+        "Adjuntamos la revisión semanal {week} ({period}).",
+        "Here is the weekly review {week} ({period}).",
+    ),
+    "mail_scope": ("Filtro: {scope}", "Filter: {scope}"),
+    "mail_attached": ("Adjuntos: {files}", "Attached: {files}"),
+    "mail_open": ("Abrir en el tablero: {link}", "Open in the dashboard: {link}"),
+    "mail_sections": (
+        "{roots} quiebres raíz, {breached} incumplidos, {at_risk} en riesgo la semana próxima, "
+        "{actions} acciones.",
+        "{roots} root breaches, {breached} breached, {at_risk} at risk next week, "
+        "{actions} action items.",
+    ),
+    "mail_why": (
+        "Recibe este mensaje por una suscripción de Eslabón (n.º {id}).",
+        "You receive this message through an Eslabón subscription (no. {id}).",
+    ),
+    "pdf_page": ("Página {n} de {total}", "Page {n} of {total}"),
+    # the Suscripciones page
+    "subs_intro": (
+        "Quién recibe la revisión semanal por correo, con qué filtro, en qué formatos y cuándo "
+        "(día y hora en {tz}). `python -m dashboard.report deliver` envía lo que toca.",
+        "Who receives the weekly review by e-mail, with which filter, in which formats and "
+        "when (day and hour in {tz}). `python -m dashboard.report deliver` sends what is due.",
+    ),
+    "subs_smtp": ("Servidor de correo: {server}", "Mail server: {server}"),
+    "subs_no_smtp": (
+        "No hay servidor de correo configurado (ESLABON_SMTP_HOST): nada se envía. "
+        "Ver docs/deployment.md.",
+        "No mail server is configured (ESLABON_SMTP_HOST): nothing is sent. "
+        "See docs/deployment.md.",
+    ),
+    "subs_bad_smtp": ("Configuración de correo incorrecta: {error}", "Bad mail settings: {error}"),
+    "subs_none": ("Aún no hay suscripciones.", "No subscriptions yet."),
+    "subs_list": ("Suscripciones", "Subscriptions"),
+    "subs_edit": ("Nueva o editar", "New or edit"),
+    "subs_pick": ("Suscripción", "Subscription"),
+    "subs_new": ("— nueva —", "— new —"),
+    "subs_email": ("Correo", "E-mail"),
+    "subs_stages": ("Etapas (vacío: todas)", "Stages (empty: all)"),
+    "subs_customers": (
+        "Clientes, separados por comas (vacío: todos)",
+        "Customers, comma-separated (empty: all)",
+    ),
+    "subs_ctypes": ("Tipo de cliente (vacío: ambos)", "Customer type (empty: both)"),
+    "subs_lang": ("Idioma", "Language"),
+    "subs_weekday": ("Día", "Day"),
+    "subs_hour": ("Hora", "Hour"),
+    "subs_formats": ("Adjuntos", "Attachments"),
+    "subs_active": ("Activa", "Active"),
+    "subs_save": ("Guardar suscripción", "Save subscription"),
+    "subs_saved": ("Suscripción guardada.", "Subscription saved."),
+    "subs_remove": ("Eliminar", "Remove"),
+    "subs_removed": ("Suscripción eliminada.", "Subscription removed."),
+    "subs_test": ("Enviar prueba ahora", "Send a test now"),
+    "subs_test_sent": ("Prueba enviada a {email}.", "Test sent to {email}."),
+    "subs_test_failed": ("La prueba no se envió: {error}", "The test was not sent: {error}"),
+    "subs_alerts": ("Reglas de alerta", "Alert rules"),
+    "subs_alerts_hint": (
+        "Se crean con `python -m dashboard.records alerts add` (ver docs/delivery.md).",
+        "Created with `python -m dashboard.records alerts add` (see docs/delivery.md).",
+    ),
+    "subs_col_rule": ("Regla", "Rule"),
+    "subs_col_condition": ("Condición", "Condition"),
+    "subs_log": ("Registro de envíos", "Delivery log"),
+    "subs_log_none": ("Aún no hay envíos.", "Nothing sent yet."),
+    "subs_col_id": ("N.º", "No."),
+    "subs_col_schedule": ("Cuándo", "When"),
+    "subs_col_filter": ("Filtro", "Filter"),
+    "subs_col_when": ("Fecha", "When"),
+    "subs_col_kind": ("Qué", "What"),
+    "subs_col_to": ("Para", "To"),
+    "subs_col_subject": ("Asunto", "Subject"),
+    "subs_col_result": ("Resultado", "Result"),
+    "subs_col_detail": ("Detalle", "Detail"),
+    "kind_subscription": ("Suscripción", "Subscription"),
+    "kind_alert": ("Alerta", "Alert"),
+    "kind_test": ("Prueba", "Test"),
+    "result_sent": ("enviado", "sent"),
+    "result_failed": ("falló", "failed"),
+    "alert_below_target": (
+        "{kpi} de la semana {week} es {value}: no alcanza su meta de {target}.",
+        "{kpi} for week {week} is {value}: it misses its target of {target}.",
+    ),
+    "alert_worse_than_last_week": (
+        "{kpi} empeoró {delta} frente a la semana anterior "
+        "({previous} → {value}; umbral {threshold}).",
+        "{kpi} got worse by {delta} against last week "
+        "({previous} → {value}; threshold {threshold}).",
+    ),
+    "alert_above": (
+        "{kpi} de la semana {week} es {value}, por encima del umbral de {threshold}.",
+        "{kpi} for week {week} is {value}, above the threshold of {threshold}.",
+    ),
+    "alert_below": (
+        "{kpi} de la semana {week} es {value}, por debajo del umbral de {threshold}.",
+        "{kpi} for week {week} is {value}, below the threshold of {threshold}.",
+    ),
+    "alert_at_risk_upstream": (
+        "{id} «{title}» ({stage}, cliente {customer}) vence el {due} y su proveedor {upstreams} "
+        "ya está en quiebre: entrega prevista {predicted}.",
+        "{id} “{title}” ({stage}, customer {customer}) is due {due} and its supplier {upstreams} "
+        "is already breached: expected delivery {predicted}.",
+    ),
+    "alert_at_risk_elapsed": (
+        "{id} «{title}» ({stage}, cliente {customer}) vence el {due}, sigue abierto y ya "
+        "consumió el {share} de su plazo.",
+        "{id} “{title}” ({stage}, customer {customer}) is due {due}, still open, with {share} "
+        "of its time already used.",
+    ),
+    "alert_newly_breached": (
+        "{id} «{title}» ({stage}, cliente {customer}) quedó incumplido: vencía el {due}.",
+        "{id} “{title}” ({stage}, customer {customer}) is now breached: it was due {due}.",
+    ),
+    "alert_subject": ("[Eslabón] Alerta: {name}", "[Eslabón] Alert: {name}"),
+    "alert_intro": (
+        "La regla «{name}» se cumple ({scope}):",
+        "Rule “{name}” is met ({scope}):",
+    ),
+    "alert_open": ("Ver: {link}", "Open: {link}"),
+    "alert_why": (
+        "Esta alerta avisa una vez por episodio: volverá a avisar cuando la condición deje "
+        "de cumplirse y vuelva a cumplirse.",
+        "This alert fires once per episode: it fires again only after the condition clears "
+        "and returns.",
+    ),
     "sample_help": (
         "Carga los 5.000 compromisos de ejemplo de data/sample (como `make db`).",
         "Loads the 5,000 sample commitments in data/sample (like `make db`).",
@@ -488,5 +631,6 @@ _MARKDOWN_ACTIVE = frozenset("\\`*_[]()<>!#|~$")
 def md_escape(text: object) -> str:
     """User text (names, comments, reasons) made literal inside st.markdown, captions and
     messages: every active Markdown character backslash-escaped, so `**x**` or
-    `[link](http://…)` shows as typed (Streamlit already refuses raw HTML)."""
-    return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in str(text))
+    `[link](http://…)` shows as typed (Streamlit already refuses raw HTML). Line breaks
+    become spaces first: a name's `\\n---` or `\\n# x` would otherwise open a new block."""
+    return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in single_line(text))

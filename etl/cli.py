@@ -8,7 +8,6 @@ are one line on stderr, never a traceback (set ESLABON_DEBUG=1 to see one).
 from __future__ import annotations
 
 import argparse
-import csv
 import ctypes
 import json
 import os
@@ -22,7 +21,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from etl.db import DatabaseError, create_db_engine, describe_url, duckdb_path
-from etl.exports import FORMULA_STARTS, spreadsheet_safe
+from etl.exports import FORMULA_STARTS, csv_writer, spreadsheet_safe
 from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
 from etl.mapping import shipped_mappings
 from etl.publish import LOAD_WAIT, publishing
@@ -352,7 +351,7 @@ def write_rejects_csv(table: pd.DataFrame, out: typing.TextIO, lang: str = "en")
     for raw in raws:
         extra.extend(k for k in raw if k not in extra)
     header = fixed + [f"raw:{k}" if k in fixed else k for k in extra]
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(header)
     for row, raw, code in zip(table.itertuples(index=False), raws, codes, strict=True):
         values: list[object] = [

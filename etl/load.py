@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from etl.db import is_duckdb
 from etl.mapping import Mapping, apply_mapping, load_mapping
 from etl.parse import TEXT
-from etl.read import kind_from_name, read_table
+from etl.read import ReadLimits, kind_from_name, read_table
 from etl.reasons import stored_code
 from etl.records import EtlError, KindFrame, ReadError, Reject
 from etl.schema import (
@@ -215,11 +215,14 @@ def ordered_items(items: Sequence[_Item], mapping: Mapping | None) -> list[_Item
     return sorted(items, key=rank)
 
 
-def kind_frames_of(item: _Item, mapping: Mapping | None) -> list[KindFrame]:
-    """One file read and mapped into its record kinds, in load order."""
+def kind_frames_of(
+    item: _Item, mapping: Mapping | None, limits: ReadLimits | None = None
+) -> list[KindFrame]:
+    """One file read (within `limits`, for an untrusted upload) and mapped into its
+    record kinds, in load order."""
     options = mapping.read_options if mapping is not None else {}
     try:
-        table = read_table(item.source, name=item.name, **options)
+        table = read_table(item.source, name=item.name, limits=limits, **options)
     except EtlError:
         raise
     except Exception as exc:  # a reader surprise is still "this file cannot be read"
@@ -262,12 +265,14 @@ def load_files(
     strict: bool = False,
     loaded_by: str | None = None,
     note: str | None = None,
+    read_limits: ReadLimits | None = None,
 ) -> BatchReport:
     """Load `sources` as one batch, all or nothing; the report says what happened.
 
     `strict` refuses the whole batch when any row is rejected (report.committed False,
     nothing written). Files are read one at a time (bounded memory); an unreadable file or
     a bad mapping raises EtlError and, like any error, rolls the whole batch back.
+    `read_limits` bounds untrusted files while they are read (the Datos page's uploads).
     """
     tz = tz or load_settings().timezone
     items, meta = expanded_sources(sources)
@@ -278,7 +283,15 @@ def load_files(
         try:
             _quiet(conn)
             batch_id = _new_batch(conn, tz, loaded_by, note)
-            report = batch_report(conn, items, checked, tz=tz, batch_id=batch_id, progress=progress)
+            report = batch_report(
+                conn,
+                items,
+                checked,
+                tz=tz,
+                batch_id=batch_id,
+                progress=progress,
+                read_limits=read_limits,
+            )
             if strict and report.rows_rejected:
                 transaction.rollback()
                 report.batch_id = None
@@ -355,6 +368,7 @@ def batch_report(
     db: bool = True,
     log: bool = True,
     each_frame: Callable[[KindFrame], None] | None = None,
+    read_limits: ReadLimits | None = None,
 ) -> BatchReport:
     """Read, validate and (with a batch id) merge each file in load order, one at a time.
 
@@ -362,7 +376,7 @@ def batch_report(
     once merged, so memory follows the two largest consecutive files, not the batch.
     Progress counts bytes of the source files. `log=False` merges without writing the
     load log (a preview that will roll back); `each_frame` sees every file × kind as soon
-    as it is read (the upload row limit).
+    as it is read (the upload row limit); `read_limits` bounds each file while it is read.
     """
     batch = _Batch(conn, tz, batch_id, db, log)
     ordered = ordered_items(items, mapping)
@@ -372,13 +386,17 @@ def batch_report(
     # reading is mostly Arrow and I/O, which run without the GIL. Errors still surface
     # in file order (a read's error when its frames are asked for).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eslabon-read") as reader:
-        pending = [reader.submit(kind_frames_of, item, mapping) for item in ordered[:1]]
+        pending = [
+            reader.submit(kind_frames_of, item, mapping, read_limits) for item in ordered[:1]
+        ]
         for position, (item, size) in enumerate(zip(ordered, sizes, strict=True)):
             if progress is not None:
                 progress(f"reading {Path(item.name).name}", done, total)
             frames = pending.pop().result()
             if position + 1 < len(ordered):
-                pending.append(reader.submit(kind_frames_of, ordered[position + 1], mapping))
+                pending.append(
+                    reader.submit(kind_frames_of, ordered[position + 1], mapping, read_limits)
+                )
             while frames:
                 kf = frames.pop(0)  # dropped as soon as it is merged
                 if progress is not None:

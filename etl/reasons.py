@@ -125,11 +125,21 @@ class Reason(str):
         made.params = params
         return made
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickled as its code and parameters: the Datos preview runs in a worker process
+        (etl.worker) and its report comes back pickled."""
+        return (_rebuilt, (self.code, self.params))
+
     def stored(self) -> str:
         """The JSON kept in `rejected_rows.reason_code`."""
         return json.dumps(
             {"code": self.code, "params": self.params}, ensure_ascii=False, default=str
         )
+
+
+def _rebuilt(code: str, params: dict[str, object]) -> Reason:
+    """A Reason again from its code and parameters (unpickling)."""
+    return Reason(code, **params)
 
 
 def stored_code(reason: str) -> str | None:

@@ -215,6 +215,85 @@ action_items = sa.Table(
     sa.Column("closed_at", sa.DateTime),
 )
 
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("subscription_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("email", sa.String, nullable=False),
+    # the recipient's filter: JSON lists of MetricFilter values ([] = all)
+    sa.Column("processes", sa.String, nullable=False),
+    sa.Column("customers", sa.String, nullable=False),
+    sa.Column("customer_types", sa.String, nullable=False),
+    sa.Column("lang", sa.String, nullable=False),  # es / en
+    sa.Column("weekday", sa.Integer, nullable=False),  # 0 = Monday .. 6 = Sunday
+    sa.Column("hour", sa.Integer, nullable=False),  # 0..23, wall clock in ESLABON_TZ
+    sa.Column("formats", sa.String, nullable=False),  # "pdf,xlsx", "pdf", "" (body only)
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Alert rules: a condition on a KPI or on commitments, within a filter, to e-mail
+# addresses and/or a webhook. `condition`: below_target, worse_than_last_week, above,
+# below (KPI rules, `threshold` in the KPI's unit or points); at_risk, newly_breached
+# (commitment rules; at_risk's optional `threshold` is an elapsed share 0..1).
+alert_rules = sa.Table(
+    "alert_rules",
+    metadata,
+    sa.Column("rule_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("kpi", sa.String),  # NULL for commitment rules
+    sa.Column("condition", sa.String, nullable=False),
+    sa.Column("threshold", sa.Double),
+    sa.Column("processes", sa.String, nullable=False),  # JSON lists, [] = all
+    sa.Column("customers", sa.String, nullable=False),
+    sa.Column("customer_types", sa.String, nullable=False),
+    sa.Column("lang", sa.String, nullable=False),
+    sa.Column("emails", sa.String, nullable=False),  # comma-separated, may be empty
+    sa.Column("webhook_url", sa.String),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# One row per condition episode: opened when a rule's condition starts to hold for a
+# subject (the KPI: subject ''; a commitment: its id), closed when it stops, so an alert
+# fires once per episode and re-arms after. `reason`/`link` keep what the alert says, so
+# a failed send is retried with the same words.
+alert_episodes = sa.Table(
+    "alert_episodes",
+    metadata,
+    sa.Column("rule_id", sa.Integer, nullable=False),
+    sa.Column("subject", sa.String, nullable=False),
+    sa.Column("opened_at", sa.DateTime, nullable=False),
+    sa.Column("closed_at", sa.DateTime),
+    sa.Column("reason", sa.String, nullable=False),  # in the rule's language
+    sa.Column("link", sa.String, nullable=False),
+    sa.PrimaryKeyConstraint("rule_id", "subject", "opened_at"),
+)
+
+# Every send attempt of a subscription or an alert, successful or not: the log the
+# Suscripciones page shows, and what makes `report deliver` idempotent (a (kind, ref_id,
+# occurrence, recipient) with a `sent` row is never sent again).
+delivery_log = sa.Table(
+    "delivery_log",
+    metadata,
+    sa.Column("attempt_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String, nullable=False),  # subscription / alert / test
+    sa.Column("ref_id", sa.Integer, nullable=False),  # subscription_id or rule_id
+    sa.Column("occurrence", sa.String, nullable=False),  # the slot or episode it serves
+    sa.Column("channel", sa.String, nullable=False),  # email / webhook
+    sa.Column("recipient", sa.String, nullable=False),
+    sa.Column("subject", sa.String, nullable=False),
+    sa.Column("attempted_at", sa.DateTime, nullable=False),
+    sa.Column("result", sa.String, nullable=False),  # sent / failed
+    sa.Column("detail", sa.String),  # the error, or what was attached
+)
+
+# The tables of subscriptions and alerts, created on first use in a database older than
+# them (see dashboard.records.subscriptions.ensure_delivery_tables).
+DELIVERY_TABLES: tuple[sa.Table, ...] = (subscriptions, delivery_log, alert_rules, alert_episodes)
+
 dataset_meta = sa.Table(
     "dataset_meta",
     metadata,

@@ -43,6 +43,7 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import make_url
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import auth, signin
 from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
@@ -57,6 +58,7 @@ from dashboard.state import (
     parse_view,
 )
 from dashboard.texts import md_escape
+from etl import querywatch
 from etl.db import normalise_url
 from etl.publish import served_engine
 from etl.schema import commitments, load_batches
@@ -101,16 +103,38 @@ def url_for_people(url: str) -> str:
         return "(URL no válida / invalid URL)"
 
 
-@st.cache_resource(show_spinner=False)
 def engine_for(url: str) -> sa.Engine:
-    """One engine per URL for the whole server; DuckDB engines use NullPool, so every
-    `with engine.connect()` opens and closes the file and locks stay brief.
+    """One engine per URL (and statement timeout) for the whole server; DuckDB engines
+    use NullPool, so every `with engine.connect()` opens and closes the file and locks
+    stay brief.
 
     On a DuckDB file it is etl.publish's served engine: `connect()` reads read-only (so
     `python -m etl load` in another process never locks a page out) and `begin()` writes
     through the writer lock and a swapped copy (readers see old or new, never half).
+    Every statement stops after ESLABON_STATEMENT_TIMEOUT seconds (etl.querywatch).
     """
-    return served_engine(url)
+    return _served(url, load_settings().statement_timeout)
+
+
+@st.cache_resource(show_spinner=False)
+def _served(url: str, statement_timeout: float | None) -> sa.Engine:
+    return served_engine(url, statement_timeout=statement_timeout)
+
+
+def _session_gone(session_id: str) -> bool:
+    """Whether a Streamlit session has closed or lost its browser (its runs are over)."""
+    from streamlit.runtime import Runtime
+
+    return Runtime.exists() and not Runtime.instance().is_active_session(session_id)
+
+
+def watch_session_queries() -> None:
+    """Record this run's statements under its session, and make sure a session that
+    closes gets its statements cancelled (etl.querywatch): a user who leaves must not
+    keep database backends busy."""
+    ctx = get_script_run_ctx()
+    querywatch.set_owner(ctx.session_id if ctx is not None else None)
+    querywatch.start_reaper(_session_gone)
 
 
 @dataclass(frozen=True)
@@ -121,6 +145,7 @@ class DbStatus:
     commitments: int = 0
     version: str = ""
     error: str = ""
+    timed_out: bool = False  # the probe's query ran past ESLABON_STATEMENT_TIMEOUT
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -149,7 +174,8 @@ def _probe(url: str) -> DbStatus:
                 version = f"{row[0]}:{row[1]}:{row[2]}"
             return DbStatus(ok=True, commitments=int(count or 0), version=f"{version}:{count}")
     except Exception as exc:  # any driver error becomes a message, never a traceback
-        return DbStatus(ok=False, error=_short_reason(exc))
+        timed_out = querywatch.is_statement_timeout(exc)
+        return DbStatus(ok=False, error=_short_reason(exc), timed_out=timed_out)
 
 
 def _short_reason(exc: BaseException) -> str:
@@ -537,6 +563,22 @@ def empty_state(lang: str) -> None:
         cols[1].markdown(f"**{t('go_to_datos', lang)}**: `python -m etl load <carpeta> --db URL`")
 
 
+def timeout_reason(exc: BaseException, lang: str) -> str | None:
+    """The plain words for a query stopped by ESLABON_STATEMENT_TIMEOUT, else None."""
+    if not querywatch.is_statement_timeout(exc):
+        return None
+    seconds = load_settings().statement_timeout or 0
+    return t("query_timeout", lang, seconds=f"{seconds:g}")
+
+
+def status_reason(status: DbStatus, lang: str) -> str:
+    """Why the database status is not ok, in words (a timeout says which setting)."""
+    if status.timed_out:
+        seconds = load_settings().statement_timeout or 0
+        return t("query_timeout", lang, seconds=f"{seconds:g}")
+    return status.error
+
+
 def error_state(lang: str, reason: str) -> None:
     """A clear message about an unreachable or broken database; never a traceback."""
     st.title(t("app_title", lang))
@@ -558,12 +600,13 @@ def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str
     `needs_data=False` and skip the empty state. The role is checked first, on the
     server, whatever the navigation showed: without `action` nothing of the page is drawn.
     """
+    watch_session_queries()
     lang = current_lang()
     if not require(action, lang):
         return
     status = db_status()
     if not status.ok:
-        error_state(lang, status.error)
+        error_state(lang, status_reason(status, lang))
         return
     if needs_data and status.commitments == 0:
         empty_state(lang)
@@ -572,7 +615,7 @@ def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str
         render()
     except sa.exc.SQLAlchemyError as exc:  # the database failed mid-page
         log.warning("database error on a page: %s", _short_reason(exc))
-        error_state(lang, _short_reason(exc))
+        error_state(lang, timeout_reason(exc, lang) or _short_reason(exc))
     except Exception:  # a bug: the details go to the server log, a plain message to the user
         log.exception("page failed")
         st.error(t("page_failed", lang))

@@ -47,14 +47,16 @@ from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_fra
 from etl.mapping import Mapping, load_mapping, shipped_mappings
 from etl.preview import (
     batch_files,
-    preview_files,
+    bounded_preview,
     rejects_csv,
     rejects_frame,
+    upload_read_limits,
     upload_row_limit,
 )
-from etl.publish import publishing, scratch_copy
+from etl.publish import publishing
 from etl.reasons import render_stored
 from etl.records import EtlError
+from etl.worker import worker_limits
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ K_MAPPING, K_HISTORY = "w_datos_mapping", "w_datos_batch"
 _GENERATION = "_datos_upload_generation"  # bumped after a load: empties the uploaders
 _PREVIEWS = "_datos_previews"  # preview results by content key (one page run to the next)
 _FLASH = "_datos_flash"  # the outcome of the last load, shown after the rerun
+_CANCELLED = "_datos_cancelled"  # the content key of a preview the user cancelled
 REJECTS_SHOWN = 1_000
 
 
@@ -143,22 +146,57 @@ def preview_key(uploads: Sequence[Upload], mapping_key: str, version: str) -> st
     return digest.hexdigest()
 
 
+def _cancel_preview(key: str) -> None:
+    st.session_state[_CANCELLED] = key
+
+
 def cached_preview(
-    uploads: Sequence[Upload], mapping: Mapping | str | None, key: str
-) -> BatchReport:
-    """preview_files for these uploads, computed once per content key in this session."""
+    uploads: Sequence[Upload], mapping: Mapping | str | None, key: str, lang: str
+) -> BatchReport | None:
+    """The preview of these uploads, computed once per content key in this session; None
+    when the user cancelled it (this page then offers to validate again).
+
+    The files are untrusted: they are read and validated in a bounded child process
+    (etl.preview.bounded_preview: time, memory, low priority, within the upload read
+    limits). While it runs, the page shows the seconds and a Cancel button; a click (or
+    any other interaction, or leaving) stops the run, which kills the child.
+    """
     previews: dict[str, BatchReport] = st.session_state.setdefault(_PREVIEWS, {})
-    if key not in previews:
-        previews.clear()  # only the current files' preview is worth keeping
-        # The preview merges and rolls back; on DuckDB that needs a writable scratch copy
-        # (the served engine reads read-only, so a running load is never blocked).
-        with scratch_copy(common.db_url()) as scratch:
-            previews[key] = preview_files(
-                scratch,
-                [u.source() for u in uploads],
-                mapping=mapping,
-                max_rows=upload_row_limit(),
-            )
+    if key in previews:
+        return previews[key]
+    if st.session_state.get(_CANCELLED) == key:
+        st.info(tr("preview_cancelled", lang))
+        if st.button(tr("preview_retry", lang), key="datos_preview_retry"):
+            st.session_state.pop(_CANCELLED, None)
+            st.rerun()
+        return None
+    previews.clear()  # only the current files' preview is worth keeping
+    cancel, ticker = st.empty(), st.empty()
+    cancel.button(
+        tr("preview_cancel", lang), key="datos_preview_cancel", on_click=_cancel_preview,
+        args=(key,),
+    )  # fmt: skip
+    shown = [-1]
+
+    def on_wait(elapsed: float) -> None:
+        # Each update passes through Streamlit, which raises here when the user clicked
+        # Cancel (or anything else) or left: the worker is then killed.
+        if int(elapsed) != shown[0]:
+            shown[0] = int(elapsed)
+            ticker.caption(tr("validating_for", lang, seconds=shown[0]))
+
+    try:
+        previews[key] = bounded_preview(
+            common.db_url(),
+            [(u.name, u.data) for u in uploads],
+            mapping,
+            read_limits=upload_read_limits(upload_limit_mb() << 20),
+            limits=worker_limits(),
+            on_wait=on_wait,
+        )
+    finally:
+        cancel.empty()
+        ticker.empty()
     return previews[key]
 
 
@@ -267,8 +305,13 @@ def load_batch(uploads: Sequence[Upload], mapping: Mapping | str | None, lang: s
     try:
         # Published like `python -m etl load`: under the writer lock, swapped in whole.
         with st.spinner(tr("loading", lang)), publishing(common.db_url()) as writer:
+            # The files passed the bounded preview; the same read limits hold here too.
             report = load_files(
-                writer, [u.source() for u in uploads], mapping=mapping, loaded_by="dashboard"
+                writer,
+                [u.source() for u in uploads],
+                mapping=mapping,
+                loaded_by="dashboard",
+                read_limits=upload_read_limits(upload_limit_mb() << 20),
             )
     except Exception as exc:  # EtlError or a database error: nothing was written
         st.session_state[_FLASH] = ("error", tr("load_failed", lang, reason=short_reason(exc)))
@@ -319,9 +362,13 @@ def upload_section(version: str, lang: str) -> None:
         return
     try:
         with st.spinner(tr("validating", lang)):
-            report = cached_preview(uploads, mapping, preview_key(uploads, mapping_key, version))
-    except Exception as exc:  # unreadable file, bad mapping, row limit, database error
+            report = cached_preview(
+                uploads, mapping, preview_key(uploads, mapping_key, version), lang
+            )
+    except Exception as exc:  # unreadable file, bad mapping, a limit, database error
         st.error(tr("preview_failed", lang, reason=md_escape(short_reason(exc))))
+        return
+    if report is None:
         return
     preview_section(report, lang)
     st.subheader(tr("load_title", lang))
@@ -432,7 +479,7 @@ def page() -> None:
         return
     status = common.db_status()
     if not status.ok:
-        common.error_state(lang, status.error)
+        common.error_state(lang, common.status_reason(status, lang))
         return
     try:
         render(lang)

@@ -14,10 +14,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard.delivery.run import send_test_pack
 from dashboard.pages import common
 from dashboard.records import RecordError
 from dashboard.records.actions import create_action, update_action_status
 from dashboard.records.notices import mark_notified
+from dashboard.records.subscriptions import (
+    add_subscription,
+    remove_subscription,
+    update_subscription,
+)
 from dashboard.records.targets import (
     import_targets_csv,
     set_target,
@@ -34,6 +40,10 @@ WRITE_ACTIONS: dict[Callable[..., Any], str] = {
     mark_notified: "record_notices",
     create_action: "record_actions",
     update_action_status: "record_actions",
+    add_subscription: "manage_subscriptions",
+    update_subscription: "manage_subscriptions",
+    remove_subscription: "manage_subscriptions",
+    send_test_pack: "manage_subscriptions",
 }
 K_WHO = "w_records_who"
 K_FLASH = "_records_flash"

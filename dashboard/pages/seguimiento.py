@@ -16,13 +16,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import os
-import re
 
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard.calendar_feed import calendar_feed
+from dashboard.calendar_feed import calendar_feed, calendar_file_name
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
 from dashboard.pages import common
 from dashboard.pages.records_ui import cached
@@ -117,11 +116,10 @@ def calendar_downloads(track: object, at: object, lang: str) -> None:
     cols = st.columns(len(scopes) or 1)
     for col, (kind, value) in zip(cols, scopes, strict=False):
         data = cached(calendar_feed, at, lang=lang, **{kind: value})
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "_", str(value))[:40] or kind
         col.download_button(
             md_escape(f"{tr(labels[kind], lang)}: {value}"),
             data=data,
-            file_name=f"eslabon_{kind}_{slug}.ics",
+            file_name=calendar_file_name(kind, value),
             mime="text/calendar",
             key=f"w_ics_{kind}",
         )

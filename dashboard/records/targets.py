@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.records import RecordError, local_now, neutralised
+from etl.exports import csv_writer
 from etl.schema import targets
 
 DIRECTIONS: tuple[str, ...] = ("higher", "lower")
@@ -335,7 +336,7 @@ def targets_csv(conn: sa.Connection) -> str:
     history = target_history(conn).sort_values("target_id")
     columns = [*CSV_COLUMNS, "set_by", "set_at"]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(columns)
     for record in history[columns].itertuples(index=False):
         cells: list[object] = []

@@ -9,7 +9,6 @@ A rate with an empty denominator is null, never 0 or NaN. Dates are ISO strings.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from datetime import date, datetime
@@ -26,7 +25,7 @@ from dashboard.metrics.kpis import default_as_of, headline_kpis
 from dashboard.metrics.ontime import none_if_nan
 from dashboard.report import ReportError
 from etl.db import create_db_engine, describe_url, normalise_url
-from etl.exports import spreadsheet_safe
+from etl.exports import csv_writer, spreadsheet_safe
 from etl.parse import parse_datetimes
 from etl.settings import load_settings
 
@@ -156,7 +155,7 @@ def write_json(records: list[dict[str, object]], grouped: bool, out: TextIO) -> 
 
 def write_csv(records: list[dict[str, object]], columns: list[str], out: TextIO) -> None:
     """A header and one line per record; an empty cell for null; formula-like text made inert."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(columns)
     for record in records:
         writer.writerow(["" if record[c] is None else spreadsheet_safe(record[c]) for c in columns])

@@ -31,7 +31,7 @@ USERS = {  # username: (role, password)
 }
 ALL_PAGES = {
     "resumen", "cumplimiento", "cadena", "satisfaccion", "revision", "seguimiento",
-    "avisos", "metas", "datos",
+    "avisos", "metas", "suscripciones", "datos",
 }  # fmt: skip
 LOGIN_TITLE = auth.auth_text("login_title", "es")
 DATA_WORDS = ("Acme", "Globex", "Resumen", "Cumplimiento")  # from the world and page titles
@@ -169,6 +169,11 @@ def test_viewer_reads_every_internal_page_and_changes_nothing(
     assert tr("action_add", "es") not in _button_labels(at)
     assert "w_rev_update" not in _keys(at, "button")
 
+    at = _open(at, "suscripciones")  # the list and the log, no editor
+    assert [t.value for t in at.title] == [tr("page_suscripciones", "es")]
+    assert "w_s_pick" not in _keys(at, "selectbox")
+    assert tr("subs_save", "es") not in _button_labels(at)
+
     at = _open(at, "datos")  # typed by hand: refused politely, nothing of Datos drawn
     assert auth.auth_text("not_allowed", "es", action="load_data") in [w.value for w in at.warning]
     assert tr("datos_title", "es") not in [t.value for t in at.title]
@@ -186,6 +191,9 @@ def test_editor_sets_targets_records_notices_and_actions_but_cannot_load(
     at = _open(at, "revision")
     assert tr("action_add", "es") in _button_labels(at)
     assert "w_rev_what" in _keys(at, "text_input")
+
+    at = _open(at, "suscripciones")
+    assert "w_s_pick" in _keys(at, "selectbox")
 
     at = _open(at, "metas")
     assert "w_t_upload" in _keys(at, "file_uploader")

@@ -106,3 +106,13 @@ def test_a_database_from_before_reason_codes_gets_the_column(engine: sa.Engine) 
             batch_id=1, path="p", kind="k", reason="r", reason_code='{"code": "x"}'
         ))  # fmt: skip
         assert conn.execute(sa.select(rejected_rows.c.reason_code)).scalar() == '{"code": "x"}'
+
+
+def test_a_reason_survives_pickling_with_its_code() -> None:
+    """The Datos preview runs in a worker process whose report comes back pickled."""
+    import pickle
+
+    reason = Reason("out_of_range", column="csat", value="'9'", low=1, high=5)
+    again = pickle.loads(pickle.dumps(reason))
+    assert again == reason and isinstance(again, Reason)
+    assert (again.code, again.params) == (reason.code, reason.params)
