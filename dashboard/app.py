@@ -54,8 +54,16 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("datos", "page_datos", ":material/upload_file:"),
 )
 DEFAULT_PAGE = "resumen"
-# Pages drawn without the filter sidebar.
-SIDEBAR_FREE: frozenset[str] = frozenset()
+# Pages drawn without the filter sidebar (only the language switch): one commitment
+# (Seguimiento) and the loads (Datos) follow no filter.
+SIDEBAR_FREE: frozenset[str] = frozenset({"seguimiento", "datos"})
+# Filters a page's numbers do not follow, left out of its sidebar: Revisión and Metas
+# judge one ISO week, Avisos lists what is open now, on our commitments.
+HIDDEN_FILTERS: dict[str, frozenset[str]] = {
+    "revision": frozenset({"period"}),
+    "metas": frozenset({"period"}),
+    "avisos": frozenset({"period", "direction"}),
+}
 # Query key for deep links such as ?page=seguimiento&commitment=ID.
 PAGE_PARAM = "page"
 # A customer's signed link (?token=...) opens the customer view and nothing else: no
@@ -327,7 +335,11 @@ def _signed_in(lang: str) -> common.Access | None:
     """signed_in without the browser bookkeeping (several early returns)."""
     access = common.current_access()
     if access.mode == "single":
-        st.sidebar.warning(auth.auth_text("single_user", lang), icon=":material/lock_open:")
+        # folded: the full warning took a quarter of the sidebar on every page
+        with st.sidebar.expander(
+            common.text("single_user_short", lang), icon=":material/lock_open:"
+        ):
+            st.caption(auth.auth_text("single_user", lang))
         return access
     if access.mode == "refused":
         address = common.plain_md(common.server_address() or "0.0.0.0")
@@ -375,7 +387,7 @@ def foreign_host() -> str | None:
 
 def main() -> None:
     """Frame every page: config, sign-in, navigation, sidebar, URL, then the page itself."""
-    st.set_page_config(page_title="Eslabón", page_icon="🔗", layout="wide")
+    st.set_page_config(page_title="Eslabón", page_icon=":material/link:", layout="wide")
     common.watch_session_queries()
     lang = common.current_lang()
     host = foreign_host()
@@ -387,11 +399,15 @@ def main() -> None:
     access = signed_in(lang)
     if access is None:
         return
+    common.uploader_words(lang)
     pages = registered_pages(lang, access.role, access.scope)
     current = st.navigation(list(pages.values()), position="sidebar")
     common.remember_pages(pages)
     follow_page_param(pages, current)
     if current.url_path in SIDEBAR_FREE:
+        common.language_switch()
+        common.keep_filters()
+        common.sync_url(common.last_view())
         current.run()
         return
     status = common.db_status()
@@ -403,7 +419,7 @@ def main() -> None:
             stages = common.stage_options(at)
         except Exception:  # the page itself shows the database error state
             at, stages = None, []
-    view = common.sidebar(at, stages)
+    view = common.sidebar(at, stages, hidden=HIDDEN_FILTERS.get(current.url_path, frozenset()))
     common.sync_url(view)
     current.run()
 

@@ -115,6 +115,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No commitments fall due within this filter.",
     ),
     "delta_vs_last_week": ("vs. semana anterior", "vs. previous week"),
+    "week_partial": ("semana parcial", "partial week"),
+    "trend_partial_note": (
+        "○ Semana parcial (aún en curso o cortada por el periodo): sus compromisos están "
+        "en las tarjetas; su tasa puede cambiar.",
+        "○ Partial week (still running, or cut by the period): its commitments are in "
+        "the cards; its rate may still change.",
+    ),
     "status_green": ("✓ En meta", "✓ On target"),
     "status_amber": ("! Cerca de la meta", "! Near target"),
     "status_red": ("✗ Fuera de meta", "✗ Off target"),
@@ -327,6 +334,19 @@ def fmt_kpi_delta(kpi: str, delta: float | None, lang: str) -> str | None:
     if declared is not None and declared.is_count:
         return fmt_signed(delta, lang, 0)
     return fmt_signed(delta, lang, declared.decimals if declared else 1)
+
+
+def fmt_kpi_gap(kpi: str, gap: float | None, lang: str) -> str:
+    """A distance on a KPI's scale without a sign (a target's amber tolerance): percentage
+    points for rates, whole for counts, the KPI's decimals otherwise."""
+    if _missing(gap):
+        return MISSING
+    declared = KPIS.get(kpi)
+    if declared is not None and declared.is_rate:
+        return fmt_num(abs(gap) * 100, lang, 1) + " pp"
+    if declared is not None and declared.is_count:
+        return fmt_num(abs(gap), lang, 0)
+    return fmt_num(abs(gap), lang, declared.decimals if declared else 1)
 
 
 def kpi_lower_is_better(kpi: str) -> bool:

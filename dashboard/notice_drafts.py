@@ -30,6 +30,7 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "commitment_id",
     "title",
     "customer",
+    "customer_type",
     "process",
     "performer",
     "kind",
@@ -56,6 +57,11 @@ FROM dependencies d
 JOIN s_all u ON u.commitment_id = d.depends_on
 WHERE u.status = 'breach'
 ORDER BY d.commitment_id, u.commitment_id
+"""
+
+# Internal customers are areas (often the next stage), not people: greeted as a team.
+_INTERNAL_SQL = """
+SELECT c.commitment_id FROM commitments c WHERE c.customer_type = 'internal'
 """
 
 _LAST_NOTICE_SQL = """
@@ -99,6 +105,10 @@ def notice_candidates(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     grouped = late.groupby("commitment_id")
     stages = grouped["upstream_process"].agg(lambda s: ", ".join(sorted(set(s.dropna()))))
     ids = grouped["upstream_id"].agg(lambda s: ", ".join(sorted(s)))
+    internal = set(pd.read_sql(sa.text(_INTERNAL_SQL), conn)["commitment_id"])
+    frame["customer_type"] = [
+        "internal" if cid in internal else "external" for cid in frame["commitment_id"]
+    ]
     frame["late_upstream_stages"] = frame["commitment_id"].map(stages)
     frame["breached_upstreams"] = frame["commitment_id"].map(ids)
     last = pd.read_sql(sa.text(_LAST_NOTICE_SQL), conn, params={"as_of": f.as_of})
@@ -145,6 +155,7 @@ _TEMPLATES = {
     "es": {
         "subject": "Aviso sobre su compromiso {cid}: {title}",
         "greeting": "Estimado/a {customer}:",
+        "greeting_internal": "Equipo de {customer}:",
         AT_RISK: (
             "Le escribimos antes de la fecha comprometida para avisarle de que «{title}» "
             "({cid}), previsto para el {due}, no podrá entregarse a tiempo."
@@ -164,6 +175,7 @@ _TEMPLATES = {
     "en": {
         "subject": "Notice about your commitment {cid}: {title}",
         "greeting": "Dear {customer},",
+        "greeting_internal": "Dear {customer} team,",
         AT_RISK: (
             "We are writing ahead of the agreed date to let you know that “{title}” ({cid}), "
             "due on {due}, will not be delivered on time."
@@ -208,7 +220,9 @@ def draft_notice(row: pd.Series | dict, lang: str = "es") -> NoticeDraft:
         lines.append(words["expected"].format(expected=_day(expected, lang)))
     else:
         lines.append(words["no_expected"])
-    body = "\n\n".join([words["greeting"].format(**values), " ".join(lines), words["closing"]])
+    # an internal customer is an area or stage ("Entrega"), never "Estimado/a Entrega"
+    greeting = "greeting_internal" if row.get("customer_type") == "internal" else "greeting"
+    body = "\n\n".join([words[greeting].format(**values), " ".join(lines), words["closing"]])
     return NoticeDraft(words["subject"].format(**values), body)
 
 

@@ -136,6 +136,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     # tracking
     "track_search": ("Buscar por compromiso o cliente", "Search by commitment or customer"),
     "track_pick": ("Compromiso", "Commitment"),
+    "track_placeholder": ("p. ej. CMP-000123 o un cliente", "e.g. CMP-000123 or a customer"),
+    "track_hint": (
+        "Escriba el identificador de un compromiso (o parte de él) o el nombre de un cliente "
+        "para ver dónde está: sus fases, su vencimiento y de quién depende. En Resumen, el "
+        "enlace «abrir» de cada quiebre raíz lo abre directamente.",
+        "Type a commitment's id (or part of it) or a customer's name to see where it stands: "
+        "its phases, its due date and what it depends on. On Overview, each root breach's "
+        "«open» link opens it directly.",
+    ),
+    "timeline_due": ("→ Vencimiento comprometido", "→ Promised due date"),
     "track_none": ("Ningún compromiso coincide.", "No commitment matches."),
     "track_timeline": ("Línea de tiempo", "Timeline"),
     "track_upstreams": ("Compromisos de los que depende", "Upstream commitments"),
@@ -221,6 +231,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "was breached than when it was on time.",
     ),
     "lift_none": ("Contagio sin datos", "Lift: no data"),
+    "lift_zero": ("sin contagio", "no contagion"),
     "lift_low": ("Contagio < 2×", "Lift < 2×"),
     "lift_mid": ("Contagio 2× – 10×", "Lift 2× – 10×"),
     "lift_high": ("Contagio ≥ 10×", "Lift ≥ 10×"),
@@ -294,6 +305,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sat_by_week": ("CSAT % y NPS por semana", "CSAT % and NPS by week"),
     "sat_by_stage": ("CSAT % y NPS por etapa", "CSAT % and NPS by stage"),
     "responses": ("Respuestas", "Responses"),
+    "csat_answers": ("Con CSAT", "With a CSAT"),
+    "nps_answers": ("Con NPS", "With an NPS"),
+    "breach_cost_n": (
+        "n = respuestas con CSAT (las que solo puntúan NPS cuentan en «Respuestas» de la tabla).",
+        "n = responses with a CSAT (those scoring only NPS count in the table's «Responses»).",
+    ),
+    "partial_suffix": ("{label} (parcial)", "{label} (partial)"),
+    "partial_weeks_note": (
+        "Semanas marcadas «parcial»: aún en curso o cortadas por el periodo; pueden cambiar.",
+        "Weeks marked «partial»: still running or cut by the period; they may still change.",
+    ),
     "breach_cost_title": ("Lo que cuesta un quiebre", "What a breach costs"),
     "breach_cost_metric": ("Coste de un quiebre", "Cost of a breach"),
     "points_suffix": ("{value} puntos", "{value} points"),
@@ -358,6 +380,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "col_file": ("Fichero", "File"),
     "col_record_kind": ("Tipo de registro", "Record kind"),
+    "record_kind_processes": ("Procesos", "Processes"),
+    "record_kind_commitments": ("Compromisos", "Commitments"),
+    "record_kind_dependencies": ("Dependencias", "Dependencies"),
+    "record_kind_events": ("Eventos", "Events"),
+    "record_kind_satisfaction": ("Satisfacción", "Satisfaction"),
+    "record_kind_complaints": ("Reclamos", "Complaints"),
+    "record_kind_notices": ("Avisos", "Notices"),
+    "record_kind_calendars": ("Calendarios", "Calendars"),
+    "record_kind_holidays": ("Festivos", "Holidays"),
+    "record_kind_policies": ("Plazos estándar", "Service standards"),
     "col_read": ("Leídas", "Read"),
     "col_new": ("Nuevas", "New"),
     "col_changed": ("Cambiadas", "Changed"),
@@ -587,6 +619,20 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Carga los 5.000 compromisos de ejemplo de data/sample (como `make db`).",
         "Loads the 5,000 sample commitments in data/sample (like `make db`).",
     ),
+    # issue 14: cards that say one thing, weeks that may be partial
+    "cards_note": (
+        "Cada tarjeta: el valor del periodo y su meta; debajo, la última semana completa "
+        "y su cambio respecto de la anterior.",
+        "Each card: the value for the period and its target; below it, the last full week "
+        "and its change from the week before.",
+    ),
+    "single_user_short": ("Modo de un solo usuario", "Single-user mode"),
+    # Streamlit's file uploader speaks English only: its two texts, replaced by CSS
+    "uploader_button": ("Subir", "Upload"),
+    "uploader_limit": ("Hasta {mb} MB por fichero", "Up to {mb} MB per file"),
+    "card_week": ("Semana del {week}: {value}", "Week of {week}: {value}"),
+    "card_change": ("{arrow} {delta} vs. semana anterior", "{arrow} {delta} vs. previous week"),
+    "card_no_week": ("Sin semanas completas en el periodo", "No full week in the period"),
 }
 
 
@@ -597,6 +643,13 @@ def tr(key: str, lang: str, **values: object) -> str:
         return t(key, lang, **values)
     text = pair[1] if norm_lang(lang) == "en" else pair[0]
     return text.format(**values) if values else text
+
+
+def record_kind_label(kind: object, lang: str) -> str:
+    """A record kind (`commitments`, the file's name) in the reader's words; the kind
+    itself when this release has no name for it."""
+    pair = STRINGS.get(f"record_kind_{kind}")
+    return str(kind) if pair is None else (pair[1] if norm_lang(lang) == "en" else pair[0])
 
 
 def kpi_label(kpi: str, lang: str) -> str:

@@ -298,3 +298,47 @@ def customer_tracking(
         stages=full.events[["stage", "at"]].copy(),
         late_upstream_stages=tuple(sorted(set(late.dropna()))),
     )
+
+
+# --- one commitment's timeline ------------------------------------------------------------
+
+TIMELINE_COLUMNS: tuple[str, ...] = ("at", "stage", "phase", "actor", "is_due")
+
+
+def timeline(phases: pd.DataFrame, events: pd.DataFrame, due_at: object) -> pd.DataFrame:
+    """Cycle phases, process events and the due date as one list in time order.
+
+    A phase reached at the very instant of an event is that event (the sample's
+    'Entrega' event *is* the delivery phase): one row carries both the stage and the
+    phase, instead of the same moment listed twice. A phase with no event at its instant
+    stays a row of its own; the due date is a row with `is_due`. Columns: at, stage
+    (None for a phase alone), phase (None for an event alone), actor, is_due.
+    """
+    rows: list[dict] = []
+    reached = phases.dropna(subset=["at"])
+    phase_at: dict[pd.Timestamp, list[str]] = {}
+    for _, p in reached.iterrows():
+        phase_at.setdefault(pd.Timestamp(p["at"]), []).append(str(p["phase"]))
+    for _, e in events.iterrows():
+        when = pd.Timestamp(e["at"])
+        matched = phase_at.pop(when, [])
+        actor = None if pd.isna(e["actor"]) else str(e["actor"])
+        rows.append(
+            {"at": when, "stage": str(e["stage"]), "phase": matched[0] if matched else None,
+             "actor": actor, "is_due": False}
+        )  # fmt: skip
+        rows += [
+            {"at": when, "stage": None, "phase": extra, "actor": None, "is_due": False}
+            for extra in matched[1:]
+        ]
+    for when, names in phase_at.items():
+        rows += [
+            {"at": when, "stage": None, "phase": n, "actor": None, "is_due": False} for n in names
+        ]
+    if due_at is not None and not pd.isna(due_at):
+        rows.append(
+            {"at": pd.Timestamp(due_at), "stage": None, "phase": None, "actor": None,
+             "is_due": True}
+        )  # fmt: skip
+    frame = pd.DataFrame(rows, columns=list(TIMELINE_COLUMNS))
+    return frame.sort_values("at", kind="stable").reset_index(drop=True)

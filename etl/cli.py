@@ -27,6 +27,7 @@ from etl.exports import FORMULA_STARTS, csv_writer, spreadsheet_safe
 from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
 from etl.mapping import shipped_mappings
 from etl.publish import LOAD_WAIT, publishing
+from etl.reasons import CSV_HEADERS, render_stored
 from etl.records import EtlError, MappingError
 from etl.schema import create_schema
 from etl.settings import load_settings
@@ -348,14 +349,16 @@ def _rejects(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def write_rejects_csv(table: pd.DataFrame, out: typing.TextIO) -> None:
+def write_rejects_csv(table: pd.DataFrame, out: typing.TextIO, lang: str = "en") -> None:
     """Rejects as a spreadsheet can fix them: the reason, then the row's own columns.
 
     Each raw row (JSON) is spread into columns (the union over the rows, first-seen
     order), so the corrected rows can be saved and loaded again. Every cell is neutralised
-    against formula injection.
+    against formula injection. `lang` words the fixed headers and the reasons (the CLI
+    writes English; the dashboard, the reader's language).
     """
-    fixed = ["batch_id", "file", "record_kind", "row_number", "problem_column", "reason"]
+    fixed = list(CSV_HEADERS["en" if lang == "en" else "es"])
+    codes = table["reason_code"] if "reason_code" in table else [None] * len(table)
     raws = [json.loads(r) if isinstance(r, str) and r else {} for r in table["raw"]]
     extra: list[str] = []
     for raw in raws:
@@ -363,14 +366,14 @@ def write_rejects_csv(table: pd.DataFrame, out: typing.TextIO) -> None:
     header = fixed + [f"raw:{k}" if k in fixed else k for k in extra]
     writer = csv_writer(out)
     writer.writerow(header)
-    for row, raw in zip(table.itertuples(index=False), raws, strict=True):
+    for row, raw, code in zip(table.itertuples(index=False), raws, codes, strict=True):
         values: list[object] = [
             row.batch_id,
             row.path,
             row.kind,
             None if pd.isna(row.row_number) else int(row.row_number),
             row.column_name,
-            row.reason,
+            render_stored(row.reason, None if pd.isna(code) else code, lang),
             *(raw.get(k) for k in extra),
         ]
         writer.writerow(["" if v is None else spreadsheet_safe(v) for v in values])

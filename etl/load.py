@@ -46,6 +46,7 @@ from etl.db import is_duckdb
 from etl.mapping import Mapping, apply_mapping, load_mapping
 from etl.parse import TEXT
 from etl.read import ReadLimits, kind_from_name, read_table
+from etl.reasons import stored_code
 from etl.records import EtlError, KindFrame, LoadWarning, ReadError, Reject
 from etl.schema import (
     LOAD_ORDER,
@@ -741,13 +742,16 @@ def _store_rejects(conn: sa.Connection, result: ValidationResult, batch_id: int)
             "kind": result.kind,
             "row_number": pd.array([r.row_number for r in result.rejects], dtype="Int64"),
             "column_name": pd.array([r.column for r in result.rejects], dtype="string"),
-            "reason": pd.array([r.reason for r in result.rejects], dtype="string"),
+            "reason": pd.array([str(r.reason) for r in result.rejects], dtype="string"),
             "raw": pd.array(
                 [
                     None if r.raw is None else json.dumps(r.raw, ensure_ascii=False, default=str)
                     for r in result.rejects
                 ],
                 dtype="string",
+            ),
+            "reason_code": pd.array(
+                [stored_code(r.reason) for r in result.rejects], dtype="string"
             ),
         }
     )
@@ -812,7 +816,8 @@ def batch_summaries(conn: sa.Connection) -> pd.DataFrame:
 
 
 def rejected_rows_frame(conn: sa.Connection, batch_id: int | None = None) -> pd.DataFrame:
-    """Stored rejects (all, or one batch's) in batch, file and row order; raw as JSON text."""
+    """Stored rejects (all, or one batch's) in batch, file and row order; raw as JSON text,
+    reason_code the reason's code and parameters (etl.reasons.render_stored words it)."""
     query = sa.select(
         rejected_rows.c.batch_id,
         rejected_rows.c.path,
@@ -821,6 +826,7 @@ def rejected_rows_frame(conn: sa.Connection, batch_id: int | None = None) -> pd.
         rejected_rows.c.column_name,
         rejected_rows.c.reason,
         rejected_rows.c.raw,
+        rejected_rows.c.reason_code,
     ).order_by(
         rejected_rows.c.batch_id,
         rejected_rows.c.path,
@@ -830,7 +836,8 @@ def rejected_rows_frame(conn: sa.Connection, batch_id: int | None = None) -> pd.
     if batch_id is not None:
         query = query.where(rejected_rows.c.batch_id == batch_id)
     rows = conn.execute(query).fetchall()
-    columns = ["batch_id", "path", "kind", "row_number", "column_name", "reason", "raw"]
+    columns = ["batch_id", "path", "kind", "row_number", "column_name", "reason", "raw",
+               "reason_code"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -34,6 +34,7 @@ from etl.load import (
 from etl.mapping import Mapping
 from etl.publish import remove_stale_scratch, scratch_copy
 from etl.read import ReadLimits
+from etl.reasons import stored_code
 from etl.records import EtlError, KindFrame
 from etl.schema import load_batch_files, metadata
 from etl.settings import load_settings
@@ -60,6 +61,7 @@ REJECT_COLUMNS: tuple[str, ...] = (
     "column_name",
     "reason",
     "raw",
+    "reason_code",
 )
 BATCH_FILE_COLUMNS: tuple[str, ...] = (
     "batch_id",
@@ -226,6 +228,7 @@ def rejects_frame(report: BatchReport) -> pd.DataFrame:
             "raw": None
             if item.reject.raw is None
             else json.dumps(item.reject.raw, ensure_ascii=False, default=str),
+            "reason_code": stored_code(item.reject.reason),
         }
         for item in report.rejects
     ]
@@ -234,15 +237,16 @@ def rejects_frame(report: BatchReport) -> pd.DataFrame:
     return frame
 
 
-def rejects_csv(rejects: pd.DataFrame) -> str:
+def rejects_csv(rejects: pd.DataFrame, lang: str = "en") -> str:
     """Rejects (columns of REJECT_COLUMNS) as the CSV `python -m etl rejects --csv` writes:
     reason first, then the row's own columns, every cell neutralised against formulas.
 
     The CLI's writer is reused on purpose so a file downloaded from the dashboard and one
-    written by the CLI are the same, and both are fixed and reloaded the same way.
+    written by the CLI are the same, and both are fixed and reloaded the same way; `lang`
+    words the fixed headers and the reasons (etl.reasons).
     """
     out = io.StringIO()
-    write_rejects_csv(rejects.reset_index(drop=True), out)
+    write_rejects_csv(rejects.reset_index(drop=True), out, lang)
     return out.getvalue()
 
 

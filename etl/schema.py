@@ -110,7 +110,10 @@ events = sa.Table(
 
 # Columns added to a table after its first release: (table, column), created in
 # databases made before them by `create_schema` (an ALTER TABLE ... ADD COLUMN).
-ADDED_COLUMNS: tuple[tuple[str, str], ...] = (("events", "log_order"),)
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("events", "log_order"),
+    ("rejected_rows", "reason_code"),
+)
 
 satisfaction = sa.Table(
     "satisfaction",
@@ -188,8 +191,10 @@ rejected_rows = sa.Table(
     sa.Column("kind", sa.String, nullable=False),
     sa.Column("row_number", sa.Integer),  # line in the source file; header = 1
     sa.Column("column_name", sa.String),
-    sa.Column("reason", sa.String, nullable=False),
+    sa.Column("reason", sa.String, nullable=False),  # in English, as the CLI prints it
     sa.Column("raw", sa.String),  # the source row as JSON, so nothing is lost
+    # the reason as {"code", "params"} JSON (etl.reasons), to word it in any language
+    sa.Column("reason_code", sa.String),
 )
 
 # Warnings of a load (etl.records.LoadWarning): rows loaded that a person must look at.
@@ -502,6 +507,8 @@ LOAD_ORDER: tuple[str, ...] = (
 )
 
 
+# Nullable columns added after a table first shipped: (table, column) added to databases
+# created before them, so an existing database loads with this release unchanged.
 def create_schema(engine: sa.Engine) -> None:
     """Create every table that does not exist yet and record the schema version."""
     with engine.begin() as conn:

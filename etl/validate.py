@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from etl import parse
+from etl.reasons import HINTS, Reason
 from etl.records import ROW, KindFrame, Reject
 from etl.schema import RECORD_KINDS, Field, RecordKind
 
@@ -53,10 +54,6 @@ ORDER = {
     "commitments": (("delivered_at", "requested_at"), ("due_at", "requested_at")),
     "complaints": (("resolved_at", "opened_at"),),
 }
-DATE_HINT = (
-    "use YYYY-MM-DD [HH:MM], dd/mm/yyyy [HH:MM] or mm/dd/yyyy [HH:MM] (12-hour times with "
-    "AM/PM too), or set the column's format in a mapping"
-)
 BOOL_HINT = "use yes/no, true/false, sí/no, ja/nee, 1/0 or x"
 # Cheap enough to ask the database about one by one (bound IN lists); above it, fetch all ids.
 _IN_LIST_LIMIT = 5_000
@@ -270,9 +267,8 @@ def validate_frame(
         missing = [c for c in record.required if c not in frame.columns]
         if missing:
             have = [c for c in frame.columns if c != ROW]
-            refused = (
-                f"{kf.path}: the {kf.kind} file is missing required column(s) "
-                f"{', '.join(missing)}; its columns are: {', '.join(have) or '(none)'}"
+            refused = Reason(
+                "missing_columns", path=kf.path, kind=kf.kind, missing=missing, have=have
             )
     if refused is not None:
         every_row = _Collector(frame)
@@ -340,11 +336,8 @@ _Problem = tuple[pd.Series | np.ndarray, str, Callable[[int], str]]
 
 
 def date_hint(kind: str, column: str) -> str:
-    """The accepted date forms, and the exact mapping keys that set a format."""
-    return (
-        f'{DATE_HINT}: [{kind}.date_formats] {column} = "%m/%d/%Y %H:%M", or '
-        f'date_format = "..." in [{kind}] for every date column'
-    )
+    """The accepted date forms, and the exact mapping keys that set a format (English)."""
+    return HINTS["date_formats_for"][1].format(kind=kind, column=column)
 
 
 @dataclass(frozen=True)
@@ -385,27 +378,24 @@ def _date_orders(record: RecordKind, frame: pd.DataFrame, kf: KindFrame) -> dict
         if found.order is not None:
             orders[name] = _DateOrder(found.order)
             continue
-        how = (
-            f"set the format in the mapping: [{kf.kind}.date_formats] {name} = "
-            f'"%d/%m/%Y" (day first) or "%m/%d/%Y" (month first), with " %H:%M" or '
-            f'" %I:%M %p" for a time; or, for every date column, date_order = "day_first" '
-            f'or "month_first" in [{kf.kind}]'
-        )
         if found.conflicting:
             orders[name] = _DateOrder(
-                unresolved=lambda v, c=name, e=found, h=how: (
-                    f"{c} {_show(v)}: the column holds day-first dates ({e.day_first!r}) and "
-                    f"month-first ones ({e.month_first!r}), so none of its slashed dates can "
-                    f"be read safely; {h}"
+                unresolved=lambda v, c=name, e=found, k=kf.kind: Reason(
+                    "date_order_conflict",
+                    column=c,
+                    value=_show(v),
+                    day_first=repr(e.day_first),
+                    month_first=repr(e.month_first),
+                    how="date_order_how",
+                    kind=k,
                 )
             )
         elif file_order is not None:
             orders[name] = _DateOrder(file_order)
         else:
             orders[name] = _DateOrder(
-                unresolved=lambda v, c=name, h=how: (
-                    f"{c} {_show(v)} could be day/month or month/day: no date of the column "
-                    f"(nor of the file) has a day above 12 to tell; {h}"
+                unresolved=lambda v, c=name, k=kf.kind: Reason(
+                    "date_order_ambiguous", column=c, value=_show(v), how="date_order_how", kind=k
                 )
             )
     return orders
@@ -473,13 +463,19 @@ def _typed_field(
         text = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="string")
     raw = column if column is not None else text
     if f.required:
-        problems.append((text.isna(), f.name, lambda _p, c=f.name: f"{c} is required but empty"))
+        problems.append(
+            (text.isna(), f.name, lambda _p, c=f.name: Reason("required_empty", column=c))
+        )
 
     if f.type == "datetime":
         fmt = kf.date_formats.get(f.name)
         order = (orders or {}).get(f.name, _DateOrder())
         values, bad = parse.parse_datetimes(text, tz=tz, fmt=fmt, cleaned=True, order=order.order)
-        hint = f"expected format {fmt}" if fmt else date_hint(kf.kind, f.name)
+        hint: dict[str, object] = (
+            {"hint": "date_format", "fmt": fmt}
+            if fmt
+            else {"hint": "date_formats_for", "kind": kf.kind}
+        )
         if order.unresolved is not None:
             undecided = _readable_in_some_order(text, bad, tz)
             bad = bad & ~undecided
@@ -490,13 +486,19 @@ def _typed_field(
             (
                 bad,
                 f.name,
-                lambda p, c=f.name, r=raw, h=hint: f"{c} {_show(r.iat[p])} is not a date ({h})",
+                lambda p, c=f.name, r=raw, h=hint: Reason(
+                    "not_a_date", column=c, value=_show(r.iat[p]), **h
+                ),
             )
         )
     elif f.type == "int":
         values, bad = parse.parse_ints(text, decimal=kf.decimal, cleaned=True)
         problems.append(
-            (bad, f.name, lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not a whole number")
+            (
+                bad,
+                f.name,
+                lambda p, c=f.name, r=raw: Reason("not_whole", column=c, value=_show(r.iat[p])),
+            )
         )
         low, high = RANGES.get(f.name, (None, None))
         outside = pd.Series(False, index=text.index)
@@ -504,18 +506,23 @@ def _typed_field(
             outside |= (values < low).fillna(False)
         if high is not None:
             outside |= (values > high).fillna(False)
-        span = f"{low}–{high}" if high is not None else f"{low} or more"
         problems.append(
             (
                 outside,
                 f.name,
-                lambda p, c=f.name, r=raw, s=span: f"{c} {_show(r.iat[p])} is out of range ({s})",
+                lambda p, c=f.name, r=raw, lo=low, hi=high: Reason(
+                    "out_of_range", column=c, value=_show(r.iat[p]), low=lo, high=hi
+                ),
             )
         )
     elif f.type == "float":
         values, bad = parse.parse_decimals(text, decimal=kf.decimal, cleaned=True)
         problems.append(
-            (bad, f.name, lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not a number")
+            (
+                bad,
+                f.name,
+                lambda p, c=f.name, r=raw: Reason("not_a_number", column=c, value=_show(r.iat[p])),
+            )
         )
     elif f.type == "bool":
         default = f.default if isinstance(f.default, bool) else None
@@ -524,7 +531,9 @@ def _typed_field(
             (
                 bad,
                 f.name,
-                lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not yes/no ({BOOL_HINT})",
+                lambda p, c=f.name, r=raw: Reason(
+                    "not_yes_no", column=c, value=_show(r.iat[p]), hint="bool"
+                ),
             )
         )
     else:
@@ -539,8 +548,8 @@ def _typed_field(
                 (
                     wrong.astype(bool),
                     f.name,
-                    lambda p, c=f.name, r=raw, a=allowed: (
-                        f"{c} {_show(r.iat[p])} must be {' or '.join(a)}"
+                    lambda p, c=f.name, r=raw, a=allowed: Reason(
+                        "not_allowed", column=c, value=_show(r.iat[p]), allowed=list(a)
                     ),
                 )
             )
@@ -567,8 +576,8 @@ def _check_order(
         out.add(
             wrong,
             later,
-            lambda p, a=later, b=earlier, ra=raw_later, rb=raw_earlier: (
-                f"{a} {_show(ra.iat[p])} is before {b} {_show(rb.iat[p])}"
+            lambda p, a=later, b=earlier, ra=raw_later, rb=raw_earlier: Reason(
+                "before", column=a, value=_show(ra.iat[p]), other=b, other_value=_show(rb.iat[p])
             ),
         )
 
@@ -660,7 +669,7 @@ def _check_duplicates(
 
     def reason(pos: int) -> str:
         shown = ", ".join(f"{c}={_show(raw[c].iat[pos])}" for c in key)
-        return f"duplicate key {shown}: row {kept_row_of[pos]} has the same key and is kept"
+        return Reason("duplicate_key", key=shown, row=int(kept_row_of[pos]))
 
     out.add(mask, ",".join(key), reason)
 
@@ -710,9 +719,8 @@ def _check_references(
         out.add(
             unknown,
             column,
-            lambda p, c=column, v=typed[column], k=ref_kind: (
-                f"{c} {_show(v.iat[p])} is not a known commitment (not in this batch's "
-                f"{k} nor in the database)"
+            lambda p, c=column, v=typed[column], k=ref_kind: Reason(
+                "unknown_commitment", column=c, value=_show(v.iat[p]), kind=k
             ),
         )
 
@@ -735,11 +743,7 @@ def _check_cycles(
     out.add(
         mask,
         "depends_on",
-        lambda p: (
-            "dependency cycle: "
-            + " → ".join(map(str, closing[p]))
-            + " (each commitment depends on the next)"
-        ),
+        lambda p: Reason("cycle", cycle=" → ".join(map(str, closing[p]))),
     )
 
 

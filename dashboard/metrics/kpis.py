@@ -76,10 +76,11 @@ def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     not empty (a count above 0 or a value). Counts are integers (0 when
     the group has none); rates and values are floats or None (no denominator, or an input
     never loaded: `kpi_reasons` says which and why, so "no data" is never 0.0).
-    `customer_commitments_kept` is the kept rate of `direction = from_customer`
-    commitments in the same filter; everything else counts `to_customer` ones.
+    Every KPI counts the filter's own direction (`to_customer` unless it says
+    otherwise), like every other number of a page with that filter; only
+    `customer_commitments_kept` is by definition the kept rate of `from_customer`
+    commitments in the same filter.
     """
-    f = f.with_(direction="to_customer")
     parts = [
         _keyed(on_time_summary(conn, f), {c: c for c in HEADLINE_KPIS[:7]}),
         _keyed(

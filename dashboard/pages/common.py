@@ -73,7 +73,11 @@ log = logging.getLogger(__name__)
 K_LANG, K_PERIOD, K_FROM, K_TO = "w_lang", "w_period", "w_from", "w_to"
 K_STAGES, K_CTYPE, K_DIR = "w_stages", "w_ctype", "w_dir"
 K_DRILL_STAGE, K_DRILL_PERFORMER = "w_drill_stage", "w_drill_performer"
+# Widgets whose option labels are translated: the browser sends a choice back as its label,
+# so on a language switch the server must send each one its value in the new labels.
+FRAME_TRANSLATED: tuple[str, ...] = (K_PERIOD, K_CTYPE, K_DIR, K_DRILL_STAGE, K_DRILL_PERFORMER)
 _LAST_LANG = "_eslabon_last_lang"
+_TRANSLATED = "_eslabon_translated_widgets"
 _URL_VIEW = "_eslabon_url_view"
 _VIEW = "_eslabon_view"
 
@@ -312,6 +316,26 @@ def _seed(key: str, value: Any) -> None:
         st.session_state[key] = value
 
 
+def translated_key(key: str) -> str:
+    """`key`, remembered as the key of a widget whose option labels are translated.
+
+    Streamlit's browser side keeps a choice as its *label*: after a language switch the
+    old label matches no option and the widget falls back to its first option (a second
+    switch turned "Last 26 weeks" into "Last 4 weeks"). Every remembered widget gets its
+    value re-sent on the switch (`_resend_translated`).
+    """
+    st.session_state.setdefault(_TRANSLATED, set()).add(key)
+    return key
+
+
+def _resend_translated() -> None:
+    """Assign each translated widget its own value again, before it is drawn: a value set
+    through session state is sent to the browser with the new labels."""
+    for key in (*FRAME_TRANSLATED, *sorted(st.session_state.get(_TRANSLATED, ()))):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def language_switch() -> str:
     """The ES/EN switch (also shown on pages without the filter sidebar)."""
     _seed(K_LANG, url_view().lang)
@@ -325,15 +349,37 @@ def language_switch() -> str:
         selection_mode="single",
     )
     lang = norm_lang(lang) if lang in LANGUAGES else current_lang()
+    previous = st.session_state.get(_LAST_LANG)
     st.session_state[_LAST_LANG] = lang
+    if previous is not None and previous != lang:
+        _resend_translated()
     return lang
 
 
-def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
+def keep_filters(*keys: str) -> None:
+    """Keep the filter widgets' values through a run that does not draw them (Streamlit
+    forgets a keyed widget's state when a run skips it): back on a filtered page, the
+    view is the one the user left."""
+    for key in keys or (K_PERIOD, K_FROM, K_TO, K_STAGES, K_CTYPE, K_DIR):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def last_view() -> ViewState:
+    """The view the sidebar last described (or the URL's), for pages that draw no filter."""
+    view = st.session_state.get(_VIEW) or url_view().with_(drill_stage=None, drill_performer=None)
+    return view.with_(lang=current_lang())
+
+
+def sidebar(
+    at: datetime | None, stages: Sequence[str], *, hidden: frozenset[str] = frozenset()
+) -> ViewState:
     """The shared filter sidebar; returns the view it describes (no drill level).
 
     Values the URL asked for but the data does not have (an unknown stage, a hostile
-    string) are dropped before they reach a widget.
+    string) are dropped before they reach a widget. Filters named in `hidden` ("period",
+    "direction") are not drawn, for pages where they change nothing; their values are
+    kept for the next page that uses them.
     """
     seed = url_view()
     lang = language_switch()
@@ -344,15 +390,22 @@ def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
     st.session_state[K_STAGES] = [s for s in st.session_state[K_STAGES] if s in stages]
     side = st.sidebar
     side.header(t("sidebar_filters", lang))
-    period = side.selectbox(
-        t("period", lang),
-        options=list(PERIODS),
-        format_func=lambda p: t(f"period_{p}", lang),
-        key=K_PERIOD,
-    )
+    if "period" in hidden:
+        keep_filters(K_PERIOD, K_FROM, K_TO)
+        period = st.session_state[K_PERIOD]
+    else:
+        period = side.selectbox(
+            t("period", lang),
+            options=list(PERIODS),
+            format_func=lambda p: t(f"period_{p}", lang),
+            key=K_PERIOD,
+        )
     date_from: date | None = None
     date_to: date | None = None
-    if period == "custom":
+    if period == "custom" and "period" in hidden:
+        date_from = st.session_state.get(K_FROM, seed.date_from)
+        date_to = st.session_state.get(K_TO, seed.date_to)
+    elif period == "custom":
         default_to = seed.date_to or (at.date() if at else date.today())
         default_from = seed.date_from or default_to.replace(day=1)
         _seed(K_FROM, default_from)
@@ -372,12 +425,16 @@ def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
         format_func=lambda c: t(f"customer_type_{c}", lang),
         key=K_CTYPE,
     )
-    direction = side.radio(
-        t("direction", lang),
-        options=list(DIRECTIONS),
-        format_func=lambda d: t(f"direction_{d}", lang),
-        key=K_DIR,
-    )
+    if "direction" in hidden:
+        keep_filters(K_DIR)
+        direction = st.session_state[K_DIR]
+    else:
+        direction = side.radio(
+            t("direction", lang),
+            options=list(DIRECTIONS),
+            format_func=lambda d: t(f"direction_{d}", lang),
+            key=K_DIR,
+        )
     if at is not None:
         side.caption(f"{t('as_of_label', lang)}: **{fmt_datetime(at, lang)}**")
     scope = current_scope()
@@ -440,6 +497,27 @@ def text(key: str, lang: str, **values: object) -> str:
     except ImportError:  # texts.py is optional: i18n holds the shared words
         return t(key, lang, **values)
     return tr(key, lang, **values)
+
+
+def uploader_words(lang: str) -> None:
+    """Streamlit's file uploader says "Upload" and "200MB per file" in English whatever
+    the page's language: in Spanish, a style rule draws the page's own words instead
+    (the English text stays in the DOM at size 0, so nothing else moves)."""
+    if lang != "es":
+        return
+    button = text("uploader_button", lang)
+    limit = text("uploader_limit", lang, mb=st.get_option("server.maxUploadSize"))
+    zone = '[data-testid="stFileUploaderDropzone"]'
+    st.html(
+        "<style>"
+        f'{zone} button [data-testid="stMarkdownContainer"] p {{font-size: 0}}'
+        f'{zone} button [data-testid="stMarkdownContainer"] p::after '
+        f'{{content: "{button}"; font-size: 1rem}}'
+        f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span {{font-size: 0}}'
+        f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span::after '
+        f'{{content: "{limit}"; font-size: 0.875rem}}'
+        "</style>"
+    )
 
 
 def page_header(title_key: str, f: MetricFilter, lang: str) -> None:

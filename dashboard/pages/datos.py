@@ -42,7 +42,7 @@ import streamlit as st
 
 from dashboard.i18n import fmt_datetime, fmt_int, t
 from dashboard.pages import common
-from dashboard.texts import md_escape, tr
+from dashboard.texts import md_escape, record_kind_label, tr
 from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
 from etl.mapping import Mapping, load_mapping, shipped_mappings
 from etl.preview import (
@@ -54,6 +54,7 @@ from etl.preview import (
     upload_row_limit,
 )
 from etl.publish import publishing
+from etl.reasons import render_stored
 from etl.records import EtlError
 from etl.worker import worker_limits
 
@@ -116,7 +117,7 @@ def chosen_mapping(lang: str) -> tuple[Mapping | str | None, str, bool]:
             if m == UPLOADED_MAPPING
             else m
         ),
-        key=K_MAPPING,
+        key=common.translated_key(K_MAPPING),
     )
     if choice == NO_MAPPING:
         return None, "", True
@@ -204,7 +205,7 @@ def file_table(report: BatchReport, lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             tr("col_file", lang): [f.path for f in report.files],
-            tr("col_record_kind", lang): [f.kind for f in report.files],
+            tr("col_record_kind", lang): [record_kind_label(f.kind, lang) for f in report.files],
             tr("col_read", lang): [fmt_int(f.read, lang) for f in report.files],
             tr("col_new", lang): [fmt_int(f.new, lang) for f in report.files],
             tr("col_changed", lang): [fmt_int(f.changed, lang) for f in report.files],
@@ -212,6 +213,16 @@ def file_table(report: BatchReport, lang: str) -> pd.DataFrame:
             tr("col_rejected", lang): [fmt_int(f.rejected, lang) for f in report.files],
         }
     )
+
+
+def reasons_in(rejects: pd.DataFrame, lang: str) -> list[str]:
+    """Each reject's reason in the reader's language, from its stored code (etl.reasons);
+    a reason stored without one (an older load, a mapping's) as it was written."""
+    codes = rejects["reason_code"] if "reason_code" in rejects else [None] * len(rejects)
+    return [
+        render_stored(reason, None if pd.isna(code) else code, lang)
+        for reason, code in zip(rejects["reason"], codes, strict=True)
+    ]
 
 
 def rejects_table(rejects: pd.DataFrame, lang: str) -> None:
@@ -223,10 +234,10 @@ def rejects_table(rejects: pd.DataFrame, lang: str) -> None:
     table = pd.DataFrame(
         {
             tr("col_file", lang): shown["path"].astype(str),
-            tr("col_record_kind", lang): shown["kind"].astype(str),
+            tr("col_record_kind", lang): [record_kind_label(k, lang) for k in shown["kind"]],
             tr("col_row", lang): shown["row_number"].astype("Int64"),
             tr("col_column", lang): shown["column_name"].fillna("").astype(str),
-            tr("col_reject_reason", lang): shown["reason"].astype(str),
+            tr("col_reject_reason", lang): reasons_in(shown, lang),
             tr("col_raw", lang): shown["raw"].fillna("").astype(str),
         }
     )
@@ -254,7 +265,7 @@ def rejects_download(rejects: pd.DataFrame, lang: str, *, key: str, name: str) -
     """The rejects as the CLI's CSV (formulas neutralised), offered for download."""
     st.download_button(
         tr("rejects_download", lang),
-        data=rejects_csv(rejects).encode("utf-8-sig"),
+        data=rejects_csv(rejects, lang).encode("utf-8-sig"),
         file_name=name,
         mime="text/csv",
         key=key,
@@ -426,7 +437,7 @@ def history_section(engine: sa.Engine, lang: str) -> None:
         pd.DataFrame(
             {
                 tr("col_file", lang): files["path"].astype(str),
-                tr("col_record_kind", lang): files["kind"].astype(str),
+                tr("col_record_kind", lang): [record_kind_label(k, lang) for k in files["kind"]],
                 tr("col_mapping", lang): files["mapping"].fillna("").astype(str),
                 tr("col_read", lang): [fmt_int(v, lang) for v in files["rows_read"]],
                 tr("col_new", lang): [fmt_int(v, lang) for v in files["rows_new"]],

@@ -54,7 +54,6 @@ ALL_ROWS_WRITES: frozenset[Callable[..., Any]] = frozenset(
 )
 K_WHO = "w_records_who"
 K_FLASH = "_records_flash"
-STATUS_MARK = {"green": "🟢", "amber": "🟠", "red": "🔴"}
 
 
 @st.cache_data(show_spinner=False, max_entries=300)
@@ -148,7 +147,7 @@ def lights_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     def light(status: object) -> str:
         if status is None or pd.isna(status):
             return tr("status_none", lang)
-        return f"{STATUS_MARK.get(str(status), '')} {tr(f'status_{status}', lang)}"
+        return tr(f"status_{status}", lang)  # its own symbol (✓ ! ✗): no emoji font needed
 
     return pd.DataFrame(
         {
@@ -173,3 +172,9 @@ def lights_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("review_status", lang): [light(s) for s in table["status"]],
         }
     )
+
+
+def show_lights(table: pd.DataFrame, lang: str) -> None:
+    """The week's KPI table with every row on the page (a static table): a scrolling box
+    of ten rows hid the red ones below its fold."""
+    st.table(lights_table(table, lang), hide_index=True)

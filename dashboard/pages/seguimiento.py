@@ -27,7 +27,7 @@ from dashboard.pages import common
 from dashboard.pages.records_ui import cached
 from dashboard.texts import md_escape, tr
 from dashboard.tokens import TokenConfigError, configured_secret, make_token, tracking_link
-from dashboard.tracking import commitment_tracking, search_commitments
+from dashboard.tracking import commitment_tracking, search_commitments, timeline
 
 K_SEARCH, K_PICK = "w_track_search", "w_track_pick"
 Q_COMMITMENT = "commitment"
@@ -53,28 +53,20 @@ def date_card(column: DeltaGenerator, label: str, value: object, lang: str) -> N
 
 
 def timeline_table(track: object, lang: str) -> pd.DataFrame:
-    """Phases and stage events in one list, in time order, with the due date among them."""
-    phases = track.phases.dropna(subset=["at"])  # type: ignore[attr-defined]
-    events = track.events  # type: ignore[attr-defined]
-    rows = [
-        {"at": r["at"], "what": tr(f"phase_{r['phase']}", lang), "who": ""}
-        for _, r in phases.iterrows()
-    ]
-    rows += [
-        {
-            "at": r["at"],
-            "what": str(r["stage"]),
-            "who": "" if pd.isna(r["actor"]) else str(r["actor"]),
-        }
-        for _, r in events.iterrows()
-    ]
-    rows.append({"at": track.commitment["due_at"], "what": f"⏰ {tr('col_due', lang)}", "who": ""})  # type: ignore[attr-defined]
-    frame = pd.DataFrame(rows).sort_values("at", kind="stable")
+    """tracking.timeline as text: each moment once, its stage and its cycle phase."""
+    rows = timeline(track.phases, track.events, track.commitment["due_at"])  # type: ignore[attr-defined]
+    due = tr("timeline_due", lang)
     return pd.DataFrame(
         {
-            tr("col_at", lang): [fmt_stored(v, lang) for v in frame["at"]],
-            tr("col_stage", lang): frame["what"],
-            tr("col_actor", lang): frame["who"],
+            tr("col_at", lang): [fmt_stored(v, lang) for v in rows["at"]],
+            tr("col_stage", lang): [
+                due if is_due else (stage if isinstance(stage, str) else "")
+                for stage, is_due in zip(rows["stage"], rows["is_due"], strict=True)
+            ],
+            tr("col_phase", lang): [
+                tr(f"phase_{p}", lang) if isinstance(p, str) else "" for p in rows["phase"]
+            ],
+            tr("col_actor", lang): [a if isinstance(a, str) else "" for a in rows["actor"]],
         }
     )
 
@@ -141,8 +133,14 @@ def render() -> None:
     st.caption(f"{tr('as_of_label', lang)}: {fmt_datetime(at, lang)}")
     if K_SEARCH not in st.session_state:
         st.session_state[K_SEARCH] = (st.query_params.get(Q_COMMITMENT) or "")[:200]
-    query = st.text_input(tr("track_search", lang), key=K_SEARCH, max_chars=200)
+    query = st.text_input(
+        tr("track_search", lang),
+        key=K_SEARCH,
+        max_chars=200,
+        placeholder=tr("track_placeholder", lang),
+    )
     if not query.strip():
+        st.info(tr("track_hint", lang))
         return
     found = cached(search_commitments, query, at)
     if found.empty:

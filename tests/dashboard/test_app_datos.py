@@ -82,7 +82,7 @@ def test_good_file_is_previewed_then_loaded(monkeypatch: pytest.MonkeyPatch, own
     assert preview.to_dict("records") == [
         {
             tr("col_file", "es"): "commitments.csv",
-            tr("col_record_kind", "es"): "commitments",
+            tr("col_record_kind", "es"): "Compromisos",  # the kind in the reader's words
             tr("col_read", "es"): "2",
             tr("col_new", "es"): "2",
             tr("col_changed", "es"): "0",
@@ -132,12 +132,15 @@ def test_bad_file_shows_its_rejects_and_writes_nothing(
     assert list(rejects[tr("col_row", "es")]) == [3]
     assert "due_at" in rejects.iloc[0][tr("col_column", "es")]
     assert "mañana" in rejects.iloc[0][tr("col_reject_reason", "es")]
+    # the reason in the page's language (issue 14): worded from its code, not English
+    assert "no es una fecha" in rejects.iloc[0][tr("col_reject_reason", "es")]
     assert _count(own_db, "SELECT count(*) FROM commitments WHERE commitment_id LIKE 'UP-%'") == 0
     assert _count(own_db, "SELECT count(*) FROM load_batches") == batches_before
     # the download neutralises the formula a spreadsheet would run
     assert captured
     rows = list(csv.DictReader(io.StringIO(captured[-1].decode("utf-8-sig"))))
     assert rows[0]["title"] == "'=cmd|' /C calc'!A0"
+    assert "no es una fecha" in rows[0]["motivo"]  # Spanish headers and reasons
     assert not any(v.startswith(("=", "+", "-", "@")) for row in rows for v in row.values())
 
     # loading keeps the good row and logs the reject in the batch's history
@@ -146,6 +149,7 @@ def test_bad_file_shows_its_rejects_and_writes_nothing(
     assert _count(own_db, "SELECT count(*) FROM commitments WHERE commitment_id LIKE 'UP-%'") == 1
     stored = _table_with(at, tr("col_reject_reason", "es"))
     assert list(stored[tr("col_row", "es")]) == [3]
+    assert "no es una fecha" in stored.iloc[0][tr("col_reject_reason", "es")]
 
 
 def test_unreadable_file_and_row_limit_give_a_message(

@@ -154,7 +154,7 @@ def test_viewer_reads_every_internal_page_and_changes_nothing(
 
     at = _open(at, "metas")
     assert [t.value for t in at.title] == [tr("page_metas", "es")]
-    assert at.dataframe  # the lights and the history are there
+    assert at.table  # the lights are there (a static table, every row)
     assert tr("targets_new", "es") not in [s.value for s in at.subheader]
     assert "w_t_kpi" not in _keys(at, "selectbox")
     assert "w_t_upload" not in _keys(at, "file_uploader")
@@ -296,7 +296,9 @@ def test_without_users_single_user_admin_with_a_notice(
 ) -> None:
     monkeypatch.setenv("ESLABON_AUTH_FILE", str(tmp_path / "none.yaml"))
     at = _run(make_app(monkeypatch, world))
-    assert [w.value for w in at.sidebar.warning] == [auth.auth_text("single_user", "es")]
+    # a folded notice: its title in the sidebar, the full warning inside
+    assert [e.label for e in at.sidebar.expander] == [tr("single_user_short", "es")]
+    assert auth.auth_text("single_user", "es") in [c.value for c in at.sidebar.caption]
     assert _pages(at) == ALL_PAGES
     at = _open(at, "datos")
     assert [t.value for t in at.title] == [tr("datos_title", "es")]

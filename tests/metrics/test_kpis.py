@@ -158,11 +158,18 @@ def test_headline_by_process(world: sa.Engine) -> None:
     assert df.to_dict("records") == WORLD_BY_PROCESS
 
 
-def test_headline_ignores_the_filter_direction(world: sa.Engine) -> None:
+def test_headline_follows_the_filter_direction(world: sa.Engine) -> None:
+    """The cards of a page filtered on customer commitments speak of them, like the
+    page's subtitle and table: w7 kept (due 03-04, delivered 03-03), w8 open and past
+    due at 03-10 (a breach, 5.5 days late); no surveys, complaints or notices on them."""
     f = MetricFilter(as_of=AS_OF, direction="from_customer")
     with world.connect() as conn:
-        df = headline_kpis(conn, f)
-    assert df.iloc[0].to_dict() == {"group_key": None, **WORLD_TOTALS}
+        row = headline_kpis(conn, f).iloc[0].to_dict()
+    assert (row["due"], row["on_time"], row["breaches"], row["pending"]) == (2, 1, 1, 0)
+    assert row["on_time_rate"] == 0.5
+    assert row["median_delay_days"] == 5.5
+    assert row["customer_commitments_kept"] == 0.5  # the same commitments, by definition
+    assert row["csat_pct"] is None and row["complaints_per_100"] == 0.0
 
 
 def test_headline_empty_database(engine: sa.Engine) -> None:
