@@ -524,7 +524,10 @@ def uploader_words(lang: str) -> None:
         f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span {{font-size: 0}}'
         f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span::after '
         f'{{content: "{limit}"; font-size: 0.875rem}}'
-        '[data-testid="stDateInput"] input::placeholder {color: transparent}'
+        '[data-testid="stDateInput"] [data-type="year"][data-placeholder="true"] '
+        "{font-size: 0}"
+        '[data-testid="stDateInput"] [data-type="year"][data-placeholder="true"]::after '
+        '{content: "aaaa"; font-size: 1rem}'
         "</style>"
     )
 

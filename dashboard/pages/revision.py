@@ -136,7 +136,7 @@ def actions_section(review: object, lang: str) -> None:
         return
     author = who(lang)
     with st.form("w_rev_add_action", clear_on_submit=True):
-        cols = st.columns([3, 1, 1, 1])
+        cols = st.columns([3, 1, 1.3, 1])
         what = cols[0].text_input(tr("action_what", lang), max_chars=500, key="w_rev_what")
         owner = cols[1].text_input(tr("action_owner", lang), max_chars=120, key="w_rev_owner")
         due = cols[2].date_input(

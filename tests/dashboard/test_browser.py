@@ -442,17 +442,39 @@ def _data_words(url: str) -> set[str]:
     return found
 
 
+# Words no string of ours holds but Streamlit's widgets draw by themselves in an English
+# browser: the uploader's button and limit, an empty date field's year placeholder.
+WIDGET_ENGLISH = frozenset({"browse", "drag", "yyyy"})
+
+
 def _other_language_words(lang: str) -> set[str]:
     """Words only the other language's UI strings use: seeing one is a mistranslation."""
     strings = (*SHARED_STRINGS.values(), *PAGE_STRINGS.values())
     spanish = set().union(*(_words(es) for es, _ in strings))
     english = set().union(*(_words(en) for _, en in strings))
     other = english - spanish if lang == "es" else spanish - english
+    if lang == "es":  # words Streamlit's own widgets draw in English (uploader, date field)
+        other |= WIDGET_ENGLISH
     return other - _DATA_WORDS - NEUTRAL_WORDS
 
 
+# Load every face of the page font the page's text needs before measuring: a font split
+# by unicode-range loads a subset only when text using it is laid out, and a canvas
+# measurement does not trigger that, so an unloaded subset looked like a missing glyph.
+LOAD_FONTS_JS = """
+async () => {
+  const text = document.body.innerText;
+  const families = new Set([...document.fonts].map((f) => f.family));
+  for (const family of families)
+    for (const weight of ['400', '600', '700'])
+      await document.fonts.load(`${weight} 16px ${family}`, text).catch(() => null);
+  await document.fonts.ready;
+}
+"""
+
+
 def _audit(page: object) -> dict:
-    page.evaluate("() => document.fonts.ready")
+    page.evaluate(LOAD_FONTS_JS)
     return page.evaluate(AUDIT_JS, PAGE_FONT_SYMBOLS)
 
 
