@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -75,6 +75,15 @@ commitments = sa.Table(
     sa.Column("delivered_at", sa.DateTime),
     sa.Column("accepted_at", sa.DateTime),
     sa.Column("cancelled", sa.Boolean, nullable=False),
+    sa.Column("priority", sa.String),
+    sa.Column("category", sa.String),
+    # Service standards (etl/standards.py): derived at load, never read from a file.
+    # `due_from_standard` marks a due_at the standard gave (the file had none); the
+    # standard's own date is kept beside an explicit promise so both can be judged.
+    sa.Column("due_from_standard", sa.Boolean),
+    sa.Column("standard_due_at", sa.DateTime),
+    sa.Column("policy_id", sa.String),
+    sa.Column("policy_version", sa.Integer),
     sa.Column("batch_id", sa.Integer),
     _record_key("commitment_id"),
 )
@@ -143,6 +152,48 @@ notices = sa.Table(
     sa.Column("recorded_at", sa.DateTime),
     sa.Column("batch_id", sa.Integer),
     _record_key("commitment_id", "sent_at"),
+)
+
+calendars = sa.Table(
+    "calendars",
+    metadata,
+    sa.Column("calendar", sa.String, nullable=False),
+    sa.Column("weekday", sa.Integer, nullable=False),  # 1 = Monday … 7 = Sunday
+    sa.Column("start", sa.String, nullable=False, quote=True),  # HH:MM local wall clock
+    sa.Column("end", sa.String, nullable=False, quote=True),  # HH:MM, 24:00 = midnight
+    sa.Column("country", sa.String),  # public holidays of this place (holidays package)
+    sa.Column("subdivision", sa.String),
+    sa.Column("batch_id", sa.Integer),
+    _record_key("calendar", "weekday", "start"),
+)
+
+holidays = sa.Table(
+    "holidays",
+    metadata,
+    sa.Column("calendar", sa.String, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("name", sa.String),
+    sa.Column("batch_id", sa.Integer),
+    _record_key("calendar", "day"),
+)
+
+policies = sa.Table(
+    "policies",
+    metadata,
+    sa.Column("policy_id", sa.String, nullable=False),
+    # A later valid_from for the same policy_id is a new version (numbered 1, 2, … by
+    # valid_from when commitments are judged); versions are never rewritten.
+    sa.Column("valid_from", sa.DateTime, nullable=False),
+    sa.Column("target_hours", sa.Double, nullable=False),
+    sa.Column("calendar", sa.String),  # NULL = round the clock
+    sa.Column("process", sa.String),
+    sa.Column("customer_type", sa.String),
+    sa.Column("priority", sa.String),
+    sa.Column("category", sa.String),
+    sa.Column("pause_stages", sa.String),  # '|'-separated event stages
+    sa.Column("set_by", sa.String),
+    sa.Column("batch_id", sa.Integer),
+    _record_key("policy_id", "valid_from"),
 )
 
 load_batches = sa.Table(
@@ -251,6 +302,8 @@ class RecordKind:
     key: tuple[str, ...]
     # column -> (kind, column) it must exist in; checked against the file and the database
     references: tuple[tuple[str, str, str], ...] = ()
+    # stored columns the loader derives (never read from a file), merged like the others
+    derived: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -301,15 +354,19 @@ RECORD_KINDS: dict[str, RecordKind] = {
                         "direction:str=to_customer",
                         "*requested_at:datetime",
                         "promised_at:datetime",
-                        "*due_at:datetime",
+                        # required unless a service standard covers the commitment
+                        "due_at:datetime",
                         "original_due_at:datetime",
                         "delivered_at:datetime",
                         "accepted_at:datetime",
                         "cancelled:bool=false",
+                        "priority",
+                        "category",
                     ],
                 )
             ),
             key=("commitment_id",),
+            derived=("due_from_standard",),
         ),
         RecordKind(
             "dependencies",
@@ -375,11 +432,49 @@ RECORD_KINDS: dict[str, RecordKind] = {
             key=("commitment_id", "sent_at"),
             references=(("commitment_id", "commitments", "commitment_id"),),
         ),
+        RecordKind(
+            "calendars",
+            calendars,
+            tuple(map(_f, ["*calendar", "*weekday", "*start", "*end", "country", "subdivision"])),
+            key=("calendar", "weekday", "start"),
+        ),
+        RecordKind(
+            "holidays",
+            holidays,
+            tuple(map(_f, ["*calendar", "*day:datetime", "name"])),
+            key=("calendar", "day"),
+        ),
+        RecordKind(
+            "policies",
+            policies,
+            tuple(
+                map(
+                    _f,
+                    [
+                        "*policy_id",
+                        "*target_hours:float",
+                        "calendar",
+                        "process",
+                        "customer_type",
+                        "priority",
+                        "category",
+                        "pause_stages",
+                        "*valid_from:datetime",
+                        "set_by",
+                    ],
+                )
+            ),
+            key=("policy_id", "valid_from"),
+        ),
     )
 }
 
 # Referenced kinds first, so a directory loads in one pass.
+# Standards come before commitments: a commitment without due_at takes its date from them.
 LOAD_ORDER: tuple[str, ...] = (
+    "calendars",
+    "holidays",
+    "policies",
     "processes",
     "commitments",
     "dependencies",
@@ -395,6 +490,10 @@ def create_schema(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         metadata.create_all(conn)
         current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+        if current is not None and current < 2 <= SCHEMA_VERSION:
+            _upgrade_to_2(conn)
+            current = 2
+            conn.execute(schema_version.insert().values(version=2, applied_at=sa.func.now()))
         if current is None:
             conn.execute(
                 schema_version.insert().values(version=SCHEMA_VERSION, applied_at=sa.func.now())
@@ -403,3 +502,15 @@ def create_schema(engine: sa.Engine) -> None:
             raise RuntimeError(
                 f"database schema version {current} is newer than this release ({SCHEMA_VERSION})"
             )
+
+
+def _upgrade_to_2(conn: sa.Connection) -> None:
+    """Version 2 (service standards): commitments gain priority, category and the columns
+    the standards derive; the three new tables were just created by create_all."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns("commitments")}
+    for name in ("priority", "category", "due_from_standard", "standard_due_at",
+                 "policy_id", "policy_version"):  # fmt: skip
+        if name in have:
+            continue
+        type_ = commitments.c[name].type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE commitments ADD COLUMN {name} {type_}"))
