@@ -58,6 +58,14 @@ from etl.schema import (
     rejected_rows,
 )
 from etl.settings import load_settings
+from etl.standards import (
+    StandardsSeen,
+    checked_calendars,
+    checked_commitments,
+    checked_holidays,
+    checked_policies,
+    refresh_standards,
+)
 from etl.validate import (
     KnownCommitments,
     ValidationResult,
@@ -285,6 +293,7 @@ def load_files(
             if meta:
                 _store_dataset_meta(conn, meta)
                 report.dataset = meta
+            refresh_standards(conn, _standards_as_of(conn, tz))
             conn.execute(
                 load_batches.update()
                 .where(load_batches.c.batch_id == batch_id)
@@ -394,6 +403,7 @@ class _Batch:
         self.edges: list[pd.DataFrame] = []
         self.db_edges_fetched = not db
         self.report = BatchReport(batch_id=batch_id, files=[])
+        self.standards = StandardsSeen.for_connection(conn if db else None)
 
     def add(self, kf: KindFrame) -> None:
         """Validate one KindFrame, merge it when loading, and log its counts and rejects."""
@@ -404,6 +414,7 @@ class _Batch:
                 self.db_edges_fetched = True
             existing = pd.concat(self.edges, ignore_index=True) if self.edges else None
         result = validate_frame(kf, tz=self.tz, known=self.known, existing_edges=existing)
+        self._check_standards(result)
         if kf.kind == "commitments":
             self.known.add(result.valid["commitment_id"])
         if kf.kind == "dependencies":
@@ -440,6 +451,32 @@ class _Batch:
         self.report.files.append(file_report)
         self.report.rejects.extend(RejectedRow(result.path, result.kind, r) for r in result.rejects)
 
+    def _check_standards(self, result: ValidationResult) -> None:
+        """The service-standard checks of a file (etl/standards.py), after the generic ones."""
+        kind = result.kind
+        if result.refused is not None:
+            return
+        if kind == "calendars":
+            checked_calendars(result, self.standards)
+        elif kind == "holidays":
+            checked_holidays(result, self.standards)
+        elif kind == "policies":
+            checked_policies(result, self.standards)
+        elif kind == "commitments":
+            stored = _stored_derived_dues(self.conn) if self.db else None
+            checked_commitments(result, self.standards, stored)
+        self.standards.add(kind, result.valid)
+
+
+def _stored_derived_dues(conn: sa.Connection) -> pd.DataFrame | None:
+    """(commitment_id, due_at) of stored commitments whose due came from their standard."""
+    if not sa.inspect(conn).has_table("commitments"):
+        return None
+    rows = conn.execute(
+        sa.text("SELECT commitment_id, due_at FROM commitments WHERE due_from_standard")
+    ).fetchall()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["commitment_id", "due_at"])
+
 
 def _quiet(conn: sa.Connection) -> None:
     """Turn off DuckDB's own progress bar: it would write into `--json` output."""
@@ -450,6 +487,16 @@ def _quiet(conn: sa.Connection) -> None:
 def _now(tz: str) -> datetime:
     """Wall-clock now in the configured zone, naive like every stored timestamp."""
     return datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def _standards_as_of(conn: sa.Connection, tz: str) -> datetime:
+    """The instant that ends the pause of a commitment still paused and open: the data
+    set's own as_of when it ships one (samples), otherwise the load's wall-clock time."""
+    row = conn.execute(sa.select(dataset_meta.c.value).where(dataset_meta.c.key == "as_of")).first()
+    if row is not None and row[0]:
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(str(row[0])).replace(tzinfo=None)
+    return _now(tz)
 
 
 def _user() -> str:
@@ -504,14 +551,18 @@ def merged_counts(
         return 0, 0, 0
     record = RECORD_KINDS[result.kind]
     target = record.table
+    stored_columns = [
+        *record.columns,
+        *(c for c in record.derived if c in result.valid.columns),
+    ]
     if conn.execute(sa.select(sa.literal(1)).select_from(target).limit(1)).first() is None:
-        frame = result.valid[list(record.columns)]
+        frame = result.valid[stored_columns]
         bulk_insert(conn, target, frame, batch_id=batch_id)
         return len(frame), 0, 0
-    stage = _stage_table(record)
+    stage = _stage_table(record, stored_columns)
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {stage.name}"))
     stage.create(conn)
-    frame = result.valid[list(record.columns)]
+    frame = result.valid[stored_columns]
     bulk_insert(conn, stage, frame)
 
     key = [target.c[k] == stage.c[k] for k in record.key]
@@ -533,7 +584,7 @@ def merged_counts(
             .where(*key, differs)
         )
     if new:
-        columns = list(record.columns)
+        columns = stored_columns
         conn.execute(
             sa.insert(target).from_select(
                 [*columns, "batch_id"],
@@ -547,12 +598,12 @@ def merged_counts(
     return new, changed, len(frame) - new - changed
 
 
-def _stage_table(record: RecordKind) -> sa.Table:
-    """A temporary table with the kind's columns and the target's column types."""
+def _stage_table(record: RecordKind, stored_columns: Sequence[str]) -> sa.Table:
+    """A temporary table with the loaded columns and the target's column types."""
     columns = [
         sa.Column(c.name, c.type, quote=c.name.quote)
         for c in record.table.columns
-        if c.name in record.columns
+        if c.name in stored_columns
     ]
     return sa.Table(
         f"_eslabon_stage_{record.name}", sa.MetaData(), *columns, prefixes=["TEMPORARY"]

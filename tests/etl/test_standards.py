@@ -1,0 +1,228 @@
+"""Service standards at load: due dates from policies, calendars, holidays, pauses and
+versions, checked against a minute-by-minute walk written here, independently of
+etl.business_time; and every bad standards row rejected with file, row and column.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from etl.load import load_files
+
+CALENDARS = """calendar,weekday,start,end
+office,1,09:00,13:00
+office,1,15:00,18:00
+office,2,09:00,13:00
+office,2,15:00,18:00
+office,3,09:00,13:00
+office,3,15:00,18:00
+office,4,09:00,13:00
+office,4,15:00,18:00
+office,5,09:00,13:00
+office,5,15:00,18:00
+"""
+HOLIDAYS = """calendar,day,name
+office,2026-01-06,Reyes
+"""
+# support-high has two versions (8 h, then 4 h from 2026-01-07); support-any is less
+# specific (process only) and never pauses.
+POLICIES = """policy_id,target_hours,calendar,process,priority,pause_stages,valid_from,set_by
+support-high,8,office,Soporte,high,Waiting customer,2026-01-01,calidad
+support-high,4,office,Soporte,high,Waiting customer,2026-01-07,calidad
+support-any,16,office,Soporte,,,2026-01-01,calidad
+"""
+COMMITMENTS = """commitment_id,process,customer,priority,requested_at,due_at,delivered_at
+C1,Soporte,Acme,high,2026-01-05 12:00,,2026-01-07 16:00
+C2,Soporte,Acme,high,2026-01-07 09:00,,
+C3,Soporte,Beta,low,2026-01-05 12:00,,2026-01-09 10:00
+C4,Ventas,Beta,,2026-01-05 12:00,,
+C5,Soporte,Acme,high,2026-01-05 12:00,2026-01-06 10:00,
+"""
+EVENTS = """commitment_id,stage,at
+C1,Open,2026-01-05 12:00
+C1,Waiting customer,2026-01-07 09:00
+C1,In progress,2026-01-07 10:30
+C3,Waiting customer,2026-01-07 09:00
+C3,In progress,2026-01-07 12:00
+"""
+
+# --- the independent reference: walk the minutes ---------------------------------
+
+WINDOWS = {wd: [(9 * 60, 13 * 60), (15 * 60, 18 * 60)] for wd in range(1, 6)}
+DAYS_OFF = {date(2026, 1, 6)}
+
+
+def reference_due(
+    requested: datetime, hours: float, paused: list[tuple[datetime, datetime]]
+) -> datetime:
+    """The end of the minute in which `hours` of office time (not paused) have run."""
+    need, run, t = round(hours * 60), 0, requested
+    while True:
+        minute = t.hour * 60 + t.minute
+        working = t.date() not in DAYS_OFF and any(
+            s <= minute < e for s, e in WINDOWS.get(t.isoweekday(), [])
+        )
+        if working and not any(a <= t < b for a, b in paused):
+            run += 1
+            if run == need:
+                return t + timedelta(minutes=1)
+        t += timedelta(minutes=1)
+
+
+def _write(folder: Path, **files: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    return folder
+
+
+def _commitments(engine: sa.Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT commitment_id, due_at, standard_due_at, policy_id, policy_version,"
+                " due_from_standard FROM commitments ORDER BY commitment_id"
+            )
+        ).fetchall()
+    return pd.DataFrame(
+        [tuple(r) for r in rows],
+        columns=["id", "due_at", "standard_due_at", "policy_id", "version", "derived"],
+    ).set_index("id")
+
+
+def test_hand_worked_case_equals_the_minute_walk(engine: sa.Engine, tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "std",
+        calendars=CALENDARS,
+        holidays=HOLIDAYS,
+        policies=POLICIES,
+        commitments=COMMITMENTS,
+        events=EVENTS,
+    )
+    # files given commitments-first: the loader orders the batch itself
+    order = ["events", "commitments", "policies", "holidays", "calendars"]
+    report = load_files(engine, [folder / f"{n}.csv" for n in order], tz="Europe/Madrid")
+    counts = {f.kind: (f.read, f.new, f.changed, f.unchanged, f.rejected) for f in report.files}
+    assert counts["commitments"] == (5, 4, 0, 0, 1)
+    assert counts["policies"] == (3, 3, 0, 0, 0)
+    [reject] = [r for r in report.rejects if r.kind == "commitments"]
+    assert (reject.reject.row_number, reject.reject.column) == (5, "due_at")
+    assert "no service standard covers" in reject.reject.reason
+
+    got = _commitments(engine)
+    d = datetime
+    pause_c1 = [(d(2026, 1, 7, 9), d(2026, 1, 7, 10, 30))]
+    pause_c3 = []  # support-any has no pause stages: C3's waiting does not stop its clock
+    expected = {
+        # by hand: Mon 12–13, 15–18 (4 h); Tue holiday; Wed paused 09–10:30, then
+        # 10:30–13 (2.5 h), 15:00 + 1.5 h → Wed 16:30
+        "C1": (reference_due(d(2026, 1, 5, 12), 8, pause_c1), d(2026, 1, 7, 16, 30)),
+        # version 2 (4 h) is in force on the 7th: 09–13 → 13:00
+        "C2": (reference_due(d(2026, 1, 7, 9), 4, []), d(2026, 1, 7, 13)),
+        # 16 h: Mon 4, Wed 7, Thu 09–13 (15), 15–16 → Thu 16:00
+        "C3": (reference_due(d(2026, 1, 5, 12), 16, pause_c3), d(2026, 1, 8, 16)),
+    }
+    for cid, (reference, by_hand) in expected.items():
+        assert reference == by_hand
+        assert got.loc[cid, "due_at"] == by_hand
+        assert got.loc[cid, "standard_due_at"] == by_hand
+        assert bool(got.loc[cid, "derived"])
+    assert got.loc["C1", "policy_id"] == "support-high" and got.loc["C1", "version"] == 1
+    assert got.loc["C2", "policy_id"] == "support-high" and got.loc["C2", "version"] == 2
+    assert got.loc["C3", "policy_id"] == "support-any" and got.loc["C3", "version"] == 1
+    # an explicit due_at is the promise and wins; the standard is kept beside it
+    assert got.loc["C5", "due_at"] == d(2026, 1, 6, 10)
+    assert got.loc["C5", "standard_due_at"] == reference_due(d(2026, 1, 5, 12), 8, [])
+    assert not bool(got.loc["C5", "derived"])
+
+    # the same folder again: nothing changes, every row is unchanged
+    again = load_files(engine, [folder], tz="Europe/Madrid")
+    for f in again.files:
+        assert f.read == f.new + f.changed + f.unchanged + f.rejected
+        assert f.new == 0 and f.changed == 0, f
+    assert _commitments(engine).equals(got)
+
+
+BAD_CALENDARS = """calendar,weekday,start,end
+office,1,09:00,13:00
+office,1,12:00,15:00
+office,Funday,09:00,13:00
+office,2,13:00,09:00
+office,3,9:00,17:00
+"""
+BAD_HOLIDAYS = """calendar,day
+office,2026-01-06
+nowhere,2026-01-07
+"""
+BAD_POLICIES = """policy_id,target_hours,calendar,process,priority,valid_from
+a,8,office,Soporte,,2026-01-01
+b,0,office,Soporte,high,2026-01-01
+c,8,missing,Soporte,high,2026-01-01
+d,8,office,,high,2026-01-01
+e,4,office,Soporte,,2026-01-01
+"""
+AMBIGUOUS = """commitment_id,process,customer,priority,requested_at,due_at
+K1,Soporte,Acme,high,2026-01-05 12:00,
+K2,Soporte,Acme,low,2026-01-05 12:00,
+"""
+
+
+def test_bad_standards_rows_are_rejected_with_file_row_and_column(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    folder = _write(
+        tmp_path / "bad",
+        calendars=BAD_CALENDARS,
+        holidays=BAD_HOLIDAYS,
+        policies=BAD_POLICIES,
+        commitments=AMBIGUOUS,
+    )
+    report = load_files(engine, [folder], tz="Europe/Madrid")
+    for f in report.files:
+        assert f.read == f.new + f.changed + f.unchanged + f.rejected
+    rejects = {
+        (Path(r.path).stem, r.reject.row_number, r.reject.column): r.reject.reason
+        for r in report.rejects
+    }
+    assert set(rejects) == {
+        ("calendars", 3, "start"),
+        ("calendars", 4, "weekday"),
+        ("calendars", 5, "end"),
+        ("holidays", 3, "calendar"),
+        ("policies", 3, "target_hours"),
+        ("policies", 4, "calendar"),
+        ("policies", 6, "policy_id"),
+        ("commitments", 2, "process|priority"),
+    }
+    assert "overlaps 09:00–13:00 (row 2)" in rejects[("calendars", 3, "start")]
+    assert "'Funday' is not a weekday" in rejects[("calendars", 4, "weekday")]
+    assert "end 09:00 is not after start 13:00" in rejects[("calendars", 5, "end")]
+    assert "'nowhere' is not defined" in rejects[("holidays", 3, "calendar")]
+    assert "target_hours 0 must be more than 0" in rejects[("policies", 3, "target_hours")]
+    assert "policy 'e' and policy 'a' (row 2)" in rejects[("policies", 6, "policy_id")]
+    reason = rejects[("commitments", 2, "process|priority")]
+    assert "policy 'a'" in reason and "policy 'd'" in reason
+    # K2 (low priority) is covered by 'a' alone: loaded with a derived date
+    got = _commitments(engine)
+    assert list(got.index) == ["K2"] and got.loc["K2", "policy_id"] == "a"
+    # 9:00 normalised to 09:00; Wednesday's single window stands
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text('SELECT weekday, start, "end" FROM calendars')).fetchall()
+    assert sorted(tuple(r) for r in rows) == [(1, "09:00", "13:00"), (3, "09:00", "17:00")]
+
+
+def test_a_country_brings_its_public_holidays(engine: sa.Engine, tmp_path: Path) -> None:
+    # Madrid: 2026-01-06 (Epiphany) is a public holiday, with no holidays file at all.
+    cal = "calendar,weekday,start,end,country,subdivision\n" + "\n".join(
+        f"mad,{d},09:00,17:00,ES,MD" for d in range(1, 6)
+    )
+    pol = "policy_id,target_hours,calendar,valid_from\nall,10,mad,2026-01-01\n"
+    com = "commitment_id,process,customer,requested_at\nM1,Soporte,Acme,2026-01-05 15:00\n"
+    folder = _write(tmp_path / "mad", calendars=cal, policies=pol, commitments=com)
+    load_files(engine, [folder], tz="Europe/Madrid")
+    # Mon 15–17 (2 h), Tue 6th Epiphany, Wed 09–17 (8 h) → Wed 17:00
+    assert _commitments(engine).loc["M1", "due_at"] == datetime(2026, 1, 7, 17)
