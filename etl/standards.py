@@ -60,6 +60,8 @@ WEEKDAYS: dict[str, int] = {
 }
 _CLOCK = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
 US = "datetime64[us]"
+# stands for a blank value where one must be compared (pandas 3 drops a NUL in fillna)
+_BLANK = "\x1e(blank)"
 
 
 # --- rejecting rows of a validated file --------------------------------------------
@@ -259,8 +261,8 @@ def _reject_unknown_places(result: ValidationResult) -> None:
             )
     for (country, subdivision), (column, reason) in unknown.items():
         v = result.valid
-        mask = (v["country"].fillna("\0") == (country if not pd.isna(country) else "\0")) & (
-            v["subdivision"].fillna("\0") == (subdivision if not pd.isna(subdivision) else "\0")
+        mask = (v["country"].fillna(_BLANK) == (country if not pd.isna(country) else _BLANK)) & (
+            v["subdivision"].fillna(_BLANK) == (subdivision if not pd.isna(subdivision) else _BLANK)
         )
         _drop(result, mask.to_numpy(), column, lambda _p, r=reason: r)
 
@@ -367,7 +369,7 @@ def _clean_stages(text: str) -> str | None:
 
 def _scope(frame: pd.DataFrame) -> list[str]:
     """The match columns of each policy as one text (blank = \\0), to compare scopes."""
-    parts = [frame[c].astype(object).fillna("\0").astype(str).tolist() for c in MATCH_COLUMNS]
+    parts = [frame[c].astype(object).fillna(_BLANK).astype(str).tolist() for c in MATCH_COLUMNS]
     return ["\x1f".join(values) for values in zip(*parts, strict=True)]
 
 
@@ -549,9 +551,9 @@ def standard_dues(
     target = (matches.target_hours.to_numpy(dtype=float) * bt.US_PER_HOUR).round()
     due = np.full(n, _NAT, dtype=np.int64)
     covered = matches.policy_id.notna().to_numpy()
-    cal_names = matches.calendar.fillna("\0").to_numpy()
+    cal_names = matches.calendar.fillna(_BLANK).to_numpy()
     for name in pd.unique(cal_names[covered]):
-        calendar = bt.ROUND_THE_CLOCK if name == "\0" else calendars.get(str(name))
+        calendar = bt.ROUND_THE_CLOCK if name == _BLANK else calendars.get(str(name))
         if calendar is None or not calendar.windows:
             continue
         who = np.flatnonzero(covered & (cal_names == name))
@@ -756,7 +758,7 @@ def standards_frame(conn: sa.Connection, as_of: datetime) -> pd.DataFrame:
             pos = pd.Series(np.arange(len(c)), index=c["commitment_id"].astype(str).to_numpy())
             ev["_pos"] = ev["commitment_id"].astype(str).map(pos)
             events = ev.dropna(subset=["_pos"]).astype({"_pos": np.int64})
-    as_of_us = np.int64(pd.Timestamp(as_of).as_unit("us").value)
+    as_of_us = np.datetime64(pd.Timestamp(as_of).to_pydatetime(), "us").astype(np.int64)
     delivered = _us(c["delivered_at"])
     open_until = np.where(delivered == _NAT, as_of_us, delivered)
     pauses = pause_intervals(events, m.pause_stages.where(m.policy_id.notna()), open_until)

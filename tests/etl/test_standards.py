@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -34,6 +35,7 @@ POLICIES = """policy_id,target_hours,calendar,process,priority,pause_stages,vali
 support-high,8,office,Soporte,high,Waiting customer,2026-01-01,calidad
 support-high,4,office,Soporte,high,Waiting customer,2026-01-07,calidad
 support-any,16,office,Soporte,,,2026-01-01,calidad
+logistics,48,,Logística,,,2026-01-01,calidad
 """
 COMMITMENTS = """commitment_id,process,customer,priority,requested_at,due_at,delivered_at
 C1,Soporte,Acme,high,2026-01-05 12:00,,2026-01-07 16:00
@@ -41,6 +43,7 @@ C2,Soporte,Acme,high,2026-01-07 09:00,,
 C3,Soporte,Beta,low,2026-01-05 12:00,,2026-01-09 10:00
 C4,Ventas,Beta,,2026-01-05 12:00,,
 C5,Soporte,Acme,high,2026-01-05 12:00,2026-01-06 10:00,
+C6,Logística,Acme,,2026-01-05 12:00,,
 """
 EVENTS = """commitment_id,stage,at
 C1,Open,2026-01-05 12:00
@@ -107,8 +110,8 @@ def test_hand_worked_case_equals_the_minute_walk(engine: sa.Engine, tmp_path: Pa
     order = ["events", "commitments", "policies", "holidays", "calendars"]
     report = load_files(engine, [folder / f"{n}.csv" for n in order], tz="Europe/Madrid")
     counts = {f.kind: (f.read, f.new, f.changed, f.unchanged, f.rejected) for f in report.files}
-    assert counts["commitments"] == (5, 4, 0, 0, 1)
-    assert counts["policies"] == (3, 3, 0, 0, 0)
+    assert counts["commitments"] == (6, 5, 0, 0, 1)
+    assert counts["policies"] == (4, 4, 0, 0, 0)
     [reject] = [r for r in report.rejects if r.kind == "commitments"]
     assert (reject.reject.row_number, reject.reject.column) == (5, "due_at")
     assert "no service standard covers" in reject.reject.reason
@@ -126,6 +129,8 @@ def test_hand_worked_case_equals_the_minute_walk(engine: sa.Engine, tmp_path: Pa
         # 16 h: Mon 4, Wed 7, Thu 09–13 (15), 15–16 → Thu 16:00
         "C3": (reference_due(d(2026, 1, 5, 12), 16, pause_c3), d(2026, 1, 8, 16)),
     }
+    # no calendar: round the clock, holiday or not
+    assert got.loc["C6", "due_at"] == d(2026, 1, 7, 12)
     for cid, (reference, by_hand) in expected.items():
         assert reference == by_hand
         assert got.loc[cid, "due_at"] == by_hand
@@ -226,3 +231,98 @@ def test_a_country_brings_its_public_holidays(engine: sa.Engine, tmp_path: Path)
     load_files(engine, [folder], tz="Europe/Madrid")
     # Mon 15–17 (2 h), Tue 6th Epiphany, Wed 09–17 (8 h) → Wed 17:00
     assert _commitments(engine).loc["M1", "due_at"] == datetime(2026, 1, 7, 17)
+
+
+# --- Hypothesis: random calendars, holidays, event pauses and targets ---------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from etl import standards  # noqa: E402
+
+BASE = datetime(2026, 3, 2)  # a Monday
+
+
+@st.composite
+def scenario(draw: st.DrawFn) -> dict[str, object]:
+    windows: list[tuple[int, int, int]] = []
+    for wd, s, length in draw(
+        st.lists(
+            st.tuples(st.integers(1, 7), st.integers(0, 1439), st.integers(30, 600)),
+            min_size=1,
+            max_size=5,
+        )
+    ):
+        e = min(1440, s + length)
+        if not any(w == wd and s < oe and os < e for w, os, oe in windows):
+            windows.append((wd, s, e))
+    off = sorted(draw(st.sets(st.integers(0, 20), max_size=4)))
+    stamps = sorted(draw(st.sets(st.integers(0, 6 * 1440), max_size=5)))
+    stages = [draw(st.sampled_from(["work", "wait"])) for _ in stamps]
+    return {
+        "windows": windows,
+        "off": [(BASE + timedelta(days=o)).date() for o in off],
+        "start": draw(st.integers(0, 2 * 1440)),
+        "hours": draw(st.integers(1, 16)) / 4,
+        "events": [(BASE + timedelta(minutes=m), s) for m, s in zip(stamps, stages, strict=True)],
+        "as_of": BASE + timedelta(minutes=draw(st.integers(0, 8 * 1440))),
+    }
+
+
+def walk(sc: dict[str, object]) -> datetime:
+    """Minute by minute: a minute counts inside a window, off the holidays, and when the
+    latest event at or before it is not in the pause stage (a pause left open by the
+    log's last event ends at as_of)."""
+    need = round(float(sc["hours"]) * 60)  # type: ignore[arg-type]
+    t = BASE + timedelta(minutes=int(sc["start"]))  # type: ignore[call-overload]
+    run = 0
+    while True:
+        minute = t.hour * 60 + t.minute
+        working = t.date() not in sc["off"] and any(  # type: ignore[operator]
+            w == t.isoweekday() and s <= minute < e
+            for w, s, e in sc["windows"]  # type: ignore[attr-defined]
+        )
+        latest, is_last = None, False
+        events = sc["events"]
+        for i, (at, stage) in enumerate(events):  # type: ignore[arg-type]
+            if at <= t:
+                latest, is_last = stage, i == len(events) - 1  # type: ignore[arg-type]
+        # the last event's pause has no end in the log: it ends at as_of
+        paused = latest == "wait" and (not is_last or t < sc["as_of"])  # type: ignore[operator]
+        if working and not paused:
+            run += 1
+            if run == need:
+                return t + timedelta(minutes=1)
+        t += timedelta(minutes=1)
+
+
+@settings(max_examples=50, deadline=None)
+@given(sc=scenario())
+def test_standard_due_with_event_pauses_matches_the_walk(sc: dict[str, object]) -> None:
+    cal = pd.DataFrame(
+        [("c", w, f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}", None, None)
+         for w, s, e in sc["windows"]],  # type: ignore[attr-defined]
+        columns=["calendar", "weekday", "start", "end", "country", "subdivision"],
+    )  # fmt: skip
+    hol = pd.DataFrame({"calendar": "c", "day": sc["off"], "name": None})
+    pol = pd.DataFrame(
+        {"policy_id": ["p"], "valid_from": [datetime(2026, 1, 1)], "target_hours": [sc["hours"]],
+         "calendar": ["c"], "process": ["S"], "customer_type": [None], "priority": [None],
+         "category": [None], "pause_stages": ["wait"], "set_by": [None]}
+    )  # fmt: skip
+    requested = BASE + timedelta(minutes=int(sc["start"]))  # type: ignore[call-overload]
+    com = pd.DataFrame(
+        {"requested_at": [requested], "process": ["S"], "customer_type": [None],
+         "priority": [None], "category": [None]}
+    )  # fmt: skip
+    m = standards.matched_policies(com, pol)
+    ev = sc["events"]  # type: ignore[assignment]
+    events = pd.DataFrame(
+        {"_pos": [0] * len(ev), "stage": [s for _, s in ev], "at": [a for a, _ in ev],
+         "next_at": [ev[i + 1][0] if i + 1 < len(ev) else None for i in range(len(ev))]}
+    )  # fmt: skip
+    as_of = np.array([np.datetime64(sc["as_of"], "us").astype(np.int64)])
+    pauses = standards.pause_intervals(events, m.pause_stages, as_of)
+    calendars = standards.calendar_objects(cal, hol, range(2026, 2028))
+    due = standards.standard_dues(com["requested_at"], m, calendars, pauses)
+    assert due.iat[0] == walk(sc)
