@@ -746,8 +746,10 @@ def standards_frame(conn: sa.Connection, as_of: datetime) -> pd.DataFrame:
     new_standard_due_at. `as_of` ends the pause of a commitment still paused and open.
     """
     policies = stored(conn, "policies")
+    if policies.empty:  # no standards: nothing read (a load without them pays nothing)
+        return pd.DataFrame()
     c = _frame(conn, _COMMITMENTS_SQL)
-    if c.empty or policies.empty:
+    if c.empty:
         return c.assign(new_policy_id=None, new_version=pd.NA, new_standard_due_at=pd.NaT)
     m = matched_policies(c, policies)
     stages = sorted({s for v in policies["pause_stages"].dropna() for s in v.split("|")})
@@ -847,3 +849,87 @@ def _write_refresh(conn: sa.Connection, rows: pd.DataFrame) -> None:
         )
     )
     conn.execute(sa.text(f"DROP TABLE {_REFRESH_STAGE.name}"))
+
+
+# --- for metrics: business time of stored commitments -------------------------------
+
+
+def business_between(
+    start: pd.Series,
+    end: pd.Series,
+    calendar: pd.Series,
+    calendars: dict[str, bt.Calendar],
+    pauses: bt.Pauses,
+) -> np.ndarray:
+    """Unpaused business time (µs) from start to end per row, under each row's calendar
+    (None = round the clock); 0 when end is not after start, -1 when a bound is missing
+    or the calendar is unknown. One timeline per calendar, never a loop per row."""
+    n = len(start)
+    a, b = _us(start), _us(end)
+    out = np.full(n, -1, dtype=np.int64)
+    ok = (a != _NAT) & (b != _NAT)
+    names = calendar.astype(object).fillna(_BLANK).to_numpy()
+    for name in pd.unique(names[ok]):
+        cal = bt.ROUND_THE_CLOCK if name == _BLANK else calendars.get(str(name))
+        if cal is None or not cal.windows:
+            continue
+        who = np.flatnonzero(ok & (names == name))
+        owner_map = np.full(n, -1, dtype=np.int64)
+        owner_map[who] = np.arange(len(who))
+        keep = owner_map[pauses.owner] >= 0 if len(pauses.owner) else np.array([], dtype=bool)
+        sub = bt.Pauses(owner_map[pauses.owner[keep]], pauses.start[keep], pauses.end[keep])
+        lo, hi = int(min(a[who].min(), b[who].min())), int(max(a[who].max(), b[who].max()))
+        tl = bt.timeline(cal, int(bt.day_number(lo)) - 1, int(bt.day_number(hi)) + 1)
+        out[who] = bt.business_between(tl, a[who], b[who], sub)
+    return out
+
+
+@dataclass(frozen=True)
+class StoredStandards:
+    """The standards as stored, ready to judge commitments: numbered policy versions
+    and calendars with their holidays (own and the country's)."""
+
+    versions: pd.DataFrame
+    calendars: dict[str, bt.Calendar]
+
+    @staticmethod
+    def read(conn: sa.Connection, years: range) -> StoredStandards:
+        if not sa.inspect(conn).has_table("policies"):
+            return StoredStandards(numbered_versions(_empty("policies")), {})
+        policies = stored(conn, "policies")
+        versions = numbered_versions(policies) if not policies.empty else policies
+        calendars = calendar_objects(stored(conn, "calendars"), stored(conn, "holidays"), years)
+        return StoredStandards(versions, calendars)
+
+    def of(self, policy_id: pd.Series, version: pd.Series) -> pd.DataFrame:
+        """target_hours, calendar and pause_stages of each (policy_id, version) row."""
+        keys = pd.DataFrame(
+            {"policy_id": policy_id.astype(object).to_numpy(),
+             "version": pd.array(version, dtype="Int64")}
+        )  # fmt: skip
+        if self.versions.empty:
+            return keys.assign(target_hours=np.nan, calendar=None, pause_stages=None)
+        v = self.versions[["policy_id", "version", "target_hours", "calendar", "pause_stages"]]
+        v = v.astype({"version": "Int64"})
+        return keys.merge(v, on=["policy_id", "version"], how="left")
+
+
+def stored_pauses(
+    conn: sa.Connection,
+    commitment_id: pd.Series,
+    pause_stages: pd.Series,
+    open_until: np.ndarray,
+) -> bt.Pauses:
+    """Pause intervals (owner = row position) of the given commitments, from stored events."""
+    stages = sorted({s for v in pause_stages.dropna() for s in str(v).split("|")})
+    if not stages or commitment_id.empty:
+        return bt.Pauses.none()
+    ev = _frame(conn, _PAUSE_EVENTS_SQL, {"stages": stages})
+    if ev.empty:
+        return bt.Pauses.none()
+    pos = pd.Series(np.arange(len(commitment_id)), index=commitment_id.astype(str).to_numpy())
+    pos = pos[~pos.index.duplicated()]
+    ev["_pos"] = ev["commitment_id"].astype(str).map(pos)
+    ev = ev.dropna(subset=["_pos"]).astype({"_pos": np.int64})
+    stage_series = pd.Series(pause_stages.to_numpy(), index=np.arange(len(pause_stages)))
+    return pause_intervals(ev, stage_series, open_until)
