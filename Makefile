@@ -29,11 +29,13 @@ run: $(STAMP) $(DB)
 
 test: $(STAMP)
 	bash tools/ensure_browser.sh
+	bash tools/ensure_nginx.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -22,8 +22,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from bench.common import alternate_calls, print_table, sample_connection, size_arg
+from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import HEADLINE_KPIS, headline_kpis
+from dashboard.metrics.kpis import headline_kpis
 
 EXPERT_SQL = """
 WITH st AS (

@@ -2,7 +2,7 @@
 
 - eslabon: `propagation_summary`, `breach_roots` and `root_impact` of
   dashboard.metrics.propagation on the loaded database (SQL, a recursive CTE);
-- networkx: the same definitions (DESIGN.md) on a `DiGraph` built from the dependency
+- networkx: the same definitions (docs/design.md) on a `DiGraph` built from the dependency
   edges and each commitment's status at as_of. The two input frames are read once before
   timing (generous to the peer); building the graphs and every traversal is timed.
 

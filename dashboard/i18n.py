@@ -14,6 +14,8 @@ from typing import Literal
 
 import pandas as pd
 
+from dashboard.metrics.definitions import KPIS
+
 Lang = Literal["es", "en"]
 LANGUAGES: tuple[str, ...] = ("es", "en")
 DEFAULT_LANG: Lang = "es"
@@ -93,52 +95,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_data_filter": (
         "No hay compromisos con vencimiento en este filtro.",
         "No commitments fall due within this filter.",
-    ),
-    # KPIs
-    "kpi_on_time_rate": ("Cumplimiento en plazo", "On-time rate"),
-    "kpi_breaches": ("Quiebres", "Breaches"),
-    "kpi_propagation_rate": ("Tasa de propagación", "Propagation rate"),
-    "kpi_csat_pct": ("CSAT %", "CSAT %"),
-    "kpi_nps": ("NPS", "NPS"),
-    "kpi_proactive_notice_rate": ("Aviso proactivo", "Proactive notice rate"),
-    "kpi_complaints_per_100": ("Reclamos por 100", "Complaints per 100"),
-    "kpi_customer_commitments_kept": (
-        "Compromisos del cliente cumplidos",
-        "Customer commitments kept",
-    ),
-    "kpi_due": ("Vencidos en el periodo", "Due in the period"),
-    # one-line definitions (card tooltips), from the metric contract in DESIGN.md
-    "help_on_time_rate": (
-        "Entregados a tiempo ÷ vencidos (entregados o ya vencidos al corte).",
-        "Delivered on time ÷ due (delivered, or past due at the cut-off).",
-    ),
-    "help_breaches": (
-        "Entregados tarde, o sin entregar pasado el vencimiento.",
-        "Delivered late, or still undelivered after the due date.",
-    ),
-    "help_propagation_rate": (
-        "Quiebres propagados ÷ compromisos con algún proveedor directo en quiebre.",
-        "Propagated breaches ÷ commitments with a breached direct upstream.",
-    ),
-    "help_csat_pct": (
-        "Respuestas con CSAT 4 o 5 ÷ respuestas con CSAT.",
-        "Responses with CSAT 4 or 5 ÷ responses with a CSAT.",
-    ),
-    "help_nps": (
-        "% promotores (9–10) − % detractores (0–6).",
-        "% promoters (9–10) − % detractors (0–6).",
-    ),
-    "help_proactive_notice_rate": (
-        "Quiebres avisados al cliente antes del vencimiento ÷ quiebres.",
-        "Breaches notified to the customer before the due date ÷ breaches.",
-    ),
-    "help_complaints_per_100": (
-        "Reclamos por cada 100 compromisos vencidos.",
-        "Complaints per 100 due commitments.",
-    ),
-    "help_customer_commitments_kept": (
-        "Cumplimiento a tiempo de lo que los clientes nos prometieron.",
-        "On-time rate of what customers promised us.",
     ),
     "delta_vs_last_week": ("vs. semana anterior", "vs. previous week"),
     "status_green": ("✓ En meta", "✓ On target"),
@@ -225,6 +181,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "st_breach": ("Quiebre", "Breach"),
     "st_pending": ("Pendiente", "Pending"),
 }
+# Each KPI's name ("kpi_<key>") and one-line definition ("help_<key>") come from the one
+# registry (dashboard.metrics.definitions), so every page, report and export says the same.
+STRINGS.update({f"kpi_{k}": d.label for k, d in KPIS.items()})
+STRINGS.update({f"help_{k}": d.help for k, d in KPIS.items() if d.help is not None})
 
 
 def norm_lang(lang: str | None) -> Lang:
@@ -329,44 +289,29 @@ def _missing_ts(value: object) -> bool:
     return str(value) == "NaT"
 
 
-# How each headline KPI is shown: (format kind, lower_is_better).
-KPI_FORMATS: dict[str, tuple[str, bool]] = {
-    "on_time_rate": ("pct", False),
-    "breaches": ("int", True),
-    "propagation_rate": ("pct", True),
-    "csat_pct": ("pct", False),
-    "nps": ("num1", False),
-    "proactive_notice_rate": ("pct", False),
-    "complaints_per_100": ("num1", True),
-    "customer_commitments_kept": ("pct", False),
-    "due": ("int", False),
-    "median_delay_days": ("num1", True),
-    "p90_delay_days": ("num1", True),
-}
-
-
 def fmt_kpi(kpi: str, value: float | None, lang: str) -> str:
     """A KPI's value in the format the cards use (rates as %, counts whole)."""
-    kind = KPI_FORMATS.get(kpi, ("num1", False))[0]
-    if kind == "pct":
+    declared = KPIS.get(kpi)
+    if declared is not None and declared.is_rate:
         return fmt_pct(value, lang)
-    if kind == "int":
+    if declared is not None and declared.is_count:
         return fmt_int(value, lang)
-    return fmt_num(value, lang, 1)
+    return fmt_num(value, lang, declared.decimals if declared else 1)
 
 
 def fmt_kpi_delta(kpi: str, delta: float | None, lang: str) -> str | None:
     """A KPI's week-over-week change: percentage points for rates, plain otherwise."""
     if _missing(delta):
         return None
-    kind = KPI_FORMATS.get(kpi, ("num1", False))[0]
-    if kind == "pct":
+    declared = KPIS.get(kpi)
+    if declared is not None and declared.is_rate:
         return fmt_pp(delta, lang)
-    if kind == "int":
+    if declared is not None and declared.is_count:
         return fmt_signed(delta, lang, 0)
-    return fmt_signed(delta, lang, 1)
+    return fmt_signed(delta, lang, declared.decimals if declared else 1)
 
 
 def kpi_lower_is_better(kpi: str) -> bool:
     """True for KPIs where a fall is good news (breaches, propagation, complaints)."""
-    return KPI_FORMATS.get(kpi, ("num1", False))[1]
+    declared = KPIS.get(kpi)
+    return declared is not None and declared.lower_is_better

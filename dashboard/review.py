@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
+from dashboard.metrics.definitions import COUNT_KPIS, HEADLINE_KPIS, KPI_BETTER
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import COUNT_KPIS, HEADLINE_KPIS, KPI_BETTER, headline_kpis
+from dashboard.metrics.kpis import headline_kpis
 from dashboard.metrics.ontime import commitment_list, none_if_nan
 from dashboard.metrics.propagation import at_risk_commitments, root_impact
 from dashboard.metrics.targets import kpi_target_status, kpi_targets

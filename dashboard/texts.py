@@ -7,43 +7,8 @@ i18n.py without touching a page. Pure module: pages, reports and tests share it.
 
 from __future__ import annotations
 
-from dashboard.i18n import STRINGS as SHARED_STRINGS
 from dashboard.i18n import norm_lang, t
-
-KPI_LABELS: dict[str, tuple[str, str]] = {
-    "due": ("Compromisos vencidos", "Commitments due"),
-    "on_time": ("A tiempo", "On time"),
-    "breaches": ("Quiebres", "Breaches"),
-    "pending": ("Pendientes", "Pending"),
-    "on_time_rate": ("Cumplimiento a tiempo", "On-time rate"),
-    "median_delay_days": ("Retraso mediano (días)", "Median delay (days)"),
-    "p90_delay_days": ("Retraso p90 (días)", "p90 delay (days)"),
-    "root_breaches": ("Quiebres raíz", "Root breaches"),
-    "propagated_breaches": ("Quiebres propagados", "Propagated breaches"),
-    "absorbed": ("Quiebres absorbidos", "Absorbed breaches"),
-    "propagation_rate": ("Tasa de propagación", "Propagation rate"),
-    "at_risk": ("En riesgo", "At risk"),
-    "csat_pct": ("CSAT %", "CSAT %"),
-    "csat_mean": ("CSAT medio", "Mean CSAT"),
-    "nps": ("NPS", "NPS"),
-    "complaints_per_100": ("Reclamos por 100", "Complaints per 100"),
-    "proactive_notice_rate": ("Aviso proactivo", "Proactive notice rate"),
-    "customer_commitments_kept": (
-        "Compromisos del cliente cumplidos",
-        "Customer commitments kept",
-    ),
-}
-
-# KPIs shown as a percentage (0..1 values).
-RATE_KPIS = frozenset(
-    {
-        "on_time_rate",
-        "propagation_rate",
-        "csat_pct",
-        "proactive_notice_rate",
-        "customer_commitments_kept",
-    }
-)
+from dashboard.metrics.definitions import KPIS
 
 STRINGS: dict[str, tuple[str, str]] = {
     # pages
@@ -453,13 +418,10 @@ def tr(key: str, lang: str, **values: object) -> str:
 
 
 def kpi_label(kpi: str, lang: str) -> str:
-    """A KPI's name: dashboard.i18n's when it has one (same words as the cards), else ours."""
-    if f"kpi_{kpi}" in SHARED_STRINGS:
-        return t(f"kpi_{kpi}", lang)
-    pair = KPI_LABELS.get(kpi)
-    if pair is None:
-        return kpi
-    return pair[1] if norm_lang(lang) == "en" else pair[0]
+    """A KPI's name from the one registry (dashboard.metrics.definitions); the key itself
+    for anything undeclared, so a missing name shows instead of crashing."""
+    declared = KPIS.get(kpi)
+    return declared.label_in(norm_lang(lang)) if declared else kpi
 
 
 # The characters that make Markdown links, images, emphasis, code, HTML, headings, tables

@@ -6,7 +6,7 @@ could not be read. An empty cell is never bad here (whether a value is required 
 validation's business). Work is vectorised: pandas' C parsers on the whole column, a
 handful of formats tried in turn; never a Python loop per row.
 
-Date rules (DESIGN.md, "Canonical import files"):
+Date rules (docs/design.md, "The record kinds"):
 
 - ISO 8601 (`2026-03-01`, `2026-03-01T10:00`, `2026-03-01 10:00:00.123`), with or without
   a UTC offset (`+01:00`, `Z`). A value with an offset is converted to the configured

@@ -822,7 +822,7 @@ def _concat_sorted(a: _Commitments, b: _Commitments) -> _Commitments:
     return _Commitments(**sorted_fields, dep_down=dep_down[dep_order], dep_up=dep_up[dep_order])
 
 
-# --- status at as_of (DESIGN.md) -----------------------------------------------------------
+# --- status at as_of (docs/design.md) -----------------------------------------------------------
 
 
 def _status_at(c: _Commitments, as_of: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.metrics.complaints import complaints_summary
+from dashboard.metrics.definitions import COUNT_KPIS, HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.notices import proactive_notice_summary
 from dashboard.metrics.ontime import (
@@ -27,55 +28,6 @@ from dashboard.metrics.satisfaction import satisfaction_summary
 from etl.parse import parse_datetimes
 from etl.schema import dataset_meta
 from etl.settings import load_settings
-
-HEADLINE_KPIS: tuple[str, ...] = (
-    "due",
-    "on_time",
-    "breaches",
-    "pending",
-    "on_time_rate",
-    "median_delay_days",
-    "p90_delay_days",
-    "root_breaches",
-    "propagated_breaches",
-    "absorbed",
-    "propagation_rate",
-    "at_risk",
-    "csat_pct",
-    "csat_mean",
-    "nps",
-    "complaints_per_100",
-    "proactive_notice_rate",
-    "customer_commitments_kept",
-)
-
-# KPIs that are counts (0 when a group has nothing) rather than rates/values (None then).
-COUNT_KPIS: frozenset[str] = frozenset(
-    {"due", "on_time", "breaches", "pending", "root_breaches", "propagated_breaches"}
-    | {"absorbed", "at_risk"}
-)
-
-# Which way is better, for targets and week-over-week arrows.
-KPI_BETTER: dict[str, str] = {
-    "due": "neutral",
-    "on_time": "higher",
-    "breaches": "lower",
-    "pending": "neutral",
-    "on_time_rate": "higher",
-    "median_delay_days": "lower",
-    "p90_delay_days": "lower",
-    "root_breaches": "lower",
-    "propagated_breaches": "lower",
-    "absorbed": "higher",
-    "propagation_rate": "lower",
-    "at_risk": "lower",
-    "csat_pct": "higher",
-    "csat_mean": "higher",
-    "nps": "higher",
-    "complaints_per_100": "lower",
-    "proactive_notice_rate": "higher",
-    "customer_commitments_kept": "higher",
-}
 
 
 def _keyed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:

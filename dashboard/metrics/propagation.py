@@ -29,7 +29,7 @@ ROOT, PROPAGATED = "root", "propagated"
 
 
 _STATUS_CTES = """
-s_all AS ({all_sql}),
+s_all AS NOT MATERIALIZED ({all_sql}),
 s AS ({flt_sql}),
 bu AS (
     SELECT DISTINCT d.commitment_id

@@ -14,8 +14,9 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
+from dashboard.metrics.definitions import COUNT_KPIS, HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import COUNT_KPIS, HEADLINE_KPIS, headline_kpis
+from dashboard.metrics.kpis import headline_kpis
 from dashboard.metrics.ontime import none_if_nan
 
 

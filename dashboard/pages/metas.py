@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import MISSING, fmt_date, fmt_stored
-from dashboard.metrics.kpis import HEADLINE_KPIS
+from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.trends import last_full_week
 from dashboard.pages import common
 from dashboard.pages.records_ui import cached, flash, lights_table, show_flash, who, write

@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.metrics.kpis import HEADLINE_KPIS
+from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.records import RecordError, local_now, neutralised
 from etl.schema import targets
 

@@ -20,8 +20,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import GROUP_BY_OPTIONS, MetricFilter
-from dashboard.metrics.kpis import HEADLINE_KPIS, default_as_of, headline_kpis
+from dashboard.metrics.kpis import default_as_of, headline_kpis
 from dashboard.metrics.ontime import none_if_nan
 from dashboard.report import ReportError
 from etl.db import create_db_engine, describe_url, normalise_url

@@ -26,15 +26,14 @@ from dashboard.i18n import (
     fmt_date,
     fmt_datetime,
     fmt_int,
+    fmt_kpi,
+    fmt_kpi_delta,
     fmt_num,
-    fmt_pct,
-    fmt_pp,
-    fmt_signed,
     fmt_stored,
     norm_lang,
 )
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import COUNT_KPIS, default_as_of
+from dashboard.metrics.kpis import default_as_of
 from dashboard.records import RecordError, iso_week_monday, local_now, neutralised
 from dashboard.report import ReportError
 from dashboard.report.kpis import (
@@ -44,7 +43,7 @@ from dashboard.report.kpis import (
     parse_instant,
 )
 from dashboard.review import WeeklyReview, weekly_review
-from dashboard.texts import RATE_KPIS, kpi_label, tr
+from dashboard.texts import kpi_label, tr
 
 COMMAND = "weekly"
 HELP = "The weekly review of an ISO week as one self-contained HTML file or an Excel workbook."
@@ -68,20 +67,14 @@ def format_kpi(kpi: str, value: object, lang: str) -> str:
     """A KPI value as the dashboard shows it: rates in %, counts whole, the rest 1 decimal."""
     if _missing(value):
         return MISSING
-    if kpi in RATE_KPIS:
-        return fmt_pct(float(value), lang)  # type: ignore[arg-type]
-    if kpi in COUNT_KPIS:
-        return fmt_int(float(value), lang)  # type: ignore[arg-type]
-    return fmt_num(float(value), lang, 1)  # type: ignore[arg-type]
+    return fmt_kpi(kpi, float(value), lang)  # type: ignore[arg-type]
 
 
 def format_kpi_delta(kpi: str, value: object, lang: str) -> str:
     """A week-over-week change: percentage points for rates."""
     if _missing(value):
         return MISSING
-    if kpi in RATE_KPIS:
-        return fmt_pp(float(value), lang)  # type: ignore[arg-type]
-    return fmt_signed(float(value), lang, 0 if kpi in COUNT_KPIS else 1)  # type: ignore[arg-type]
+    return fmt_kpi_delta(kpi, float(value), lang) or MISSING  # type: ignore[arg-type]
 
 
 def _text(value: object, lang: str) -> str:

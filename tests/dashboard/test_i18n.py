@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard.i18n import (
-    KPI_FORMATS,
     MISSING,
     STRINGS,
     fmt_date,
@@ -70,7 +69,8 @@ def test_kpi_formats_and_direction() -> None:
     assert fmt_kpi("complaints_per_100", 7.41, "es") == "7,4"
     assert kpi_lower_is_better("breaches") and kpi_lower_is_better("propagation_rate")
     assert not kpi_lower_is_better("on_time_rate") and not kpi_lower_is_better("nps")
-    assert {"on_time_rate", "breaches", "propagation_rate", "csat_pct", "nps"} <= set(KPI_FORMATS)
+    # at_risk is a count where less is better, everywhere (it was "3,0" and "higher" once)
+    assert fmt_kpi("at_risk", 3, "es") == "3" and kpi_lower_is_better("at_risk")
 
 
 def test_every_string_has_both_languages_and_fills_placeholders() -> None:

@@ -7,6 +7,8 @@ and counts the metric functions that still run (none may).
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +21,8 @@ from tests.dashboard.conftest import make_app, metric_cards
 
 
 def _counting(calls: list[str], name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    # wraps: the cache keys a call on the function's module and name, as the page's are
+    @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         calls.append(name)
         return func(*args, **kwargs)
@@ -53,8 +57,18 @@ def test_first_visit_after_warming_computes_nothing(
     assert "headline_kpis" in calls
 
 
-def test_warming_an_unreachable_database_is_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A broken URL: nothing raised in the background thread; the page reports it."""
+def test_warming_an_unreachable_database_is_quiet(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broken URL: nothing raised in the background thread, no numbers cached, and
+    the server log says the warming did not happen (the page reports the error itself)."""
     monkeypatch.setenv("ESLABON_DB_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     st.cache_data.clear()
-    serve.warm_caches()
+    calls: list[str] = []
+    monkeypatch.setattr(
+        kpis, "headline_kpis", _counting(calls, "headline_kpis", kpis.headline_kpis)
+    )
+    with caplog.at_level(logging.INFO, logger=serve.__name__):
+        serve.warm_caches()
+    assert calls == []
+    assert not any("caches warmed" in r.getMessage() for r in caplog.records)

@@ -1,6 +1,6 @@
 """The sample generator: deterministic, complete, referentially sound and realistic.
 
-Realism is checked with the metric contract of DESIGN.md recomputed here in pandas (an
+Realism is checked with the metric contract of docs/design.md recomputed here in pandas (an
 independent method from the generator's numpy internals): statuses at `as_of`, stage
 on-time rates, breach propagation over the dependency graph, customer commitments kept.
 """
@@ -70,7 +70,7 @@ def read_typed(directory: Path) -> dict[str, pd.DataFrame]:
 
 
 def statuses(c: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
-    """Status at as_of per DESIGN.md: on_time / breach / pending, cancelled apart."""
+    """Status at as_of per docs/design.md: on_time / breach / pending, cancelled apart."""
     delivered = c["delivered_at"].where(c["delivered_at"] <= as_of)
     status = np.select(
         [

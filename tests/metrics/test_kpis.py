@@ -7,8 +7,9 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
+from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import HEADLINE_KPIS, dataset_as_of, default_as_of, headline_kpis
+from dashboard.metrics.kpis import dataset_as_of, default_as_of, headline_kpis
 from tests.factories import commitment, insert_rows
 
 AS_OF = datetime(2026, 3, 10, 12, 0)

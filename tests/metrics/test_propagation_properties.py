@@ -2,7 +2,7 @@
 
 The reference below never looks at the SQL: it decides each commitment's status from its
 dates, then walks the graph in plain Python (depth-first, upstream) exactly as
-DESIGN.md words it. DuckDB only: the hand-worked tests cover PostgreSQL.
+docs/design.md words it. DuckDB only: the hand-worked tests cover PostgreSQL.
 """
 
 from __future__ import annotations

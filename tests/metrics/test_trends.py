@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import HEADLINE_KPIS
 from dashboard.metrics.trends import (
     last_full_week,
     week_over_week,
