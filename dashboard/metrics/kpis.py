@@ -25,9 +25,16 @@ from dashboard.metrics.ontime import (
 )
 from dashboard.metrics.propagation import propagation_summary
 from dashboard.metrics.satisfaction import satisfaction_summary
+from dashboard.metrics.standards import DEFAULT_AT_RISK_SHARE, at_risk_counts, standards_summary
 from etl.parse import parse_datetimes
 from etl.schema import dataset_meta
 from etl.settings import load_settings
+
+STANDARD_KPIS: tuple[str, ...] = (
+    "within_standard_rate",
+    "median_business_delay_hours",
+    "p90_business_delay_hours",
+)
 
 
 def _keyed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -37,7 +44,19 @@ def _keyed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     return out
 
 
-def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+def has_standards(conn: sa.Connection) -> bool:
+    """Whether any commitment is covered by a service standard (else its KPIs are None)."""
+    if not sa.inspect(conn).has_table("policies"):
+        return False
+    row = conn.execute(
+        sa.text("SELECT 1 FROM commitments WHERE policy_id IS NOT NULL LIMIT 1")
+    ).fetchall()
+    return bool(row)
+
+
+def headline_kpis(
+    conn: sa.Connection, f: MetricFilter, *, at_risk_share: float = DEFAULT_AT_RISK_SHARE
+) -> pd.DataFrame:
     """Every headline KPI (`HEADLINE_KPIS`) per group of the filter, group_key first.
 
     A group appears when any of the underlying metrics has it (e.g. the group of survey
@@ -46,8 +65,11 @@ def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     the group has none); rates and values are floats or None (no denominator).
     `customer_commitments_kept` is the kept rate of `direction = from_customer`
     commitments in the same filter; everything else counts `to_customer` ones.
+    With service standards loaded, `at_risk` also counts open commitments whose
+    standard's clock has run `at_risk_share` of its target (each commitment once).
     """
     f = f.with_(direction="to_customer")
+    standards = has_standards(conn)
     parts = [
         _keyed(on_time_summary(conn, f), {c: c for c in HEADLINE_KPIS[:7]}),
         _keyed(
@@ -71,6 +93,10 @@ def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
         ),
         _keyed(customer_commitments_kept(conn, f), {"kept_rate": "customer_commitments_kept"}),
     ]
+    if standards:
+        parts.append(_keyed(standards_summary(conn, f), {k: k for k in STANDARD_KPIS}))
+        risk = _keyed(at_risk_counts(conn, f, at_risk_share), {"at_risk": "at_risk_any"})
+        parts.append(risk)
     merged = parts[0]
     for part in parts[1:]:
         merged = merged.merge(part, on="group_key", how="outer")
@@ -80,6 +106,11 @@ def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     merged = merged.sort_values("group_key", key=group_sort_key, kind="stable").reset_index(
         drop=True
     )
+    if standards:  # either reason: upstream breach or elapsed share
+        merged["at_risk"] = merged["at_risk_any"]
+    for kpi in STANDARD_KPIS:
+        if kpi not in merged:
+            merged[kpi] = None
     out = pd.DataFrame(index=merged.index)
     out["group_key"] = python_objects(merged["group_key"])
     for kpi in HEADLINE_KPIS:

@@ -1,0 +1,237 @@
+"""Service standards: within-standard rate, business delay and at risk by elapsed share.
+
+The standard due of each commitment is derived at load (etl/standards.py) and stored, so
+the within-standard rate is plain SQL over `commitment_status_sql`. Business time needs
+the calendars: the rows come from SQL, then `etl.standards.business_between` measures
+them all at once (one timeline per calendar, numpy searchsorted), never per commitment.
+Percentiles are linear (PERCENTILE.INC, as `percentile_cont` in ontime.py), in pandas
+over the same rows on DuckDB and PostgreSQL, so both give the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.ontime import DURATION_DECIMALS, python_objects, shape_groups
+from dashboard.metrics.propagation import at_risk_commitments, read_frame
+from dashboard.metrics.status import commitment_status_sql
+from etl import business_time as bt
+from etl.standards import StoredStandards, business_between, stored_pauses
+
+# At risk by elapsed share: an open commitment whose business time run has reached this
+# share of its standard's target (DESIGN: 75 %, configurable per call).
+DEFAULT_AT_RISK_SHARE = 0.75
+
+STANDARD_COLUMNS: tuple[str, ...] = (
+    "group_key",
+    "covered_due",
+    "within_standard",
+    "within_standard_rate",
+    "median_business_delay_hours",
+    "p90_business_delay_hours",
+)
+
+# Reasons an open commitment is at risk (the list says which apply).
+UPSTREAM_BREACH = "upstream_breach"
+ELAPSED_SHARE = "elapsed_share"
+
+_WITHIN_SQL = """
+WITH s AS ({status_sql})
+SELECT
+    group_key,
+    COUNT(CASE WHEN status <> 'pending' AND standard_due_at IS NOT NULL THEN 1 END)
+        AS covered_due,
+    COUNT(CASE WHEN status <> 'pending' AND standard_due_at IS NOT NULL
+               AND delivered_at IS NOT NULL AND delivered_at <= standard_due_at THEN 1 END)
+        AS within_standard
+FROM s
+GROUP BY group_key
+"""
+
+_BREACHES_SQL = """
+WITH s AS ({status_sql})
+SELECT commitment_id, group_key, due_at, delivered_at, policy_id, policy_version
+FROM s
+WHERE status = 'breach' AND policy_id IS NOT NULL
+ORDER BY commitment_id
+"""
+
+_OPEN_COVERED_SQL = """
+WITH s AS ({status_sql})
+SELECT commitment_id, title, process, performer, customer, group_key, requested_at, due_at,
+       standard_due_at, policy_id, policy_version
+FROM s
+WHERE status = 'pending' AND policy_id IS NOT NULL
+ORDER BY due_at, commitment_id
+"""
+
+_PENDING_SQL = """
+WITH s AS ({status_sql})
+SELECT commitment_id, title, process, performer, customer, group_key, due_at
+FROM s
+WHERE status = 'pending'
+"""
+
+
+def _years(f: MetricFilter, *columns: pd.Series) -> range:
+    """Years whose public holidays may matter: those of the rows and of as_of."""
+    stamps = [pd.to_datetime(c).dropna() for c in columns]
+    low = min([s.min().year for s in stamps if not s.empty] + [f.as_of.year])
+    high = max([s.max().year for s in stamps if not s.empty] + [f.as_of.year])
+    return range(low - 1, high + 2)
+
+
+def business_delays(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """Business delay (hours) of each covered breach: business time under its standard's
+    calendar, clock paused in its pause stages, from due_at to delivery (or as_of).
+
+    Columns: commitment_id, group_key, business_delay_hours.
+    """
+    status_sql, params = commitment_status_sql(f)
+    rows = read_frame(conn, _BREACHES_SQL.format(status_sql=status_sql), params)
+    if rows.empty:
+        return pd.DataFrame(columns=["commitment_id", "group_key", "business_delay_hours"])
+    end = pd.to_datetime(rows["delivered_at"]).fillna(pd.Timestamp(f.as_of))
+    std = StoredStandards.read(conn, _years(f, rows["due_at"], end))
+    policy = std.of(rows["policy_id"], rows["policy_version"])
+    open_until = _us(end)
+    pauses = stored_pauses(conn, rows["commitment_id"], policy["pause_stages"], open_until)
+    delay = business_between(rows["due_at"], end, policy["calendar"], std.calendars, pauses)
+    hours = np.where(delay < 0, np.nan, delay / bt.US_PER_HOUR)
+    return pd.DataFrame(
+        {
+            "commitment_id": python_objects(rows["commitment_id"]),
+            "group_key": python_objects(rows["group_key"]),
+            "business_delay_hours": np.round(hours, DURATION_DECIMALS),
+        }
+    )
+
+
+def _us(values: pd.Series) -> np.ndarray:
+    return pd.to_datetime(values).astype("datetime64[us]").to_numpy().view(np.int64)
+
+
+def standards_summary(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """Within-standard rate and business delay (median, p90 in hours) per group.
+
+    covered_due: due-population commitments a standard covers; within_standard: those
+    delivered by their standard due; the rate is their ratio (None without any covered).
+    """
+    status_sql, params = commitment_status_sql(f)
+    within = read_frame(conn, _WITHIN_SQL.format(status_sql=status_sql), params)
+    within["within_standard_rate"] = [
+        (w / c) if c else None
+        for w, c in zip(within["within_standard"], within["covered_due"], strict=True)
+    ]
+    delays = business_delays(conn, f).dropna(subset=["business_delay_hours"])
+    if not delays.empty:
+        key = delays["group_key"].astype(object).where(delays["group_key"].notna(), "\x1e")
+        grouped = delays.groupby(key.to_numpy(), dropna=False)["business_delay_hours"]
+        stats = pd.DataFrame(
+            {
+                "median_business_delay_hours": grouped.quantile(0.5),
+                "p90_business_delay_hours": grouped.quantile(0.9),
+            }
+        )
+        stats.index = [None if k == "\x1e" else k for k in stats.index]
+        wkey = within["group_key"].astype(object).where(within["group_key"].notna(), None)
+        within["median_business_delay_hours"] = [
+            stats["median_business_delay_hours"].get(k) if k in stats.index else None for k in wkey
+        ]
+        within["p90_business_delay_hours"] = [
+            stats["p90_business_delay_hours"].get(k) if k in stats.index else None for k in wkey
+        ]
+    return shape_groups(
+        within,
+        f,
+        STANDARD_COLUMNS,
+        counts=("covered_due", "within_standard"),
+        durations=("median_business_delay_hours", "p90_business_delay_hours"),
+    )
+
+
+def elapsed_share(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """Open, not yet due, covered commitments with their standard's clock at as_of.
+
+    Columns: commitment_id, title, process, performer, customer, group_key, due_at,
+    standard_due_at, policy_id, policy_version, target_hours, elapsed_hours,
+    remaining_hours (business hours left, 0 when the target is spent), elapsed_share.
+    """
+    status_sql, params = commitment_status_sql(f)
+    rows = read_frame(conn, _OPEN_COVERED_SQL.format(status_sql=status_sql), params)
+    columns = [
+        "commitment_id", "title", "process", "performer", "customer", "group_key", "due_at",
+        "standard_due_at", "policy_id", "policy_version", "target_hours", "elapsed_hours",
+        "remaining_hours", "elapsed_share",
+    ]  # fmt: skip
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    now = pd.Series(pd.Timestamp(f.as_of), index=rows.index)
+    std = StoredStandards.read(conn, _years(f, rows["requested_at"]))
+    policy = std.of(rows["policy_id"], rows["policy_version"])
+    pauses = stored_pauses(conn, rows["commitment_id"], policy["pause_stages"], _us(now))
+    run = business_between(rows["requested_at"], now, policy["calendar"], std.calendars, pauses)
+    target = policy["target_hours"].astype(float).to_numpy()
+    elapsed = np.where(run < 0, np.nan, run / bt.US_PER_HOUR)
+    out = rows.assign(
+        target_hours=target,
+        elapsed_hours=np.round(elapsed, DURATION_DECIMALS),
+        remaining_hours=np.round(np.maximum(target - elapsed, 0), DURATION_DECIMALS),
+        elapsed_share=np.round(elapsed / target, DURATION_DECIMALS),
+    )
+    return out[columns].reset_index(drop=True)
+
+
+def at_risk_with_reasons(
+    conn: sa.Connection, f: MetricFilter, share: float = DEFAULT_AT_RISK_SHARE
+) -> pd.DataFrame:
+    """Every at-risk commitment once, with the reasons that apply.
+
+    `upstream_breach`: a direct upstream is a breach (propagation.at_risk_commitments);
+    `elapsed_share`: its standard's business clock has run `share` of the target.
+    Columns: commitment_id, title, process, performer, customer, group_key, due_at,
+    reason ('upstream_breach', 'elapsed_share' or both joined by '+'), elapsed_share,
+    remaining_hours. Sorted by due date.
+    """
+    status_sql, params = commitment_status_sql(f)
+    pending = read_frame(conn, _PENDING_SQL.format(status_sql=status_sql), params)
+    upstream = set(at_risk_commitments(conn, f)["commitment_id"].astype(str))
+    clock = elapsed_share(conn, f)
+    late = clock[clock["elapsed_share"].astype(float) >= share]
+    elapsed_ids = set(late["commitment_id"].astype(str))
+    ids = pending["commitment_id"].astype(str)
+    keep = ids.isin(upstream | elapsed_ids)
+    out = pending[keep.to_numpy()].copy()
+    up = out["commitment_id"].astype(str).isin(upstream).to_numpy()
+    el = out["commitment_id"].astype(str).isin(elapsed_ids).to_numpy()
+    out["reason"] = np.where(
+        up & el,
+        f"{UPSTREAM_BREACH}+{ELAPSED_SHARE}",
+        np.where(up, UPSTREAM_BREACH, ELAPSED_SHARE),
+    )
+    by_id = clock.set_index(clock["commitment_id"].astype(str))
+    for col in ("elapsed_share", "remaining_hours"):
+        out[col] = out["commitment_id"].astype(str).map(by_id[col]) if not by_id.empty else None
+    out = out.sort_values(["due_at", "commitment_id"], kind="stable").reset_index(drop=True)
+    for col in ("commitment_id", "title", "process", "performer", "customer", "group_key"):
+        out[col] = python_objects(out[col])
+    return out
+
+
+def at_risk_counts(
+    conn: sa.Connection, f: MetricFilter, share: float = DEFAULT_AT_RISK_SHARE
+) -> pd.DataFrame:
+    """At risk per group, either reason (a commitment with both counts once)."""
+    risk = at_risk_with_reasons(conn, f, share)
+    if risk.empty:
+        counts = pd.DataFrame(columns=["group_key", "at_risk"])
+    else:
+        key = risk["group_key"].astype(object).where(risk["group_key"].notna(), "\x1e")
+        sizes = risk.groupby(key.to_numpy()).size()
+        counts = pd.DataFrame(
+            {"group_key": [None if k == "\x1e" else k for k in sizes.index], "at_risk": sizes}
+        )
+    return shape_groups(counts, f, ("group_key", "at_risk"), counts=("at_risk",))

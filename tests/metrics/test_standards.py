@@ -1,0 +1,141 @@
+"""Service-standard metrics on a hand-worked world, on DuckDB and PostgreSQL.
+
+Office calendar Mon–Fri 09:00–13:00 and 15:00–18:00, 2026-01-06 a holiday; as_of is
+Friday 2026-01-09 12:00. Every expected number is worked out in the comments.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.kpis import headline_kpis
+from dashboard.metrics.standards import (
+    at_risk_with_reasons,
+    business_delays,
+    elapsed_share,
+    standards_summary,
+)
+from etl.load import load_files
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+AS_OF = datetime(2026, 1, 9, 12)
+
+CALENDARS = "calendar,weekday,start,end\n" + "".join(
+    f"office,{d},09:00,13:00\noffice,{d},15:00,18:00\n" for d in range(1, 6)
+)
+HOLIDAYS = "calendar,day,name\noffice,2026-01-06,Reyes\n"
+POLICIES = """policy_id,target_hours,calendar,process,priority,pause_stages,valid_from
+support-high,8,office,Soporte,high,Waiting customer,2026-01-01
+support-high,4,office,Soporte,high,Waiting customer,2026-01-07
+support-any,16,office,Soporte,,,2026-01-01
+logistics,48,,Logística,,,2026-01-01
+"""
+COMMITMENTS = """commitment_id,process,customer,priority,requested_at,due_at,delivered_at
+C1,Soporte,Acme,high,2026-01-05 12:00,,2026-01-07 16:00
+C2,Soporte,Acme,high,2026-01-07 09:00,,
+C3,Soporte,Beta,low,2026-01-05 12:00,,2026-01-09 10:00
+C5,Soporte,Acme,high,2026-01-05 12:00,2026-01-06 10:00,
+C6,Logística,Acme,,2026-01-05 12:00,,
+C7,Soporte,Acme,high,2026-01-09 09:00,,
+C8,Soporte,Beta,low,2026-01-09 09:00,,
+C9,Soporte,Acme,high,2026-01-09 09:00,,
+X1,Ventas,Acme,,2026-01-05 09:00,2026-01-08 18:00,2026-01-08 12:00
+"""
+EVENTS = """commitment_id,stage,at
+C1,Open,2026-01-05 12:00
+C1,Waiting customer,2026-01-07 09:00
+C1,In progress,2026-01-07 10:30
+C9,Waiting customer,2026-01-09 09:30
+"""
+
+
+@pytest.fixture
+def world(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
+    folder = tmp_path / "std"
+    folder.mkdir()
+    for name, text in {
+        "calendars": CALENDARS,
+        "holidays": HOLIDAYS,
+        "policies": POLICIES,
+        "commitments": COMMITMENTS,
+        "events": EVENTS,
+    }.items():
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    (folder / "dataset.toml").write_text('as_of = "2026-01-09T12:00:00"\n', encoding="utf-8")
+    report = load_files(engine, [folder], tz="Europe/Madrid")
+    assert report.rows_rejected == 0
+    return engine
+
+
+def test_business_delays_by_hand(world: sa.Engine) -> None:
+    with world.connect() as conn:
+        got = business_delays(conn, MetricFilter(as_of=AS_OF))
+    delays = dict(zip(got["commitment_id"], got["business_delay_hours"], strict=True))
+    assert delays == {
+        "C2": 13.0,  # due Wed 13:00 (v2, 4 h): Wed 15–18, Thu 7 h, Fri 09–12
+        "C3": 3.0,  # due Thu 16:00, delivered Fri 10:00: Thu 16–18 + Fri 09–10
+        "C5": 17.0,  # explicit due Tue 10:00 (holiday): Wed 7, Thu 7, Fri 3
+        "C6": 48.0,  # round the clock: Wed 12:00 → Fri 12:00
+    }
+
+
+def test_within_standard_and_delay_percentiles(world: sa.Engine) -> None:
+    with world.connect() as conn:
+        row = standards_summary(conn, MetricFilter(as_of=AS_OF)).iloc[0]
+    # covered and due: C1 C2 C3 C5 C6; only C1 (delivered Wed 16:00 ≤ 16:30) within
+    assert (row["covered_due"], row["within_standard"]) == (5, 1)
+    assert row["within_standard_rate"] == pytest.approx(0.2)
+    # delays 3, 13, 17, 48: median (13 + 17) / 2; p90 at 2.7 → 17 + 0.7 × 31
+    assert row["median_business_delay_hours"] == pytest.approx(15.0)
+    assert row["p90_business_delay_hours"] == pytest.approx(38.7)
+
+
+def test_elapsed_share_and_at_risk_reasons(world: sa.Engine) -> None:
+    f = MetricFilter(as_of=AS_OF)
+    with world.connect() as conn:
+        clock = elapsed_share(conn, f).set_index("commitment_id")
+        risk = at_risk_with_reasons(conn, f)
+        risk_half = at_risk_with_reasons(conn, f, share=0.1)
+    # C7: 4 h target (v2), 09–12 run: 3 h = 75 % → at risk, 1 h left
+    assert clock.loc["C7", "elapsed_hours"] == 3.0
+    assert clock.loc["C7", "remaining_hours"] == 1.0
+    assert clock.loc["C7", "elapsed_share"] == 0.75
+    # C8: 16 h target, 3 h run; C9: paused since 09:30, 0.5 h of 4 h
+    assert clock.loc["C8", "elapsed_share"] == pytest.approx(3 / 16)
+    assert clock.loc["C9", "elapsed_hours"] == 0.5
+    assert list(risk["commitment_id"]) == ["C7"]
+    assert list(risk["reason"]) == ["elapsed_share"]
+    assert sorted(risk_half["commitment_id"]) == ["C7", "C8", "C9"]
+
+
+def test_kpi_export_carries_the_standards(world: sa.Engine) -> None:
+    with world.connect() as conn:
+        row = headline_kpis(conn, MetricFilter(as_of=AS_OF)).iloc[0]
+    assert row["within_standard_rate"] == pytest.approx(0.2)
+    assert row["median_business_delay_hours"] == pytest.approx(15.0)
+    assert row["p90_business_delay_hours"] == pytest.approx(38.7)
+    assert row["at_risk"] == 1
+    # existing KPIs on derived due dates: due C1 C2 C3 C5 C6 X1; on time C1, X1
+    assert (row["due"], row["on_time"], row["breaches"]) == (6, 2, 4)
+    assert row["pending"] == 3
+
+
+def test_kpi_command_prints_the_new_keys(world: sa.Engine, db_url: str) -> None:
+    world.dispose()
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.report", "kpis", "--db", db_url,
+         "--as-of", "2026-01-09 12:00"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["within_standard_rate"] == pytest.approx(0.2)
+    assert out["p90_business_delay_hours"] == pytest.approx(38.7)
