@@ -235,3 +235,66 @@ def at_risk_counts(
             {"group_key": [None if k == "\x1e" else k for k in sizes.index], "at_risk": sizes}
         )
     return shape_groups(counts, f, ("group_key", "at_risk"), counts=("at_risk",))
+
+
+COMMITMENT_EXPORT_COLUMNS: tuple[str, ...] = (
+    "commitment_id",
+    "process",
+    "performer",
+    "customer",
+    "requested_at",
+    "due_at",
+    "standard_due_at",
+    "policy_id",
+    "policy_version",
+    "delivered_at",
+    "status",
+    "delay_days",
+    "business_delay_hours",
+    "at_risk_reason",
+)
+
+_EXPORT_SQL = """
+WITH s AS ({status_sql})
+SELECT commitment_id, process, performer, customer, requested_at, due_at, standard_due_at,
+       policy_id, policy_version, delivered_at, status, delay_days
+FROM s
+UNION ALL
+SELECT c.commitment_id, c.process, c.performer, c.customer, c.requested_at, c.due_at,
+       c.standard_due_at, c.policy_id, c.policy_version,
+       CASE WHEN c.delivered_at <= :as_of THEN c.delivered_at END, 'cancelled',
+       CAST(NULL AS DOUBLE PRECISION)
+FROM commitments c
+WHERE c.cancelled AND {where}
+"""
+
+
+def commitments_with_standards(
+    conn: sa.Connection, f: MetricFilter, share: float = DEFAULT_AT_RISK_SHARE
+) -> pd.DataFrame:
+    """One row per commitment of the filter (cancelled ones too) with its standard and
+    verdict at as_of: the columns of `COMMITMENT_EXPORT_COLUMNS`, sorted by due date.
+
+    status: on_time | breach | pending | cancelled (status.py's rule); delay_days for
+    breaches; business_delay_hours for covered breaches; at_risk_reason for open ones
+    at risk (see `at_risk_with_reasons`), else None.
+    """
+    status_sql, params = commitment_status_sql(f.with_(group_by="none"))
+    where, where_params = f.sql_where("c")
+    sql = _EXPORT_SQL.format(status_sql=status_sql, where=where)
+    rows = read_frame(conn, sql, {**params, **where_params})
+    rows = rows.sort_values(["due_at", "commitment_id"], kind="stable").reset_index(drop=True)
+    delays = business_delays(conn, f.with_(group_by="none"))
+    risk = at_risk_with_reasons(conn, f.with_(group_by="none"), share)
+    ids = rows["commitment_id"].astype(str)
+    by_delay = pd.Series(
+        delays["business_delay_hours"].to_numpy(), index=delays["commitment_id"].astype(str)
+    )
+    by_risk = pd.Series(risk["reason"].to_numpy(), index=risk["commitment_id"].astype(str))
+    rows["business_delay_hours"] = ids.map(by_delay).astype(float).to_numpy()
+    rows["at_risk_reason"] = python_objects(ids.map(by_risk))
+    rows["delay_days"] = pd.to_numeric(rows["delay_days"]).astype(float).round(DURATION_DECIMALS)
+    rows["policy_version"] = pd.array(rows["policy_version"], dtype="Int64")
+    for col in ("commitment_id", "process", "performer", "customer", "policy_id", "status"):
+        rows[col] = python_objects(rows[col])
+    return rows[list(COMMITMENT_EXPORT_COLUMNS)]

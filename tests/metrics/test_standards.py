@@ -6,12 +6,15 @@ Friday 2026-01-09 12:00. Every expected number is worked out in the comments.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -38,16 +41,17 @@ support-high,4,office,Soporte,high,Waiting customer,2026-01-07
 support-any,16,office,Soporte,,,2026-01-01
 logistics,48,,Logística,,,2026-01-01
 """
-COMMITMENTS = """commitment_id,process,customer,priority,requested_at,due_at,delivered_at
-C1,Soporte,Acme,high,2026-01-05 12:00,,2026-01-07 16:00
-C2,Soporte,Acme,high,2026-01-07 09:00,,
-C3,Soporte,Beta,low,2026-01-05 12:00,,2026-01-09 10:00
-C5,Soporte,Acme,high,2026-01-05 12:00,2026-01-06 10:00,
-C6,Logística,Acme,,2026-01-05 12:00,,
-C7,Soporte,Acme,high,2026-01-09 09:00,,
-C8,Soporte,Beta,low,2026-01-09 09:00,,
-C9,Soporte,Acme,high,2026-01-09 09:00,,
-X1,Ventas,Acme,,2026-01-05 09:00,2026-01-08 18:00,2026-01-08 12:00
+COMMITMENTS = """commitment_id,process,customer,priority,requested_at,due_at,delivered_at,cancelled
+C1,Soporte,Acme,high,2026-01-05 12:00,,2026-01-07 16:00,
+C2,Soporte,Acme,high,2026-01-07 09:00,,,
+C3,Soporte,Beta,low,2026-01-05 12:00,,2026-01-09 10:00,
+C5,Soporte,Acme,high,2026-01-05 12:00,2026-01-06 10:00,,
+C6,Logística,Acme,,2026-01-05 12:00,,,
+C7,Soporte,Acme,high,2026-01-09 09:00,,,
+C8,Soporte,Beta,low,2026-01-09 09:00,,,
+C9,Soporte,Acme,high,2026-01-09 09:00,,,
+X1,Ventas,Acme,,2026-01-05 09:00,2026-01-08 18:00,2026-01-08 12:00,
+X2,Ventas,=HYPERLINK(1),,2026-01-05 09:00,2026-01-08 18:00,,yes
 """
 EVENTS = """commitment_id,stage,at
 C1,Open,2026-01-05 12:00
@@ -139,3 +143,57 @@ def test_kpi_command_prints_the_new_keys(world: sa.Engine, db_url: str) -> None:
     out = json.loads(done.stdout)
     assert out["within_standard_rate"] == pytest.approx(0.2)
     assert out["p90_business_delay_hours"] == pytest.approx(38.7)
+
+
+def test_commitment_list(world: sa.Engine) -> None:
+    from dashboard.metrics.standards import commitments_with_standards
+
+    with world.connect() as conn:
+        rows = commitments_with_standards(conn, MetricFilter(as_of=AS_OF))
+    got = rows.set_index("commitment_id")
+    # C9 paused from 09:30 to as_of (12:00): 0.5 h + 12–13 + 15–17:30 → Fri 17:30
+    assert list(got.index) == ["C5", "C6", "C2", "C1", "C3", "X1", "X2", "C7", "C9", "C8"]
+    assert got.loc["C9", "due_at"] == datetime(2026, 1, 9, 17, 30)
+    assert got.loc["C1", "status"] == "on_time"
+    assert got.loc["C2", "status"] == "breach" and got.loc["C2", "business_delay_hours"] == 13.0
+    assert got.loc["C2", "policy_id"] == "support-high" and got.loc["C2", "policy_version"] == 2
+    assert got.loc["C5", "standard_due_at"] == datetime(2026, 1, 7, 13)
+    assert got.loc["X2", "status"] == "cancelled"
+    assert got.loc["X1", "policy_id"] is None and pd.isna(got.loc["X1", "business_delay_hours"])
+    assert got.loc["C7", "at_risk_reason"] == "elapsed_share"
+    assert got.loc["C8", "at_risk_reason"] is None
+    # C6: Wed 12:00 → Fri 12:00 = 2 days late
+    assert got.loc["C6", "delay_days"] == 2.0
+
+
+def test_commitments_command_json_and_csv(world: sa.Engine, db_url: str) -> None:
+    world.dispose()
+    base = [
+        sys.executable,
+        "-m",
+        "dashboard.report",
+        "commitments",
+        "--db",
+        db_url,
+        "--as-of",
+        "2026-01-09 12:00",
+        "--process",
+        "Soporte",
+        "--process",
+        "Ventas",
+    ]
+    done = subprocess.run(base, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    records = {r["commitment_id"]: r for r in json.loads(done.stdout)}
+    assert "C6" not in records  # Logística filtered out
+    assert records["C1"]["due_at"] == "2026-01-07T16:30:00"
+    assert records["C1"]["policy_version"] == 1 and records["C1"]["status"] == "on_time"
+    assert records["C2"]["business_delay_hours"] == 13.0
+    done = subprocess.run([*base, "--format", "csv", "--from", "2026-01-08", "--to", "2026-01-08"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout)))
+    assert rows[0][:3] == ["commitment_id", "process", "performer"]
+    by_id = {r[0]: r for r in rows[1:]}
+    assert sorted(by_id) == ["C3", "X1", "X2"]
+    assert by_id["X2"][3] == "'=HYPERLINK(1)"  # formula made inert
