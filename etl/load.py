@@ -154,6 +154,7 @@ class _Item:
 
     name: str
     source: str | os.PathLike[str] | typing.BinaryIO
+    canonical: bool = False  # read as a canonical file even when the batch has a mapping
 
 
 def expanded_sources(sources: Iterable[Source]) -> tuple[list[_Item], dict[str, str]]:
@@ -206,6 +207,14 @@ def dataset_metadata(path: Path) -> dict[str, str]:
     return meta
 
 
+def with_standards(items: list[_Item], mapping: Mapping | None) -> list[_Item]:
+    """The batch's files plus the standards folder its mapping names (read canonically)."""
+    if mapping is None or mapping.standards is None:
+        return items
+    folder, _meta = expanded_sources([mapping.standards])
+    return [_Item(i.name, i.source, canonical=True) for i in folder] + items
+
+
 def ordered_items(items: Sequence[_Item], mapping: Mapping | None) -> list[_Item]:
     """Files in load order: by the record kind their name (or the mapping) gives.
 
@@ -214,7 +223,7 @@ def ordered_items(items: Sequence[_Item], mapping: Mapping | None) -> list[_Item
     """
 
     def rank(item: _Item) -> int:
-        if mapping is not None:
+        if mapping is not None and not item.canonical:
             return min(LOAD_ORDER.index(k.kind) for k in mapping.kinds)
         kind = kind_from_name(item.name)
         return LOAD_ORDER.index(kind) if kind else -1
@@ -224,6 +233,8 @@ def ordered_items(items: Sequence[_Item], mapping: Mapping | None) -> list[_Item
 
 def kind_frames_of(item: _Item, mapping: Mapping | None) -> list[KindFrame]:
     """One file read and mapped into its record kinds, in load order."""
+    if item.canonical:
+        mapping = None
     options = mapping.read_options if mapping is not None else {}
     try:
         table = read_table(item.source, name=item.name, **options)
@@ -279,6 +290,7 @@ def load_files(
     tz = tz or load_settings().timezone
     items, meta = expanded_sources(sources)
     checked = as_mapping(mapping)
+    items = with_standards(items, checked)
     create_schema(engine)
     with engine.connect() as conn:
         transaction = conn.begin()
@@ -342,6 +354,7 @@ def validate_files(
     tz = tz or load_settings().timezone
     items, _meta = expanded_sources(sources)
     checked = as_mapping(mapping)
+    items = with_standards(items, checked)
     with engine.connect() as conn:
         _quiet(conn)
         has_schema = sa.inspect(conn).has_table("commitments")

@@ -15,6 +15,7 @@ Nothing is picked silently: case attributes that differ within one case reject t
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import os
 import tomllib
 import typing
@@ -30,7 +31,7 @@ from etl.schema import LOAD_ORDER, RECORD_KINDS
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "mappings"
 AGGREGATES = ("first", "last", "min", "max")
-_TOP_KEYS = ("description", "read")
+_TOP_KEYS = ("description", "read", "standards")
 _READ_KEYS = ("delimiter", "encoding", "sheet")
 _KIND_KEYS = ("one_per", "columns", "constants", "values", "date_formats", "decimal")
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
@@ -78,6 +79,10 @@ class Mapping:
     delimiter: str | None = None
     encoding: str | None = None
     sheet: str | int | None = None
+    # A folder of canonical standards files (calendars, holidays, policies) that loads in
+    # the same batch as the mapped file, read without the mapping: `standards = "dir"`,
+    # relative to the mapping file.
+    standards: str | None = None
 
     @property
     def read_options(self) -> dict[str, typing.Any]:
@@ -123,7 +128,11 @@ def load_mapping(source: str | os.PathLike[str] | typing.IO[bytes] | typing.IO[s
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"mapping {name}: not valid TOML ({exc})") from None
-    return _checked_mapping(document, name)
+    mapping = _checked_mapping(document, name)
+    if mapping.standards is not None and isinstance(source, (str, os.PathLike)):
+        folder = Path(os.fspath(source)).resolve().parent / mapping.standards
+        mapping = dataclasses.replace(mapping, standards=str(folder))
+    return mapping
 
 
 def _checked_mapping(document: dict[str, typing.Any], name: str) -> Mapping:
@@ -151,7 +160,11 @@ def _checked_mapping(document: dict[str, typing.Any], name: str) -> Mapping:
     if not isinstance(read, dict):
         raise MappingError(f"mapping {name}: 'read' must be a table ([read])")
     _refuse_unknown(read, _READ_KEYS, f"mapping {name}, [read]")
+    standards = document.get("standards")
+    if standards is not None and not isinstance(standards, str):
+        raise MappingError(f"mapping {name}: 'standards' must be a folder path (a string)")
     return Mapping(
+        standards=standards,
         path=name,
         kinds=tuple(kinds[k] for k in LOAD_ORDER if k in kinds),
         description=description,

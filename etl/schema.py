@@ -77,6 +77,9 @@ commitments = sa.Table(
     sa.Column("cancelled", sa.Boolean, nullable=False),
     sa.Column("priority", sa.String),
     sa.Column("category", sa.String),
+    # The source system's own verdict (e.g. a service desk's made_sla), kept to audit
+    # Eslabón's verdict against it (dashboard.metrics.standards.verdict_agreement).
+    sa.Column("source_on_time", sa.Boolean),
     # Service standards (etl/standards.py): derived at load, never read from a file.
     # `due_from_standard` marks a due_at the standard gave (the file had none); the
     # standard's own date is kept beside an explicit promise so both can be judged.
@@ -362,6 +365,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
                         "cancelled:bool=false",
                         "priority",
                         "category",
+                        "source_on_time:bool",
                     ],
                 )
             ),
@@ -508,8 +512,8 @@ def _upgrade_to_2(conn: sa.Connection) -> None:
     """Version 2 (service standards): commitments gain priority, category and the columns
     the standards derive; the three new tables were just created by create_all."""
     have = {c["name"] for c in sa.inspect(conn).get_columns("commitments")}
-    for name in ("priority", "category", "due_from_standard", "standard_due_at",
-                 "policy_id", "policy_version"):  # fmt: skip
+    for name in ("priority", "category", "source_on_time", "due_from_standard",
+                 "standard_due_at", "policy_id", "policy_version"):  # fmt: skip
         if name in have:
             continue
         type_ = commitments.c[name].type.compile(dialect=conn.dialect)

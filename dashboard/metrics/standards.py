@@ -298,3 +298,65 @@ def commitments_with_standards(
     for col in ("commitment_id", "process", "performer", "customer", "policy_id", "status"):
         rows[col] = python_objects(rows[col])
     return rows[list(COMMITMENT_EXPORT_COLUMNS)]
+
+
+# --- the source system's verdict beside Eslabón's -------------------------------------
+
+_VERDICT_SQL = """
+WITH s AS ({status_sql})
+SELECT commitment_id, process, customer, due_at, standard_due_at, policy_id, delivered_at,
+       status, source_on_time
+FROM s
+WHERE status <> 'pending' AND source_on_time IS NOT NULL
+ORDER BY due_at, commitment_id
+"""
+
+AGREEMENT_CELLS: tuple[tuple[str, str], ...] = (
+    ("on_time", "on_time"),
+    ("breach", "breach"),
+    ("on_time", "breach"),
+    ("breach", "on_time"),
+)
+
+
+def _verdicts(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    status_sql, params = commitment_status_sql(f.with_(group_by="none"))
+    rows = read_frame(conn, _VERDICT_SQL.format(status_sql=status_sql), params)
+    rows["source_status"] = np.where(rows["source_on_time"].astype(bool), "on_time", "breach")
+    return rows
+
+
+def verdict_agreement(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """How often the source system's own verdict (e.g. made_sla) and Eslabón's agree.
+
+    Over due-population commitments that carry a source verdict: one row per cell
+    (source_status, eslabon_status, commitments), the two agreeing cells first, so a
+    quality team sees at a glance whether the SLA numbers can be trusted.
+    """
+    rows = _verdicts(conn, f)
+    counts = rows.groupby(["source_status", "status"]).size().to_dict()
+    return pd.DataFrame(
+        [
+            {
+                "source_status": src,
+                "eslabon_status": own,
+                "commitments": int(counts.get((src, own), 0)),
+            }
+            for src, own in AGREEMENT_CELLS
+        ]
+    )
+
+
+def verdict_disagreements(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """The commitments where the source's verdict and Eslabón's differ, by due date.
+
+    Columns: commitment_id, process, customer, due_at, standard_due_at, policy_id,
+    delivered_at, source_status, eslabon_status.
+    """
+    rows = _verdicts(conn, f)
+    rows = rows[rows["source_status"] != rows["status"]].rename(
+        columns={"status": "eslabon_status"}
+    )
+    columns = ["commitment_id", "process", "customer", "due_at", "standard_due_at", "policy_id",
+               "delivered_at", "source_status", "eslabon_status"]  # fmt: skip
+    return rows[columns].reset_index(drop=True)
