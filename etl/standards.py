@@ -933,17 +933,41 @@ class StoredStandards:
         return keys.merge(v, on=["policy_id", "version"], how="left")
 
 
+# The same pauses, for the commitments a metric looks at only: `{ids}` is a fixed
+# subquery of commitment ids (the metric's status CTE), so the window runs over their
+# events, not over the whole log.
+_SOME_PAUSE_EVENTS_SQL = """
+SELECT commitment_id, stage, "at", next_at FROM (
+    SELECT commitment_id, stage, "at",
+           LEAD("at") OVER (PARTITION BY commitment_id ORDER BY "at", seq) AS next_at
+    FROM events
+    WHERE commitment_id IN ({ids})
+) AS e
+WHERE stage IN :stages
+"""
+
+
 def stored_pauses(
     conn: sa.Connection,
     commitment_id: pd.Series,
     pause_stages: pd.Series,
     open_until: np.ndarray,
+    ids_sql: str | None = None,
+    params: dict[str, object] | None = None,
 ) -> bt.Pauses:
-    """Pause intervals (owner = row position) of the given commitments, from stored events."""
+    """Pause intervals (owner = row position) of the given commitments, from stored events.
+
+    `ids_sql` (fixed SQL, its values bound through `params`) narrows the events read to
+    those commitments; without it every pause-stage event is read.
+    """
     stages = sorted({s for v in pause_stages.dropna() for s in str(v).split("|")})
     if not stages or commitment_id.empty:
         return bt.Pauses.none()
-    ev = _frame(conn, _PAUSE_EVENTS_SQL, {"stages": stages})
+    if ids_sql is None:
+        ev = _frame(conn, _PAUSE_EVENTS_SQL, {"stages": stages})
+    else:
+        sql = _SOME_PAUSE_EVENTS_SQL.format(ids=ids_sql)
+        ev = _frame(conn, sql, {**(params or {}), "stages": stages})
     if ev.empty:
         return bt.Pauses.none()
     pos = pd.Series(np.arange(len(commitment_id)), index=commitment_id.astype(str).to_numpy())

@@ -25,7 +25,11 @@ from dashboard.metrics.ontime import (
 )
 from dashboard.metrics.propagation import propagation_summary
 from dashboard.metrics.satisfaction import satisfaction_summary
-from dashboard.metrics.standards import DEFAULT_AT_RISK_SHARE, at_risk_counts, standards_summary
+from dashboard.metrics.standards import (
+    DEFAULT_AT_RISK_SHARE,
+    elapsed_only_at_risk,
+    standards_summary,
+)
 from etl.parse import parse_datetimes
 from etl.schema import dataset_meta
 from etl.settings import load_settings
@@ -95,8 +99,8 @@ def headline_kpis(
     ]
     if standards:
         parts.append(_keyed(standards_summary(conn, f), {k: k for k in STANDARD_KPIS}))
-        risk = _keyed(at_risk_counts(conn, f, at_risk_share), {"at_risk": "at_risk_any"})
-        parts.append(risk)
+        extra = elapsed_only_at_risk(conn, f, at_risk_share)
+        parts.append(_keyed(extra, {"at_risk": "at_risk_elapsed_only"}))
     merged = parts[0]
     for part in parts[1:]:
         merged = merged.merge(part, on="group_key", how="outer")
@@ -106,8 +110,10 @@ def headline_kpis(
     merged = merged.sort_values("group_key", key=group_sort_key, kind="stable").reset_index(
         drop=True
     )
-    if standards:  # either reason: upstream breach or elapsed share
-        merged["at_risk"] = merged["at_risk_any"]
+    if standards:  # either reason, each commitment once: upstream breach + elapsed alone
+        merged["at_risk"] = pd.to_numeric(merged["at_risk"]).fillna(0) + pd.to_numeric(
+            merged["at_risk_elapsed_only"]
+        ).fillna(0)
     for kpi in STANDARD_KPIS:
         if kpi not in merged:
             merged[kpi] = None

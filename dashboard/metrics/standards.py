@@ -68,6 +68,12 @@ WHERE status = 'pending' AND policy_id IS NOT NULL
 ORDER BY due_at, commitment_id
 """
 
+# The covered commitments of a status, as a subquery (fixed SQL; values bound).
+_IDS_SQL = """
+SELECT commitment_id FROM ({status_sql}) AS s_ids
+WHERE {where} AND policy_id IS NOT NULL
+"""
+
 _PENDING_SQL = """
 WITH s AS ({status_sql})
 SELECT commitment_id, title, process, performer, customer, group_key, due_at
@@ -98,7 +104,10 @@ def business_delays(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     std = StoredStandards.read(conn, _years(f, rows["due_at"], end))
     policy = std.of(rows["policy_id"], rows["policy_version"])
     open_until = _us(end)
-    pauses = stored_pauses(conn, rows["commitment_id"], policy["pause_stages"], open_until)
+    ids = _IDS_SQL.format(status_sql=status_sql, where="status = 'breach'")
+    pauses = stored_pauses(
+        conn, rows["commitment_id"], policy["pause_stages"], open_until, ids, params
+    )
     delay = business_between(rows["due_at"], end, policy["calendar"], std.calendars, pauses)
     hours = np.where(delay < 0, np.nan, delay / bt.US_PER_HOUR)
     return pd.DataFrame(
@@ -172,7 +181,10 @@ def elapsed_share(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     now = pd.Series(pd.Timestamp(f.as_of), index=rows.index)
     std = StoredStandards.read(conn, _years(f, rows["requested_at"]))
     policy = std.of(rows["policy_id"], rows["policy_version"])
-    pauses = stored_pauses(conn, rows["commitment_id"], policy["pause_stages"], _us(now))
+    ids = _IDS_SQL.format(status_sql=status_sql, where="status = 'pending'")
+    pauses = stored_pauses(
+        conn, rows["commitment_id"], policy["pause_stages"], _us(now), ids, params
+    )
     run = business_between(rows["requested_at"], now, policy["calendar"], std.calendars, pauses)
     target = policy["target_hours"].astype(float).to_numpy()
     elapsed = np.where(run < 0, np.nan, run / bt.US_PER_HOUR)
@@ -360,3 +372,38 @@ def verdict_disagreements(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     columns = ["commitment_id", "process", "customer", "due_at", "standard_due_at", "policy_id",
                "delivered_at", "source_status", "eslabon_status"]  # fmt: skip
     return rows[columns].reset_index(drop=True)
+
+
+_UPSTREAM_BREACHED_SQL = """
+WITH s AS ({status_sql})
+SELECT DISTINCT d.commitment_id
+FROM dependencies d
+JOIN s ON s.commitment_id = d.depends_on
+WHERE s.status = 'breach' AND d.commitment_id IN :ids
+"""
+
+
+def elapsed_only_at_risk(
+    conn: sa.Connection, f: MetricFilter, share: float = DEFAULT_AT_RISK_SHARE
+) -> pd.DataFrame:
+    """Per group, open commitments at risk by elapsed share alone (no breached direct
+    upstream): what the elapsed-share reason adds to propagation's at-risk count, so the
+    KPI export counts each at-risk commitment once without listing them all again."""
+    clock = elapsed_share(conn, f)
+    late = clock[clock["elapsed_share"].astype(float) >= share]
+    if late.empty:
+        counts = pd.DataFrame(columns=["group_key", "at_risk"])
+        return shape_groups(counts, f, ("group_key", "at_risk"), counts=("at_risk",))
+    status_sql, params = commitment_status_sql(f, apply_filter=False)
+    statement = sa.text(_UPSTREAM_BREACHED_SQL.format(status_sql=status_sql)).bindparams(
+        sa.bindparam("ids", expanding=True)
+    )
+    ids = [str(i) for i in late["commitment_id"]]
+    upstream = {r[0] for r in conn.execute(statement, {**params, "ids": ids}).fetchall()}
+    alone = late[~late["commitment_id"].astype(str).isin(upstream)]
+    key = alone["group_key"].astype(object).where(alone["group_key"].notna(), "\x1e")
+    sizes = alone.groupby(key.to_numpy()).size()
+    counts = pd.DataFrame(
+        {"group_key": [None if k == "\x1e" else k for k in sizes.index], "at_risk": sizes.values}
+    )
+    return shape_groups(counts, f, ("group_key", "at_risk"), counts=("at_risk",))

@@ -53,6 +53,8 @@ C9,Soporte,Acme,high,2026-01-09 09:00,,,
 X1,Ventas,Acme,,2026-01-05 09:00,2026-01-08 18:00,2026-01-08 12:00,
 X2,Ventas,=HYPERLINK(1),,2026-01-05 09:00,2026-01-08 18:00,,yes
 """
+# C7 and C8 wait on C2, a breach: both at risk by the upstream rule too.
+DEPENDENCIES = "commitment_id,depends_on\nC7,C2\nC8,C2\n"
 EVENTS = """commitment_id,stage,at
 C1,Open,2026-01-05 12:00
 C1,Waiting customer,2026-01-07 09:00
@@ -70,6 +72,7 @@ def world(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
         "holidays": HOLIDAYS,
         "policies": POLICIES,
         "commitments": COMMITMENTS,
+        "dependencies": DEPENDENCIES,
         "events": EVENTS,
     }.items():
         (folder / f"{name}.csv").write_text(text, encoding="utf-8")
@@ -115,9 +118,18 @@ def test_elapsed_share_and_at_risk_reasons(world: sa.Engine) -> None:
     # C8: 16 h target, 3 h run; C9: paused since 09:30, 0.5 h of 4 h
     assert clock.loc["C8", "elapsed_share"] == pytest.approx(3 / 16)
     assert clock.loc["C9", "elapsed_hours"] == 0.5
-    assert list(risk["commitment_id"]) == ["C7"]
-    assert list(risk["reason"]) == ["elapsed_share"]
-    assert sorted(risk_half["commitment_id"]) == ["C7", "C8", "C9"]
+    reasons = dict(zip(risk["commitment_id"], risk["reason"], strict=True))
+    assert reasons == {"C7": "upstream_breach+elapsed_share", "C8": "upstream_breach"}
+    reasons = dict(zip(risk_half["commitment_id"], risk_half["reason"], strict=True))
+    assert reasons == {
+        "C7": "upstream_breach+elapsed_share",
+        "C8": "upstream_breach+elapsed_share",
+        "C9": "elapsed_share",
+    }
+    with world.connect() as conn:
+        # the KPI counts each once, whatever the share: C7, C8 / C7, C8, C9
+        assert headline_kpis(conn, f).iloc[0]["at_risk"] == 2
+        assert headline_kpis(conn, f, at_risk_share=0.1).iloc[0]["at_risk"] == 3
 
 
 def test_kpi_export_carries_the_standards(world: sa.Engine) -> None:
@@ -126,7 +138,7 @@ def test_kpi_export_carries_the_standards(world: sa.Engine) -> None:
     assert row["within_standard_rate"] == pytest.approx(0.2)
     assert row["median_business_delay_hours"] == pytest.approx(15.0)
     assert row["p90_business_delay_hours"] == pytest.approx(38.7)
-    assert row["at_risk"] == 1
+    assert row["at_risk"] == 2
     # existing KPIs on derived due dates: due C1 C2 C3 C5 C6 X1; on time C1, X1
     assert (row["due"], row["on_time"], row["breaches"]) == (6, 2, 4)
     assert row["pending"] == 3
@@ -160,8 +172,9 @@ def test_commitment_list(world: sa.Engine) -> None:
     assert got.loc["C5", "standard_due_at"] == datetime(2026, 1, 7, 13)
     assert got.loc["X2", "status"] == "cancelled"
     assert got.loc["X1", "policy_id"] is None and pd.isna(got.loc["X1", "business_delay_hours"])
-    assert got.loc["C7", "at_risk_reason"] == "elapsed_share"
-    assert got.loc["C8", "at_risk_reason"] is None
+    assert got.loc["C7", "at_risk_reason"] == "upstream_breach+elapsed_share"
+    assert got.loc["C8", "at_risk_reason"] == "upstream_breach"
+    assert got.loc["C9", "at_risk_reason"] is None
     # C6: Wed 12:00 → Fri 12:00 = 2 days late
     assert got.loc["C6", "delay_days"] == 2.0
 
