@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 
-from bench import etl_load, kpis, pages, process_map, propagation
+from bench import backends, etl_load, kpis, pages, process_map, propagation, sessions
 from bench.common import size_arg
 
 
 def main() -> None:
-    """Run the five benchmarks at one size."""
+    """Run the seven benchmarks at one size (`--skip backends` without PostgreSQL)."""
     parser = argparse.ArgumentParser(description="Eslabón benchmarks")
     size_arg(parser)
     parser.add_argument("--skip", nargs="*", default=[], help="benchmarks to skip by name")
@@ -29,6 +29,10 @@ def main() -> None:
         process_map.main(common)
     if "pages" not in args.skip:
         pages.main(common)
+    if "sessions" not in args.skip:
+        sessions.main(["--size", args.size])
+    if "backends" not in args.skip:
+        backends.main(common)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,11 @@ from this module, so even then the whole app is drawn.
 from __future__ import annotations
 
 import importlib
+import logging
+import math
 import secrets
 import sys
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -32,7 +35,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from dashboard import auth  # noqa: E402
+from dashboard import auth, browser_access, signin  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 from dashboard.pages import common  # noqa: E402
 
@@ -61,6 +64,11 @@ TOKEN_PARAM = "token"
 _COOKIE_PENDING = "_eslabon_cookie_pending"
 _RERUN = "_eslabon_signed_in_rerun"
 _SIGN_OUT = "_eslabon_sign_out"
+# set at sign-out: st.context.cookies keeps the cookie the browser sent when the session
+# opened, so from then on this session ignores it
+_SIGNED_OUT_ONCE = "_eslabon_signed_out"
+_COOKIE_REFUSED_LOGGED = "_eslabon_cookie_refused_logged"
+log = logging.getLogger(__name__)
 
 
 def page_runner(name: str) -> Callable[[], None]:
@@ -135,13 +143,13 @@ def only_page(body: Callable[[], None], lang: str) -> None:
 
 
 def password_authenticator(config: auth.AuthConfig) -> stauth.Authenticate:
-    """streamlit-authenticator on the file's users: its login form checks the bcrypt
-    hash, its signed cookie signs a returning browser in again. Made on every run, in the
-    same place (its cookie component must be drawn each run). Without a cookie key (the
-    file may omit it when cookies are off) a random one is used, so no cookie, however
-    made, can ever verify. The package is imported here, not at the top: it takes about
-    0.4 s (requests, bcrypt, extra_streamlit_components) that a single-user server's first
-    page would otherwise wait for."""
+    """streamlit-authenticator on the file's users, used only to write and delete the
+    re-authentication cookie in the browser (its cookie component must be drawn on every
+    run, in the same place). Who is signed in is decided by dashboard.signin, not by the
+    library's login form (see that module for why). Without a cookie key (the file may
+    omit it when cookies are off) a random one is used. The package is imported here, not
+    at the top: it takes about 0.4 s (requests, bcrypt, extra_streamlit_components) that
+    a single-user server's first page would otherwise wait for."""
     import streamlit_authenticator as stauth
 
     return stauth.Authenticate(
@@ -153,8 +161,88 @@ def password_authenticator(config: auth.AuthConfig) -> stauth.Authenticate:
     )
 
 
+def mark_signed_in(user: auth.User) -> None:
+    """Record in the session who signed in (the keys the library's cookie writer and
+    sign-out read, and the identity common.current_access looks up in the file)."""
+    st.session_state["authentication_status"] = True
+    st.session_state["username"] = user.username
+    st.session_state["name"] = user.name
+    st.session_state["email"] = user.email
+    st.session_state["roles"] = [user.role]
+    st.session_state["logout"] = None
+    st.session_state[common.IDENTITY_KEY] = user.username
+
+
+def forget_sign_in() -> None:
+    """A session whose user left the file (or never signed in): no identity left."""
+    st.session_state.pop(common.IDENTITY_KEY, None)
+    for key in ("authentication_status", "username", "name", "email", "roles"):
+        st.session_state[key] = None
+
+
+def cookie_sign_in(config: auth.AuthConfig) -> auth.User | None:
+    """The user a valid re-authentication cookie names, else None. A bad cookie (forged,
+    another algorithm, a removed user, expired) is logged once per session and ignored:
+    the visitor gets the form, never an error page. After a sign-out in this session the
+    cookie the browser sent at the start no longer counts."""
+    if st.session_state.get(_SIGNED_OUT_ONCE):
+        return None
+    token = common.browser_cookie(config.cookie_name)
+    if token is None:
+        return None
+    username, reason = signin.cookie_username(token, config, time.time())
+    if username is None:
+        if not st.session_state.get(_COOKIE_REFUSED_LOGGED):
+            st.session_state[_COOKIE_REFUSED_LOGGED] = True
+            log.warning(
+                "re-authentication cookie refused: reason=%s client=%s",
+                reason, signin.for_log(common.client_address()),
+            )  # fmt: skip
+        return None
+    return config.users[username]
+
+
+def login_form(config: auth.AuthConfig, lang: str) -> None:
+    """The password form; the check, the throttle and the log are dashboard.signin's."""
+    with st.form(key="eslabon_login"):
+        st.subheader(auth.auth_text("login_form", lang))
+        username = st.text_input(auth.auth_text("login_user", lang), autocomplete="username")
+        password = st.text_input(
+            auth.auth_text("login_password", lang),
+            type="password",
+            autocomplete="current-password",
+        )
+        submitted = st.form_submit_button(auth.auth_text("login_button", lang))
+    if not submitted:
+        return
+    result = signin.attempt_sign_in(
+        config, username, password, common.client_address(), common.sign_in_throttle()
+    )
+    if result.user is not None:
+        mark_signed_in(result.user)
+        st.session_state[_COOKIE_PENDING] = True
+        st.session_state[_RERUN] = True  # app.signed_in reruns, outside the page
+    elif result.reason == "locked":
+        minutes = max(1, math.ceil(result.retry_after / 60))
+        st.error(auth.auth_text("login_locked", lang, minutes=minutes))
+    else:
+        st.error(auth.auth_text("login_failed", lang))
+
+
 def login_page(authenticator: stauth.Authenticate | None, lang: str) -> None:
-    """The login form (password and/or OIDC buttons): the only thing a visitor sees."""
+    """The login form (password and/or OIDC buttons): the only thing a visitor sees. A
+    browser with a valid re-authentication cookie is signed in before anything is drawn."""
+    config = common.auth_config()
+    if authenticator is not None:
+        if st.session_state.get("authentication_status") is True:
+            # signed in as someone no longer in the file: forget it, delete the cookie
+            authenticator.logout(location="unrendered")
+            forget_sign_in()
+        user = cookie_sign_in(config)
+        if user is not None:
+            mark_signed_in(user)
+            st.session_state[_RERUN] = True
+            return
     st.title(auth.auth_text("login_title", lang))
     access = common.current_access()
     if access.method == "oidc" and access.role is None:  # signed in, but given no role
@@ -163,27 +251,7 @@ def login_page(authenticator: stauth.Authenticate | None, lang: str) -> None:
             st.logout()
         return
     if authenticator is not None:
-        authenticator.login(
-            location="main",
-            key="eslabon_login",
-            fields={
-                "Form name": auth.auth_text("login_form", lang),
-                "Username": auth.auth_text("login_user", lang),
-                "Password": auth.auth_text("login_password", lang),
-                "Login": auth.auth_text("login_button", lang),
-            },
-        )
-        if st.session_state.get("authentication_status") is True:
-            username = st.session_state.get("username")
-            if auth.role_for_user(common.auth_config(), username) is not None:
-                st.session_state[common.IDENTITY_KEY] = username
-                st.session_state[_COOKIE_PENDING] = True
-            else:  # a cookie of someone removed from the file: forget it, show the form
-                authenticator.logout(location="unrendered")
-            st.session_state[_RERUN] = True  # app.signed_in reruns, outside the page
-            return
-        if st.session_state.get("authentication_status") is False:
-            st.error(auth.auth_text("login_failed", lang))
+        login_form(config, lang)
     if common.oidc_section():
         providers = common.oidc_providers()
         for provider in providers or [None]:
@@ -209,8 +277,10 @@ def _request_sign_out() -> None:
 def sign_out(access: common.Access, authenticator: stauth.Authenticate | None) -> None:
     """Forget the session's sign-in: the password state and cookie, or st.logout (OIDC)."""
     st.session_state.pop(common.IDENTITY_KEY, None)
+    st.session_state[_SIGNED_OUT_ONCE] = True
     if authenticator is not None and st.session_state.get("authentication_status"):
         authenticator.logout(location="unrendered")  # clears the state, deletes the cookie
+    forget_sign_in()
     if access.method == "oidc":
         st.logout()
 
@@ -229,9 +299,27 @@ def account_box(
     )
 
 
+def admit_browser(allowed: bool) -> None:
+    """Let this browser fetch the session's downloads (/media) while it is signed in,
+    and no longer once it is not (dashboard.browser_access; checked by serve.py)."""
+    cookie = common.browser_cookie(browser_access.XSRF_COOKIE)
+    token = browser_access.browser_token(cookie)
+    if allowed:
+        browser_access.SIGNED_IN_BROWSERS.admit(token)
+    else:
+        browser_access.SIGNED_IN_BROWSERS.revoke(token)
+
+
 def signed_in(lang: str) -> common.Access | None:
     """This session's access once someone with a role is signed in, else None after
     drawing the login form (or why nobody can sign in). Nothing else is drawn before."""
+    access = _signed_in(lang)
+    admit_browser(access is not None and access.role is not None)
+    return access
+
+
+def _signed_in(lang: str) -> common.Access | None:
+    """signed_in without the browser bookkeeping (several early returns)."""
     access = common.current_access()
     if access.mode == "single":
         st.sidebar.warning(auth.auth_text("single_user", lang), icon=":material/lock_open:")
@@ -243,7 +331,13 @@ def signed_in(lang: str) -> common.Access | None:
         )
         return None
     if access.mode == "broken":
-        only_page(lambda: st.error(auth.auth_text("config_broken", lang)), lang)
+        if access.unsafe_key:
+            file_name, key = access.unsafe_key
+            file_name, key = common.plain_md(file_name), common.plain_md(key)
+            text = auth.auth_text("config_unsafe_key", lang, file=file_name, name=key)
+        else:
+            text = auth.auth_text("config_broken", lang)
+        only_page(lambda: st.error(text), lang)
         return None
     config = common.auth_config()
     authenticator = password_authenticator(config) if config.has_passwords else None

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from typing import Any
 import bcrypt
 import yaml
 
+from dashboard.secret_keys import new_secret, secret_problem
 from etl.settings import PROJECT_ROOT
 
 # Lowest to highest: each role can do everything the ones before it can.
@@ -66,6 +66,16 @@ BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 
 class AuthConfigError(ValueError):
     """The auth file is unreadable or malformed; the message names the file and the key."""
+
+
+class UnsafeKeyError(AuthConfigError):
+    """A signing key is published or weak: nobody may sign in until it is replaced. Keeps
+    the file's name and the key's name (never its value) for the page to show."""
+
+    def __init__(self, message: str, file_name: str, key: str) -> None:
+        super().__init__(message)
+        self.file_name = file_name
+        self.key = key
 
 
 def role_rank(role: str | None) -> int:
@@ -124,7 +134,14 @@ def verify_password(password: str, hashed: str) -> bool:
 
 
 def password_problem(password: str) -> str | None:
-    """Why `password` is not acceptable for a new user, or None."""
+    """Why `password` is not acceptable for a new user, or None.
+
+    Spaces at either end are refused rather than kept: browsers, password managers and
+    copy-paste drop or add them unseen, so such a password would fail at sign-in for
+    reasons nobody could see. Sign-in checks the password exactly as typed.
+    """
+    if password != password.strip():
+        return "the password must not start or end with a space (or tab); spaces inside it are fine"
     if len(password) < MIN_PASSWORD:
         return f"the password must have at least {MIN_PASSWORD} characters"
     if len(password.encode("utf-8")) > 72:
@@ -246,11 +263,17 @@ def parse_auth_config(data: Mapping[str, Any], path: Path) -> AuthConfig:
     if days < 0:
         raise AuthConfigError(f"{path}: cookie.expiry_days must be 0 or more")
     key = str(cookie.get("key") or "")
-    if users and days > 0 and len(key) < MIN_COOKIE_KEY:
-        raise AuthConfigError(
-            f"{path}: cookie.key must be a random secret of at least {MIN_COOKIE_KEY} "
-            "characters (or cookie.expiry_days: 0 to sign in again on every visit)"
-        )
+    if key or (users and days > 0):
+        problem = cookie_key_problem(key)
+        if problem:
+            raise UnsafeKeyError(
+                f"{path}: cookie.key cannot sign the login cookie: {problem}. Replace it "
+                f"with a random secret of at least {MIN_COOKIE_KEY} characters "
+                "(`python -m dashboard.users new-key` writes one; or remove it and set "
+                "cookie.expiry_days: 0 to sign in again on every visit)",
+                path.name,
+                "cookie.key",
+            )
     oidc = _mapping(data.get("oidc"), path, "oidc")
     return AuthConfig(
         path=path,
@@ -262,6 +285,22 @@ def parse_auth_config(data: Mapping[str, Any], path: Path) -> AuthConfig:
         oidc_emails=MappingProxyType(_role_table(oidc.get("emails"), path, "oidc.emails")),
         oidc_domains=MappingProxyType(_role_table(oidc.get("domains"), path, "oidc.domains")),
     )
+
+
+def cookie_key_problem(key: str | None) -> str | None:
+    """Why `key` must not sign login cookies (published, placeholder, short, not
+    random), or None. Whoever knows the key can sign a cookie for any user, admin too."""
+    return secret_problem(key, min_length=MIN_COOKIE_KEY)
+
+
+def oidc_cookie_secret_problem(section: Mapping[str, Any] | None) -> str | None:
+    """Why the `cookie_secret` of secrets.toml's [auth] section (it signs st.login's
+    identity cookie) must not be used, naming the key; None when it may or there is
+    no [auth] section."""
+    if not section:
+        return None
+    problem = secret_problem(str(section.get("cookie_secret") or ""), min_length=MIN_COOKIE_KEY)
+    return f"[auth] cookie_secret: {problem}" if problem else None
 
 
 def load_auth_config(path: Path) -> AuthConfig:
@@ -345,7 +384,8 @@ def with_user(
     email: str | None = None,
 ) -> dict[str, Any]:
     """A copy of the file's data with `username` added or replaced; a cookie key is made
-    the first time (the file is then ready for the login form)."""
+    the first time, and a known or weak one (the example's placeholder) is replaced (the
+    file is then ready for the login form)."""
     typed = username.strip()
     username = typed.lower()
     if not username or any(c.isspace() for c in username):
@@ -369,10 +409,25 @@ def with_user(
     cookie = dict(out.get("cookie") or {})
     cookie.setdefault("name", DEFAULT_COOKIE_NAME)
     cookie.setdefault("expiry_days", DEFAULT_COOKIE_DAYS)
-    if len(str(cookie.get("key") or "")) < MIN_COOKIE_KEY:
-        cookie["key"] = secrets.token_urlsafe(32)
+    if cookie_key_problem(str(cookie.get("key") or "")):  # none yet, or a published one
+        cookie["key"] = new_secret()
     out["cookie"] = cookie
     return out
+
+
+def with_new_cookie_key(data: Mapping[str, Any], *, only_if_unsafe: bool) -> tuple[dict, bool]:
+    """A copy of the file's data with a fresh random cookie.key (always, or only when the
+    present one is missing, published or weak), and whether the key changed. A new key
+    signs everybody out: every cookie signed with the old one stops verifying."""
+    out = dict(data)
+    cookie = dict(out.get("cookie") or {})
+    if only_if_unsafe and not cookie_key_problem(str(cookie.get("key") or "")):
+        return out, False
+    cookie.setdefault("name", DEFAULT_COOKIE_NAME)
+    cookie.setdefault("expiry_days", DEFAULT_COOKIE_DAYS)
+    cookie["key"] = new_secret()
+    out["cookie"] = cookie
+    return out, True
 
 
 def without_user(data: Mapping[str, Any], username: str) -> tuple[dict[str, Any], bool]:
@@ -414,6 +469,10 @@ TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "login_password": ("Contraseña", "Password"),
         "login_button": ("Entrar", "Sign in"),
         "login_failed": ("Usuario o contraseña incorrectos.", "Wrong username or password."),
+        "login_locked": (
+            "Demasiados intentos fallidos. Vuelva a intentarlo dentro de {minutes} min.",
+            "Too many failed attempts. Try again in {minutes} min.",
+        ),
         "login_oidc": ("Entrar con {provider}", "Sign in with {provider}"),
         "login_oidc_default": (
             "Entrar con la cuenta de la empresa",
@@ -448,6 +507,14 @@ TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
             "Eslabón has no users configured and the server listens on “{address}”, not on "
             "this machine only. Configure users (`python -m dashboard.users add NAME "
             '--role admin`) or run it with `server.address = "127.0.0.1"`.',
+        ),
+        "config_unsafe_key": (
+            "La clave «{name}» de {file} es un valor publicado en la documentación o es "
+            "débil: nadie puede entrar hasta sustituirla por una aleatoria. Detalle y "
+            "cómo hacerlo en el registro del servidor.",
+            "The key “{name}” in {file} is a value published in the documentation or a weak "
+            "one: nobody can sign in until it is replaced by a random one. Details and how "
+            "to do it are in the server log.",
         ),
         "config_broken": (
             "La configuración de acceso no es válida; nadie puede entrar hasta corregirla. "

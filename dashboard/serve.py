@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -33,9 +34,11 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from dashboard import auth  # noqa: E402
+from dashboard.browser_access import PrivateRoutes  # noqa: E402
 from dashboard.calendar_feed import subscription_feed  # noqa: E402
 from dashboard.metrics.kpis import default_as_of  # noqa: E402
-from dashboard.tokens import configured_secret  # noqa: E402
+from dashboard.tokens import configured_secret, secret_refusal  # noqa: E402
 from etl.db import create_db_engine  # noqa: E402
 
 CALENDAR_PATH = "/api/calendar.ics"
@@ -98,9 +101,23 @@ def warm_caches() -> None:
     log.info("caches warmed for the default view in %.1f s", time.perf_counter() - start)
 
 
+def log_unsafe_configuration() -> None:
+    """Say in the server log, at start, why nobody will be able to sign in (an invalid auth
+    file, a published or weak cookie key) or why customer links are off (a published or
+    weak secret): the pages say it too, but an operator reads the log first."""
+    try:
+        auth.load_auth_config(auth.auth_config_path())
+    except auth.AuthConfigError as exc:
+        log.error("auth configuration: %s; nobody can sign in until it is fixed", exc)
+    refusal = secret_refusal()
+    if refusal:
+        log.error("%s", refusal)
+
+
 @contextlib.asynccontextmanager
 async def warm_at_start(_app: st.App) -> AsyncIterator[None]:
-    """The ASGI lifespan: start warm_caches once, when the server starts."""
+    """The ASGI lifespan: check the keys and start warm_caches once, when the server starts."""
+    log_unsafe_configuration()
     threading.Thread(target=warm_caches, name="eslabon-warm", daemon=True).start()
     yield
 
@@ -109,6 +126,8 @@ app = st.App(
     str(APP_SCRIPT),
     lifespan=warm_at_start,
     routes=[Route(CALENDAR_PATH, calendar_endpoint, methods=["GET"])],
+    # /media (downloads) only for signed-in browsers, /_stcore/metrics for nobody
+    middleware=[Middleware(PrivateRoutes)],
 )
 
 if __name__ == "__main__":

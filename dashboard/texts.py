@@ -149,8 +149,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "track_link_days": ("Días de validez", "Days valid"),
     "track_link_make": ("Crear enlace", "Create link"),
     "track_no_secret": (
-        "Falta el secreto de firma (ESLABON_SECRET o eslabon_secret en secrets.toml).",
-        "The signing secret is missing (ESLABON_SECRET or eslabon_secret in secrets.toml).",
+        "Falta el secreto de firma o no es seguro (ESLABON_SECRET o eslabon_secret en "
+        "secrets.toml; el motivo está en el registro del servidor).",
+        "The signing secret is missing or unsafe (ESLABON_SECRET or eslabon_secret in "
+        "secrets.toml; the reason is in the server log).",
     ),
     "calendar_download": ("Descargar calendario (.ics)", "Download calendar (.ics)"),
     "calendar_for": ("Calendario de vencimientos", "Due-date calendar"),

@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, urlencode
 
+from dashboard.secret_keys import secret_problem
 from etl.settings import PROJECT_ROOT
 
 SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
@@ -34,6 +36,7 @@ MIN_SECRET_LENGTH = 16
 _VERSION = 1
 # Keeps a link from being "forever": a token cannot be valid for more than this.
 MAX_DAYS = 366
+log = logging.getLogger(__name__)
 
 RefusalReason = Literal["missing_secret", "missing_token", "malformed", "bad_signature", "expired"]
 
@@ -57,25 +60,55 @@ class TokenRefusal:
     reason: RefusalReason
 
 
+def _secret_and_source(
+    env: Mapping[str, str] | None, secrets_file: Path | None
+) -> tuple[str | None, str]:
+    """The configured secret as written (or None) and where it came from, for messages."""
+    env = os.environ if env is None else env
+    secret = env.get(SECRET_ENV)
+    if secret:
+        return secret, SECRET_ENV
+    path = SECRETS_FILE if secrets_file is None else secrets_file
+    try:
+        with path.open("rb") as handle:
+            value = tomllib.load(handle).get(SECRET_KEY)
+    except (OSError, tomllib.TOMLDecodeError):
+        value = None
+    return (value if isinstance(value, str) and value else None), f"{SECRET_KEY} in {path.name}"
+
+
+def secret_refusal(
+    env: Mapping[str, str] | None = None, secrets_file: Path | None = None
+) -> str | None:
+    """Why the configured secret is refused, naming where it is set (never its value);
+    None when it is usable or there is none (links are then simply off)."""
+    secret, source = _secret_and_source(env, secrets_file)
+    if secret is None:
+        return None
+    problem = secret_problem(secret, min_length=MIN_SECRET_LENGTH)
+    if problem is None:
+        return None
+    return (
+        f"{source}: the customer-link secret cannot be used: {problem}; customer links are "
+        "off until it is replaced (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    )
+
+
 def configured_secret(
     env: Mapping[str, str] | None = None, secrets_file: Path | None = None
 ) -> str | None:
     """The signing secret from ESLABON_SECRET, else from secrets.toml; None when absent.
 
-    A secret shorter than MIN_SECRET_LENGTH counts as absent: a guessable key would let
-    anyone mint links for any customer.
+    A published, placeholder, short or non-random secret (`secret_keys.secret_problem`)
+    counts as absent and is logged: a known key would let anyone mint links for any
+    customer.
     """
-    env = os.environ if env is None else env
-    secret = env.get(SECRET_ENV)
-    if not secret:
-        path = SECRETS_FILE if secrets_file is None else secrets_file
-        try:
-            with path.open("rb") as handle:
-                value = tomllib.load(handle).get(SECRET_KEY)
-        except (OSError, tomllib.TOMLDecodeError):
-            value = None
-        secret = value if isinstance(value, str) else None
-    if not secret or len(secret) < MIN_SECRET_LENGTH:
+    secret, _source = _secret_and_source(env, secrets_file)
+    if secret is None:
+        return None
+    refusal = secret_refusal(env, secrets_file)
+    if refusal:
+        log.error("%s", refusal)
         return None
     return secret
 
@@ -97,10 +130,11 @@ def make_token(
     customer: str, secret: str | None, *, days: float = 30, now: datetime | None = None
 ) -> str:
     """A token opening `customer`'s tracking for `days` days from `now` (UTC)."""
-    if not secret or len(secret) < MIN_SECRET_LENGTH:
+    problem = secret_problem(secret, min_length=MIN_SECRET_LENGTH)
+    if problem:
         raise TokenConfigError(
             f"no signing secret: set {SECRET_ENV} or `{SECRET_KEY}` in .streamlit/secrets.toml "
-            f"(at least {MIN_SECRET_LENGTH} characters)"
+            f"to a random value of at least {MIN_SECRET_LENGTH} characters ({problem})"
         )
     if not customer or not customer.strip():
         raise TokenConfigError("a tracking link needs a customer name")
@@ -121,7 +155,7 @@ def read_token(
     The signature is checked (in constant time) before the payload is even decoded, so a
     forged payload is never parsed.
     """
-    if not secret or len(secret) < MIN_SECRET_LENGTH:
+    if secret_problem(secret, min_length=MIN_SECRET_LENGTH):
         return TokenRefusal("missing_secret")
     if not token or not isinstance(token, str):
         return TokenRefusal("missing_token")

@@ -4,10 +4,12 @@
     echo "$PW" | python -m dashboard.users add ci --role viewer --password-stdin
     python -m dashboard.users remove marta
     python -m dashboard.users list
+    python -m dashboard.users new-key                          # signs everybody out
 
 Writes the auth file (.streamlit/auth.yaml or ESLABON_AUTH_FILE, or --file) with a bcrypt
-hash, never the password; the first user also gets a random cookie-signing key. The
-running dashboard reads the file on every click, so changes apply without a restart.
+hash, never the password; the first user also gets a random cookie-signing key, and any
+command that writes replaces a published or weak key (the example file's placeholder).
+The running dashboard reads the file on every click, so changes apply without a restart.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dashboard.auth import (
     load_auth_config,
     password_problem,
     read_raw_config,
+    with_new_cookie_key,
     with_user,
     without_user,
     write_raw_config,
@@ -51,6 +54,7 @@ def parser() -> argparse.ArgumentParser:
     remove = sub.add_parser("remove", help="remove a user")
     remove.add_argument("username")
     sub.add_parser("list", help="list users and roles (never hashes)")
+    sub.add_parser("new-key", help="a new random cookie key (signs everybody out)")
     return p
 
 
@@ -75,6 +79,16 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
                 stdout.write(f"{user.username}\t{user.role}\t{user.name}\t{user.email}\n")
             return 0
         data = read_raw_config(path)
+        data, replaced = with_new_cookie_key(data, only_if_unsafe=args.command != "new-key")
+        if replaced and args.command != "new-key" and data.get("credentials"):
+            stdout.write(
+                f"cookie.key in {path} was missing, published or weak: replaced by a random "
+                "one (everybody signed in must sign in again)\n"
+            )
+        if args.command == "new-key":
+            write_raw_config(path, data)
+            stdout.write(f"new cookie.key written to {path}; everybody must sign in again\n")
+            return 0
         if args.command == "remove":
             data, found = without_user(data, args.username)
             if not found:

@@ -126,9 +126,14 @@ def load_mapping(source: str | os.PathLike[str] | typing.IO[bytes] | typing.IO[s
             raise MappingError(f"mapping {name}: not UTF-8 text ({exc})") from None
     try:
         document = tomllib.loads(text)
+        mapping = _checked_mapping(document, name)
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"mapping {name}: not valid TOML ({exc})") from None
-    mapping = _checked_mapping(document, name)
+    except RecursionError:  # [[[[… or {a = {a = … thousands deep: the parser gives up
+        raise MappingError(
+            f"mapping {name}: arrays or tables nested too deeply to be a mapping file "
+            "(a mapping is a few tables of column = value)"
+        ) from None
     if mapping.standards is not None and isinstance(source, (str, os.PathLike)):
         folder = Path(os.fspath(source)).resolve().parent / mapping.standards
         mapping = dataclasses.replace(mapping, standards=str(folder))

@@ -44,7 +44,7 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import make_url
 
-from dashboard import auth
+from dashboard import auth, signin
 from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
 from dashboard.metrics import kpis, process_map
 from dashboard.metrics.filters import MetricFilter
@@ -518,6 +518,7 @@ class Access:
     role: str | None = None
     who: str | None = None
     method: str | None = None  # "password" or "oidc" once signed in
+    unsafe_key: tuple[str, str] | None = None  # "broken" by a published or weak key: (file, key)
 
 
 def server_address() -> str | None:
@@ -545,6 +546,37 @@ def auth_config() -> auth.AuthConfig:
     return auth.load_auth_config(auth.auth_config_path())
 
 
+@st.cache_resource(show_spinner=False)
+def sign_in_throttle() -> signin.SignInThrottle:
+    """The server's one count of failed sign-ins (per username and per client): kept on
+    the server, so a new tab or a cleared cookie starts nowhere afresh."""
+    return signin.SignInThrottle()
+
+
+def client_address() -> str | None:
+    """The browser's address, for the sign-in throttle and the log: the connection's, or,
+    when the connection comes from this machine (Streamlit then says None: a reverse proxy
+    on the same host, deploy/nginx-eslabon.conf), the last X-Forwarded-For entry — the
+    address the proxy itself appended, which the browser cannot choose."""
+    try:
+        direct = st.context.ip_address
+        if direct:
+            return direct
+        forwarded = st.context.headers.get("X-Forwarded-For") or ""
+    except Exception:
+        return None
+    last = forwarded.split(",")[-1].strip()
+    return last[:64] or None
+
+
+def browser_cookie(name: str) -> str | None:
+    """A cookie the browser sent when this session opened (st.context.cookies)."""
+    try:
+        return st.context.cookies.get(name)
+    except Exception:
+        return None
+
+
 def _oidc_user() -> dict[str, Any]:
     """st.user as a dict when someone is signed in through st.login, else {}."""
     try:
@@ -561,8 +593,17 @@ def current_access() -> Access:
         config = auth_config()
     except auth.AuthConfigError as exc:
         log.error("auth configuration: %s", exc)
-        return Access(mode="broken")
+        unsafe = (exc.file_name, exc.key) if isinstance(exc, auth.UnsafeKeyError) else None
+        return Access(mode="broken", unsafe_key=unsafe)
     oidc = oidc_section()
+    problem = auth.oidc_cookie_secret_problem(oidc)
+    if problem:  # st.login's identity cookie would be signed with a public key
+        log.error(
+            "auth configuration: .streamlit/secrets.toml: %s. Replace it with a random "
+            "secret: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+            problem,
+        )
+        return Access(mode="broken", unsafe_key=("secrets.toml", "[auth] cookie_secret"))
     if not config.exists and not oidc:
         if auth.single_user_allowed(server_address()):
             return Access(mode="single", role="admin")

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import hashlib
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,7 +40,7 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard.i18n import fmt_datetime, fmt_int
+from dashboard.i18n import fmt_datetime, fmt_int, t
 from dashboard.pages import common
 from dashboard.texts import md_escape, tr
 from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
@@ -53,6 +54,8 @@ from etl.preview import (
 )
 from etl.publish import publishing, scratch_copy
 from etl.records import EtlError
+
+log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "parquet", "pq"]
 NO_MAPPING, UPLOADED_MAPPING = "", "__upload__"
@@ -422,8 +425,13 @@ def page() -> None:
         return
     try:
         render(lang)
-    except Exception as exc:  # a failure mid-page still reads as a message
+    except sa.exc.SQLAlchemyError as exc:  # the database failed mid-page
         common.error_state(lang, short_reason(exc))
+    except EtlError as exc:  # a file or mapping problem is not a database failure
+        st.error(tr("preview_failed", lang, reason=md_escape(short_reason(exc))))
+    except Exception:  # a bug: details in the server log, a plain message on the page
+        log.exception("the Datos page failed")
+        st.error(t("page_failed", lang))
 
 
 if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app

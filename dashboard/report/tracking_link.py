@@ -16,6 +16,7 @@ from dashboard.tokens import (
     TokenConfigError,
     configured_secret,
     make_token,
+    secret_refusal,
     tracking_link,
 )
 
@@ -47,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
     base = args.base_url or os.environ.get("ESLABON_BASE_URL") or DEFAULT_BASE_URL
     if not base.startswith(("http://", "https://")):
         raise ReportError(f"--base-url {base!r} must start with http:// or https://")
+    refusal = secret_refusal()
+    if refusal:
+        raise ReportError(refusal)
     try:
         token = make_token(args.customer, configured_secret(), days=args.days)
     except TokenConfigError as exc:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.secret_keys import new_secret
 from tests.dashboard.apptest_support import all_text, page_app, world_db
 
 
@@ -39,7 +40,7 @@ def test_deep_link_opens_the_commitment_timeline(
 def test_search_by_customer_and_link_needs_a_secret(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("ESLABON_SECRET", "seguimiento-secret-0123456789")
+    monkeypatch.setenv("ESLABON_SECRET", new_secret())
     at = page_app(monkeypatch, world_db(tmp_path), _script).run()
     at.text_input(key="w_track_search").set_value("globex").run()
     assert set(at.selectbox(key="w_track_pick").options) >= {"G1 · Globex · Globex secret project"}

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from icalendar import Calendar
 
+from dashboard.secret_keys import new_secret
 from dashboard.tokens import make_token
 from etl.settings import PROJECT_ROOT
 from tests.dashboard.apptest_support import world_db
 
-SECRET = "subscription-secret-0123456789"
+SECRET = new_secret()
 
 _CHILD = """
 import json, sys

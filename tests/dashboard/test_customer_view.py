@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.secret_keys import new_secret
 from dashboard.tokens import make_token
 from tests.dashboard.apptest_support import world_db
 from tests.dashboard.world import ACME_IDS, OTHER_IDS
 
-SECRET = "customer-view-test-secret-0123456789"
+SECRET = new_secret()
 REFUSAL = "no es válido o ha caducado"
 
 
@@ -88,7 +89,7 @@ def test_detail_of_an_own_commitment_hides_internals(
         None,
         "",
         "garbage",
-        make_token("Acme", "another-secret-0123456789abcdef"),
+        make_token("Acme", new_secret()),
         make_token("Acme", SECRET, days=1, now=datetime.now(UTC) - timedelta(days=2)),
     ],
     ids=["missing", "empty", "garbage", "wrong-secret", "expired"],

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import auth
 from dashboard.i18n import t
 from dashboard.pages import common
+from dashboard.secret_keys import new_secret
 from dashboard.texts import tr
 from dashboard.tokens import make_token
 from etl.db import create_db_engine
@@ -34,7 +35,7 @@ ALL_PAGES = {
 }  # fmt: skip
 LOGIN_TITLE = auth.auth_text("login_title", "es")
 DATA_WORDS = ("Acme", "Globex", "Resumen", "Cumplimiento")  # from the world and page titles
-SECRET = "roles-test-customer-secret-0123456789"
+SECRET = new_secret()
 
 
 @pytest.fixture(scope="module")
@@ -323,7 +324,7 @@ def test_a_broken_auth_file_lets_nobody_in(
 OIDC = {
     "auth": {
         "redirect_uri": "http://localhost:8501/oauth2callback",
-        "cookie_secret": "oidc-cookie-secret-0123456789abcdef",
+        "cookie_secret": new_secret(),
         "client_id": "eslabon",
         "client_secret": "s",
         "server_metadata_url": "https://id.example.com/.well-known/openid-configuration",

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dashboard.secret_keys import new_secret
 from dashboard.tokens import (
     CustomerAccess,
     TokenConfigError,
@@ -21,7 +22,7 @@ from dashboard.tokens import (
     tracking_link,
 )
 
-SECRET = "s3cret-for-tests-only-0123456789"
+SECRET = new_secret()  # a literal in the repository would be refused (secret_keys)
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
@@ -70,7 +71,7 @@ def test_tampered_signature_is_refused() -> None:
 
 def test_wrong_secret_is_refused() -> None:
     token = make_token("Acme", SECRET, now=NOW)
-    other = "another-secret-of-enough-length"
+    other = new_secret()
     assert read_token(token, other, now=NOW) == TokenRefusal("bad_signature")
 
 
@@ -123,9 +124,10 @@ def test_any_single_character_change_is_refused(customer: str, data: st.DataObje
 
 def test_secret_from_env_then_secrets_file(tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text('eslabon_secret = "from-the-secrets-file-123"\n', encoding="utf-8")
+    in_file = new_secret()
+    secrets.write_text(f'eslabon_secret = "{in_file}"\n', encoding="utf-8")
     assert configured_secret({"ESLABON_SECRET": SECRET}, secrets) == SECRET
-    assert configured_secret({}, secrets) == "from-the-secrets-file-123"
+    assert configured_secret({}, secrets) == in_file
     assert configured_secret({}, tmp_path / "missing.toml") is None
     secrets.write_text("not [valid toml", encoding="utf-8")
     assert configured_secret({}, secrets) is None

@@ -690,3 +690,28 @@ def test_the_annotated_example_in_the_docs_loads_and_applies(tmp_path: Path) -> 
         3,
         ["Pedido", "Enviado", "Pedido"],
     )
+
+
+# --- hostile nesting (issue 17, item 7c) ----------------------------------------------------
+
+DEEP = {
+    "arrays": "[commitments]\ncolumns = { title = " + "[" * 10_000 + "]" * 10_000 + " }\n",
+    "inline tables": "[commitments.columns]\ntitle = " + "{a = " * 10_000 + "1" + "}" * 10_000,
+    "values": "[commitments.values]\nstatus = " + "[" * 600 + "1" + "]" * 600 + "\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DEEP))
+def test_a_deeply_nested_mapping_is_a_mapping_error_naming_the_upload(kind: str) -> None:
+    buffer = io.BytesIO(DEEP[kind].encode("utf-8"))
+    buffer.name = "deep.toml"  # an upload: its own name, no server path
+    with pytest.raises(MappingError) as err:
+        load_mapping(buffer)
+    message = str(err.value)
+    assert message.startswith("mapping deep.toml: ")
+    assert "Recursion" not in message and "recursion" not in message
+
+
+def test_a_deeply_nested_mapping_file_names_its_path(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match=r"deep\.toml: arrays or tables nested too deeply"):
+        mapping(tmp_path, DEEP["arrays"], name="deep.toml")
