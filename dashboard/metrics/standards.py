@@ -407,3 +407,147 @@ def elapsed_only_at_risk(
         {"group_key": [None if k == "\x1e" else k for k in sizes.index], "at_risk": sizes.values}
     )
     return shape_groups(counts, f, ("group_key", "at_risk"), counts=("at_risk",))
+
+
+# --- the Estándares page: standards in force, calendars, what-if ---------------------
+
+
+def policy_versions(conn: sa.Connection, as_of: object) -> pd.DataFrame:
+    """Every policy version, numbered, with `in_force` True for the latest version of each
+    policy whose valid_from is on or before `as_of`'s day. Sorted by policy, version."""
+    std = StoredStandards.read(conn, range(0))
+    v = std.versions
+    columns = [
+        *("policy_id", "version", "valid_from", "target_hours", "calendar", "process"),
+        *("customer_type", "priority", "category", "pause_stages", "set_by", "in_force"),
+    ]
+    if v.empty:
+        return pd.DataFrame(columns=columns)
+    day = pd.Timestamp(as_of).floor("D")
+    started = v[pd.to_datetime(v["valid_from"]) <= day]
+    latest = started.groupby("policy_id")["version"].max()
+    v = v.assign(
+        in_force=[latest.get(p) == n for p, n in zip(v["policy_id"], v["version"], strict=True)]
+    )
+    return v.sort_values(["policy_id", "version"]).reset_index(drop=True)[columns]
+
+
+def calendar_weeks(conn: sa.Connection) -> pd.DataFrame:
+    """Every calendar's working windows (calendar, weekday 1–7, start, end, country,
+    subdivision), sorted: the week a person reads."""
+    if not sa.inspect(conn).has_table("calendars"):
+        return pd.DataFrame(
+            columns=["calendar", "weekday", "start", "end", "country", "subdivision"]
+        )
+    from etl.standards import stored
+
+    frame = stored(conn, "calendars")
+    return frame.sort_values(["calendar", "weekday", "start"]).reset_index(drop=True)
+
+
+def calendar_days_off(conn: sa.Connection, calendar: str, year: int) -> pd.DataFrame:
+    """A calendar's non-working days of a year: its own holidays and its country's."""
+    std = StoredStandards.read(conn, range(year, year + 1))
+    cal = std.calendars.get(calendar)
+    if cal is None:
+        return pd.DataFrame(columns=["day"])
+    days = sorted(d for d in cal.holidays if d.year == year)
+    return pd.DataFrame({"day": days})
+
+
+_WHAT_IF_SQL = """
+WITH s AS ({status_sql})
+SELECT commitment_id, process, customer, requested_at, delivered_at, standard_due_at,
+       policy_id, policy_version
+FROM s
+WHERE policy_id = :wi_policy AND standard_due_at > :wi_start
+  AND standard_due_at <= :as_of
+ORDER BY standard_due_at, commitment_id
+"""
+
+WHAT_IF_FLIP_COLUMNS: tuple[str, ...] = (
+    "commitment_id", "process", "customer", "requested_at", "delivered_at",
+    "standard_due_in_force", "standard_due_proposed", "in_force", "proposed",
+)  # fmt: skip
+
+
+def target_what_if(
+    conn: sa.Connection,
+    f: MetricFilter,
+    policy_id: str,
+    target_hours: float,
+    weeks: int = 13,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What a proposed target for one policy would have given over the last `weeks`
+    weeks up to as_of, beside the targets in force; nothing is saved.
+
+    Looks at the policy's commitments with a standard due in those weeks that are
+    delivered or past it at as_of (the due population of the standard). Returns
+    (summary: one row of covered, within_in_force, rate_in_force, within_proposed,
+    rate_proposed; flips: the commitments whose verdict changes, `WHAT_IF_FLIP_COLUMNS`,
+    verdicts 'within' | 'outside').
+    """
+    start = pd.Timestamp(f.as_of) - pd.Timedelta(weeks=weeks)
+    status_sql, params = commitment_status_sql(f.with_(group_by="none", date_from=None,
+                                                       date_to=None))  # fmt: skip
+    sql = _WHAT_IF_SQL.format(status_sql=status_sql)  # fixed SQL; values are bound
+    params = {**params, "wi_policy": policy_id, "wi_start": start.to_pydatetime()}
+    rows = read_frame(conn, sql, params)
+    summary_cols = ["covered", "within_in_force", "rate_in_force", "within_proposed",
+                    "rate_proposed"]  # fmt: skip
+    if rows.empty:
+        empty = pd.DataFrame([{"covered": 0, "within_in_force": 0, "rate_in_force": None,
+                               "within_proposed": 0, "rate_proposed": None}])  # fmt: skip
+        return empty[summary_cols], pd.DataFrame(columns=list(WHAT_IF_FLIP_COLUMNS))
+    std = StoredStandards.read(conn, _years(f, rows["requested_at"]))
+    policy = std.of(rows["policy_id"], rows["policy_version"])
+    delivered = pd.to_datetime(rows["delivered_at"])
+    open_until = _us(delivered.fillna(pd.Timestamp(f.as_of)))
+    ids = """
+    SELECT commitment_id FROM commitments WHERE policy_id = :wi_policy
+    """
+    pauses = stored_pauses(conn, rows["commitment_id"], policy["pause_stages"], open_until,
+                           ids, {"wi_policy": policy_id})  # fmt: skip
+    from etl.standards import Matches, standard_dues
+
+    n = len(rows)
+    proposed_match = Matches(
+        policy_id=rows["policy_id"].astype(object).reset_index(drop=True),
+        version=pd.Series(pd.array(rows["policy_version"], dtype="Int64")),
+        target_hours=pd.Series(np.full(n, float(target_hours))),
+        calendar=policy["calendar"].astype(object).reset_index(drop=True),
+        pause_stages=policy["pause_stages"].astype(object).reset_index(drop=True),
+        conflict=pd.Series([None] * n, dtype=object),
+    )
+    proposed = standard_dues(rows["requested_at"].reset_index(drop=True), proposed_match,
+                             std.calendars, pauses)  # fmt: skip
+    in_force_due = pd.to_datetime(rows["standard_due_at"]).reset_index(drop=True)
+    delivered = delivered.reset_index(drop=True)
+    within_now = (delivered.notna() & (delivered <= in_force_due)).to_numpy()
+    within_new = (delivered.notna() & (delivered <= proposed)).to_numpy()
+    summary = pd.DataFrame(
+        [
+            {
+                "covered": n,
+                "within_in_force": int(within_now.sum()),
+                "rate_in_force": float(within_now.mean()),
+                "within_proposed": int(within_new.sum()),
+                "rate_proposed": float(within_new.mean()),
+            }
+        ]
+    )
+    flip = within_now != within_new
+    flips = pd.DataFrame(
+        {
+            "commitment_id": python_objects(rows["commitment_id"]).to_numpy()[flip],
+            "process": python_objects(rows["process"]).to_numpy()[flip],
+            "customer": python_objects(rows["customer"]).to_numpy()[flip],
+            "requested_at": pd.to_datetime(rows["requested_at"]).to_numpy()[flip],
+            "delivered_at": delivered.to_numpy()[flip],
+            "standard_due_in_force": in_force_due.to_numpy()[flip],
+            "standard_due_proposed": proposed.to_numpy()[flip],
+            "in_force": np.where(within_now[flip], "within", "outside"),
+            "proposed": np.where(within_new[flip], "within", "outside"),
+        }
+    )
+    return summary[summary_cols], flips

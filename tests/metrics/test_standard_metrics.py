@@ -210,3 +210,31 @@ def test_commitments_command_json_and_csv(world: sa.Engine, db_url: str) -> None
     by_id = {r[0]: r for r in rows[1:]}
     assert sorted(by_id) == ["C3", "X1", "X2"]
     assert by_id["X2"][3] == "'=HYPERLINK(1)"  # formula made inert
+
+
+def test_what_if_a_stricter_target(world: sa.Engine) -> None:
+    from dashboard.metrics.standards import policy_versions, target_what_if
+
+    with world.connect() as conn:
+        versions = policy_versions(conn, AS_OF)
+        summary, flips = target_what_if(conn, MetricFilter(as_of=AS_OF), "support-high", 7.5)
+        same, none = target_what_if(conn, MetricFilter(as_of=AS_OF), "support-high", 8)
+    in_force = versions[versions["in_force"]].set_index("policy_id")["version"].to_dict()
+    assert in_force == {"support-high": 2, "support-any": 1, "logistics": 1}
+    # support-high's standard due in the 13 weeks to as_of: C1 (Wed 16:30, delivered
+    # 16:00, within), C2 (Wed 13:00, open: outside), C5 (Wed 13:00, open: outside);
+    # C7 (due Fri 13:00) is not yet due. At 7.5 h for all of them C1 is due at 16:00
+    # (its pause still counts), delivered at 16:00: still within; C2 and C5 stay outside.
+    row = summary.iloc[0]
+    assert (row["covered"], row["within_in_force"], row["within_proposed"]) == (3, 1, 1)
+    assert flips.empty
+    # at 7 h C1 is due at 15:30 and delivered at 16:00: it flips to outside
+    with world.connect() as conn:
+        summary, flips = target_what_if(conn, MetricFilter(as_of=AS_OF), "support-high", 7)
+    assert summary.iloc[0]["rate_in_force"] == pytest.approx(1 / 3)
+    assert summary.iloc[0]["rate_proposed"] == 0.0
+    assert list(flips["commitment_id"]) == ["C1"]
+    assert flips.iloc[0]["standard_due_proposed"] == pd.Timestamp("2026-01-07 15:30")
+    assert (flips.iloc[0]["in_force"], flips.iloc[0]["proposed"]) == ("within", "outside")
+    # the proposal equal to the targets in force of version 1 changes nothing for C1
+    assert same.iloc[0]["within_proposed"] == 1 and none.empty
