@@ -49,6 +49,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("seguimiento", "page_seguimiento", ":material/track_changes:"),
     ("avisos", "page_avisos", ":material/notifications_active:"),
     ("metas", "page_metas", ":material/flag:"),
+    ("estandares", "page_estandares", ":material/timer:"),
     ("datos", "page_datos", ":material/upload_file:"),
 )
 DEFAULT_PAGE = "resumen"

@@ -13,10 +13,60 @@ from dashboard.metrics.definitions import KPIS
 STRINGS: dict[str, tuple[str, str]] = {
     # pages
     "page_metas": ("Metas", "Targets"),
+    "page_estandares": ("Estándares de servicio", "Service standards"),
     "page_revision": ("Revisión semanal", "Weekly review"),
     "page_seguimiento": ("Seguimiento", "Tracking"),
     "page_avisos": ("Avisos", "Notices"),
     "page_cliente": ("Seguimiento de sus compromisos", "Tracking of your commitments"),
+    # service standards
+    "std_intro": (
+        "Plazos estándar por alcance (proceso, tipo de cliente, prioridad, categoría), en "
+        "horas hábiles de su calendario. Se cambian cargando calendars / holidays / policies "
+        "en Datos: cada versión queda en el historial.",
+        "Standard lead times per scope (process, customer type, priority, category), in "
+        "business hours of their calendar. They change by loading calendars / holidays / "
+        "policies in Data: every version stays in the history.",
+    ),
+    "std_none": ("Aún no hay estándares de servicio cargados.", "No service standards loaded yet."),
+    "std_in_force": ("Estándares vigentes", "Standards in force"),
+    "std_history": ("Historial de versiones", "Version history"),
+    "std_policy": ("Estándar", "Standard"),
+    "std_version": ("Versión", "Version"),
+    "std_target": ("Plazo (h hábiles)", "Target (business h)"),
+    "std_calendar": ("Calendario", "Calendar"),
+    "std_round_clock": ("24 × 7", "24 × 7"),
+    "std_scope": ("Alcance", "Scope"),
+    "std_any": ("todos", "every commitment"),
+    "std_pauses": ("Pausa en", "Paused in"),
+    "std_calendars": ("Calendarios", "Calendars"),
+    "std_no_calendars": (
+        "Sin calendarios: los estándares corren 24 × 7.",
+        "No calendars: standards run round the clock.",
+    ),
+    "std_day": ("Día", "Day"),
+    "std_windows": ("Horario", "Working hours"),
+    "std_days_off": ("Días no laborables {year}", "Days off {year}"),
+    "std_what_if": ("¿Y si…? Un plazo propuesto", "What if? A proposed target"),
+    "std_what_if_help": (
+        "Compromisos del estándar con plazo estándar en las últimas {weeks} semanas, "
+        "juzgados con el plazo vigente y con el propuesto. No se guarda nada.",
+        "The standard's commitments with a standard due in the last {weeks} weeks, judged "
+        "against the target in force and the proposed one. Nothing is saved.",
+    ),
+    "std_proposed": ("Plazo propuesto (h hábiles)", "Proposed target (business h)"),
+    "std_covered": ("Compromisos", "Commitments"),
+    "std_rate_in_force": ("Dentro del estándar con {hours} h", "Within standard at {hours} h"),
+    "std_rate_proposed": ("Con {hours} h", "At {hours} h"),
+    "std_no_flips": ("Ningún compromiso cambia de veredicto.", "No commitment changes verdict."),
+    "std_commitment": ("Compromiso", "Commitment"),
+    "std_customer": ("Cliente", "Customer"),
+    "std_delivered": ("Entregado", "Delivered"),
+    "std_due_in_force": ("Plazo vigente", "Due in force"),
+    "std_due_proposed": ("Plazo propuesto", "Due proposed"),
+    "std_verdict_now": ("Hoy", "Now"),
+    "std_verdict_proposed": ("Con la propuesta", "Proposed"),
+    "std_within": ("dentro", "within"),
+    "std_outside": ("fuera", "outside"),
     # targets
     "targets_in_force": ("Metas vigentes", "Targets in force"),
     "targets_history": ("Historial de metas", "Target history"),
