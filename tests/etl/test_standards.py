@@ -326,3 +326,30 @@ def test_standard_due_with_event_pauses_matches_the_walk(sc: dict[str, object]) 
     calendars = standards.calendar_objects(cal, hol, range(2026, 2028))
     due = standards.standard_dues(com["requested_at"], m, calendars, pauses)
     assert due.iat[0] == walk(sc)
+
+
+def test_dry_run_sees_the_batch_standards(engine: sa.Engine, tmp_path: Path) -> None:
+    """validate_files merges nothing: the policies of the batch still reach its
+    commitments (C4 alone is rejected, as in the load)."""
+    from etl.load import validate_files
+    from etl.preview import preview_files
+
+    folder = _write(
+        tmp_path / "std",
+        calendars=CALENDARS,
+        holidays=HOLIDAYS,
+        policies=POLICIES,
+        commitments=COMMITMENTS,
+        events=EVENTS,
+    )
+    for report in (
+        validate_files(engine, [folder], tz="Europe/Madrid"),
+        preview_files(engine, [folder], tz="Europe/Madrid"),
+    ):
+        rejected = [(Path(r.path).stem, r.reject.row_number) for r in report.rejects]
+        assert rejected == [("commitments", 5)]
+    with engine.connect() as conn:
+        assert (
+            not sa.inspect(conn).has_table("policies")
+            or not conn.execute(sa.text("SELECT count(*) FROM policies")).fetchall()[0][0]
+        )
