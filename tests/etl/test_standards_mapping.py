@@ -4,6 +4,7 @@ mapping loaded in the same batch — and the helpdesk log judged by shipped stan
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
@@ -95,6 +96,22 @@ def test_priority_value_map_source_verdict_and_agreement(engine: sa.Engine, tmp_
         ("breach", "on_time"): 0,
     }
     assert list(odd["commitment_id"]) == ["T2"]
+
+
+def test_verdicts_command(engine: sa.Engine, db_url: str, tmp_path: Path) -> None:
+    test_priority_value_map_source_verdict_and_agreement(engine, tmp_path)
+    engine.dispose()
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.report", "verdicts", "--db", db_url,
+         "--as-of", "2026-01-31"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    cells = {(c["source_status"], c["eslabon_status"]): c["commitments"] for c in out["agreement"]}
+    assert cells[("on_time", "breach")] == 1 and cells[("on_time", "on_time")] == 2
+    assert [d["commitment_id"] for d in out["disagreements"]] == ["T2"]
+    assert out["disagreements"][0]["due_at"] == "2026-01-05T17:00:00"
 
 
 # --- the helpdesk log with the shipped standards ------------------------------------
