@@ -66,6 +66,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "std_verdict_now": ("Hoy", "Now"),
     "std_verdict_proposed": ("Con la propuesta", "Proposed"),
     "std_within": ("dentro", "within"),
+    "std_behind": (
+        "Estándar {policy} v{version} ({hours} h hábiles, {calendar}): plazo estándar {due}.",
+        "Standard {policy} v{version} ({hours} business h, {calendar}): standard due {due}.",
+    ),
+    "std_due_derived": (
+        "La fecha comprometida viene del estándar.",
+        "The due date comes from the standard.",
+    ),
+    "std_due_explicit": (
+        "La fecha comprometida es explícita; el estándar la contrasta.",
+        "The due date is explicit; the standard checks it.",
+    ),
+    "std_left": ("{time} hábiles restantes", "{time} of business time left"),
+    "std_paused": ("reloj en pausa", "clock paused"),
     "std_outside": ("fuera", "outside"),
     # targets
     "targets_in_force": ("Metas vigentes", "Targets in force"),
@@ -487,3 +501,12 @@ def md_escape(text: object) -> str:
     messages: every active Markdown character backslash-escaped, so `**x**` or
     `[link](http://…)` shows as typed (Streamlit already refuses raw HTML)."""
     return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in str(text))
+
+
+def fmt_hours_minutes(hours: float) -> str:
+    """Business time as people say it: 3.3333 → '3 h 20 min', 0.5 → '30 min'."""
+    minutes = round(hours * 60)
+    whole, rest = divmod(minutes, 60)
+    if whole and rest:
+        return f"{whole} h {rest} min"
+    return f"{whole} h" if whole else f"{rest} min"

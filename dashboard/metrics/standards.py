@@ -551,3 +551,57 @@ def target_what_if(
         }
     )
     return summary[summary_cols], flips
+
+
+_ONE_SQL = """
+SELECT commitment_id, requested_at, delivered_at, due_at, standard_due_at, policy_id,
+       policy_version, due_from_standard, cancelled
+FROM commitments
+WHERE commitment_id = :cid
+"""
+
+
+def commitment_standard(
+    conn: sa.Connection, commitment_id: str, as_of: object
+) -> dict[str, object] | None:
+    """The standard behind one commitment's date, and its business-time countdown.
+
+    None when no standard covers it. Keys: policy_id, version, target_hours, calendar,
+    standard_due_at, due_from_standard (the due_at came from the standard),
+    remaining_hours (business hours left at as_of for an open one, else None; 0 when
+    spent), paused (its clock is paused at as_of).
+    """
+    rows = read_frame(conn, _ONE_SQL, {"cid": commitment_id})
+    if rows.empty or pd.isna(rows["policy_id"].iat[0]):
+        return None
+    at = pd.Timestamp(as_of)
+    std = StoredStandards.read(conn, range(at.year - 2, at.year + 2))
+    policy = std.of(rows["policy_id"], rows["policy_version"]).iloc[0]
+    delivered = pd.to_datetime(rows["delivered_at"]).iat[0]
+    is_open = not bool(rows["cancelled"].iat[0]) and (pd.isna(delivered) or delivered > at)
+    remaining, paused = None, False
+    if is_open:
+        now = pd.Series([at])
+        pauses = stored_pauses(
+            # open pauses end just after as_of, so "paused now" reads off the interval
+            conn, rows["commitment_id"], pd.Series([policy["pause_stages"]]),
+            _us(now) + 1, "SELECT CAST(:cid AS VARCHAR)", {"cid": commitment_id},
+        )  # fmt: skip
+        run = business_between(
+            rows["requested_at"], now, pd.Series([policy["calendar"]]), std.calendars, pauses
+        )[0]
+        if run >= 0:
+            target = float(policy["target_hours"])
+            remaining = round(max(target - run / bt.US_PER_HOUR, 0.0), DURATION_DECIMALS)
+        at_us = _us(now)[0]
+        paused = bool(((pauses.start <= at_us) & (at_us < pauses.end)).any())
+    return {
+        "policy_id": str(rows["policy_id"].iat[0]),
+        "version": int(rows["policy_version"].iat[0]),
+        "target_hours": float(policy["target_hours"]),
+        "calendar": None if pd.isna(policy["calendar"]) else str(policy["calendar"]),
+        "standard_due_at": pd.Timestamp(rows["standard_due_at"].iat[0]).to_pydatetime(),
+        "due_from_standard": bool(rows["due_from_standard"].iat[0]),
+        "remaining_hours": remaining,
+        "paused": paused,
+    }

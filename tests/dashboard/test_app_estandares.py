@@ -90,3 +90,37 @@ def test_spanish_and_empty_standards(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     at = page_app(monkeypatch, world_db(tmp_path), _script, lang="es").run()
     assert not at.exception
     assert "Aún no hay estándares de servicio cargados." in all_text(at)
+
+
+def _tracking_script() -> None:
+    from dashboard.pages import seguimiento
+
+    seguimiento.page()
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("es", ("Estándar support-high v2", "30 min hábiles restantes", "reloj en pausa")),
+        ("en", ("Standard support-high v2", "3 h 30 min of business time left", "clock paused")),
+    ],
+)
+def test_seguimiento_shows_the_standard_and_the_countdown(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, lang: str, words: tuple[str, ...]
+) -> None:
+    at = page_app(monkeypatch, standards_db(tmp_path), _tracking_script, lang=lang)
+    at.query_params["commitment"] = "C9"
+    at.run()
+    assert not at.exception
+    text = all_text(at)
+    for word in words:
+        assert word in text
+    assert "3 h 30 min" in text  # C9: 4 h target, 0.5 h run before its pause
+
+
+def test_fmt_hours_minutes() -> None:
+    from dashboard.texts import fmt_hours_minutes
+
+    assert fmt_hours_minutes(10 / 3) == "3 h 20 min"
+    assert fmt_hours_minutes(0.5) == "30 min"
+    assert fmt_hours_minutes(2.0) == "2 h"

@@ -238,3 +238,20 @@ def test_what_if_a_stricter_target(world: sa.Engine) -> None:
     assert (flips.iloc[0]["in_force"], flips.iloc[0]["proposed"]) == ("within", "outside")
     # the proposal equal to the targets in force of version 1 changes nothing for C1
     assert same.iloc[0]["within_proposed"] == 1 and none.empty
+
+
+def test_one_commitments_standard_and_countdown(world: sa.Engine) -> None:
+    from dashboard.metrics.standards import commitment_standard
+
+    with world.connect() as conn:
+        c7 = commitment_standard(conn, "C7", AS_OF)
+        c9 = commitment_standard(conn, "C9", AS_OF)
+        c1 = commitment_standard(conn, "C1", AS_OF)
+        x1 = commitment_standard(conn, "X1", AS_OF)
+    assert c7 is not None and (c7["policy_id"], c7["version"]) == ("support-high", 2)
+    assert c7["remaining_hours"] == 1.0 and not c7["paused"]
+    assert c7["standard_due_at"] == datetime(2026, 1, 9, 13) and c7["due_from_standard"]
+    # C9 waits since 09:30: 0.5 h run, 3.5 h left, paused
+    assert c9 is not None and c9["remaining_hours"] == 3.5 and c9["paused"]
+    assert c1 is not None and c1["remaining_hours"] is None  # delivered
+    assert x1 is None  # no standard covers Ventas
