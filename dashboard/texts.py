@@ -80,6 +80,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "std_left": ("{time} hábiles restantes", "{time} of business time left"),
     "std_paused": ("reloj en pausa", "clock paused"),
+    "std_at_risk": ("Abiertos en riesgo", "Open commitments at risk"),
+    "std_at_risk_help": (
+        "Abiertos y aún no vencidos: con un proveedor directo en quiebre, o con el "
+        "{share} del plazo estándar ya consumido en horas hábiles.",
+        "Open and not yet due: with a breached direct upstream, or with {share} of the "
+        "standard's target already run in business hours.",
+    ),
+    "std_no_risk": ("Ningún compromiso abierto está en riesgo.", "No open commitment is at risk."),
+    "std_reason": ("Motivo", "Reason"),
+    "std_reason_upstream": ("proveedor en quiebre", "breached upstream"),
+    "std_reason_elapsed": ("plazo consumido", "target mostly run"),
+    "std_left_col": ("Tiempo hábil restante", "Business time left"),
     "std_outside": ("fuera", "outside"),
     # targets
     "targets_in_force": ("Metas vigentes", "Targets in force"),

@@ -21,13 +21,15 @@ import streamlit as st
 from dashboard.i18n import MISSING, fmt_num, fmt_pct, fmt_stored
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.standards import (
+    DEFAULT_AT_RISK_SHARE,
+    at_risk_with_reasons,
     calendar_days_off,
     calendar_weeks,
     policy_versions,
     target_what_if,
 )
 from dashboard.pages import common
-from dashboard.texts import tr
+from dashboard.texts import fmt_hours_minutes, tr
 
 WEEKS = 13
 _DAY_NAMES = {
@@ -160,6 +162,38 @@ def what_if_section(in_force: pd.DataFrame, base: MetricFilter, lang: str) -> No
     )
 
 
+def at_risk_section(base: MetricFilter, lang: str) -> None:
+    """Open commitments at risk, with the reason that applies and the time left."""
+    st.subheader(tr("std_at_risk", lang))
+    st.caption(tr("std_at_risk_help", lang, share=fmt_pct(DEFAULT_AT_RISK_SHARE, lang, 0)))
+    risk = common.metric(at_risk_with_reasons, base)
+    if risk.empty:
+        st.info(tr("std_no_risk", lang))
+        return
+    reason = {
+        "upstream_breach": tr("std_reason_upstream", lang),
+        "elapsed_share": tr("std_reason_elapsed", lang),
+    }
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("std_commitment", lang): risk["commitment_id"],
+                tr("std_customer", lang): risk["customer"],
+                tr("col_due", lang): [fmt_stored(v, lang) for v in risk["due_at"]],
+                tr("std_reason", lang): [
+                    " + ".join(reason[p] for p in str(r).split("+")) for r in risk["reason"]
+                ],
+                tr("std_left_col", lang): [
+                    "—" if pd.isna(h) else fmt_hours_minutes(float(h))
+                    for h in risk["remaining_hours"]
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
 def render() -> None:
     """The Estándares page."""
     view = common.current_view()
@@ -178,6 +212,7 @@ def render() -> None:
     st.dataframe(versions_table(in_force, lang), hide_index=True, width="stretch")
     st.subheader(tr("std_history", lang))
     st.dataframe(versions_table(versions, lang), hide_index=True, width="stretch")
+    at_risk_section(base, lang)
     calendar_section(lang, at.year)
     if not in_force.empty:
         what_if_section(in_force, base, lang)

@@ -61,10 +61,14 @@ def test_standards_calendar_and_what_if_in_english(
     assert in_force.set_index("Standard").loc["support-high", "Version"] == 2
     assert in_force.set_index("Standard").loc["logistics", "Calendar"] == "24 × 7"
     assert len(at.dataframe[1].value) == 4  # every version in the history
-    week = at.dataframe[2].value
+    risk = at.dataframe[2].value.set_index("Commitment")
+    assert risk.loc["C7", "Reason"] == "breached upstream + target mostly run"
+    assert risk.loc["C7", "Business time left"] == "1 h"
+    assert risk.loc["C8", "Reason"] == "breached upstream"
+    week = at.dataframe[3].value
     assert list(week["Day"]) == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
     assert set(week["Working hours"]) == {"09:00–13:00, 15:00–18:00"}
-    assert "2026-01-06" in at.dataframe[3].value.to_csv()
+    assert "2026-01-06" in at.dataframe[4].value.to_csv()
 
     # what-if on support-high: the page proposes the target in force (4 h): nothing flips
     at.selectbox(key="w_std_policy").set_value("support-high").run()
@@ -85,7 +89,8 @@ def test_spanish_and_empty_standards(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert not at.exception
     text = all_text(at)
     assert "Estándares de servicio" in text and "Historial de versiones" in text
-    assert list(at.dataframe[2].value["Día"])[:2] == ["lunes", "martes"]
+    assert list(at.dataframe[3].value["Día"])[:2] == ["lunes", "martes"]
+    assert "plazo consumido" in at.dataframe[2].value.to_csv()
     # a database without standards says so
     at = page_app(monkeypatch, world_db(tmp_path), _script, lang="es").run()
     assert not at.exception
