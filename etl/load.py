@@ -64,6 +64,7 @@ from etl.standards import (
     checked_commitments,
     checked_holidays,
     checked_policies,
+    query_frame,
     refresh_standards,
 )
 from etl.validate import (
@@ -80,6 +81,9 @@ Source = str | os.PathLike[str] | tuple[str, typing.BinaryIO]
 Progress = Callable[[str, int, int], None]
 
 DATASET_FILE = "dataset.toml"
+# What a commitment's standard due depends on: a batch that changes none of these leaves
+# every standard due as it is (no refresh).
+STANDARD_INPUTS = frozenset({"calendars", "holidays", "policies", "commitments", "events"})
 _COPY_CHUNK = 100_000
 
 
@@ -305,7 +309,8 @@ def load_files(
             if meta:
                 _store_dataset_meta(conn, meta)
                 report.dataset = meta
-            refresh_standards(conn, _standards_as_of(conn, tz))
+            if any(f.kind in STANDARD_INPUTS and (f.new or f.changed) for f in report.files):
+                refresh_standards(conn, _standards_as_of(conn, tz))
             conn.execute(
                 load_batches.update()
                 .where(load_batches.c.batch_id == batch_id)
@@ -502,10 +507,9 @@ def _stored_derived_dues(conn: sa.Connection) -> pd.DataFrame | None:
     """(commitment_id, due_at) of stored commitments whose due came from their standard."""
     if not sa.inspect(conn).has_table("commitments"):
         return None
-    rows = conn.execute(
-        sa.text("SELECT commitment_id, due_at FROM commitments WHERE due_from_standard")
-    ).fetchall()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["commitment_id", "due_at"])
+    return query_frame(
+        conn, "SELECT commitment_id, due_at FROM commitments WHERE due_from_standard"
+    )
 
 
 def _quiet(conn: sa.Connection) -> None:

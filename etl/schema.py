@@ -511,7 +511,8 @@ def create_schema(engine: sa.Engine) -> None:
 def _upgrade_to_2(conn: sa.Connection) -> None:
     """Version 2 (service standards): commitments gain priority, category and the columns
     the standards derive; the three new tables were just created by create_all."""
-    have = {c["name"] for c in sa.inspect(conn).get_columns("commitments")}
+    # the result's keys, not the inspector (DuckDB's lacks pg_collation)
+    have = set(conn.execute(sa.text("SELECT * FROM commitments LIMIT 0")).keys())
     for name in ("priority", "category", "source_on_time", "due_from_standard",
                  "standard_due_at", "policy_id", "policy_version"):  # fmt: skip
         if name in have:

@@ -748,7 +748,9 @@ WHERE stage IN :stages
 """
 
 
-def _frame(conn: sa.Connection, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
+def query_frame(
+    conn: sa.Connection, sql: str, params: dict[str, object] | None = None
+) -> pd.DataFrame:
     """A SELECT as a DataFrame (DuckDB: handed over column-wise by the driver)."""
     statement = sa.text(sql)
     if params and "stages" in params:
@@ -767,14 +769,14 @@ def standards_frame(conn: sa.Connection, as_of: datetime) -> pd.DataFrame:
     policies = stored(conn, "policies")
     if policies.empty:  # no standards: nothing read (a load without them pays nothing)
         return pd.DataFrame()
-    c = _frame(conn, _COMMITMENTS_SQL)
+    c = query_frame(conn, _COMMITMENTS_SQL)
     if c.empty:
         return c.assign(new_policy_id=None, new_version=pd.NA, new_standard_due_at=pd.NaT)
     m = matched_policies(c, policies)
     stages = sorted({s for v in policies["pause_stages"].dropna() for s in v.split("|")})
     events = pd.DataFrame(columns=["_pos", "stage", "at", "next_at"])
     if stages:
-        ev = _frame(conn, _PAUSE_EVENTS_SQL, {"stages": stages})
+        ev = query_frame(conn, _PAUSE_EVENTS_SQL, {"stages": stages})
         if not ev.empty:
             pos = pd.Series(np.arange(len(c)), index=c["commitment_id"].astype(str).to_numpy())
             ev["_pos"] = ev["commitment_id"].astype(str).map(pos)
@@ -964,10 +966,10 @@ def stored_pauses(
     if not stages or commitment_id.empty:
         return bt.Pauses.none()
     if ids_sql is None:
-        ev = _frame(conn, _PAUSE_EVENTS_SQL, {"stages": stages})
+        ev = query_frame(conn, _PAUSE_EVENTS_SQL, {"stages": stages})
     else:
         sql = _SOME_PAUSE_EVENTS_SQL.format(ids=ids_sql)
-        ev = _frame(conn, sql, {**(params or {}), "stages": stages})
+        ev = query_frame(conn, sql, {**(params or {}), "stages": stages})
     if ev.empty:
         return bt.Pauses.none()
     pos = pd.Series(np.arange(len(commitment_id)), index=commitment_id.astype(str).to_numpy())
