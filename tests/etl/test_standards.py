@@ -373,3 +373,19 @@ def test_a_version_1_database_gains_the_standards_columns(engine: sa.Engine) -> 
         versions = [r[0] for r in conn.execute(sa.text("SELECT version FROM schema_version"))]
     assert set(new) <= have
     assert max(versions) == SCHEMA_VERSION == 2
+
+
+def test_unknown_country_or_subdivision_is_rejected(engine: sa.Engine, tmp_path: Path) -> None:
+    cal = (
+        "calendar,weekday,start,end,country,subdivision\n"
+        "a,1,09:00,17:00,XX,\n"
+        "b,1,09:00,17:00,ES,ZZ\n"
+        "c,1,09:00,17:00,es,md\n"
+    )
+    folder = _write(tmp_path / "places", calendars=cal)
+    report = load_files(engine, [folder], tz="Europe/Madrid")
+    got = {(r.reject.row_number, r.reject.column) for r in report.rejects}
+    assert got == {(2, "country"), (3, "subdivision")}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT calendar, country, subdivision FROM calendars"))
+        assert [tuple(r) for r in rows] == [("c", "ES", "MD")]  # codes upper-cased
