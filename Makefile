@@ -29,6 +29,7 @@ run: $(STAMP) $(DB)
 
 test: $(STAMP)
 	bash tools/ensure_browser.sh
+	bash tools/ensure_fonts.sh
 	bash tools/ensure_nginx.sh
 	$(BIN)/python -m pytest
 
@@ -53,6 +54,7 @@ $(BENCH_STAMP): $(STAMP) bench/requirements.txt
 
 bench: $(BENCH_STAMP)
 	bash tools/ensure_browser.sh
+	bash tools/ensure_fonts.sh
 	nice $(BIN)/python -m bench --size $(BENCH_SIZE)
 
 clean:

@@ -35,8 +35,9 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from dashboard import auth, browser_access, signin  # noqa: E402
+from dashboard import auth, browser_access, hosts, signin  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
+from dashboard.metrics.filters import EVERYTHING, RowScope  # noqa: E402
 from dashboard.pages import common  # noqa: E402
 
 # (url path = file name in dashboard/pages/, title key in dashboard.i18n, icon)
@@ -50,11 +51,20 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("avisos", "page_avisos", ":material/notifications_active:"),
     ("metas", "page_metas", ":material/flag:"),
     ("estandares", "page_estandares", ":material/timer:"),
+    ("suscripciones", "page_suscripciones", ":material/mail:"),
     ("datos", "page_datos", ":material/upload_file:"),
 )
 DEFAULT_PAGE = "resumen"
-# Pages drawn without the filter sidebar.
-SIDEBAR_FREE: frozenset[str] = frozenset()
+# Pages drawn without the filter sidebar (only the language switch): one commitment
+# (Seguimiento) and the loads (Datos) follow no filter.
+SIDEBAR_FREE: frozenset[str] = frozenset({"seguimiento", "datos"})
+# Filters a page's numbers do not follow, left out of its sidebar: Revisión and Metas
+# judge one ISO week, Avisos lists what is open now, on our commitments.
+HIDDEN_FILTERS: dict[str, frozenset[str]] = {
+    "revision": frozenset({"period"}),
+    "metas": frozenset({"period"}),
+    "avisos": frozenset({"period", "direction"}),
+}
 # Query key for deep links such as ?page=seguimiento&commitment=ID.
 PAGE_PARAM = "page"
 # A customer's signed link (?token=...) opens the customer view and nothing else: no
@@ -87,12 +97,15 @@ def page_runner(name: str) -> Callable[[], None]:
     return run
 
 
-def registered_pages(lang: str, role: str | None = "admin") -> dict[str, st.Page]:
+def registered_pages(
+    lang: str, role: str | None = "admin", scope: RowScope = EVERYTHING
+) -> dict[str, st.Page]:
     """Every page whose file exists and `role` may open, by url path, titled in the
-    current language (a viewer's navigation has no Datos at all)."""
+    current language (a viewer's navigation has no Datos at all; a user with a row scope
+    gets no page that spans every row, auth.ALL_ROWS_PAGES)."""
     pages: dict[str, st.Page] = {}
     for name, title_key, icon in PAGES:
-        if auth.page_allowed(role, name):
+        if auth.page_open_to(role, scope, name):
             pages[name] = st.Page(
                 page_runner(name),
                 title=t(title_key, lang),
@@ -323,7 +336,11 @@ def _signed_in(lang: str) -> common.Access | None:
     """signed_in without the browser bookkeeping (several early returns)."""
     access = common.current_access()
     if access.mode == "single":
-        st.sidebar.warning(auth.auth_text("single_user", lang), icon=":material/lock_open:")
+        # folded: the full warning took a quarter of the sidebar on every page
+        with st.sidebar.expander(
+            common.text("single_user_short", lang), icon=":material/lock_open:"
+        ):
+            st.caption(auth.auth_text("single_user", lang))
         return access
     if access.mode == "refused":
         address = common.plain_md(common.server_address() or "0.0.0.0")
@@ -355,20 +372,43 @@ def _signed_in(lang: str) -> common.Access | None:
     return None
 
 
+def foreign_host() -> str | None:
+    """The Host this session's websocket named, when it is not an allowed one (DNS
+    rebinding: dashboard/hosts.py); None when allowed.
+
+    dashboard/serve.py already refuses such requests; this covers `streamlit run
+    dashboard/app.py`. A run without any request headers (AppTest) has no Host to check.
+    """
+    headers = st.context.headers
+    if not headers:
+        return None
+    host = headers.get("Host")
+    return None if hosts.is_allowed_host(host, hosts.allowed_hosts()) else (host or "")
+
+
 def main() -> None:
     """Frame every page: config, sign-in, navigation, sidebar, URL, then the page itself."""
-    st.set_page_config(page_title="Eslabón", page_icon="🔗", layout="wide")
+    st.set_page_config(page_title="Eslabón", page_icon=":material/link:", layout="wide")
+    common.watch_session_queries()
     lang = common.current_lang()
+    host = foreign_host()
+    if host is not None:
+        st.error(t("host_refused", lang, host=common.plain_md(host[:100])))
+        return
     if customer_view(lang):
         return
     access = signed_in(lang)
     if access is None:
         return
-    pages = registered_pages(lang, access.role)
+    common.uploader_words(lang)
+    pages = registered_pages(lang, access.role, access.scope)
     current = st.navigation(list(pages.values()), position="sidebar")
     common.remember_pages(pages)
     follow_page_param(pages, current)
     if current.url_path in SIDEBAR_FREE:
+        common.language_switch()
+        common.keep_filters()
+        common.sync_url(common.last_view())
         current.run()
         return
     status = common.db_status()
@@ -380,7 +420,7 @@ def main() -> None:
             stages = common.stage_options(at)
         except Exception:  # the page itself shows the database error state
             at, stages = None, []
-    view = common.sidebar(at, stages)
+    view = common.sidebar(at, stages, hidden=HIDDEN_FILTERS.get(current.url_path, frozenset()))
     common.sync_url(view)
     current.run()
 

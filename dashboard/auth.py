@@ -18,6 +18,12 @@ re-authentication cookie:
       emails: {ana@example.com: admin}
       domains: {example.com: viewer}
 
+Row-level access: a password user may carry `scope: {stages: [...], customers: [...]}`,
+and an OIDC entry (e-mail, domain, or `oidc.groups` for the provider's `groups` claim)
+may be written `{role: viewer, stages: [...], customers: [...]}` instead of a bare role.
+The scope becomes the user's `RowScope`, which every metric ANDs into its SQL
+(docs/security.md, "Row-level access").
+
 No file and no `[auth]` section in .streamlit/secrets.toml means single-user mode:
 whoever reaches the port is admin, which is allowed only while the server listens on a
 loopback address (see `single_user_allowed`).
@@ -37,6 +43,7 @@ from typing import Any
 import bcrypt
 import yaml
 
+from dashboard.metrics.filters import EVERYTHING, RowScope
 from dashboard.secret_keys import new_secret, secret_problem
 from etl.settings import PROJECT_ROOT
 
@@ -49,6 +56,7 @@ PERMISSIONS: Mapping[str, str] = MappingProxyType(
         "set_targets": "editor",  # Metas: new target, CSV import
         "record_notices": "editor",  # Avisos: mark as notified
         "record_actions": "editor",  # Revisión: add, close, reopen action items
+        "manage_subscriptions": "editor",  # Suscripciones: add, edit, remove, test-send
         "load_data": "admin",  # Datos (uploads, loads, the sample) and the empty state's load
     }
 )
@@ -87,6 +95,20 @@ def role_allows(role: str | None, action: str) -> bool:
     """True when `role` may do `action` (False for no role, unknown role or action)."""
     needed = PERMISSIONS.get(action)
     return needed is not None and role_rank(role) >= role_rank(needed) >= 0
+
+
+# Pages whose content spans every row whatever the filter (the load history and rejected
+# rows; every subscription's recipient and filter, the alert rules, the delivery log):
+# closed to a user with a row scope, who could otherwise read or mail out other rows.
+ALL_ROWS_PAGES: frozenset[str] = frozenset({"datos", "suscripciones"})
+
+
+def page_open_to(role: str | None, scope: RowScope, page: str) -> bool:
+    """May someone with `role` and row `scope` open `page`? (page_allowed, and the
+    all-rows pages only without a scope)."""
+    if page in ALL_ROWS_PAGES and not scope.unrestricted:
+        return False
+    return page_allowed(role, page)
 
 
 def page_action(page: str) -> str:
@@ -161,6 +183,7 @@ class User:
     email: str
     password_hash: str
     role: str
+    scope: RowScope = EVERYTHING  # the rows they may see (EVERYTHING: no restriction)
 
 
 @dataclass(frozen=True)
@@ -175,6 +198,11 @@ class AuthConfig:
     cookie_expiry_days: float = DEFAULT_COOKIE_DAYS
     oidc_emails: Mapping[str, str] = field(default_factory=dict)
     oidc_domains: Mapping[str, str] = field(default_factory=dict)
+    # row scopes of OIDC entries (key as in the role tables); groups: name -> role
+    oidc_email_scopes: Mapping[str, RowScope] = field(default_factory=dict)
+    oidc_domain_scopes: Mapping[str, RowScope] = field(default_factory=dict)
+    oidc_groups: Mapping[str, str] = field(default_factory=dict)
+    oidc_group_scopes: Mapping[str, RowScope] = field(default_factory=dict)
 
     @property
     def has_passwords(self) -> bool:
@@ -231,23 +259,87 @@ def _user(username: object, entry: object, path: Path) -> User:
         roles = [roles]
     if not isinstance(roles, list) or not roles or any(r not in ROLES for r in roles):
         raise AuthConfigError(f"{path}: {key}.roles: one of {', '.join(ROLES)}")
+    role = str(highest_role(roles))
     return User(
         username=username,
         name=str(data.get("name") or username),
         email=str(data.get("email") or ""),
         password_hash=str(password),
-        role=str(highest_role(roles)),
+        role=role,
+        scope=parse_scope(data.get("scope"), path, f"{key}.scope", role),
     )
 
 
-def _role_table(value: object, path: Path, key: str) -> dict[str, str]:
-    table = _mapping(value, path, key)
-    out: dict[str, str] = {}
-    for name, role in table.items():
+SCOPE_KEYS: tuple[str, ...] = ("stages", "customers")
+
+
+def parse_scope(value: object, path: Path, key: str, role: str | None = None) -> RowScope:
+    """A RowScope from `{stages: [...], customers: [...]}` (EVERYTHING when absent).
+
+    Refused, naming the key: unknown keys (a typo must not silently mean "all rows"), an
+    empty list (write no key instead), non-text names, and a scope on an admin (admins
+    load data, whose history shows every row, so they cannot be scoped).
+    """
+    if value is None:
+        return EVERYTHING
+    data = _mapping(value, path, key)
+    unknown = sorted(str(k) for k in data if k not in SCOPE_KEYS)
+    if unknown:
+        raise AuthConfigError(
+            f"{path}: {key}: unknown key {unknown[0]!r} (use {' and/or '.join(SCOPE_KEYS)})"
+        )
+    dims: dict[str, tuple[str, ...]] = {}
+    for dim in SCOPE_KEYS:
+        if dim not in data:
+            continue
+        names = data[dim]
+        if isinstance(names, str):
+            names = [names]
+        if (
+            not isinstance(names, list)
+            or not names
+            or any(not isinstance(n, str) or not n.strip() for n in names)
+        ):
+            raise AuthConfigError(f"{path}: {key}.{dim}: a non-empty list of names")
+        dims[dim] = tuple(n.strip() for n in names)
+    if not dims:
+        raise AuthConfigError(f"{path}: {key}: list stages and/or customers, or remove it")
+    if role == "admin":
+        raise AuthConfigError(
+            f"{path}: {key}: an admin sees every row; give a scoped user the viewer or editor role"
+        )
+    return RowScope(stages=dims.get("stages"), customers=dims.get("customers"))
+
+
+def _role_entry(entry: object, path: Path, key: str) -> tuple[str, RowScope]:
+    """An OIDC table value: a bare role, or `{role: ROLE, stages: [...], customers: [...]}`."""
+    if isinstance(entry, dict):
+        role = entry.get("role")
         if role not in ROLES:
-            raise AuthConfigError(f"{path}: {key}.{name}: one of {', '.join(ROLES)}")
-        out[str(name).strip().lower()] = str(role)
-    return out
+            raise AuthConfigError(f"{path}: {key}.role: one of {', '.join(ROLES)}")
+        rest = {k: v for k, v in entry.items() if k != "role"}
+        return str(role), parse_scope(rest or None, path, key, str(role))
+    if entry not in ROLES:
+        raise AuthConfigError(f"{path}: {key}: one of {', '.join(ROLES)}")
+    return str(entry), EVERYTHING
+
+
+def _role_scope_tables(
+    value: object, path: Path, key: str
+) -> tuple[dict[str, str], dict[str, RowScope]]:
+    """An OIDC table as (name -> role, name -> scope); names are compared lower case."""
+    table = _mapping(value, path, key)
+    roles: dict[str, str] = {}
+    scopes: dict[str, RowScope] = {}
+    for name, entry in table.items():
+        role, scope = _role_entry(entry, path, f"{key}.{name}")
+        roles[str(name).strip().lower()] = role
+        scopes[str(name).strip().lower()] = scope
+    return roles, scopes
+
+
+def _role_table(value: object, path: Path, key: str) -> dict[str, str]:
+    return _role_scope_tables(value, path, key)[0]
 
 
 def parse_auth_config(data: Mapping[str, Any], path: Path) -> AuthConfig:
@@ -284,6 +376,16 @@ def parse_auth_config(data: Mapping[str, Any], path: Path) -> AuthConfig:
         cookie_expiry_days=days,
         oidc_emails=MappingProxyType(_role_table(oidc.get("emails"), path, "oidc.emails")),
         oidc_domains=MappingProxyType(_role_table(oidc.get("domains"), path, "oidc.domains")),
+        oidc_email_scopes=MappingProxyType(
+            _role_scope_tables(oidc.get("emails"), path, "oidc.emails")[1]
+        ),
+        oidc_domain_scopes=MappingProxyType(
+            _role_scope_tables(oidc.get("domains"), path, "oidc.domains")[1]
+        ),
+        oidc_groups=MappingProxyType(_role_table(oidc.get("groups"), path, "oidc.groups")),
+        oidc_group_scopes=MappingProxyType(
+            _role_scope_tables(oidc.get("groups"), path, "oidc.groups")[1]
+        ),
     )
 
 
@@ -331,6 +433,39 @@ def role_for_email(
     if not at or not local or not domain:
         return None
     return config.oidc_domains.get(domain)
+
+
+def scope_for_user(config: AuthConfig, username: str | None) -> RowScope:
+    """The rows a password user may see. Someone not (or no longer) in the file gets
+    none at all (fail closed), although they also get no role."""
+    user = config.users.get(str(username or "").strip().lower())
+    return user.scope if user else RowScope(stages=(), customers=())
+
+
+def oidc_access(
+    config: AuthConfig,
+    email: str | None,
+    *,
+    verified: bool | None = None,
+    groups: Iterable[str] = (),
+) -> tuple[str | None, RowScope]:
+    """Role and row scope of someone signed in with OIDC: their exact e-mail first, then
+    the first of their groups (in the file's order) listed in `oidc.groups`, then their
+    domain. An unverified e-mail gets nothing; no match gets no role and no rows."""
+    nothing = RowScope(stages=(), customers=())
+    if not email or verified is False:
+        return None, nothing
+    address = str(email).strip().lower()
+    if address in config.oidc_emails:
+        return config.oidc_emails[address], config.oidc_email_scopes.get(address, EVERYTHING)
+    member = {str(g).strip().lower() for g in groups}
+    for group, role in config.oidc_groups.items():
+        if group in member:
+            return role, config.oidc_group_scopes.get(group, EVERYTHING)
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or domain not in config.oidc_domains:
+        return None, nothing
+    return config.oidc_domains[domain], config.oidc_domain_scopes.get(domain, EVERYTHING)
 
 
 def authenticator_credentials(config: AuthConfig) -> dict[str, Any]:
@@ -382,10 +517,12 @@ def with_user(
     *,
     name: str | None = None,
     email: str | None = None,
+    scope: RowScope | None = None,
 ) -> dict[str, Any]:
     """A copy of the file's data with `username` added or replaced; a cookie key is made
     the first time, and a known or weak one (the example's placeholder) is replaced (the
-    file is then ready for the login form)."""
+    file is then ready for the login form). `scope` None keeps the user's scope as it was;
+    EVERYTHING removes it."""
     typed = username.strip()
     username = typed.lower()
     if not username or any(c.isspace() for c in username):
@@ -404,6 +541,9 @@ def with_user(
         "password": password_hash,
         "roles": [role],
     }
+    kept = previous.get("scope") if scope is None else scope_entry(scope)
+    if kept:
+        usernames[username]["scope"] = kept
     credentials["usernames"] = usernames
     out["credentials"] = credentials
     cookie = dict(out.get("cookie") or {})
@@ -413,6 +553,12 @@ def with_user(
         cookie["key"] = new_secret()
     out["cookie"] = cookie
     return out
+
+
+def scope_entry(scope: RowScope) -> dict[str, list[str]] | None:
+    """A RowScope as the file writes it (None for EVERYTHING: no `scope` key)."""
+    entry = {dim: list(names) for dim in SCOPE_KEYS if (names := getattr(scope, dim)) is not None}
+    return entry or None
 
 
 def with_new_cookie_key(data: Mapping[str, Any], *, only_if_unsafe: bool) -> tuple[dict, bool]:

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, vText
 
-from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
 from dashboard.metrics.status import commitment_status_sql
+from etl.exports import single_line
 from etl.settings import DEFAULT_TIMEZONE
 
 UID_DOMAIN = "eslabon"
@@ -89,10 +91,12 @@ def calendar_rows(
     performer: str | None = None,
     process: str | None = None,
     customer: str | None = None,
+    scope: RowScope = EVERYTHING,
 ) -> pd.DataFrame:
     """The commitments (both directions, not cancelled) a feed holds, with their status.
 
-    At most one of performer / process / customer is expected; none means every commitment.
+    At most one of performer / process / customer is expected; none means every commitment
+    (of the user's `scope`).
     """
     f = MetricFilter(
         as_of=as_of,
@@ -100,7 +104,7 @@ def calendar_rows(
         processes=(process,) if process else (),
         customers=(customer,) if customer else (),
         direction="",
-    )
+    ).within(scope)
     status_sql, params = commitment_status_sql(f)
     frame = pd.read_sql(sa.text(_ROWS_SQL.format(status_sql=status_sql)), conn, params=params)
     for column in ("due_at", "original_due_at", "delivered_at"):
@@ -109,7 +113,11 @@ def calendar_rows(
 
 
 def _text(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    """A stored name or title as calendar text: data on one line, never structure (a line
+    break in a customer name used to break the feed, or forge a "Status:" line)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return single_line(value)
 
 
 def _summary(row: pd.Series, words: dict[str, str]) -> str:
@@ -118,7 +126,7 @@ def _summary(row: pd.Series, words: dict[str, str]) -> str:
         head = words["promised"].format(customer=_text(row["customer"]))
     else:
         head = words["due"]
-    summary = f"{head}: {label} ({row['commitment_id']})"
+    summary = f"{head}: {label} ({_text(row['commitment_id'])})"
     if not pd.isna(row["delivered_at"]):
         summary = f"[{words['delivered']}] {summary}"
     elif row["status"] == "breach":
@@ -139,6 +147,18 @@ def _sequence(row: pd.Series) -> int:
     """0 for the first promise; 1 once the due date was renegotiated (the event moved)."""
     original = row["original_due_at"]
     return int(not pd.isna(original) and pd.Timestamp(original) != pd.Timestamp(row["due_at"]))
+
+
+def calendar_file_name(kind: str, value: object) -> str:
+    """The download name of one scope's calendar (`eslabon_customer_Acme_S_L_.ics`):
+    ASCII letters, digits, `_` and `-` only, so no name can add a header line, a quote
+    or a path to the Content-Disposition it travels in."""
+    kind = _slug(kind) or "scope"
+    return f"eslabon_{kind}_{_slug(value) or kind}.ics"
+
+
+def _slug(value: object) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", str(value))[:40].strip("_")
 
 
 def calendar_uid(scope: str) -> str:
@@ -165,13 +185,14 @@ def build_calendar(
     words = _TEXT.get(lang, _TEXT["es"])
     zone = ZoneInfo(tz or os.environ.get("ESLABON_TZ") or DEFAULT_TIMEZONE)
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
-    title = name or words["calendar"]
+    title = single_line(name or words["calendar"])
     calendar = Calendar.new(
-        prodid=PRODID,
-        name=title,
-        uid=calendar_uid(title),
-        refresh_interval=timedelta(hours=1),
+        prodid=PRODID, uid=calendar_uid(title), refresh_interval=timedelta(hours=1)
     )
+    # As TEXT values (RFC 7986 NAME, and the X-WR-CALNAME most programs read): `;`, `,`
+    # and `\` escaped, like every other text here.
+    calendar.add("name", vText(title))
+    calendar.add("x-wr-calname", vText(title))
     for _, row in rows.iterrows():
         due = pd.Timestamp(row["due_at"]).floor("s").to_pydatetime()
         if due.time() >= _END_OF_DAY:
@@ -213,12 +234,16 @@ def calendar_feed(
     lang: str = "es",
     internal: bool = True,
     stamp: datetime | None = None,
+    scope: RowScope = EVERYTHING,
 ) -> bytes:
-    """The .ics bytes for one performer, one process stage, one customer, or everything."""
-    rows = calendar_rows(conn, as_of, performer=performer, process=process, customer=customer)
-    scope = next(
+    """The .ics bytes for one performer, one process stage, one customer, or everything
+    (only rows of the user's `scope`)."""
+    rows = calendar_rows(
+        conn, as_of, performer=performer, process=process, customer=customer, scope=scope
+    )
+    feed_label = next(
         (
-            f"{label}: {value}"
+            f"{label}: {single_line(value)}"
             for label, value in (
                 ("performer", performer),
                 ("process", process),
@@ -229,7 +254,7 @@ def calendar_feed(
         None,
     )
     words = _TEXT.get(lang, _TEXT["es"])
-    name = f"{words['calendar']} — {scope}" if scope else None
+    name = f"{words['calendar']} — {feed_label}" if feed_label else None
     return build_calendar(rows, lang=lang, stamp=stamp, name=name, internal=internal)
 
 

@@ -31,6 +31,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_satisfaccion": ("Satisfacción", "Satisfaction"),
     "page_datos": ("Datos", "Data"),
     "page_revision": ("Revisión semanal", "Weekly review"),
+    "page_suscripciones": ("Suscripciones", "Subscriptions"),
     "page_seguimiento": ("Seguimiento", "Tracking"),
     "page_avisos": ("Avisos", "Notices"),
     "page_metas": ("Metas", "Targets"),
@@ -61,6 +62,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Customers' commitments to us",
     ),
     "as_of_label": ("Datos evaluados al", "Data evaluated as of"),
+    "row_scope": (
+        "Su acceso se limita a {scope}: cada cifra se calcula solo con esas filas.",
+        "Your access is limited to {scope}: every figure is computed on those rows only.",
+    ),
     "view_link_help": (
         "El enlace de esta página guarda la vista: cópielo para compartirla.",
         "This page's link keeps the view: copy it to share it.",
@@ -88,6 +93,19 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The dashboard could not query the database `{url}`. Check that the server is "
         "running and that ESLABON_DB_URL is right. Detail: {reason}",
     ),
+    "host_refused": (
+        "Este servidor no atiende al nombre «{host}». Ábralo con la dirección configurada "
+        "(ESLABON_ALLOWED_HOSTS).",
+        "This server does not answer to the name “{host}”. Open it at its configured "
+        "address (ESLABON_ALLOWED_HOSTS).",
+    ),
+    "query_timeout": (
+        "La consulta tardó más de {seconds} s y se detuvo (ESLABON_STATEMENT_TIMEOUT). "
+        "Acote el filtro (menos semanas o etapas) o inténtelo más tarde.",
+        "The query took longer than {seconds} s and was stopped "
+        "(ESLABON_STATEMENT_TIMEOUT). Narrow the filter (fewer weeks or stages) or try "
+        "again later.",
+    ),
     "page_failed": (
         "Esta página no pudo mostrarse. El detalle quedó en el registro del servidor.",
         "This page could not be shown. The details are in the server log.",
@@ -97,6 +115,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No commitments fall due within this filter.",
     ),
     "delta_vs_last_week": ("vs. semana anterior", "vs. previous week"),
+    "week_partial": ("semana parcial", "partial week"),
+    "trend_partial_note": (
+        "○ Semana parcial (aún en curso o cortada por el periodo): sus compromisos están "
+        "en las tarjetas; su tasa puede cambiar.",
+        "○ Partial week (still running, or cut by the period): its commitments are in "
+        "the cards; its rate may still change.",
+    ),
     "status_green": ("✓ En meta", "✓ On target"),
     "status_amber": ("! Cerca de la meta", "! Near target"),
     "status_red": ("✗ Fuera de meta", "✗ Off target"),
@@ -309,6 +334,19 @@ def fmt_kpi_delta(kpi: str, delta: float | None, lang: str) -> str | None:
     if declared is not None and declared.is_count:
         return fmt_signed(delta, lang, 0)
     return fmt_signed(delta, lang, declared.decimals if declared else 1)
+
+
+def fmt_kpi_gap(kpi: str, gap: float | None, lang: str) -> str:
+    """A distance on a KPI's scale without a sign (a target's amber tolerance): percentage
+    points for rates, whole for counts, the KPI's decimals otherwise."""
+    if _missing(gap):
+        return MISSING
+    declared = KPIS.get(kpi)
+    if declared is not None and declared.is_rate:
+        return fmt_num(abs(gap) * 100, lang, 1) + " pp"
+    if declared is not None and declared.is_count:
+        return fmt_num(abs(gap), lang, 0)
+    return fmt_num(abs(gap), lang, declared.decimals if declared else 1)
 
 
 def kpi_lower_is_better(kpi: str) -> bool:

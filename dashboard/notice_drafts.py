@@ -11,7 +11,6 @@ never internal ids or people: it goes to the customer.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.propagation import at_risk_commitments
 from dashboard.metrics.status import commitment_status_sql
 from dashboard.records import neutralised
+from etl.exports import csv_writer, single_line
 
 AT_RISK, OVERDUE = "at_risk", "overdue"
 
@@ -30,6 +30,7 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "commitment_id",
     "title",
     "customer",
+    "customer_type",
     "process",
     "performer",
     "kind",
@@ -56,6 +57,11 @@ FROM dependencies d
 JOIN s_all u ON u.commitment_id = d.depends_on
 WHERE u.status = 'breach'
 ORDER BY d.commitment_id, u.commitment_id
+"""
+
+# Internal customers are areas (often the next stage), not people: greeted as a team.
+_INTERNAL_SQL = """
+SELECT c.commitment_id FROM commitments c WHERE c.customer_type = 'internal'
 """
 
 _LAST_NOTICE_SQL = """
@@ -99,6 +105,10 @@ def notice_candidates(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     grouped = late.groupby("commitment_id")
     stages = grouped["upstream_process"].agg(lambda s: ", ".join(sorted(set(s.dropna()))))
     ids = grouped["upstream_id"].agg(lambda s: ", ".join(sorted(s)))
+    internal = set(pd.read_sql(sa.text(_INTERNAL_SQL), conn)["commitment_id"])
+    frame["customer_type"] = [
+        "internal" if cid in internal else "external" for cid in frame["commitment_id"]
+    ]
     frame["late_upstream_stages"] = frame["commitment_id"].map(stages)
     frame["breached_upstreams"] = frame["commitment_id"].map(ids)
     last = pd.read_sql(sa.text(_LAST_NOTICE_SQL), conn, params={"as_of": f.as_of})
@@ -145,6 +155,7 @@ _TEMPLATES = {
     "es": {
         "subject": "Aviso sobre su compromiso {cid}: {title}",
         "greeting": "Estimado/a {customer}:",
+        "greeting_internal": "Equipo de {customer}:",
         AT_RISK: (
             "Le escribimos antes de la fecha comprometida para avisarle de que «{title}» "
             "({cid}), previsto para el {due}, no podrá entregarse a tiempo."
@@ -164,6 +175,7 @@ _TEMPLATES = {
     "en": {
         "subject": "Notice about your commitment {cid}: {title}",
         "greeting": "Dear {customer},",
+        "greeting_internal": "Dear {customer} team,",
         AT_RISK: (
             "We are writing ahead of the agreed date to let you know that “{title}” ({cid}), "
             "due on {due}, will not be delivered on time."
@@ -190,30 +202,34 @@ def draft_notice(row: pd.Series | dict, lang: str = "es") -> NoticeDraft:
     """
     words = _TEMPLATES["en" if lang == "en" else "es"]
     lang = "en" if lang == "en" else "es"
-    cid = str(row["commitment_id"])
-    title = str(row["title"]) if _present(row.get("title")) else cid
+    # Names and titles are data: a line break in one must not start a line of the
+    # message (or a second line of the subject).
+    cid = single_line(row["commitment_id"])
+    title = single_line(row["title"]) if _present(row.get("title")) else cid
     values = {
         "cid": cid,
         "title": title,
-        "customer": str(row["customer"]),
+        "customer": single_line(row["customer"]),
         "due": _day(row["due_at"], lang),
     }
     lines = [words[row["kind"]].format(**values)]
     if _present(row.get("late_upstream_stages")):
-        lines.append(words["reason"].format(stages=row["late_upstream_stages"]))
+        lines.append(words["reason"].format(stages=single_line(row["late_upstream_stages"])))
     expected = row.get("expected_date")
     if _present(expected):
         lines.append(words["expected"].format(expected=_day(expected, lang)))
     else:
         lines.append(words["no_expected"])
-    body = "\n\n".join([words["greeting"].format(**values), " ".join(lines), words["closing"]])
+    # an internal customer is an area or stage ("Entrega"), never "Estimado/a Entrega"
+    greeting = "greeting_internal" if row.get("customer_type") == "internal" else "greeting"
+    body = "\n\n".join([words[greeting].format(**values), " ".join(lines), words["closing"]])
     return NoticeDraft(words["subject"].format(**values), body)
 
 
 def notices_csv(candidates: pd.DataFrame, lang: str = "es") -> str:
     """The candidate list with each drafted message as CSV, safe to open in a spreadsheet."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     columns = list(CANDIDATE_COLUMNS)
     writer.writerow([*columns, "subject", "message"])
     for _, row in candidates.iterrows():

@@ -10,7 +10,7 @@ action items raised that week or carried from earlier ones. The page and the rep
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -18,13 +18,14 @@ import sqlalchemy as sa
 
 from dashboard.metrics.definitions import COUNT_KPIS, HEADLINE_KPIS, KPI_BETTER
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import headline_kpis
+from dashboard.metrics.kpis import headline_kpis, kpi_reasons
 from dashboard.metrics.ontime import commitment_list, none_if_nan
 from dashboard.metrics.propagation import at_risk_commitments, root_impact
 from dashboard.metrics.targets import kpi_target_status, kpi_targets
 from dashboard.metrics.trends import weekly_kpis
 from dashboard.records import iso_week_label, iso_week_monday
 from dashboard.records.actions import actions_for_week
+from etl.schema import commitments
 
 KPI_TABLE_COLUMNS: tuple[str, ...] = (
     "kpi",
@@ -36,6 +37,7 @@ KPI_TABLE_COLUMNS: tuple[str, ...] = (
     "amber_tolerance",
     "status",
     "previous_status",
+    "reason",  # why current is empty when its input was never loaded (kpis.kpi_reasons)
 )
 TREND_WEEKS = 8
 
@@ -78,6 +80,7 @@ def kpi_table(conn: sa.Connection, f_week: MetricFilter, f_previous: MetricFilte
     previous = _kpi_values(conn, f_previous)
     targets = kpi_targets(conn, f_week, current)
     lights = kpi_target_status(conn, f_week, current)  # type: ignore[arg-type]
+    reasons = kpi_reasons(conn)
     previous_lights = kpi_target_status(conn, f_previous, previous)  # type: ignore[arg-type]
     rows = []
     for kpi in HEADLINE_KPIS:
@@ -95,6 +98,7 @@ def kpi_table(conn: sa.Connection, f_week: MetricFilter, f_previous: MetricFilte
                 "amber_tolerance": None if target is None else float(target["amber_tolerance"]),
                 "status": lights.get(kpi),
                 "previous_status": previous_lights.get(kpi),
+                "reason": reasons.get(kpi) if cur is None else None,
             }
         )
     frame = pd.DataFrame(rows, columns=list(KPI_TABLE_COLUMNS))
@@ -137,10 +141,47 @@ def weekly_review(
         roots=root_impact(conn, f_week),
         breached=breached,
         at_risk_next_week=at_risk_commitments(conn, f_next).reset_index(drop=True),
-        actions=actions_for_week(conn, label),
+        actions=actions_for_week(conn, label, base.scope),
     )
 
 
 def count_kpi(kpi: str) -> bool:
     """True for KPIs that are counts (shown whole, 0 rather than empty)."""
     return kpi in COUNT_KPIS
+
+
+def _unrestricted(f: MetricFilter) -> bool:
+    """No row condition at all (whatever fields MetricFilter grows, its SQL says)."""
+    where, _ = f.with_(date_from=None, date_to=None).sql_where("c", with_direction=False)
+    return where == "TRUE"
+
+
+def commitment_ids_in_scope(conn: sa.Connection, f: MetricFilter, ids: list[str]) -> set[str]:
+    """Which of `ids` are commitments the filter's stages/customers/types allow (any date)."""
+    if not ids:
+        return set()
+    where, params = f.with_(date_from=None, date_to=None).sql_where("c", with_direction=False)
+    c = commitments.alias("c")
+    query = sa.select(c.c.commitment_id).where(
+        sa.text(where).bindparams(**params), c.c.commitment_id.in_(ids)
+    )
+    rows = conn.execute(query)
+    return {row[0] for row in rows.fetchall()}
+
+
+def recipient_review(
+    conn: sa.Connection, week: str, as_of: datetime, f: MetricFilter
+) -> WeeklyReview:
+    """The review as it may leave the building for a recipient limited to `f`.
+
+    Every table of `weekly_review` already follows the filter except the action items,
+    which belong to the meeting: a restricted recipient gets only the items linked to a
+    commitment the filter allows (an unlinked item may speak of any stage or customer).
+    """
+    review = weekly_review(conn, week, as_of, f)
+    if _unrestricted(f) or review.actions.empty:
+        return review
+    linked = [str(v) for v in review.actions["commitment_id"].dropna().unique()]
+    allowed = commitment_ids_in_scope(conn, f, linked)
+    keep = review.actions["commitment_id"].isin(allowed)
+    return replace(review, actions=review.actions[keep].reset_index(drop=True))

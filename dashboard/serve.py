@@ -7,6 +7,10 @@ due-date calendar (RFC 5545) for calendar apps to subscribe to; the token is the
 the customer's tracking link, so the same link signs both. A bad or expired token gets
 a plain 404 (nothing about why). The dashboard itself is unchanged: dashboard/app.py.
 
+Every HTTP request and websocket upgrade must name an allowed host (loopback names, plus
+ESLABON_ALLOWED_HOSTS): anything else gets 403, the defence against DNS rebinding
+(dashboard/hosts.py).
+
 When the server starts, a background thread warms the caches for the default view
 (`warm_caches`): a fresh server's first visitor then waits for neither the imports nor
 the Resumen numbers. `streamlit run dashboard/app.py` has no such hook (Streamlit runs
@@ -37,9 +41,12 @@ if _ROOT not in sys.path:
 from dashboard import auth  # noqa: E402
 from dashboard.browser_access import PrivateRoutes  # noqa: E402
 from dashboard.calendar_feed import subscription_feed  # noqa: E402
+from dashboard.hosts import HostCheckMiddleware  # noqa: E402
 from dashboard.metrics.kpis import default_as_of  # noqa: E402
 from dashboard.tokens import configured_secret, secret_refusal  # noqa: E402
 from etl.db import create_db_engine  # noqa: E402
+from etl.publish import remove_stale_scratch  # noqa: E402
+from etl.settings import load_settings  # noqa: E402
 
 CALENDAR_PATH = "/api/calendar.ics"
 APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
@@ -50,7 +57,8 @@ def calendar_endpoint(request: Request) -> Response:
     """The subscription feed (sync: Starlette runs it in a worker thread)."""
     lang = "en" if request.query_params.get("lang") == "en" else "es"
     try:
-        engine = create_db_engine(read_only=True)
+        settings = load_settings()
+        engine = create_db_engine(read_only=True, statement_timeout=settings.statement_timeout)
         try:
             with engine.connect() as conn:
                 data = subscription_feed(
@@ -116,8 +124,13 @@ def log_unsafe_configuration() -> None:
 
 @contextlib.asynccontextmanager
 async def warm_at_start(_app: st.App) -> AsyncIterator[None]:
-    """The ASGI lifespan: check the keys and start warm_caches once, when the server starts."""
+    """The ASGI lifespan, when the server starts: check the keys, remove scratch copies a
+    killed server (or upload worker) left behind, and start warm_caches once."""
     log_unsafe_configuration()
+    try:
+        remove_stale_scratch()
+    except Exception as exc:  # an unusable scratch folder: previews will say so
+        log.warning("cleaning the scratch folder failed: %s", exc)
     threading.Thread(target=warm_caches, name="eslabon-warm", daemon=True).start()
     yield
 
@@ -126,8 +139,10 @@ app = st.App(
     str(APP_SCRIPT),
     lifespan=warm_at_start,
     routes=[Route(CALENDAR_PATH, calendar_endpoint, methods=["GET"])],
-    # /media (downloads) only for signed-in browsers, /_stcore/metrics for nobody
-    middleware=[Middleware(PrivateRoutes)],
+    # Before every route, Streamlit's own included: first the Host check (DNS rebinding:
+    # pages, static files, the websocket), then /media (downloads) only for signed-in
+    # browsers and /_stcore/metrics for nobody.
+    middleware=[Middleware(HostCheckMiddleware), Middleware(PrivateRoutes)],
 )
 
 if __name__ == "__main__":

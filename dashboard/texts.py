@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dashboard.i18n import norm_lang, t
 from dashboard.metrics.definitions import KPIS
+from etl.exports import single_line
 
 STRINGS: dict[str, tuple[str, str]] = {
     # pages
@@ -160,6 +161,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sheet_breached": ("Incumplidos", "Breached"),
     "sheet_at_risk": ("En riesgo próxima semana", "At risk next week"),
     "sheet_actions": ("Acciones", "Action items"),
+    "sheet_trend": ("Tendencia", "Trend"),
     # actions
     "action_what": ("Qué", "What"),
     "action_owner": ("Responsable", "Owner"),
@@ -210,6 +212,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     # tracking
     "track_search": ("Buscar por compromiso o cliente", "Search by commitment or customer"),
     "track_pick": ("Compromiso", "Commitment"),
+    "track_placeholder": ("p. ej. CMP-000123 o un cliente", "e.g. CMP-000123 or a customer"),
+    "track_hint": (
+        "Escriba el identificador de un compromiso (o parte de él) o el nombre de un cliente "
+        "para ver dónde está: sus fases, su vencimiento y de quién depende. En Resumen, el "
+        "enlace «abrir» de cada quiebre raíz lo abre directamente.",
+        "Type a commitment's id (or part of it) or a customer's name to see where it stands: "
+        "its phases, its due date and what it depends on. On Overview, each root breach's "
+        "«open» link opens it directly.",
+    ),
+    "timeline_due": ("→ Vencimiento comprometido", "→ Promised due date"),
     "track_none": ("Ningún compromiso coincide.", "No commitment matches."),
     "track_timeline": ("Línea de tiempo", "Timeline"),
     "track_upstreams": ("Compromisos de los que depende", "Upstream commitments"),
@@ -295,6 +307,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "was breached than when it was on time.",
     ),
     "lift_none": ("Contagio sin datos", "Lift: no data"),
+    "lift_zero": ("sin contagio", "no contagion"),
     "lift_low": ("Contagio < 2×", "Lift < 2×"),
     "lift_mid": ("Contagio 2× – 10×", "Lift 2× – 10×"),
     "lift_high": ("Contagio ≥ 10×", "Lift ≥ 10×"),
@@ -368,6 +381,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sat_by_week": ("CSAT % y NPS por semana", "CSAT % and NPS by week"),
     "sat_by_stage": ("CSAT % y NPS por etapa", "CSAT % and NPS by stage"),
     "responses": ("Respuestas", "Responses"),
+    "csat_answers": ("Con CSAT", "With a CSAT"),
+    "nps_answers": ("Con NPS", "With an NPS"),
+    "breach_cost_n": (
+        "n = respuestas con CSAT (las que solo puntúan NPS cuentan en «Respuestas» de la tabla).",
+        "n = responses with a CSAT (those scoring only NPS count in the table's «Responses»).",
+    ),
+    "partial_suffix": ("{label} (parcial)", "{label} (partial)"),
+    "partial_weeks_note": (
+        "Semanas marcadas «parcial»: aún en curso o cortadas por el periodo; pueden cambiar.",
+        "Weeks marked «partial»: still running or cut by the period; they may still change.",
+    ),
     "breach_cost_title": ("Lo que cuesta un quiebre", "What a breach costs"),
     "breach_cost_metric": ("Coste de un quiebre", "Cost of a breach"),
     "points_suffix": ("{value} puntos", "{value} points"),
@@ -432,6 +456,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "col_file": ("Fichero", "File"),
     "col_record_kind": ("Tipo de registro", "Record kind"),
+    "record_kind_processes": ("Procesos", "Processes"),
+    "record_kind_commitments": ("Compromisos", "Commitments"),
+    "record_kind_dependencies": ("Dependencias", "Dependencies"),
+    "record_kind_events": ("Eventos", "Events"),
+    "record_kind_satisfaction": ("Satisfacción", "Satisfaction"),
+    "record_kind_complaints": ("Reclamos", "Complaints"),
+    "record_kind_notices": ("Avisos", "Notices"),
+    "record_kind_calendars": ("Calendarios", "Calendars"),
+    "record_kind_holidays": ("Festivos", "Holidays"),
+    "record_kind_policies": ("Plazos estándar", "Service standards"),
     "col_read": ("Leídas", "Read"),
     "col_new": ("Nuevas", "New"),
     "col_changed": ("Cambiadas", "Changed"),
@@ -448,6 +482,43 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_files": ("Ficheros", "Files"),
     "col_mapping": ("Mapeo", "Mapping"),
     "refused_file": ("Fichero rechazado entero: {reason}", "Whole file refused: {reason}"),
+    "review_reason": ("Por qué está vacío", "Why it is empty"),
+    "load_all_rejected": (
+        "Carga fallida: se rechazaron todas las filas de {files}; no se cargó nada de ello "
+        "(lote {batch}, con sus motivos en el historial).",
+        "Load failed: every row of {files} was rejected; nothing of it was loaded (batch "
+        "{batch}, with its reasons in the history).",
+    ),
+    # dashboard.metrics.kpis.kpi_reasons codes: why a KPI is empty ("no data" is not 0)
+    "reason_no_surveys_loaded": (
+        "Sin datos: no se ha cargado ninguna encuesta de satisfacción",
+        "No data: no satisfaction surveys have been loaded",
+    ),
+    "reason_no_complaints_loaded": (
+        "Sin datos: no se ha cargado ningún fichero de reclamaciones",
+        "No data: no complaints file has been loaded",
+    ),
+    "reason_no_notices_loaded": (
+        "Sin datos: no se ha cargado ni registrado ningún aviso",
+        "No data: no notices have been loaded or recorded",
+    ),
+    "reason_no_customer_commitments_loaded": (
+        "Sin datos: no hay compromisos del cliente con nosotros",
+        "No data: there are no customer commitments to us",
+    ),
+    # etl.records.LoadWarning codes, with the warning's parameters
+    "load_warning_unknown_process": (
+        "{path} ({kind}): {rows} fila(s) nombran procesos que no están en la lista de "
+        "procesos: {processes}. Se cargan, pero esas etapas aparecerán en la cadena sin "
+        "lugar en su orden (añádalas a processes o corrija los nombres).",
+        "{path} ({kind}): {rows} row(s) name process(es) not in the processes list: "
+        "{processes}. They are loaded, but those stages appear in the chain without a place "
+        "in its order (add them to processes, or fix the names).",
+    ),
+    "load_warning_all_rejected": (
+        "{path} ({kind}): se rechazaron las {rows} filas; no se cargaría nada de este fichero.",
+        "{path} ({kind}): all {rows} rows were rejected; nothing of this file would load.",
+    ),
     "preview_summary": (
         "Se cargarían {valid} filas ({new} nuevas, {changed} cambiadas, {unchanged} sin "
         "cambios) y se rechazarían {rejected}.",
@@ -472,6 +543,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "load_failed": ("No se cargó nada: {reason}", "Nothing was loaded: {reason}"),
     "loading": ("Cargando…", "Loading…"),
     "validating": ("Validando…", "Validating…"),
+    "validating_for": (
+        "Validando en un proceso aparte… {seconds} s",
+        "Validating in a separate process… {seconds} s",
+    ),
+    "preview_cancel": ("Cancelar la validación", "Cancel the validation"),
+    "preview_cancelled": (
+        "Validación cancelada; nada se ha escrito.",
+        "Validation cancelled; nothing was written.",
+    ),
+    "preview_retry": ("Validar de nuevo", "Validate again"),
     "history_title": ("Historial de cargas", "Load history"),
     "history_none": ("Todavía no hay cargas.", "No loads yet."),
     "history_files": ("Ficheros del lote {batch}", "Files of batch {batch}"),
@@ -479,10 +560,155 @@ STRINGS: dict[str, tuple[str, str]] = {
     "stored_rejects_title": ("Rechazos del lote {batch}", "Rejects of batch {batch}"),
     "no_rejects": ("Ninguna fila rechazada.", "No rejected rows."),
     "sample_title": ("Datos de ejemplo", "Sample data"),
+    # delivery: the weekly pack by e-mail, alerts
+    "mail_subject": (
+        "Revisión semanal {week}{scope} · Eslabón",
+        "Weekly review {week}{scope} · Eslabón",
+    ),
+    "mail_intro": (
+        "Adjuntamos la revisión semanal {week} ({period}).",
+        "Here is the weekly review {week} ({period}).",
+    ),
+    "mail_scope": ("Filtro: {scope}", "Filter: {scope}"),
+    "mail_attached": ("Adjuntos: {files}", "Attached: {files}"),
+    "mail_open": ("Abrir en el tablero: {link}", "Open in the dashboard: {link}"),
+    "mail_sections": (
+        "{roots} quiebres raíz, {breached} incumplidos, {at_risk} en riesgo la semana próxima, "
+        "{actions} acciones.",
+        "{roots} root breaches, {breached} breached, {at_risk} at risk next week, "
+        "{actions} action items.",
+    ),
+    "mail_why": (
+        "Recibe este mensaje por una suscripción de Eslabón (n.º {id}).",
+        "You receive this message through an Eslabón subscription (no. {id}).",
+    ),
+    "pdf_page": ("Página {n} de {total}", "Page {n} of {total}"),
+    # the Suscripciones page
+    "subs_intro": (
+        "Quién recibe la revisión semanal por correo, con qué filtro, en qué formatos y cuándo "
+        "(día y hora en {tz}). `python -m dashboard.report deliver` envía lo que toca.",
+        "Who receives the weekly review by e-mail, with which filter, in which formats and "
+        "when (day and hour in {tz}). `python -m dashboard.report deliver` sends what is due.",
+    ),
+    "subs_smtp": ("Servidor de correo: {server}", "Mail server: {server}"),
+    "subs_no_smtp": (
+        "No hay servidor de correo configurado (ESLABON_SMTP_HOST): nada se envía. "
+        "Ver docs/deployment.md.",
+        "No mail server is configured (ESLABON_SMTP_HOST): nothing is sent. "
+        "See docs/deployment.md.",
+    ),
+    "subs_bad_smtp": ("Configuración de correo incorrecta: {error}", "Bad mail settings: {error}"),
+    "subs_none": ("Aún no hay suscripciones.", "No subscriptions yet."),
+    "subs_list": ("Suscripciones", "Subscriptions"),
+    "subs_edit": ("Nueva o editar", "New or edit"),
+    "subs_pick": ("Suscripción", "Subscription"),
+    "subs_new": ("— nueva —", "— new —"),
+    "subs_email": ("Correo", "E-mail"),
+    "subs_stages": ("Etapas (vacío: todas)", "Stages (empty: all)"),
+    "subs_customers": (
+        "Clientes, separados por comas (vacío: todos)",
+        "Customers, comma-separated (empty: all)",
+    ),
+    "subs_ctypes": ("Tipo de cliente (vacío: ambos)", "Customer type (empty: both)"),
+    "subs_lang": ("Idioma", "Language"),
+    "subs_weekday": ("Día", "Day"),
+    "subs_hour": ("Hora", "Hour"),
+    "subs_formats": ("Adjuntos", "Attachments"),
+    "subs_active": ("Activa", "Active"),
+    "subs_save": ("Guardar suscripción", "Save subscription"),
+    "subs_saved": ("Suscripción guardada.", "Subscription saved."),
+    "subs_remove": ("Eliminar", "Remove"),
+    "subs_removed": ("Suscripción eliminada.", "Subscription removed."),
+    "subs_test": ("Enviar prueba ahora", "Send a test now"),
+    "subs_test_sent": ("Prueba enviada a {email}.", "Test sent to {email}."),
+    "subs_test_failed": ("La prueba no se envió: {error}", "The test was not sent: {error}"),
+    "subs_alerts": ("Reglas de alerta", "Alert rules"),
+    "subs_alerts_hint": (
+        "Se crean con `python -m dashboard.records alerts add` (ver docs/delivery.md).",
+        "Created with `python -m dashboard.records alerts add` (see docs/delivery.md).",
+    ),
+    "subs_col_rule": ("Regla", "Rule"),
+    "subs_col_condition": ("Condición", "Condition"),
+    "subs_log": ("Registro de envíos", "Delivery log"),
+    "subs_log_none": ("Aún no hay envíos.", "Nothing sent yet."),
+    "subs_col_id": ("N.º", "No."),
+    "subs_col_schedule": ("Cuándo", "When"),
+    "subs_col_filter": ("Filtro", "Filter"),
+    "subs_col_when": ("Fecha", "When"),
+    "subs_col_kind": ("Qué", "What"),
+    "subs_col_to": ("Para", "To"),
+    "subs_col_subject": ("Asunto", "Subject"),
+    "subs_col_result": ("Resultado", "Result"),
+    "subs_col_detail": ("Detalle", "Detail"),
+    "kind_subscription": ("Suscripción", "Subscription"),
+    "kind_alert": ("Alerta", "Alert"),
+    "kind_test": ("Prueba", "Test"),
+    "result_sent": ("enviado", "sent"),
+    "result_failed": ("falló", "failed"),
+    "alert_below_target": (
+        "{kpi} de la semana {week} es {value}: no alcanza su meta de {target}.",
+        "{kpi} for week {week} is {value}: it misses its target of {target}.",
+    ),
+    "alert_worse_than_last_week": (
+        "{kpi} empeoró {delta} frente a la semana anterior "
+        "({previous} → {value}; umbral {threshold}).",
+        "{kpi} got worse by {delta} against last week "
+        "({previous} → {value}; threshold {threshold}).",
+    ),
+    "alert_above": (
+        "{kpi} de la semana {week} es {value}, por encima del umbral de {threshold}.",
+        "{kpi} for week {week} is {value}, above the threshold of {threshold}.",
+    ),
+    "alert_below": (
+        "{kpi} de la semana {week} es {value}, por debajo del umbral de {threshold}.",
+        "{kpi} for week {week} is {value}, below the threshold of {threshold}.",
+    ),
+    "alert_at_risk_upstream": (
+        "{id} «{title}» ({stage}, cliente {customer}) vence el {due} y su proveedor {upstreams} "
+        "ya está en quiebre: entrega prevista {predicted}.",
+        "{id} “{title}” ({stage}, customer {customer}) is due {due} and its supplier {upstreams} "
+        "is already breached: expected delivery {predicted}.",
+    ),
+    "alert_at_risk_elapsed": (
+        "{id} «{title}» ({stage}, cliente {customer}) vence el {due}, sigue abierto y ya "
+        "consumió el {share} de su plazo.",
+        "{id} “{title}” ({stage}, customer {customer}) is due {due}, still open, with {share} "
+        "of its time already used.",
+    ),
+    "alert_newly_breached": (
+        "{id} «{title}» ({stage}, cliente {customer}) quedó incumplido: vencía el {due}.",
+        "{id} “{title}” ({stage}, customer {customer}) is now breached: it was due {due}.",
+    ),
+    "alert_subject": ("[Eslabón] Alerta: {name}", "[Eslabón] Alert: {name}"),
+    "alert_intro": (
+        "La regla «{name}» se cumple ({scope}):",
+        "Rule “{name}” is met ({scope}):",
+    ),
+    "alert_open": ("Ver: {link}", "Open: {link}"),
+    "alert_why": (
+        "Esta alerta avisa una vez por episodio: volverá a avisar cuando la condición deje "
+        "de cumplirse y vuelva a cumplirse.",
+        "This alert fires once per episode: it fires again only after the condition clears "
+        "and returns.",
+    ),
     "sample_help": (
         "Carga los 5.000 compromisos de ejemplo de data/sample (como `make db`).",
         "Loads the 5,000 sample commitments in data/sample (like `make db`).",
     ),
+    # issue 14: cards that say one thing, weeks that may be partial
+    "cards_note": (
+        "Cada tarjeta: el valor del periodo y su meta; debajo, la última semana completa "
+        "y su cambio respecto de la anterior.",
+        "Each card: the value for the period and its target; below it, the last full week "
+        "and its change from the week before.",
+    ),
+    "single_user_short": ("Modo de un solo usuario", "Single-user mode"),
+    # Streamlit's file uploader speaks English only: its two texts, replaced by CSS
+    "uploader_button": ("Subir", "Upload"),
+    "uploader_limit": ("Hasta {mb} MB por fichero", "Up to {mb} MB per file"),
+    "card_week": ("Semana del {week}: {value}", "Week of {week}: {value}"),
+    "card_change": ("{arrow} {delta} vs. semana anterior", "{arrow} {delta} vs. previous week"),
+    "card_no_week": ("Sin semanas completas en el periodo", "No full week in the period"),
 }
 
 
@@ -493,6 +719,13 @@ def tr(key: str, lang: str, **values: object) -> str:
         return t(key, lang, **values)
     text = pair[1] if norm_lang(lang) == "en" else pair[0]
     return text.format(**values) if values else text
+
+
+def record_kind_label(kind: object, lang: str) -> str:
+    """A record kind (`commitments`, the file's name) in the reader's words; the kind
+    itself when this release has no name for it."""
+    pair = STRINGS.get(f"record_kind_{kind}")
+    return str(kind) if pair is None else (pair[1] if norm_lang(lang) == "en" else pair[0])
 
 
 def kpi_label(kpi: str, lang: str) -> str:
@@ -511,8 +744,9 @@ _MARKDOWN_ACTIVE = frozenset("\\`*_[]()<>!#|~$")
 def md_escape(text: object) -> str:
     """User text (names, comments, reasons) made literal inside st.markdown, captions and
     messages: every active Markdown character backslash-escaped, so `**x**` or
-    `[link](http://…)` shows as typed (Streamlit already refuses raw HTML)."""
-    return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in str(text))
+    `[link](http://…)` shows as typed (Streamlit already refuses raw HTML). Line breaks
+    become spaces first: a name's `\\n---` or `\\n# x` would otherwise open a new block."""
+    return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in single_line(text))
 
 
 def fmt_hours_minutes(hours: float) -> str:

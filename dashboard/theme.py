@@ -37,10 +37,56 @@ COMMITMENT_STATUS_COLORS: dict[str, str] = {
     "pending": GREY,
 }
 NO_STATUS_COLOR = GREY
-TARGET_LINE_COLOR = BLACK
-PRIMARY = BLUE
+# (text, background) of each Streamlit palette colour, as .streamlit/config.toml sets
+# them: text readable at WCAG AA on its tint, on white and on the sidebar grey.
+TEXT_ON_TINT: dict[str, tuple[str, str]] = {
+    "green": ("#00664A", "#E3F4EE"),
+    "red": ("#A33A00", "#FBE9DF"),
+    "orange": ("#7F5300", "#FDF0D8"),
+    "yellow": ("#665C00", "#FBF7D5"),
+    "blue": ("#005A8C", "#E0EDF6"),
+    "violet": ("#8A3A6E", "#F6E8F1"),
+    "gray": ("#4D4D4D", "#ECEDEF"),
+}
+AA_NORMAL_TEXT = 4.5  # WCAG 2.x contrast for body text
 
-FONT_FAMILY = "Source Sans Pro, Arial, sans-serif"
+
+def relative_luminance(color: str) -> float:
+    """WCAG 2.x relative luminance of a #RRGGBB colour."""
+    h = color.lstrip("#")
+    channels = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2.x contrast ratio of two #RRGGBB colours (1..21)."""
+    a, b = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+TARGET_LINE_COLOR = BLACK
+PRIMARY = "#005A8C"  # BLUE darkened for text (AA on tints): .streamlit primaryColor
+
+# The page's own font: Streamlit serves Source Sans 3 to every browser as "Source Sans".
+# Charts name it too (they named "Source Sans Pro", which no page declares, and fell back
+# to whatever the viewer's system had: boxes for ✓ and ✗ on a bare Debian Chromium).
+FONT_FAMILY = '"Source Sans", "Source Sans Pro", sans-serif'
+# Every character beyond Latin-1 that text may use: those Source Sans 3 has (read from
+# the font Streamlit ships with fontTools), so no page depends on the viewer's fonts.
+# An emoji is never among them: a page must not need an emoji font.
+PAGE_FONT_SYMBOLS = (
+    "\u2007\u2009\u200a\u200b\u202f‐‑‒–—―‖‗‘’‚‛“”„†‡•‣…‰‱′″‵‹›‼‽‾‿⁄⁇⁈⁉⁊⁰ⁱ⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ"
+    "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎€₹₺₽№™Ω℮⅓⅔⅛⅜⅝⅞←↑→↓↔↕↖↗↘↙⇐⇑⇒⇓∀∂∃∆∏∑−∕∙√∞∩∫≈≠≡≤≥"
+    "■□▪▫▬▲△▴▵▶▷▸▹►▼▽▾▿◀◁◂◃◄◆◉◊○◌●◘◙◦☐☑✓✔✗✘⟨⟩"
+)
+
+
+def in_page_font(text: str) -> bool:
+    """True when every character of `text` is in Latin-1, Latin Extended-A or PAGE_FONT_SYMBOLS."""
+    return all(ord(c) < 0x180 or c in PAGE_FONT_SYMBOLS for c in text)
+
+
 FONT_SIZE = 15  # readable from the back of a meeting room
 
 

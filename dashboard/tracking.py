@@ -22,9 +22,10 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
 from dashboard.metrics.propagation import at_risk_commitments
 from dashboard.metrics.status import commitment_status_sql
+from etl.schema import has_column
 
 CANCELLED = "cancelled"
 # The four cycle phases of a commitment (need, promise, delivery, closure) and the
@@ -55,7 +56,7 @@ _EVENTS_SQL = """
 SELECT e.stage, e."at" AS at, e.actor
 FROM events e
 WHERE e.commitment_id = :cid AND e."at" <= :as_of
-ORDER BY e."at", e.stage
+ORDER BY e."at", {log_order}e.stage, e.seq
 """
 
 _UPSTREAMS_SQL = """
@@ -66,7 +67,7 @@ SELECT d.depends_on AS commitment_id, c.title, c.process, c.customer,
 FROM dependencies d
 JOIN commitments c ON c.commitment_id = d.depends_on
 LEFT JOIN s ON s.commitment_id = d.depends_on
-WHERE d.commitment_id = :cid
+WHERE d.commitment_id = :cid AND {scope_where}
 ORDER BY c.due_at, d.depends_on
 """
 
@@ -152,16 +153,23 @@ def _phases(raw: dict, as_of: datetime) -> pd.DataFrame:
     return frame
 
 
-def _status_filter(as_of: datetime) -> MetricFilter:
-    """A filter that selects nothing out: both directions, every process, at `as_of`."""
-    return MetricFilter(as_of=as_of, direction="")
+def _status_filter(as_of: datetime, scope: RowScope = EVERYTHING) -> MetricFilter:
+    """A filter that selects nothing out (both directions, every process, at `as_of`)
+    but the rows outside the user's scope."""
+    return MetricFilter(as_of=as_of, direction="").within(scope)
 
 
 def _predicted_delivery(
-    conn: sa.Connection, as_of: datetime, commitment_id: str, customer: str, process: str
+    conn: sa.Connection,
+    as_of: datetime,
+    commitment_id: str,
+    customer: str,
+    process: str,
+    scope: RowScope = EVERYTHING,
 ) -> datetime | None:
     """The at-risk prediction of the metrics module for this one commitment, if at risk."""
     f = MetricFilter(as_of=as_of, customers=(customer,), processes=(process,), direction="")
+    f = f.within(scope)
     risk = at_risk_commitments(conn, f)
     match = risk.loc[risk["commitment_id"] == commitment_id, "predicted_delivery"]
     if match.empty or pd.isna(match.iloc[0]):
@@ -170,14 +178,18 @@ def _predicted_delivery(
 
 
 def commitment_tracking(
-    conn: sa.Connection, commitment_id: str, as_of: datetime
+    conn: sa.Connection, commitment_id: str, as_of: datetime, scope: RowScope = EVERYTHING
 ) -> Tracking | None:
-    """Everything the team knows about one commitment at `as_of`; None if the id is unknown."""
+    """Everything the team knows about one commitment at `as_of`; None if the id is
+    unknown or outside the user's `scope` (the two answers look the same). Upstreams
+    outside the scope are not listed."""
     raw_rows = conn.execute(sa.text(_RAW_SQL), {"cid": commitment_id}).mappings().fetchall()
     if not raw_rows:
         return None
     raw = dict(raw_rows[0])
-    f = _status_filter(as_of)
+    if not scope.allows(raw["process"], raw["customer"]):
+        return None
+    f = _status_filter(as_of, scope)
     status_sql, params = commitment_status_sql(f, apply_filter=False)
     status_rows = conn.execute(
         sa.text(_STATUS_OF_SQL.format(status_sql=status_sql)), {**params, "cid": commitment_id}
@@ -187,10 +199,14 @@ def commitment_tracking(
     else:
         status = status_rows[0][1]
         delay = None if status_rows[0][2] is None else float(status_rows[0][2])
-    events = pd.read_sql(sa.text(_EVENTS_SQL), conn, params={"cid": commitment_id, "as_of": as_of})
+    # fixed SQL spliced in (older databases lack log_order: ties by stage); values bound
+    tie = "e.log_order NULLS LAST, " if has_column(conn, "events", "log_order") else ""
+    events_sql = _EVENTS_SQL.format(log_order=tie)
+    events = pd.read_sql(sa.text(events_sql), conn, params={"cid": commitment_id, "as_of": as_of})
     events["at"] = pd.to_datetime(events["at"])
+    scope_where, _ = f.scope_where("c")  # its parameters are the status query's
     upstreams = pd.read_sql(
-        sa.text(_UPSTREAMS_SQL.format(status_sql=status_sql)),
+        sa.text(_UPSTREAMS_SQL.format(status_sql=status_sql, scope_where=scope_where)),
         conn,
         params={**params, "cid": commitment_id},
     )
@@ -198,7 +214,9 @@ def commitment_tracking(
         upstreams[column] = pd.to_datetime(upstreams[column])
     predicted = None
     if status == "pending":
-        predicted = _predicted_delivery(conn, as_of, commitment_id, raw["customer"], raw["process"])
+        predicted = _predicted_delivery(
+            conn, as_of, commitment_id, raw["customer"], raw["process"], scope
+        )
     raw["delivered_at"] = _known(raw["delivered_at"], as_of)
     raw["accepted_at"] = _known(raw["accepted_at"], as_of)
     return Tracking(
@@ -219,10 +237,12 @@ def _like(text: str) -> str:
 
 
 def search_commitments(
-    conn: sa.Connection, text: str, as_of: datetime, limit: int = 50
+    conn: sa.Connection, text: str, as_of: datetime, limit: int = 50, scope: RowScope = EVERYTHING
 ) -> pd.DataFrame:
-    """Commitments whose id or customer contains `text` (any case); an exact id first."""
-    status_sql, params = commitment_status_sql(_status_filter(as_of), apply_filter=False)
+    """Commitments whose id or customer contains `text` (any case); an exact id first.
+    Only rows of the user's `scope` are searched."""
+    f = _status_filter(as_of, scope)
+    status_sql, params = commitment_status_sql(f, apply_filter=False)
     cleaned = (text or "").strip()
     frame = pd.read_sql(
         sa.text(_SEARCH_SQL.format(status_sql=status_sql)),
@@ -278,3 +298,47 @@ def customer_tracking(
         stages=full.events[["stage", "at"]].copy(),
         late_upstream_stages=tuple(sorted(set(late.dropna()))),
     )
+
+
+# --- one commitment's timeline ------------------------------------------------------------
+
+TIMELINE_COLUMNS: tuple[str, ...] = ("at", "stage", "phase", "actor", "is_due")
+
+
+def timeline(phases: pd.DataFrame, events: pd.DataFrame, due_at: object) -> pd.DataFrame:
+    """Cycle phases, process events and the due date as one list in time order.
+
+    A phase reached at the very instant of an event is that event (the sample's
+    'Entrega' event *is* the delivery phase): one row carries both the stage and the
+    phase, instead of the same moment listed twice. A phase with no event at its instant
+    stays a row of its own; the due date is a row with `is_due`. Columns: at, stage
+    (None for a phase alone), phase (None for an event alone), actor, is_due.
+    """
+    rows: list[dict] = []
+    reached = phases.dropna(subset=["at"])
+    phase_at: dict[pd.Timestamp, list[str]] = {}
+    for _, p in reached.iterrows():
+        phase_at.setdefault(pd.Timestamp(p["at"]), []).append(str(p["phase"]))
+    for _, e in events.iterrows():
+        when = pd.Timestamp(e["at"])
+        matched = phase_at.pop(when, [])
+        actor = None if pd.isna(e["actor"]) else str(e["actor"])
+        rows.append(
+            {"at": when, "stage": str(e["stage"]), "phase": matched[0] if matched else None,
+             "actor": actor, "is_due": False}
+        )  # fmt: skip
+        rows += [
+            {"at": when, "stage": None, "phase": extra, "actor": None, "is_due": False}
+            for extra in matched[1:]
+        ]
+    for when, names in phase_at.items():
+        rows += [
+            {"at": when, "stage": None, "phase": n, "actor": None, "is_due": False} for n in names
+        ]
+    if due_at is not None and not pd.isna(due_at):
+        rows.append(
+            {"at": pd.Timestamp(due_at), "stage": None, "phase": None, "actor": None,
+             "is_due": True}
+        )  # fmt: skip
+    frame = pd.DataFrame(rows, columns=list(TIMELINE_COLUMNS))
+    return frame.sort_values("at", kind="stable").reset_index(drop=True)

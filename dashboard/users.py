@@ -1,6 +1,8 @@
 """`python -m dashboard.users`: add, remove and list the dashboard's password users.
 
     python -m dashboard.users add marta --role editor          # asks for the password twice
+    python -m dashboard.users add luis --role viewer --stage Compras --customer Acme
+    python -m dashboard.users add luis --role viewer --all-rows  # lift luis's row scope
     echo "$PW" | python -m dashboard.users add ci --role viewer --password-stdin
     python -m dashboard.users remove marta
     python -m dashboard.users list
@@ -34,6 +36,7 @@ from dashboard.auth import (
     without_user,
     write_raw_config,
 )
+from dashboard.metrics.filters import EVERYTHING, RowScope
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,6 +53,17 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--email", default=None)
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin (scripts)"
+    )
+    add.add_argument(
+        "--stage", action="append", default=[], metavar="STAGE",
+        help="only rows of this process stage (repeatable; row-level access)",
+    )  # fmt: skip
+    add.add_argument(
+        "--customer", action="append", default=[], metavar="NAME",
+        help="only rows of this customer (repeatable; row-level access)",
+    )  # fmt: skip
+    add.add_argument(
+        "--all-rows", action="store_true", help="remove the user's stage/customer restriction"
     )
     remove = sub.add_parser("remove", help="remove a user")
     remove.add_argument("username")
@@ -68,6 +82,17 @@ def read_password(stdin: TextIO, from_stdin: bool) -> str:
     return first
 
 
+def requested_scope(args: argparse.Namespace) -> RowScope | None:
+    """The scope the options ask for: None keeps the user's current one."""
+    if args.all_rows:
+        if args.stage or args.customer:
+            raise AuthConfigError("--all-rows cannot go with --stage or --customer")
+        return EVERYTHING
+    if not args.stage and not args.customer:
+        return None
+    return RowScope(stages=args.stage or None, customers=args.customer or None)
+
+
 def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
     """Run one command; 0 on success, 2 with a one-line message on stderr otherwise."""
     args = parser().parse_args(list(argv))
@@ -76,7 +101,8 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
         if args.command == "list":
             config = load_auth_config(path)
             for user in config.users.values():
-                stdout.write(f"{user.username}\t{user.role}\t{user.name}\t{user.email}\n")
+                rows = "" if user.scope.unrestricted else f"\trows: {user.scope.describe()}"
+                stdout.write(f"{user.username}\t{user.role}\t{user.name}\t{user.email}{rows}\n")
             return 0
         data = read_raw_config(path)
         data, replaced = with_new_cookie_key(data, only_if_unsafe=args.command != "new-key")
@@ -100,12 +126,15 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
         problem = password_problem(password)
         if problem:
             raise AuthConfigError(problem)
+        scope = requested_scope(args)
         data = with_user(
             data, args.username, args.role, hash_password(password),
-            name=args.name, email=args.email,
+            name=args.name, email=args.email, scope=scope,
         )  # fmt: skip
         write_raw_config(path, data)
-        stdout.write(f"{args.username.strip().lower()} ({args.role}) saved in {path}\n")
+        saved = load_auth_config(path).users[args.username.strip().lower()].scope
+        rows = f"; rows: {saved.describe()}" if not saved.unrestricted else ""
+        stdout.write(f"{args.username.strip().lower()} ({args.role}{rows}) saved in {path}\n")
         return 0
     except AuthConfigError as exc:
         sys.stderr.write(f"error: {exc}\n")

@@ -1,14 +1,15 @@
 """`python -m etl`: create a database, load files as batches, make sample data, read the log.
 
 Exit codes: 0 done; 1 a `--strict` load refused because rows were rejected; 2 the command
-could not run (unreadable file, unknown path, bad mapping, unreachable database). Errors
-are one line on stderr, never a traceback (set ESLABON_DEBUG=1 to see one).
+could not run (unreadable file, unknown path, bad mapping, unreachable database); 3 a load
+in which some file had rows and every one of them was rejected (the batch and its log are
+written, so the rejects can be listed; nothing of that file was loaded). Errors are one
+line on stderr, never a traceback (set ESLABON_DEBUG=1 to see one).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import ctypes
 import json
 import os
@@ -22,15 +23,16 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from etl.db import DatabaseError, create_db_engine, describe_url, duckdb_path
-from etl.exports import FORMULA_STARTS, spreadsheet_safe
+from etl.exports import FORMULA_STARTS, csv_writer, spreadsheet_safe
 from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
 from etl.mapping import shipped_mappings
 from etl.publish import LOAD_WAIT, publishing
+from etl.reasons import CSV_HEADERS, render_stored
 from etl.records import EtlError, MappingError
 from etl.schema import create_schema
 from etl.settings import load_settings
 
-EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_NOTHING_LOADED = 0, 1, 2, 3
 _SHOWN_REJECTS = 10
 _M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
 
@@ -223,6 +225,15 @@ def _load(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return EXIT_REJECTED
+    if report.failed_files:
+        # A file none of whose rows loaded is a failed load, --strict or not: a script
+        # must not carry on as if the data were there.
+        for f in report.failed_files:
+            print(
+                f"failed: every row of {f.path} ({f.kind}) was rejected ({f.read} read, 0 loaded)",
+                file=sys.stderr,
+            )
+        return EXIT_NOTHING_LOADED
     return EXIT_OK
 
 
@@ -278,6 +289,8 @@ def _print_report(report: BatchReport, where: str) -> None:
     for f in report.files:
         if f.refused:
             print(f"refused file: {f.refused}")
+    for warning in report.warnings:
+        print(f"warning: {warning.text}")
     if report.rejects:
         print(f"\n{report.rows_rejected} row(s) rejected, for example:")
         for item in report.rejects[:_SHOWN_REJECTS]:
@@ -336,29 +349,31 @@ def _rejects(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def write_rejects_csv(table: pd.DataFrame, out: typing.TextIO) -> None:
+def write_rejects_csv(table: pd.DataFrame, out: typing.TextIO, lang: str = "en") -> None:
     """Rejects as a spreadsheet can fix them: the reason, then the row's own columns.
 
     Each raw row (JSON) is spread into columns (the union over the rows, first-seen
     order), so the corrected rows can be saved and loaded again. Every cell is neutralised
-    against formula injection.
+    against formula injection. `lang` words the fixed headers and the reasons (the CLI
+    writes English; the dashboard, the reader's language).
     """
-    fixed = ["batch_id", "file", "record_kind", "row_number", "problem_column", "reason"]
+    fixed = list(CSV_HEADERS["en" if lang == "en" else "es"])
+    codes = table["reason_code"] if "reason_code" in table else [None] * len(table)
     raws = [json.loads(r) if isinstance(r, str) and r else {} for r in table["raw"]]
     extra: list[str] = []
     for raw in raws:
         extra.extend(k for k in raw if k not in extra)
     header = fixed + [f"raw:{k}" if k in fixed else k for k in extra]
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(header)
-    for row, raw in zip(table.itertuples(index=False), raws, strict=True):
+    for row, raw, code in zip(table.itertuples(index=False), raws, codes, strict=True):
         values: list[object] = [
             row.batch_id,
             row.path,
             row.kind,
             None if pd.isna(row.row_number) else int(row.row_number),
             row.column_name,
-            row.reason,
+            render_stored(row.reason, None if pd.isna(code) else code, lang),
             *(raw.get(k) for k in extra),
         ]
         writer.writerow(["" if v is None else spreadsheet_safe(v) for v in values])

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from etl import querywatch
 from etl.settings import load_settings
 
 
@@ -35,11 +36,17 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def create_db_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
+def create_db_engine(
+    url: str | None = None, *, read_only: bool = False, statement_timeout: float | None = None
+) -> Engine:
     """An engine for `url` (or ESLABON_DB_URL, or the default DuckDB file).
 
     DuckDB files get their folder created; `read_only` opens a DuckDB file without
     taking the writer lock, so a dashboard can read while another process loads.
+    `statement_timeout` (seconds, None: no limit) stops any one statement that runs
+    longer: PostgreSQL's own statement_timeout, set as a connect option; on DuckDB a
+    timer that interrupts the connection (etl.querywatch). Every engine records its
+    running statements by owner, so a closed session's work can be cancelled.
     """
     url = normalise_url(url or load_settings().db_url)
     parsed = make_url(url)
@@ -50,8 +57,24 @@ def create_db_engine(url: str | None = None, *, read_only: bool = False) -> Engi
         connect_args = {"read_only": True} if read_only else {}
         engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.pool.NullPool)
         sa.event.listen(engine, "do_connect", _connect_retrying_lock_conflicts)
+        querywatch.watch_engine(engine, timeout=statement_timeout, interrupt_on_timeout=True)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    if statement_timeout and parsed.drivername.startswith("postgresql"):
+        parsed = with_pg_statement_timeout(parsed, statement_timeout)
+    engine = sa.create_engine(parsed, pool_pre_ping=True)
+    querywatch.watch_engine(engine, timeout=statement_timeout, interrupt_on_timeout=False)
+    return engine
+
+
+def with_pg_statement_timeout(url: sa.URL, seconds: float) -> sa.URL:
+    """`url` whose connections start with `statement_timeout` set (libpq `options`),
+    keeping any options the URL already has (e.g. a search_path)."""
+    existing = url.query.get("options") or ""
+    if not isinstance(existing, str):
+        existing = " ".join(existing)
+    millis = max(1, round(seconds * 1000))
+    options = f"{existing} -c statement_timeout={millis}".strip()
+    return url.update_query_dict({"options": options})
 
 
 def duckdb_path(url: str) -> Path | None:

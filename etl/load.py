@@ -45,8 +45,9 @@ import sqlalchemy as sa
 from etl.db import is_duckdb
 from etl.mapping import Mapping, apply_mapping, load_mapping
 from etl.parse import TEXT
-from etl.read import kind_from_name, read_table
-from etl.records import EtlError, KindFrame, ReadError, Reject
+from etl.read import ReadLimits, kind_from_name, read_table
+from etl.reasons import stored_code
+from etl.records import EtlError, KindFrame, LoadWarning, ReadError, Reject
 from etl.schema import (
     LOAD_ORDER,
     RECORD_KINDS,
@@ -55,6 +56,7 @@ from etl.schema import (
     dataset_meta,
     load_batch_files,
     load_batches,
+    load_warnings,
     rejected_rows,
 )
 from etl.settings import load_settings
@@ -85,6 +87,7 @@ DATASET_FILE = "dataset.toml"
 # every standard due as it is (no refresh).
 STANDARD_INPUTS = frozenset({"calendars", "holidays", "policies", "commitments", "events"})
 _COPY_CHUNK = 100_000
+_NAMES_SHOWN = 10
 
 
 @dataclass
@@ -101,11 +104,17 @@ class FileReport:
     unchanged: int | None = None
     mapping: str | None = None
     refused: str | None = None
+    warnings: list[LoadWarning] = field(default_factory=list)
 
     @property
     def valid(self) -> int:
         """Rows that passed validation (loaded, or loadable in a dry run)."""
         return self.read - self.rejected
+
+    @property
+    def all_rejected(self) -> bool:
+        """The file had rows and none of them passed: the load failed for this file."""
+        return self.read > 0 and self.valid == 0
 
     def as_json(self) -> dict[str, object]:
         """The entry `python -m etl load --json` prints."""
@@ -144,9 +153,33 @@ class BatchReport:
         """Rejected records over every file."""
         return sum(f.rejected for f in self.files)
 
+    @property
+    def warnings(self) -> list[LoadWarning]:
+        """Every file's warnings, in load order."""
+        return [w for f in self.files for w in f.warnings]
+
+    @property
+    def failed_files(self) -> list[FileReport]:
+        """Files (× kind) that had rows and loaded none: a load with one is a failure."""
+        return [f for f in self.files if f.all_rejected]
+
     def as_json(self) -> dict[str, object]:
-        """`{"batch_id": ..., "files": [...]}`, the shape the CLI prints with --json."""
-        return {"batch_id": self.batch_id, "files": [f.as_json() for f in self.files]}
+        """`{"batch_id": ..., "files": [...], "warnings": [...]}`, what the CLI prints with
+        --json; a warning is {path, kind, code, params, message}."""
+        return {
+            "batch_id": self.batch_id,
+            "files": [f.as_json() for f in self.files],
+            "warnings": [
+                {
+                    "path": w.path,
+                    "kind": w.kind,
+                    "code": w.code,
+                    "params": dict(w.params),
+                    "message": w.text,
+                }
+                for w in self.warnings
+            ],
+        }
 
 
 # --- sources -----------------------------------------------------------------------
@@ -235,13 +268,16 @@ def ordered_items(items: Sequence[_Item], mapping: Mapping | None) -> list[_Item
     return sorted(items, key=rank)
 
 
-def kind_frames_of(item: _Item, mapping: Mapping | None) -> list[KindFrame]:
-    """One file read and mapped into its record kinds, in load order."""
+def kind_frames_of(
+    item: _Item, mapping: Mapping | None, limits: ReadLimits | None = None
+) -> list[KindFrame]:
+    """One file read (within `limits`, for an untrusted upload) and mapped into its
+    record kinds, in load order."""
     if item.canonical:
         mapping = None
     options = mapping.read_options if mapping is not None else {}
     try:
-        table = read_table(item.source, name=item.name, **options)
+        table = read_table(item.source, name=item.name, limits=limits, **options)
     except EtlError:
         raise
     except Exception as exc:  # a reader surprise is still "this file cannot be read"
@@ -284,12 +320,14 @@ def load_files(
     strict: bool = False,
     loaded_by: str | None = None,
     note: str | None = None,
+    read_limits: ReadLimits | None = None,
 ) -> BatchReport:
     """Load `sources` as one batch, all or nothing; the report says what happened.
 
     `strict` refuses the whole batch when any row is rejected (report.committed False,
     nothing written). Files are read one at a time (bounded memory); an unreadable file or
     a bad mapping raises EtlError and, like any error, rolls the whole batch back.
+    `read_limits` bounds untrusted files while they are read (the Datos page's uploads).
     """
     tz = tz or load_settings().timezone
     items, meta = expanded_sources(sources)
@@ -301,7 +339,15 @@ def load_files(
         try:
             _quiet(conn)
             batch_id = _new_batch(conn, tz, loaded_by, note)
-            report = batch_report(conn, items, checked, tz=tz, batch_id=batch_id, progress=progress)
+            report = batch_report(
+                conn,
+                items,
+                checked,
+                tz=tz,
+                batch_id=batch_id,
+                progress=progress,
+                read_limits=read_limits,
+            )
             if strict and report.rows_rejected:
                 transaction.rollback()
                 report.batch_id = None
@@ -381,6 +427,7 @@ def batch_report(
     db: bool = True,
     log: bool = True,
     each_frame: Callable[[KindFrame], None] | None = None,
+    read_limits: ReadLimits | None = None,
 ) -> BatchReport:
     """Read, validate and (with a batch id) merge each file in load order, one at a time.
 
@@ -388,7 +435,7 @@ def batch_report(
     once merged, so memory follows the two largest consecutive files, not the batch.
     Progress counts bytes of the source files. `log=False` merges without writing the
     load log (a preview that will roll back); `each_frame` sees every file × kind as soon
-    as it is read (the upload row limit).
+    as it is read (the upload row limit); `read_limits` bounds each file while it is read.
     """
     batch = _Batch(conn, tz, batch_id, db, log)
     ordered = ordered_items(items, mapping)
@@ -398,13 +445,17 @@ def batch_report(
     # reading is mostly Arrow and I/O, which run without the GIL. Errors still surface
     # in file order (a read's error when its frames are asked for).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eslabon-read") as reader:
-        pending = [reader.submit(kind_frames_of, item, mapping) for item in ordered[:1]]
+        pending = [
+            reader.submit(kind_frames_of, item, mapping, read_limits) for item in ordered[:1]
+        ]
         for position, (item, size) in enumerate(zip(ordered, sizes, strict=True)):
             if progress is not None:
                 progress(f"reading {Path(item.name).name}", done, total)
             frames = pending.pop().result()
             if position + 1 < len(ordered):
-                pending.append(reader.submit(kind_frames_of, ordered[position + 1], mapping))
+                pending.append(
+                    reader.submit(kind_frames_of, ordered[position + 1], mapping, read_limits)
+                )
             while frames:
                 kf = frames.pop(0)  # dropped as soon as it is merged
                 if progress is not None:
@@ -437,6 +488,8 @@ class _Batch:
         self.known = KnownCommitments(lookup)
         self.edges: list[pd.DataFrame] = []
         self.db_edges_fetched = not db
+        self.processes: set[str] = set()  # the processes list: this batch's, then the DB's
+        self.db_processes_fetched = not db
         self.report = BatchReport(batch_id=batch_id, files=[])
         self.standards = StandardsSeen.for_connection(conn if db else None)
 
@@ -455,6 +508,8 @@ class _Batch:
         if kf.kind == "dependencies":
             # Arrow-backed text, not Python str objects: ~1M edges are held for the batch.
             self.edges.append(result.valid[["commitment_id", "depends_on"]].astype(TEXT))
+        if kf.kind == "processes":
+            self.processes.update(str(p) for p in result.valid["process"].dropna().unique())
         file_report = FileReport(
             path=result.path,
             kind=result.kind,
@@ -463,12 +518,14 @@ class _Batch:
             rejected=result.rows_rejected,
             mapping=result.mapping,
             refused=result.refused,
+            warnings=self._warnings(result),
         )
         if self.batch_id is not None:
             new, changed, unchanged = merged_counts(self.conn, result, self.batch_id)
             file_report.new, file_report.changed, file_report.unchanged = new, changed, unchanged
         if self.batch_id is not None and self.log:
             _store_rejects(self.conn, result, self.batch_id)
+            _store_warnings(self.conn, file_report.warnings, self.batch_id)
             self.conn.execute(
                 load_batch_files.insert().values(
                     batch_id=self.batch_id,
@@ -485,6 +542,45 @@ class _Batch:
             )
         self.report.files.append(file_report)
         self.report.rejects.extend(RejectedRow(result.path, result.kind, r) for r in result.rejects)
+
+    def _warnings(self, result: ValidationResult) -> list[LoadWarning]:
+        """What this file's load must say beside its counts (LoadWarning codes).
+
+        `unknown_process`: commitments naming a process that the processes list (this
+        batch's and the database's) does not hold; only when there is a list at all, since
+        a log loaded without one (a process-mining export) names its stages itself.
+        """
+        found: list[LoadWarning] = []
+        if result.rows_read and not result.rows_valid:
+            found.append(
+                LoadWarning("all_rejected", result.path, result.kind, {"rows": result.rows_read})
+            )
+        if result.kind == "commitments" and result.rows_valid:
+            known = self._process_list()
+            named = result.valid["process"]
+            unknown = named.notna() & ~named.isin(list(known)) if known else None
+            if unknown is not None and unknown.any():
+                names = sorted(str(p) for p in named[unknown].unique())
+                shown = ", ".join(repr(n) for n in names[:_NAMES_SHOWN])
+                if len(names) > _NAMES_SHOWN:
+                    shown += f" and {len(names) - _NAMES_SHOWN} more"
+                found.append(
+                    LoadWarning(
+                        "unknown_process",
+                        result.path,
+                        result.kind,
+                        {"processes": shown, "rows": int(unknown.sum())},
+                    )
+                )
+        return found
+
+    def _process_list(self) -> set[str]:
+        """The process names a commitment may use: this batch's processes and the DB's."""
+        if not self.db_processes_fetched:
+            rows = self.conn.execute(sa.text("SELECT process FROM processes")).fetchall()
+            self.processes.update(str(r[0]) for r in rows)
+            self.db_processes_fetched = True
+        return self.processes
 
     def _check_standards(self, result: ValidationResult) -> None:
         """The service-standard checks of a file (etl/standards.py), after the generic ones."""
@@ -714,7 +810,7 @@ def _store_rejects(conn: sa.Connection, result: ValidationResult, batch_id: int)
             "kind": result.kind,
             "row_number": pd.array([r.row_number for r in result.rejects], dtype="Int64"),
             "column_name": pd.array([r.column for r in result.rejects], dtype="string"),
-            "reason": pd.array([r.reason for r in result.rejects], dtype="string"),
+            "reason": pd.array([str(r.reason) for r in result.rejects], dtype="string"),
             "raw": pd.array(
                 [
                     None if r.raw is None else json.dumps(r.raw, ensure_ascii=False, default=str)
@@ -722,12 +818,46 @@ def _store_rejects(conn: sa.Connection, result: ValidationResult, batch_id: int)
                 ],
                 dtype="string",
             ),
+            "reason_code": pd.array(
+                [stored_code(r.reason) for r in result.rejects], dtype="string"
+            ),
         }
     )
     bulk_insert(conn, rejected_rows, frame)
 
 
+def _store_warnings(conn: sa.Connection, warnings: list[LoadWarning], batch_id: int) -> None:
+    """The file's warnings into load_warnings: code and parameters, and the English text."""
+    if warnings:
+        conn.execute(
+            load_warnings.insert(),
+            [
+                {
+                    "batch_id": batch_id,
+                    "path": w.path,
+                    "kind": w.kind,
+                    "code": w.code,
+                    "params": json.dumps(dict(w.params), ensure_ascii=False, default=str),
+                    "message": w.text,
+                }
+                for w in warnings
+            ],
+        )
+
+
 # --- the load log ------------------------------------------------------------------
+
+
+def load_warnings_frame(conn: sa.Connection, batch_id: int | None = None) -> pd.DataFrame:
+    """Stored load warnings (all, or one batch's) in batch and file order."""
+    t = load_warnings.c
+    query = sa.select(t.batch_id, t.path, t.kind, t.code, t.params, t.message).order_by(
+        t.batch_id, t.path, t.kind, t.code
+    )
+    if batch_id is not None:
+        query = query.where(t.batch_id == batch_id)
+    rows = conn.execute(query).fetchall()
+    return pd.DataFrame(rows, columns=["batch_id", "path", "kind", "code", "params", "message"])
 
 
 def batch_summaries(conn: sa.Connection) -> pd.DataFrame:
@@ -754,7 +884,8 @@ def batch_summaries(conn: sa.Connection) -> pd.DataFrame:
 
 
 def rejected_rows_frame(conn: sa.Connection, batch_id: int | None = None) -> pd.DataFrame:
-    """Stored rejects (all, or one batch's) in batch, file and row order; raw as JSON text."""
+    """Stored rejects (all, or one batch's) in batch, file and row order; raw as JSON text,
+    reason_code the reason's code and parameters (etl.reasons.render_stored words it)."""
     query = sa.select(
         rejected_rows.c.batch_id,
         rejected_rows.c.path,
@@ -763,6 +894,7 @@ def rejected_rows_frame(conn: sa.Connection, batch_id: int | None = None) -> pd.
         rejected_rows.c.column_name,
         rejected_rows.c.reason,
         rejected_rows.c.raw,
+        rejected_rows.c.reason_code,
     ).order_by(
         rejected_rows.c.batch_id,
         rejected_rows.c.path,
@@ -772,7 +904,8 @@ def rejected_rows_frame(conn: sa.Connection, batch_id: int | None = None) -> pd.
     if batch_id is not None:
         query = query.where(rejected_rows.c.batch_id == batch_id)
     rows = conn.execute(query).fetchall()
-    columns = ["batch_id", "path", "kind", "row_number", "column_name", "reason", "raw"]
+    columns = ["batch_id", "path", "kind", "row_number", "column_name", "reason", "raw",
+               "reason_code"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -785,6 +918,7 @@ __all__ = [
     "bulk_insert",
     "expanded_sources",
     "load_files",
+    "load_warnings_frame",
     "merged_counts",
     "rejected_rows_frame",
     "validate_files",

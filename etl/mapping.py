@@ -25,15 +25,27 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from etl.parse import DATE_ORDERS, parse_datetimes
 from etl.read import STRING_DTYPE, kind_from_name
 from etl.records import ROW, KindFrame, MappingError, RawTable, Reject
 from etl.schema import LOAD_ORDER, RECORD_KINDS
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "mappings"
 AGGREGATES = ("first", "last", "min", "max")
-_TOP_KEYS = ("description", "read", "standards")
+_DATE_KEYS = ("date_format", "date_order")
+_NULL_KEY = "null_values"
+_TOP_KEYS = ("description", "read", "standards", _NULL_KEY, *_DATE_KEYS)
 _READ_KEYS = ("delimiter", "encoding", "sheet")
-_KIND_KEYS = ("one_per", "columns", "constants", "values", "date_formats", "decimal")
+_KIND_KEYS = (
+    "one_per",
+    "columns",
+    "constants",
+    "values",
+    "date_formats",
+    "decimal",
+    _NULL_KEY,
+    *_DATE_KEYS,
+)
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 _MAX_ROWS_NAMED = 5
 
@@ -44,6 +56,8 @@ class ColumnSource:
 
     column: str
     agg: str | None = None  # first / last / min / max, only for `one_per` kinds
+    # Words that mean "no value" in this column (casefolded), besides the kind's and file's
+    null_values: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,10 @@ class KindMapping:
     date_formats: typing.Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     decimal: str | None = None
     one_per: str | None = None
+    # day_first / month_first for slashed dates of every date column without a format
+    date_order: str | None = None
+    # Words that mean "no value" in every column of the kind (the file's included), casefolded
+    null_values: frozenset[str] = frozenset()
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -143,6 +161,8 @@ def load_mapping(source: str | os.PathLike[str] | typing.IO[bytes] | typing.IO[s
 def _checked_mapping(document: dict[str, typing.Any], name: str) -> Mapping:
     """A Mapping from a parsed TOML document, refusing anything unknown or incomplete."""
     expected = ", ".join([*_TOP_KEYS, *RECORD_KINDS])
+    file_dates = _checked_dates(document, f"mapping {name}", (None, None))
+    file_nulls = _checked_nulls(document.get(_NULL_KEY), f"mapping {name}.{_NULL_KEY}")
     kinds: dict[str, KindMapping] = {}
     for key, value in document.items():
         if key in _TOP_KEYS:
@@ -153,7 +173,7 @@ def _checked_mapping(document: dict[str, typing.Any], name: str) -> Mapping:
             )
         if not isinstance(value, dict):
             raise MappingError(f"mapping {name}: {key!r} must be a table ([{key}])")
-        kinds[key] = _checked_kind(key, value, name)
+        kinds[key] = _checked_kind(key, value, name, file_dates, file_nulls)
     if not kinds:
         raise MappingError(
             f"mapping {name}: defines no record kind (add a table such as [commitments])"
@@ -179,8 +199,45 @@ def _checked_mapping(document: dict[str, typing.Any], name: str) -> Mapping:
     )
 
 
-def _checked_kind(kind: str, table: dict[str, typing.Any], name: str) -> KindMapping:
-    """One `[kind]` table checked against the canonical file's columns."""
+def _checked_dates(
+    table: dict[str, typing.Any], where: str, defaults: tuple[str | None, str | None]
+) -> tuple[str | None, str | None]:
+    """(date_format, date_order) of a table, each falling back to `defaults` (the file's)."""
+    fmt = table.get("date_format", defaults[0])
+    if fmt is not None and (not isinstance(fmt, str) or "%" not in fmt):
+        raise MappingError(
+            f"{where}: 'date_format' must be a strptime format such as '%m/%d/%Y %H:%M', "
+            f"not {fmt!r}"
+        )
+    order = table.get("date_order", defaults[1])
+    if order is not None and order not in DATE_ORDERS:
+        raise MappingError(
+            f"{where}: 'date_order' must be {' or '.join(map(repr, DATE_ORDERS))}, not {order!r}"
+        )
+    return fmt, order
+
+
+def _checked_nulls(value: typing.Any, where: str) -> frozenset[str]:
+    """A list of null markers (`["?", "N/A", "-"]`), casefolded and stripped."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise MappingError(f'{where}: must be a list of words such as ["?", "N/A", "-"]')
+    return frozenset(v.strip().casefold() for v in value)
+
+
+def _checked_kind(
+    kind: str,
+    table: dict[str, typing.Any],
+    name: str,
+    file_dates: tuple[str | None, str | None] = (None, None),
+    file_nulls: frozenset[str] = frozenset(),
+) -> KindMapping:
+    """One `[kind]` table checked against the canonical file's columns.
+
+    A `date_format` of the kind (or of the file) becomes the format of every date column
+    the kind reads from the source, unless `date_formats` names another for the column.
+    """
     where = f"mapping {name}, [{kind}]"
     record = RECORD_KINDS[kind]
     _refuse_unknown(table, _KIND_KEYS, where)
@@ -234,6 +291,11 @@ def _checked_kind(kind: str, table: dict[str, typing.Any], name: str) -> KindMap
                 f"'%d/%m/%Y %H:%M', not {fmt!r}"
             )
         date_formats[canonical] = fmt
+    every_format, date_order = _checked_dates(table, where, file_dates)
+    if every_format is not None:
+        for canonical in columns:
+            if record.field(canonical).type == "datetime":
+                date_formats.setdefault(canonical, every_format)
 
     decimal = table.get("decimal")
     if decimal is not None and decimal not in (",", "."):
@@ -253,6 +315,8 @@ def _checked_kind(kind: str, table: dict[str, typing.Any], name: str) -> KindMap
         date_formats=MappingProxyType(date_formats),
         decimal=decimal,
         one_per=one_per,
+        date_order=date_order,
+        null_values=file_nulls | _checked_nulls(table.get(_NULL_KEY), f"{where}.{_NULL_KEY}"),
     )
 
 
@@ -264,7 +328,7 @@ def _checked_source(spec: typing.Any, where: str, one_per: str | None) -> Column
         return ColumnSource(spec)
     if not isinstance(spec, dict):
         raise MappingError(f"{where}: must be a source column name or {{column = ..., agg = ...}}")
-    _refuse_unknown(spec, ("column", "agg"), where)
+    _refuse_unknown(spec, ("column", "agg", _NULL_KEY), where)
     column = spec.get("column")
     if not isinstance(column, str) or not column.strip():
         raise MappingError(f"{where}: 'column' must name a source column")
@@ -277,7 +341,7 @@ def _checked_source(spec: typing.Any, where: str, one_per: str | None) -> Column
                 f"{where}: 'agg' needs 'one_per' in the kind's table "
                 "(aggregates combine the rows of one case)"
             )
-    return ColumnSource(column, agg)
+    return ColumnSource(column, agg, _checked_nulls(spec.get(_NULL_KEY), f"{where}.{_NULL_KEY}"))
 
 
 def _table(table: dict[str, typing.Any], key: str, where: str) -> dict[str, typing.Any]:
@@ -399,11 +463,58 @@ def _mapped_frame(table: RawTable, mapping: Mapping, km: KindMapping) -> KindFra
         )
         frame = _renamed_rows(source, km, skip=set(missing))
         return _kind_frame(table, mapping, km, frame, len(frame), refused=refused)
+    original = source
+    source, km = _cleaned_sources(source, km)
     if km.one_per is None:
         frame = _renamed_rows(source, km)
         return _kind_frame(table, mapping, km, frame, len(frame))
-    frame, rejects, rows_read = _one_per_case(source, km)
+    frame, rejects, rows_read = _one_per_case(source, km, original)
     return _kind_frame(table, mapping, km, frame, rows_read, rejects=rejects)
+
+
+def _cleaned_sources(source: pd.DataFrame, km: KindMapping) -> tuple[pd.DataFrame, KindMapping]:
+    """Null markers and value maps applied to the source columns BEFORE anything else.
+
+    So a case's attributes are compared, and its aggregates picked, on what the values
+    mean: `?` or `N/A` is no value (an aggregate never picks it), `Externo` and `externo`
+    are one word. Each canonical column gets a text column of its own, named like its
+    source column (or "source → canonical" when one source column feeds several canonical
+    columns that treat it differently); the returned mapping points at those columns and
+    has no value maps left to apply.
+    """
+    treatment: dict[str, tuple[frozenset[str], tuple[tuple[str, str], ...]]] = {}
+    for canonical, spec in km.columns.items():
+        words = km.values.get(canonical, {})
+        treatment[canonical] = (km.null_values | spec.null_values, tuple(sorted(words.items())))
+    if not any(nulls or words for nulls, words in treatment.values()) and not km.null_values:
+        return source, km
+    by_source: dict[str, set[tuple[frozenset[str], tuple[tuple[str, str], ...]]]] = {}
+    for canonical, spec in km.columns.items():
+        by_source.setdefault(spec.column, set()).add(treatment[canonical])
+    frame = source.copy(deep=False)
+    columns: dict[str, ColumnSource] = {}
+    for canonical, spec in km.columns.items():
+        nulls, words = treatment[canonical]
+        shared = len(by_source[spec.column]) > 1
+        name = f"{spec.column} → {canonical}" if shared else spec.column
+        if name not in frame.columns or not shared:
+            frame[name] = _meaning(source[spec.column], nulls, dict(words))
+        columns[canonical] = ColumnSource(name, spec.agg)
+    if km.one_per is not None and km.null_values:
+        frame[km.one_per] = _meaning(source[km.one_per], km.null_values, {})
+    cleaned = dataclasses.replace(
+        km, columns=MappingProxyType(columns), values=MappingProxyType({})
+    )
+    return frame, cleaned
+
+
+def _meaning(column: pd.Series, nulls: frozenset[str], words: dict[str, str]) -> pd.Series:
+    """A source column with its null markers as missing and its value map applied."""
+    text = column.astype(STRING_DTYPE)
+    if nulls:
+        folded = text.str.strip().str.casefold()
+        text = text.mask(folded.isin(list(nulls)).fillna(False).astype(bool))
+    return _mapped_words(text, words) if words else text
 
 
 def _kind_frame(
@@ -424,6 +535,7 @@ def _kind_frame(
         frame=frame,
         rows_read=rows_read,
         date_formats=dict(km.date_formats),
+        date_order=km.date_order,
         decimal=km.decimal,
         mapping=mapping.path,
         rejects=rejects or [],
@@ -470,22 +582,26 @@ def _mapped_words(column: pd.Series, words: typing.Mapping[str, str]) -> pd.Seri
     return mapped.where(mapped.notna(), text).astype(STRING_DTYPE)
 
 
-def _one_per_case(source: pd.DataFrame, km: KindMapping) -> tuple[pd.DataFrame, list[Reject], int]:
+def _one_per_case(
+    source: pd.DataFrame, km: KindMapping, original: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, list[Reject], int]:
     """One record per distinct `one_per` value; cases whose attributes disagree rejected.
 
     Returns the frame, the rejects and rows read (cases, plus rows with no case id, which
-    are rejected because they belong to no case).
+    are rejected because they belong to no case). `original` holds the rows as read, for
+    the raw rows of the rejects (nothing is lost: the text as written, markers included).
     """
+    original = source if original is None else original
     key = typing.cast(str, km.one_per)
     rejects: list[Reject] = []
     no_id = source[key].isna() | (source[key].astype(STRING_DTYPE).str.strip() == "")
-    for _, row in source[no_id].iterrows():
+    for index, row in source[no_id].iterrows():
         rejects.append(
             Reject(
                 row_number=int(row[ROW]),
                 column=key,
                 reason=f"no value in {key!r}: the row belongs to no {km.kind} record",
-                raw=_raw(row),
+                raw=_raw(original.loc[index]),
             )
         )
     rows = source[~no_id]
@@ -500,7 +616,9 @@ def _one_per_case(source: pd.DataFrame, km: KindMapping) -> tuple[pd.DataFrame, 
         for case_id, counts in disagreeing.iterrows():
             columns = [c for c in plain_sources if counts[c] > 1]
             case_rows = rows[ids == case_id]
-            rejects.append(_disagreement(case_id, case_rows, columns, plain, key, km.kind))
+            rejects.append(
+                _disagreement(case_id, case_rows, columns, plain, key, km.kind, original)
+            )
             bad_cases.add(case_id)
     good = rows[~ids.isin(bad_cases)] if bad_cases else rows
 
@@ -525,6 +643,7 @@ def _disagreement(
     plain: dict[str, str],
     key: str,
     kind: str,
+    original: pd.DataFrame,
 ) -> Reject:
     """The Reject of a case whose attributes differ: every differing value with its rows."""
     by_source = {source: canonical for canonical, source in plain.items()}
@@ -537,6 +656,7 @@ def _disagreement(
             listed.append(f"{shown} in {_rows_text(group.tolist())}")
         parts.append(f"{column!r} ({by_source[column]}) differs: " + "; ".join(listed))
     first = case_rows.iloc[0]
+    raw_first = original.loc[case_rows.index[0]]
     return Reject(
         row_number=int(first[ROW]),
         column=columns[0],
@@ -545,7 +665,7 @@ def _disagreement(
             f"every row of the case, so this {kind} record is not loaded (fix the file, or "
             "give the column an agg in the mapping)"
         ),
-        raw=_raw(first),
+        raw=_raw(raw_first),
     )
 
 
@@ -601,18 +721,12 @@ def _ordering_key(values: pd.Series, type_: str, km: KindMapping, canonical: str
     """Values made comparable for min/max, NaN/NaT where they do not parse."""
     text = values.astype(STRING_DTYPE).str.strip()
     if type_ == "datetime":
+        # The loader's own parser, so a case's earliest value is the one that loads as the
+        # earliest: slashed dates in the order the whole column (or the mapping) gives,
+        # never value by value. In UTC, so offsets order as instants.
         fmt = km.date_formats.get(canonical)
-        formats = [fmt] if fmt else ["ISO8601", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"]
-        result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
-        for candidate in formats:
-            todo = result.isna() & text.notna()
-            if not todo.any():
-                break
-            parsed = pd.to_datetime(
-                text[todo].astype(object), format=candidate, utc=True, errors="coerce"
-            )
-            result[todo] = parsed
-        return result
+        parsed, _bad = parse_datetimes(text, tz="UTC", fmt=fmt, order=km.date_order)
+        return parsed
     if type_ in ("int", "float"):
         if km.decimal == ",":
             text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)

@@ -11,11 +11,14 @@ Date rules (docs/design.md, "The record kinds"):
 - ISO 8601 (`2026-03-01`, `2026-03-01T10:00`, `2026-03-01 10:00:00.123`), with or without
   a UTC offset (`+01:00`, `Z`). A value with an offset is converted to the configured
   zone; one without is already wall-clock time there. Results are naive wall-clock times.
-- Slashed (or dotted, or dashed) dates are read **day first**: `dd/mm/yyyy` and
-  `dd/mm/yyyy HH:MM[:SS]`. The files Eslabón takes come from Spanish and Dutch locales,
-  where that is the only order; a value whose first part is above 12 proves it, and a
-  value whose second part is above 12 is reported as bad rather than silently re-reading
-  the whole column month first. A month-first file needs a forced format in its mapping.
+- Slashed (or dotted, or dashed) dates, `dd/mm/yyyy` or `mm/dd/yyyy`, optionally with
+  `HH:MM[:SS]` or a 12-hour time with AM/PM. The order of day and month is decided once
+  per **column**, never per value: a value whose first field is above 12 proves the
+  column day first, one whose second field is above 12 proves it month first. A column
+  where every value has both fields at 12 or below (or where values prove both orders)
+  cannot be read without a format: its slashed values are reported as bad, and
+  validation says how to set the format in a mapping. The caller may pass the order
+  (`order=`) when it knows it from elsewhere (another date column of the same file).
 - A date without a time means the END of that day (23:59:59): "due on the 5th" is kept
   if delivered any time on the 5th.
 - A forced strptime format (from a mapping) wins over all of the above.
@@ -24,6 +27,7 @@ Date rules (docs/design.md, "The record kinds"):
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -45,18 +49,38 @@ _ISO = (
 _ISO_DATE_ONLY = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"
 # An offset only counts after a time of day: the "-01" closing "2026-03-01" is the day.
 _OFFSET = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?[ ]?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$"
-_DAY_FIRST = r"^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?$"
-# Day-first formats tried in turn; the first one is the date-only one (end of day).
-_DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")
+# A slashed date: two 1–2 digit fields and a 4-digit year, an optional 24-hour time or a
+# 12-hour one with AM/PM (also "a.m.", any case).
+_SLASHED = (
+    r"^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}"
+    r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:[ ]?[AaPp]\.?[Mm]\.?)?)?$"
+)
+_SLASHED_FIELDS = r"^(?P<first>[0-9]{1,2})[/.-](?P<second>[0-9]{1,2})[/.-][0-9]{4}"
+_MERIDIEM = r"[ ]?([AaPp])\.?[Mm]\.?$"
+DAY_FIRST, MONTH_FIRST = "day_first", "month_first"
+DATE_ORDERS = (DAY_FIRST, MONTH_FIRST)
+# Slashed formats tried in turn per order; the first one is the date-only one (end of day).
+_SLASHED_FORMATS = {
+    DAY_FIRST: ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"),
+    MONTH_FIRST: ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S"),
+}
+_MERIDIEM_FORMATS = {
+    DAY_FIRST: ("%d/%m/%Y %I:%M %p", "%d/%m/%Y %I:%M:%S %p"),
+    MONTH_FIRST: ("%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p"),
+}
 # (format, shape) of the common machine-written forms, tried on a column's first value.
-_FAST_FORMATS = (
+_FAST_ISO = (
     ("%Y-%m-%d %H:%M:%S", r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"),
     ("%Y-%m-%dT%H:%M:%S", r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"),
     ("%Y-%m-%d %H:%M", r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}"),
     ("%Y-%m-%dT%H:%M", r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}"),
-    ("%d/%m/%Y %H:%M", r"[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}"),
-    ("%d/%m/%Y %H:%M:%S", r"[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}"),
 )
+_FAST_SLASHED = (
+    ("%H:%M", r"[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}"),
+    ("%H:%M:%S", r"[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}"),
+)
+# Where the day's two digits stand in a value of each fast format's date part.
+_DAY_AT = {"%Y-%m-%d": 8, "%d/%m/%Y": 0, "%m/%d/%Y": 3}
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%T", "%R")
 
 TRUE_WORDS = frozenset(
@@ -108,13 +132,85 @@ def format_has_time(fmt: str) -> bool:
     return any(d in fmt for d in _TIME_DIRECTIVES)
 
 
+@dataclass(frozen=True)
+class DateOrderEvidence:
+    """What a column's slashed dates say about their order of day and month.
+
+    `day_first` / `month_first` hold a value proving that order (first, resp. second
+    field between 13 and 31 with the other one a month), or None. `slashed` counts the
+    slashed values looked at.
+    """
+
+    slashed: int
+    day_first: str | None = None
+    month_first: str | None = None
+
+    @property
+    def order(self) -> str | None:
+        """The column's order when exactly one is proven; None when none or both are."""
+        if self.day_first is not None and self.month_first is None:
+            return DAY_FIRST
+        if self.month_first is not None and self.day_first is None:
+            return MONTH_FIRST
+        return None
+
+    @property
+    def conflicting(self) -> bool:
+        """Values prove both orders: the column was written two ways."""
+        return self.day_first is not None and self.month_first is not None
+
+
+def slashed_mask(text: pd.Series) -> pd.Series:
+    """True where a (cleaned) value has the shape of a slashed date, whatever its order."""
+    return text.str.match(_SLASHED, na=False).astype(bool)
+
+
+def date_order_evidence(text: pd.Series) -> DateOrderEvidence:
+    """The order of day and month that a whole column of (cleaned) text proves, if any.
+
+    Column at a time in Arrow: the two leading fields are extracted with one regex and
+    compared as numbers; only the first proving value of each order is kept (for the
+    message that names it).
+    """
+    values = pa.array(text.astype(TEXT), type=pa.large_string())
+    # A slashed date has a separator among its first three characters; an ISO one starts
+    # with four digits. Only the values that do not are matched against the full shape
+    # (a whole ISO column costs one cheap pass instead of a regex per value).
+    head_digits = pc.fill_null(pc.utf8_is_digit(pc.utf8_slice_codeunits(values, 0, 3)), True)
+    candidates = values.filter(pc.invert(head_digits))
+    shaped = pc.fill_null(pc.match_substring_regex(candidates, _SLASHED), False)
+    slashed = candidates.filter(shaped)
+    if len(slashed) == 0:
+        return DateOrderEvidence(0)
+    fields = pc.extract_regex(slashed, _SLASHED_FIELDS)
+    first = pc.cast(pc.struct_field(fields, "first"), pa.int32())
+    second = pc.cast(pc.struct_field(fields, "second"), pa.int32())
+
+    def proving(day: pa.Array, month: pa.Array) -> str | None:
+        mask = pc.and_(
+            pc.and_(pc.greater(day, 12), pc.less_equal(day, 31)),
+            pc.and_(pc.greater_equal(month, 1), pc.less_equal(month, 12)),
+        )
+        hits = slashed.filter(pc.fill_null(mask, False))
+        return hits[0].as_py() if len(hits) else None
+
+    return DateOrderEvidence(len(slashed), proving(first, second), proving(second, first))
+
+
 def parse_datetimes(
-    values: pd.Series, *, tz: str, fmt: str | None = None, cleaned: bool = False
+    values: pd.Series,
+    *,
+    tz: str,
+    fmt: str | None = None,
+    cleaned: bool = False,
+    order: str | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Naive wall-clock datetimes in `tz` and the mask of values that are not dates.
 
     See the module docstring for the accepted forms; `fmt` forces one strptime format.
-    `cleaned` says `values` already came out of `clean_text` (saves a pass per column).
+    `order` (DAY_FIRST / MONTH_FIRST) says how slashed dates are read; without it the
+    column decides (`date_order_evidence`), and a column that does not decide gets its
+    slashed values marked bad. `cleaned` says `values` already came out of `clean_text`.
     """
     text = values if cleaned else clean_text(values)
     present = text.notna()
@@ -127,28 +223,38 @@ def parse_datetimes(
         if not format_has_time(fmt):
             out = out + END_OF_DAY
     else:
-        fast = _fast_format(text)
+        if order is None:
+            order = date_order_evidence(text).order
+        elif order not in DATE_ORDERS:
+            raise ValueError(f"unknown date order {order!r} (expected {DATE_ORDERS})")
+        fast = _fast_format(text, order)
         if fast is not None:
             out = _fast_column(text, *fast)
         rest = present & out.isna()
         if rest.any():
-            out[rest] = _general_column(text[rest], tz)
+            out[rest] = _general_column(text[rest], tz, order)
     bad = present & out.isna()
     return out, bad
 
 
-def _fast_format(text: pd.Series) -> tuple[str, str] | None:
+def _fast_format(text: pd.Series, order: str | None) -> tuple[str, str] | None:
     """The exact (format, shape) of the column's first value, when it is a common one.
 
     Machine exports write one format throughout; parsing the whole column with it is a
     single C pass, and only the values it does not fit go through the general rules.
-    Only formats with a time and no offset qualify (those need no further adjustment).
+    Only formats with a time and no offset qualify (those need no further adjustment);
+    slashed ones only once the column's order is known.
     """
-    first = text.loc[text.first_valid_index()] if text.first_valid_index() is not None else None
-    if first is None:
+    index = text.first_valid_index()
+    if index is None:
         return None
-    for fmt, pattern in _FAST_FORMATS:
-        if re.fullmatch(pattern, str(first)):
+    first = str(text.loc[index])
+    candidates = list(_FAST_ISO)
+    if order is not None:
+        date = "%d/%m/%Y" if order == DAY_FIRST else "%m/%d/%Y"
+        candidates += [(f"{date} {time}", shape) for time, shape in _FAST_SLASHED]
+    for fmt, pattern in candidates:
+        if re.fullmatch(pattern, first):
             return fmt, pattern
     return None
 
@@ -174,7 +280,7 @@ def _fast_column(text: pd.Series, fmt: str, pattern: str) -> pd.Series:
     early = np.flatnonzero(pc.fill_null(pc.and_(shaped, pc.less_equal(days, 3)), False))
     redo = np.flatnonzero(pc.invert(shaped).to_numpy(zero_copy_only=False))
     if len(early):
-        start = 8 if fmt.startswith("%Y") else 0  # the fast formats: %Y-%m-%d… or %d/%m/%Y…
+        start = _DAY_AT[fmt[:8]]  # the fast formats: %Y-%m-%d…, %d/%m/%Y… or %m/%d/%Y…
         written = pc.utf8_slice_codeunits(pc.take(values, early), start, start + 2)
         rolled = pc.not_equal(pc.cast(written, pa.int64()), pc.take(days, early))
         out[early[rolled.to_numpy(zero_copy_only=False)]] = np.datetime64("NaT")
@@ -184,15 +290,21 @@ def _fast_column(text: pd.Series, fmt: str, pattern: str) -> pd.Series:
     return pd.Series(out, index=text.index, copy=False)
 
 
-def _general_column(text: pd.Series, tz: str) -> pd.Series:
-    """Values of any accepted form (module docstring); NaT for the rest."""
+def _general_column(text: pd.Series, tz: str, order: str | None = None) -> pd.Series:
+    """Values of any accepted form (module docstring); NaT for the rest.
+
+    Slashed values are read in `order`; without one they stay NaT (the column did not
+    say which order it uses).
+    """
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     iso = text.str.match(_ISO, na=False).astype(bool)
     if iso.any():
         out[iso] = _iso_column(text[iso], tz)
-    slashed = (~iso & text.str.match(_DAY_FIRST, na=False)).astype(bool)
+    if order is None:
+        return out
+    slashed = (~iso & slashed_mask(text)).astype(bool)
     if slashed.any():
-        out[slashed] = _day_first_column(text[slashed])
+        out[slashed] = _slashed_column(text[slashed], order)
     return out
 
 
@@ -230,18 +342,31 @@ def _iso_column(text: pd.Series, tz: str) -> pd.Series:
     return out
 
 
-def _day_first_column(text: pd.Series) -> pd.Series:
-    """dd/mm/yyyy[ HH:MM[:SS]] with any of / . - as separator; date-only = end of day."""
-    normal = text.str.replace(r"[.-]", "/", regex=True).str.replace("T", " ", regex=False)
+def _slashed_column(text: pd.Series, order: str) -> pd.Series:
+    """dd/mm/yyyy or mm/dd/yyyy (per `order`) with any of / . - as separator, an optional
+    time (24-hour, or 12-hour with AM/PM); date-only = end of day."""
+    meridiem = text.str.extract(_MERIDIEM, expand=False).str.upper()
+    has_meridiem = meridiem.notna().astype(bool)
+    date_time = text.str.replace(_MERIDIEM, "", regex=True)
+    normal = date_time.str.replace(r"[.-]", "/", regex=True).str.replace("T", " ", regex=False)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
-    for i, fmt in enumerate(_DAY_FIRST_FORMATS):
-        todo = out.isna()
+    plain = ~has_meridiem
+    for i, fmt in enumerate(_SLASHED_FORMATS[order]):
+        todo = plain & out.isna()
         if not todo.any():
             break
         parsed = pd.to_datetime(normal[todo], format=fmt, errors="coerce").astype("datetime64[us]")
         if i == 0:
             parsed = parsed + END_OF_DAY
         out[todo] = parsed
+    if has_meridiem.any():
+        twelve = normal[has_meridiem] + " " + meridiem[has_meridiem] + "M"
+        for fmt in _MERIDIEM_FORMATS[order]:
+            todo = has_meridiem & out.isna()
+            if not todo.any():
+                break
+            parsed = pd.to_datetime(twelve[todo[has_meridiem]], format=fmt, errors="coerce")
+            out[todo] = parsed.astype("datetime64[us]")
     return out
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import typing
 from collections.abc import Mapping as AnyMapping
 from collections.abc import Sequence
 
@@ -32,14 +33,24 @@ from etl.load import (
     with_standards,
 )
 from etl.mapping import Mapping
+from etl.publish import remove_stale_scratch, scratch_copy
+from etl.read import ReadLimits
+from etl.reasons import stored_code
 from etl.records import EtlError, KindFrame
 from etl.schema import load_batch_files, metadata
 from etl.settings import load_settings
+from etl.worker import WorkerLimits, run_bounded
 
 # Rows per uploaded file (after mapping, per record kind) the dashboard accepts; above it,
 # use `python -m etl load`, which streams nothing to a browser and has no such limit.
 DEFAULT_UPLOAD_MAX_ROWS = 1_000_000
 UPLOAD_MAX_ROWS_ENV = "ESLABON_UPLOAD_MAX_ROWS"
+# What an uploaded file may unpack to (an .xlsx's members, a Parquet file's pages), in
+# MB, and how many columns it may have: a small file declaring a huge sheet is refused
+# before it costs anything (etl.read.ReadLimits).
+DEFAULT_UPLOAD_MAX_UNPACKED_MB = 512
+UPLOAD_MAX_UNPACKED_ENV = "ESLABON_UPLOAD_MAX_UNPACKED_MB"
+UPLOAD_MAX_COLUMNS = 1024
 # The batch id the rolled-back merge stamps on rows (never committed, never a real id).
 _PREVIEW_BATCH = -1
 
@@ -51,6 +62,7 @@ REJECT_COLUMNS: tuple[str, ...] = (
     "column_name",
     "reason",
     "raw",
+    "reason_code",
 )
 BATCH_FILE_COLUMNS: tuple[str, ...] = (
     "batch_id",
@@ -84,6 +96,69 @@ def upload_row_limit(env: AnyMapping[str, str] | None = None) -> int:
     return value if value > 0 else DEFAULT_UPLOAD_MAX_ROWS
 
 
+def upload_read_limits(
+    max_bytes: int | None = None, env: AnyMapping[str, str] | None = None
+) -> ReadLimits:
+    """The bounds an uploaded file is read within: `max_bytes` (Streamlit's upload size),
+    ESLABON_UPLOAD_MAX_ROWS, ESLABON_UPLOAD_MAX_UNPACKED_MB and UPLOAD_MAX_COLUMNS."""
+    env = os.environ if env is None else env
+    raw = (env.get(UPLOAD_MAX_UNPACKED_ENV) or "").strip().replace("_", "")
+    try:
+        unpacked_mb = int(raw)
+    except ValueError:
+        unpacked_mb = DEFAULT_UPLOAD_MAX_UNPACKED_MB
+    if unpacked_mb <= 0:
+        unpacked_mb = DEFAULT_UPLOAD_MAX_UNPACKED_MB
+    return ReadLimits(
+        max_bytes=max_bytes,
+        max_rows=upload_row_limit(env),
+        max_columns=UPLOAD_MAX_COLUMNS,
+        max_uncompressed_bytes=unpacked_mb << 20,
+        what=f"{UPLOAD_MAX_ROWS_ENV}, {UPLOAD_MAX_UNPACKED_ENV}; see docs/security.md",
+    )
+
+
+def preview_upload(
+    db_url: str,
+    uploads: Sequence[tuple[str, bytes]],
+    mapping: Mapping | str | None,
+    read_limits: ReadLimits,
+) -> BatchReport:
+    """`preview_files` of uploaded files (name, bytes) on a scratch copy of the database,
+    within `read_limits`: what the bounded worker runs (`bounded_preview`)."""
+    with scratch_copy(db_url) as scratch:
+        return preview_files(
+            scratch,
+            [(name, io.BytesIO(data)) for name, data in uploads],
+            mapping=mapping,
+            max_rows=read_limits.max_rows,
+            read_limits=read_limits,
+        )
+
+
+def bounded_preview(
+    db_url: str,
+    uploads: Sequence[tuple[str, bytes]],
+    mapping: Mapping | str | None,
+    *,
+    read_limits: ReadLimits,
+    limits: WorkerLimits,
+    on_wait: typing.Callable[[float], None] | None = None,
+) -> BatchReport:
+    """`preview_upload` in a bounded child process (etl.worker): hostile files cost at
+    most the worker's time and memory, at low priority, and `on_wait` can cancel it. The
+    child's scratch copy is removed afterwards, however the child ended."""
+    try:
+        return run_bounded(
+            preview_upload,
+            (db_url, list(uploads), mapping, read_limits),
+            limits=limits,
+            on_wait=on_wait,
+        )
+    finally:
+        remove_stale_scratch()
+
+
 def checked_row_limit(frames: Sequence[KindFrame], max_rows: int | None) -> None:
     """Raise RowLimitError naming the first file × kind above `max_rows` (None: no limit)."""
     if max_rows is None:
@@ -104,6 +179,7 @@ def preview_files(
     mapping: Mapping | str | os.PathLike[str] | None = None,
     tz: str | None = None,
     max_rows: int | None = None,
+    read_limits: ReadLimits | None = None,
 ) -> BatchReport:
     """What `load_files(engine, sources, mapping=...)` would do, with nothing committed.
 
@@ -112,7 +188,8 @@ def preview_files(
     without the schema is previewed as if empty (the tables are created inside the
     rolled-back transaction). Files are read one at a time, like the load, so memory
     follows the largest file. Raises EtlError (unreadable file, bad mapping, a file above
-    `max_rows`, which is checked as soon as the file is read); database errors propagate.
+    `max_rows`, which is checked as soon as the file is read, a file past `read_limits`,
+    checked while it is read); database errors propagate.
     """
     tz = tz or load_settings().timezone
     items, _meta = expanded_sources(sources)
@@ -132,6 +209,7 @@ def preview_files(
                 batch_id=_PREVIEW_BATCH,
                 log=False,
                 each_frame=lambda kf: checked_row_limit([kf], max_rows),
+                read_limits=read_limits,
             )
             report.batch_id = None
         finally:
@@ -152,6 +230,7 @@ def rejects_frame(report: BatchReport) -> pd.DataFrame:
             "raw": None
             if item.reject.raw is None
             else json.dumps(item.reject.raw, ensure_ascii=False, default=str),
+            "reason_code": stored_code(item.reject.reason),
         }
         for item in report.rejects
     ]
@@ -160,15 +239,16 @@ def rejects_frame(report: BatchReport) -> pd.DataFrame:
     return frame
 
 
-def rejects_csv(rejects: pd.DataFrame) -> str:
+def rejects_csv(rejects: pd.DataFrame, lang: str = "en") -> str:
     """Rejects (columns of REJECT_COLUMNS) as the CSV `python -m etl rejects --csv` writes:
     reason first, then the row's own columns, every cell neutralised against formulas.
 
     The CLI's writer is reused on purpose so a file downloaded from the dashboard and one
-    written by the CLI are the same, and both are fixed and reloaded the same way.
+    written by the CLI are the same, and both are fixed and reloaded the same way; `lang`
+    words the fixed headers and the reasons (etl.reasons).
     """
     out = io.StringIO()
-    write_rejects_csv(rejects.reset_index(drop=True), out)
+    write_rejects_csv(rejects.reset_index(drop=True), out, lang)
     return out.getvalue()
 
 
@@ -192,9 +272,12 @@ __all__ = [
     "UPLOAD_MAX_ROWS_ENV",
     "RowLimitError",
     "batch_files",
+    "bounded_preview",
     "checked_row_limit",
     "preview_files",
+    "preview_upload",
     "rejects_csv",
     "rejects_frame",
+    "upload_read_limits",
     "upload_row_limit",
 ]

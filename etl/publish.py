@@ -32,16 +32,20 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import shutil
+import stat
 import sys
 import tempfile
 import time
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from etl import querywatch
 from etl.db import DatabaseError, create_db_engine, duckdb_path, normalise_url
 from etl.schema import create_schema
 from etl.settings import load_settings
@@ -174,15 +178,72 @@ def published_transaction(
         yield conn
 
 
+SCRATCH_ENV = "ESLABON_SCRATCH_DIR"
+_SCRATCH_ENTRY = re.compile(r"^p(\d+)-")
+
+
+def scratch_root(env: typing.Mapping[str, str] | None = None) -> Path:
+    """The folder scratch copies live in: `eslabon-scratch-<uid>` in ESLABON_SCRATCH_DIR
+    (default: the system temp folder), private to this user (mode 700, checked).
+
+    One entry per process that made it (`p<pid>-…`), so a dead process's leftovers are
+    recognised and removed (`remove_stale_scratch`), and nobody else can read a copy of
+    the data or plant a file where a preview will open it.
+    """
+    env = os.environ if env is None else env
+    root = Path(env.get(SCRATCH_ENV) or tempfile.gettempdir()) / f"eslabon-scratch-{os.getuid()}"
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = root.lstat()
+    except OSError as exc:
+        raise DatabaseError(_os_message(exc, root)) from None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise DatabaseError(
+            f"{root}: the scratch folder must be a directory only this user can open "
+            f"(owner {os.getuid()}, mode 700); remove it or set {SCRATCH_ENV}"
+        )
+    return root
+
+
+def remove_stale_scratch(root: Path | None = None) -> list[Path]:
+    """Delete the scratch entries of processes that no longer run (a killed server, a
+    killed upload worker); called when the server starts and around every preview."""
+    root = scratch_root() if root is None else root
+    removed = []
+    for entry in sorted(root.iterdir()):
+        found = _SCRATCH_ENTRY.match(entry.name)
+        if found is None or _process_alive(int(found.group(1))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie does not: killed, waiting only to be reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
 @contextlib.contextmanager
 def scratch_copy(url: str | None = None) -> Iterator[Engine]:
     """A writable engine whose writes are thrown away: for dry runs that merge and roll back.
 
     A read-only DuckDB connection cannot even write inside a transaction it will roll
     back, so a preview of a load (etl.preview.preview_files) runs on a private copy of the
-    file in the system temp folder, deleted afterwards. No lock is needed: the live file
-    is only ever replaced whole, so the copy is one consistent state. PostgreSQL (or an
-    in-memory database): a plain engine, the caller's rollback suffices.
+    file in this process's entry of `scratch_root()`, deleted afterwards (and, should the
+    process be killed, by the next one: `remove_stale_scratch`). No lock is needed: the
+    live file is only ever replaced whole, so the copy is one consistent state.
+    PostgreSQL (or an in-memory database): a plain engine, the caller's rollback suffices.
     """
     url = normalise_url(url or load_settings().db_url)
     db = duckdb_path(url)
@@ -193,7 +254,9 @@ def scratch_copy(url: str | None = None) -> Iterator[Engine]:
         finally:
             engine.dispose()
         return
-    with tempfile.TemporaryDirectory(prefix="eslabon-scratch-") as folder:
+    root = scratch_root()
+    remove_stale_scratch(root)
+    with tempfile.TemporaryDirectory(prefix=f"p{os.getpid()}-", dir=root) as folder:
         copy = Path(folder) / db.name
         try:
             copy_file(db, copy)
@@ -239,22 +302,26 @@ class ServedEngine(Engine):
             yield conn
 
 
-def served_engine(url: str | None = None) -> Engine:
+def served_engine(url: str | None = None, *, statement_timeout: float | None = None) -> Engine:
     """The engine a dashboard reads through: read-only DuckDB (see ServedEngine), or as is.
 
     Creates an empty database first when the DuckDB file does not exist yet. On
-    PostgreSQL each connection reads one snapshot (REPEATABLE READ).
+    PostgreSQL each connection reads one snapshot (REPEATABLE READ). Every statement
+    stops after `statement_timeout` seconds (None: no limit; see etl.db).
     """
     url = normalise_url(url or load_settings().db_url)
     if duckdb_path(url) is None:
         # One snapshot per connection: under READ COMMITTED each statement sees the latest
         # commit, so a reader's second query could already see a batch its first did not.
-        return create_db_engine(url).execution_options(isolation_level="REPEATABLE READ")
+        engine = create_db_engine(url, statement_timeout=statement_timeout)
+        return engine.execution_options(isolation_level="REPEATABLE READ")
     ensure_database(url)
     base = create_db_engine(url, read_only=True)
     # Same pool and dialect (so the same lock-conflict retry, a dialect event); only
-    # begin() differs.
-    return ServedEngine(base.pool, base.dialect, base.url)
+    # begin() differs. Statement events belong to an engine, so they are set on this one.
+    served = ServedEngine(base.pool, base.dialect, base.url)
+    querywatch.watch_engine(served, timeout=statement_timeout, interrupt_on_timeout=True)
+    return served
 
 
 # --- the steps ---------------------------------------------------------------------

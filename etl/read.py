@@ -33,6 +33,7 @@ import io
 import os
 import typing
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -73,6 +74,34 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
+# Excel's own sheet size: row numbers beyond it are not a real workbook.
+EXCEL_MAX_ROWS = 1_048_576
+
+
+class ReadLimitError(ReadError):
+    """A file is larger than an upload may be (bytes, uncompressed bytes, rows, columns);
+    refused while reading, before the cost is paid."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds an untrusted file is read within; None: no bound on that measure.
+
+    Checked *while* reading, so a hostile file costs no more than the bound: the file's
+    bytes; for .xlsx the zip members' declared uncompressed sizes and the sheet's declared
+    dimension (before openpyxl parses anything) and then the rows and columns as they are
+    streamed; for CSV the records, counted block by block before the table is built; for
+    Parquet the row count and uncompressed size its footer declares. `what` names the
+    setting that raises a bound, for the message.
+    """
+
+    max_bytes: int | None = None
+    max_rows: int | None = None
+    max_columns: int | None = None
+    max_uncompressed_bytes: int | None = None
+    what: str = "the upload limits"
+
+
 def kind_from_name(path: str | os.PathLike[str] | None) -> str | None:
     """The record kind a canonical file name stands for (`events.xlsx` → `events`).
 
@@ -92,32 +121,37 @@ def read_table(
     sheet: str | int | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> RawTable:
     """Read a CSV, Excel or Parquet file into a `RawTable` of strings with a `_row` column.
 
     `source` is a path or a binary file object (a Streamlit upload); `name` is the name
     shown in messages and the one whose extension picks the reader (defaults to the path or
     the object's `name`). `sheet` picks an Excel sheet by name or 0-based index;
-    `encoding` and `delimiter` override CSV sniffing. Raises `ReadError` naming the file.
+    `encoding` and `delimiter` override CSV sniffing. `limits` bounds an untrusted file
+    (uploads; see ReadLimits): ReadLimitError as soon as one is passed. Raises `ReadError`
+    naming the file.
     """
-    if isinstance(source, (str, os.PathLike)) and encoding is None:
+    if isinstance(source, (str, os.PathLike)) and encoding is None and limits is None:
         path, display = os.fspath(source), name or os.fspath(source)
         scanned = _scanned_utf8(Path(path)) if _is_csv(display) else None
         if scanned is not None:  # plain UTF-8 on disk: parsed from the file, not from bytes
             digest, head = scanned
             frame = _parsed_csv(head, lambda: pa.OSFile(path), display, delimiter=delimiter)
             return RawTable(path=display, sha256=digest, frame=frame)
-    data, display = _bytes_and_name(source, name)
+    limits = limits or ReadLimits()
+    data, display = _bytes_and_name(source, name, limits.max_bytes, limits.what)
     digest = hashlib.sha256(data).hexdigest()
     ext = PurePath(display).suffix.lower()
     if _is_csv(display):
-        frame = _read_csv(data, display, encoding=encoding, delimiter=delimiter)
+        frame = _read_csv(data, display, encoding=encoding, delimiter=delimiter, limits=limits)
         return RawTable(path=display, sha256=digest, frame=frame)
     if ext in EXCEL_EXTENSIONS:
-        frame, sheet_name = _read_excel(data, display, sheet)
+        frame, sheet_name = _read_excel(data, display, sheet, limits)
         return RawTable(path=display, sha256=digest, frame=frame, sheet=sheet_name)
     if ext in PARQUET_EXTENSIONS:
-        return RawTable(path=display, sha256=digest, frame=_read_parquet(data, display))
+        frame = _read_parquet(data, display, limits)
+        return RawTable(path=display, sha256=digest, frame=frame)
     if ext == ".xls":
         raise ReadError(f"{display}: old Excel .xls files are not supported; save it as .xlsx")
     known = ", ".join(sorted(CSV_EXTENSIONS | EXCEL_EXTENSIONS | PARQUET_EXTENSIONS))
@@ -183,12 +217,19 @@ def _complete_utf8(data: bytes) -> tuple[bytes, bytes]:
 
 
 def _bytes_and_name(
-    source: str | os.PathLike[str] | typing.BinaryIO, name: str | None
+    source: str | os.PathLike[str] | typing.BinaryIO,
+    name: str | None,
+    max_bytes: int | None = None,
+    what: str = "",
 ) -> tuple[bytes, str]:
-    """All bytes of the source and the name to show for it."""
+    """All bytes of the source and the name to show for it; with `max_bytes`, a source
+    longer than that is refused after reading one byte more than it, never all of it."""
     if isinstance(source, (str, os.PathLike)):
         display = name or os.fspath(source)
         try:
+            if max_bytes is not None:
+                with Path(source).open("rb") as stream:
+                    return _bounded(stream.read(max_bytes + 1), display, max_bytes, what), display
             return Path(source).read_bytes(), display
         except FileNotFoundError:
             raise ReadError(f"{display}: file not found") from None
@@ -200,19 +241,46 @@ def _bytes_and_name(
     try:
         if hasattr(source, "seek"):
             source.seek(0)
-        data = source.read()
+        data = source.read() if max_bytes is None else source.read(max_bytes + 1)
     except OSError as exc:
         raise ReadError(f"{display}: cannot be read ({exc})") from None
     if isinstance(data, str):
         raise ReadError(f"{display}: open the file in binary mode ('rb') to read it")
-    return bytes(data), display
+    return _bounded(bytes(data), display, max_bytes, what), display
+
+
+def _bounded(data: bytes, display: str, max_bytes: int | None, what: str) -> bytes:
+    if max_bytes is not None and len(data) > max_bytes:
+        raise ReadLimitError(
+            f"{display}: larger than the {max_bytes:,} bytes an upload may have ({what})"
+        )
+    return data
+
+
+def _too_many_rows(display: str, limits: ReadLimits, rows: int | None = None) -> ReadLimitError:
+    """The refusal of a file with more rows than an upload may hold (`rows`: the count,
+    when the file declares it; otherwise the read stopped at the first row too many)."""
+    counted = (
+        f"{rows:,} rows, more than the {limits.max_rows:,}"
+        if rows is not None
+        else (f"more than the {limits.max_rows:,} rows")
+    )
+    return ReadLimitError(
+        f"{display}: {counted} an upload may hold ({limits.what}); split the file or load "
+        "it with `python -m etl load`"
+    )
 
 
 # --- CSV ---------------------------------------------------------------------------
 
 
 def _read_csv(
-    data: bytes, display: str, *, encoding: str | None, delimiter: str | None
+    data: bytes,
+    display: str,
+    *,
+    encoding: str | None,
+    delimiter: str | None,
+    limits: ReadLimits | None = None,
 ) -> pd.DataFrame:
     """The CSV as strings: decoded, delimiter found, parsed column-wise by Arrow."""
     if not data:
@@ -220,7 +288,9 @@ def _read_csv(
     text, utf8 = _decoded(data, display, encoding)
     if not text.strip() and not (len(text) < len(utf8) and utf8.decode("utf-8").strip()):
         raise ReadError(f"{display}: the file holds only whitespace, no header and no rows")
-    return _parsed_csv(text, lambda: pa.BufferReader(utf8), display, delimiter=delimiter)
+    return _parsed_csv(
+        text, lambda: pa.BufferReader(utf8), display, delimiter=delimiter, limits=limits
+    )
 
 
 def _parsed_csv(
@@ -229,6 +299,7 @@ def _parsed_csv(
     display: str,
     *,
     delimiter: str | None,
+    limits: ReadLimits | None = None,
 ) -> pd.DataFrame:
     """The CSV whose head is `text` and whose UTF-8 bytes `utf8_input()` opens, as strings.
 
@@ -287,6 +358,8 @@ def _parsed_csv(
         invalid.append(True)
         return "skip"
 
+    if limits is not None and limits.max_rows is not None:
+        _check_csv_records(utf8_input, delimiter, columns, display, limits)
     try:
         # Parsed on every core; only when a row has the wrong number of fields is the file
         # parsed again on one thread, the only way Arrow tells which record it was.
@@ -321,6 +394,55 @@ def _parsed_csv(
         frame = _with_padded_rows(frame, short_rows, columns, delimiter)
     names = [header_values.get(c) for c in columns]
     return _named(frame, columns, names, display)
+
+
+def _check_csv_records(
+    utf8_input: typing.Callable[[], pa.NativeFile],
+    delimiter: str,
+    columns: list[str],
+    display: str,
+    limits: ReadLimits,
+) -> None:
+    """Refuse a CSV with more records than `limits.max_rows` (plus its header) before the
+    table is built: line ends are counted first (cheap, an upper bound); only a file with
+    too many of them is counted exactly, block by block, stopping at the bound, so
+    neither count holds more than one block in memory."""
+    bound = typing.cast(int, limits.max_rows) + 1
+    lines = 0
+    with utf8_input() as source:
+        while chunk := source.read(_BLOCK_BYTES):
+            # LF, CRLF and a lone CR each end a line (a CRLF split between two blocks
+            # counts twice: still an upper bound)
+            lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+    if lines <= bound:
+        return
+    records = 0
+
+    def count_invalid(_row: pacsv.InvalidRow) -> str:
+        nonlocal records
+        records += 1  # a record of the wrong width is a record too
+        return "skip"
+
+    with utf8_input() as source:
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(
+                use_threads=False, autogenerate_column_names=True, block_size=_BLOCK_BYTES
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=count_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.large_string())
+            ),
+        )
+        try:
+            for batch in reader:
+                records += batch.num_rows
+                if records > bound:
+                    raise _too_many_rows(display, limits)
+        except pa.ArrowInvalid as exc:
+            raise ReadError(f"{display}: not a readable CSV file ({_short(str(exc))})") from None
 
 
 def _decoded(data: bytes, display: str, encoding: str | None) -> tuple[str, bytes]:
@@ -536,16 +658,24 @@ def _short(message: str, limit: int = 200) -> str:
 # --- Excel -------------------------------------------------------------------------
 
 
-def _read_excel(data: bytes, display: str, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
+def _read_excel(
+    data: bytes, display: str, sheet: str | int | None, limits: ReadLimits | None = None
+) -> tuple[pd.DataFrame, str]:
     """One sheet of an .xlsx as strings, `_row` being the sheet's own row number.
 
-    openpyxl hands cells over one row at a time; Excel's own limit (1,048,576 rows)
-    bounds that loop.
+    openpyxl hands cells over one row at a time. The sheet's declared dimension is never
+    trusted to size rows (a 1.6 KB file declaring 1,048,576 × 16,384 cells had openpyxl
+    pad 17 billion empty cells); rows beyond Excel's 1,048,576 end the read. With
+    `limits`, the zip's declared sizes are checked before openpyxl opens it (and Python's
+    zip reader never inflates a member past its declared size), the declared dimension
+    before a row is parsed, and rows and columns as they stream.
     """
     import openpyxl  # imported here: only Excel files pay for it
 
     if not data:
         raise ReadError(f"{display}: the file is empty (0 bytes)")
+    if limits is not None:
+        _check_zip_sizes(data, display, limits)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
@@ -570,8 +700,12 @@ def _read_excel(data: bytes, display: str, sheet: str | int | None) -> tuple[pd.
             chosen = sheet
         else:
             raise ReadError(f"{display}: no sheet named {sheet!r}; sheets: {', '.join(names)}")
+        worksheet = book[chosen]
+        if limits is not None:
+            _check_dimension(worksheet, display, chosen, limits)
+        worksheet.reset_dimensions()  # rows as stored, not padded to a declared size
         try:
-            rows = list(_excel_rows(book[chosen]))
+            rows = list(_excel_rows(worksheet, display, chosen, limits))
         except ReadError:
             raise
         except Exception as exc:
@@ -604,13 +738,80 @@ def _read_excel(data: bytes, display: str, sheet: str | int | None) -> tuple[pd.
     return _named(frame, columns, list(header[:width]), display), chosen
 
 
-def _excel_rows(worksheet: typing.Any) -> typing.Iterator[tuple[int, list[str | None]]]:
-    """(row number, cell texts) for every row that holds at least one value."""
+def _check_zip_sizes(data: bytes, display: str, limits: ReadLimits) -> None:
+    """Refuse an .xlsx whose members declare more uncompressed bytes than the limit (a
+    zip bomb), before anything is inflated: the declared sizes are all a zip reader
+    will produce (Python's stops at a member's declared size and checks its CRC)."""
+    if limits.max_uncompressed_bytes is None:
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return  # openpyxl's own open reports the damage
+    total = sum(member.file_size for member in members)
+    if total > limits.max_uncompressed_bytes:
+        biggest = max(members, key=lambda m: m.file_size)
+        raise ReadLimitError(
+            f"{display}: unpacks to {total:,} bytes ({biggest.filename}: "
+            f"{biggest.file_size:,}), more than the {limits.max_uncompressed_bytes:,} an "
+            f"upload may unpack to ({limits.what}); a {len(data):,}-byte workbook of that "
+            "size is a zip bomb or needs `python -m etl load`"
+        )
+
+
+def _check_dimension(worksheet: typing.Any, display: str, sheet: str, limits: ReadLimits) -> None:
+    """Refuse a sheet whose declared dimension (`<dimension ref="A1:XFD1048576"/>`, read
+    before any row) exceeds the row or column limit."""
+    rows, columns = worksheet.max_row, worksheet.max_column
+    if rows is None or columns is None:
+        return
+    too_many_rows = limits.max_rows is not None and rows > limits.max_rows + 1
+    too_wide = limits.max_columns is not None and columns > limits.max_columns
+    if too_many_rows or too_wide:
+        raise ReadLimitError(
+            f"{display}, sheet {sheet!r}: declares {rows:,} rows × {columns:,} columns, "
+            f"more than the {limits.max_rows or 0:,} rows × {limits.max_columns or 0:,} "
+            f"columns an upload may hold ({limits.what}); save only the cells in use "
+            "(or load it with `python -m etl load`)"
+        )
+
+
+def _excel_rows(
+    worksheet: typing.Any, display: str, sheet: str, limits: ReadLimits | None = None
+) -> typing.Iterator[tuple[int, list[str | None]]]:
+    """(row number, cell texts) for every row that holds at least one value, in order.
+
+    Rows come as stored (the dimension was reset), blank rows between them as empty
+    tuples, so the count of rows seen is the sheet's row number: beyond Excel's last row
+    the file is not a workbook. With `limits`, a row wider than the column limit or one
+    row more than the row limit (after the header) ends the read at once.
+    """
+    max_rows = limits.max_rows if limits is not None else None
+    max_columns = limits.max_columns if limits is not None else None
+    number = 0
+    filled = 0
     for cells in worksheet.iter_rows():
+        number += 1
+        if number > EXCEL_MAX_ROWS:
+            raise ReadError(
+                f"{display}, sheet {sheet!r}: rows beyond Excel's last row "
+                f"({EXCEL_MAX_ROWS:,}); the file is damaged"
+            )
+        if not cells:
+            continue
+        if max_columns is not None and len(cells) > max_columns:
+            raise ReadLimitError(
+                f"{display}, sheet {sheet!r}, row {number}: a cell in column {len(cells):,}, "
+                f"beyond the {max_columns:,} columns an upload may have ({limits.what})"  # type: ignore[union-attr]
+            )
         values = [_excel_text(cell) for cell in cells]
         if any(v is not None for v in values):
-            number = next((c.row for c in cells if getattr(c, "row", None)), None)
-            yield int(number), values
+            filled += 1
+            if max_rows is not None and filled > max_rows + 1:
+                raise _too_many_rows(f"{display}, sheet {sheet!r}", limits)  # type: ignore[arg-type]
+            row = next((c.row for c in cells if getattr(c, "row", None)), None)
+            yield int(row if row is not None else number), values
 
 
 def _excel_text(cell: typing.Any) -> str | None:
@@ -646,12 +847,18 @@ def _format_shows_time(number_format: str) -> bool:
 # --- Parquet -----------------------------------------------------------------------
 
 
-def _read_parquet(data: bytes, display: str) -> pd.DataFrame:
-    """A Parquet file with every column turned into text the way Excel cells are."""
+def _read_parquet(data: bytes, display: str, limits: ReadLimits | None = None) -> pd.DataFrame:
+    """A Parquet file with every column turned into text the way Excel cells are.
+
+    With `limits`, the row count and uncompressed size the footer declares are checked
+    before a column is read (a small file can declare a huge, highly compressed table).
+    """
     import pyarrow.parquet as pq
 
     if not data:
         raise ReadError(f"{display}: the file is empty (0 bytes)")
+    if limits is not None:
+        _check_parquet_footer(data, display, limits)
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:
@@ -670,6 +877,28 @@ def _read_parquet(data: bytes, display: str) -> pd.DataFrame:
     frame[ROW] = np.arange(2, len(frame) + 2, dtype="int64")
     names = list(frame.columns[:-1])
     return _named(frame, names, names, display)
+
+
+def _check_parquet_footer(data: bytes, display: str, limits: ReadLimits) -> None:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(pa.BufferReader(data)).metadata
+    except (pa.ArrowException, OSError):
+        return  # the full read reports the damage
+    if limits.max_rows is not None and meta.num_rows > limits.max_rows:
+        raise _too_many_rows(display, limits, meta.num_rows)
+    if limits.max_columns is not None and meta.num_columns > limits.max_columns:
+        raise ReadLimitError(
+            f"{display}: {meta.num_columns:,} columns, more than the {limits.max_columns:,} "
+            f"an upload may have ({limits.what})"
+        )
+    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if limits.max_uncompressed_bytes is not None and unpacked > limits.max_uncompressed_bytes:
+        raise ReadLimitError(
+            f"{display}: unpacks to {unpacked:,} bytes, more than the "
+            f"{limits.max_uncompressed_bytes:,} an upload may unpack to ({limits.what})"
+        )
 
 
 def _arrow_text(column: pa.ChunkedArray) -> pa.ChunkedArray:

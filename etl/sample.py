@@ -1301,7 +1301,7 @@ def generate_sample(
             }
 
     # `seq` only numbers repeats of an identical event, which the sample never makes.
-    event_columns = tuple(c for c in kinds["events"].columns if c != "seq")
+    event_columns = tuple(c for c in kinds["events"].columns if c not in ("seq", "log_order"))
     counts["events"] = _write_csv(out_dir / "events.csv", event_columns, event_chunks())
 
     tones = (_COMMENTS_GOOD, _COMMENTS_MIXED, _COMMENTS_BAD)

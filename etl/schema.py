@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 1
 
 metadata = sa.MetaData()
 
@@ -111,8 +111,28 @@ events = sa.Table(
     # of the same file matches the same rows.
     sa.Column("seq", sa.Integer, nullable=False, default=1),
     sa.Column("actor", sa.String),
+    # The event's place in its source log: the log's own sequence column when the mapping
+    # names one, else the row number in the file. Two events of a case at the same
+    # instant keep this order, as a process-mining tool keeps the file's (NULL: loaded
+    # before this column existed; the stage name then breaks the tie).
+    sa.Column("log_order", sa.BigInteger),
     sa.Column("batch_id", sa.Integer),
     _record_key("commitment_id", "stage", "at", "seq"),
+)
+
+# Columns added to a table after its first release: (table, column), created in
+# databases made before them by `create_schema` (an ALTER TABLE ... ADD COLUMN).
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("events", "log_order"),
+    ("rejected_rows", "reason_code"),
+    # service standards (etl/standards.py)
+    ("commitments", "priority"),
+    ("commitments", "category"),
+    ("commitments", "source_on_time"),
+    ("commitments", "due_from_standard"),
+    ("commitments", "standard_due_at"),
+    ("commitments", "policy_id"),
+    ("commitments", "policy_version"),
 )
 
 satisfaction = sa.Table(
@@ -233,8 +253,22 @@ rejected_rows = sa.Table(
     sa.Column("kind", sa.String, nullable=False),
     sa.Column("row_number", sa.Integer),  # line in the source file; header = 1
     sa.Column("column_name", sa.String),
-    sa.Column("reason", sa.String, nullable=False),
+    sa.Column("reason", sa.String, nullable=False),  # in English, as the CLI prints it
     sa.Column("raw", sa.String),  # the source row as JSON, so nothing is lost
+    # the reason as {"code", "params"} JSON (etl.reasons), to word it in any language
+    sa.Column("reason_code", sa.String),
+)
+
+# Warnings of a load (etl.records.LoadWarning): rows loaded that a person must look at.
+load_warnings = sa.Table(
+    "load_warnings",
+    metadata,
+    sa.Column("batch_id", sa.Integer, nullable=False),
+    sa.Column("path", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("code", sa.String, nullable=False),
+    sa.Column("params", sa.String),  # JSON
+    sa.Column("message", sa.String, nullable=False),  # English, as the CLI printed it
 )
 
 targets = sa.Table(
@@ -266,6 +300,85 @@ action_items = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("closed_at", sa.DateTime),
 )
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("subscription_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("email", sa.String, nullable=False),
+    # the recipient's filter: JSON lists of MetricFilter values ([] = all)
+    sa.Column("processes", sa.String, nullable=False),
+    sa.Column("customers", sa.String, nullable=False),
+    sa.Column("customer_types", sa.String, nullable=False),
+    sa.Column("lang", sa.String, nullable=False),  # es / en
+    sa.Column("weekday", sa.Integer, nullable=False),  # 0 = Monday .. 6 = Sunday
+    sa.Column("hour", sa.Integer, nullable=False),  # 0..23, wall clock in ESLABON_TZ
+    sa.Column("formats", sa.String, nullable=False),  # "pdf,xlsx", "pdf", "" (body only)
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Alert rules: a condition on a KPI or on commitments, within a filter, to e-mail
+# addresses and/or a webhook. `condition`: below_target, worse_than_last_week, above,
+# below (KPI rules, `threshold` in the KPI's unit or points); at_risk, newly_breached
+# (commitment rules; at_risk's optional `threshold` is an elapsed share 0..1).
+alert_rules = sa.Table(
+    "alert_rules",
+    metadata,
+    sa.Column("rule_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("kpi", sa.String),  # NULL for commitment rules
+    sa.Column("condition", sa.String, nullable=False),
+    sa.Column("threshold", sa.Double),
+    sa.Column("processes", sa.String, nullable=False),  # JSON lists, [] = all
+    sa.Column("customers", sa.String, nullable=False),
+    sa.Column("customer_types", sa.String, nullable=False),
+    sa.Column("lang", sa.String, nullable=False),
+    sa.Column("emails", sa.String, nullable=False),  # comma-separated, may be empty
+    sa.Column("webhook_url", sa.String),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# One row per condition episode: opened when a rule's condition starts to hold for a
+# subject (the KPI: subject ''; a commitment: its id), closed when it stops, so an alert
+# fires once per episode and re-arms after. `reason`/`link` keep what the alert says, so
+# a failed send is retried with the same words.
+alert_episodes = sa.Table(
+    "alert_episodes",
+    metadata,
+    sa.Column("rule_id", sa.Integer, nullable=False),
+    sa.Column("subject", sa.String, nullable=False),
+    sa.Column("opened_at", sa.DateTime, nullable=False),
+    sa.Column("closed_at", sa.DateTime),
+    sa.Column("reason", sa.String, nullable=False),  # in the rule's language
+    sa.Column("link", sa.String, nullable=False),
+    sa.PrimaryKeyConstraint("rule_id", "subject", "opened_at"),
+)
+
+# Every send attempt of a subscription or an alert, successful or not: the log the
+# Suscripciones page shows, and what makes `report deliver` idempotent (a (kind, ref_id,
+# occurrence, recipient) with a `sent` row is never sent again).
+delivery_log = sa.Table(
+    "delivery_log",
+    metadata,
+    sa.Column("attempt_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String, nullable=False),  # subscription / alert / test
+    sa.Column("ref_id", sa.Integer, nullable=False),  # subscription_id or rule_id
+    sa.Column("occurrence", sa.String, nullable=False),  # the slot or episode it serves
+    sa.Column("channel", sa.String, nullable=False),  # email / webhook
+    sa.Column("recipient", sa.String, nullable=False),
+    sa.Column("subject", sa.String, nullable=False),
+    sa.Column("attempted_at", sa.DateTime, nullable=False),
+    sa.Column("result", sa.String, nullable=False),  # sent / failed
+    sa.Column("detail", sa.String),  # the error, or what was attached
+)
+
+# The tables of subscriptions and alerts, created on first use in a database older than
+# them (see dashboard.records.subscriptions.ensure_delivery_tables).
+DELIVERY_TABLES: tuple[sa.Table, ...] = (subscriptions, delivery_log, alert_rules, alert_episodes)
 
 dataset_meta = sa.Table(
     "dataset_meta",
@@ -385,7 +498,19 @@ RECORD_KINDS: dict[str, RecordKind] = {
         RecordKind(
             "events",
             events,
-            tuple(map(_f, ["*commitment_id", "*stage", "*at:datetime", "actor", "seq:int"])),
+            tuple(
+                map(
+                    _f,
+                    [
+                        "*commitment_id",
+                        "*stage",
+                        "*at:datetime",
+                        "actor",
+                        "seq:int",
+                        "log_order:int",
+                    ],
+                )
+            ),
             key=("commitment_id", "stage", "at", "seq"),
             references=(("commitment_id", "commitments", "commitment_id"),),
         ),
@@ -489,15 +614,14 @@ LOAD_ORDER: tuple[str, ...] = (
 )
 
 
+# Nullable columns added after a table first shipped: (table, column) added to databases
+# created before them, so an existing database loads with this release unchanged.
 def create_schema(engine: sa.Engine) -> None:
     """Create every table that does not exist yet and record the schema version."""
     with engine.begin() as conn:
         metadata.create_all(conn)
+        _add_missing_columns(conn)
         current = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
-        if current is not None and current < 2 <= SCHEMA_VERSION:
-            _upgrade_to_2(conn)
-            current = 2
-            conn.execute(schema_version.insert().values(version=2, applied_at=sa.func.now()))
         if current is None:
             conn.execute(
                 schema_version.insert().values(version=SCHEMA_VERSION, applied_at=sa.func.now())
@@ -508,14 +632,26 @@ def create_schema(engine: sa.Engine) -> None:
             )
 
 
-def _upgrade_to_2(conn: sa.Connection) -> None:
-    """Version 2 (service standards): commitments gain priority, category and the columns
-    the standards derive; the three new tables were just created by create_all."""
-    # the result's keys, not the inspector (DuckDB's lacks pg_collation)
-    have = set(conn.execute(sa.text("SELECT * FROM commitments LIMIT 0")).keys())
-    for name in ("priority", "category", "source_on_time", "due_from_standard",
-                 "standard_due_at", "policy_id", "policy_version"):  # fmt: skip
-        if name in have:
+def has_column(conn: sa.Connection, table_name: str, column_name: str) -> bool:
+    """Whether the database's table has the column (an older one may lack ADDED_COLUMNS).
+
+    A zero-row select, not the inspector: DuckDB's reflection needs pg_catalog tables it
+    does not have. Only names declared in this module may be passed (never input).
+    """
+    if table_name not in metadata.tables:
+        raise ValueError(f"unknown table {table_name!r}")
+    result = conn.execute(sa.text(f"SELECT * FROM {table_name} LIMIT 0"))  # noqa: S608
+    present = set(result.keys())
+    result.fetchall()
+    return column_name in present
+
+
+def _add_missing_columns(conn: sa.Connection) -> None:
+    """Columns of ADDED_COLUMNS that an older database lacks, added (nullable, empty)."""
+    for table_name, column_name in ADDED_COLUMNS:
+        if has_column(conn, table_name, column_name):
             continue
-        type_ = commitments.c[name].type.compile(dialect=conn.dialect)
-        conn.execute(sa.text(f"ALTER TABLE commitments ADD COLUMN {name} {type_}"))
+        column = metadata.tables[table_name].c[column_name]
+        kind = column.type.compile(dialect=conn.dialect)
+        # identifiers and the type come from this module, never from input
+        conn.execute(sa.text(f'ALTER TABLE {table_name} ADD COLUMN "{column_name}" {kind}'))

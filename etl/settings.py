@@ -11,6 +11,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "eslabon.duckdb"
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 DEFAULT_TIMEZONE = "Europe/Madrid"
+# Seconds a dashboard query may run (ESLABON_STATEMENT_TIMEOUT; 0 or "off": no limit).
+DEFAULT_STATEMENT_TIMEOUT = 60.0
+STATEMENT_TIMEOUT_ENV = "ESLABON_STATEMENT_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,7 @@ class Settings:
 
     db_url: str
     timezone: str
+    statement_timeout: float | None = DEFAULT_STATEMENT_TIMEOUT
 
 
 def default_db_url() -> str:
@@ -26,10 +30,31 @@ def default_db_url() -> str:
     return f"duckdb:///{DEFAULT_DB_PATH}"
 
 
+def statement_timeout(env: Mapping[str, str] | None = None) -> float | None:
+    """The dashboard's per-query time limit in seconds, None for none.
+
+    ESLABON_STATEMENT_TIMEOUT: a positive number of seconds; `0`, `off` or `none` switch
+    it off. Anything else unreadable keeps the default rather than removing the limit.
+    """
+    env = os.environ if env is None else env
+    raw = (env.get(STATEMENT_TIMEOUT_ENV) or "").strip().lower()
+    if raw in ("0", "off", "none"):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_STATEMENT_TIMEOUT
+    if value == 0:
+        return None
+    return value if 0 < value < float("inf") else DEFAULT_STATEMENT_TIMEOUT
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from ESLABON_DB_URL and ESLABON_TZ, falling back to the embedded defaults."""
+    """Settings from ESLABON_DB_URL, ESLABON_TZ and ESLABON_STATEMENT_TIMEOUT, falling
+    back to the embedded defaults."""
     env = os.environ if env is None else env
     return Settings(
         db_url=env.get("ESLABON_DB_URL") or default_db_url(),
         timezone=env.get("ESLABON_TZ") or DEFAULT_TIMEZONE,
+        statement_timeout=statement_timeout(env),
     )

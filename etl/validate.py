@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from etl import parse
+from etl.reasons import HINTS, Reason
 from etl.records import ROW, KindFrame, Reject
 from etl.schema import RECORD_KINDS, Field, RecordKind
 
@@ -53,7 +54,6 @@ ORDER = {
     "commitments": (("delivered_at", "requested_at"), ("due_at", "requested_at")),
     "complaints": (("resolved_at", "opened_at"),),
 }
-DATE_HINT = "use YYYY-MM-DD, YYYY-MM-DD HH:MM, dd/mm/yyyy or dd/mm/yyyy HH:MM"
 BOOL_HINT = "use yes/no, true/false, sí/no, ja/nee, 1/0 or x"
 # Cheap enough to ask the database about one by one (bound IN lists); above it, fetch all ids.
 _IN_LIST_LIMIT = 5_000
@@ -267,9 +267,8 @@ def validate_frame(
         missing = [c for c in record.required if c not in frame.columns]
         if missing:
             have = [c for c in frame.columns if c != ROW]
-            refused = (
-                f"{kf.path}: the {kf.kind} file is missing required column(s) "
-                f"{', '.join(missing)}; its columns are: {', '.join(have) or '(none)'}"
+            refused = Reason(
+                "missing_columns", path=kf.path, kind=kf.kind, missing=missing, have=have
             )
     if refused is not None:
         every_row = _Collector(frame)
@@ -288,6 +287,9 @@ def validate_frame(
 
     collector = _Collector(frame)
     typed = _typed_columns(record, frame, kf, tz, collector)
+    if "log_order" in record.columns and "log_order" not in frame.columns:
+        # No sequence column: the log's order is the file's (ties at one instant keep it).
+        typed["log_order"] = pd.array(frame[ROW], dtype="Int64")
     _check_order(record, frame, typed, collector)
     if not _number_repeats(record, typed, collector):
         _check_duplicates(record, frame, typed, collector)
@@ -333,6 +335,86 @@ def _typed_empty(type_: str) -> pd.Series:
 _Problem = tuple[pd.Series | np.ndarray, str, Callable[[int], str]]
 
 
+def date_hint(kind: str, column: str) -> str:
+    """The accepted date forms, and the exact mapping keys that set a format (English)."""
+    return HINTS["date_formats_for"][1].format(kind=kind, column=column)
+
+
+@dataclass(frozen=True)
+class _DateOrder:
+    """How one date column's slashed values are read: an order, or why none can be used."""
+
+    order: str | None = None
+    unresolved: Callable[[object], str] | None = None  # value -> reason, when no order
+
+
+def _date_orders(record: RecordKind, frame: pd.DataFrame, kf: KindFrame) -> dict[str, _DateOrder]:
+    """The order of day and month per date column without a forced format.
+
+    Each column decides from its own values (etl.parse.date_order_evidence). A column
+    whose values prove nothing takes the order its file's other date columns prove, when
+    they agree (one export writes every date the same way); otherwise it is unresolved,
+    and each of its slashed values is rejected with a reason saying how to set the format.
+    A column whose values prove both orders is never guessed. A mapping's `date_order`
+    decides for every such column of the kind.
+    """
+    dated = [
+        f.name
+        for f in record.fields
+        if f.type == "datetime" and f.name in frame.columns and not kf.date_formats.get(f.name)
+    ]
+    if kf.date_order is not None:
+        return {name: _DateOrder(kf.date_order) for name in dated}
+    evidence = {name: parse.date_order_evidence(parse.clean_text(frame[name])) for name in dated}
+    settled = {e.order for e in evidence.values() if e.order is not None}
+    file_order = next(iter(settled)) if len(settled) == 1 else None
+    orders: dict[str, _DateOrder] = {}
+    for name, found in evidence.items():
+        if found.slashed == 0:
+            # no slashed value: the order is never used; given, so the parser does not
+            # look at the column a second time to find that out
+            orders[name] = _DateOrder(parse.DAY_FIRST)
+            continue
+        if found.order is not None:
+            orders[name] = _DateOrder(found.order)
+            continue
+        if found.conflicting:
+            orders[name] = _DateOrder(
+                unresolved=lambda v, c=name, e=found, k=kf.kind: Reason(
+                    "date_order_conflict",
+                    column=c,
+                    value=_show(v),
+                    day_first=repr(e.day_first),
+                    month_first=repr(e.month_first),
+                    how="date_order_how",
+                    kind=k,
+                )
+            )
+        elif file_order is not None:
+            orders[name] = _DateOrder(file_order)
+        else:
+            orders[name] = _DateOrder(
+                unresolved=lambda v, c=name, k=kf.kind: Reason(
+                    "date_order_ambiguous", column=c, value=_show(v), how="date_order_how", kind=k
+                )
+            )
+    return orders
+
+
+def _readable_in_some_order(text: pd.Series, bad: pd.Series, tz: str) -> pd.Series:
+    """Bad values that are dates in one order or the other: refused for want of an order,
+    not for their own sake (`32/01/2026` is no date in either order and says so)."""
+    undecided = bad & parse.slashed_mask(text)
+    if not undecided.any():
+        return undecided
+    some = text[undecided]
+    readable = pd.Series(False, index=some.index)
+    for order in parse.DATE_ORDERS:
+        readable |= parse.parse_datetimes(some, tz=tz, cleaned=True, order=order)[0].notna()
+    undecided[some.index] = readable.to_numpy()
+    return undecided
+
+
 def _typed_columns(
     record: RecordKind, frame: pd.DataFrame, kf: KindFrame, tz: str, out: _Collector
 ) -> pd.DataFrame:
@@ -344,12 +426,13 @@ def _typed_columns(
     """
     n = len(frame)
     inputs = [(f, frame[f.name] if f.name in frame.columns else None) for f in record.fields]
+    orders = _date_orders(record, frame, kf)
     workers = min(len(inputs), os.cpu_count() or 1)
     if n < _THREADED_ROWS or workers < 2:
-        done = [_typed_field(f, column, n, kf, tz) for f, column in inputs]
+        done = [_typed_field(f, column, n, kf, tz, orders) for f, column in inputs]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eslabon-type") as pool:
-            done = list(pool.map(lambda item: _typed_field(*item, n, kf, tz), inputs))
+            done = list(pool.map(lambda item: _typed_field(*item, n, kf, tz, orders), inputs))
     typed: dict[str, pd.Series] = {}
     for (f, _column), (values, problems) in zip(inputs, done, strict=True):
         for mask, column_name, reason in problems:
@@ -365,7 +448,12 @@ def _typed_columns(
 
 
 def _typed_field(
-    f: Field, column: pd.Series | None, n: int, kf: KindFrame, tz: str
+    f: Field,
+    column: pd.Series | None,
+    n: int,
+    kf: KindFrame,
+    tz: str,
+    orders: dict[str, _DateOrder] | None = None,
 ) -> tuple[pd.Series, list[_Problem]]:
     """One column typed (a missing column: all NA), and the problems found in it."""
     problems: list[_Problem] = []
@@ -375,23 +463,42 @@ def _typed_field(
         text = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="string")
     raw = column if column is not None else text
     if f.required:
-        problems.append((text.isna(), f.name, lambda _p, c=f.name: f"{c} is required but empty"))
+        problems.append(
+            (text.isna(), f.name, lambda _p, c=f.name: Reason("required_empty", column=c))
+        )
 
     if f.type == "datetime":
         fmt = kf.date_formats.get(f.name)
-        values, bad = parse.parse_datetimes(text, tz=tz, fmt=fmt, cleaned=True)
-        hint = f"expected format {fmt}" if fmt else DATE_HINT
+        order = (orders or {}).get(f.name, _DateOrder())
+        values, bad = parse.parse_datetimes(text, tz=tz, fmt=fmt, cleaned=True, order=order.order)
+        hint: dict[str, object] = (
+            {"hint": "date_format", "fmt": fmt}
+            if fmt
+            else {"hint": "date_formats_for", "kind": kf.kind}
+        )
+        if order.unresolved is not None:
+            undecided = _readable_in_some_order(text, bad, tz)
+            bad = bad & ~undecided
+            problems.append(
+                (undecided, f.name, lambda p, r=raw, why=order.unresolved: why(r.iat[p]))
+            )
         problems.append(
             (
                 bad,
                 f.name,
-                lambda p, c=f.name, r=raw, h=hint: f"{c} {_show(r.iat[p])} is not a date ({h})",
+                lambda p, c=f.name, r=raw, h=hint: Reason(
+                    "not_a_date", column=c, value=_show(r.iat[p]), **h
+                ),
             )
         )
     elif f.type == "int":
         values, bad = parse.parse_ints(text, decimal=kf.decimal, cleaned=True)
         problems.append(
-            (bad, f.name, lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not a whole number")
+            (
+                bad,
+                f.name,
+                lambda p, c=f.name, r=raw: Reason("not_whole", column=c, value=_show(r.iat[p])),
+            )
         )
         low, high = RANGES.get(f.name, (None, None))
         outside = pd.Series(False, index=text.index)
@@ -399,18 +506,23 @@ def _typed_field(
             outside |= (values < low).fillna(False)
         if high is not None:
             outside |= (values > high).fillna(False)
-        span = f"{low}–{high}" if high is not None else f"{low} or more"
         problems.append(
             (
                 outside,
                 f.name,
-                lambda p, c=f.name, r=raw, s=span: f"{c} {_show(r.iat[p])} is out of range ({s})",
+                lambda p, c=f.name, r=raw, lo=low, hi=high: Reason(
+                    "out_of_range", column=c, value=_show(r.iat[p]), low=lo, high=hi
+                ),
             )
         )
     elif f.type == "float":
         values, bad = parse.parse_decimals(text, decimal=kf.decimal, cleaned=True)
         problems.append(
-            (bad, f.name, lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not a number")
+            (
+                bad,
+                f.name,
+                lambda p, c=f.name, r=raw: Reason("not_a_number", column=c, value=_show(r.iat[p])),
+            )
         )
     elif f.type == "bool":
         default = f.default if isinstance(f.default, bool) else None
@@ -419,7 +531,9 @@ def _typed_field(
             (
                 bad,
                 f.name,
-                lambda p, c=f.name, r=raw: f"{c} {_show(r.iat[p])} is not yes/no ({BOOL_HINT})",
+                lambda p, c=f.name, r=raw: Reason(
+                    "not_yes_no", column=c, value=_show(r.iat[p]), hint="bool"
+                ),
             )
         )
     else:
@@ -434,8 +548,8 @@ def _typed_field(
                 (
                     wrong.astype(bool),
                     f.name,
-                    lambda p, c=f.name, r=raw, a=allowed: (
-                        f"{c} {_show(r.iat[p])} must be {' or '.join(a)}"
+                    lambda p, c=f.name, r=raw, a=allowed: Reason(
+                        "not_allowed", column=c, value=_show(r.iat[p]), allowed=list(a)
                     ),
                 )
             )
@@ -462,8 +576,8 @@ def _check_order(
         out.add(
             wrong,
             later,
-            lambda p, a=later, b=earlier, ra=raw_later, rb=raw_earlier: (
-                f"{a} {_show(ra.iat[p])} is before {b} {_show(rb.iat[p])}"
+            lambda p, a=later, b=earlier, ra=raw_later, rb=raw_earlier: Reason(
+                "before", column=a, value=_show(ra.iat[p]), other=b, other_value=_show(rb.iat[p])
             ),
         )
 
@@ -555,7 +669,7 @@ def _check_duplicates(
 
     def reason(pos: int) -> str:
         shown = ", ".join(f"{c}={_show(raw[c].iat[pos])}" for c in key)
-        return f"duplicate key {shown}: row {kept_row_of[pos]} has the same key and is kept"
+        return Reason("duplicate_key", key=shown, row=int(kept_row_of[pos]))
 
     out.add(mask, ",".join(key), reason)
 
@@ -605,9 +719,8 @@ def _check_references(
         out.add(
             unknown,
             column,
-            lambda p, c=column, v=typed[column], k=ref_kind: (
-                f"{c} {_show(v.iat[p])} is not a known commitment (not in this batch's "
-                f"{k} nor in the database)"
+            lambda p, c=column, v=typed[column], k=ref_kind: Reason(
+                "unknown_commitment", column=c, value=_show(v.iat[p]), kind=k
             ),
         )
 
@@ -630,11 +743,7 @@ def _check_cycles(
     out.add(
         mask,
         "depends_on",
-        lambda p: (
-            "dependency cycle: "
-            + " → ".join(map(str, closing[p]))
-            + " (each commitment depends on the next)"
-        ),
+        lambda p: Reason("cycle", cycle=" → ".join(map(str, closing[p]))),
     )
 
 

@@ -60,6 +60,24 @@ def styled(fig: go.Figure, lang: str, *, height: int = 360, title: str | None = 
     return fig
 
 
+def print_ready(fig: go.Figure, *, width: int = 1000) -> go.Figure:
+    """The figure laid out for a document rather than a page column: a fixed width, and
+    margins that grow to fit tick labels and axis titles (`styled` keeps them tight for
+    the dashboard), so a static pack never cuts "80 %" to "%" or a bar's label to one
+    letter, and an axis title never sits on its ticks. Returns a new figure."""
+    out = go.Figure(fig)
+    out.update_layout(
+        width=width,
+        autosize=False,
+        margin={"l": 80, "r": 40, "t": out.layout.margin.t or 20, "b": 70, "pad": 4},
+    )
+    out.update_xaxes(automargin=True, title_standoff=14)
+    out.update_yaxes(automargin=True, title_standoff=14)
+    out.update_traces(cliponaxis=False, selector={"type": "bar"})
+    out.update_traces(textposition="outside", selector={"type": "bar"})
+    return out
+
+
 def empty_figure(message: str, lang: str, *, height: int = 240) -> go.Figure:
     """A blank chart that says why it is blank (no data in the filter)."""
     fig = go.Figure()

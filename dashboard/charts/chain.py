@@ -96,7 +96,10 @@ def process_map_figure(
         span = abs(x1 - x0)
         if span == 0:
             continue
-        height = 0.0 if span == 1 else (0.32 * span if span % 2 == 0 else -0.32 * span)
+        # every skipping link arcs above the chain, higher the further it reaches: the
+        # stage names and rates below the nodes are never crossed (they used to be, by
+        # the links that arced below)
+        height = 0.0 if span == 1 else 0.26 * span + (0.06 if span % 2 else 0.0)
         reach = max(reach, abs(height) / 2 + 0.35)
         xs, ys = _curve(x0, x1, height)
         info = lifts.get((up, down))
@@ -216,8 +219,8 @@ def process_map_figure(
             )
         )
     fig.update_xaxes(visible=False, range=[-0.6, len(stages) - 0.4])
-    fig.update_yaxes(visible=False, range=[-reach - 0.25, reach])
-    styled(fig, lang, height=int(300 + 160 * reach), title=title)
+    fig.update_yaxes(visible=False, range=[-0.55, reach])
+    styled(fig, lang, height=int(260 + 150 * reach), title=title)
     fig.update_layout(
         showlegend=True,
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
@@ -228,8 +231,14 @@ def process_map_figure(
 
 
 def _lift_text(value: float | None, lang: str) -> str:
-    """A lift as `×14,8` / `×14.8`; a dash when unknown."""
-    return "—" if value is None else "×" + fmt_num(value, lang, 1)
+    """A lift as `×14,8` / `×14.8`; a dash when unknown; "no contagion" for a lift of 0
+    (no breach downstream after a breached upstream), which "×0,0" made look like a
+    measurement of nothing."""
+    if value is None:
+        return "—"
+    if value == 0:
+        return tr("lift_zero", lang)
+    return "×" + fmt_num(value, lang, 1)
 
 
 def breach_sankey_figure(
@@ -249,31 +258,51 @@ def breach_sankey_figure(
     nodes = [s for s in order if s in present] + sorted(present - set(order))
     index = {s: i for i, s in enumerate(nodes)}
     breaches = tr("kpi_breaches", lang)
+    # One column per stage in chain order, each name written above its column: Plotly's
+    # own labels sit beside the nodes, where neighbouring names ran into each other and
+    # into the links.
+    columns = [0.02 + 0.96 * i / max(len(nodes) - 1, 1) for i in range(len(nodes))]
     fig = go.Figure(
         go.Sankey(
-            arrangement="snap",
-            valueformat="d",
+            arrangement="fixed",
+            valueformat=",d",
             node={
-                "label": [plotly_safe(n) for n in nodes],
+                "label": [""] * len(nodes),
+                "customdata": [plotly_safe(n) for n in nodes],
+                "x": columns,
+                "y": [0.5] * len(nodes),
                 "color": theme.BLUE,
                 "pad": 18,
                 "thickness": 18,
                 "line": {"color": "#FFFFFF", "width": 1},
-                "hovertemplate": "%{label}: %{value} " + breaches + "<extra></extra>",
+                "hovertemplate": "%{customdata}: %{value} " + breaches + "<extra></extra>",
             },
             link={
                 "source": [index[str(s)] for s in data["upstream_process"]],
                 "target": [index[str(s)] for s in data["downstream_process"]],
                 "value": [int(v) for v in data["breaches"]],
                 "color": "rgba(213, 94, 0, 0.45)",
-                "hovertemplate": "%{source.label} → %{target.label}: %{value} "
+                "hovertemplate": "%{source.customdata} → %{target.customdata}: %{value} "
                 + breaches
                 + "<extra></extra>",
             },
             textfont={"size": 14, "color": "#111111"},
         )
     )
-    return styled(fig, lang, height=420, title=title)
+    for x, name in zip(columns, nodes, strict=True):
+        fig.add_annotation(
+            x=x,
+            y=1.0,
+            xref="paper",
+            yref="paper",
+            yanchor="bottom",
+            text=f"<b>{plotly_safe(name)}</b>",
+            showarrow=False,
+            font={"size": 13, "color": "#111111"},
+        )
+    styled(fig, lang, height=440, title=title)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
 
 
 def pareto_frame(roots: pd.DataFrame, top: int) -> pd.DataFrame:
@@ -339,10 +368,21 @@ def root_pareto_figure(
         ),
         secondary_y=True,
     )
+    # bars in the lower half of the plot, the cumulative line in the upper part: the line
+    # ran through the bars' labels when both shared the height
+    most = max(int(v) for v in data["impact"])
     fig.update_yaxes(
-        title=tr("col_impact", lang), rangemode="tozero", secondary_y=False, zeroline=False
+        title=tr("col_impact", lang),
+        range=[0, most * 2.0],
+        tickformat=",d",
+        secondary_y=False,
+        zeroline=False,
     )
-    fig.update_yaxes(**percent_axis(lang), title=tr("cumulative_pct", lang), secondary_y=True)
+    fig.update_yaxes(
+        **{**percent_axis(lang), "range": [-1.7, 1.08]},
+        title=tr("cumulative_pct", lang),
+        secondary_y=True,
+    )
     fig.update_yaxes(showgrid=False, secondary_y=True)
     fig.update_xaxes(tickangle=-45, type="category")
     styled(fig, lang, height=420, title=title)
@@ -488,7 +528,7 @@ def directly_follows_figure(
         )
     )
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title=tr("col_count", lang))
+    fig.update_xaxes(title=tr("col_count", lang), tickformat=",d")  # 12.000, not 12000
     return styled(fig, lang, height=max(260, 70 + 34 * len(labels)), title=title)
 
 
@@ -521,5 +561,5 @@ def stage_durations_figure(
         )
     )
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title=tr("median_hours", lang))
+    fig.update_xaxes(title=tr("median_hours", lang), tickformat=",~r")
     return styled(fig, lang, height=max(240, 70 + 34 * len(data)), title=title)

@@ -75,57 +75,91 @@ def weekly_rate_spec(
             "config": {"view": {"stroke": None}},
         }
     data = weekly.sort_values("week")
+    partial_flags = data["partial"] if "partial" in data else pd.Series(False, index=data.index)
+    partial_word = t("week_partial", lang)
     points = []
     ticks = []  # a tick on each week's Monday, as a Vega-Lite DateTime at UTC midnight
-    for week, value in zip(data["week"], data[kpi].astype("float"), strict=True):
+    for week, value, partial in zip(
+        data["week"], data[kpi].astype("float"), partial_flags, strict=True
+    ):
         day = pd.Timestamp(week)
         rate = None if pd.isna(value) else float(value)
         ticks.append({"year": day.year, "month": day.month, "date": day.day, "utc": True})
+        label = fmt_date(day.date(), lang)
         points.append(
             {
                 "week": day.strftime("%Y-%m-%d"),
                 "rate": rate,
-                "week_label": fmt_date(day.date(), lang),
+                "partial": bool(partial),
+                "week_label": f"{label} ({partial_word})" if partial else label,
                 "rate_label": fmt_pct(rate, lang),
             }
         )
     spanish = norm_lang(lang) == "es"
     suffix = " %" if spanish else "%"
+    x_axis = {
+        "field": "week",
+        "type": "temporal",
+        "scale": {"type": "utc"},  # dates as written, whatever the browser's zone
+        "title": t("week", lang),
+        "axis": {
+            "format": "%d/%m" if spanish else "%m-%d",
+            "grid": False,
+            "values": ticks,  # not Vega's own every-few-days ticks
+        },
+    }
+    y_axis = {
+        "field": "rate",
+        "type": "quantitative",
+        "scale": {"domain": [0, 1.05]},
+        "title": None,
+        "axis": {
+            "values": [i / 5 for i in range(6)],
+            "labelExpr": f"format(datum.value * 100, '.0f') + '{suffix}'",
+        },
+    }
+    tooltip = [
+        {"field": "week_label", "title": t("week", lang)},
+        {"field": "rate_label", "title": t(f"kpi_{kpi}", lang)},
+    ]
+    full_only = {"filter": "!datum.partial"}
+    partial_only = {"filter": "datum.partial"}
+    # A partial week (still running, or cut by the period) is drawn apart: reached by a
+    # dashed segment, its point hollow, its tooltip saying so; full weeks are solid.
     line = {
         "data": {"values": points},
-        "mark": {
-            "type": "line",
-            "color": theme.BLUE,
-            "strokeWidth": 3,
-            "point": {"size": 64, "filled": True, "color": theme.BLUE},
-        },
-        "encoding": {
-            "x": {
-                "field": "week",
-                "type": "temporal",
-                "scale": {"type": "utc"},  # dates as written, whatever the browser's zone
-                "title": t("week", lang),
-                "axis": {
-                    "format": "%d/%m" if spanish else "%m-%d",
-                    "grid": False,
-                    "values": ticks,  # not Vega's own every-few-days ticks
+        "encoding": {"x": x_axis, "y": y_axis},
+        "layer": [
+            {
+                "mark": {
+                    "type": "line",
+                    "color": theme.BLUE,
+                    "strokeWidth": 2,
+                    "strokeDash": [5, 4],
                 },
             },
-            "y": {
-                "field": "rate",
-                "type": "quantitative",
-                "scale": {"domain": [0, 1.05]},
-                "title": None,
-                "axis": {
-                    "values": [i / 5 for i in range(6)],
-                    "labelExpr": f"format(datum.value * 100, '.0f') + '{suffix}'",
-                },
+            {
+                "transform": [full_only],
+                "mark": {"type": "line", "color": theme.BLUE, "strokeWidth": 3},
             },
-            "tooltip": [
-                {"field": "week_label", "title": t("week", lang)},
-                {"field": "rate_label", "title": t(f"kpi_{kpi}", lang)},
-            ],
-        },
+            {
+                "transform": [full_only],
+                "mark": {"type": "point", "size": 64, "filled": True, "color": theme.BLUE},
+                "encoding": {"tooltip": tooltip},
+            },
+            {
+                "transform": [partial_only],
+                "mark": {
+                    "type": "point",
+                    "size": 90,
+                    "filled": True,
+                    "fill": "white",
+                    "stroke": theme.BLUE,
+                    "strokeWidth": 2,
+                },
+                "encoding": {"tooltip": tooltip},
+            },
+        ],
     }
     layers: list[dict] = [line]
     if target is not None:

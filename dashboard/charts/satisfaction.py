@@ -9,7 +9,8 @@ kinds differ without relying on colour.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -27,11 +28,24 @@ BREACH_STATUS_STYLE: dict[str, tuple[str, str]] = {
 }
 
 
-def _labels(keys: Sequence[object], by_week: bool, lang: str) -> list[str]:
-    """Group keys as axis labels: a week's Monday in the language's format, else the name."""
+def _labels(
+    keys: Sequence[object], by_week: bool, lang: str, partial: Collection[date] = ()
+) -> list[str]:
+    """Group keys as axis labels: a week's Monday in the language's format (a partial
+    week says so), else the name."""
     if by_week:
-        return [fmt_date(pd.Timestamp(k).date(), lang) for k in keys]
+        labels = []
+        for k in keys:
+            day = pd.Timestamp(k).date()
+            label = fmt_date(day, lang)
+            labels.append(tr("partial_suffix", lang, label=label) if day in partial else label)
+        return labels
     return [plotly_safe(k) for k in keys]
+
+
+def _is_partial(keys: Sequence[object], by_week: bool, partial: Collection[date]) -> list[bool]:
+    """Which groups are partial weeks (never a stage)."""
+    return [by_week and pd.Timestamp(k).date() in partial for k in keys]
 
 
 def _ordered(summary: pd.DataFrame, order: Sequence[str] | None) -> pd.DataFrame:
@@ -51,14 +65,17 @@ def satisfaction_figure(
     by_week: bool,
     order: Sequence[str] | None = None,
     title: str | None = None,
+    partial: Collection[date] = (),
 ) -> go.Figure:
     """CSAT% (top, 0–100 %) and NPS (bottom, −100..100) per group of satisfaction_summary,
     one panel each so neither scale squashes the other; weeks as lines, stages as bars.
+    Weeks in `partial` (trends.is_partial_week) are labelled so and drawn hollow.
     """
     data = _ordered(summary, order) if not summary.empty else summary
     if data.empty or data["responses"].fillna(0).sum() == 0:
         return empty_figure(tr("no_responses", lang), lang)
-    keys = _labels(list(data["group_key"]), by_week, lang)
+    keys = _labels(list(data["group_key"]), by_week, lang, partial)
+    hollow = _is_partial(list(data["group_key"]), by_week, partial)
     csat = [number_or_none(v) for v in data["csat_pct"]]
     nps = [number_or_none(v) for v in data["nps"]]
     counts = [int(v) for v in data["responses"].fillna(0)]
@@ -83,6 +100,11 @@ def satisfaction_figure(
                 mode="lines+markers+text",
                 textposition="top center",
                 line={"color": color, "width": 3},
+                marker={
+                    "size": [11 if h else 8 for h in hollow],
+                    "symbol": ["circle-open" if h else "circle" for h in hollow],
+                    "line": {"width": 2, "color": color},
+                },
             )
         else:
             trace = go.Bar(marker_color=color, textposition="outside", cliponaxis=False)
@@ -126,7 +148,8 @@ def breach_cost_figure(
         )
     )
     fig.update_yaxes(**{**percent_axis(lang), "range": [0, 1.15]}, title=tr("kpi_csat_pct", lang))
-    return styled(fig, lang, height=340, title=title)
+    fig.update_xaxes(title=tr("breach_cost_n", lang), title_font={"size": 12})
+    return styled(fig, lang, height=360, title=title)
 
 
 def complaints_figure(
@@ -137,14 +160,19 @@ def complaints_figure(
     target_hours: float,
     order: Sequence[str] | None = None,
     title: str | None = None,
+    partial: Collection[date] = (),
 ) -> go.Figure:
     """Complaints per 100 due commitments (top, bars) and median hours to resolve (bottom)
-    per group of complaints_summary, with the resolution target as a dashed line.
+    per group of complaints_summary, with the resolution target as a dashed line. Weeks
+    in `partial` are labelled so and drawn faded and hatched.
     """
     data = _ordered(summary, order) if not summary.empty else summary
     if data.empty or data["complaints"].fillna(0).sum() == 0:
         return empty_figure(tr("no_data_filter", lang), lang)
-    keys = _labels(list(data["group_key"]), by_week, lang)
+    keys = _labels(list(data["group_key"]), by_week, lang, partial)
+    hollow = _is_partial(list(data["group_key"]), by_week, partial)
+    opacity = [0.45 if h else 1.0 for h in hollow]
+    hatch = {"shape": ["/" if h else "" for h in hollow]}
     per100 = [number_or_none(v) for v in data["complaints_per_100"]]
     hours = [number_or_none(v) for v in data["median_hours_to_resolve"]]
     fig = make_subplots(
@@ -158,7 +186,7 @@ def complaints_figure(
         go.Bar(
             x=keys,
             y=per100,
-            marker_color=theme.ORANGE,
+            marker={"color": theme.ORANGE, "opacity": opacity, "pattern": hatch},
             text=[fmt_num(v, lang, 1) for v in per100],
             textposition="outside",
             cliponaxis=False,
@@ -176,7 +204,7 @@ def complaints_figure(
         go.Bar(
             x=keys,
             y=hours,
-            marker_color=theme.BLUE,
+            marker={"color": theme.BLUE, "opacity": opacity, "pattern": hatch},
             text=[fmt_num(v, lang, 0) for v in hours],
             textposition="outside",
             cliponaxis=False,

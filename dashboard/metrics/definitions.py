@@ -16,6 +16,8 @@ from typing import Literal
 
 KpiKind = Literal["rate", "count", "number"]
 Better = Literal["higher", "lower", "neutral"]
+# What a change means: better, worse, unchanged, or neither (a KPI with no better way).
+Tone = Literal["better", "worse", "same", "neutral"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,16 @@ class Kpi:
     def lower_is_better(self) -> bool:
         """A fall is good news (breaches, delays, complaints)."""
         return self.better == "lower"
+
+    def change_tone(self, delta: float | None) -> Tone:
+        """What a change of `delta` means for this KPI, so an arrow's colour always
+        follows the KPI's better direction and never a rule of thumb of a page."""
+        if self.better == "neutral" or delta is None or delta != delta:  # NaN
+            return "neutral"
+        if abs(delta) < 1e-12:
+            return "same"
+        rising = delta > 0
+        return "better" if rising == (self.better == "higher") else "worse"
 
     def label_in(self, lang: str) -> str:
         """The KPI's name in `lang` ("en", else Spanish)."""

@@ -37,12 +37,103 @@ _LIST_COLUMNS: dict[str, str] = {
 }
 
 
+def _names(values: object) -> tuple[str, ...] | None:
+    """A scope dimension as a sorted tuple of distinct names; None stays None (any)."""
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = (values,)
+    return tuple(sorted({str(v) for v in values}))  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class RowScope:
+    """The rows one user may see, decided on the server from the auth file (never the URL).
+
+    Each dimension is None (no restriction) or the names allowed; an empty tuple allows
+    nothing (fail closed). A commitment is in scope when its process is one of `stages`
+    and its customer one of `customers` (both, when both are set).
+    """
+
+    stages: tuple[str, ...] | None = None
+    customers: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stages", _names(self.stages))
+        object.__setattr__(self, "customers", _names(self.customers))
+
+    @property
+    def unrestricted(self) -> bool:
+        """True when the scope restricts nothing (admins, single-user mode)."""
+        return self.stages is None and self.customers is None
+
+    def narrowed(self, other: RowScope) -> RowScope:
+        """The intersection of two scopes: what both allow (never more than either)."""
+
+        def both(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> tuple[str, ...] | None:
+            if a is None:
+                return b
+            if b is None:
+                return a
+            return tuple(v for v in a if v in b)
+
+        return RowScope(both(self.stages, other.stages), both(self.customers, other.customers))
+
+    def allows(self, process: object, customer: object) -> bool:
+        """The same rule as `sql`, in Python (for single rows already read)."""
+        if self.stages is not None and process not in self.stages:
+            return False
+        return self.customers is None or customer in self.customers
+
+    def allows_stage(self, process: object) -> bool:
+        """May a row of this stage (a target, a stage in a list) be shown?"""
+        return self.stages is None or process in self.stages
+
+    def sql(
+        self, alias: str = "c", *, process: str = "process", customer: str = "customer"
+    ) -> tuple[str, dict]:
+        """The scope as a SQL condition on `alias` and its bound parameters ("TRUE" when
+        unrestricted, "FALSE" for an empty dimension). Parameter names start with `rs_`,
+        so the condition can sit beside `MetricFilter.sql_where` in one statement."""
+        clauses: list[str] = []
+        params: dict[str, object] = {}
+        for column, values, key in (
+            (process, self.stages, "stage"),
+            (customer, self.customers, "customer"),
+        ):
+            if values is None:
+                continue
+            if not values:
+                clauses.append("FALSE")
+                continue
+            names = [f"rs_{key}_{i}" for i in range(len(values))]
+            clauses.append(f"{alias}.{column} IN ({', '.join(':' + n for n in names)})")
+            params.update(zip(names, values, strict=True))
+        return (" AND ".join(clauses) or "TRUE"), params
+
+    def describe(self, lang: str = "en") -> str:
+        """The scope in words ("" when unrestricted), for the sidebar and report headers."""
+        es = lang == "es"
+        parts: list[str] = []
+        if self.stages is not None:
+            parts.append(f"{'etapas' if es else 'stages'}: {', '.join(self.stages) or '—'}")
+        if self.customers is not None:
+            parts.append(f"{'clientes' if es else 'customers'}: {', '.join(self.customers) or '—'}")
+        return "; ".join(parts)
+
+
+EVERYTHING = RowScope()
+
+
 @dataclass(frozen=True)
 class MetricFilter:
     """Which commitments a metric looks at, and when it looks.
 
     `date_from`/`date_to` bound the due date, both inclusive (whole days). Empty tuples
     mean "all". `direction` is `to_customer` unless a metric says otherwise.
+    `scope` is the user's row-level access: it is ANDed into every condition the filter
+    writes (`sql_where`, and `scope_where` where the rest of the filter is left out), and
+    can only be narrowed (`within`), never widened by `with_`.
     """
 
     as_of: datetime
@@ -54,6 +145,7 @@ class MetricFilter:
     customer_types: tuple[str, ...] = ()
     direction: str = "to_customer"
     group_by: str = "none"
+    scope: RowScope = EVERYTHING
 
     def __post_init__(self) -> None:
         if self.group_by not in GROUP_BY_OPTIONS:
@@ -66,8 +158,23 @@ class MetricFilter:
             raise ValueError("date_from is after date_to")
 
     def with_(self, **changes: object) -> MetricFilter:
-        """A copy with some fields changed (the filter itself never changes)."""
+        """A copy with some fields changed (the filter itself never changes).
+
+        The scope is not one of them: a page building a filter from the URL cannot widen
+        the rows its user may see; use `within` to narrow it.
+        """
+        if "scope" in changes:
+            raise ValueError("the scope only narrows: use MetricFilter.within(scope)")
         return replace(self, **changes)
+
+    def within(self, scope: RowScope) -> MetricFilter:
+        """A copy restricted to `scope` as well (the intersection with its own scope)."""
+        return replace(self, scope=self.scope.narrowed(scope))
+
+    def scope_where(self, alias: str = "c") -> tuple[str, dict]:
+        """Only the scope's condition: for queries that look past the filter (the
+        upstreams of propagation) but must never look past the user's rows."""
+        return self.scope.sql(alias)
 
     def sql_where(self, alias: str = "c", *, with_direction: bool = True) -> tuple[str, dict]:
         """A SQL condition on the commitments alias and its bound parameters.
@@ -94,6 +201,10 @@ class MetricFilter:
                 names = [f"f_{column}_{i}" for i in range(len(values))]
                 clauses.append(f"{alias}.{column} IN ({', '.join(':' + n for n in names)})")
                 params.update(zip(names, values, strict=True))
+        if not self.scope.unrestricted:
+            scope_sql, scope_params = self.scope.sql(alias)
+            clauses.append(scope_sql)
+            params.update(scope_params)
         return (" AND ".join(clauses) or "TRUE"), params
 
     def describe(self, lang: str = "en") -> str:

@@ -41,6 +41,38 @@ STANDARD_KPIS: tuple[str, ...] = (
 )
 
 
+# KPIs whose input is a record kind of its own, with the reason code they carry when that
+# input was never loaded: "no data" is not "zero" (issue 14, item 6). The SQL asks only
+# whether one such row exists, over the whole database, not the filter: within a filter
+# zero complaints is a real zero once complaints are loaded at all.
+_INPUTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("no_surveys_loaded", ("csat_pct", "csat_mean", "nps"), "SELECT 1 FROM satisfaction"),
+    ("no_complaints_loaded", ("complaints_per_100",), "SELECT 1 FROM complaints"),
+    ("no_notices_loaded", ("proactive_notice_rate",), "SELECT 1 FROM notices"),
+    (
+        "no_customer_commitments_loaded",
+        ("customer_commitments_kept",),
+        "SELECT 1 FROM commitments WHERE direction = 'from_customer'",
+    ),
+)
+NO_DATA_REASONS: tuple[str, ...] = tuple(code for code, _kpis, _sql in _INPUTS)
+
+
+def kpi_reasons(conn: sa.Connection, f: MetricFilter | None = None) -> dict[str, str]:
+    """KPI -> reason code for each headline KPI that is empty because its input was never
+    loaded (no surveys, complaints, notices or customer commitments in the database).
+
+    `f` is accepted so pages can cache this like any metric; the answer does not depend
+    on it (see _INPUTS).
+    """
+    reasons: dict[str, str] = {}
+    for code, kpis, sql in _INPUTS:
+        # fixed SQL from this module; LIMIT 1 keeps it one index/scan probe
+        if not conn.execute(sa.text(f"{sql} LIMIT 1")).fetchall():
+            reasons.update(dict.fromkeys(kpis, code))
+    return reasons
+
+
 def _keyed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """Some columns of a grouped frame, renamed, with group keys as Python objects."""
     out = df[["group_key", *columns]].rename(columns=columns)
@@ -66,13 +98,15 @@ def headline_kpis(
     A group appears when any of the underlying metrics has it (e.g. the group of survey
     responses without a commitment when grouping by stage) and at least one KPI of it is
     not empty (a count above 0 or a value). Counts are integers (0 when
-    the group has none); rates and values are floats or None (no denominator).
-    `customer_commitments_kept` is the kept rate of `direction = from_customer`
-    commitments in the same filter; everything else counts `to_customer` ones.
-    With service standards loaded, `at_risk` also counts open commitments whose
-    standard's clock has run `at_risk_share` of its target (each commitment once).
+    the group has none); rates and values are floats or None (no denominator, or an input
+    never loaded: `kpi_reasons` says which and why, so "no data" is never 0.0).
+    Every KPI counts the filter's own direction (`to_customer` unless it says
+    otherwise), like every other number of a page with that filter; only
+    `customer_commitments_kept` is by definition the kept rate of `from_customer`
+    commitments in the same filter. With service standards loaded, `at_risk` also
+    counts open commitments whose standard's clock has run `at_risk_share` of its target
+    (each commitment once).
     """
-    f = f.with_(direction="to_customer")
     standards = has_standards(conn)
     parts = [
         _keyed(on_time_summary(conn, f), {c: c for c in HEADLINE_KPIS[:7]}),
@@ -119,9 +153,12 @@ def headline_kpis(
             merged[kpi] = None
     out = pd.DataFrame(index=merged.index)
     out["group_key"] = python_objects(merged["group_key"])
+    unloaded = kpi_reasons(conn)
     for kpi in HEADLINE_KPIS:
         if kpi in COUNT_KPIS:
             out[kpi] = pd.to_numeric(merged[kpi]).fillna(0).astype("int64")
+        elif kpi in unloaded:
+            out[kpi] = pd.Series([None] * len(out), index=out.index, dtype=object)
         else:
             out[kpi] = python_objects(pd.to_numeric(merged[kpi]).astype(float))
     if f.group_by != "none":

@@ -194,6 +194,7 @@ ups AS (
         COUNT(CASE WHEN u.status = 'breach' THEN 1 END) AS upstream_breaches
     FROM dependencies d
     LEFT JOIN everyone u ON u.commitment_id = d.depends_on
+    WHERE {upstream_where}
     GROUP BY d.commitment_id
 )
 SELECT
@@ -204,6 +205,11 @@ FROM s
 LEFT JOIN ups ON ups.commitment_id = s.commitment_id
 ORDER BY s.due_at, s.commitment_id
 """
+
+# An upstream is named and counted only when the user's row scope allows it.
+_SCOPED_UPSTREAMS = """d.depends_on IN (
+    SELECT cu.commitment_id FROM commitments cu WHERE {scope_sql}
+)"""
 
 COMMITMENT_LIST_COLUMNS: tuple[str, ...] = (
     "commitment_id",
@@ -228,11 +234,18 @@ def commitment_list(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     `upstreams` lists the direct upstream ids (", "-joined, sorted) and
     `upstream_breaches` how many of them are breaches at `as_of`; upstreams are judged
     whatever the filter says, since a Compras breach hurts Producción even when only
-    Producción is shown. `delivered_at` is empty when the delivery is not known at `as_of`.
+    Producción is shown; but never past the user's row scope (an upstream outside it is
+    neither listed nor counted). `delivered_at` is empty when the delivery is not known at `as_of`.
     """
     status_sql, params = commitment_status_sql(f)
     all_sql, all_params = commitment_status_sql(f, apply_filter=False)
-    sql = _LIST_SQL.format(status_sql=status_sql, all_status_sql=all_sql)
+    upstream_where = "TRUE"
+    if not f.scope.unrestricted:  # an upstream outside the user's rows is not named
+        scope_sql, _ = f.scope_where("cu")
+        upstream_where = _SCOPED_UPSTREAMS.format(scope_sql=scope_sql)
+    sql = _LIST_SQL.format(
+        status_sql=status_sql, all_status_sql=all_sql, upstream_where=upstream_where
+    )
     df = pd.read_sql(sa.text(sql), conn, params={**params, **all_params})
     for col in ("due_at", "delivered_at", "original_due_at"):
         df[col] = pd.to_datetime(df[col])

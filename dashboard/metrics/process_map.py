@@ -6,12 +6,13 @@ date in the period; cancelled commitments never count). The period filters on th
 commitment's due date, like every other metric, so a case is never cut in two: its
 whole history up to `as_of` is on the map. Events after `as_of` are not known yet.
 
-Order within a case: by `at`, and for two events at the same instant by stage name
-(then `seq`, which numbers repeats of one identical event). A process-mining tool keeps
-the order of the file for such ties; a database keeps no file order, so the stage name
-is the deterministic stand-in (docs/metrics-chain.md). Give a process-mining tool the
-log sorted the same way and its directly-follows graph has exactly these counts and
-medians.
+Order within a case: by `at`, and for two events at the same instant by the log's own
+order (`log_order`: the sequence column the mapping names, else the event's row in its
+file), as a process-mining tool keeps the order of the file for such ties; never by
+stage name, which invents transitions that did not happen (issue 14: Active→New on a
+minute-resolution incident log). Only events stored before `log_order` existed fall back
+to the stage name, then `seq` (repeats of one identical event). Given the same file, a
+process-mining tool's directly-follows graph has exactly these counts and medians.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.filters import MetricFilter, RowScope
 from dashboard.metrics.propagation import read_frame
 from dashboard.metrics.status import commitment_status_sql
+from etl.schema import has_column
 
 # Events of the filtered commitments up to as_of, each with the next event of its case.
 _SEQUENCE_CTES = """
 ev AS (
-    SELECT e.commitment_id, e.stage, e."at", e.seq
+    SELECT e.commitment_id, e.stage, e."at", e.seq, {log_order} AS log_order
     FROM events e
     JOIN commitments c ON c.commitment_id = e.commitment_id
     WHERE NOT c.cancelled AND e."at" <= :as_of AND {where}
@@ -37,7 +39,7 @@ steps AS (
         LEAD(stage) OVER w AS target,
         EXTRACT(EPOCH FROM (LEAD("at") OVER w - "at")) AS secs
     FROM ev
-    WINDOW w AS (PARTITION BY commitment_id ORDER BY "at", stage, seq)
+    WINDOW w AS (PARTITION BY commitment_id ORDER BY "at", log_order NULLS LAST, stage, seq)
 )"""
 
 _DF_SQL = """
@@ -54,22 +56,31 @@ ORDER BY n DESC, source, target
 """
 
 
-def _sequence_ctes(f: MetricFilter) -> tuple[str, dict]:
+def log_order_sql(conn: sa.Connection) -> str:
+    """`e.log_order`, or NULL on a database made before the column existed (until
+    `python -m etl init` adds it), so the map still draws, ties by stage name."""
+    return "e.log_order" if has_column(conn, "events", "log_order") else "CAST(NULL AS BIGINT)"
+
+
+def _sequence_ctes(conn: sa.Connection, f: MetricFilter) -> tuple[str, dict]:
     """The `ev` and `steps` CTEs for the filter, and their parameters."""
     where, params = f.sql_where("c")
-    # Only the fixed condition text from filters.py is spliced in; values are bound.
-    return _SEQUENCE_CTES.format(where=where), {**params, "as_of": f.as_of}
+    # Only fixed SQL text (filters.py's conditions, a column name or NULL) is spliced in;
+    # values are bound.
+    ctes = _SEQUENCE_CTES.format(where=where, log_order=log_order_sql(conn))
+    return ctes, {**params, "as_of": f.as_of}
 
 
 def directly_follows(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """How often each stage is directly followed by another in the same case, and how fast.
 
     The directly-follows graph of process mining: for consecutive events (a, b) of one
-    case, ordered by time, count the pair (a.stage, b.stage) and take the median of
-    b.at - a.at (the middle value, or the mean of the two middle ones). Columns: source,
-    target, count, median_hours. Sorted by count (desc), then source, target.
+    case, ordered by time and then by the log's own order, count the pair (a.stage,
+    b.stage) and take the median of b.at - a.at (the middle value, or the mean of the two
+    middle ones). Columns: source, target, count, median_hours. Sorted by count (desc),
+    then source, target.
     """
-    ctes, params = _sequence_ctes(f)
+    ctes, params = _sequence_ctes(conn, f)
     df = read_frame(conn, _DF_SQL.format(ctes=ctes), params)
     df["count"] = df["n"].astype("int64")
     df["median_hours"] = df["median_secs"].astype("float64") / 3600.0
@@ -96,7 +107,7 @@ def stage_durations(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     (a case's last event has no end yet); median_hours over the measured visits (None
     when none is). Columns: stage, visits, measured, median_hours. Sorted by stage.
     """
-    ctes, params = _sequence_ctes(f)
+    ctes, params = _sequence_ctes(conn, f)
     df = read_frame(conn, _STAGE_SQL.format(ctes=ctes), params)
     for col in ("visits", "measured"):
         df[col] = df[col].astype("int64")
@@ -150,6 +161,10 @@ def process_chain(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
         names = [f"f_process_{i}" for i in range(len(f.processes))]
         process_where = f"p.process IN ({', '.join(':' + n for n in names)})"
         params = {**params, **dict(zip(names, f.processes, strict=True))}
+    if f.scope.stages is not None:  # stages outside the user's scope are not listed
+        scope_sql, scope_params = RowScope(stages=f.scope.stages).sql("p")
+        process_where = f"{process_where} AND {scope_sql}"
+        params = {**params, **scope_params}
     # Only fixed SQL and generated parameter names are spliced in; values are bound.
     sql = _CHAIN_SQL.format(status_sql=status_sql, process_where=process_where)
     df = read_frame(conn, sql, params)

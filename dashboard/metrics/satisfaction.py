@@ -13,6 +13,9 @@ Which responses a filter sees (the same rule serves complaints, see `customer_re
   restriction; direction to_customer). Its period and week come from `answered_at`, its
   customer from the response; grouped by stage, performer or customer type it falls in
   the group without a key (None).
+* A user's row scope (MetricFilter.scope) applies to both: a record counts only when its
+  commitment is in scope and its own customer is one of the scope's customers; a record
+  without a commitment never counts for a user scoped to stages (it has no stage).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from datetime import datetime, time, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.filters import MetricFilter, RowScope
 from dashboard.metrics.ontime import python_objects, shape_groups
 from dashboard.metrics.propagation import breach_classification_sql
 from dashboard.metrics.status import commitment_status_sql
@@ -40,7 +43,7 @@ recs AS (
     SELECT r.*, s.process, s.status, s.group_key
     FROM {table} r
     JOIN s ON s.commitment_id = r.commitment_id
-    WHERE r.{at_column} <= :as_of
+    WHERE r.{at_column} <= :as_of AND {linked_where}
     UNION ALL
     SELECT r.*, CAST(NULL AS VARCHAR) AS process, CAST(NULL AS VARCHAR) AS status,
         {unlinked_group} AS group_key
@@ -57,8 +60,14 @@ def _unlinked_where(f: MetricFilter, at_column: str) -> tuple[str, dict]:
     """
     if f.processes or f.performers or f.customer_types or f.direction != "to_customer":
         return "FALSE", {}
+    if f.scope.stages is not None:  # a user scoped to stages sees no unattributed record
+        return "FALSE", {}
     clauses: list[str] = []
     params: dict[str, object] = {}
+    if f.scope.customers is not None:
+        scope_sql, scope_params = RowScope(customers=f.scope.customers).sql("r")
+        clauses.append(scope_sql)
+        params.update(scope_params)
     if f.date_from:
         clauses.append(f"r.{at_column} >= :u_date_from")
         params["u_date_from"] = datetime.combine(f.date_from, time.min)
@@ -70,6 +79,15 @@ def _unlinked_where(f: MetricFilter, at_column: str) -> tuple[str, dict]:
         clauses.append(f"r.customer IN ({', '.join(':' + n for n in names)})")
         params.update(zip(names, f.customers, strict=True))
     return (" AND ".join(clauses) or "TRUE"), params
+
+
+def _record_customer_where(f: MetricFilter, alias: str) -> str:
+    """A record's own customer must be in the user's customer scope too (a response
+    filed under another customer than its commitment's is not theirs to see). Its
+    parameters are the scope's, already bound by the status query."""
+    if f.scope.customers is None:
+        return "TRUE"
+    return RowScope(customers=f.scope.customers).sql(alias)[0]
 
 
 def _unlinked_group(f: MetricFilter, at_column: str) -> str:
@@ -92,6 +110,7 @@ def customer_records_sql(f: MetricFilter, table: str) -> tuple[str, dict]:
     _, at_column = _RECORD_TABLES[table]
     status_sql, params = commitment_status_sql(f)
     where, where_params = _unlinked_where(f, at_column)
+    linked_where = _record_customer_where(f, "r")
     # Only fixed SQL (whitelisted table/column names, filters.py fragments) is spliced.
     sql = _RECORDS_SQL.format(
         status_sql=status_sql,
@@ -99,6 +118,7 @@ def customer_records_sql(f: MetricFilter, table: str) -> tuple[str, dict]:
         at_column=at_column,
         unlinked_group=_unlinked_group(f, at_column),
         unlinked_where=where,
+        linked_where=linked_where,
     )
     return sql, {**params, **where_params}
 
@@ -186,7 +206,7 @@ SELECT
     {scores}
 FROM satisfaction recs
 JOIN k ON k.commitment_id = recs.commitment_id
-WHERE recs.answered_at <= :as_of
+WHERE recs.answered_at <= :as_of AND {linked_where}
 GROUP BY 1
 """
 
@@ -203,7 +223,11 @@ def breach_cost(conn: sa.Connection, f: MetricFilter) -> dict:
     not used: this is one comparison for the whole view.
     """
     classification_sql, params = breach_classification_sql(f)
-    sql = _BREACH_COST_SQL.format(classification_sql=classification_sql, scores=_SCORES)
+    sql = _BREACH_COST_SQL.format(
+        classification_sql=classification_sql,
+        scores=_SCORES,
+        linked_where=_record_customer_where(f, "recs"),
+    )
     df = pd.read_sql(sa.text(sql), conn, params={**params, "as_of": f.as_of})
     by_status = (
         pd.DataFrame({"status": list(BREACH_STATUSES)}).merge(df, on="status", how="left")

@@ -44,7 +44,8 @@ def commitment_status_sql(f: MetricFilter, *, apply_filter: bool = True) -> tupl
     """A SELECT giving one row per non-cancelled commitment with its status at `f.as_of`.
 
     With `apply_filter=False` every commitment is returned whatever the filter says
-    (only `as_of` is used): propagation needs upstreams outside the filtered view.
+    (only `as_of` and the user's row scope are used): propagation needs upstreams
+    outside the filtered view, but never outside the rows the user may see.
     Columns: the commitment's own, `status`, `delay_days` (breaches only) and
     `group_key` (the filter's group-by value, NULL for "none").
     Use it as a CTE: `WITH s AS (<sql>) SELECT ... FROM s`.
@@ -52,7 +53,7 @@ def commitment_status_sql(f: MetricFilter, *, apply_filter: bool = True) -> tupl
     if apply_filter:
         where, params = f.sql_where("c")
     else:
-        where, params = "TRUE", {}
+        where, params = f.scope_where("c")
     group_expr = GROUP_EXPRESSIONS.get(f.group_by, "CAST(NULL AS VARCHAR)")
     # Only fixed SQL from this module and filters.py is spliced in; values are bound.
     sql = _STATUS_SELECT.format(group_expr=group_expr, where=where)

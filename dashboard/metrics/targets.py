@@ -14,7 +14,7 @@ from datetime import datetime, time
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
 from dashboard.metrics.ontime import none_if_nan, python_objects
 
 GREEN, AMBER, RED = "green", "amber", "red"
@@ -52,13 +52,18 @@ ORDER BY kpi, process NULLS FIRST
 """
 
 
-def targets_in_force(conn: sa.Connection, at: datetime) -> pd.DataFrame:
+def targets_in_force(
+    conn: sa.Connection, at: datetime, scope: RowScope = EVERYTHING
+) -> pd.DataFrame:
     """The target of each (KPI, process) in force at `at`: the latest `valid_from <= at`.
 
     Ties on valid_from go to the row set last (set_at, then target_id). `process` None
-    is the organisation-wide target.
+    is the organisation-wide target. A stage outside the user's `scope` is left out.
     """
     df = pd.read_sql(sa.text(_IN_FORCE_SQL), conn, params={"at": at})
+    if scope.stages is not None:
+        keep = df["process"].isna() | df["process"].isin(list(scope.stages))
+        df = df.loc[keep].reset_index(drop=True)
     for col in ("kpi", "process", "direction", "set_by"):
         df[col] = python_objects(df[col])
     df["valid_from"] = pd.to_datetime(df["valid_from"])
@@ -105,7 +110,7 @@ def kpi_targets(
     """
     if process is None and len(f.processes) == 1:
         process = f.processes[0]
-    in_force = targets_in_force(conn, judgement_instant(f))
+    in_force = targets_in_force(conn, judgement_instant(f), f.scope)
     chosen: dict[str, dict | None] = {}
     for kpi in kpis:
         rows = in_force[in_force["kpi"] == kpi]

@@ -64,6 +64,65 @@ def weekly_kpis(conn: sa.Connection, f: MetricFilter, weeks: int) -> pd.DataFram
     return out
 
 
+def is_partial_week(monday: date, f: MetricFilter) -> bool:
+    """True when the ISO week starting `monday` has not ended at `f.as_of`, or the
+    filter's period cuts it (starts after its Monday or ends before its Sunday): its
+    numbers are of part of a week and may still change, so charts draw it apart."""
+    sunday = monday + timedelta(days=6)
+    ended = datetime.combine(sunday + timedelta(days=1), time.min) <= f.as_of
+    cut = (f.date_from is not None and f.date_from > monday) or (
+        f.date_to is not None and f.date_to < sunday
+    )
+    return cut or not ended
+
+
+_FIRST_DUE = "SELECT MIN(c.due_at) FROM commitments c WHERE {where}"
+
+
+def period_weekly_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+    """The headline KPIs of every ISO week of the filter's period, oldest first, each
+    counting only its due dates inside the period, with `partial` = the week is not all
+    in the period or has not ended at `as_of`.
+
+    The weeks add up to exactly the period's commitments, so a page's cards (the period,
+    `headline_kpis(f)`) and its weekly chart (these rows) always speak of the same
+    commitments: a breach due this Tuesday is in both, its week marked partial. Columns:
+    week (the Monday), partial, and every key of `HEADLINE_KPIS`. A period without a
+    start or an end is bounded by the earliest due date or by `as_of`.
+    """
+    start, end = f.date_from, f.date_to or f.as_of.date()
+    if start is None:
+        where, params = f.sql_where("c")
+        # Only filters.py's fixed SQL is spliced in; values are bound.
+        first_due = conn.execute(sa.text(_FIRST_DUE.format(where=where)), params).scalar()
+        start = pd.Timestamp(first_due).date() if first_due is not None else end
+    start = min(start, end)
+    df = headline_kpis(conn, f.with_(group_by="week", date_from=start, date_to=end))
+    by_week = {row["group_key"]: row for row in df.to_dict("records")}
+    first = start - timedelta(days=start.weekday())
+    rows = []
+    monday = first
+    bounded = f.with_(date_from=start, date_to=end)
+    while monday <= end:
+        found = by_week.get(monday)
+        row: dict[str, object] = {"week": monday, "partial": is_partial_week(monday, bounded)}
+        for kpi in HEADLINE_KPIS:
+            if found is not None:
+                row[kpi] = none_if_nan(found[kpi])
+            else:
+                row[kpi] = 0 if kpi in COUNT_KPIS else None
+        rows.append(row)
+        monday += timedelta(days=7)
+    out = pd.DataFrame(rows, columns=["week", "partial", *HEADLINE_KPIS])
+    out["partial"] = out["partial"].astype(bool)
+    for kpi in HEADLINE_KPIS:
+        if kpi in COUNT_KPIS:
+            out[kpi] = out[kpi].astype("int64")
+        else:
+            out[kpi] = out[kpi].astype(object).where(out[kpi].notna(), None)
+    return out
+
+
 WOW_COLUMNS: tuple[str, ...] = (
     "kpi",
     "current",

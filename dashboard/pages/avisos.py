@@ -79,7 +79,7 @@ def render() -> None:
         format_func=lambda c: (
             f"{c} · {by_id.at[c, 'customer']} · {tr('kind_' + by_id.at[c, 'kind'], lang)}"
         ),
-        key=K_PICK,
+        key=common.translated_key(K_PICK),
     )
     row = by_id.loc[chosen].to_dict() | {"commitment_id": chosen}
     draft_lang = st.segmented_control(
@@ -99,7 +99,7 @@ def render() -> None:
             tr("notices_channel", lang),
             list(CHANNELS),
             format_func=lambda c: tr(f"channel_{c}", lang),
-            key=K_CHANNEL,
+            key=common.translated_key(K_CHANNEL),
         )
     with cols[1]:
         author = who(lang)

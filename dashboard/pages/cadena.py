@@ -163,7 +163,7 @@ def impact_tree_section(f: MetricFilter, roots: pd.DataFrame, lang: str) -> None
     root = st.selectbox(
         tr("tree_pick", lang),
         options=options,
-        key=K_ROOT,
+        key=common.translated_key(K_ROOT),
         format_func=lambda r: (
             f"{r} · {info.at[r, 'process']} · {tr('col_impact', lang)} "
             f"{fmt_int(info.at[r, 'impact'], lang)}"
@@ -191,7 +191,7 @@ def impact_tree_section(f: MetricFilter, roots: pd.DataFrame, lang: str) -> None
         {
             tr("col_depth", lang): [int(d) for d in tree["depth"]],
             tr("col_commitment", lang): [
-                "\u2003" * (int(d) - 1) + "↳ " + str(c)
+                "\u00a0" * (3 * (int(d) - 1)) + "› " + str(c)  # glyphs of the page font
                 for c, d in zip(tree["commitment_id"], tree["depth"], strict=True)
             ],
             tr("col_depends_on", lang): tree["depends_on"].astype(str),

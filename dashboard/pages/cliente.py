@@ -26,7 +26,7 @@ from dashboard.i18n import fmt_date, fmt_datetime, fmt_stored, norm_lang
 from dashboard.pages import common
 from dashboard.texts import md_escape, tr
 from dashboard.tokens import CustomerAccess, configured_secret, read_token
-from dashboard.tracking import customer_commitments, customer_tracking
+from dashboard.tracking import customer_commitments, customer_tracking, timeline
 
 TOKEN_PARAM = "token"
 log = logging.getLogger(__name__)
@@ -88,23 +88,18 @@ def render(access: CustomerAccess, lang: str) -> None:
         detail = customer_tracking(conn, access.customer, str(chosen), at)
     if detail is None:  # cannot happen for an id of the list; never show anything else
         return
-    phases = detail.phases.dropna(subset=["at"])
-    timeline = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    tr("col_stage", lang): [tr(f"phase_{p}", lang) for p in phases["phase"]],
-                    "at": phases["at"],
-                }
-            ),
-            pd.DataFrame(
-                {tr("col_stage", lang): detail.stages["stage"], "at": detail.stages["at"]}
-            ),
-        ],
-        ignore_index=True,
-    ).sort_values("at", kind="stable")
-    timeline[tr("col_at", lang)] = [fmt_stored(v, lang) for v in timeline.pop("at")]
-    st.dataframe(timeline, hide_index=True, width="stretch")
+    # each moment once (tracking.timeline): an event at a phase's instant is that phase
+    moments = timeline(detail.phases, detail.stages.assign(actor=None), None)
+    steps = pd.DataFrame(
+        {
+            tr("col_at", lang): [fmt_stored(v, lang) for v in moments["at"]],
+            tr("col_stage", lang): [s if isinstance(s, str) else "" for s in moments["stage"]],
+            tr("col_phase", lang): [
+                tr(f"phase_{p}", lang) if isinstance(p, str) else "" for p in moments["phase"]
+            ],
+        }
+    )
+    st.dataframe(steps, hide_index=True, width="stretch")
     if detail.late_upstream_stages:
         st.caption(
             md_escape(tr("cust_late_upstream", lang, stages=", ".join(detail.late_upstream_stages)))

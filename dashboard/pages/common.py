@@ -30,6 +30,8 @@ the Datos page), call `common.invalidate_data()`.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import os
 import subprocess
@@ -37,17 +39,19 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import make_url
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import auth, signin
 from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
 from dashboard.metrics import kpis, process_map
-from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
 from dashboard.state import (
     CUSTOMER_TYPES,
     DIRECTIONS,
@@ -57,6 +61,7 @@ from dashboard.state import (
     parse_view,
 )
 from dashboard.texts import md_escape
+from etl import querywatch
 from etl.db import normalise_url
 from etl.publish import served_engine
 from etl.schema import commitments, load_batches
@@ -68,7 +73,11 @@ log = logging.getLogger(__name__)
 K_LANG, K_PERIOD, K_FROM, K_TO = "w_lang", "w_period", "w_from", "w_to"
 K_STAGES, K_CTYPE, K_DIR = "w_stages", "w_ctype", "w_dir"
 K_DRILL_STAGE, K_DRILL_PERFORMER = "w_drill_stage", "w_drill_performer"
+# Widgets whose option labels are translated: the browser sends a choice back as its label,
+# so on a language switch the server must send each one its value in the new labels.
+FRAME_TRANSLATED: tuple[str, ...] = (K_PERIOD, K_CTYPE, K_DIR, K_DRILL_STAGE, K_DRILL_PERFORMER)
 _LAST_LANG = "_eslabon_last_lang"
+_TRANSLATED = "_eslabon_translated_widgets"
 _URL_VIEW = "_eslabon_url_view"
 _VIEW = "_eslabon_view"
 
@@ -97,16 +106,38 @@ def url_for_people(url: str) -> str:
         return "(URL no válida / invalid URL)"
 
 
-@st.cache_resource(show_spinner=False)
 def engine_for(url: str) -> sa.Engine:
-    """One engine per URL for the whole server; DuckDB engines use NullPool, so every
-    `with engine.connect()` opens and closes the file and locks stay brief.
+    """One engine per URL (and statement timeout) for the whole server; DuckDB engines
+    use NullPool, so every `with engine.connect()` opens and closes the file and locks
+    stay brief.
 
     On a DuckDB file it is etl.publish's served engine: `connect()` reads read-only (so
     `python -m etl load` in another process never locks a page out) and `begin()` writes
     through the writer lock and a swapped copy (readers see old or new, never half).
+    Every statement stops after ESLABON_STATEMENT_TIMEOUT seconds (etl.querywatch).
     """
-    return served_engine(url)
+    return _served(url, load_settings().statement_timeout)
+
+
+@st.cache_resource(show_spinner=False)
+def _served(url: str, statement_timeout: float | None) -> sa.Engine:
+    return served_engine(url, statement_timeout=statement_timeout)
+
+
+def _session_gone(session_id: str) -> bool:
+    """Whether a Streamlit session has closed or lost its browser (its runs are over)."""
+    from streamlit.runtime import Runtime
+
+    return Runtime.exists() and not Runtime.instance().is_active_session(session_id)
+
+
+def watch_session_queries() -> None:
+    """Record this run's statements under its session, and make sure a session that
+    closes gets its statements cancelled (etl.querywatch): a user who leaves must not
+    keep database backends busy."""
+    ctx = get_script_run_ctx()
+    querywatch.set_owner(ctx.session_id if ctx is not None else None)
+    querywatch.start_reaper(_session_gone)
 
 
 @dataclass(frozen=True)
@@ -117,6 +148,7 @@ class DbStatus:
     commitments: int = 0
     version: str = ""
     error: str = ""
+    timed_out: bool = False  # the probe's query ran past ESLABON_STATEMENT_TIMEOUT
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -145,7 +177,8 @@ def _probe(url: str) -> DbStatus:
                 version = f"{row[0]}:{row[1]}:{row[2]}"
             return DbStatus(ok=True, commitments=int(count or 0), version=f"{version}:{count}")
     except Exception as exc:  # any driver error becomes a message, never a traceback
-        return DbStatus(ok=False, error=_short_reason(exc))
+        timed_out = querywatch.is_statement_timeout(exc)
+        return DbStatus(ok=False, error=_short_reason(exc), timed_out=timed_out)
 
 
 def _short_reason(exc: BaseException) -> str:
@@ -198,8 +231,32 @@ def metric(func: Callable[..., Any], f: MetricFilter | None, *args: Any, **kwarg
     f=None for functions that take no filter (e.g. `targets.targets_in_force`).
     """
     status = db_status()
+    f, kwargs = scoped_call(func, f, kwargs, current_scope())
     kw = tuple(sorted(kwargs.items()))
     return _cached_metric(db_url(), status.version, metric_key(func), func, f, args, kw)
+
+
+@functools.lru_cache(maxsize=256)
+def _takes_scope(func: Callable[..., Any]) -> bool:
+    """Does `func` read rows without a filter, taking the user's scope as `scope`?"""
+    return "scope" in inspect.signature(func).parameters
+
+
+def scoped_call(
+    func: Callable[..., Any], f: MetricFilter | None, kwargs: dict[str, Any], scope: RowScope
+) -> tuple[MetricFilter | None, dict[str, Any]]:
+    """The filter and keyword arguments of a call narrowed to the session's row scope.
+
+    The one choke point of row-level access on pages: a filter is intersected with the
+    scope (whatever the URL or the sidebar built), and a function that reads rows without
+    a filter takes the scope as its `scope` argument. Applied on the server on every call.
+    """
+    if f is not None:
+        f = f.within(scope)
+    if _takes_scope(func):
+        given = kwargs.get("scope", EVERYTHING)
+        kwargs = {**kwargs, "scope": given.narrowed(scope)}
+    return f, kwargs
 
 
 # --- as_of and options -----------------------------------------------------------------
@@ -226,7 +283,7 @@ def as_of() -> datetime:
 
 def stage_options(at: datetime) -> list[str]:
     """Process stages in chain order (process_map.process_chain), for every selector."""
-    chain = metric(process_map.process_chain, MetricFilter(as_of=at))
+    chain = metric(process_map.process_chain, MetricFilter(as_of=at))  # scoped by metric()
     return [str(p) for p in chain["process"]]
 
 
@@ -259,6 +316,26 @@ def _seed(key: str, value: Any) -> None:
         st.session_state[key] = value
 
 
+def translated_key(key: str) -> str:
+    """`key`, remembered as the key of a widget whose option labels are translated.
+
+    Streamlit's browser side keeps a choice as its *label*: after a language switch the
+    old label matches no option and the widget falls back to its first option (a second
+    switch turned "Last 26 weeks" into "Last 4 weeks"). Every remembered widget gets its
+    value re-sent on the switch (`_resend_translated`).
+    """
+    st.session_state.setdefault(_TRANSLATED, set()).add(key)
+    return key
+
+
+def _resend_translated() -> None:
+    """Assign each translated widget its own value again, before it is drawn: a value set
+    through session state is sent to the browser with the new labels."""
+    for key in (*FRAME_TRANSLATED, *sorted(st.session_state.get(_TRANSLATED, ()))):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def language_switch() -> str:
     """The ES/EN switch (also shown on pages without the filter sidebar)."""
     _seed(K_LANG, url_view().lang)
@@ -272,15 +349,37 @@ def language_switch() -> str:
         selection_mode="single",
     )
     lang = norm_lang(lang) if lang in LANGUAGES else current_lang()
+    previous = st.session_state.get(_LAST_LANG)
     st.session_state[_LAST_LANG] = lang
+    if previous is not None and previous != lang:
+        _resend_translated()
     return lang
 
 
-def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
+def keep_filters(*keys: str) -> None:
+    """Keep the filter widgets' values through a run that does not draw them (Streamlit
+    forgets a keyed widget's state when a run skips it): back on a filtered page, the
+    view is the one the user left."""
+    for key in keys or (K_PERIOD, K_FROM, K_TO, K_STAGES, K_CTYPE, K_DIR):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def last_view() -> ViewState:
+    """The view the sidebar last described (or the URL's), for pages that draw no filter."""
+    view = st.session_state.get(_VIEW) or url_view().with_(drill_stage=None, drill_performer=None)
+    return view.with_(lang=current_lang())
+
+
+def sidebar(
+    at: datetime | None, stages: Sequence[str], *, hidden: frozenset[str] = frozenset()
+) -> ViewState:
     """The shared filter sidebar; returns the view it describes (no drill level).
 
     Values the URL asked for but the data does not have (an unknown stage, a hostile
-    string) are dropped before they reach a widget.
+    string) are dropped before they reach a widget. Filters named in `hidden` ("period",
+    "direction") are not drawn, for pages where they change nothing; their values are
+    kept for the next page that uses them.
     """
     seed = url_view()
     lang = language_switch()
@@ -291,15 +390,22 @@ def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
     st.session_state[K_STAGES] = [s for s in st.session_state[K_STAGES] if s in stages]
     side = st.sidebar
     side.header(t("sidebar_filters", lang))
-    period = side.selectbox(
-        t("period", lang),
-        options=list(PERIODS),
-        format_func=lambda p: t(f"period_{p}", lang),
-        key=K_PERIOD,
-    )
+    if "period" in hidden:
+        keep_filters(K_PERIOD, K_FROM, K_TO)
+        period = st.session_state[K_PERIOD]
+    else:
+        period = side.selectbox(
+            t("period", lang),
+            options=list(PERIODS),
+            format_func=lambda p: t(f"period_{p}", lang),
+            key=K_PERIOD,
+        )
     date_from: date | None = None
     date_to: date | None = None
-    if period == "custom":
+    if period == "custom" and "period" in hidden:
+        date_from = st.session_state.get(K_FROM, seed.date_from)
+        date_to = st.session_state.get(K_TO, seed.date_to)
+    elif period == "custom":
         default_to = seed.date_to or (at.date() if at else date.today())
         default_from = seed.date_from or default_to.replace(day=1)
         _seed(K_FROM, default_from)
@@ -319,14 +425,21 @@ def sidebar(at: datetime | None, stages: Sequence[str]) -> ViewState:
         format_func=lambda c: t(f"customer_type_{c}", lang),
         key=K_CTYPE,
     )
-    direction = side.radio(
-        t("direction", lang),
-        options=list(DIRECTIONS),
-        format_func=lambda d: t(f"direction_{d}", lang),
-        key=K_DIR,
-    )
+    if "direction" in hidden:
+        keep_filters(K_DIR)
+        direction = st.session_state[K_DIR]
+    else:
+        direction = side.radio(
+            t("direction", lang),
+            options=list(DIRECTIONS),
+            format_func=lambda d: t(f"direction_{d}", lang),
+            key=K_DIR,
+        )
     if at is not None:
         side.caption(f"{t('as_of_label', lang)}: **{fmt_datetime(at, lang)}**")
+    scope = current_scope()
+    if not scope.unrestricted:
+        side.caption(t("row_scope", lang, scope=plain_md(scope.describe(lang))))
     side.caption(t("view_link_help", lang))
     start, end = (date_from, date_to) if period == "custom" else (None, None)
     if isinstance(start, date) and isinstance(end, date) and start > end:
@@ -384,6 +497,27 @@ def text(key: str, lang: str, **values: object) -> str:
     except ImportError:  # texts.py is optional: i18n holds the shared words
         return t(key, lang, **values)
     return tr(key, lang, **values)
+
+
+def uploader_words(lang: str) -> None:
+    """Streamlit's file uploader says "Upload" and "200MB per file" in English whatever
+    the page's language: in Spanish, a style rule draws the page's own words instead
+    (the English text stays in the DOM at size 0, so nothing else moves)."""
+    if lang != "es":
+        return
+    button = text("uploader_button", lang)
+    limit = text("uploader_limit", lang, mb=st.get_option("server.maxUploadSize"))
+    zone = '[data-testid="stFileUploaderDropzone"]'
+    st.html(
+        "<style>"
+        f'{zone} button [data-testid="stMarkdownContainer"] p {{font-size: 0}}'
+        f'{zone} button [data-testid="stMarkdownContainer"] p::after '
+        f'{{content: "{button}"; font-size: 1rem}}'
+        f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span {{font-size: 0}}'
+        f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span::after '
+        f'{{content: "{limit}"; font-size: 0.875rem}}'
+        "</style>"
+    )
 
 
 def page_header(title_key: str, f: MetricFilter, lang: str) -> None:
@@ -450,13 +584,29 @@ def empty_state(lang: str) -> None:
             st.success(t("sample_loaded", lang))
             st.rerun()
         else:
-            st.error(t("sample_failed", lang, reason=reason))
+            st.error(t("sample_failed", lang, reason=plain_md(reason)))
     datos = registered_page("datos")
     if datos is not None and may_load:
         with cols[1]:
             st.page_link(datos, label=t("go_to_datos", lang), icon=":material/upload_file:")
     else:
         cols[1].markdown(f"**{t('go_to_datos', lang)}**: `python -m etl load <carpeta> --db URL`")
+
+
+def timeout_reason(exc: BaseException, lang: str) -> str | None:
+    """The plain words for a query stopped by ESLABON_STATEMENT_TIMEOUT, else None."""
+    if not querywatch.is_statement_timeout(exc):
+        return None
+    seconds = load_settings().statement_timeout or 0
+    return t("query_timeout", lang, seconds=f"{seconds:g}")
+
+
+def status_reason(status: DbStatus, lang: str) -> str:
+    """Why the database status is not ok, in words (a timeout says which setting)."""
+    if status.timed_out:
+        seconds = load_settings().statement_timeout or 0
+        return t("query_timeout", lang, seconds=f"{seconds:g}")
+    return status.error
 
 
 def error_state(lang: str, reason: str) -> None:
@@ -473,19 +623,31 @@ def error_state(lang: str, reason: str) -> None:
     )
 
 
-def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str = "read") -> None:
+def run_page(
+    render: Callable[[], None],
+    *,
+    needs_data: bool = True,
+    action: str = "read",
+    all_rows: bool = False,
+) -> None:
     """Run a page body, turning any database failure into the error state.
 
     Pages that make sense on an empty database (Datos, where data is loaded) pass
     `needs_data=False` and skip the empty state. The role is checked first, on the
     server, whatever the navigation showed: without `action` nothing of the page is drawn.
+    A page that spans every row (`all_rows`, auth.ALL_ROWS_PAGES) draws nothing for a
+    user with a row scope.
     """
+    watch_session_queries()
     lang = current_lang()
     if not require(action, lang):
         return
+    if all_rows and not current_scope().unrestricted:
+        st.warning(auth.auth_text("not_allowed", lang, action=action))
+        return
     status = db_status()
     if not status.ok:
-        error_state(lang, status.error)
+        error_state(lang, status_reason(status, lang))
         return
     if needs_data and status.commitments == 0:
         empty_state(lang)
@@ -494,7 +656,7 @@ def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str
         render()
     except sa.exc.SQLAlchemyError as exc:  # the database failed mid-page
         log.warning("database error on a page: %s", _short_reason(exc))
-        error_state(lang, _short_reason(exc))
+        error_state(lang, timeout_reason(exc, lang) or _short_reason(exc))
     except Exception:  # a bug: the details go to the server log, a plain message to the user
         log.exception("page failed")
         st.error(t("page_failed", lang))
@@ -503,6 +665,7 @@ def run_page(render: Callable[[], None], *, needs_data: bool = True, action: str
 # --- access: who is signed in and what their role allows (dashboard.auth) -----------------
 
 IDENTITY_KEY = "_eslabon_identity"  # the password user this session signed in as
+NO_ROWS = RowScope(stages=(), customers=())
 
 
 @dataclass(frozen=True)
@@ -519,6 +682,8 @@ class Access:
     who: str | None = None
     method: str | None = None  # "password" or "oidc" once signed in
     unsafe_key: tuple[str, str] | None = None  # "broken" by a published or weak key: (file, key)
+    # the rows this person may see (auth file); nobody signed in sees none
+    scope: RowScope = NO_ROWS
 
 
 def server_address() -> str | None:
@@ -542,8 +707,25 @@ def oidc_providers() -> list[str]:
 
 
 def auth_config() -> auth.AuthConfig:
-    """The auth file, read on every call so removed or demoted users lose rights at once."""
-    return auth.load_auth_config(auth.auth_config_path())
+    """The auth file as it is now, so removed or demoted users lose rights at once.
+
+    Checked on every call (a stat), parsed again only when the file changed: the row
+    scope is asked for on every metric call of a page, and parsing the YAML each time
+    cost about 8 ms a call.
+    """
+    path = auth.auth_config_path()
+    try:
+        info = path.stat()
+        stamp: tuple[int, int, int] | None = (info.st_mtime_ns, info.st_size, info.st_ino)
+    except OSError:
+        stamp = None
+    return _auth_config_at(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _auth_config_at(path: str, stamp: tuple[int, int, int] | None) -> auth.AuthConfig:
+    """The parsed file for one (path, modification stamp); errors are not cached."""
+    return auth.load_auth_config(Path(path))
 
 
 @st.cache_resource(show_spinner=False)
@@ -606,25 +788,43 @@ def current_access() -> Access:
         return Access(mode="broken", unsafe_key=("secrets.toml", "[auth] cookie_secret"))
     if not config.exists and not oidc:
         if auth.single_user_allowed(server_address()):
-            return Access(mode="single", role="admin")
+            return Access(mode="single", role="admin", scope=EVERYTHING)
         return Access(mode="refused")
     username = st.session_state.get(IDENTITY_KEY)
     if username and st.session_state.get("authentication_status") is True:
         user = config.users.get(str(username))
         if user is not None:
-            return Access(mode="login", role=user.role, who=user.name, method="password")
+            return Access(
+                mode="login", role=user.role, who=user.name, method="password", scope=user.scope
+            )
     if oidc:
         info = _oidc_user()
         if info:
             verified = info.get("email_verified")
-            role = auth.role_for_email(
+            groups = info.get("groups")
+            role, scope = auth.oidc_access(
                 config,
                 info.get("email"),
                 verified=verified if isinstance(verified, bool) else None,
+                groups=[str(g) for g in groups] if isinstance(groups, list) else (),
             )
             who = str(info.get("email") or info.get("name") or "")
-            return Access(mode="login", role=role, who=who or None, method="oidc")
+            return Access(mode="login", role=role, who=who or None, method="oidc", scope=scope)
     return Access(mode="login")
+
+
+def current_scope() -> RowScope:
+    """The rows this session may see, from the auth file on every call (never the
+    browser): every metric call of a page is narrowed to it (`metric`, records_ui).
+
+    Outside any session (no script-run context: only the server's own start-up work,
+    `serve.warm_caches`, which fills the shared caches for the unrestricted view) there
+    is no user to restrict; every visitor's run has a context. The cache keys hold the
+    scope, so a scoped user never reads an entry computed for another scope.
+    """
+    if get_script_run_ctx() is None:
+        return EVERYTHING
+    return current_access().scope
 
 
 def current_role() -> str | None:

@@ -42,18 +42,21 @@ import streamlit as st
 
 from dashboard.i18n import fmt_datetime, fmt_int, t
 from dashboard.pages import common
-from dashboard.texts import md_escape, tr
+from dashboard.texts import md_escape, record_kind_label, tr
 from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
 from etl.mapping import Mapping, load_mapping, shipped_mappings
 from etl.preview import (
     batch_files,
-    preview_files,
+    bounded_preview,
     rejects_csv,
     rejects_frame,
+    upload_read_limits,
     upload_row_limit,
 )
-from etl.publish import publishing, scratch_copy
+from etl.publish import publishing
+from etl.reasons import render_stored
 from etl.records import EtlError
+from etl.worker import worker_limits
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ K_MAPPING, K_HISTORY = "w_datos_mapping", "w_datos_batch"
 _GENERATION = "_datos_upload_generation"  # bumped after a load: empties the uploaders
 _PREVIEWS = "_datos_previews"  # preview results by content key (one page run to the next)
 _FLASH = "_datos_flash"  # the outcome of the last load, shown after the rerun
+_CANCELLED = "_datos_cancelled"  # the content key of a preview the user cancelled
 REJECTS_SHOWN = 1_000
 
 
@@ -113,7 +117,7 @@ def chosen_mapping(lang: str) -> tuple[Mapping | str | None, str, bool]:
             if m == UPLOADED_MAPPING
             else m
         ),
-        key=K_MAPPING,
+        key=common.translated_key(K_MAPPING),
     )
     if choice == NO_MAPPING:
         return None, "", True
@@ -142,22 +146,57 @@ def preview_key(uploads: Sequence[Upload], mapping_key: str, version: str) -> st
     return digest.hexdigest()
 
 
+def _cancel_preview(key: str) -> None:
+    st.session_state[_CANCELLED] = key
+
+
 def cached_preview(
-    uploads: Sequence[Upload], mapping: Mapping | str | None, key: str
-) -> BatchReport:
-    """preview_files for these uploads, computed once per content key in this session."""
+    uploads: Sequence[Upload], mapping: Mapping | str | None, key: str, lang: str
+) -> BatchReport | None:
+    """The preview of these uploads, computed once per content key in this session; None
+    when the user cancelled it (this page then offers to validate again).
+
+    The files are untrusted: they are read and validated in a bounded child process
+    (etl.preview.bounded_preview: time, memory, low priority, within the upload read
+    limits). While it runs, the page shows the seconds and a Cancel button; a click (or
+    any other interaction, or leaving) stops the run, which kills the child.
+    """
     previews: dict[str, BatchReport] = st.session_state.setdefault(_PREVIEWS, {})
-    if key not in previews:
-        previews.clear()  # only the current files' preview is worth keeping
-        # The preview merges and rolls back; on DuckDB that needs a writable scratch copy
-        # (the served engine reads read-only, so a running load is never blocked).
-        with scratch_copy(common.db_url()) as scratch:
-            previews[key] = preview_files(
-                scratch,
-                [u.source() for u in uploads],
-                mapping=mapping,
-                max_rows=upload_row_limit(),
-            )
+    if key in previews:
+        return previews[key]
+    if st.session_state.get(_CANCELLED) == key:
+        st.info(tr("preview_cancelled", lang))
+        if st.button(tr("preview_retry", lang), key="datos_preview_retry"):
+            st.session_state.pop(_CANCELLED, None)
+            st.rerun()
+        return None
+    previews.clear()  # only the current files' preview is worth keeping
+    cancel, ticker = st.empty(), st.empty()
+    cancel.button(
+        tr("preview_cancel", lang), key="datos_preview_cancel", on_click=_cancel_preview,
+        args=(key,),
+    )  # fmt: skip
+    shown = [-1]
+
+    def on_wait(elapsed: float) -> None:
+        # Each update passes through Streamlit, which raises here when the user clicked
+        # Cancel (or anything else) or left: the worker is then killed.
+        if int(elapsed) != shown[0]:
+            shown[0] = int(elapsed)
+            ticker.caption(tr("validating_for", lang, seconds=shown[0]))
+
+    try:
+        previews[key] = bounded_preview(
+            common.db_url(),
+            [(u.name, u.data) for u in uploads],
+            mapping,
+            read_limits=upload_read_limits(upload_limit_mb() << 20),
+            limits=worker_limits(),
+            on_wait=on_wait,
+        )
+    finally:
+        cancel.empty()
+        ticker.empty()
     return previews[key]
 
 
@@ -166,7 +205,7 @@ def file_table(report: BatchReport, lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             tr("col_file", lang): [f.path for f in report.files],
-            tr("col_record_kind", lang): [f.kind for f in report.files],
+            tr("col_record_kind", lang): [record_kind_label(f.kind, lang) for f in report.files],
             tr("col_read", lang): [fmt_int(f.read, lang) for f in report.files],
             tr("col_new", lang): [fmt_int(f.new, lang) for f in report.files],
             tr("col_changed", lang): [fmt_int(f.changed, lang) for f in report.files],
@@ -174,6 +213,16 @@ def file_table(report: BatchReport, lang: str) -> pd.DataFrame:
             tr("col_rejected", lang): [fmt_int(f.rejected, lang) for f in report.files],
         }
     )
+
+
+def reasons_in(rejects: pd.DataFrame, lang: str) -> list[str]:
+    """Each reject's reason in the reader's language, from its stored code (etl.reasons);
+    a reason stored without one (an older load, a mapping's) as it was written."""
+    codes = rejects["reason_code"] if "reason_code" in rejects else [None] * len(rejects)
+    return [
+        render_stored(reason, None if pd.isna(code) else code, lang)
+        for reason, code in zip(rejects["reason"], codes, strict=True)
+    ]
 
 
 def rejects_table(rejects: pd.DataFrame, lang: str) -> None:
@@ -185,10 +234,10 @@ def rejects_table(rejects: pd.DataFrame, lang: str) -> None:
     table = pd.DataFrame(
         {
             tr("col_file", lang): shown["path"].astype(str),
-            tr("col_record_kind", lang): shown["kind"].astype(str),
+            tr("col_record_kind", lang): [record_kind_label(k, lang) for k in shown["kind"]],
             tr("col_row", lang): shown["row_number"].astype("Int64"),
             tr("col_column", lang): shown["column_name"].fillna("").astype(str),
-            tr("col_reject_reason", lang): shown["reason"].astype(str),
+            tr("col_reject_reason", lang): reasons_in(shown, lang),
             tr("col_raw", lang): shown["raw"].fillna("").astype(str),
         }
     )
@@ -216,7 +265,7 @@ def rejects_download(rejects: pd.DataFrame, lang: str, *, key: str, name: str) -
     """The rejects as the CLI's CSV (formulas neutralised), offered for download."""
     st.download_button(
         tr("rejects_download", lang),
-        data=rejects_csv(rejects).encode("utf-8-sig"),
+        data=rejects_csv(rejects, lang).encode("utf-8-sig"),
         file_name=name,
         mime="text/csv",
         key=key,
@@ -242,6 +291,17 @@ def preview_section(report: BatchReport, lang: str) -> None:
     for f in report.files:
         if f.refused:
             st.warning(tr("refused_file", lang, reason=md_escape(f.refused)))
+    for warning in report.warnings:
+        params = {k: md_escape(str(v)) for k, v in warning.params.items()}
+        st.warning(
+            tr(
+                f"load_warning_{warning.code}",
+                lang,
+                path=md_escape(Path(warning.path).name),
+                kind=warning.kind,
+                **params,
+            )
+        )
     if report.rejects:
         st.markdown(f"**{tr('rejects_title', lang)}**")
         rejects = rejects_frame(report)
@@ -256,16 +316,30 @@ def load_batch(uploads: Sequence[Upload], mapping: Mapping | str | None, lang: s
     try:
         # Published like `python -m etl load`: under the writer lock, swapped in whole.
         with st.spinner(tr("loading", lang)), publishing(common.db_url()) as writer:
+            # The files passed the bounded preview; the same read limits hold here too.
             report = load_files(
-                writer, [u.source() for u in uploads], mapping=mapping, loaded_by="dashboard"
+                writer,
+                [u.source() for u in uploads],
+                mapping=mapping,
+                loaded_by="dashboard",
+                read_limits=upload_read_limits(upload_limit_mb() << 20),
             )
     except Exception as exc:  # EtlError or a database error: nothing was written
-        st.session_state[_FLASH] = ("error", tr("load_failed", lang, reason=short_reason(exc)))
+        reason = common.plain_md(short_reason(exc))  # it may quote a file's content
+        st.session_state[_FLASH] = ("error", tr("load_failed", lang, reason=reason))
         return
     common.invalidate_data()
+    failed = report.failed_files
     st.session_state[_FLASH] = (
-        "success",
+        "error" if failed else "success",
         tr(
+            "load_all_rejected",
+            lang,
+            batch=report.batch_id,
+            files=", ".join(Path(f.path).name for f in failed),
+        )
+        if failed  # every row of a file rejected is a failed load, as `etl load` exits 3
+        else tr(
             "load_done",
             lang,
             batch=report.batch_id,
@@ -308,9 +382,13 @@ def upload_section(version: str, lang: str) -> None:
         return
     try:
         with st.spinner(tr("validating", lang)):
-            report = cached_preview(uploads, mapping, preview_key(uploads, mapping_key, version))
-    except Exception as exc:  # unreadable file, bad mapping, row limit, database error
+            report = cached_preview(
+                uploads, mapping, preview_key(uploads, mapping_key, version), lang
+            )
+    except Exception as exc:  # unreadable file, bad mapping, a limit, database error
         st.error(tr("preview_failed", lang, reason=md_escape(short_reason(exc))))
+        return
+    if report is None:
         return
     preview_section(report, lang)
     st.subheader(tr("load_title", lang))
@@ -359,7 +437,7 @@ def history_section(engine: sa.Engine, lang: str) -> None:
         pd.DataFrame(
             {
                 tr("col_file", lang): files["path"].astype(str),
-                tr("col_record_kind", lang): files["kind"].astype(str),
+                tr("col_record_kind", lang): [record_kind_label(k, lang) for k in files["kind"]],
                 tr("col_mapping", lang): files["mapping"].fillna("").astype(str),
                 tr("col_read", lang): [fmt_int(v, lang) for v in files["rows_read"]],
                 tr("col_new", lang): [fmt_int(v, lang) for v in files["rows_new"]],
@@ -393,7 +471,7 @@ def sample_section(lang: str) -> None:
             else:
                 st.session_state[_FLASH] = (
                     "error",
-                    tr("sample_failed", lang, reason=reason),
+                    tr("sample_failed", lang, reason=common.plain_md(reason)),
                 )
             st.rerun()
 
@@ -421,7 +499,7 @@ def page() -> None:
         return
     status = common.db_status()
     if not status.ok:
-        common.error_state(lang, status.error)
+        common.error_state(lang, common.status_reason(status, lang))
         return
     try:
         render(lang)

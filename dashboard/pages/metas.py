@@ -21,11 +21,11 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import MISSING, fmt_date, fmt_stored
+from dashboard.i18n import MISSING, fmt_date, fmt_kpi_gap, fmt_stored
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.trends import last_full_week
 from dashboard.pages import common
-from dashboard.pages.records_ui import cached, flash, lights_table, show_flash, who, write
+from dashboard.pages.records_ui import cached, flash, show_flash, show_lights, who, write
 from dashboard.records import iso_week_label
 from dashboard.records.targets import (
     DIRECTIONS,
@@ -34,6 +34,7 @@ from dashboard.records.targets import (
     target_history,
     targets_csv,
 )
+from dashboard.report.weekly import format_kpi
 from dashboard.review import kpi_table, week_filter
 from dashboard.texts import kpi_label, tr
 
@@ -45,11 +46,17 @@ def history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:
         {
             tr("col_kpi", lang): [kpi_label(k, lang) for k in history["kpi"]],
             tr("col_process", lang): history["process"].fillna("—").astype(str),
-            tr("targets_value", lang): history["target_value"],
+            tr("targets_value", lang): [
+                format_kpi(k, v, lang)
+                for k, v in zip(history["kpi"], history["target_value"], strict=True)
+            ],
             tr("targets_direction", lang): [tr(f"dir_{d}", lang) for d in history["direction"]],
-            tr("targets_tolerance", lang): history["amber_tolerance"],
+            tr("targets_tolerance", lang): [
+                fmt_kpi_gap(k, v, lang)
+                for k, v in zip(history["kpi"], history["amber_tolerance"], strict=True)
+            ],
             tr("targets_valid_from", lang): [
-                fmt_stored(v, lang, missing=MISSING) for v in history["valid_from"]
+                fmt_stored(v, lang, missing=MISSING, with_time=False) for v in history["valid_from"]
             ],
             tr("targets_set_by", lang): history["set_by"].fillna("").astype(str),
             tr("targets_set_at", lang): [
@@ -70,7 +77,7 @@ def target_form(stages: list[str], default_day: object, lang: str) -> None:
             list(HEADLINE_KPIS),
             index=list(HEADLINE_KPIS).index("on_time_rate"),
             format_func=lambda k: kpi_label(k, lang),
-            key="w_t_kpi",
+            key=common.translated_key("w_t_kpi"),
         )
         process = cols[1].selectbox(
             tr("targets_process", lang),
@@ -93,7 +100,7 @@ def target_form(stages: list[str], default_day: object, lang: str) -> None:
             list(DIRECTIONS),
             format_func=lambda d: tr(f"dir_{d}", lang),
             horizontal=True,
-            key="w_t_dir",
+            key=common.translated_key("w_t_dir"),
         )
         tolerance = cols[2].number_input(
             tr("targets_tolerance", lang),
@@ -175,10 +182,10 @@ def render() -> None:
     st.caption(
         tr("review_period", lang, start=fmt_date(monday, lang),
            end=fmt_date(monday + timedelta(days=6), lang))
-        + " · " + f_week.describe(lang)
+        + " · " + common.plain_md(f_week.describe(lang))  # stage names are data
     )  # fmt: skip
     table = cached(kpi_table, f_week, f_previous)
-    st.dataframe(lights_table(table, lang), hide_index=True, width="stretch")
+    show_lights(table, lang)
     if common.allowed("set_targets"):  # viewers see the lights and history, no form
         target_form(common.stage_options(at), at.date(), lang)
     st.subheader(tr("targets_history", lang))

@@ -14,15 +14,23 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard import auth
+from dashboard.delivery.run import send_test_pack
+from dashboard.metrics.filters import MetricFilter
 from dashboard.pages import common
 from dashboard.records import RecordError
 from dashboard.records.actions import create_action, update_action_status
 from dashboard.records.notices import mark_notified
+from dashboard.records.subscriptions import (
+    add_subscription,
+    remove_subscription,
+    update_subscription,
+)
 from dashboard.records.targets import (
     import_targets_csv,
     set_target,
 )
-from dashboard.report.weekly import format_kpi, format_kpi_delta
+from dashboard.report.weekly import format_kpi, format_kpi_delta, format_kpi_or_reason
 from dashboard.texts import kpi_label, tr
 from etl.db import DatabaseError
 
@@ -34,10 +42,18 @@ WRITE_ACTIONS: dict[Callable[..., Any], str] = {
     mark_notified: "record_notices",
     create_action: "record_actions",
     update_action_status: "record_actions",
+    add_subscription: "manage_subscriptions",
+    update_subscription: "manage_subscriptions",
+    remove_subscription: "manage_subscriptions",
+    send_test_pack: "manage_subscriptions",
 }
+# Writes whose effect spans every row (a subscription mails any filter to any address):
+# refused to a user with a row scope, whatever page drew the button.
+ALL_ROWS_WRITES: frozenset[Callable[..., Any]] = frozenset(
+    {add_subscription, update_subscription, remove_subscription, send_test_pack}
+)
 K_WHO = "w_records_who"
 K_FLASH = "_records_flash"
-STATUS_MARK = {"green": "🟢", "amber": "🟠", "red": "🔴"}
 
 
 @st.cache_data(show_spinner=False, max_entries=300)
@@ -49,7 +65,14 @@ def _cached(
 
 
 def cached(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """`func(conn, *args, **kwargs)`, cached per database version and arguments."""
+    """`func(conn, *args, **kwargs)`, cached per database version and arguments.
+
+    Row-level access: every MetricFilter argument is narrowed to the session's scope and
+    a function with a `scope` parameter gets it (common.scoped_call), on every call.
+    """
+    scope = common.current_scope()
+    args = tuple(a.within(scope) if isinstance(a, MetricFilter) else a for a in args)
+    _, kwargs = common.scoped_call(func, None, kwargs, scope)
     version = common.db_status().version
     kw = tuple(sorted(kwargs.items()))
     return _cached(common.db_url(), version, common.metric_key(func), func, args, kw)
@@ -63,7 +86,11 @@ def write(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, An
     role is checked here, on the server, whatever the page drew (WRITE_ACTIONS).
     """
     lang = common.current_lang()
-    if not common.require(WRITE_ACTIONS.get(func, "unlisted write"), lang):
+    action = WRITE_ACTIONS.get(func, "unlisted write")
+    if not common.require(action, lang):
+        return False, "not allowed"
+    if func in ALL_ROWS_WRITES and not common.current_scope().unrestricted:
+        st.warning(auth.auth_text("not_allowed", lang, action=action))
         return False, "not allowed"
     try:
         with common.engine_for(common.db_url()).begin() as conn:
@@ -114,18 +141,25 @@ def show_flash() -> None:
 
 
 def lights_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The KPI table of a week as text cells, with a symbol and a word for each light."""
+    """The KPI table of a week as text cells, with a symbol and a word for each light; an
+    empty value whose input was never loaded says why (the review's `reason` code)."""
 
     def light(status: object) -> str:
         if status is None or pd.isna(status):
             return tr("status_none", lang)
-        return f"{STATUS_MARK.get(str(status), '')} {tr(f'status_{status}', lang)}"
+        return tr(f"status_{status}", lang)  # its own symbol (✓ ! ✗): no emoji font needed
 
     return pd.DataFrame(
         {
             tr("col_kpi", lang): [kpi_label(k, lang) for k in table["kpi"]],
             tr("review_current", lang): [
-                format_kpi(k, v, lang) for k, v in zip(table["kpi"], table["current"], strict=True)
+                format_kpi_or_reason(k, v, r, lang)
+                for k, v, r in zip(
+                    table["kpi"],
+                    table["current"],
+                    table.get("reason", pd.Series([None] * len(table), index=table.index)),
+                    strict=True,
+                )
             ],
             tr("review_delta", lang): [
                 format_kpi_delta(k, v, lang)
@@ -138,3 +172,9 @@ def lights_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
             tr("review_status", lang): [light(s) for s in table["status"]],
         }
     )
+
+
+def show_lights(table: pd.DataFrame, lang: str) -> None:
+    """The week's KPI table with every row on the page (a static table): a scrolling box
+    of ten rows hid the red ones below its fold."""
+    st.table(lights_table(table, lang), hide_index=True)

@@ -1,5 +1,6 @@
-"""Resumen: the headline KPIs with their weekly change, sparkline and traffic light; the
-on-time trend against its target; the five root breaches with the largest impact.
+"""Resumen: the headline KPIs of the period with their traffic light, each with the last
+full week and its change beneath; the on-time trend of the same period's weeks against its
+target; the five root breaches with the largest impact.
 
 Layout only: every number comes from dashboard.metrics through common.metric().
 """
@@ -22,20 +23,14 @@ import streamlit as st
 
 from dashboard.charts import number_or_none
 from dashboard.charts.kpi import weekly_rate_spec
-from dashboard.i18n import (
-    fmt_date,
-    fmt_int,
-    fmt_kpi,
-    fmt_kpi_delta,
-    fmt_num,
-    kpi_lower_is_better,
-    t,
-)
+from dashboard.i18n import fmt_date, fmt_int, fmt_kpi, fmt_kpi_delta, fmt_num, t
 from dashboard.metrics import kpis, propagation, targets, trends
+from dashboard.metrics.definitions import KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.trends import week_over_week_from
 from dashboard.pages import common
-from dashboard.state import PERIOD_WEEKS, ViewState
+from dashboard.state import ViewState
+from dashboard.texts import tr
 
 # The eight cards, in reading order (two rows of four on a projector).
 CARD_KPIS: tuple[str, ...] = (
@@ -55,15 +50,8 @@ STATUS_BADGE: dict[str | None, tuple[str, str]] = {
     None: ("status_none", "gray"),
 }
 TOP_ROOTS = 5
-
-
-def trend_weeks(view: ViewState, f: MetricFilter) -> int:
-    """How many weeks the trend and the sparklines show: the period's, at least 4."""
-    if view.period in PERIOD_WEEKS:
-        return PERIOD_WEEKS[view.period]
-    if f.date_from and f.date_to:
-        return max(4, min(104, (f.date_to - f.date_from).days // 7 + 1))
-    return 13
+# A week's change is coloured by what it means for its KPI (the registry's `better`).
+TONE_COLORS: dict[str, str] = {"better": "green", "worse": "red", "same": "gray", "neutral": "gray"}
 
 
 def headline_values(f: MetricFilter) -> dict[str, float | None]:
@@ -79,19 +67,20 @@ def target_statuses(f: MetricFilter, values: dict[str, float | None]) -> dict[st
     return dict(result or {})
 
 
-def deltas(trend: pd.DataFrame) -> dict[str, float | None]:
-    """Week-over-week change per KPI, taken from the trend the page already holds
-    (trends.week_over_week_from: the same numbers as trends.week_over_week, without
-    running the headline KPIs of the last two weeks a second time)."""
-    if len(trend) < 2:
-        return {}
-    wow = week_over_week_from(trend)
-    return {str(r["kpi"]): number_or_none(r["delta"]) for _, r in wow.iterrows()}
+def last_week_changes(weeks: pd.DataFrame) -> pd.DataFrame | None:
+    """The last full week of the period against the one before, per KPI (indexed by kpi;
+    trends.week_over_week_from on the period's full weeks), or None with fewer than two."""
+    if weeks.empty:
+        return None
+    full = weeks[~weeks["partial"].astype(bool)].drop(columns="partial")
+    if len(full) < 2:
+        return None
+    return week_over_week_from(full).set_index("kpi")
 
 
-def weekly(f: MetricFilter, weeks: int) -> pd.DataFrame:
-    """Every headline KPI by ISO week (trends.weekly_kpis); empty when unavailable."""
-    return common.metric(trends.weekly_kpis, f, weeks)
+def weekly(f: MetricFilter) -> pd.DataFrame:
+    """The period's weeks (trends.period_weekly_kpis): the same commitments as the cards."""
+    return common.metric(trends.period_weekly_kpis, f)
 
 
 def on_time_target(at: datetime) -> float | None:
@@ -103,34 +92,61 @@ def on_time_target(at: datetime) -> float | None:
     return number_or_none(rows.iloc[0]["target_value"]) if not rows.empty else None
 
 
+def week_line(kpi: str, changes: pd.DataFrame | None, lang: str) -> str:
+    """Markdown under a card: the last full week's value and its change, the change
+    coloured by what it means for this KPI (▲/▼ say the direction without colour)."""
+    if changes is None:
+        return tr("card_no_week", lang)
+    row = changes.loc[kpi]
+    line = tr(
+        "card_week",
+        lang,
+        week=fmt_date(pd.Timestamp(row["current_week"]).date(), lang),
+        value=fmt_kpi(kpi, number_or_none(row["current"]), lang),
+    )
+    delta = number_or_none(row["delta"])
+    if delta is None:
+        return line
+    arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
+    change = tr("card_change", lang, arrow=arrow, delta=fmt_kpi_delta(kpi, delta, lang))
+    return f"{line}  \n:{TONE_COLORS[KPIS[kpi].change_tone(delta)]}[{change}]"
+
+
 def kpi_cards(
     values: dict[str, float | None],
-    changes: dict[str, float | None],
     statuses: dict[str, str | None],
-    trend: pd.DataFrame,
+    weeks: pd.DataFrame,
     lang: str,
+    reasons: dict[str, str] | None = None,
 ) -> None:
-    """Eight st.metric cards, each with its delta, sparkline and traffic light."""
+    """Eight cards: the period's value with its traffic light (one signal: the target),
+    the full weeks as a sparkline, and the last week's change in words beneath; an empty
+    card whose input was never loaded says so in words (`reasons`: KPI -> code)."""
+    changes = last_week_changes(weeks)
+    full = weeks[~weeks["partial"].astype(bool)] if not weeks.empty else weeks
+    st.caption(tr("cards_note", lang))
     for start in range(0, len(CARD_KPIS), 4):
         cols = st.columns(4)
         for col, kpi in zip(cols, CARD_KPIS[start : start + 4], strict=True):
             with col.container(border=True):
                 spark = None
-                if not trend.empty and kpi in trend:
-                    spark = [float(v) for v in trend[kpi] if number_or_none(v) is not None] or None
-                delta = fmt_kpi_delta(kpi, changes.get(kpi), lang)
+                if not full.empty and kpi in full:
+                    spark = [float(v) for v in full[kpi] if number_or_none(v) is not None] or None
                 st.metric(
                     t(f"kpi_{kpi}", lang),
                     fmt_kpi(kpi, values.get(kpi), lang),
-                    delta=delta,
                     help=t(f"help_{kpi}", lang),
-                    delta_color="inverse" if kpi_lower_is_better(kpi) else "normal",
-                    delta_description=t("delta_vs_last_week", lang) if delta else None,
                     chart_data=spark,
                     chart_type="area" if kpi.endswith("rate") else "line",
                 )
                 text_key, color = STATUS_BADGE.get(statuses.get(kpi), STATUS_BADGE[None])
                 st.badge(t(text_key, lang), color=color)
+                reason = (reasons or {}).get(kpi)
+                if reason is not None and values.get(kpi) is None:
+                    # markdown, not a caption: a caption's faded text is below AA contrast
+                    st.markdown(tr(f"reason_{reason}", lang))
+                else:
+                    st.markdown(week_line(kpi, changes, lang))
 
 
 def root_table(roots: pd.DataFrame, lang: str) -> None:
@@ -171,16 +187,18 @@ def render() -> None:
     lang = view.lang
     at = common.as_of()
     f = view.to_filter(at)
-    weeks = trend_weeks(view, f)
     common.page_header("resumen_title", f, lang)
     values = headline_values(f)
-    trend = weekly(f, weeks)
-    kpi_cards(values, deltas(trend), target_statuses(f, values), trend, lang)
+    trend = weekly(f)
+    reasons = common.metric(kpis.kpi_reasons, f)
+    kpi_cards(values, target_statuses(f, values), trend, lang, reasons)
 
     st.subheader(t("trend_title", lang))
     st.vega_lite_chart(
         spec=weekly_rate_spec(trend, lang, target=on_time_target(at)), key="trend", width="stretch"
     )
+    if not trend.empty and trend["partial"].any():
+        st.caption(t("trend_partial_note", lang))
     st.subheader(t("top_roots_title", lang))
     root_table(common.metric(propagation.root_impact, f, limit=TOP_ROOTS), lang)
 
@@ -196,7 +214,8 @@ def warm(at: datetime) -> None:
     view = ViewState()
     f = view.to_filter(at)
     values = headline_values(f)
-    trend = weekly(f, trend_weeks(view, f))
+    trend = weekly(f)
+    common.metric(kpis.kpi_reasons, f)
     target_statuses(f, values)
     weekly_rate_spec(trend, view.lang, target=on_time_target(at))
     common.metric(propagation.root_impact, f, limit=TOP_ROOTS)

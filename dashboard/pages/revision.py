@@ -26,7 +26,7 @@ from dashboard.charts.kpi import root_impact_figure, weekly_rate_figure
 from dashboard.i18n import fmt_date, fmt_num, fmt_stored
 from dashboard.metrics.trends import last_full_week
 from dashboard.pages import common
-from dashboard.pages.records_ui import cached, flash, lights_table, show_flash, who, write
+from dashboard.pages.records_ui import cached, flash, show_flash, show_lights, who, write
 from dashboard.records import iso_week_label
 from dashboard.records.actions import STATUSES, create_action, update_action_status
 from dashboard.report.weekly import review_html, review_xlsx
@@ -213,7 +213,7 @@ def render() -> None:
         key="w_rev_xlsx",
     )
     st.subheader(tr("review_kpis", lang))
-    st.dataframe(lights_table(review.kpis, lang), hide_index=True, width="stretch")
+    show_lights(review.kpis, lang)
     st.plotly_chart(
         weekly_rate_figure(review.trend, lang, target=review.on_time_target,
                            title=tr("review_trend", lang)),

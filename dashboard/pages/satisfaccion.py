@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import math
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -33,6 +34,7 @@ from dashboard.charts.satisfaction import (
 from dashboard.i18n import fmt_datetime, fmt_int, fmt_num, fmt_pct
 from dashboard.metrics import complaints, satisfaction
 from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.trends import is_partial_week
 from dashboard.pages import common
 from dashboard.texts import tr
 
@@ -102,13 +104,24 @@ def headline(f: MetricFilter, cost: dict, lang: str) -> None:
     st.caption(f"{tr('responses', lang)}: {fmt_int(row.get('responses'), lang)}")
 
 
+def partial_weeks(weekly: pd.DataFrame, f: MetricFilter) -> set[date]:
+    """The weeks of a by-week summary that are partial (trends.is_partial_week)."""
+    mondays = {pd.Timestamp(k).date() for k in weekly["group_key"].dropna()}
+    return {m for m in mondays if is_partial_week(m, f)}
+
+
 def by_week_and_stage(f: MetricFilter, order: list[str], lang: str) -> None:
     """CSAT% and NPS per ISO week, then per stage in chain order."""
     st.subheader(tr("sat_by_week", lang))
     weekly = common.metric(satisfaction.satisfaction_summary, f.with_(group_by="week"))
+    partial = partial_weeks(weekly, f)
     st.plotly_chart(
-        satisfaction_figure(weekly, lang, by_week=True), key="sat_week", config=CHART_CONFIG
+        satisfaction_figure(weekly, lang, by_week=True, partial=partial),
+        key="sat_week",
+        config=CHART_CONFIG,
     )
+    if partial:
+        st.caption(tr("partial_weeks_note", lang))
     st.subheader(tr("sat_by_stage", lang))
     staged = common.metric(satisfaction.satisfaction_summary, f.with_(group_by="process"))
     st.plotly_chart(
@@ -130,11 +143,14 @@ def breach_cost_section(cost: dict, lang: str) -> None:
         cols = st.columns(2)
         cols[0].metric(tr("csat_on_time", lang), fmt_pct(cost.get("csat_pct_on_time"), lang))
         cols[1].metric(tr("csat_breach", lang), fmt_pct(cost.get("csat_pct_breach"), lang))
+        # the chart's n is the CSAT answers: the table shows them under the same words
         table = pd.DataFrame(
             {
                 tr("col_status", lang): [tr(f"status_{s}", lang) for s in by_status["status"]],
                 tr("responses", lang): [fmt_int(v, lang) for v in by_status["responses"]],
+                tr("csat_answers", lang): [fmt_int(v, lang) for v in by_status["csat_responses"]],
                 tr("kpi_csat_pct", lang): [fmt_pct(v, lang) for v in by_status["csat_pct"]],
+                tr("nps_answers", lang): [fmt_int(v, lang) for v in by_status["nps_responses"]],
                 tr("kpi_nps", lang): [fmt_num(v, lang, 1) for v in by_status["nps"]],
             }
         )
@@ -158,7 +174,9 @@ def complaints_section(f: MetricFilter, order: list[str], lang: str) -> None:
         complaints.complaints_summary, f.with_(group_by="week"), target_hours=hours
     )
     st.plotly_chart(
-        complaints_figure(weekly, lang, by_week=True, target_hours=hours),
+        complaints_figure(
+            weekly, lang, by_week=True, target_hours=hours, partial=partial_weeks(weekly, f)
+        ),
         key="complaints_week",
         config=CHART_CONFIG,
     )

@@ -16,20 +16,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import os
-import re
 
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard.calendar_feed import calendar_feed
+from dashboard.calendar_feed import calendar_feed, calendar_file_name
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
 from dashboard.metrics.standards import commitment_standard
 from dashboard.pages import common
 from dashboard.pages.records_ui import cached
 from dashboard.texts import fmt_hours_minutes, md_escape, tr
 from dashboard.tokens import TokenConfigError, configured_secret, make_token, tracking_link
-from dashboard.tracking import commitment_tracking, search_commitments
+from dashboard.tracking import commitment_tracking, search_commitments, timeline
 
 K_SEARCH, K_PICK = "w_track_search", "w_track_pick"
 Q_COMMITMENT = "commitment"
@@ -55,28 +54,20 @@ def date_card(column: DeltaGenerator, label: str, value: object, lang: str) -> N
 
 
 def timeline_table(track: object, lang: str) -> pd.DataFrame:
-    """Phases and stage events in one list, in time order, with the due date among them."""
-    phases = track.phases.dropna(subset=["at"])  # type: ignore[attr-defined]
-    events = track.events  # type: ignore[attr-defined]
-    rows = [
-        {"at": r["at"], "what": tr(f"phase_{r['phase']}", lang), "who": ""}
-        for _, r in phases.iterrows()
-    ]
-    rows += [
-        {
-            "at": r["at"],
-            "what": str(r["stage"]),
-            "who": "" if pd.isna(r["actor"]) else str(r["actor"]),
-        }
-        for _, r in events.iterrows()
-    ]
-    rows.append({"at": track.commitment["due_at"], "what": f"⏰ {tr('col_due', lang)}", "who": ""})  # type: ignore[attr-defined]
-    frame = pd.DataFrame(rows).sort_values("at", kind="stable")
+    """tracking.timeline as text: each moment once, its stage and its cycle phase."""
+    rows = timeline(track.phases, track.events, track.commitment["due_at"])  # type: ignore[attr-defined]
+    due = tr("timeline_due", lang)
     return pd.DataFrame(
         {
-            tr("col_at", lang): [fmt_stored(v, lang) for v in frame["at"]],
-            tr("col_stage", lang): frame["what"],
-            tr("col_actor", lang): frame["who"],
+            tr("col_at", lang): [fmt_stored(v, lang) for v in rows["at"]],
+            tr("col_stage", lang): [
+                due if is_due else (stage if isinstance(stage, str) else "")
+                for stage, is_due in zip(rows["stage"], rows["is_due"], strict=True)
+            ],
+            tr("col_phase", lang): [
+                tr(f"phase_{p}", lang) if isinstance(p, str) else "" for p in rows["phase"]
+            ],
+            tr("col_actor", lang): [a if isinstance(a, str) else "" for a in rows["actor"]],
         }
     )
 
@@ -126,11 +117,10 @@ def calendar_downloads(track: object, at: object, lang: str) -> None:
     cols = st.columns(len(scopes) or 1)
     for col, (kind, value) in zip(cols, scopes, strict=False):
         data = cached(calendar_feed, at, lang=lang, **{kind: value})
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "_", str(value))[:40] or kind
         col.download_button(
             md_escape(f"{tr(labels[kind], lang)}: {value}"),
             data=data,
-            file_name=f"eslabon_{kind}_{slug}.ics",
+            file_name=calendar_file_name(kind, value),
             mime="text/calendar",
             key=f"w_ics_{kind}",
         )
@@ -167,8 +157,14 @@ def render() -> None:
     st.caption(f"{tr('as_of_label', lang)}: {fmt_datetime(at, lang)}")
     if K_SEARCH not in st.session_state:
         st.session_state[K_SEARCH] = (st.query_params.get(Q_COMMITMENT) or "")[:200]
-    query = st.text_input(tr("track_search", lang), key=K_SEARCH, max_chars=200)
+    query = st.text_input(
+        tr("track_search", lang),
+        key=K_SEARCH,
+        max_chars=200,
+        placeholder=tr("track_placeholder", lang),
+    )
     if not query.strip():
+        st.info(tr("track_hint", lang))
         return
     found = cached(search_commitments, query, at)
     if found.empty:

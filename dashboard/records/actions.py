@@ -11,8 +11,9 @@ from datetime import date, datetime, time
 import pandas as pd
 import sqlalchemy as sa
 
+from dashboard.metrics.filters import EVERYTHING, RowScope
 from dashboard.records import RecordError, iso_week_label, iso_week_monday, local_now
-from etl.schema import action_items
+from etl.schema import action_items, commitments
 
 STATUSES: tuple[str, ...] = ("open", "done", "dropped")
 _COLUMNS = (
@@ -87,7 +88,7 @@ def update_action_status(
         raise ActionError(f"there is no action item {action_id}")
 
 
-def actions_for_week(conn: sa.Connection, week: str) -> pd.DataFrame:
+def actions_for_week(conn: sa.Connection, week: str, scope: RowScope = EVERYTHING) -> pd.DataFrame:
     """The items a review of `week` goes through: raised that week, or carried from earlier.
 
     Carried = raised in an earlier week and still open at the start of `week` (open now,
@@ -111,10 +112,23 @@ def actions_for_week(conn: sa.Connection, week: str) -> pd.DataFrame:
         )
         .order_by(c.week, c.action_id)
     )
+    if not scope.unrestricted:  # a scoped user sees items about their commitments only
+        query = query.where(c.commitment_id.in_(_scoped_ids(scope)))
     rows = conn.execute(query).fetchall()
     frame = pd.DataFrame(rows, columns=list(_COLUMNS))
     frame["carried"] = frame["week"] < label
     return frame
+
+
+def _scoped_ids(scope: RowScope) -> sa.Select:
+    """The ids of the commitments a scope allows, as a subquery (bound parameters)."""
+    cm = commitments.c
+    query = sa.select(cm.commitment_id)
+    if scope.stages is not None:
+        query = query.where(cm.process.in_(scope.stages))
+    if scope.customers is not None:
+        query = query.where(cm.customer.in_(scope.customers))
+    return query
 
 
 def open_actions(conn: sa.Connection) -> pd.DataFrame:

@@ -18,7 +18,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.metrics.definitions import HEADLINE_KPIS
+from dashboard.metrics.filters import EVERYTHING, RowScope
 from dashboard.records import RecordError, local_now, neutralised
+from etl.exports import csv_writer
 from etl.schema import targets
 
 DIRECTIONS: tuple[str, ...] = ("higher", "lower")
@@ -177,10 +179,21 @@ def set_target(
 
 
 def target_history(
-    conn: sa.Connection, kpi: str | None = None, process: str | None = None
+    conn: sa.Connection,
+    kpi: str | None = None,
+    process: str | None = None,
+    *,
+    scope: RowScope = EVERYTHING,
 ) -> pd.DataFrame:
-    """Every target ever set, newest first: the audit trail the Metas page shows."""
+    """Every target ever set, newest first: the audit trail the Metas page shows.
+
+    A user scoped to stages sees the organisation-wide targets and their stages' only.
+    """
     query = sa.select(*(targets.c[name] for name in _HISTORY_COLUMNS))
+    if scope.stages is not None:
+        query = query.where(
+            sa.or_(targets.c.process.is_(None), targets.c.process.in_(scope.stages))
+        )
     if kpi is not None:
         query = query.where(targets.c.kpi == kpi)
     if process is not None:
@@ -325,17 +338,17 @@ def import_targets_csv(
     return TargetImport(len(rows))
 
 
-def targets_csv(conn: sa.Connection) -> str:
+def targets_csv(conn: sa.Connection, *, scope: RowScope = EVERYTHING) -> str:
     """The whole target history as CSV, safe to open in a spreadsheet.
 
     The import columns come first, so an exported file can be edited and imported back;
     who set each target and when follow for the audit trail. Text that a spreadsheet would
     run as a formula is neutralised.
     """
-    history = target_history(conn).sort_values("target_id")
+    history = target_history(conn, scope=scope).sort_values("target_id")
     columns = [*CSV_COLUMNS, "set_by", "set_at"]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(columns)
     for record in history[columns].itertuples(index=False):
         cells: list[object] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dashboard.calendar_feed import calendar_feed
 from dashboard.metrics.kpis import default_as_of
-from dashboard.report import ReportError
+from dashboard.report import ReportError, add_user_argument, user_scope
 from dashboard.report.kpis import (
     add_as_of_argument,
     add_db_argument,
@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave out internal details (performers), for a file sent to a customer",
     )
+    add_user_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise ReportError(f"--out: folder {out.parent} does not exist")
     as_of_arg = parse_instant(args.as_of, "--as-of") if args.as_of else None
+    scope = user_scope(args.as_user)
     engine = open_report_engine(args.db)
     try:
         with engine.connect() as conn:
@@ -59,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
                 customer=args.customer,
                 lang=args.lang,
                 internal=not args.external,
+                scope=scope,
             )
     finally:
         engine.dispose()

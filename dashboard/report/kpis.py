@@ -3,13 +3,16 @@
 Without `--by`: one JSON object with exactly the keys of `HEADLINE_KPIS`. With `--by`: a
 list with one object per group, the group's key first under the dimension's name
 ("process": "Compras"; "week": "2026-03-02", the Monday of the ISO week of the due date).
-A rate with an empty denominator is null, never 0 or NaN. Dates are ISO strings.
+A rate with an empty denominator is null, never 0 or NaN. Dates are ISO strings. Every
+object ends with `reasons`: KPI -> reason code for the KPIs that are null because their
+input was never loaded (`no_surveys_loaded`, `no_complaints_loaded`, `no_notices_loaded`,
+`no_customer_commitments_loaded`), so "no data" is never read as 0; in CSV the column
+`reasons` holds them as `kpi=code` pairs separated by `;`.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from datetime import date, datetime
@@ -22,18 +25,24 @@ from sqlalchemy.engine import make_url
 
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import GROUP_BY_OPTIONS, MetricFilter
-from dashboard.metrics.kpis import default_as_of, headline_kpis
+from dashboard.metrics.kpis import default_as_of, headline_kpis, kpi_reasons
 from dashboard.metrics.ontime import none_if_nan
-from dashboard.report import ReportError
+from dashboard.report import ReportError, add_user_argument, user_scope
 from etl.db import create_db_engine, describe_url, normalise_url
-from etl.exports import spreadsheet_safe
-from etl.parse import parse_datetimes
+from etl.exports import csv_writer, spreadsheet_safe
+from etl.parse import DAY_FIRST, parse_datetimes
 from etl.settings import load_settings
 
 COMMAND = "kpis"
 HELP = "Headline KPIs (JSON or CSV), for the whole view or per week/stage/performer/customer."
 
-BY_OPTIONS: tuple[str, ...] = tuple(o for o in GROUP_BY_OPTIONS if o != "none")
+# The user's word for a dimension -> the filter's. "stage" is what the help and the pages
+# call a link of the chain; the database column is `process`. Both are accepted.
+BY_ALIASES: dict[str, str] = {"stage": "process"}
+BY_OPTIONS: tuple[str, ...] = (
+    *(o for o in GROUP_BY_OPTIONS if o != "none"),
+    *BY_ALIASES,
+)
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -68,9 +77,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--to", dest="date_to", metavar="DATE", help="last due date (inclusive), e.g. 2026-03-31"
     )
     add_as_of_argument(parser)
-    parser.add_argument("--by", choices=BY_OPTIONS, help="one object per group of this dimension")
+    parser.add_argument(
+        "--by",
+        choices=BY_OPTIONS,
+        help="one object per group of this dimension (stage and process are the same)",
+    )
     parser.add_argument(
         "--process",
+        "--stage",
+        dest="process",
         action="append",
         default=[],
         metavar="P",
@@ -83,6 +98,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="fmt",
         help="output format (default json)",
     )
+    add_user_argument(parser)
 
 
 def parse_instant(text: str, option: str) -> datetime:
@@ -91,7 +107,8 @@ def parse_instant(text: str, option: str) -> datetime:
     ISO or dd/mm/yyyy; a date alone is the end of that day; an offset is converted to
     ESLABON_TZ wall-clock time.
     """
-    values, bad = parse_datetimes(pd.Series([text]), tz=load_settings().timezone)
+    # One value says nothing about its order: an option is documented as dd/mm/yyyy.
+    values, bad = parse_datetimes(pd.Series([text]), tz=load_settings().timezone, order=DAY_FIRST)
     if bad.iloc[0] or pd.isna(values.iloc[0]):
         raise ReportError(f"{option} {text!r} is not a date (use YYYY-MM-DD or dd/mm/yyyy)")
     return values.iloc[0].to_pydatetime()
@@ -134,15 +151,20 @@ def _json_value(value: object) -> object:
     return value
 
 
-def kpi_records(conn: sa.Connection, f: MetricFilter) -> list[dict[str, object]]:
-    """The export's rows: the group key under the dimension's name, then every KPI."""
+def kpi_records(
+    conn: sa.Connection, f: MetricFilter, key_name: str | None = None
+) -> list[dict[str, object]]:
+    """The export's rows: the group key under the dimension's name (or `key_name`, the
+    word the user asked for), then every KPI."""
     df = headline_kpis(conn, f)
+    reasons = kpi_reasons(conn)
     records = []
     for row in df.to_dict("records"):
         record: dict[str, object] = {}
         if f.group_by != "none":
-            record[f.group_by] = _json_value(row["group_key"])
+            record[key_name or f.group_by] = _json_value(row["group_key"])
         record.update({kpi: _json_value(row[kpi]) for kpi in HEADLINE_KPIS})
+        record["reasons"] = {kpi: code for kpi, code in reasons.items() if record[kpi] is None}
         records.append(record)
     return records
 
@@ -156,10 +178,18 @@ def write_json(records: list[dict[str, object]], grouped: bool, out: TextIO) -> 
 
 def write_csv(records: list[dict[str, object]], columns: list[str], out: TextIO) -> None:
     """A header and one line per record; an empty cell for null; formula-like text made inert."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(columns)
     for record in records:
-        writer.writerow(["" if record[c] is None else spreadsheet_safe(record[c]) for c in columns])
+        cells = {**record, "reasons": _reasons_text(record.get("reasons"))}
+        writer.writerow(["" if cells[c] is None else spreadsheet_safe(cells[c]) for c in columns])
+
+
+def _reasons_text(reasons: object) -> str:
+    """`{kpi: code}` as one CSV cell: `kpi=code;kpi=code` (empty when none)."""
+    if not isinstance(reasons, dict):
+        return ""
+    return ";".join(f"{kpi}={code}" for kpi, code in reasons.items())
 
 
 def _check_period(args: argparse.Namespace) -> None:
@@ -181,8 +211,8 @@ def build_filter(args: argparse.Namespace, conn: sa.Connection) -> MetricFilter:
         date_from=date_from,
         date_to=date_to,
         processes=tuple(args.process),
-        group_by=args.by or "none",
-    )
+        group_by=BY_ALIASES.get(args.by, args.by) if args.by else "none",
+    ).within(user_scope(getattr(args, "as_user", None)))
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -201,11 +231,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         with engine.connect() as conn:
             f = build_filter(args, conn)
-            records = kpi_records(conn, f)
+            records = kpi_records(conn, f, args.by)
     finally:
         engine.dispose()
     if args.fmt == "csv":
-        columns = ([f.group_by] if f.group_by != "none" else []) + list(HEADLINE_KPIS)
+        columns = ([args.by] if args.by else []) + list(HEADLINE_KPIS) + ["reasons"]
         write_csv(records, columns, out)
     else:
         write_json(records, f.group_by != "none", out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from dashboard.report import ReportError
+from dashboard.report import ReportError, add_user_argument, user_scope
 from dashboard.tokens import (
     MAX_DAYS,
     TokenConfigError,
@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help=f"the dashboard's public address (default: ESLABON_BASE_URL or {DEFAULT_BASE_URL})",
     )
+    add_user_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
     refusal = secret_refusal()
     if refusal:
         raise ReportError(refusal)
+    scope = user_scope(args.as_user)
+    if scope.customers is not None and args.customer not in scope.customers:
+        raise ReportError(f"--customer: not a customer {args.as_user} may see")
     try:
         token = make_token(args.customer, configured_secret(), days=args.days)
     except TokenConfigError as exc:

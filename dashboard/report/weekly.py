@@ -1,10 +1,13 @@
-"""`python -m dashboard.report weekly`: the weekly review as one HTML file or an Excel workbook.
+"""`python -m dashboard.report weekly`: the weekly review as HTML, PDF or an Excel workbook.
 
 The HTML file is self-contained (plotly.js embedded, CSS inline, no link to the
 network), so it opens offline from an e-mail attachment and prints well (print CSS,
-A4 landscape). Every piece of user text (titles, names, action items) is HTML-escaped:
-an action item `<script>` is shown, never run. The workbook has one sheet per table and
-neutralises text that a spreadsheet would run as a formula.
+A4 landscape); its charts are laid out for a document (`charts.print_ready`), so no
+label is clipped. The PDF (`weekly_pdf`) is drawn by ReportLab without a browser. Every
+piece of user text (titles, names, action items) is HTML-escaped: an action item
+`<script>` is shown, never run. The workbook (XlsxWriter) has one sheet per
+table with Excel number formats, a trend sheet with a native chart, and neutralises text
+that a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.io as pio
+import xlsxwriter
 
 from dashboard import theme
+from dashboard.charts import print_ready
 from dashboard.charts.kpi import root_impact_figure, weekly_rate_figure
 from dashboard.i18n import (
     MISSING,
@@ -32,10 +37,11 @@ from dashboard.i18n import (
     fmt_stored,
     norm_lang,
 )
+from dashboard.metrics.definitions import KPIS, RATE_KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import default_as_of
 from dashboard.records import RecordError, iso_week_monday, local_now, neutralised
-from dashboard.report import ReportError
+from dashboard.report import ReportError, add_user_argument, user_scope
 from dashboard.report.kpis import (
     add_as_of_argument,
     add_db_argument,
@@ -46,7 +52,7 @@ from dashboard.review import WeeklyReview, weekly_review
 from dashboard.texts import kpi_label, tr
 
 COMMAND = "weekly"
-HELP = "The weekly review of an ISO week as one self-contained HTML file or an Excel workbook."
+HELP = "The weekly review of an ISO week as a self-contained HTML file, a PDF or a workbook."
 
 Formatter = Callable[[object, str], str]
 
@@ -68,6 +74,14 @@ def format_kpi(kpi: str, value: object, lang: str) -> str:
     if _missing(value):
         return MISSING
     return fmt_kpi(kpi, float(value), lang)  # type: ignore[arg-type]
+
+
+def format_kpi_or_reason(kpi: str, value: object, reason: object, lang: str) -> str:
+    """A KPI value, or for an empty one whose input was never loaded, why ("no data" is
+    not 0: issue 14, item 6)."""
+    if _missing(value) and isinstance(reason, str) and reason:
+        return f"{MISSING} ({tr(f'reason_{reason}', lang)})"
+    return format_kpi(kpi, value, lang)
 
 
 def format_kpi_delta(kpi: str, value: object, lang: str) -> str:
@@ -239,8 +253,10 @@ def _kpi_html(review: WeeklyReview, lang: str) -> str:
         kpi = row["kpi"]
         cells = [
             f"<td>{_esc(row['label'])}</td>",
-            f'<td class="num">{_esc(format_kpi(kpi, row["current"], lang))}</td>',
-            f'<td class="num">{_esc(format_kpi(kpi, row["previous"], lang))}</td>',
+            f'<td class="num">'
+            f"{_esc(format_kpi_or_reason(kpi, row['current'], row.get('reason'), lang))}</td>",
+            f'<td class="num">'
+            f"{_esc(format_kpi_or_reason(kpi, row['previous'], row.get('reason'), lang))}</td>",
             f'<td class="num">{_esc(format_kpi_delta(kpi, row["delta"], lang))}</td>',
             f'<td class="num">{_esc(format_kpi(kpi, row["target_value"], lang))}</td>',
             f"<td>{_light_html(row['status'], lang)}</td>",
@@ -255,6 +271,7 @@ def _charts_html(review: WeeklyReview, lang: str) -> list[str]:
         review.trend, lang, target=review.on_time_target, title=tr("review_trend", lang)
     )
     roots = root_impact_figure(review.roots.head(10), lang, title=tr("review_roots", lang))
+    trend, roots = print_ready(trend), print_ready(roots)
     config = {"displayModeBar": False, "responsive": True}
     return [
         pio.to_html(trend, include_plotlyjs=True, full_html=False, div_id="trend", config=config),
@@ -263,9 +280,16 @@ def _charts_html(review: WeeklyReview, lang: str) -> list[str]:
 
 
 def review_html(
-    review: WeeklyReview, lang: str = "es", *, generated: datetime | None = None
+    review: WeeklyReview,
+    lang: str = "es",
+    *,
+    generated: datetime | None = None,
+    charts: bool = True,
 ) -> str:
-    """The whole review as one HTML document that needs nothing else to open or print."""
+    """The whole review as one HTML document that needs nothing else to open or print.
+
+    `charts=False` leaves out the interactive charts (and plotly.js): the e-mail body,
+    which mail programs would not run anyway, and whose charts travel in the PDF."""
     lang = norm_lang(lang)
     title = tr("review_title", lang, week=review.week)
     period = tr(
@@ -280,7 +304,7 @@ def review_html(
         when=fmt_datetime(generated or local_now(), lang),
         as_of=fmt_datetime(review.as_of, lang),
     )
-    trend_chart, roots_chart = _charts_html(review, lang)
+    trend_chart, roots_chart = _charts_html(review, lang) if charts else ("", "")
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8">',
@@ -291,11 +315,12 @@ def review_html(
         f'<p class="meta">{_esc(meta)}</p>',
         f"<h2>{_esc(tr('review_kpis', lang))}</h2>",
         _kpi_html(review, lang),
-        f'<div class="chart">{trend_chart}</div>',
     ]
+    if charts:
+        parts.append(f'<div class="chart">{trend_chart}</div>')
     for key, frame, columns in _sections(review):
         parts.append(f"<h2>{_esc(tr(key, lang))}</h2>")
-        if key == "review_roots" and not frame.empty:
+        if charts and key == "review_roots" and not frame.empty:
             parts.append(f'<div class="chart">{roots_chart}</div>')
         parts.append(_html_table(frame, columns, lang))
     parts.append("</body></html>")
@@ -303,6 +328,25 @@ def review_html(
 
 
 # --- Excel --------------------------------------------------------------------------------
+
+# Excel number formats, by what a column holds (the KPI registry decides for KPI values).
+XLSX_FORMATS: dict[str, str] = {
+    "rate": "0.0%",
+    "pp": '+0.0" pp";-0.0" pp";0.0" pp"',
+    "count": "#,##0",
+    "signed_count": "+#,##0;-#,##0;0",
+    "number": "#,##0.0",
+    "signed_number": "+#,##0.0;-#,##0.0;0.0",
+    "datetime": "yyyy-mm-dd hh:mm",
+    "date": "yyyy-mm-dd",
+    "text": "@",
+}
+# Traffic-light fills (background, font) for the status column's conditional format.
+_LIGHT_FILLS: dict[str, tuple[str, str]] = {
+    "green": ("#C6EFCE", "#006100"),
+    "amber": ("#FFEB9C", "#9C5700"),
+    "red": ("#FFC7CE", "#9C0006"),
+}
 
 
 def _sheet_name(text: str, taken: set[str]) -> str:
@@ -316,56 +360,202 @@ def _sheet_name(text: str, taken: set[str]) -> str:
     return name
 
 
-def _excel_frame(frame: pd.DataFrame, columns: Sequence[Column], lang: str) -> pd.DataFrame:
-    """The table with translated headers, raw numbers and dates, and neutralised text."""
-    out = pd.DataFrame(index=frame.index)
-    for column, key, fmt in columns:
-        values = frame[column] if column in frame else pd.Series([None] * len(frame))
-        if fmt in (_action_status, _status, _yes):
-            values = values.map(lambda v, fmt=fmt: fmt(v, lang))
-        if fmt is _day:
-            values = pd.to_datetime(values)
-        out[tr(key, lang)] = values.map(neutralised)
-    return out
+def kpi_number_format(kpi: str, *, delta: bool = False) -> str:
+    """The Excel format of a KPI value (or of its week-over-week change), from the registry:
+    rates in % (changes in percentage points, stored ×100), counts whole, numbers 1 decimal."""
+    declared = KPIS.get(kpi)
+    kind = declared.kind if declared is not None else "number"
+    if kind == "rate":
+        return XLSX_FORMATS["pp" if delta else "rate"]
+    if kind == "count":
+        return XLSX_FORMATS["signed_count" if delta else "count"]
+    return XLSX_FORMATS["signed_number" if delta else "number"]
 
 
-def _kpi_excel(review: WeeklyReview, lang: str) -> pd.DataFrame:
+def _column_kind(fmt: Formatter) -> str:
+    """The Excel format key of a table column, from the formatter the HTML uses."""
+    if fmt is _when:
+        return "datetime"
+    if fmt is _day:
+        return "date"
+    if fmt is _days:
+        return "number"
+    if fmt is _int:
+        return "count"
+    return "text"
+
+
+def _cell_value(value: object, kind: str, fmt: Formatter, lang: str) -> object:
+    """What goes into the cell: a datetime, a float, or neutralised text (None: blank)."""
+    if _missing(value):
+        return None
+    if kind in ("datetime", "date"):
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+        return stamp.to_pydatetime().replace(tzinfo=None, microsecond=0)
+    if kind in ("number", "count"):
+        return float(value)  # type: ignore[arg-type]
+    if fmt in (_action_status, _status, _yes):
+        return neutralised(fmt(value, lang))
+    return neutralised(str(value))
+
+
+class _Sheet:
+    """One worksheet being written: a bold frozen header row, widths that fit the text,
+    and an autofilter; `write` keeps text as text (never a formula)."""
+
+    def __init__(self, book: xlsxwriter.Workbook, name: str, headers: Sequence[str]) -> None:
+        self.ws = book.add_worksheet(name)
+        self.book = book
+        self.widths = [len(h) for h in headers]
+        header = book.add_format(
+            {"bold": True, "bg_color": "#F3F3F3", "bottom": 1, "text_wrap": True}
+        )
+        for col, text in enumerate(headers):
+            self.ws.write_string(0, col, text, header)
+        self.ws.freeze_panes(1, 0)
+        self.rows = 0
+        self._formats: dict[str, object] = {}
+
+    def fmt(self, number_format: str) -> object:
+        if number_format not in self._formats:
+            self._formats[number_format] = self.book.add_format({"num_format": number_format})
+        return self._formats[number_format]
+
+    def write(self, row: int, col: int, value: object, number_format: str) -> None:
+        cell_format = self.fmt(number_format)
+        if value is None:
+            self.ws.write_blank(row, col, None, cell_format)
+            shown = 0
+        elif isinstance(value, datetime):
+            self.ws.write_datetime(row, col, value, cell_format)
+            shown = 16
+        elif isinstance(value, float):
+            self.ws.write_number(row, col, value, cell_format)
+            shown = 10
+        else:
+            self.ws.write_string(row, col, str(value), cell_format)
+            shown = len(str(value))
+        self.widths[col] = max(self.widths[col], shown)
+        self.rows = max(self.rows, row)
+
+    def finish(self) -> None:
+        for col, width in enumerate(self.widths):
+            self.ws.set_column(col, col, min(max(10, width + 2), 60))
+        self.ws.autofilter(0, 0, max(self.rows, 1), len(self.widths) - 1)
+
+
+def _xlsx_table(
+    book: xlsxwriter.Workbook,
+    name: str,
+    frame: pd.DataFrame,
+    columns: Sequence[Column],
+    lang: str,
+) -> None:
+    sheet = _Sheet(book, name, [tr(key, lang) for _, key, _ in columns])
+    for r, (_, row) in enumerate(frame.iterrows(), start=1):
+        for c, (column, _, fmt) in enumerate(columns):
+            kind = _column_kind(fmt)
+            value = _cell_value(row.get(column), kind, fmt, lang)
+            sheet.write(r, c, value, XLSX_FORMATS[kind])
+    sheet.finish()
+
+
+def _xlsx_kpis(book: xlsxwriter.Workbook, name: str, review: WeeklyReview, lang: str) -> None:
+    """The KPI sheet: each value in its registry format, the light coloured by rule."""
+    heads = ("col_kpi", "review_current", "review_previous", "review_delta", "review_target",
+             "targets_tolerance", "review_status", "review_reason")  # fmt: skip
+    sheet = _Sheet(book, name, [tr(k, lang) for k in heads])
     rows = _kpi_rows(review, lang)
-    return pd.DataFrame(
+    for r, (_, row) in enumerate(rows.iterrows(), start=1):
+        kpi = str(row["kpi"])
+        value_format = kpi_number_format(kpi)
+        delta = None if _missing(row["delta"]) else float(row["delta"])
+        if delta is not None and kpi in RATE_KPIS:
+            delta *= 100  # percentage points
+        sheet.write(r, 0, neutralised(str(row["label"])), XLSX_FORMATS["text"])
+        for c, column in ((1, "current"), (2, "previous"), (4, "target_value"),
+                          (5, "amber_tolerance")):  # fmt: skip
+            value = None if _missing(row[column]) else float(row[column])
+            sheet.write(r, c, value, value_format)
+        sheet.write(r, 3, delta, kpi_number_format(kpi, delta=True))
+        sheet.write(r, 6, _light(row["status"], lang), XLSX_FORMATS["text"])
+        reason = row.get("reason")  # why an empty value is empty ("no data" is not 0)
+        words = tr(f"reason_{reason}", lang) if isinstance(reason, str) and reason else None
+        sheet.write(r, 7, words, XLSX_FORMATS["text"])
+    last = max(len(rows), 1)
+    for status, (background, font) in _LIGHT_FILLS.items():
+        sheet.ws.conditional_format(
+            1, 6, last, 6,
+            {
+                "type": "cell",
+                "criteria": "==",
+                "value": '"' + tr(f"status_{status}", lang).replace('"', '""') + '"',
+                "format": book.add_format({"bg_color": background, "font_color": font}),
+            },
+        )  # fmt: skip
+    sheet.finish()
+
+
+def _xlsx_trend(book: xlsxwriter.Workbook, name: str, review: WeeklyReview, lang: str) -> None:
+    """The on-time trend as a table and a native Excel line chart (with its target)."""
+    headers = [tr("week", lang), kpi_label("on_time_rate", lang), tr("review_target", lang),
+               kpi_label("breaches", lang)]  # fmt: skip
+    sheet = _Sheet(book, name, headers)
+    trend = review.trend.sort_values("week")
+    for r, (_, row) in enumerate(trend.iterrows(), start=1):
+        sheet.write(r, 0, _cell_value(row["week"], "date", _day, lang), XLSX_FORMATS["date"])
+        rate = None if _missing(row["on_time_rate"]) else float(row["on_time_rate"])
+        sheet.write(r, 1, rate, kpi_number_format("on_time_rate"))
+        target = review.on_time_target
+        sheet.write(r, 2, None if target is None else float(target), XLSX_FORMATS["rate"])
+        sheet.write(r, 3, float(row["breaches"]), kpi_number_format("breaches"))
+    sheet.finish()
+    n = len(trend)
+    if n == 0:
+        return
+    chart = book.add_chart({"type": "line"})
+    chart.add_series(
         {
-            tr("col_kpi", lang): rows["label"].map(neutralised),
-            tr("review_current", lang): rows["current"],
-            tr("review_previous", lang): rows["previous"],
-            tr("review_delta", lang): rows["delta"],
-            tr("review_target", lang): rows["target_value"],
-            tr("targets_tolerance", lang): rows["amber_tolerance"],
-            tr("review_status", lang): rows["status"].map(lambda s: _light(s, lang)),
+            "name": [name, 0, 1],
+            "categories": [name, 1, 0, n, 0],
+            "values": [name, 1, 1, n, 1],
+            "marker": {"type": "circle"},
+            "line": {"color": theme.BLUE, "width": 2.5},
         }
     )
+    if review.on_time_target is not None:
+        chart.add_series(
+            {
+                "name": [name, 0, 2],
+                "categories": [name, 1, 0, n, 0],
+                "values": [name, 1, 2, n, 2],
+                "line": {"color": theme.TARGET_LINE_COLOR, "dash_type": "dash", "width": 1.5},
+            }
+        )
+    chart.set_title({"name": tr("review_trend", lang)})
+    chart.set_y_axis({"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": True}})
+    chart.set_x_axis({"num_format": "dd/mm" if lang == "es" else "mm-dd", "date_axis": False})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 720, "height": 360})
+    sheet.ws.insert_chart(1, len(headers) + 1, chart)
 
 
 def review_xlsx(review: WeeklyReview, lang: str = "es") -> bytes:
-    """The review as an .xlsx workbook: one sheet per table, formulas neutralised."""
+    """The review as an .xlsx workbook: one sheet per table with Excel number formats
+    (KPI formats from the registry), frozen header, widths, the traffic light as a
+    conditional format, the trend as a native chart; text never becomes a formula."""
     lang = norm_lang(lang)
     buffer = io.BytesIO()
     taken: set[str] = set()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        _kpi_excel(review, lang).to_excel(
-            writer, sheet_name=_sheet_name(tr("sheet_kpis", lang), taken), index=False
-        )
-        for key, frame, columns in _sections(review):
-            sheet = tr(key.replace("review_", "sheet_"), lang)
-            _excel_frame(frame, columns, lang).to_excel(
-                writer, sheet_name=_sheet_name(sheet, taken), index=False
-            )
-        writer.book.properties.title = tr("review_title", lang, week=review.week)
-        for sheet in writer.book.worksheets:
-            for column_cells in sheet.columns:
-                width = max(len(str(c.value or "")) for c in column_cells[:200])
-                sheet.column_dimensions[column_cells[0].column_letter].width = min(
-                    max(10, width + 2), 60
-                )
-            sheet.freeze_panes = "A2"
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False})  # fmt: skip
+    book.set_properties({"title": tr("review_title", lang, week=review.week)})
+    _xlsx_kpis(book, _sheet_name(tr("sheet_kpis", lang), taken), review, lang)
+    _xlsx_trend(book, _sheet_name(tr("sheet_trend", lang), taken), review, lang)
+    for key, frame, columns in _sections(review):
+        sheet = _sheet_name(tr(key.replace("review_", "sheet_"), lang), taken)
+        _xlsx_table(book, sheet, frame, columns, lang)
+    book.close()
     return buffer.getvalue()
 
 
@@ -378,20 +568,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_db_argument(parser)
     add_as_of_argument(parser)
     parser.add_argument(
-        "--out", required=True, metavar="FILE", help="output file: .html or .xlsx picks the format"
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="output file: .html, .pdf or .xlsx picks the format",
     )
     parser.add_argument("--lang", choices=("es", "en"), default="es", help="language (default es)")
     parser.add_argument(
         "--process", action="append", default=[], metavar="P", help="only this stage (repeatable)"
     )
+    add_user_argument(parser)
+
+
+def review_pdf(review: WeeklyReview, lang: str = "es") -> bytes:
+    """The review as PDF (dashboard.report.weekly_pdf, which builds on this module's tables;
+    imported here so that module may import this one)."""
+    from dashboard.report.weekly_pdf import review_pdf as render
+
+    return render(review, lang)
 
 
 def run(args: argparse.Namespace) -> int:
     """Build the review and write it; prints the path written. Exit status 0."""
     out = Path(args.out)
     suffix = out.suffix.lower()
-    if suffix not in (".html", ".xlsx"):
-        raise ReportError(f"--out {args.out!r} must end in .html or .xlsx")
+    if suffix not in (".html", ".pdf", ".xlsx"):
+        raise ReportError(f"--out {args.out!r} must end in .html, .pdf or .xlsx")
     try:
         iso_week_monday(args.week)
     except RecordError as exc:
@@ -399,16 +601,19 @@ def run(args: argparse.Namespace) -> int:
     as_of_arg = parse_instant(args.as_of, "--as-of") if args.as_of else None
     if not out.parent.is_dir():
         raise ReportError(f"--out: folder {out.parent} does not exist")
+    scope = user_scope(args.as_user)
     engine = open_report_engine(args.db)
     try:
         with engine.connect() as conn:
             as_of = as_of_arg or default_as_of(conn)
-            base = MetricFilter(as_of=as_of, processes=tuple(args.process))
+            base = MetricFilter(as_of=as_of, processes=tuple(args.process)).within(scope)
             review = weekly_review(conn, args.week, as_of, base)
     finally:
         engine.dispose()
     if suffix == ".html":
         out.write_text(review_html(review, args.lang), encoding="utf-8")
+    elif suffix == ".pdf":
+        out.write_bytes(review_pdf(review, args.lang))
     else:
         out.write_bytes(review_xlsx(review, args.lang))
     print(out)

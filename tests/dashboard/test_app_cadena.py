@@ -86,7 +86,7 @@ def test_the_impact_tree_is_the_top_roots_and_follows_the_choice(
     tree_table = next(d for d in _frames(at) if tr("col_depends_on", "es") in d.columns)
     tree = want["tree"]
     assert list(tree_table[tr("col_depends_on", "es")]) == list(tree["depends_on"])
-    assert [c.split("↳ ")[1] for c in tree_table[tr("col_commitment", "es")]] == list(
+    assert [c.split("› ")[1] for c in tree_table[tr("col_commitment", "es")]] == list(
         tree["commitment_id"]
     )
     assert list(tree_table[tr("col_tracking", "es")]) == [

@@ -18,7 +18,7 @@ import streamlit
 from streamlit.testing.v1 import AppTest
 
 from dashboard.pages import datos
-from dashboard.texts import tr
+from dashboard.texts import md_escape, tr
 from etl.db import create_db_engine
 from tests.dashboard.conftest import make_app
 
@@ -82,7 +82,7 @@ def test_good_file_is_previewed_then_loaded(monkeypatch: pytest.MonkeyPatch, own
     assert preview.to_dict("records") == [
         {
             tr("col_file", "es"): "commitments.csv",
-            tr("col_record_kind", "es"): "commitments",
+            tr("col_record_kind", "es"): "Compromisos",  # the kind in the reader's words
             tr("col_read", "es"): "2",
             tr("col_new", "es"): "2",
             tr("col_changed", "es"): "0",
@@ -132,12 +132,15 @@ def test_bad_file_shows_its_rejects_and_writes_nothing(
     assert list(rejects[tr("col_row", "es")]) == [3]
     assert "due_at" in rejects.iloc[0][tr("col_column", "es")]
     assert "mañana" in rejects.iloc[0][tr("col_reject_reason", "es")]
+    # the reason in the page's language (issue 14): worded from its code, not English
+    assert "no es una fecha" in rejects.iloc[0][tr("col_reject_reason", "es")]
     assert _count(own_db, "SELECT count(*) FROM commitments WHERE commitment_id LIKE 'UP-%'") == 0
     assert _count(own_db, "SELECT count(*) FROM load_batches") == batches_before
     # the download neutralises the formula a spreadsheet would run
     assert captured
     rows = list(csv.DictReader(io.StringIO(captured[-1].decode("utf-8-sig"))))
     assert rows[0]["title"] == "'=cmd|' /C calc'!A0"
+    assert "no es una fecha" in rows[0]["motivo"]  # Spanish headers and reasons
     assert not any(v.startswith(("=", "+", "-", "@")) for row in rows for v in row.values())
 
     # loading keeps the good row and logs the reject in the batch's history
@@ -146,6 +149,7 @@ def test_bad_file_shows_its_rejects_and_writes_nothing(
     assert _count(own_db, "SELECT count(*) FROM commitments WHERE commitment_id LIKE 'UP-%'") == 1
     stored = _table_with(at, tr("col_reject_reason", "es"))
     assert list(stored[tr("col_row", "es")]) == [3]
+    assert "no es una fecha" in stored.iloc[0][tr("col_reject_reason", "es")]
 
 
 def test_unreadable_file_and_row_limit_give_a_message(
@@ -212,3 +216,40 @@ def test_load_the_sample_button_fills_an_empty_database(
     assert tr("sample_loaded", "es") in [s.value.replace("\\", "") for s in at.success]
     assert _count(url, "SELECT count(*) FROM commitments") == 5000
     assert _count(url, "SELECT count(*) FROM load_batches") == 1
+
+
+def test_unknown_process_is_a_visible_warning_of_the_preview(
+    monkeypatch: pytest.MonkeyPatch, own_db: str
+) -> None:
+    """Issue 14, item 5: a stage outside the processes list is said before Load, in the
+    page's language, instead of appearing later as an empty link of the chain."""
+    typo = HEADER + "UP-0201,Pedido,Ventaz,Cliente Nuevo,2026-11-01,2026-11-10,\n"
+    for lang in ("es", "en"):
+        at = _upload(_open(monkeypatch, own_db, lang=lang), ("commitments.csv", typo))
+        expected = tr(
+            "load_warning_unknown_process",
+            lang,
+            path="commitments.csv",
+            kind="commitments",
+            rows=1,
+            processes="'Ventaz'",
+        )
+        assert expected in [w.value for w in at.warning], [w.value for w in at.warning]
+
+
+def test_a_load_that_rejects_every_row_is_reported_as_failed(
+    monkeypatch: pytest.MonkeyPatch, own_db: str
+) -> None:
+    """Issue 14, item 4, on the page: every row rejected is a failure, not a success."""
+    all_bad = HEADER + "UP-0301,Malo,Ventas,Cliente Nuevo,2026-11-01,mañana,\n"
+    at = _upload(_open(monkeypatch, own_db), ("commitments.csv", all_bad))
+    expected_warning = tr(
+        "load_warning_all_rejected", "es", path="commitments.csv", kind="commitments", rows=1
+    )
+    assert expected_warning in [w.value for w in at.warning]
+    at.button(key="datos_load").click()
+    at = _run(at)
+    batches = _count(own_db, "SELECT max(batch_id) FROM load_batches")
+    message = tr("load_all_rejected", "es", batch=batches, files="commitments.csv")
+    assert [e.value for e in at.error] == [md_escape(message)]
+    assert not at.success

@@ -59,7 +59,7 @@ def test_review_numbers_equal_the_function(
     at = page_app(monkeypatch, sample_db_url, _revision, lang="en").run()
     assert not at.exception
     assert f"Weekly review {week}" in all_text(at)
-    shown = at.dataframe[0].value.set_index("KPI")
+    shown = at.table[0].value.set_index("KPI")
     for kpi, label in (("on_time_rate", "On-time rate"), ("breaches", "Breaches")):
         value = review.kpis.set_index("kpi").at[kpi, "current"]
         assert shown.at[label, "This week"] == format_kpi(kpi, value, "en")

@@ -17,7 +17,7 @@ def _script() -> None:
 
 
 def _light(at, label: str = "On-time rate") -> str:  # type: ignore[no-untyped-def]
-    table = at.dataframe[0].value
+    table = at.table[0].value
     return str(table[table["KPI"] == label].iloc[0]["Light"])
 
 
@@ -26,7 +26,7 @@ def test_setting_targets_changes_the_light(monkeypatch: pytest.MonkeyPatch, tmp_
     assert not at.exception
     # last full week at Fri 20 Nov 12:00 is W46: P1 on time, on-time rate 100 %
     assert "2026-W46" in all_text(at)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     row = table[table["KPI"] == "On-time rate"].iloc[0]
     assert row["This week"] == "100.0%" and row["Light"] == "No target"
 
@@ -38,17 +38,20 @@ def test_setting_targets_changes_the_light(monkeypatch: pytest.MonkeyPatch, tmp_
     at.button[0].click().run()  # the form's submit button
     assert not at.exception
     assert "Target saved." in all_text(at)
-    assert _light(at) == "🟢 ✓ On target"
+    assert _light(at) == "✓ On target"
 
     # a stricter target from 10 Nov: 100 % misses 1.02 by 2 points, tolerance 1 point -> red
     at.number_input(key="w_t_value").set_value(1.02)
     at.number_input(key="w_t_tol").set_value(0.01)
     at.date_input(key="w_t_from").set_value(date(2026, 11, 10))
     at.button[0].click().run()
-    assert _light(at) == "🔴 ✗ Off target"
-    history = at.dataframe[1].value
+    assert _light(at) == "✗ Off target"
+    history = at.dataframe[0].value
     assert list(history["Set by"]) == ["Marta", "Marta"]
-    assert sorted(history["Target value"]) == [0.9, 1.02]
+    # in the KPI's own format (a rate in %), the tolerance in percentage points
+    assert sorted(history["Target value"]) == ["102.0%", "90.0%"]
+    assert sorted(history["Amber tolerance"]) == ["1.0 pp", "5.0 pp"]
+    assert sorted(history["Valid from"]) == ["2026-11-01", "2026-11-10"]
 
 
 def test_empty_history_says_so_and_export_is_offered(

@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import fmt_kpi, fmt_kpi_delta, kpi_lower_is_better, t
@@ -39,7 +38,15 @@ def _expected(engine: sa.Engine, view: ViewState) -> dict:
         statuses = kpi_target_status(conn, f, values)
         roots = root_impact(conn, f, limit=5)
     deltas = {r["kpi"]: r["delta"] for _, r in wow.iterrows()}
-    return {"values": values, "deltas": deltas, "statuses": statuses, "roots": roots, "f": f}
+    current = {r["kpi"]: r["current"] for _, r in wow.iterrows()}
+    return {
+        "values": values,
+        "deltas": deltas,
+        "current": current,
+        "statuses": statuses,
+        "roots": roots,
+        "f": f,
+    }
 
 
 def _run(at: AppTest) -> AppTest:
@@ -49,19 +56,30 @@ def _run(at: AppTest) -> AppTest:
     return at
 
 
+def _week_lines(at: AppTest) -> list[str]:
+    """The line under each card (last full week and its change), in card order."""
+    return [m.value for m in at.markdown if m.value.startswith(("Semana del", "Week of"))]
+
+
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_cards_show_the_metric_values_deltas_and_lights(
     monkeypatch: pytest.MonkeyPatch, sample_db_url: str, sample_engine: sa.Engine, lang: str
 ) -> None:
+    """Each card says one thing big (the period's value, judged by its target badge);
+    the weekly change is a separate line that names the week it is about."""
     at = _run(make_app(monkeypatch, sample_db_url, lang=lang))
     want = _expected(sample_engine, ViewState(lang=lang))
     cards = metric_cards(at)
     assert len([k for k in CARD_KPIS if t(f"kpi_{k}", lang) in cards]) == len(CARD_KPIS)
-    for kpi in CARD_KPIS:
+    lines = _week_lines(at)
+    assert len(lines) == len(CARD_KPIS)
+    for kpi, line in zip(CARD_KPIS, lines, strict=True):
         value, delta = cards[t(f"kpi_{kpi}", lang)]
         assert value == fmt_kpi(kpi, want["values"][kpi], lang), kpi
+        assert not delta  # no arrow beside the period's value
         delta_value = want["deltas"].get(kpi)
-        assert delta == fmt_kpi_delta(kpi, None if pd.isna(delta_value) else delta_value, lang)
+        assert fmt_kpi_delta(kpi, None if pd.isna(delta_value) else delta_value, lang) in line
+        assert fmt_kpi(kpi, want["current"][kpi], lang) in line
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     expected_badges = [t(STATUS_BADGE[want["statuses"].get(kpi)][0], lang) for kpi in CARD_KPIS]
     assert [b.split("[", 1)[1].rstrip("]") for b in badges] == expected_badges
@@ -69,20 +87,18 @@ def test_cards_show_the_metric_values_deltas_and_lights(
     assert want["f"].describe(lang) in [c.value for c in at.caption]
 
 
-def test_lower_is_better_cards_invert_the_delta_colour(
+def test_a_weekly_change_is_coloured_by_what_it_means_for_its_kpi(
     monkeypatch: pytest.MonkeyPatch, sample_db_url: str
 ) -> None:
     """A rise is green for the on-time rate but red for breaches (and vice versa)."""
     at = _run(make_app(monkeypatch, sample_db_url))
     checked = 0
-    for kpi in CARD_KPIS:
-        card = next(m for m in at.metric if m.label == t(f"kpi_{kpi}", "es"))
-        delta = card.delta or ""
-        if not delta or delta.lstrip("+-").strip("0,. p") == "":
+    for kpi, line in zip(CARD_KPIS, _week_lines(at), strict=True):
+        change = line.split("\n", 1)[-1]
+        if "▲" not in change and "▼" not in change:
             continue
-        good_news = delta.startswith("-") == kpi_lower_is_better(kpi)
-        color = MetricProto.MetricColor.Name(card.proto.color)
-        assert color == ("GREEN" if good_news else "RED"), (kpi, delta, color)
+        good_news = ("▼" in change) == kpi_lower_is_better(kpi)
+        assert change.startswith(":green[" if good_news else ":red["), (kpi, change)
         checked += 1
     assert checked >= 4  # the sample moves most KPIs week to week
 
@@ -211,5 +227,38 @@ def test_traffic_lights_and_target_line_follow_the_targets_table(
     assert badges["csat_pct"] == f":orange-badge[{t('status_amber', 'en')}]"
     assert badges["nps"] == f":gray-badge[{t('status_none', 'en')}]"
     trend = json.loads(at.get("vega_lite_chart")[0].proto.spec)
-    rules = [layer for layer in trend["layer"] if layer["mark"]["type"] == "rule"]
+    rules = [layer for layer in trend["layer"] if layer.get("mark", {}).get("type") == "rule"]
     assert [r["data"]["values"][0]["target"] for r in rules] == [pytest.approx(rows[0][1])]
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_kpi_whose_input_was_never_loaded_is_empty_with_its_reason(
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, tmp_path: Path, lang: str
+) -> None:
+    """Issue 14, item 6: without complaints and notices the cards say "no data" and why,
+    never 0,0 — on the sample, whose other cards keep their numbers."""
+    import shutil
+
+    from dashboard.texts import tr
+
+    copy = tmp_path / "sin_quejas.duckdb"
+    shutil.copy(Path(sample_db_url.removeprefix("duckdb:///")), copy)
+    url = f"duckdb:///{copy}"
+    engine = create_db_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM complaints"))
+        conn.execute(sa.text("DELETE FROM notices"))
+    engine.dispose()
+    at = _run(make_app(monkeypatch, url, lang=lang))
+    cards = metric_cards(at)
+    for kpi, reason in (
+        ("complaints_per_100", "no_complaints_loaded"),
+        ("proactive_notice_rate", "no_notices_loaded"),
+    ):
+        assert cards[t(f"kpi_{kpi}", lang)][0] == fmt_kpi(kpi, None, lang)  # "—", not 0,0
+        assert tr(f"reason_{reason}", lang) in [c.value for c in at.caption]
+    assert cards[t("kpi_on_time_rate", lang)][0] != fmt_kpi("on_time_rate", None, lang)
+    assert not any(
+        tr(f"reason_{r}", lang) in [c.value for c in at.caption]
+        for r in ("no_surveys_loaded", "no_customer_commitments_loaded")
+    )

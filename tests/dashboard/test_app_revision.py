@@ -31,7 +31,7 @@ def test_week_from_the_url_numbers_and_actions(
     assert not at.exception
     text = all_text(at)
     assert "Weekly review 2026-W47" in text
-    kpis = at.dataframe[0].value
+    kpis = at.table[0].value
     on_time = kpis[kpis["KPI"] == "On-time rate"].iloc[0]
     assert on_time["This week"] == "25.0%" and on_time["Change"] == "-75.0 pp"
     tables = [f.value for f in at.dataframe]

@@ -24,8 +24,15 @@ from etl.settings import PROJECT_ROOT
 # admin also loads data.
 EXPECTED = {
     "viewer": {"read"},
-    "editor": {"read", "set_targets", "record_notices", "record_actions"},
-    "admin": {"read", "set_targets", "record_notices", "record_actions", "load_data"},
+    "editor": {"read", "set_targets", "record_notices", "record_actions", "manage_subscriptions"},
+    "admin": {
+        "read",
+        "set_targets",
+        "record_notices",
+        "record_actions",
+        "manage_subscriptions",
+        "load_data",
+    },
 }
 PAGES = ("resumen", "cumplimiento", "metas", "avisos", "revision", "datos")
 

@@ -6,11 +6,18 @@ database, opens Resumen, drills on Cumplimiento from a stage to its commitments
 artifacts/screenshots/ (git ignores artifacts/). Playwright only drives
 /usr/bin/chromium (installed by tools/ensure_browser.sh); it never downloads a browser.
 Without Chromium the test skips with a message, except under CI=true, where it fails.
+
+Every page is then walked in both languages (`test_every_page_reads_right`), and each
+rendered text is checked as a reader meets it: a character the page's fonts lack (an
+empty box), a word of the other language, a colour below WCAG AA on what is really
+behind it. Resumen's cards and trend are compared on the same filters. One server and
+one browser serve the whole module; every wait is bounded.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -23,6 +30,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from dashboard.app import DEFAULT_PAGE, PAGES
+from dashboard.i18n import STRINGS as SHARED_STRINGS
+from dashboard.texts import STRINGS as PAGE_STRINGS
+from dashboard.theme import PAGE_FONT_SYMBOLS
+from etl.db import create_db_engine
 from etl.settings import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -133,6 +145,7 @@ def server(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, proc)
+        _DATA_WORDS.update(_data_words(served_url))
         yield base
     finally:
         proc.terminate()
@@ -327,3 +340,190 @@ def test_cadena_draws_its_charts_and_keeps_the_chosen_root(page: object, server:
     _settled(page)
     assert "root=" in page.url and page.url != first
     _no_exception(page)
+
+
+# --- every page, both languages: glyphs, language, contrast -----------------------------
+
+# Runs in the page: every visible text node (HTML and the charts' SVG) with the checks a
+# reader would make. Glyphs: a character beyond Latin must be one the page font has
+# (PAGE_FONT_SYMBOLS) and must measure the same whichever fallback follows the element's
+# font (a fallback taking over means the font lacks it: an empty box on a bare system).
+# Contrast: the text colour, faded by every ancestor's opacity, against the background
+# really behind it (translucent layers blended up to the first opaque one).
+AUDIT_JS = """
+(symbols) => {
+  const out = {glyphs: [], texts: [], contrast: []};
+  const rgba = (c) => { const m = (c || '').match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(',').map(parseFloat);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const lum = (c) => { const f = (v) => { v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3]))
+    .concat([1]);
+  const inside = (inner, outer) => { const a = inner.getBoundingClientRect(),
+      b = outer.getBoundingClientRect(), x = a.left + a.width / 2, y = a.top + a.height / 2;
+    return x >= b.left && x <= b.right && y >= b.top && y <= b.bottom; };
+  const behind = (el) => { const layers = [];  // only boxes the text is drawn over
+    for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0 && inside(el, e)) { layers.push(c); if (c[3] >= 1) break; } }
+    let bg = [255, 255, 255, 1];
+    for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+    return bg; };
+  const ignored = 'code, pre, [data-testid="stCode"], [data-testid="stIconMaterial"], ' +
+    '[data-testid="stToolbar"], [data-testid="stStatusWidget"], [aria-hidden="true"] svg';
+  const ctx = document.createElement('canvas').getContext('2d');
+  const measured = (ch, family) => { ctx.font = `16px ${family}, monospace`;
+    const a = ctx.measureText(ch).width; ctx.font = `16px ${family}, serif`;
+    return Math.abs(a - ctx.measureText(ch).width) < 0.01; };
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode; const text = node.nodeValue.trim();
+    const el = node.parentElement;
+    if (!text || !el || el.closest(ignored) || el.closest('style, script')) continue;
+    if (!el.checkVisibility({opacityProperty: true, visibilityProperty: true})) continue;
+    const style = getComputedStyle(el);
+    if (/Material/i.test(style.fontFamily) || parseFloat(style.fontSize) < 1) continue;
+    out.texts.push(text);
+    const family = style.fontFamily.split(',')[0].trim();
+    for (const ch of text) {
+      if (ch.codePointAt(0) < 0x180 || seen.has(ch + family)) continue;
+      seen.add(ch + family);
+      if (!symbols.includes(ch) || !measured(ch, family))
+        out.glyphs.push(`${ch} (U+${ch.codePointAt(0).toString(16)}) in ${family}: ${text}`);
+    }
+    if (el.closest('svg') || el.closest('[disabled], [aria-disabled="true"]')) continue;
+    const color = rgba(style.color); if (!color) continue;
+    let alpha = color[3];
+    for (let e = el; e; e = e.parentElement) alpha *= parseFloat(getComputedStyle(e).opacity);
+    const bg = behind(el); const fg = over([color[0], color[1], color[2], alpha], bg);
+    const hi = Math.max(lum(fg), lum(bg)), lo = Math.min(lum(fg), lum(bg));
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
+    const large = size >= 24 || (bold && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5))
+      out.contrast.push(`${ratio.toFixed(2)}:1 ${style.color} on rgb(${bg.slice(0, 3)
+        .map(Math.round)}): ${text.slice(0, 60)}`);
+  }
+  return out;
+}
+"""
+# Words shown in both languages on purpose (the switch's own names) and Streamlit's
+# visually hidden "Skip to main content" link, which no setting can translate.
+NEUTRAL_WORDS = frozenset({"español", "english", "skip", "main", "content"})
+_DATA_WORDS: set[str] = set()
+_WORD = re.compile(r"[A-Za-zÁÉÍÓÚÜÑáéíóúüñ]{4,}")
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+def _data_words(url: str) -> set[str]:
+    """Words of the loaded data (stage, customer, people names, titles): they show in
+    their own language whatever the UI's."""
+    engine = create_db_engine(url)
+    found: set[str] = set()
+    queries = (
+        "SELECT process, customer, performer, title FROM commitments",
+        "SELECT stage, actor FROM events",
+        "SELECT process, area, description FROM processes",
+        "SELECT category, customer FROM complaints",
+        "SELECT note, set_by FROM targets",
+    )
+    with engine.connect() as conn:
+        for sql in queries:
+            for row in conn.exec_driver_sql(sql).fetchall():
+                for value in row:
+                    found |= _words(str(value or ""))
+    engine.dispose()
+    return found
+
+
+def _other_language_words(lang: str) -> set[str]:
+    """Words only the other language's UI strings use: seeing one is a mistranslation."""
+    strings = (*SHARED_STRINGS.values(), *PAGE_STRINGS.values())
+    spanish = set().union(*(_words(es) for es, _ in strings))
+    english = set().union(*(_words(en) for _, en in strings))
+    other = english - spanish if lang == "es" else spanish - english
+    return other - _DATA_WORDS - NEUTRAL_WORDS
+
+
+def _audit(page: object) -> dict:
+    page.evaluate("() => document.fonts.ready")
+    return page.evaluate(AUDIT_JS, PAGE_FONT_SYMBOLS)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.parametrize("name", [name for name, _, _ in PAGES])
+def test_every_page_reads_right(page: object, server: str, name: str, lang: str) -> None:
+    """No empty-box glyph, no word of the other language, no text below AA contrast."""
+    path = "" if name == DEFAULT_PAGE else name  # the default page lives at /
+    page.goto(f"{server}/{path}" + ("?lang=en" if lang == "en" else ""))
+    page.wait_for_selector("h1")
+    _settled(page)
+    if name in {"resumen", "cadena", "satisfaccion", "cumplimiento"}:  # charts drawn
+        page.wait_for_selector(".js-plotly-plot, [data-testid='stVegaLiteChart'] svg")
+        _settled(page)
+    _no_exception(page)
+    found = _audit(page)
+    assert found["glyphs"] == []
+    foreign = _other_language_words(lang)
+    wrong = sorted({w for text in found["texts"] for w in _words(text) if w in foreign})
+    assert wrong == [], [t for t in found["texts"] if _words(t) & set(wrong)][:10]
+    assert found["contrast"] == []
+
+
+def _cards(page: object) -> dict[str, str]:
+    labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
+    values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    return {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
+
+
+def _trend_points(page: object) -> list[str]:
+    """The trend's points as Vega-Lite describes them to screen readers (aria-label):
+    each names the on-time rate it draws."""
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] svg.marks")
+    labels = page.eval_on_selector_all(
+        "[data-testid='stVegaLiteChart'] svg.marks [aria-label]",
+        "els => els.map(e => e.getAttribute('aria-label'))",
+    )
+    return sorted({label for label in labels if "Cumplimiento en plazo:" in label})
+
+
+def test_resumen_cards_and_trend_agree_on_the_same_filter(page: object, server: str) -> None:
+    """The running week alone (the sample's as_of is Friday 20/11): the cards count its
+    due commitments and the trend draws that very week, partial, with the card's rate;
+    switching to customers' commitments changes both."""
+    week = "period=custom&from=2026-11-16&to=2026-11-20"
+    page.goto(f"{server}/?{week}")
+    page.wait_for_selector("[data-testid='stMetric']")
+    _settled(page)
+    cards = _cards(page)
+    points = _trend_points(page)
+    assert len(points) == 1 and "Semana: 16/11" in points[0], points
+    assert cards["Cumplimiento en plazo"] in points[0]
+    assert page.get_by_text("○ Semana parcial").first.is_visible()
+    assert page.get_by_text("No hay compromisos con vencimiento").count() == 0
+    page.goto(f"{server}/?{week}&dir=from_customer")
+    page.wait_for_selector("[data-testid='stMetric']")
+    _settled(page)
+    theirs = _cards(page)
+    (point,) = _trend_points(page)
+    assert theirs["Cumplimiento en plazo"] in point
+    assert theirs["Quiebres"] != cards["Quiebres"]
+
+
+def test_a_second_language_switch_keeps_the_period(page: object, server: str) -> None:
+    """The browser sends a choice back as its label: a second switch used to fall back
+    to the first option, four weeks, changing every number silently."""
+    page.goto(f"{server}/?period=26w")
+    page.wait_for_selector("[data-testid='stMetric']")
+    _settled(page)
+    for name in ("English", "Español", "English"):
+        page.locator("[data-testid='stSidebar'] button").filter(has_text=name).first.click()
+        page.wait_for_function("n => document.querySelector('h1').innerText !== ''", arg=name)
+        _settled(page)
+        assert "period=26w" in page.url, (name, page.url)

@@ -85,9 +85,11 @@ def test_weekly_trend_spec_draws_what_the_figure_draws() -> None:
     spec = weekly_rate_spec(weekly, "es", target=0.85)
     line, rule, label = spec["layer"]
     assert line["data"]["values"] == [
-        {"week": "2026-11-02", "rate": None, "week_label": "02/11/2026", "rate_label": "—"},
-        {"week": "2026-11-09", "rate": 0.8, "week_label": "09/11/2026", "rate_label": "80,0 %"},
-    ]
+        {"week": "2026-11-02", "rate": None, "partial": False, "week_label": "02/11/2026",
+         "rate_label": "—"},
+        {"week": "2026-11-09", "rate": 0.8, "partial": False, "week_label": "09/11/2026",
+         "rate_label": "80,0 %"},
+    ]  # fmt: skip
     assert rule["mark"]["type"] == "rule" and rule["mark"]["strokeDash"]
     assert rule["data"]["values"] == [{"target": 0.85, "label": "Meta 85,0 %"}]
     assert label["encoding"]["text"] == {"field": "label"}
@@ -103,6 +105,28 @@ def test_weekly_trend_spec_draws_what_the_figure_draws() -> None:
     assert len(english["layer"]) == 1  # no target, no line for it
     assert english["layer"][0]["encoding"]["y"]["axis"]["labelExpr"].endswith("+ '%'")
     assert english["layer"][0]["data"]["values"][1]["rate_label"] == "80.0%"
+
+
+def test_weekly_trend_spec_marks_a_partial_week() -> None:
+    """A week still running (or cut by the period) is reached by the dashed line only,
+    drawn hollow, and says so in its tooltip; full weeks are on the solid line."""
+    weekly = pd.DataFrame(
+        {
+            "week": [date(2026, 11, 9), date(2026, 11, 16)],
+            "partial": [False, True],
+            "on_time_rate": [0.8, 0.5],
+        }
+    )
+    (line,) = weekly_rate_spec(weekly, "es")["layer"]
+    values = line["data"]["values"]
+    assert [v["partial"] for v in values] == [False, True]
+    assert values[1]["week_label"] == "16/11/2026 (semana parcial)"
+    dashed, solid, full_points, partial_points = line["layer"]
+    assert dashed["mark"]["strokeDash"] and "transform" not in dashed
+    assert solid["transform"] == [{"filter": "!datum.partial"}]
+    assert full_points["mark"]["filled"] is True
+    assert partial_points["transform"] == [{"filter": "datum.partial"}]
+    assert partial_points["mark"]["fill"] == "white"
 
 
 def test_weekly_trend_spec_without_data_says_so() -> None:

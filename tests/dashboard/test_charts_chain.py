@@ -74,7 +74,7 @@ def test_process_map_links_follow_dependencies_and_lift() -> None:
     ]
     assert lift_color(10 / 3) == theme.ORANGE
     skip = next(t for t in lines if t.line.color == theme.LIGHT_GREY)
-    assert skip.x[0] == 0 and skip.x[-1] == 2 and max(skip.y) == pytest.approx(0.32)  # arcs above
+    assert skip.x[0] == 0 and skip.x[-1] == 2 and max(skip.y) == pytest.approx(0.26)  # arcs above
     nodes = next(t for t in fig.data if t.mode == "markers" and len(t.x) == 3 and t.y == (0, 0, 0))
     assert list(nodes.x) == [0, 1, 2]
     labels = [a.text for a in fig.layout.annotations]
@@ -100,8 +100,14 @@ def test_sankey_nodes_in_chain_order_and_links_by_breaches() -> None:
             "edges": [4, 8, 0],
         }
     )
-    sankey = breach_sankey_figure(flows, "es", order=["A", "B", "C"]).data[0]
-    assert list(sankey.node.label) == ["A", "B", "C"]
+    fig = breach_sankey_figure(flows, "es", order=["A", "B", "C"])
+    sankey = fig.data[0]
+    assert list(sankey.node.customdata) == ["A", "B", "C"]
+    # names above fixed columns in chain order, none beside a node (they overlapped)
+    assert list(sankey.node.label) == ["", "", ""] and sankey.arrangement == "fixed"
+    assert list(sankey.node.x) == sorted(sankey.node.x)
+    names = [(a.x, a.text) for a in fig.layout.annotations]
+    assert names == [(x, f"<b>{n}</b>") for x, n in zip(sankey.node.x, "ABC", strict=True)]
     assert list(zip(sankey.link.source, sankey.link.target, sankey.link.value, strict=True)) == [
         (1, 2, 4),
         (0, 1, 7),
@@ -192,3 +198,50 @@ def test_user_text_is_never_plotly_markup() -> None:
     )
     bars = root_pareto_figure(roots, "en").data[0]
     assert not any("<" in x for x in bars.x) and not any("<b>x" in h for h in bars.hovertext)
+
+
+def test_every_skipping_link_arcs_above_the_stage_labels() -> None:
+    """Links that skip stages arced below the chain too, through the stage names and rates
+    written under the nodes: now every one stays above the chain."""
+    chain = pd.DataFrame(
+        {"process": list("ABCDE"), "stage_order": [1, 2, 3, 4, 5], "area": ["x"] * 5,
+         "due": [10] * 5, "on_time_rate": [0.9] * 5, "breaches": [1] * 5}
+    )  # fmt: skip
+    flows = pd.DataFrame(
+        {"upstream_process": ["A", "A", "A", "B"], "downstream_process": ["C", "D", "E", "E"],
+         "dependencies": [3, 3, 3, 3]}
+    )  # fmt: skip
+    fig = process_map_figure(chain, flows, LIFT.iloc[0:0], "es")
+    arcs = [t for t in fig.data if t.mode == "lines" and t.x[0] is not None]
+    assert len(arcs) == 4 and all(min(t.y) >= 0 for t in arcs)
+
+
+def test_a_lift_of_zero_says_no_contagion() -> None:
+    lift = LIFT.assign(lift=[0.0, 10 / 3])
+    labels = [a.text for a in process_map_figure(CHAIN, FLOWS, lift, "es").layout.annotations]
+    assert tr("lift_zero", "es") in labels and "×0,0" not in labels
+
+
+def test_pareto_line_runs_above_the_bars_and_their_labels() -> None:
+    """Bars take the lower half of the plot, the cumulative line the upper part, so the
+    line never crosses a bar's label: at each root, the line's height on the plot is above
+    the top of its bar plus a label's room."""
+    roots = pd.DataFrame(
+        {"root_id": [f"r{i}" for i in range(6)], "process": ["A"] * 6, "customer": ["c"] * 6,
+         "impact": [9, 7, 5, 3, 2, 1]}
+    )  # fmt: skip
+    fig = root_pareto_figure(roots, "es", top=6)
+    bars, line = fig.data
+    low, high = fig.layout.yaxis.range
+    low2, high2 = fig.layout.yaxis2.range
+    for bar, share in zip(bars.y, line.y, strict=True):
+        bar_top = (bar - low) / (high - low)
+        assert (share - low2) / (high2 - low2) > bar_top + 0.08
+    assert fig.layout.yaxis.tickformat == ",d"
+
+
+def test_count_axes_group_thousands() -> None:
+    pairs = pd.DataFrame(
+        {"source": ["a"], "target": ["b"], "count": [12000], "median_hours": [1.5]}
+    )
+    assert directly_follows_figure(pairs, "es").layout.xaxis.tickformat == ",d"

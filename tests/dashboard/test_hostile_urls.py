@@ -3,7 +3,10 @@
 AppTest opens Resumen, Cumplimiento and Cadena with every view parameter set to SQL
 injection, Markdown links/images and HTML; the pages render without an exception, the
 commitments table is still there with the same count, and no shown text carries a live
-link, image or tag. Then MetricFilter directly: a value such as
+link, image or tag. Then EVERY page (all ten) is walked with hostile stage, customer, performer and
+commitment names both in the data and in the URL, and every text of the page that
+Streamlit renders as Markdown (bodies, labels, help, expander and tab names, sidebar
+included) is checked for a live image, link or tag. Then MetricFilter directly: a value such as
 `x'; DROP TABLE commitments; --` matches a commitment whose process has that very name,
 and nothing else — it is bound as a parameter.
 """
@@ -42,7 +45,7 @@ QUERY = {
     "root": SQL,
 }
 # A link, image or tag Markdown would render: the same text escaped (\<img, \]\() is inert.
-LIVE_MARKUP = re.compile(r"(?<!\\)\]\((?:http|javascript)|(?<!\\)<(?:img|script)", re.I)
+LIVE_MARKUP = re.compile(r"(?<!\\)\]\((?:http|javascript)|(?<!\\)<(?:img|script|b>)", re.I)
 
 
 @pytest.fixture
@@ -103,6 +106,115 @@ def test_filter_description_keeps_stage_names_literal(
     assert not at.exception, [e.message for e in at.exception]
     for text in shown_markdown(at):
         assert not LIVE_MARKUP.search(text), text
+
+
+# --- every page, hostile names in the data and in the URL ----------------------------
+
+ALL_PAGES = (
+    "resumen", "cumplimiento", "cadena", "satisfaccion", "revision", "seguimiento",
+    "avisos", "metas", "suscripciones", "datos",
+)  # fmt: skip
+IMAGE = "x ![b](http://evil.example/p.png)"  # the Metas report: a stage name in the URL
+JS_LINK = "[pulse](javascript:alert(1))"
+HOSTILE_ID = "ID <b>x</b> ![i](http://evil.example/i.png)"
+# Proto fields Streamlit renders as Markdown (widget options and values are plain text).
+MARKDOWN_FIELDS = frozenset({"body", "label", "help", "caption"})
+
+
+def _proto_texts(message: object, out: list[str]) -> None:
+    """Every Markdown-rendered string field of a protobuf message, recursively."""
+    list_fields = getattr(message, "ListFields", None)
+    if list_fields is None:
+        return
+    for field, value in list_fields():
+        if field.type == field.TYPE_MESSAGE:
+            items = [value] if hasattr(value, "ListFields") else list(value)
+            for item in items:
+                _proto_texts(item, out)
+        elif field.name in MARKDOWN_FIELDS and isinstance(value, str):
+            out.append(value)
+
+
+def markdown_texts(at: AppTest) -> list[str]:
+    """Every Markdown-rendered text of the whole element tree (main and sidebar)."""
+    out: list[str] = []
+
+    def walk(node: object) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            _proto_texts(proto, out)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return out
+
+
+def _hostile_world(url: str) -> str:
+    """Stage, customer, performer and one commitment id renamed to hostile text in every
+    table that holds them; returns the renamed commitment's new id."""
+    with published_transaction(url) as conn:
+        cid = conn.execute(
+            sa.text(
+                "SELECT d.commitment_id FROM dependencies d JOIN commitments c "
+                "ON c.commitment_id = d.commitment_id ORDER BY c.due_at LIMIT 1"
+            )
+        ).fetchall()[0][0]
+        for table, column in (
+            ("commitments", "commitment_id"), ("dependencies", "commitment_id"),
+            ("dependencies", "depends_on"), ("events", "commitment_id"),
+            ("satisfaction", "commitment_id"), ("complaints", "commitment_id"),
+            ("notices", "commitment_id"),
+        ):  # fmt: skip
+            conn.execute(
+                sa.text(f"UPDATE {table} SET {column} = :new WHERE {column} = :old"),
+                {"new": HOSTILE_ID, "old": cid},
+            )
+        for table in ("commitments", "processes", "targets"):
+            conn.execute(
+                sa.text(f"UPDATE {table} SET process = :new WHERE process = :old"),
+                {"new": IMAGE, "old": "Compras"},
+            )
+        conn.execute(sa.text("UPDATE events SET stage = :new WHERE stage = :old"),
+                     {"new": IMAGE, "old": "Compras"})  # fmt: skip
+        for table in ("commitments", "satisfaction", "complaints"):
+            conn.execute(
+                sa.text(f"UPDATE {table} SET customer = :new WHERE customer = :old"),
+                {"new": JS_LINK, "old": "Producción"},
+            )
+        conn.execute(
+            sa.text("UPDATE commitments SET performer = :p, title = :t WHERE performer <> ''"),
+            {"p": HTML, "t": MARKDOWN},
+        )
+        conn.execute(sa.text("UPDATE satisfaction SET comment = :c"), {"c": MARKDOWN})
+    return HOSTILE_ID
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_every_page_keeps_hostile_names_literal(
+    page: str, own_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile_id = _hostile_world(own_db)
+    at = make_app(
+        monkeypatch, own_db, page=page, stages=[IMAGE, MARKDOWN, HTML], stage=IMAGE,
+        performer=HTML, commitment=hostile_id, root=hostile_id, q=JS_LINK,
+    )  # fmt: skip
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    texts = markdown_texts(at)
+    assert texts, "the walker found no text at all"
+    for text in texts:
+        assert not LIVE_MARKUP.search(text), text
+
+
+def test_walker_sees_an_unescaped_image(monkeypatch: pytest.MonkeyPatch, own_db: str) -> None:
+    """The check itself can fail: a page element carrying the raw name is caught."""
+    at = AppTest.from_string(
+        f"import streamlit as st\nst.caption({IMAGE!r})\nst.sidebar.selectbox({JS_LINK!r}, [1])"
+    )
+    at.run()
+    found = [t for t in markdown_texts(at) if LIVE_MARKUP.search(t)]
+    assert found == [IMAGE, JS_LINK]
 
 
 # --- MetricFilter directly ------------------------------------------------------------

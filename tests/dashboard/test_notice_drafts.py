@@ -77,3 +77,25 @@ def test_csv_export_neutralises_formulas(engine: sa.Engine) -> None:
     assert d1["expected_date"] == "2026-11-27 18:00:00"
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())
     assert len(rows) == 4
+
+
+def test_an_internal_customer_is_greeted_as_a_team(engine: sa.Engine) -> None:
+    """An internal customer is an area, often the next stage: "Estimado/a Entrega" greeted
+    a stage as a person. The candidates say who is internal, the draft greets the team."""
+    load_chain_world(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE commitments SET customer = 'Entrega', customer_type = 'internal' "
+                "WHERE commitment_id = 'D1'"
+            )
+        )
+    with engine.connect() as conn:
+        cands = notice_candidates(conn, MetricFilter(as_of=AS_OF)).set_index("commitment_id")
+    assert cands.loc["D1", "customer_type"] == "internal"
+    assert cands.loc["D2", "customer_type"] == "external"
+    row = cands.loc["D1"].to_dict() | {"commitment_id": "D1"}
+    assert draft_notice(row, "es").body.startswith("Equipo de Entrega:")
+    assert draft_notice(row, "en").body.startswith("Dear Entrega team,")
+    external = cands.loc["D2"].to_dict() | {"commitment_id": "D2"}
+    assert draft_notice(external, "es").body.startswith("Estimado/a Acme:")

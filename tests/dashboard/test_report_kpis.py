@@ -47,16 +47,44 @@ def test_json_whole_and_by_process(world_url: str) -> None:
     by_process = export("kpis", "--db", world_url, "--as-of", AS_OF, "--by", "process")
     assert whole.returncode == 0, whole.stderr
     assert whole.stderr == ""
-    # exactly the keys of the issue, in order, with nulls for empty denominators
-    assert json.loads(whole.stdout) == WORLD_TOTALS
-    assert list(json.loads(whole.stdout)) == list(WORLD_TOTALS)
+    # exactly the keys of the issue, in order, with nulls for empty denominators, then the
+    # reasons of KPIs whose input was never loaded (this world has every input)
+    assert json.loads(whole.stdout) == {**WORLD_TOTALS, "reasons": {}}
+    assert list(json.loads(whole.stdout)) == [*WORLD_TOTALS, "reasons"]
     assert by_process.returncode == 0, by_process.stderr
     expected = [
-        {"process": row["group_key"], **{k: v for k, v in row.items() if k != "group_key"}}
+        {
+            "process": row["group_key"],
+            **{k: v for k, v in row.items() if k != "group_key"},
+            "reasons": {},
+        }
         for row in WORLD_BY_PROCESS
     ]
     assert json.loads(by_process.stdout) == expected
     assert "NaN" not in by_process.stdout
+
+
+def test_by_stage_is_the_word_the_help_uses(world_url: str) -> None:
+    """`--by stage` (the help's word) groups like `--by process`, keyed "stage"; `--stage`
+    filters like `--process` (issue 14, item 7)."""
+    by_stage = export("kpis", "--db", world_url, "--as-of", AS_OF, "--by", "stage")
+    assert by_stage.returncode == 0, by_stage.stderr
+    expected = [
+        {
+            "stage": row["group_key"],
+            **{k: v for k, v in row.items() if k != "group_key"},
+            "reasons": {},
+        }
+        for row in WORLD_BY_PROCESS
+    ]
+    assert json.loads(by_stage.stdout) == expected
+    one = export(
+        "kpis", "--db", world_url, "--as-of", AS_OF, "--by", "stage", "--stage", "Compras",
+        "--format", "csv",
+    )  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    rows = list(csv.reader(io.StringIO(one.stdout)))
+    assert rows[0][0] == "stage" and [r[0] for r in rows[1:]] == ["Compras"]
 
 
 def test_csv_by_week_with_period_and_process(world_url: str) -> None:
@@ -67,17 +95,17 @@ def test_csv_by_week_with_period_and_process(world_url: str) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["week", *WORLD_TOTALS]
+    assert rows[0] == ["week", *WORLD_TOTALS, "reasons"]
     # Compras w1 w6 + Logística w4 in week 03-02: due 3, on time 1 (w4), breaches 2 (roots),
     # delays 2.0 and 4.5 -> median 3.25, p90 4.25; csat of w4 only (4/9); proactive 1/2.
     # w5 (Logística, due 03-20, at risk) in week 03-16. No customer commitments in either.
     assert rows[1] == [
         "2026-03-02", "3", "1", "2", "0", "0.3333333333333333", "3.25", "4.25", "2", "0", "0",
-        "", "0", "1.0", "4.0", "100.0", "0.0", "0.5", "", "", "", "",
+        "", "0", "1.0", "4.0", "100.0", "0.0", "0.5", "", "", "", "", "",
     ]  # fmt: skip
     assert rows[2] == [
         "2026-03-16", "0", "0", "0", "1", "", "", "", "0", "0", "0", "", "1", "", "", "", "",
-        "", "", "", "", "",
+        "", "", "", "", "", "",
     ]  # fmt: skip
     assert len(rows) == 3
 
@@ -89,7 +117,7 @@ def test_as_of_defaults_to_the_datasets(world_url: str, engine: sa.Engine) -> No
     engine.dispose()
     result = export("kpis", "--db", world_url)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == WORLD_TOTALS
+    assert json.loads(result.stdout) == {**WORLD_TOTALS, "reasons": {}}
 
 
 @pytest.mark.parametrize(
@@ -147,7 +175,26 @@ def test_export_runs_on_the_real_receipt_log(real_data: Path, tmp_path: Path) ->
     result = export("kpis", "--db", str(db), "--as-of", "2011-12-31")
     assert result.returncode == 0, result.stderr
     kpis = json.loads(result.stdout)
-    assert list(kpis) == list(WORLD_TOTALS)
+    assert list(kpis) == [*WORLD_TOTALS, "reasons"]
+    # the receipt log holds no surveys, complaints, notices or customer promises: those
+    # KPIs are null, each with its reason, never 0 (issue 14, item 6)
+    assert kpis["reasons"] == {
+        "csat_pct": "no_surveys_loaded",
+        "csat_mean": "no_surveys_loaded",
+        "nps": "no_surveys_loaded",
+        "complaints_per_100": "no_complaints_loaded",
+        "proactive_notice_rate": "no_notices_loaded",
+        "customer_commitments_kept": "no_customer_commitments_loaded",
+    }
+    assert all(kpis[k] is None for k in kpis["reasons"])
+    as_csv = export("kpis", "--db", str(db), "--as-of", "2011-12-31", "--format", "csv")
+    header, line = list(csv.reader(io.StringIO(as_csv.stdout)))
+    cells = dict(zip(header, line, strict=True))
+    assert cells["complaints_per_100"] == "" and cells["proactive_notice_rate"] == ""
+    assert cells["reasons"].split(";")[3:5] == [
+        "complaints_per_100=no_complaints_loaded",
+        "proactive_notice_rate=no_notices_loaded",
+    ]
     engine = sa.create_engine(f"duckdb:///{db}")
     with engine.connect() as conn:
         # an independent count: every non-cancelled case due by the end of 2011 is in the

@@ -9,14 +9,16 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import pypdf
 import pytest
 import sqlalchemy as sa
 
+from dashboard.metrics.filters import MetricFilter
 from dashboard.records.actions import create_action
 from dashboard.records.targets import set_target
 from dashboard.report.__main__ import main
 from dashboard.report.weekly import review_html, review_xlsx
-from dashboard.review import weekly_review
+from dashboard.review import WeeklyReview, weekly_review
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from tests.dashboard.world import AS_OF, WEEK, load_chain_world
@@ -68,6 +70,7 @@ def test_workbook_one_sheet_per_table_and_formulas_neutralised(engine: sa.Engine
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == [
         "KPIs",
+        "Trend",
         "Root breaches",
         "Breached",
         "At risk next week",
@@ -83,7 +86,8 @@ def test_workbook_one_sheet_per_table_and_formulas_neutralised(engine: sa.Engine
     header = [c.value for c in kpis[1]]
     assert header[:5] == ["KPI", "This week", "Previous week", "Change", "Target"]
     on_time = next(r for r in kpis.iter_rows(values_only=True) if r[0] == "On-time rate")
-    assert on_time[1] == pytest.approx(0.25) and on_time[3] == pytest.approx(-0.75)
+    # the rate stays a 0..1 number shown in %; its change is in percentage points
+    assert on_time[1] == pytest.approx(0.25) and on_time[3] == pytest.approx(-75.0)
     assert on_time[6] == "✗ Off target"
     breached = book["Breached"]
     assert [r[0] for r in breached.iter_rows(min_row=2, values_only=True)] == ["U1", "U2", "D2"]
@@ -102,10 +106,186 @@ def test_command_line_writes_html_and_xlsx(tmp_path: Path, capsys: pytest.Captur
     assert html_out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert openpyxl.load_workbook(xlsx_out).sheetnames[0] == "KPIs"
     capsys.readouterr()
-    assert main(["weekly", *common, "--out", str(tmp_path / "w.pdf")]) == 2
+    assert main(["weekly", *common, "--out", str(tmp_path / "w.pdf")]) == 0
+    assert pypdf.PdfReader(tmp_path / "w.pdf").pages[0].extract_text().count(WEEK) >= 1
+    assert main(["weekly", *common, "--out", str(tmp_path / "w.docx")]) == 2
     assert main(["weekly", "--week", "2026-W60", "--db", str(db), "--out", str(html_out)]) == 2
     assert main(["weekly", "--week", WEEK, "--db", str(tmp_path / "no.duckdb"),
                  "--out", str(html_out)]) == 2  # fmt: skip
     err = capsys.readouterr().err
-    assert ".html or .xlsx" in err and "2026-W60" in err and "no database file" in err
+    assert ".html, .pdf or .xlsx" in err and "2026-W60" in err and "no database file" in err
     assert "Traceback" not in err
+
+
+# --- the workbook's formats ------------------------------------------------------------------
+
+
+def _review(engine: sa.Engine) -> WeeklyReview:
+    _seed(engine)
+    with engine.connect() as conn:
+        return weekly_review(conn, WEEK, AS_OF)
+
+
+def test_workbook_formats_every_column(engine: sa.Engine) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(review_xlsx(_review(engine), "en")))
+    kpis = book["KPIs"]
+    by_label = {row[0].value: row for row in kpis.iter_rows(min_row=2)}
+    # the registry's kinds: a rate in %, its change in pp; a count whole; a number 1 decimal
+    rate = by_label["On-time rate"]
+    assert rate[1].number_format == "0.0%" and rate[4].number_format == "0.0%"
+    assert rate[4].value == pytest.approx(0.9)
+    assert rate[3].number_format == '+0.0" pp";-0.0" pp";0.0" pp"'
+    assert by_label["Breaches"][1].number_format == "#,##0"
+    assert by_label["Breaches"][1].value == 3
+    assert by_label["Median delay (days)"][1].number_format == "#,##0.0"
+    assert by_label["Median delay (days)"][1].value == pytest.approx(2.0)
+    # no number cell anywhere is left "General"; dates are real dates with a date format
+    for ws in book.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        assert all(c.font.b for c in ws[1]), ws.title
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, (int, float)):
+                    assert cell.number_format != "General", (ws.title, cell.coordinate)
+    breached = book["Breached"]
+    header = [c.value for c in breached[1]]
+    due = breached.cell(row=2, column=header.index("Due") + 1)
+    assert due.is_date and due.number_format == "yyyy-mm-dd hh:mm"
+    assert due.value.isoformat() == "2026-11-16T10:00:00"  # U1, as in tests/dashboard/world.py
+    delay = breached.cell(row=2, column=header.index("Delay (days)") + 1)
+    assert delay.value == pytest.approx(2.0) and delay.number_format == "#,##0.0"
+    # widths follow the content: the title column is wider than the default 8.43
+    assert breached.column_dimensions["B"].width > 12
+
+
+def test_workbook_traffic_light_and_native_trend_chart(engine: sa.Engine) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(review_xlsx(_review(engine), "es")))
+    kpis = book["Indicadores"]
+    rules = {
+        rng.sqref: [r for r in rules_]
+        for rng, rules_ in kpis.conditional_formatting._cf_rules.items()
+    }
+    formulas = sorted(r.formula[0] for rs in rules.values() for r in rs)
+    assert formulas == ['"! Cerca de la meta"', '"✓ En meta"', '"✗ Fuera de meta"']
+    assert all(str(s) == "G2:G19" for s in rules)  # the 18 KPIs' light column
+    fills = {r.formula[0]: r.dxf.fill.bgColor.rgb for rs in rules.values() for r in rs}
+    assert fills['"✗ Fuera de meta"'].endswith("FFC7CE")
+    # the trend: a native line chart over the sheet's own cells, with the target line
+    trend = book["Tendencia"]
+    assert len(trend._charts) == 1
+    chart = trend._charts[0]
+    assert chart.tagname == "lineChart" and len(chart.series) == 2
+    refs = [s.val.numRef.f for s in chart.series]
+    assert refs == ["Tendencia!$B$2:$B$9", "Tendencia!$C$2:$C$9"]
+    weeks = [r[0] for r in trend.iter_rows(min_row=2, values_only=True)]
+    assert len(weeks) == 8 and weeks[-1].date().isoformat() == "2026-11-09"
+    assert trend["B2"].number_format == "0.0%" and trend["A2"].number_format == "yyyy-mm-dd"
+
+
+# --- the PDF ------------------------------------------------------------------------------------
+
+
+def test_pdf_pages_header_and_registry_formats(engine: sa.Engine) -> None:
+    from dashboard.report.weekly_pdf import review_pdf
+
+    reader = pypdf.PdfReader(io.BytesIO(review_pdf(_review(engine), "es")))
+    pages = [p.extract_text() for p in reader.pages]
+    # KPIs + trend, then one page per section (roots, breached, at risk, actions)
+    assert len(pages) == 5
+    assert reader.pages[0].mediabox.width > reader.pages[0].mediabox.height  # landscape
+    assert round(float(reader.pages[0].mediabox.width)) == 842  # A4: 297 mm
+    for n, page in enumerate(pages, start=1):  # header and footer: week, filter, page
+        assert "Revisión semanal 2026-W47 · Del 16/11/2026 al 22/11/2026" in page
+        assert f"Página {n} de 5" in page
+        assert "al 20/11/2026 12:00" in page and "Eslabón · Generado" in page
+    first = pages[0]
+    assert "Cumplimiento en plazo" in first and "Tasa de propagación" in first
+    assert "25,0 %" in first and "-75,0 pp" in first and "90,0 %" in first
+    assert "✗ Fuera de meta" in first
+    assert "Cumplimiento a tiempo por semana" in first  # the trend chart's title
+    sections = ["Quiebres raíz", "Compromisos incumplidos", "En riesgo con vencimiento",
+                "Acciones"]  # fmt: skip
+    for page, title in zip(pages[1:], sections, strict=True):
+        assert title in page
+    assert "U2 · Compras" in pages[1]  # the root chart's bar label, drawn as text
+    assert "Entrega lote 7" not in pages[1] and "@SUM(1+1) <b>bold</b>" in pages[2]
+    assert EVIL in pages[4]  # user text printed as typed, never interpreted
+    # charts are vector: no raster image anywhere
+    assert all(not page.images for page in reader.pages)
+
+
+def test_pdf_in_english_names_its_filter_and_keeps_to_it(engine: sa.Engine) -> None:
+    from dashboard.report.weekly_pdf import review_pdf
+
+    _seed(engine)
+    with engine.connect() as conn:
+        base = MetricFilter(as_of=AS_OF, processes=("Entrega",))
+        review = weekly_review(conn, WEEK, AS_OF, base)
+    pages = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(review_pdf(review, "en"))).pages]
+    assert all("stages: Entrega" in page for page in pages)
+    text = "\n".join(pages)
+    assert "Weekly review 2026-W47" in text and "On-time rate" in text
+    # Entrega's week: D2 breached (1 of 1 due), G2 on time -> 50.0%
+    assert "50.0%" in text and "D2" in text
+    # other stages' commitments are not there (U2 only as the name of D2's upstream)
+    assert not {"U1", "G1", "D1"} & set(re.findall(r"\b[A-Z]\d\b", text))
+    assert not [t for t in ("Chapa", "Tornillos", "Armario A-12", "Globex secret") if t in text]
+
+
+# --- the HTML pack's charts -----------------------------------------------------------------
+
+
+def test_html_charts_leave_room_for_labels(engine: sa.Engine) -> None:
+    from dashboard.charts import print_ready
+    from dashboard.charts.kpi import root_impact_figure
+
+    review = _review(engine)
+    fig = print_ready(root_impact_figure(review.roots, "es", title="t"))
+    assert fig.layout.xaxis.automargin is True and fig.layout.yaxis.automargin is True
+    assert fig.layout.margin.l >= 60 and fig.layout.margin.b >= 50
+    assert fig.layout.xaxis.title.standoff >= 10  # the axis title clears its ticks
+    assert fig.layout.width == 1000 and fig.layout.autosize is False
+    bar = fig.data[0]
+    assert bar.cliponaxis is False and bar.textposition == "outside"
+    page = review_html(review, "es")
+    # both figures in the page carry that layout
+    assert page.count('"automargin":true') >= 4 and '"cliponaxis":false' in page
+
+
+def test_kpis_whose_inputs_were_never_loaded_say_so(engine: sa.Engine) -> None:
+    """Issue 14, item 6: the chain world has no surveys, complaints or notices. Those rows
+    of the pack are empty with the reason in words (and its code in the review), never
+    0,0; the workbook has the reason in a column of its own."""
+    _seed(engine)
+    with engine.connect() as conn:
+        review = weekly_review(conn, WEEK, AS_OF)
+    reasons = dict(zip(review.kpis["kpi"], review.kpis["reason"], strict=True))
+    assert reasons["complaints_per_100"] == "no_complaints_loaded"
+    assert reasons["proactive_notice_rate"] == "no_notices_loaded"
+    assert reasons["csat_pct"] == "no_surveys_loaded"
+    assert reasons["on_time_rate"] is None
+    current = dict(zip(review.kpis["kpi"], review.kpis["current"], strict=True))
+    assert current["complaints_per_100"] is None and current["proactive_notice_rate"] is None
+    page = review_html(review, "es")
+    assert "— (Sin datos: no se ha cargado ningún fichero de reclamaciones)" in page
+    english = review_html(review, "en")
+    assert "— (No data: no notices have been loaded or recorded)" in english
+    book = openpyxl.load_workbook(io.BytesIO(review_xlsx(review, "en")))
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    column = header.index("Why it is empty")
+    why = {row[0].value: row[column].value for row in sheet.iter_rows(min_row=2)}
+    assert "No data: no complaints file has been loaded" in why.values()
+
+
+def test_the_review_page_table_says_why_a_kpi_is_empty(engine: sa.Engine) -> None:
+    """The Revisión page's KPI table (records_ui.lights_table) words the same reason."""
+    from dashboard.pages.records_ui import lights_table
+
+    _seed(engine)
+    with engine.connect() as conn:
+        review = weekly_review(conn, WEEK, AS_OF)
+    table = lights_table(review.kpis, "en")
+    current = dict(zip(review.kpis["kpi"], table.iloc[:, 1], strict=True))  # rows in order
+    assert current["complaints_per_100"] == "— (No data: no complaints file has been loaded)"
+    assert "No data" not in current["on_time_rate"]

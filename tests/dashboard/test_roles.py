@@ -31,7 +31,7 @@ USERS = {  # username: (role, password)
 }
 ALL_PAGES = {
     "resumen", "cumplimiento", "cadena", "satisfaccion", "revision", "seguimiento",
-    "avisos", "metas", "estandares", "datos",
+    "avisos", "metas", "estandares", "suscripciones", "datos",
 }  # fmt: skip
 LOGIN_TITLE = auth.auth_text("login_title", "es")
 DATA_WORDS = ("Acme", "Globex", "Resumen", "Cumplimiento")  # from the world and page titles
@@ -154,7 +154,7 @@ def test_viewer_reads_every_internal_page_and_changes_nothing(
 
     at = _open(at, "metas")
     assert [t.value for t in at.title] == [tr("page_metas", "es")]
-    assert at.dataframe  # the lights and the history are there
+    assert at.table  # the lights are there (a static table, every row)
     assert tr("targets_new", "es") not in [s.value for s in at.subheader]
     assert "w_t_kpi" not in _keys(at, "selectbox")
     assert "w_t_upload" not in _keys(at, "file_uploader")
@@ -168,6 +168,11 @@ def test_viewer_reads_every_internal_page_and_changes_nothing(
     assert tr("review_actions", "es") in [s.value for s in at.subheader]
     assert tr("action_add", "es") not in _button_labels(at)
     assert "w_rev_update" not in _keys(at, "button")
+
+    at = _open(at, "suscripciones")  # the list and the log, no editor
+    assert [t.value for t in at.title] == [tr("page_suscripciones", "es")]
+    assert "w_s_pick" not in _keys(at, "selectbox")
+    assert tr("subs_save", "es") not in _button_labels(at)
 
     at = _open(at, "datos")  # typed by hand: refused politely, nothing of Datos drawn
     assert auth.auth_text("not_allowed", "es", action="load_data") in [w.value for w in at.warning]
@@ -186,6 +191,9 @@ def test_editor_sets_targets_records_notices_and_actions_but_cannot_load(
     at = _open(at, "revision")
     assert tr("action_add", "es") in _button_labels(at)
     assert "w_rev_what" in _keys(at, "text_input")
+
+    at = _open(at, "suscripciones")
+    assert "w_s_pick" in _keys(at, "selectbox")
 
     at = _open(at, "metas")
     assert "w_t_upload" in _keys(at, "file_uploader")
@@ -288,7 +296,9 @@ def test_without_users_single_user_admin_with_a_notice(
 ) -> None:
     monkeypatch.setenv("ESLABON_AUTH_FILE", str(tmp_path / "none.yaml"))
     at = _run(make_app(monkeypatch, world))
-    assert [w.value for w in at.sidebar.warning] == [auth.auth_text("single_user", "es")]
+    # a folded notice: its title in the sidebar, the full warning inside
+    assert [e.label for e in at.sidebar.expander] == [tr("single_user_short", "es")]
+    assert auth.auth_text("single_user", "es") in [c.value for c in at.sidebar.caption]
     assert _pages(at) == ALL_PAGES
     at = _open(at, "datos")
     assert [t.value for t in at.title] == [tr("datos_title", "es")]

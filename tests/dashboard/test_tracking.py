@@ -116,3 +116,35 @@ def test_customer_rows_property(duckdb_engine: sa.Engine, customer: str) -> None
             conn.execute(sa.text("SELECT commitment_id, customer FROM commitments")).fetchall()
         )
     assert ids and all(owners[i] == customer for i in ids)
+
+
+def test_timeline_lists_each_moment_once() -> None:
+    """An event at the very instant of a phase is that phase (one row); a phase with no
+    event stays alone; the due date is its own row; all in time order."""
+    from dashboard.tracking import timeline
+
+    t0 = pd.Timestamp("2026-05-11 13:16")
+    phases = pd.DataFrame(
+        {
+            "phase": ["need", "promise", "delivery", "closure"],
+            "at": [t0, t0 + pd.Timedelta(hours=5), t0 + pd.Timedelta(days=9), pd.NaT],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "stage": ["Solicitud", "Ejecución", "Entrega"],
+            "at": [t0, t0 + pd.Timedelta(days=3), t0 + pd.Timedelta(days=9)],
+            "actor": ["Ana", None, "Luis"],
+        }
+    )
+    rows = timeline(phases, events, t0 + pd.Timedelta(days=8))
+    assert rows[["stage", "phase", "actor", "is_due"]].astype(object).where(
+        rows[["stage", "phase", "actor", "is_due"]].notna(), None
+    ).values.tolist() == [
+        ["Solicitud", "need", "Ana", False],
+        [None, "promise", None, False],
+        ["Ejecución", None, None, False],
+        [None, None, None, True],
+        ["Entrega", "delivery", "Luis", False],
+    ]
+    assert rows["at"].is_monotonic_increasing

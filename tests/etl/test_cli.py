@@ -79,6 +79,7 @@ def test_load_json_shape_and_batches_and_rejects(db_url: str, files: Path) -> No
                 "rejected": 2,
             },
         ],
+        "warnings": [],
     }
     human = run("load", str(files / "events.csv"), "--db", db_url)
     assert human.returncode == 0
@@ -120,6 +121,80 @@ def test_strict_load_exits_1_and_writes_nothing(db_url: str, files: Path) -> Non
     assert done.returncode == 1
     assert json.loads(done.stdout)["batch_id"] is None
     assert run("batches", "--db", db_url).stdout.strip() == "no batches loaded yet"
+
+
+def test_a_load_that_rejects_every_row_fails_without_strict(db_url: str, tmp_path: Path) -> None:
+    """Issue 14, item 4: every row rejected is a failed load (exit 3), with the summary."""
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "commitments.csv").write_text(
+        "commitment_id,process,customer,requested_at,due_at\n"
+        "C1,Ventas,Acme,05/03/2026,06/03/2026\n"  # day or month first? nothing says
+        "C2,Ventas,Acme,not a date,2026-01-10\n",
+        encoding="utf-8",
+    )
+    human = run("load", str(folder), "--db", db_url)
+    assert human.returncode == 3, human.stderr
+    assert "batch 1 loaded" in human.stdout  # the log is written: the rejects can be listed
+    assert "commitments.csv (commitments) row 2: requested_at '05/03/2026' could be" in (
+        human.stdout
+    )
+    assert f"failed: every row of {folder / 'commitments.csv'} (commitments) was rejected" in (
+        human.stderr
+    )
+    assert "warning: " in human.stdout and "every one of its 2 row(s) was rejected" in human.stdout
+    as_json = run("load", str(folder), "--db", db_url, "--json")
+    assert as_json.returncode == 3
+    payload = json.loads(as_json.stdout)
+    assert payload["files"][0]["rejected"] == 2
+    assert [(w["code"], w["params"]) for w in payload["warnings"]] == [
+        ("all_rejected", {"rows": 2})
+    ]
+    # one good row is a load (rejects are reported, the status is 0, as before)
+    (folder / "commitments.csv").write_text(
+        "commitment_id,process,customer,requested_at,due_at\n"
+        "C1,Ventas,Acme,2026-03-05,2026-03-06\nC2,Ventas,Acme,not a date,2026-01-10\n",
+        encoding="utf-8",
+    )
+    assert run("load", str(folder), "--db", db_url).returncode == 0
+
+
+def test_unknown_process_loads_with_a_warning_in_output_and_log(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Issue 14, item 5: a commitment naming a process not in the processes list."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "processes.csv").write_text(
+        "process,stage_order\nVentas,1\nCompras,2\n", encoding="utf-8"
+    )
+    (folder / "commitments.csv").write_text(
+        "commitment_id,process,customer,requested_at,due_at\n"
+        "C1,Ventas,Acme,2026-03-05,2026-03-06\n"
+        "C2,Ventaz,Acme,2026-03-05,2026-03-06\n"
+        "C3,Ventaz,Acme,2026-03-05,2026-03-06\n"
+        "C4,Logística,Acme,2026-03-05,2026-03-06\n",
+        encoding="utf-8",
+    )
+    done = run("load", str(folder), "--db", db_url)
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"warning: {folder / 'commitments.csv'} (commitments): 3 row(s) name process(es) not "
+        "in the processes list: 'Logística', 'Ventaz'; they are loaded"
+    ) in done.stdout
+    from etl.db import create_db_engine
+    from etl.load import load_warnings_frame
+
+    engine = create_db_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            log = load_warnings_frame(conn)
+    finally:
+        engine.dispose()
+    assert log[["batch_id", "kind", "code"]].values.tolist() == [
+        [1, "commitments", "unknown_process"]
+    ]
+    assert json.loads(log["params"].iloc[0]) == {"processes": "'Logística', 'Ventaz'", "rows": 3}
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ C3,C2
 """
 EVENTS = """commitment_id,stage,at,actor
 C1,need,2026-01-05T09:00:00+01:00,ana
-C1,delivery,09/01/2026 12:00,ana
+C1,delivery,13/01/2026 12:00,ana
 C2,need,2026-01-05 10:00,luis
 """
 
@@ -100,7 +100,7 @@ def test_first_load_inserts_and_logs_the_batch(engine: sa.Engine, tmp_path: Path
     ]
     assert events == [
         ("C1", "need", datetime(2026, 1, 5, 9)),
-        ("C1", "delivery", datetime(2026, 1, 9, 12)),
+        ("C1", "delivery", datetime(2026, 1, 13, 12)),
         ("C2", "need", datetime(2026, 1, 5, 10)),
     ]
     import hashlib
@@ -179,8 +179,10 @@ def test_read_equals_new_changed_unchanged_rejected_with_rejects_stored(
     assert stored["row_number"].tolist() == [5, 6, 7]
     assert stored["column_name"].tolist() == ["commitment_id", "at", "commitment_id"]
     assert stored["reason"].iloc[1] == (
-        "at 'not a date' is not a date (use YYYY-MM-DD, YYYY-MM-DD HH:MM, dd/mm/yyyy or "
-        "dd/mm/yyyy HH:MM)"
+        "at 'not a date' is not a date (use YYYY-MM-DD [HH:MM], dd/mm/yyyy [HH:MM] or "
+        "mm/dd/yyyy [HH:MM] (12-hour times with AM/PM too), or set the column's format in a "
+        'mapping: [events.date_formats] at = "%m/%d/%Y %H:%M", or date_format = "..." in '
+        "[events] for every date column)"
     )
     assert json.loads(stored["raw"].iloc[0]) == {
         "commitment_id": "C9",

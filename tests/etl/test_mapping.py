@@ -466,7 +466,8 @@ def test_min_max_use_the_mapping_date_format(tmp_path: Path) -> None:
         }
     )
     [kf] = apply_mapping(table, m)
-    # min by the forced format; max falls back to day-first formats when ISO fails.
+    # min by the forced format; max has none, and its column does not say whether it is
+    # day or month first: nothing is picked, the first value goes on to be refused.
     assert kf.frame["requested_at"].tolist() == ["10/01/2024"]
     assert kf.frame["due_at"].tolist() == ["02/03/2024"]
 
@@ -639,7 +640,8 @@ def test_mapping_then_read_options_on_a_real_file_shape(tmp_path: Path) -> None:
 
 def test_the_annotated_example_in_the_docs_loads_and_applies(tmp_path: Path) -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "data-formats.md").read_text()
-    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    annotated = doc.split("### Full annotated example", 1)[1]
+    example = annotated.split("```toml\n", 1)[1].split("```", 1)[0]
     m = mapping(tmp_path, example, "ejemplo.toml")
     assert m.read_options == {"delimiter": ";", "encoding": "cp1252", "sheet": "Pedidos"}
     table = raw(

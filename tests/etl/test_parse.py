@@ -10,6 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from etl.parse import (
+    DAY_FIRST,
+    MONTH_FIRST,
+    date_order_evidence,
     parse_bools,
     parse_datetimes,
     parse_decimals,
@@ -62,6 +65,7 @@ def test_other_time_zone_is_honoured() -> None:
 
 
 def test_day_first_dates_and_end_of_day() -> None:
+    # "31.12.2026" proves the column day first; every other value is then read that way
     got, bad = _dates(
         ["05/03/2026", "05/03/2026 10:30", "1/2/2026 7:05", "31.12.2026", "31-12-2026"]
     )
@@ -75,10 +79,58 @@ def test_day_first_dates_and_end_of_day() -> None:
     assert bad == [False] * 5
 
 
-def test_month_first_values_are_bad_not_silently_swapped() -> None:
-    got, bad = _dates(["12/01/2026", "01/13/2026"])
-    assert got == [datetime(2026, 1, 12, 23, 59, 59), None]
-    assert bad == [False, True]
+def test_the_order_is_the_columns_never_the_values() -> None:
+    # One value with a second field above 12 proves the whole column month first:
+    # "12/01/2026" is 1 December, not 12 January (issue 14: 01/02/2015 read as 1 February)
+    got, bad = _dates(["12/01/2026", "01/13/2026", "01/02/2015 13:00"])
+    assert got == [
+        datetime(2026, 12, 1, 23, 59, 59),
+        datetime(2026, 1, 13, 23, 59, 59),
+        datetime(2015, 1, 2, 13, 0),
+    ]
+    assert bad == [False, False, False]
+
+
+def test_an_ambiguous_or_contradictory_column_is_not_guessed() -> None:
+    # every value has both fields <= 12: could be either order
+    got, bad = _dates(["05/03/2026", "01/02/2026 10:00", "2026-03-01"])
+    assert got == [None, None, datetime(2026, 3, 1, 23, 59, 59)]
+    assert bad == [True, True, False]
+    evidence = date_order_evidence(pd.Series(["05/03/2026", "01/02/2026 10:00"]))
+    assert (evidence.slashed, evidence.order, evidence.conflicting) == (2, None, False)
+    # values proving both orders: the column was written two ways
+    mixed = pd.Series(["13/01/2026", "01/13/2026", "05/03/2026"], dtype="string")
+    evidence = date_order_evidence(mixed)
+    assert (evidence.day_first, evidence.month_first) == ("13/01/2026", "01/13/2026")
+    assert evidence.order is None and evidence.conflicting
+    assert parse_datetimes(mixed, tz=TZ)[1].tolist() == [True, True, True]
+    # the caller may know the order from elsewhere (another column of the file)
+    got, bad = _dates(["05/03/2026", "01/02/2026 10:00"], order=MONTH_FIRST)
+    assert got == [datetime(2026, 5, 3, 23, 59, 59), datetime(2026, 1, 2, 10, 0)]
+    got, _ = _dates(["05/03/2026"], order=DAY_FIRST)
+    assert got == [datetime(2026, 3, 5, 23, 59, 59)]
+    # an impossible date proves nothing (32 is no day, 13 no month)
+    assert date_order_evidence(pd.Series(["32/01/2026", "13/13/2026"])).order is None
+
+
+def test_twelve_hour_times_with_am_pm_parse_without_a_format() -> None:
+    got, bad = _dates(
+        [
+            "1/13/2015 1:05 PM",
+            "1/2/2015 12:00 AM",
+            "1/2/2015 12:30:15 pm",
+            "12/31/2015 11:59 p.m.",
+            "1/2/2015 13:00 PM",  # no 13 o'clock on a 12-hour clock
+        ]
+    )
+    assert got == [
+        datetime(2015, 1, 13, 13, 5),
+        datetime(2015, 1, 2, 0, 0),
+        datetime(2015, 1, 2, 12, 30, 15),
+        datetime(2015, 12, 31, 23, 59),
+        None,
+    ]
+    assert bad == [False, False, False, False, True]
 
 
 def test_bad_and_empty_dates() -> None:
@@ -182,9 +234,30 @@ def test_parsers_never_raise_and_bad_only_where_text_was_given(values: list[str]
 )
 def test_day_first_round_trip(moment: datetime) -> None:
     text = moment.strftime("%d/%m/%Y %H:%M:%S")
-    got, bad = _dates([text])
-    assert got == [moment]
-    assert bad == [False]
+    got, bad = _dates([text, "31/12/2026"])  # the second value settles the order
+    assert got[0] == moment
+    assert bad == [False, False]
+
+
+@given(
+    st.lists(
+        st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 1, 1)).map(
+            lambda d: d.replace(microsecond=0)
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    st.sampled_from(["%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p"]),
+)
+def test_a_column_is_read_in_one_order_or_not_at_all(moments: list[datetime], fmt: str) -> None:
+    """Whatever the column holds, no value is ever read in the other order: each one is
+    either the instant written or refused (when nothing in the column tells the order)."""
+    got, bad = _dates([m.strftime(fmt) for m in moments])
+    decided = any(m.day > 12 for m in moments)
+    if decided:
+        assert got == moments and not any(bad)
+    else:
+        assert all(bad) and got == [None] * len(moments)
 
 
 def test_a_column_mixing_the_common_format_with_others() -> None:
@@ -193,7 +266,7 @@ def test_a_column_mixing_the_common_format_with_others() -> None:
         [
             "2026-03-01 10:00:00",
             "2026-07-01T10:00Z",
-            "05/03/2026",
+            "15/03/2026",
             "2026-03-01 10:00:00.5",
             "2026-02-30 10:00:00",
             None,
@@ -202,14 +275,14 @@ def test_a_column_mixing_the_common_format_with_others() -> None:
     assert got == [
         datetime(2026, 3, 1, 10, 0),
         datetime(2026, 7, 1, 12, 0),
-        datetime(2026, 3, 5, 23, 59, 59),
+        datetime(2026, 3, 15, 23, 59, 59),
         datetime(2026, 3, 1, 10, 0, 0, 500000),
         None,
         None,
     ]
     assert bad == [False, False, False, False, True, False]
-    got, _ = _dates(["05/03/2026 10:30", "2026-03-05"])
-    assert got == [datetime(2026, 3, 5, 10, 30), datetime(2026, 3, 5, 23, 59, 59)]
+    got, _ = _dates(["15/03/2026 10:30", "2026-03-05"])
+    assert got == [datetime(2026, 3, 15, 10, 30), datetime(2026, 3, 5, 23, 59, 59)]
 
 
 # --- the Arrow fast path agrees with pandas ------------------------------------------
@@ -231,7 +304,8 @@ def _reference(values: pd.Series, fmt: str) -> pd.Series:
     out = pd.to_datetime(values, format=fmt, errors="coerce").astype("datetime64[us]")
     rest = values.notna() & out.isna()
     if rest.any():
-        out[rest] = _general_column(values[rest], TZ)
+        order = date_order_evidence(values.dropna()).order
+        out[rest] = _general_column(values[rest], TZ, order)
     return out
 
 

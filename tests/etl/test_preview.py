@@ -114,3 +114,36 @@ def test_rejects_csv_neutralises_formulas_and_matches_the_stored_rejects(
     assert per_file[["path", "kind", "rows_read", "rows_new", "rows_rejected"]].values.tolist() == [
         ["commitments.csv", "commitments", 4, 3, 1]
     ]
+
+
+def test_unknown_processes_are_a_warning_of_the_preview_and_the_dry_run(
+    engine: sa.Engine,
+) -> None:
+    """Issue 14, item 5: the Datos preview says which rows name a process outside the list
+    (here 'Compras' is not in it), before anything is loaded; the rows still load."""
+    from etl.load import validate_files
+
+    load_files(engine, [_upload("processes.csv", "process,stage_order\nVentas,1\nPlan,2\n")])
+    for check in (preview_files, validate_files):
+        report = check(engine, [_upload("commitments.csv", SECOND)])
+        assert [(w.code, w.kind, dict(w.params)) for w in report.warnings] == [
+            ("unknown_process", "commitments", {"processes": "'Compras'", "rows": 1})
+        ]  # A3 names Compras; A4 does too but is rejected for its date
+    # a processes file in the same batch counts as the list
+    both = preview_files(
+        engine,
+        [
+            _upload("processes.csv", "process\nCompras\n"),
+            _upload("commitments.csv", SECOND),
+        ],
+    )
+    assert both.warnings == []
+    # every row rejected: a warning too (and `python -m etl load` exits 3)
+    bad = preview_files(engine, [_upload("commitments.csv", HEADER + "Z1,z,Ventas,C,x,y,\n")])
+    assert [(w.code, dict(w.params)) for w in bad.warnings] == [("all_rejected", {"rows": 1})]
+    assert [f.all_rejected for f in bad.files] == [True]
+
+
+def test_no_processes_list_means_no_unknown_process_warning(engine: sa.Engine) -> None:
+    report = preview_files(engine, [_upload("commitments.csv", SECOND)])
+    assert report.warnings == []

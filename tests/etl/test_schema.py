@@ -82,3 +82,33 @@ def test_record_keys_are_declared_on_postgresql_only(engine: sa.Engine) -> None:
     for kind in RECORD_KINDS.values():
         assert not any((kind.table.name, c) in nullable for c in kind.key), kind.name
     assert ("commitments", "title") in nullable  # the query does see nullable columns
+
+
+def test_an_older_database_gets_the_added_columns(db_url: str) -> None:
+    """events.log_order (issue 14) came after the first release: create_schema adds it to
+    a database made before, keeping its rows (they get no log order: NULL)."""
+    from etl.db import create_db_engine
+    from etl.schema import create_schema
+
+    engine = create_db_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "CREATE TABLE events (commitment_id VARCHAR NOT NULL, stage VARCHAR NOT "
+                    'NULL, "at" TIMESTAMP NOT NULL, seq INTEGER NOT NULL, actor VARCHAR, '
+                    "batch_id INTEGER)"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO events VALUES ('C1', 'need', TIMESTAMP '2026-01-05', 1, NULL, 1)"
+                )
+            )
+        create_schema(engine)
+        create_schema(engine)  # and again: nothing left to add
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT commitment_id, log_order FROM events")).fetchall()
+        assert [tuple(r) for r in rows] == [("C1", None)]
+    finally:
+        engine.dispose()

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from etl.records import ROW, KindFrame, Reject
 from etl.validate import (
-    DATE_HINT,
     KnownCommitments,
     commitment_ids_in_db,
     cycle_closing_edges,
+    date_hint,
     dependency_edges_in_db,
     validate_frame,
 )
@@ -46,14 +46,14 @@ def row(**kw: str | None) -> dict[str, str | None]:
 def test_valid_commitments_are_typed_with_defaults() -> None:
     kf = kind_frame(
         "commitments",
-        [row(delivered_at="09/01/2026 16:30", customer_type=" External ", cancelled="sí")],
+        [row(delivered_at="19/01/2026 16:30", customer_type=" External ", cancelled="sí")],
     )
     result = validate_frame(kf, tz=TZ)
     assert result.rejects == []
     assert result.rows_read == 1 and result.rows_rejected == 0
     got = result.valid.iloc[0]
     assert got["requested_at"] == datetime(2026, 1, 5, 23, 59, 59)
-    assert got["delivered_at"] == datetime(2026, 1, 9, 16, 30)
+    assert got["delivered_at"] == datetime(2026, 1, 19, 16, 30)
     assert got["customer_type"] == "external"
     assert got["direction"] == "to_customer"  # default for an absent column
     assert bool(got["cancelled"]) is True
@@ -100,7 +100,7 @@ def test_every_problem_of_a_file_is_collected() -> None:
     got = [(r.row_number, r.column, r.reason) for r in result.rejects]
     assert got == [
         (3, "customer", "customer is required but empty"),
-        (3, "due_at", f"due_at '31/02/2026' is not a date ({DATE_HINT})"),
+        (3, "due_at", f"due_at '31/02/2026' is not a date ({date_hint('commitments', 'due_at')})"),
         (4, "customer_type", "customer_type 'partner' must be internal or external"),
         (5, "direction", "direction 'sideways' must be to_customer or from_customer"),
         (
@@ -131,14 +131,31 @@ def test_order_is_checked_by_calendar_day() -> None:
             row(commitment_id="C1", requested_at="2026-01-05 10:00", delivered_at="2026-01-05"),
             row(commitment_id="C2", delivered_at="2026-01-05T09:00"),
             row(
-                commitment_id="C3", requested_at="2026-01-05 00:30", delivered_at="04/01/2026 23:59"
+                commitment_id="C3", requested_at="2026-01-05 00:30", delivered_at="2026-01-04 23:59"
             ),
         ],
     )
     result = validate_frame(kf, tz=TZ)
     assert [(r.row_number, r.reason) for r in result.rejects] == [
-        (4, "delivered_at '04/01/2026 23:59' is before requested_at '2026-01-05 00:30'")
+        (4, "delivered_at '2026-01-04 23:59' is before requested_at '2026-01-05 00:30'")
     ]
+
+
+def test_the_date_order_rule_is_in_the_user_docs() -> None:
+    """Issue 14, item 7: the same-day rule is written where users read, with the very
+    message validation gives (taken from the validator, not typed twice)."""
+    from pathlib import Path
+
+    kf = kind_frame(
+        "commitments",
+        [row(requested_at="2026-01-05 00:30", delivered_at="2026-01-04 23:59")],
+    )
+    [reject] = validate_frame(kf, tz=TZ).rejects
+    docs = Path(__file__).resolve().parents[2] / "docs" / "data-formats.md"
+    text = " ".join(docs.read_text(encoding="utf-8").split())
+    assert "### Dates that must come in order" in docs.read_text(encoding="utf-8")
+    assert "the **same calendar day is allowed**" in text
+    assert f"`{reject.reason}`".replace(" ", "") in text.replace(" ", "")
 
 
 def test_ranges_and_whole_numbers_of_satisfaction() -> None:
@@ -192,8 +209,8 @@ def test_repeated_events_are_numbered_comparing_parsed_times() -> None:
         "events",
         [
             {"commitment_id": "C1", "stage": "need", "at": "2026-01-05T10:00+01:00"},
-            {"commitment_id": "C1", "stage": "need", "at": "05/01/2026 10:00"},
-            {"commitment_id": "C1", "stage": "done", "at": "05/01/2026 10:00"},
+            {"commitment_id": "C1", "stage": "need", "at": "2026-01-05 10:00"},
+            {"commitment_id": "C1", "stage": "done", "at": "2026-01-05 10:00"},
         ],
     )
     result = validate_frame(kf, tz=TZ)
@@ -206,14 +223,14 @@ def test_duplicate_event_keys_with_explicit_seq_are_rejected() -> None:
         "events",
         [
             {"commitment_id": "C1", "stage": "need", "at": "2026-01-05T10:00+01:00", "seq": "1"},
-            {"commitment_id": "C1", "stage": "need", "at": "05/01/2026 10:00", "seq": "1"},
+            {"commitment_id": "C1", "stage": "need", "at": "2026-01-05 10:00", "seq": "1"},
         ],
     )
     result = validate_frame(kf, tz=TZ)
     assert [(r.row_number, r.reason) for r in result.rejects] == [
         (
             3,
-            "duplicate key commitment_id='C1', stage='need', at='05/01/2026 10:00', seq='1': "
+            "duplicate key commitment_id='C1', stage='need', at='2026-01-05 10:00', seq='1': "
             "row 2 has the same key and is kept",
         )
     ]

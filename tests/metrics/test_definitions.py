@@ -66,3 +66,16 @@ def test_kinds_by_hand() -> None:
 def test_an_unknown_kpi_is_named_in_the_error() -> None:
     with pytest.raises(KeyError, match="nope"):
         kpi("nope")
+
+
+def test_change_tone_follows_the_better_direction() -> None:
+    """A rise is good news for the on-time rate, bad news for breaches; a KPI with no
+    better direction (due) is never coloured; no change is no news."""
+    assert kpi("on_time_rate").change_tone(0.05) == "better"
+    assert kpi("on_time_rate").change_tone(-0.05) == "worse"
+    assert kpi("breaches").change_tone(3) == "worse"
+    assert kpi("breaches").change_tone(-3) == "better"
+    assert kpi("due").change_tone(10) == "neutral"
+    assert kpi("breaches").change_tone(0) == "same"
+    assert kpi("nps").change_tone(None) == "neutral"
+    assert kpi("nps").change_tone(float("nan")) == "neutral"

@@ -8,9 +8,11 @@ Two facts of the raw file shape the comparison, and the test pins them:
 - 127 rows repeat another row exactly (same case, activity, time and every other
   column): the same step recorded twice. Both are events; `seq` numbers the repeats
   1, 2, … in file order, as the loader does, and all 21,348 are stored;
-- 3 cases have two different activities at the same second; the map orders those by
-  stage name, a process-mining tool by file position. Those cases go in a process of
-  their own, so the rest of the log can be compared with file order too.
+- 3 cases have two different activities at the same second. Loaded by the ETL, the map
+  keeps the file's order for them (`log_order`), as a process-mining tool does; the last
+  test loads the file that way. The first tests insert the events without `log_order`
+  (as stored before it existed), where the stage name breaks the tie; those cases go in
+  a process of their own, so the rest of the log can be compared with file order too.
 """
 
 from __future__ import annotations
@@ -189,3 +191,42 @@ def test_helpdesk_directly_follows_equals_pm4py(duckdb_engine: sa.Engine, real_d
     assert {(r.source, r.target): r.median_hours for r in ours.itertuples()} == pytest.approx(
         {pair: stats["median"] / 3600.0 for pair, stats in performance.items()}, abs=1e-9
     )
+
+
+def test_helpdesk_loaded_by_the_etl_keeps_the_files_order_in_ties(
+    engine: sa.Engine, real_data: Path
+) -> None:
+    """Through the shipped mapping, every case (the three with two stages at one second
+    included) is ordered as a process-mining tool orders the file: by time, then by row
+    (issue 14, item 2). The old stage-name rule gave other pairs in those three cases."""
+    from etl.load import load_files
+    from etl.mapping import shipped_mappings
+
+    report = load_files(
+        engine,
+        [real_data / "helpdesk_events.csv"],
+        mapping=shipped_mappings()["helpdesk_events"],
+    )
+    assert [(f.kind, f.new, f.rejected) for f in report.files] == [
+        ("commitments", 4580, 0),
+        ("events", 21348, 0),
+    ]
+    events = read_log(real_data)
+    f = MetricFilter(as_of=AS_OF)
+    with engine.connect() as conn:
+        ours = directly_follows(conn, f)
+    got = ours.sort_values(["source", "target"]).reset_index(drop=True)
+    # the file's order: a stable sort by time keeps the rows of one instant as written
+    by_file = independent_dfg(events, ["case", "at", "row"], "at")
+    pd.testing.assert_frame_equal(
+        got[["source", "target", "count"]], by_file[["source", "target", "count"]]
+    )
+    pd.testing.assert_series_equal(got["median_hours"], by_file["median_hours"], check_exact=True)
+    # and in UTC, as a process-mining tool reads the offsets: the same pairs and counts
+    in_utc = independent_dfg(events, ["case", "utc", "row"], "utc")
+    pd.testing.assert_frame_equal(
+        got[["source", "target", "count"]], in_utc[["source", "target", "count"]]
+    )
+    # the stage-name rule differs on exactly the tied cases: this test can fail
+    by_name = independent_dfg(events, ["case", "at", "stage", "seq"], "at")
+    assert not by_name[["source", "target", "count"]].equals(by_file[["source", "target", "count"]])

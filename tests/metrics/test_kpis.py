@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import dataset_as_of, default_as_of, headline_kpis
+from dashboard.metrics.kpis import dataset_as_of, default_as_of, headline_kpis, kpi_reasons
 from tests.factories import commitment, insert_rows
 
 AS_OF = datetime(2026, 3, 10, 12, 0)
@@ -166,11 +166,18 @@ def test_headline_by_process(world: sa.Engine) -> None:
     assert df.to_dict("records") == WORLD_BY_PROCESS
 
 
-def test_headline_ignores_the_filter_direction(world: sa.Engine) -> None:
+def test_headline_follows_the_filter_direction(world: sa.Engine) -> None:
+    """The cards of a page filtered on customer commitments speak of them, like the
+    page's subtitle and table: w7 kept (due 03-04, delivered 03-03), w8 open and past
+    due at 03-10 (a breach, 5.5 days late); no surveys, complaints or notices on them."""
     f = MetricFilter(as_of=AS_OF, direction="from_customer")
     with world.connect() as conn:
-        df = headline_kpis(conn, f)
-    assert df.iloc[0].to_dict() == {"group_key": None, **WORLD_TOTALS}
+        row = headline_kpis(conn, f).iloc[0].to_dict()
+    assert (row["due"], row["on_time"], row["breaches"], row["pending"]) == (2, 1, 1, 0)
+    assert row["on_time_rate"] == 0.5
+    assert row["median_delay_days"] == 5.5
+    assert row["customer_commitments_kept"] == 0.5  # the same commitments, by definition
+    assert row["csat_pct"] is None and row["complaints_per_100"] == 0.0
 
 
 def test_headline_empty_database(engine: sa.Engine) -> None:
@@ -183,6 +190,45 @@ def test_headline_empty_database(engine: sa.Engine) -> None:
         row[k] is None for k in ("on_time_rate", "nps", "csat_pct", "customer_commitments_kept")
     )
     assert grouped.empty
+
+
+def test_no_data_is_not_zero(engine: sa.Engine) -> None:
+    """Issue 14, item 6: with commitments only (one breach, one on time), the KPIs whose
+    inputs were never loaded are None with a reason, not 0.0; once the input exists, a
+    period without any of it is a real 0."""
+    insert_rows(
+        engine,
+        "commitments",
+        [commitment("A", d(2), d(3)), commitment("B", d(2), d(1))],
+    )
+    f = MetricFilter(as_of=AS_OF)
+    with engine.connect() as conn:
+        row = headline_kpis(conn, f).iloc[0].to_dict()
+        reasons = kpi_reasons(conn)
+    assert (row["breaches"], row["on_time_rate"]) == (1, 0.5)
+    assert reasons == {
+        "csat_pct": "no_surveys_loaded",
+        "csat_mean": "no_surveys_loaded",
+        "nps": "no_surveys_loaded",
+        "complaints_per_100": "no_complaints_loaded",
+        "proactive_notice_rate": "no_notices_loaded",
+        "customer_commitments_kept": "no_customer_commitments_loaded",
+    }
+    assert all(row[k] is None for k in reasons)  # was 0.0 for complaints and notices
+    # a complaint and a notice outside the period: the inputs exist, the period has none
+    insert_rows(engine, "commitments", [commitment("OLD", datetime(2025, 1, 5))])
+    insert_rows(
+        engine,
+        "complaints",
+        [{"complaint_id": "Q", "customer": "Cliente A", "opened_at": datetime(2025, 1, 6)}],
+    )
+    insert_rows(engine, "notices", [{"commitment_id": "OLD", "sent_at": datetime(2025, 1, 1)}])
+    period = f.with_(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))
+    with engine.connect() as conn:
+        row = headline_kpis(conn, period).iloc[0].to_dict()
+        reasons = kpi_reasons(conn)
+    assert (row["complaints_per_100"], row["proactive_notice_rate"]) == (0.0, 0.0)
+    assert set(reasons.values()) == {"no_surveys_loaded", "no_customer_commitments_loaded"}
 
 
 def test_default_as_of_from_dataset_meta(engine: sa.Engine) -> None:

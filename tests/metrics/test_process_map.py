@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -208,3 +209,103 @@ def test_process_dependency_flows(engine: sa.Engine) -> None:
     assert prod.to_dict("records") == [
         {"upstream_process": "Producción", "downstream_process": "Logística", "dependencies": 1}
     ]
+
+
+# --- ties at one instant keep the log's own order (issue 14, item 2) -------------------
+
+TIED_COMMITMENTS = (
+    "commitment_id,process,customer,requested_at,due_at\nINC1,Soporte,Acme,2026-02-01,2026-03-01\n"
+)
+# A minute-resolution incident log: New and Active share 10:00, Resolved and Closed 11:00.
+# Stage-name order would read Active→New and Closed→Resolved, which never happened.
+TIED_EVENTS = (
+    "commitment_id,stage,at\n"
+    "INC1,New,2026-02-01 10:00\n"
+    "INC1,Active,2026-02-01 10:00\n"
+    "INC1,Resolved,2026-02-01 11:00\n"
+    "INC1,Closed,2026-02-01 11:00\n"
+)
+
+
+def _pairs(engine: sa.Engine) -> dict[tuple[str, str], int]:
+    with engine.connect() as conn:
+        got = directly_follows(conn, F)
+    return {(r.source, r.target): r.count for r in got.itertuples()}
+
+
+def _load(engine: sa.Engine, folder: Path, events: str, mapping: str | None = None) -> None:
+    from etl.load import load_files
+
+    folder.mkdir()
+    (folder / "commitments.csv").write_text(TIED_COMMITMENTS, encoding="utf-8")
+    (folder / "events.csv").write_text(events, encoding="utf-8")
+    report = load_files(engine, [folder / "commitments.csv"])
+    assert report.rows_rejected == 0
+    mapping_path = None
+    if mapping is not None:
+        mapping_path = folder / "events.toml"
+        mapping_path.write_text(mapping, encoding="utf-8")
+    report = load_files(engine, [folder / "events.csv"], mapping=mapping_path)
+    assert report.rows_rejected == 0
+
+
+def test_ties_keep_the_file_order_not_the_stage_name(engine: sa.Engine, tmp_path: Path) -> None:
+    _load(engine, tmp_path / "in", TIED_EVENTS)
+    assert _pairs(engine) == {("New", "Active"): 1, ("Active", "Resolved"): 1,
+                              ("Resolved", "Closed"): 1}  # fmt: skip
+
+
+def test_ties_follow_a_sequence_column_the_mapping_names(engine: sa.Engine, tmp_path: Path) -> None:
+    # The export lists rows newest first; its own sequence number says the order.
+    events = (
+        "Number,State,Updated,Seq\n"
+        "INC1,Closed,2026-02-01 11:00,4\n"
+        "INC1,Resolved,2026-02-01 11:00,3\n"
+        "INC1,Active,2026-02-01 10:00,2\n"
+        "INC1,New,2026-02-01 10:00,1\n"
+    )
+    mapping = (
+        '[events.columns]\ncommitment_id = "Number"\nstage = "State"\nat = "Updated"\n'
+        'log_order = "Seq"\n'
+    )
+    _load(engine, tmp_path / "in", events, mapping)
+    assert _pairs(engine) == {("New", "Active"): 1, ("Active", "Resolved"): 1,
+                              ("Resolved", "Closed"): 1}  # fmt: skip
+
+
+def test_a_database_made_before_log_order_still_draws_the_map(db_url: str) -> None:
+    """Until `etl init` adds events.log_order, the map and the timeline read the events
+    as before (ties by stage name) instead of failing."""
+    from dashboard.tracking import commitment_tracking
+    from etl.db import create_db_engine
+
+    engine = create_db_engine(db_url)
+    try:
+        from etl.schema import metadata
+
+        with engine.begin() as conn:
+            for table in metadata.sorted_tables:
+                if table.name != "events":
+                    table.create(conn)
+            conn.execute(
+                sa.text(
+                    "CREATE TABLE events (commitment_id VARCHAR NOT NULL, stage VARCHAR NOT "
+                    'NULL, "at" TIMESTAMP NOT NULL, seq INTEGER NOT NULL, actor VARCHAR, '
+                    "batch_id INTEGER)"
+                )
+            )
+        insert_rows(engine, "commitments", [commitment("K3", datetime(2026, 3, 4))])
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO events VALUES ('K3', 'y', :t, 1, NULL, NULL), "
+                    "('K3', 'x', :t, 1, NULL, NULL)"
+                ),
+                {"t": T0},
+            )
+        assert _pairs(engine) == {("x", "y"): 1}
+        with engine.connect() as conn:
+            tracking = commitment_tracking(conn, "K3", AS_OF)
+        assert tracking is not None and tracking.events["stage"].tolist() == ["x", "y"]
+    finally:
+        engine.dispose()

@@ -10,8 +10,11 @@ import sqlalchemy as sa
 
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.kpis import headline_kpis
 from dashboard.metrics.trends import (
+    is_partial_week,
     last_full_week,
+    period_weekly_kpis,
     week_over_week,
     week_over_week_from,
     weekly_kpis,
@@ -130,3 +133,42 @@ def test_week_over_week_from_needs_two_weeks(weeks: sa.Engine) -> None:
         one = weekly_kpis(conn, MetricFilter(as_of=AS_OF), 1)
     with pytest.raises(ValueError, match="two weeks"):
         week_over_week_from(one)
+
+
+def test_period_weeks_add_up_to_the_period(weeks: sa.Engine) -> None:
+    """Period 03-04..03-18 (as_of Wednesday 03-18): week 03-02 holds only x2 (x1 is due
+    before the period), week 03-09 is whole (x3 x4 on time, x5 late), week 03-16 has not
+    ended and holds x6, open past its due: the breach a card counts is in the chart too."""
+    f = MetricFilter(as_of=AS_OF, date_from=date(2026, 3, 4), date_to=date(2026, 3, 18))
+    with weeks.connect() as conn:
+        df = period_weekly_kpis(conn, f)
+        period = headline_kpis(conn, f).iloc[0]
+    assert list(df.columns) == ["week", "partial", *HEADLINE_KPIS]
+    assert df["week"].tolist() == [date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)]
+    assert df["partial"].tolist() == [True, False, True]
+    assert df["due"].tolist() == [1, 3, 1]
+    assert df["breaches"].tolist() == [1, 1, 1]
+    assert df["on_time_rate"].tolist() == [0.0, 2 / 3, 0.0]
+    for kpi in ("due", "on_time", "breaches", "pending"):
+        assert df[kpi].sum() == period[kpi], kpi
+
+
+def test_period_weeks_of_a_period_in_the_past(weeks: sa.Engine) -> None:
+    """A period ending on Thursday 03-12: its last week is cut by the period, so partial,
+    although it ended long before as_of."""
+    f = MetricFilter(as_of=AS_OF, date_from=date(2026, 3, 2), date_to=date(2026, 3, 12))
+    with weeks.connect() as conn:
+        df = period_weekly_kpis(conn, f)
+    assert df["partial"].tolist() == [False, True]
+    assert df["due"].tolist() == [2, 3]
+
+
+def test_is_partial_week() -> None:
+    """A week is partial until its Sunday has ended, and when the period cuts it."""
+    assert is_partial_week(date(2026, 3, 16), MetricFilter(as_of=AS_OF))  # running
+    assert not is_partial_week(date(2026, 3, 9), MetricFilter(as_of=AS_OF))
+    assert not is_partial_week(date(2026, 3, 9), MetricFilter(as_of=datetime(2026, 3, 16)))
+    assert is_partial_week(date(2026, 3, 9), MetricFilter(as_of=datetime(2026, 3, 15, 23, 59)))
+    cut = MetricFilter(as_of=AS_OF, date_from=date(2026, 3, 10))
+    assert is_partial_week(date(2026, 3, 9), cut)
+    assert is_partial_week(date(2026, 3, 2), MetricFilter(as_of=AS_OF, date_to=date(2026, 3, 7)))
