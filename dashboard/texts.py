@@ -165,7 +165,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # actions
     "action_what": ("Qué", "What"),
     "action_owner": ("Responsable", "Owner"),
-    "action_due": ("Fecha límite", "Due date"),
+    "action_due": ("Fecha límite (dd/mm/aaaa)", "Due date (YYYY-MM-DD)"),
     "action_status": ("Estado", "Status"),
     "action_week": ("Semana", "Week"),
     "action_carried": ("Arrastrada", "Carried"),

@@ -27,6 +27,7 @@ import pandas as pd
 
 from etl.parse import DATE_ORDERS, parse_datetimes
 from etl.read import STRING_DTYPE, kind_from_name
+from etl.reasons import Reason
 from etl.records import ROW, KindFrame, MappingError, RawTable, Reject
 from etl.schema import LOAD_ORDER, RECORD_KINDS
 
@@ -600,7 +601,7 @@ def _one_per_case(
             Reject(
                 row_number=int(row[ROW]),
                 column=key,
-                reason=f"no value in {key!r}: the row belongs to no {km.kind} record",
+                reason=Reason("no_case_id", key=repr(key), kind=km.kind),
                 raw=_raw(original.loc[index]),
             )
         )
@@ -647,35 +648,32 @@ def _disagreement(
 ) -> Reject:
     """The Reject of a case whose attributes differ: every differing value with its rows."""
     by_source = {source: canonical for canonical, source in plain.items()}
-    parts = []
+    differences = []
     for column in columns:
         values = case_rows[column].astype(object).where(case_rows[column].notna(), None)
         listed = []
         for value, group in case_rows[ROW].groupby(values, dropna=False, sort=False):
-            shown = "(empty)" if value is None or pd.isna(value) else repr(value)
-            listed.append(f"{shown} in {_rows_text(group.tolist())}")
-        parts.append(f"{column!r} ({by_source[column]}) differs: " + "; ".join(listed))
+            rows = [int(r) for r in group.tolist()]
+            listed.append(
+                {
+                    "value": None if value is None or pd.isna(value) else repr(value),
+                    "rows": rows[:_MAX_ROWS_NAMED],
+                    "more": max(0, len(rows) - _MAX_ROWS_NAMED),
+                }
+            )
+        differences.append(
+            {"column": repr(column), "canonical": by_source[column], "values": listed}
+        )
     first = case_rows.iloc[0]
     raw_first = original.loc[case_rows.index[0]]
     return Reject(
         row_number=int(first[ROW]),
         column=columns[0],
-        reason=(
-            f"{key} {case_id!r}: {' | '.join(parts)}; a case attribute must be the same on "
-            f"every row of the case, so this {kind} record is not loaded (fix the file, or "
-            "give the column an agg in the mapping)"
+        reason=Reason(
+            "case_disagrees", key=key, case=repr(case_id), differences=differences, kind=kind
         ),
         raw=_raw(raw_first),
     )
-
-
-def _rows_text(rows: list[int]) -> str:
-    """'row 5' / 'rows 2, 3 and 4 more' — short enough for a message."""
-    if len(rows) == 1:
-        return f"row {rows[0]}"
-    shown = ", ".join(str(r) for r in rows[:_MAX_ROWS_NAMED])
-    more = len(rows) - _MAX_ROWS_NAMED
-    return f"rows {shown}" + (f" and {more} more" if more > 0 else "")
 
 
 def _raw(row: pd.Series) -> dict[str, object]:

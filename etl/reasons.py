@@ -66,6 +66,18 @@ REASONS: dict[str, tuple[str, str]] = {
         "{column} {value} could be day/month or month/day: no date of the column (nor of "
         "the file) has a day above 12 to tell; {how}",
     ),
+    "no_case_id": (
+        "sin valor en {key}: la fila no pertenece a ningún registro de {kind}",
+        "no value in {key}: the row belongs to no {kind} record",
+    ),
+    "case_disagrees": (
+        "{key} {case}: {differences}; un atributo del caso debe ser igual en todas sus "
+        "filas, así que este registro de {kind} no se carga (corrija el fichero, o dé a la "
+        "columna un agg en el mapeo)",
+        "{key} {case}: {differences}; a case attribute must be the same on every row of the "
+        "case, so this {kind} record is not loaded (fix the file, or give the column an agg "
+        "in the mapping)",
+    ),
     "missing_columns": (
         "{path}: al fichero de {kind} le faltan columnas obligatorias {missing}; sus "
         "columnas son: {have}",
@@ -143,11 +155,39 @@ def _worded(params: Mapping[str, object], lang: str) -> dict[str, object]:
     allowed = params.get("allowed")
     if isinstance(allowed, list | tuple):
         out["allowed"] = (" or " if lang == "en" else " o ").join(map(str, allowed))
+    differences = params.get("differences")
+    if isinstance(differences, list | tuple):
+        out["differences"] = " | ".join(_difference(d, lang) for d in differences)
     for key in ("missing", "have"):
         value = params.get(key)
         if isinstance(value, list | tuple):
             out[key] = ", ".join(map(str, value)) or ("(none)" if lang == "en" else "(ninguna)")
     return out
+
+
+def _rows_words(rows: list[int], more: int, lang: str) -> str:
+    """'row 5' / 'rows 2, 3 and 4 more' (or in Spanish) — short enough for a message."""
+    if len(rows) == 1 and not more:
+        return f"{'row' if lang == 'en' else 'fila'} {rows[0]}"
+    text = f"{'rows' if lang == 'en' else 'filas'} {', '.join(map(str, rows))}"
+    if more:
+        text += f" and {more} more" if lang == "en" else f" y {more} más"
+    return text
+
+
+def _difference(item: object, lang: str) -> str:
+    """One column of a case that differs: "'col' (canonical) differs: 'a' in rows 2, 6"."""
+    if not isinstance(item, Mapping):
+        return str(item)
+    listed = []
+    for value in item.get("values", []):
+        shown = value.get("value")
+        if shown is None:
+            shown = "(empty)" if lang == "en" else "(vacío)"
+        where = _rows_words(list(value.get("rows", [])), int(value.get("more", 0)), lang)
+        listed.append(f"{shown} {'in' if lang == 'en' else 'en'} {where}")
+    verb = "differs" if lang == "en" else "difiere"
+    return f"{item.get('column')} ({item.get('canonical')}) {verb}: " + "; ".join(listed)
 
 
 def render(code: str, params: Mapping[str, object], lang: str) -> str:

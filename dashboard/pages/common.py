@@ -502,7 +502,9 @@ def text(key: str, lang: str, **values: object) -> str:
 def uploader_words(lang: str) -> None:
     """Streamlit's file uploader says "Upload" and "200MB per file" in English whatever
     the page's language: in Spanish, a style rule draws the page's own words instead
-    (the English text stays in the DOM at size 0, so nothing else moves)."""
+    (the English text stays in the DOM at size 0, so nothing else moves). An empty date
+    input's placeholder is the format in English letters (DD/MM/YYYY): in Spanish it is
+    hidden, and the field's label says the format in Spanish (`date_format_hint`)."""
     if lang != "es":
         return
     button = text("uploader_button", lang)
@@ -516,6 +518,7 @@ def uploader_words(lang: str) -> None:
         f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span {{font-size: 0}}'
         f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span::after '
         f'{{content: "{limit}"; font-size: 0.875rem}}'
+        '[data-testid="stDateInput"] input::placeholder {color: transparent}'
         "</style>"
     )
 

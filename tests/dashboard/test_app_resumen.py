@@ -256,9 +256,9 @@ def test_a_kpi_whose_input_was_never_loaded_is_empty_with_its_reason(
         ("proactive_notice_rate", "no_notices_loaded"),
     ):
         assert cards[t(f"kpi_{kpi}", lang)][0] == fmt_kpi(kpi, None, lang)  # "—", not 0,0
-        assert tr(f"reason_{reason}", lang) in [c.value for c in at.caption]
+        assert tr(f"reason_{reason}", lang) in [m.value for m in at.markdown]
     assert cards[t("kpi_on_time_rate", lang)][0] != fmt_kpi("on_time_rate", None, lang)
     assert not any(
-        tr(f"reason_{r}", lang) in [c.value for c in at.caption]
+        tr(f"reason_{r}", lang) in [m.value for m in at.markdown]
         for r in ("no_surveys_loaded", "no_customer_commitments_loaded")
     )

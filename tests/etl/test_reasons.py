@@ -46,7 +46,8 @@ def test_every_reason_has_both_languages(code: str) -> None:
     params = {"column": "c", "value": "'v'", "other": "o", "other_value": "'w'", "key": "k=1",
               "row": 2, "kind": "commitments", "cycle": "A → B → A", "path": "f.csv",
               "missing": ["x"], "have": ["y"], "low": 0, "high": None, "allowed": ["a", "b"],
-              "hint": "bool"}  # fmt: skip
+              "hint": "bool", "case": "'c1'", "differences": [], "day_first": "'13/01/2015'",
+              "month_first": "'01/13/2015'", "how": "date_order_how"}  # fmt: skip
     spanish, english = render(code, params, "es"), render(code, params, "en")
     assert spanish and english and spanish != english
 
@@ -65,6 +66,37 @@ def test_spanish_wording_by_hand() -> None:
     assert stored_code("plain") is None
 
 
+def test_mapping_and_date_order_reasons_in_spanish_by_hand() -> None:
+    """The reasons of etl.mapping and of the day/month order rule, worded per language."""
+    differs = Reason(
+        "case_disagrees",
+        key="case",
+        case="'c1'",
+        kind="commitments",
+        differences=[
+            {
+                "column": "'deadline'",
+                "canonical": "due_at",
+                "values": [{"value": "'d1'", "rows": [2, 6], "more": 0},
+                           {"value": None, "rows": [4], "more": 0}],
+            }
+        ],
+    )  # fmt: skip
+    assert differs.startswith("case 'c1': 'deadline' (due_at) differs: 'd1' in rows 2, 6; "
+                              "(empty) in row 4; a case attribute")  # fmt: skip
+    assert render_stored(differs, None, "es") == (
+        "case 'c1': 'deadline' (due_at) difiere: 'd1' en filas 2, 6; (vacío) en fila 4; un "
+        "atributo del caso debe ser igual en todas sus filas, así que este registro de "
+        "commitments no se carga (corrija el fichero, o dé a la columna un agg en el mapeo)"
+    )
+    ambiguous = Reason("date_order_ambiguous", column="requested_at", value="'01/02/2015'",
+                       how="date_order_how", kind="commitments")  # fmt: skip
+    spanish = render_stored(ambiguous, ambiguous.stored(), "es")
+    assert spanish.startswith("requested_at '01/02/2015' puede ser día/mes o mes/día")
+    assert '[commitments.date_formats] requested_at = "%d/%m/%Y" (día primero)' in spanish
+    assert 'date_order = "day_first" o "month_first" en [commitments]' in spanish
+
+
 def test_a_load_stores_the_code_and_the_page_words_it_in_spanish(engine: sa.Engine) -> None:
     create_schema(engine)
     report = load_files(engine, [("commitments.csv", io.BytesIO(BAD.encode()))])
@@ -76,8 +108,10 @@ def test_a_load_stores_the_code_and_the_page_words_it_in_spanish(engine: sa.Engi
     spanish = [render_stored(r, c, "es") for r, c in zip(stored["reason"], stored["reason_code"],
                                                          strict=True)]  # fmt: skip
     assert sorted(spanish) == sorted([
-        "due_at 'pronto' no es una fecha (use AAAA-MM-DD, AAAA-MM-DD HH:MM, dd/mm/aaaa o "
-        "dd/mm/aaaa HH:MM)",
+        "due_at 'pronto' no es una fecha (use AAAA-MM-DD [HH:MM], dd/mm/aaaa [HH:MM] o "
+        "mm/dd/aaaa [HH:MM] (también horas de 12 con AM/PM), o indique el formato de la "
+        'columna en un mapeo: [commitments.date_formats] due_at = "%m/%d/%Y %H:%M", o '
+        'date_format = "..." en [commitments] para todas las columnas de fecha)',
         "direction 'hacia_fuera' debe ser to_customer o from_customer",
         "cancelled 'quizá' no es sí/no (use sí/no, true/false, yes/no, ja/nee, 1/0 o x)",
         "due_at '2026-01-05' es anterior a requested_at '2026-01-09'",  # C3's second problem
