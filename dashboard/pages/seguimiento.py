@@ -146,7 +146,7 @@ def standard_caption(standard: dict | None, lang: str) -> None:
         left = tr("std_left", lang, time=fmt_hours_minutes(standard["remaining_hours"]))
         if standard["paused"]:
             left += f" · {tr('std_paused', lang)}"
-        st.info(f"⏱ {md_escape(left)}")
+        st.info(md_escape(left))
 
 
 def render() -> None:
