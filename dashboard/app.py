@@ -406,7 +406,7 @@ def main() -> None:
     common.remember_pages(pages)
     follow_page_param(pages, current)
     if current.url_path in SIDEBAR_FREE:
-        common.language_switch()
+        common.scope_note(common.language_switch())
         common.keep_filters()
         common.sync_url(common.last_view())
         current.run()

@@ -336,6 +336,14 @@ def _resend_translated() -> None:
             st.session_state[key] = st.session_state[key]
 
 
+def scope_note(lang: str) -> None:
+    """On every page of a scoped user, the sidebar says which rows every number counts
+    (pages without the filters too: the scope is not a filter they can change)."""
+    scope = current_scope()
+    if not scope.unrestricted:
+        st.sidebar.caption(t("row_scope", lang, scope=plain_md(scope.describe(lang))))
+
+
 def language_switch() -> str:
     """The ES/EN switch (also shown on pages without the filter sidebar)."""
     _seed(K_LANG, url_view().lang)
@@ -437,9 +445,7 @@ def sidebar(
         )
     if at is not None:
         side.caption(f"{t('as_of_label', lang)}: **{fmt_datetime(at, lang)}**")
-    scope = current_scope()
-    if not scope.unrestricted:
-        side.caption(t("row_scope", lang, scope=plain_md(scope.describe(lang))))
+    scope_note(lang)
     side.caption(t("view_link_help", lang))
     start, end = (date_from, date_to) if period == "custom" else (None, None)
     if isinstance(start, date) and isinstance(end, date) and start > end:
