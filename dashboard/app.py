@@ -50,6 +50,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("seguimiento", "page_seguimiento", ":material/track_changes:"),
     ("avisos", "page_avisos", ":material/notifications_active:"),
     ("metas", "page_metas", ":material/flag:"),
+    ("estandares", "page_estandares", ":material/timer:"),
     ("suscripciones", "page_suscripciones", ":material/mail:"),
     ("datos", "page_datos", ":material/upload_file:"),
 )

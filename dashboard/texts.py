@@ -14,10 +14,86 @@ from etl.exports import single_line
 STRINGS: dict[str, tuple[str, str]] = {
     # pages
     "page_metas": ("Metas", "Targets"),
+    "page_estandares": ("Estándares de servicio", "Service standards"),
     "page_revision": ("Revisión semanal", "Weekly review"),
     "page_seguimiento": ("Seguimiento", "Tracking"),
     "page_avisos": ("Avisos", "Notices"),
     "page_cliente": ("Seguimiento de sus compromisos", "Tracking of your commitments"),
+    # service standards
+    "std_intro": (
+        "Plazos estándar por alcance (proceso, tipo de cliente, prioridad, categoría), en "
+        "horas hábiles de su calendario. Se cambian cargando calendars / holidays / policies "
+        "en Datos: cada versión queda en el historial.",
+        "Standard lead times per scope (process, customer type, priority, category), in "
+        "business hours of their calendar. They change by loading calendars / holidays / "
+        "policies in Data: every version stays in the history.",
+    ),
+    "std_none": ("Aún no hay estándares de servicio cargados.", "No service standards loaded yet."),
+    "std_in_force": ("Estándares vigentes", "Standards in force"),
+    "std_history": ("Historial de versiones", "Version history"),
+    "std_policy": ("Estándar", "Standard"),
+    "std_version": ("Versión", "Version"),
+    "std_target": ("Plazo (h hábiles)", "Target (business h)"),
+    "std_calendar": ("Calendario", "Calendar"),
+    "std_round_clock": ("24 × 7", "24 × 7"),
+    "std_scope": ("Alcance", "Scope"),
+    "std_any": ("todos", "every commitment"),
+    "std_pauses": ("Pausa en", "Paused in"),
+    "std_calendars": ("Calendarios", "Calendars"),
+    "std_no_calendars": (
+        "Sin calendarios: los estándares corren 24 × 7.",
+        "No calendars: standards run round the clock.",
+    ),
+    "std_day": ("Día", "Day"),
+    "std_windows": ("Horario", "Working hours"),
+    "std_days_off": ("Días no laborables {year}", "Days off {year}"),
+    "std_what_if": ("¿Y si…? Un plazo propuesto", "What if? A proposed target"),
+    "std_what_if_help": (
+        "Compromisos del estándar con plazo estándar en las últimas {weeks} semanas, "
+        "juzgados con el plazo vigente y con el propuesto. No se guarda nada.",
+        "The standard's commitments with a standard due in the last {weeks} weeks, judged "
+        "against the target in force and the proposed one. Nothing is saved.",
+    ),
+    "std_proposed": ("Plazo propuesto (h hábiles)", "Proposed target (business h)"),
+    "std_covered": ("Compromisos", "Commitments"),
+    "std_rate_in_force": ("Dentro del estándar con {hours} h", "Within standard at {hours} h"),
+    "std_rate_proposed": ("Con {hours} h", "At {hours} h"),
+    "std_no_flips": ("Ningún compromiso cambia de veredicto.", "No commitment changes verdict."),
+    "std_commitment": ("Compromiso", "Commitment"),
+    "std_customer": ("Cliente", "Customer"),
+    "std_delivered": ("Entregado", "Delivered"),
+    "std_due_in_force": ("Plazo vigente", "Due in force"),
+    "std_due_proposed": ("Plazo propuesto", "Due proposed"),
+    "std_verdict_now": ("Hoy", "Now"),
+    "std_verdict_proposed": ("Con la propuesta", "Proposed"),
+    "std_within": ("dentro", "within"),
+    "std_behind": (
+        "Estándar {policy} v{version} ({hours} h hábiles, {calendar}): plazo estándar {due}.",
+        "Standard {policy} v{version} ({hours} business h, {calendar}): standard due {due}.",
+    ),
+    "std_due_derived": (
+        "La fecha comprometida viene del estándar.",
+        "The due date comes from the standard.",
+    ),
+    "std_due_explicit": (
+        "La fecha comprometida es explícita; el estándar la contrasta.",
+        "The due date is explicit; the standard checks it.",
+    ),
+    "std_left": ("{time} hábiles restantes", "{time} of business time left"),
+    "std_paused": ("reloj en pausa", "clock paused"),
+    "std_at_risk": ("Abiertos en riesgo", "Open commitments at risk"),
+    "std_at_risk_help": (
+        "Abiertos y aún no vencidos: con un proveedor directo en quiebre, o con el "
+        "{share} del plazo estándar ya consumido en horas hábiles.",
+        "Open and not yet due: with a breached direct upstream, or with {share} of the "
+        "standard's target already run in business hours.",
+    ),
+    "std_no_risk": ("Ningún compromiso abierto está en riesgo.", "No open commitment is at risk."),
+    "std_reason": ("Motivo", "Reason"),
+    "std_reason_upstream": ("proveedor en quiebre", "breached upstream"),
+    "std_reason_elapsed": ("plazo consumido", "target mostly run"),
+    "std_left_col": ("Tiempo hábil restante", "Business time left"),
+    "std_outside": ("fuera", "outside"),
     # targets
     "targets_in_force": ("Metas vigentes", "Targets in force"),
     "targets_history": ("Historial de metas", "Target history"),
@@ -671,3 +747,12 @@ def md_escape(text: object) -> str:
     `[link](http://…)` shows as typed (Streamlit already refuses raw HTML). Line breaks
     become spaces first: a name's `\\n---` or `\\n# x` would otherwise open a new block."""
     return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in single_line(text))
+
+
+def fmt_hours_minutes(hours: float) -> str:
+    """Business time as people say it: 3.3333 → '3 h 20 min', 0.5 → '30 min'."""
+    minutes = round(hours * 60)
+    whole, rest = divmod(minutes, 60)
+    if whole and rest:
+        return f"{whole} h {rest} min"
+    return f"{whole} h" if whole else f"{rest} min"

@@ -60,6 +60,15 @@ from etl.schema import (
     rejected_rows,
 )
 from etl.settings import load_settings
+from etl.standards import (
+    StandardsSeen,
+    checked_calendars,
+    checked_commitments,
+    checked_holidays,
+    checked_policies,
+    query_frame,
+    refresh_standards,
+)
 from etl.validate import (
     KnownCommitments,
     ValidationResult,
@@ -74,6 +83,9 @@ Source = str | os.PathLike[str] | tuple[str, typing.BinaryIO]
 Progress = Callable[[str, int, int], None]
 
 DATASET_FILE = "dataset.toml"
+# What a commitment's standard due depends on: a batch that changes none of these leaves
+# every standard due as it is (no refresh).
+STANDARD_INPUTS = frozenset({"calendars", "holidays", "policies", "commitments", "events"})
 _COPY_CHUNK = 100_000
 _NAMES_SHOWN = 10
 
@@ -179,6 +191,7 @@ class _Item:
 
     name: str
     source: str | os.PathLike[str] | typing.BinaryIO
+    canonical: bool = False  # read as a canonical file even when the batch has a mapping
 
 
 def expanded_sources(sources: Iterable[Source]) -> tuple[list[_Item], dict[str, str]]:
@@ -231,6 +244,14 @@ def dataset_metadata(path: Path) -> dict[str, str]:
     return meta
 
 
+def with_standards(items: list[_Item], mapping: Mapping | None) -> list[_Item]:
+    """The batch's files plus the standards folder its mapping names (read canonically)."""
+    if mapping is None or mapping.standards is None:
+        return items
+    folder, _meta = expanded_sources([mapping.standards])
+    return [_Item(i.name, i.source, canonical=True) for i in folder] + items
+
+
 def ordered_items(items: Sequence[_Item], mapping: Mapping | None) -> list[_Item]:
     """Files in load order: by the record kind their name (or the mapping) gives.
 
@@ -239,7 +260,7 @@ def ordered_items(items: Sequence[_Item], mapping: Mapping | None) -> list[_Item
     """
 
     def rank(item: _Item) -> int:
-        if mapping is not None:
+        if mapping is not None and not item.canonical:
             return min(LOAD_ORDER.index(k.kind) for k in mapping.kinds)
         kind = kind_from_name(item.name)
         return LOAD_ORDER.index(kind) if kind else -1
@@ -252,6 +273,8 @@ def kind_frames_of(
 ) -> list[KindFrame]:
     """One file read (within `limits`, for an untrusted upload) and mapped into its
     record kinds, in load order."""
+    if item.canonical:
+        mapping = None
     options = mapping.read_options if mapping is not None else {}
     try:
         table = read_table(item.source, name=item.name, limits=limits, **options)
@@ -309,6 +332,7 @@ def load_files(
     tz = tz or load_settings().timezone
     items, meta = expanded_sources(sources)
     checked = as_mapping(mapping)
+    items = with_standards(items, checked)
     create_schema(engine)
     with engine.connect() as conn:
         transaction = conn.begin()
@@ -331,6 +355,8 @@ def load_files(
             if meta:
                 _store_dataset_meta(conn, meta)
                 report.dataset = meta
+            if any(f.kind in STANDARD_INPUTS and (f.new or f.changed) for f in report.files):
+                refresh_standards(conn, _standards_as_of(conn, tz))
             conn.execute(
                 load_batches.update()
                 .where(load_batches.c.batch_id == batch_id)
@@ -379,6 +405,7 @@ def validate_files(
     tz = tz or load_settings().timezone
     items, _meta = expanded_sources(sources)
     checked = as_mapping(mapping)
+    items = with_standards(items, checked)
     with engine.connect() as conn:
         _quiet(conn)
         has_schema = sa.inspect(conn).has_table("commitments")
@@ -464,6 +491,7 @@ class _Batch:
         self.processes: set[str] = set()  # the processes list: this batch's, then the DB's
         self.db_processes_fetched = not db
         self.report = BatchReport(batch_id=batch_id, files=[])
+        self.standards = StandardsSeen.for_connection(conn if db else None)
 
     def add(self, kf: KindFrame) -> None:
         """Validate one KindFrame, merge it when loading, and log its counts and rejects."""
@@ -474,6 +502,7 @@ class _Batch:
                 self.db_edges_fetched = True
             existing = pd.concat(self.edges, ignore_index=True) if self.edges else None
         result = validate_frame(kf, tz=self.tz, known=self.known, existing_edges=existing)
+        self._check_standards(result)
         if kf.kind == "commitments":
             self.known.add(result.valid["commitment_id"])
         if kf.kind == "dependencies":
@@ -553,6 +582,31 @@ class _Batch:
             self.db_processes_fetched = True
         return self.processes
 
+    def _check_standards(self, result: ValidationResult) -> None:
+        """The service-standard checks of a file (etl/standards.py), after the generic ones."""
+        kind = result.kind
+        if result.refused is not None:
+            return
+        if kind == "calendars":
+            checked_calendars(result, self.standards)
+        elif kind == "holidays":
+            checked_holidays(result, self.standards)
+        elif kind == "policies":
+            checked_policies(result, self.standards)
+        elif kind == "commitments":
+            stored = _stored_derived_dues(self.conn) if self.db else None
+            checked_commitments(result, self.standards, stored)
+        self.standards.add(kind, result.valid)
+
+
+def _stored_derived_dues(conn: sa.Connection) -> pd.DataFrame | None:
+    """(commitment_id, due_at) of stored commitments whose due came from their standard."""
+    if not sa.inspect(conn).has_table("commitments"):
+        return None
+    return query_frame(
+        conn, "SELECT commitment_id, due_at FROM commitments WHERE due_from_standard"
+    )
+
 
 def _quiet(conn: sa.Connection) -> None:
     """Turn off DuckDB's own progress bar: it would write into `--json` output."""
@@ -563,6 +617,16 @@ def _quiet(conn: sa.Connection) -> None:
 def _now(tz: str) -> datetime:
     """Wall-clock now in the configured zone, naive like every stored timestamp."""
     return datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def _standards_as_of(conn: sa.Connection, tz: str) -> datetime:
+    """The instant that ends the pause of a commitment still paused and open: the data
+    set's own as_of when it ships one (samples), otherwise the load's wall-clock time."""
+    row = conn.execute(sa.select(dataset_meta.c.value).where(dataset_meta.c.key == "as_of")).first()
+    if row is not None and row[0]:
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(str(row[0])).replace(tzinfo=None)
+    return _now(tz)
 
 
 def _user() -> str:
@@ -617,14 +681,18 @@ def merged_counts(
         return 0, 0, 0
     record = RECORD_KINDS[result.kind]
     target = record.table
+    stored_columns = [
+        *record.columns,
+        *(c for c in record.derived if c in result.valid.columns),
+    ]
     if conn.execute(sa.select(sa.literal(1)).select_from(target).limit(1)).first() is None:
-        frame = result.valid[list(record.columns)]
+        frame = result.valid[stored_columns]
         bulk_insert(conn, target, frame, batch_id=batch_id)
         return len(frame), 0, 0
-    stage = _stage_table(record)
+    stage = _stage_table(record, stored_columns)
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {stage.name}"))
     stage.create(conn)
-    frame = result.valid[list(record.columns)]
+    frame = result.valid[stored_columns]
     bulk_insert(conn, stage, frame)
 
     key = [target.c[k] == stage.c[k] for k in record.key]
@@ -646,7 +714,7 @@ def merged_counts(
             .where(*key, differs)
         )
     if new:
-        columns = list(record.columns)
+        columns = stored_columns
         conn.execute(
             sa.insert(target).from_select(
                 [*columns, "batch_id"],
@@ -660,12 +728,12 @@ def merged_counts(
     return new, changed, len(frame) - new - changed
 
 
-def _stage_table(record: RecordKind) -> sa.Table:
-    """A temporary table with the kind's columns and the target's column types."""
+def _stage_table(record: RecordKind, stored_columns: Sequence[str]) -> sa.Table:
+    """A temporary table with the loaded columns and the target's column types."""
     columns = [
         sa.Column(c.name, c.type, quote=c.name.quote)
         for c in record.table.columns
-        if c.name in record.columns
+        if c.name in stored_columns
     ]
     return sa.Table(
         f"_eslabon_stage_{record.name}", sa.MetaData(), *columns, prefixes=["TEMPORARY"]

@@ -35,7 +35,7 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "mappings"
 AGGREGATES = ("first", "last", "min", "max")
 _DATE_KEYS = ("date_format", "date_order")
 _NULL_KEY = "null_values"
-_TOP_KEYS = ("description", "read", _NULL_KEY, *_DATE_KEYS)
+_TOP_KEYS = ("description", "read", "standards", _NULL_KEY, *_DATE_KEYS)
 _READ_KEYS = ("delimiter", "encoding", "sheet")
 _KIND_KEYS = (
     "one_per",
@@ -98,6 +98,10 @@ class Mapping:
     delimiter: str | None = None
     encoding: str | None = None
     sheet: str | int | None = None
+    # A folder of canonical standards files (calendars, holidays, policies) that loads in
+    # the same batch as the mapped file, read without the mapping: `standards = "dir"`,
+    # relative to the mapping file.
+    standards: str | None = None
 
     @property
     def read_options(self) -> dict[str, typing.Any]:
@@ -141,7 +145,7 @@ def load_mapping(source: str | os.PathLike[str] | typing.IO[bytes] | typing.IO[s
             raise MappingError(f"mapping {name}: not UTF-8 text ({exc})") from None
     try:
         document = tomllib.loads(text)
-        return _checked_mapping(document, name)
+        mapping = _checked_mapping(document, name)
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"mapping {name}: not valid TOML ({exc})") from None
     except RecursionError:  # [[[[… or {a = {a = … thousands deep: the parser gives up
@@ -149,6 +153,10 @@ def load_mapping(source: str | os.PathLike[str] | typing.IO[bytes] | typing.IO[s
             f"mapping {name}: arrays or tables nested too deeply to be a mapping file "
             "(a mapping is a few tables of column = value)"
         ) from None
+    if mapping.standards is not None and isinstance(source, (str, os.PathLike)):
+        folder = Path(os.fspath(source)).resolve().parent / mapping.standards
+        mapping = dataclasses.replace(mapping, standards=str(folder))
+    return mapping
 
 
 def _checked_mapping(document: dict[str, typing.Any], name: str) -> Mapping:
@@ -178,7 +186,11 @@ def _checked_mapping(document: dict[str, typing.Any], name: str) -> Mapping:
     if not isinstance(read, dict):
         raise MappingError(f"mapping {name}: 'read' must be a table ([read])")
     _refuse_unknown(read, _READ_KEYS, f"mapping {name}, [read]")
+    standards = document.get("standards")
+    if standards is not None and not isinstance(standards, str):
+        raise MappingError(f"mapping {name}: 'standards' must be a folder path (a string)")
     return Mapping(
+        standards=standards,
         path=name,
         kinds=tuple(kinds[k] for k in LOAD_ORDER if k in kinds),
         description=description,

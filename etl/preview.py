@@ -30,6 +30,7 @@ from etl.load import (
     as_mapping,
     batch_report,
     expanded_sources,
+    with_standards,
 )
 from etl.mapping import Mapping
 from etl.publish import remove_stale_scratch, scratch_copy
@@ -193,6 +194,7 @@ def preview_files(
     tz = tz or load_settings().timezone
     items, _meta = expanded_sources(sources)
     checked = as_mapping(mapping)
+    items = with_standards(items, checked)
     with engine.connect() as conn:
         transaction = conn.begin()
         try:

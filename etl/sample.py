@@ -1259,7 +1259,14 @@ def generate_sample(
         }
 
     counts["commitments"] = _write_csv(
-        out_dir / "commitments.csv", kinds["commitments"].columns, _row_chunks(n, commitment_chunk)
+        out_dir / "commitments.csv",
+        # the sample carries explicit due dates, no service standards (priority, category)
+        tuple(
+            c
+            for c in kinds["commitments"].columns
+            if c not in ("priority", "category", "source_on_time")
+        ),
+        _row_chunks(n, commitment_chunk),
     )
     counts["dependencies"] = _write_csv(
         out_dir / "dependencies.csv",

@@ -75,6 +75,18 @@ commitments = sa.Table(
     sa.Column("delivered_at", sa.DateTime),
     sa.Column("accepted_at", sa.DateTime),
     sa.Column("cancelled", sa.Boolean, nullable=False),
+    sa.Column("priority", sa.String),
+    sa.Column("category", sa.String),
+    # The source system's own verdict (e.g. a service desk's made_sla), kept to audit
+    # Eslabón's verdict against it (dashboard.metrics.standards.verdict_agreement).
+    sa.Column("source_on_time", sa.Boolean),
+    # Service standards (etl/standards.py): derived at load, never read from a file.
+    # `due_from_standard` marks a due_at the standard gave (the file had none); the
+    # standard's own date is kept beside an explicit promise so both can be judged.
+    sa.Column("due_from_standard", sa.Boolean),
+    sa.Column("standard_due_at", sa.DateTime),
+    sa.Column("policy_id", sa.String),
+    sa.Column("policy_version", sa.Integer),
     sa.Column("batch_id", sa.Integer),
     _record_key("commitment_id"),
 )
@@ -113,6 +125,14 @@ events = sa.Table(
 ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("events", "log_order"),
     ("rejected_rows", "reason_code"),
+    # service standards (etl/standards.py)
+    ("commitments", "priority"),
+    ("commitments", "category"),
+    ("commitments", "source_on_time"),
+    ("commitments", "due_from_standard"),
+    ("commitments", "standard_due_at"),
+    ("commitments", "policy_id"),
+    ("commitments", "policy_version"),
 )
 
 satisfaction = sa.Table(
@@ -155,6 +175,48 @@ notices = sa.Table(
     sa.Column("recorded_at", sa.DateTime),
     sa.Column("batch_id", sa.Integer),
     _record_key("commitment_id", "sent_at"),
+)
+
+calendars = sa.Table(
+    "calendars",
+    metadata,
+    sa.Column("calendar", sa.String, nullable=False),
+    sa.Column("weekday", sa.Integer, nullable=False),  # 1 = Monday … 7 = Sunday
+    sa.Column("start", sa.String, nullable=False, quote=True),  # HH:MM local wall clock
+    sa.Column("end", sa.String, nullable=False, quote=True),  # HH:MM, 24:00 = midnight
+    sa.Column("country", sa.String),  # public holidays of this place (holidays package)
+    sa.Column("subdivision", sa.String),
+    sa.Column("batch_id", sa.Integer),
+    _record_key("calendar", "weekday", "start"),
+)
+
+holidays = sa.Table(
+    "holidays",
+    metadata,
+    sa.Column("calendar", sa.String, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("name", sa.String),
+    sa.Column("batch_id", sa.Integer),
+    _record_key("calendar", "day"),
+)
+
+policies = sa.Table(
+    "policies",
+    metadata,
+    sa.Column("policy_id", sa.String, nullable=False),
+    # A later valid_from for the same policy_id is a new version (numbered 1, 2, … by
+    # valid_from when commitments are judged); versions are never rewritten.
+    sa.Column("valid_from", sa.DateTime, nullable=False),
+    sa.Column("target_hours", sa.Double, nullable=False),
+    sa.Column("calendar", sa.String),  # NULL = round the clock
+    sa.Column("process", sa.String),
+    sa.Column("customer_type", sa.String),
+    sa.Column("priority", sa.String),
+    sa.Column("category", sa.String),
+    sa.Column("pause_stages", sa.String),  # '|'-separated event stages
+    sa.Column("set_by", sa.String),
+    sa.Column("batch_id", sa.Integer),
+    _record_key("policy_id", "valid_from"),
 )
 
 load_batches = sa.Table(
@@ -356,6 +418,8 @@ class RecordKind:
     key: tuple[str, ...]
     # column -> (kind, column) it must exist in; checked against the file and the database
     references: tuple[tuple[str, str, str], ...] = ()
+    # stored columns the loader derives (never read from a file), merged like the others
+    derived: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -406,15 +470,20 @@ RECORD_KINDS: dict[str, RecordKind] = {
                         "direction:str=to_customer",
                         "*requested_at:datetime",
                         "promised_at:datetime",
-                        "*due_at:datetime",
+                        # required unless a service standard covers the commitment
+                        "due_at:datetime",
                         "original_due_at:datetime",
                         "delivered_at:datetime",
                         "accepted_at:datetime",
                         "cancelled:bool=false",
+                        "priority",
+                        "category",
+                        "source_on_time:bool",
                     ],
                 )
             ),
             key=("commitment_id",),
+            derived=("due_from_standard",),
         ),
         RecordKind(
             "dependencies",
@@ -492,11 +561,49 @@ RECORD_KINDS: dict[str, RecordKind] = {
             key=("commitment_id", "sent_at"),
             references=(("commitment_id", "commitments", "commitment_id"),),
         ),
+        RecordKind(
+            "calendars",
+            calendars,
+            tuple(map(_f, ["*calendar", "*weekday", "*start", "*end", "country", "subdivision"])),
+            key=("calendar", "weekday", "start"),
+        ),
+        RecordKind(
+            "holidays",
+            holidays,
+            tuple(map(_f, ["*calendar", "*day:datetime", "name"])),
+            key=("calendar", "day"),
+        ),
+        RecordKind(
+            "policies",
+            policies,
+            tuple(
+                map(
+                    _f,
+                    [
+                        "*policy_id",
+                        "*target_hours:float",
+                        "calendar",
+                        "process",
+                        "customer_type",
+                        "priority",
+                        "category",
+                        "pause_stages",
+                        "*valid_from:datetime",
+                        "set_by",
+                    ],
+                )
+            ),
+            key=("policy_id", "valid_from"),
+        ),
     )
 }
 
 # Referenced kinds first, so a directory loads in one pass.
+# Standards come before commitments: a commitment without due_at takes its date from them.
 LOAD_ORDER: tuple[str, ...] = (
+    "calendars",
+    "holidays",
+    "policies",
     "processes",
     "commitments",
     "dependencies",

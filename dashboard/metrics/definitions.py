@@ -123,8 +123,10 @@ _DECLARED: tuple[Kpi, ...] = (
         "lower",
         ("En riesgo", "At risk"),
         (
-            "Abiertos y aún no vencidos con algún proveedor directo en quiebre.",
-            "Open, not yet due, with at least one breached direct upstream.",
+            "Abiertos y aún no vencidos con algún proveedor directo en quiebre, o cuyo "
+            "reloj hábil del estándar ya consumió el 75 % del plazo.",
+            "Open, not yet due, with a breached direct upstream, or whose standard's "
+            "business clock has run 75 % of its target.",
         ),
     ),
     Kpi(
@@ -174,6 +176,36 @@ _DECLARED: tuple[Kpi, ...] = (
             "Cumplimiento a tiempo de lo que los clientes nos prometieron.",
             "On-time rate of what customers promised us.",
         ),
+    ),
+    # Service standards (dashboard/metrics/standards.py): None where no standard covers.
+    Kpi(
+        "within_standard_rate",
+        "rate",
+        "higher",
+        ("Dentro del estándar", "Within standard"),
+        (
+            "Vencidos cubiertos por un estándar y entregados dentro de su plazo estándar ÷ "
+            "vencidos cubiertos.",
+            "Covered due commitments delivered by their standard due ÷ covered due commitments.",
+        ),
+    ),
+    Kpi(
+        "median_business_delay_hours",
+        "number",
+        "lower",
+        ("Retraso hábil mediano (h)", "Median business delay (h)"),
+        (
+            "Horas hábiles del calendario del estándar entre el vencimiento y la entrega "
+            "(o el corte), sin pausas; mediana de los quiebres cubiertos.",
+            "Business hours under the standard's calendar from due date to delivery (or "
+            "the cut-off), pauses excluded; median over covered breaches.",
+        ),
+    ),
+    Kpi(
+        "p90_business_delay_hours",
+        "number",
+        "lower",
+        ("Retraso hábil p90 (h)", "p90 business delay (h)"),
     ),
 )
 

@@ -25,9 +25,21 @@ from dashboard.metrics.ontime import (
 )
 from dashboard.metrics.propagation import propagation_summary
 from dashboard.metrics.satisfaction import satisfaction_summary
+from dashboard.metrics.standards import (
+    DEFAULT_AT_RISK_SHARE,
+    elapsed_only_at_risk,
+    standards_summary,
+)
 from etl.parse import parse_datetimes
 from etl.schema import dataset_meta
 from etl.settings import load_settings
+
+STANDARD_KPIS: tuple[str, ...] = (
+    "within_standard_rate",
+    "median_business_delay_hours",
+    "p90_business_delay_hours",
+)
+
 
 # KPIs whose input is a record kind of its own, with the reason code they carry when that
 # input was never loaded: "no data" is not "zero" (issue 14, item 6). The SQL asks only
@@ -68,7 +80,19 @@ def _keyed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     return out
 
 
-def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+def has_standards(conn: sa.Connection) -> bool:
+    """Whether any commitment is covered by a service standard (else its KPIs are None)."""
+    if not sa.inspect(conn).has_table("policies"):
+        return False
+    row = conn.execute(
+        sa.text("SELECT 1 FROM commitments WHERE policy_id IS NOT NULL LIMIT 1")
+    ).fetchall()
+    return bool(row)
+
+
+def headline_kpis(
+    conn: sa.Connection, f: MetricFilter, *, at_risk_share: float = DEFAULT_AT_RISK_SHARE
+) -> pd.DataFrame:
     """Every headline KPI (`HEADLINE_KPIS`) per group of the filter, group_key first.
 
     A group appears when any of the underlying metrics has it (e.g. the group of survey
@@ -79,8 +103,11 @@ def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     Every KPI counts the filter's own direction (`to_customer` unless it says
     otherwise), like every other number of a page with that filter; only
     `customer_commitments_kept` is by definition the kept rate of `from_customer`
-    commitments in the same filter.
+    commitments in the same filter. With service standards loaded, `at_risk` also
+    counts open commitments whose standard's clock has run `at_risk_share` of its target
+    (each commitment once).
     """
+    standards = has_standards(conn)
     parts = [
         _keyed(on_time_summary(conn, f), {c: c for c in HEADLINE_KPIS[:7]}),
         _keyed(
@@ -104,6 +131,10 @@ def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
         ),
         _keyed(customer_commitments_kept(conn, f), {"kept_rate": "customer_commitments_kept"}),
     ]
+    if standards:
+        parts.append(_keyed(standards_summary(conn, f), {k: k for k in STANDARD_KPIS}))
+        extra = elapsed_only_at_risk(conn, f, at_risk_share)
+        parts.append(_keyed(extra, {"at_risk": "at_risk_elapsed_only"}))
     merged = parts[0]
     for part in parts[1:]:
         merged = merged.merge(part, on="group_key", how="outer")
@@ -113,6 +144,13 @@ def headline_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     merged = merged.sort_values("group_key", key=group_sort_key, kind="stable").reset_index(
         drop=True
     )
+    if standards:  # either reason, each commitment once: upstream breach + elapsed alone
+        merged["at_risk"] = pd.to_numeric(merged["at_risk"]).fillna(0) + pd.to_numeric(
+            merged["at_risk_elapsed_only"]
+        ).fillna(0)
+    for kpi in STANDARD_KPIS:
+        if kpi not in merged:
+            merged[kpi] = None
     out = pd.DataFrame(index=merged.index)
     out["group_key"] = python_objects(merged["group_key"])
     unloaded = kpi_reasons(conn)

@@ -23,9 +23,10 @@ from streamlit.delta_generator import DeltaGenerator
 
 from dashboard.calendar_feed import calendar_feed, calendar_file_name
 from dashboard.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
+from dashboard.metrics.standards import commitment_standard
 from dashboard.pages import common
 from dashboard.pages.records_ui import cached
-from dashboard.texts import md_escape, tr
+from dashboard.texts import fmt_hours_minutes, md_escape, tr
 from dashboard.tokens import TokenConfigError, configured_secret, make_token, tracking_link
 from dashboard.tracking import commitment_tracking, search_commitments, timeline
 
@@ -125,6 +126,29 @@ def calendar_downloads(track: object, at: object, lang: str) -> None:
         )
 
 
+def standard_caption(standard: dict | None, lang: str) -> None:
+    """The service standard behind the date, and the business-time countdown if open."""
+    if standard is None:
+        return
+    line = tr(
+        "std_behind",
+        lang,
+        policy=standard["policy_id"],
+        version=standard["version"],
+        hours=fmt_num(standard["target_hours"], lang, 1),
+        calendar=standard["calendar"] or tr("std_round_clock", lang),
+        due=fmt_stored(standard["standard_due_at"], lang),
+    )
+    line += " " + tr("std_due_derived" if standard["due_from_standard"] else "std_due_explicit",
+                     lang)  # fmt: skip
+    st.caption(md_escape(line))
+    if standard["remaining_hours"] is not None:
+        left = tr("std_left", lang, time=fmt_hours_minutes(standard["remaining_hours"]))
+        if standard["paused"]:
+            left += f" · {tr('std_paused', lang)}"
+        st.info(md_escape(left))
+
+
 def render() -> None:
     """The Seguimiento page."""
     lang = common.current_lang()
@@ -173,6 +197,7 @@ def render() -> None:
             f"{c['process']} · {tr('col_performer', lang)}: {c['performer'] or '—'}"
         )
     )
+    standard_caption(cached(commitment_standard, chosen, at), lang)
     if track.predicted_delivery is not None:
         st.warning(tr("track_at_risk", lang, date=fmt_date(track.predicted_delivery, lang)))
     st.subheader(tr("track_timeline", lang))

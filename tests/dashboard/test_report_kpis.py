@@ -101,11 +101,11 @@ def test_csv_by_week_with_period_and_process(world_url: str) -> None:
     # w5 (Logística, due 03-20, at risk) in week 03-16. No customer commitments in either.
     assert rows[1] == [
         "2026-03-02", "3", "1", "2", "0", "0.3333333333333333", "3.25", "4.25", "2", "0", "0",
-        "", "0", "1.0", "4.0", "100.0", "0.0", "0.5", "", "",
+        "", "0", "1.0", "4.0", "100.0", "0.0", "0.5", "", "", "", "", "",
     ]  # fmt: skip
     assert rows[2] == [
         "2026-03-16", "0", "0", "0", "1", "", "", "", "0", "0", "0", "", "1", "", "", "", "",
-        "", "", "",
+        "", "", "", "", "", "",
     ]  # fmt: skip
     assert len(rows) == 3
 

@@ -13,6 +13,7 @@ import pypdf
 import pytest
 import sqlalchemy as sa
 
+from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.records.actions import create_action
 from dashboard.records.targets import set_target
@@ -167,7 +168,8 @@ def test_workbook_traffic_light_and_native_trend_chart(engine: sa.Engine) -> Non
     }
     formulas = sorted(r.formula[0] for rs in rules.values() for r in rs)
     assert formulas == ['"! Cerca de la meta"', '"✓ En meta"', '"✗ Fuera de meta"']
-    assert all(str(s) == "G2:G19" for s in rules)  # the 18 KPIs' light column
+    # the light column of every headline KPI (21 with the service standards')
+    assert all(str(s) == f"G2:G{len(HEADLINE_KPIS) + 1}" for s in rules)
     fills = {r.formula[0]: r.dxf.fill.bgColor.rgb for rs in rules.values() for r in rs}
     assert fills['"✗ Fuera de meta"'].endswith("FFC7CE")
     # the trend: a native line chart over the sheet's own cells, with the target line

@@ -31,7 +31,7 @@ USERS = {  # username: (role, password)
 }
 ALL_PAGES = {
     "resumen", "cumplimiento", "cadena", "satisfaccion", "revision", "seguimiento",
-    "avisos", "metas", "suscripciones", "datos",
+    "avisos", "metas", "estandares", "suscripciones", "datos",
 }  # fmt: skip
 LOGIN_TITLE = auth.auth_text("login_title", "es")
 DATA_WORDS = ("Acme", "Globex", "Resumen", "Cumplimiento")  # from the world and page titles

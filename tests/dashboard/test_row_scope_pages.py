@@ -36,7 +36,7 @@ from tests.scope_world import SCOPE, SECRETS, delete_outside, load_scope_world
 
 PAGES = (
     "resumen", "cumplimiento", "cadena", "satisfaccion", "revision", "seguimiento",
-    "avisos", "metas",
+    "avisos", "metas", "estandares",
 )  # fmt: skip
 PASSWORD = "sol's password!"
 HASH_AGAIN = auth.hash_password(PASSWORD)

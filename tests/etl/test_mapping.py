@@ -604,13 +604,22 @@ def test_missing_mapping_file(tmp_path: Path) -> None:
 
 def test_shipped_mappings_all_load() -> None:
     shipped = shipped_mappings()
-    assert set(shipped) == {"receipt_coselog", "helpdesk_events", "bpic2016_complaints"}
+    assert set(shipped) == {
+        "receipt_coselog",
+        "helpdesk_events",
+        "helpdesk_standards",
+        "bpic2016_complaints",
+    }
     kinds = {name: [k.kind for k in load_mapping(path).kinds] for name, path in shipped.items()}
     assert kinds == {
         "receipt_coselog": ["commitments", "events"],
         "helpdesk_events": ["commitments", "events"],
+        "helpdesk_standards": ["commitments", "events"],
         "bpic2016_complaints": ["complaints"],
     }
+    # the standards folder a mapping names is resolved beside the mapping file
+    standards = load_mapping(shipped["helpdesk_standards"]).standards
+    assert standards is not None and (Path(standards) / "policies.csv").is_file()
 
 
 def test_mapping_then_read_options_on_a_real_file_shape(tmp_path: Path) -> None:

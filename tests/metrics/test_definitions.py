@@ -46,6 +46,7 @@ def test_kinds_by_hand() -> None:
         "csat_pct",
         "proactive_notice_rate",
         "customer_commitments_kept",
+        "within_standard_rate",
     } == RATE_KPIS
     assert {
         "due",

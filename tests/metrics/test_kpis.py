@@ -105,6 +105,10 @@ WORLD_TOTALS: dict[str, object] = {
     "complaints_per_100": 20.0,
     "proactive_notice_rate": 1 / 3,
     "customer_commitments_kept": 0.5,
+    # no service standard in this world: its KPIs are empty
+    "within_standard_rate": None,
+    "median_business_delay_hours": None,
+    "p90_business_delay_hours": None,
 }
 
 # Per stage. Compras: w1 w6 (delays 2.0, 4.5 -> median 3.25, p90 2 + 0.9*2.5 = 4.25),
@@ -137,6 +141,10 @@ WORLD_BY_PROCESS: list[dict[str, object]] = [
      "complaints_per_100": None, "proactive_notice_rate": None,
      "customer_commitments_kept": 0.5},
 ]  # fmt: skip
+for _row in WORLD_BY_PROCESS:
+    _row.update(dict.fromkeys(
+        ("within_standard_rate", "median_business_delay_hours", "p90_business_delay_hours")
+    ))  # fmt: skip
 
 
 @pytest.fixture

@@ -1,0 +1,229 @@
+"""Estándares: the service standards in force and their history, each calendar's week
+and days off, and a what-if — a proposed target beside the one in force over the last
+13 weeks, with the commitments whose verdict would flip. Nothing is saved here:
+standards change by loading calendars / holidays / policies files (Datos page or
+`python -m etl load`), so every version stays in the history. Layout only: the numbers
+come from dashboard.metrics.standards.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Streamlit may run this file on its own (its pages/ folder convention): make the
+# project importable first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import MISSING, fmt_num, fmt_pct, fmt_stored
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.standards import (
+    DEFAULT_AT_RISK_SHARE,
+    at_risk_with_reasons,
+    calendar_days_off,
+    calendar_weeks,
+    policy_versions,
+    target_what_if,
+)
+from dashboard.pages import common
+from dashboard.texts import fmt_hours_minutes, tr
+
+WEEKS = 13
+_DAY_NAMES = {
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+
+def _scope(row: pd.Series, lang: str) -> str:
+    parts = [
+        f"{c}={row[c]}"
+        for c in ("process", "customer_type", "priority", "category")
+        if pd.notna(row[c]) and row[c] is not None
+    ]
+    return ", ".join(parts) or tr("std_any", lang)
+
+
+def versions_table(versions: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Policy versions as people read them."""
+    return pd.DataFrame(
+        {
+            tr("std_policy", lang): versions["policy_id"].astype(str),
+            tr("std_version", lang): versions["version"].astype(int),
+            tr("targets_valid_from", lang): [
+                fmt_stored(v, lang, missing=MISSING, with_time=False)
+                for v in versions["valid_from"]
+            ],
+            tr("std_target", lang): [fmt_num(v, lang, 1) for v in versions["target_hours"]],
+            tr("std_calendar", lang): [
+                str(c) if isinstance(c, str) else tr("std_round_clock", lang)
+                for c in versions["calendar"]
+            ],
+            tr("std_scope", lang): [_scope(r, lang) for _, r in versions.iterrows()],
+            tr("std_pauses", lang): versions["pause_stages"].fillna("—").astype(str),
+            tr("targets_set_by", lang): versions["set_by"].fillna("").astype(str),
+        }
+    )
+
+
+def calendar_section(lang: str, year: int) -> None:
+    """Each calendar's week and its days off in the evaluation year."""
+    weeks = common.metric(calendar_weeks, None)
+    st.subheader(tr("std_calendars", lang))
+    if weeks.empty:
+        st.info(tr("std_no_calendars", lang))
+        return
+    names = sorted(set(weeks["calendar"]))
+    name = st.selectbox(tr("std_calendar", lang), names, key="w_std_calendar")
+    rows = weeks[weeks["calendar"] == name]
+    days = _DAY_NAMES["en" if lang == "en" else "es"]
+    week = (
+        rows.assign(day=[days[int(w) - 1] for w in rows["weekday"]])
+        .assign(window=rows["start"] + "–" + rows["end"])
+        .groupby(["weekday", "day"], sort=True)["window"]
+        .agg(", ".join)
+        .reset_index()
+    )
+    cols = st.columns(2)
+    cols[0].dataframe(
+        pd.DataFrame({tr("std_day", lang): week["day"], tr("std_windows", lang): week["window"]}),
+        hide_index=True,
+        width="stretch",
+    )
+    off = common.metric(calendar_days_off, None, name, year)
+    place = rows["country"].dropna()
+    caption = tr("std_days_off", lang, year=year)
+    if len(place):
+        caption += f" · {place.iat[0]}"
+    cols[1].caption(caption)
+    cols[1].dataframe(
+        pd.DataFrame(
+            {tr("std_day", lang): [fmt_stored(d, lang, with_time=False) for d in off["day"]]}
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def what_if_section(in_force: pd.DataFrame, base: MetricFilter, lang: str) -> None:
+    """A proposed target beside the one in force, on the last 13 weeks; nothing saved."""
+    st.subheader(tr("std_what_if", lang))
+    st.caption(tr("std_what_if_help", lang, weeks=WEEKS))
+    policies = list(in_force["policy_id"])
+    cols = st.columns(2)
+    policy = cols[0].selectbox(tr("std_policy", lang), policies, key="w_std_policy")
+    current = float(in_force.set_index("policy_id").loc[policy, "target_hours"])
+    proposed = cols[1].number_input(
+        tr("std_proposed", lang),
+        min_value=0.25,
+        value=current,
+        step=0.5,
+        key="w_std_proposed",
+    )
+    summary, flips = common.metric(target_what_if, base, policy, float(proposed), WEEKS)
+    row = summary.iloc[0]
+    cols = st.columns(3)
+    cols[0].metric(tr("std_covered", lang), int(row["covered"]))
+    cols[1].metric(
+        tr("std_rate_in_force", lang, hours=fmt_num(current, lang, 1)),
+        fmt_pct(row["rate_in_force"], lang),
+    )
+    cols[2].metric(
+        tr("std_rate_proposed", lang, hours=fmt_num(proposed, lang, 1)),
+        fmt_pct(row["rate_proposed"], lang),
+    )
+    if flips.empty:
+        st.info(tr("std_no_flips", lang))
+        return
+    verdict = {"within": tr("std_within", lang), "outside": tr("std_outside", lang)}
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("std_commitment", lang): flips["commitment_id"],
+                tr("std_customer", lang): flips["customer"],
+                tr("std_delivered", lang): [
+                    fmt_stored(v, lang, missing=MISSING) for v in flips["delivered_at"]
+                ],
+                tr("std_due_in_force", lang): [
+                    fmt_stored(v, lang) for v in flips["standard_due_in_force"]
+                ],
+                tr("std_due_proposed", lang): [
+                    fmt_stored(v, lang) for v in flips["standard_due_proposed"]
+                ],
+                tr("std_verdict_now", lang): [verdict[v] for v in flips["in_force"]],
+                tr("std_verdict_proposed", lang): [verdict[v] for v in flips["proposed"]],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def at_risk_section(base: MetricFilter, lang: str) -> None:
+    """Open commitments at risk, with the reason that applies and the time left."""
+    st.subheader(tr("std_at_risk", lang))
+    st.caption(tr("std_at_risk_help", lang, share=fmt_pct(DEFAULT_AT_RISK_SHARE, lang, 0)))
+    risk = common.metric(at_risk_with_reasons, base)
+    if risk.empty:
+        st.info(tr("std_no_risk", lang))
+        return
+    reason = {
+        "upstream_breach": tr("std_reason_upstream", lang),
+        "elapsed_share": tr("std_reason_elapsed", lang),
+    }
+    st.dataframe(
+        pd.DataFrame(
+            {
+                tr("std_commitment", lang): risk["commitment_id"],
+                tr("std_customer", lang): risk["customer"],
+                tr("col_due", lang): [fmt_stored(v, lang) for v in risk["due_at"]],
+                tr("std_reason", lang): [
+                    " + ".join(reason[p] for p in str(r).split("+")) for r in risk["reason"]
+                ],
+                tr("std_left_col", lang): [
+                    "—" if pd.isna(h) else fmt_hours_minutes(float(h))
+                    for h in risk["remaining_hours"]
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def render() -> None:
+    """The Estándares page."""
+    view = common.current_view()
+    lang = view.lang
+    at = common.as_of()
+    base = MetricFilter(as_of=at)
+    st.title(tr("page_estandares", lang))
+    st.caption(tr("std_intro", lang))
+    versions = common.metric(policy_versions, None, at)
+    if versions.empty:
+        st.info(tr("std_none", lang))
+        calendar_section(lang, at.year)
+        return
+    in_force = versions[versions["in_force"].astype(bool)]
+    st.subheader(tr("std_in_force", lang))
+    st.dataframe(versions_table(in_force, lang), hide_index=True, width="stretch")
+    st.subheader(tr("std_history", lang))
+    st.dataframe(versions_table(versions, lang), hide_index=True, width="stretch")
+    at_risk_section(base, lang)
+    calendar_section(lang, at.year)
+    if not in_force.empty:
+        what_if_section(in_force, base, lang)
+
+
+def page() -> None:
+    """The page as app.py registers it."""
+    common.run_page(render)
+
+
+if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
+    from dashboard.app import main
+
+    main()

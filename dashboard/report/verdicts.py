@@ -1,0 +1,74 @@
+"""`python -m dashboard.report verdicts`: the source system's SLA verdict beside Eslabón's.
+
+For commitments loaded with `source_on_time` (e.g. a service desk's made_sla): JSON with
+the agreement table (both on time, both breached, and the two disagreements) and the
+list of disagreements; `--format csv` prints the disagreements only (spreadsheet-safe).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from dashboard.metrics.filters import MetricFilter
+from dashboard.metrics.kpis import default_as_of
+from dashboard.metrics.standards import verdict_agreement, verdict_disagreements
+from dashboard.report.kpis import (
+    _check_period,
+    _json_value,
+    add_as_of_argument,
+    add_db_argument,
+    open_report_engine,
+    parse_instant,
+    write_csv,
+    write_json,
+)
+
+COMMAND = "verdicts"
+HELP = "The source system's own SLA verdict against Eslabón's: agreement and disagreements."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `verdicts` options (see the module docstring)."""
+    add_db_argument(parser)
+    add_as_of_argument(parser)
+    parser.add_argument("--from", dest="date_from", metavar="DATE", help="first due date")
+    parser.add_argument("--to", dest="date_to", metavar="DATE", help="last due date")
+    parser.add_argument("--process", action="append", default=[], metavar="P",
+                        help="only this process stage (repeat for several)")  # fmt: skip
+    parser.add_argument("--format", choices=("json", "csv"), default="json", dest="fmt",
+                        help="json: table and list; csv: the disagreements")  # fmt: skip
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Print the agreement; exit status 0."""
+    out = out or sys.stdout
+    for option, value in (("--from", args.date_from), ("--to", args.date_to),
+                          ("--as-of", args.as_of)):  # fmt: skip
+        if value:
+            parse_instant(value, option)
+    _check_period(args)
+    engine = open_report_engine(args.db)
+    try:
+        with engine.connect() as conn:
+            as_of = parse_instant(args.as_of, "--as-of") if args.as_of else default_as_of(conn)
+            f = MetricFilter(
+                as_of=as_of,
+                date_from=parse_instant(args.date_from, "--from").date()
+                if args.date_from
+                else None,
+                date_to=parse_instant(args.date_to, "--to").date() if args.date_to else None,
+                processes=tuple(args.process),
+            )
+            table = verdict_agreement(conn, f)
+            odd = verdict_disagreements(conn, f)
+    finally:
+        engine.dispose()
+    listed = [{c: _json_value(v) for c, v in row.items()} for row in odd.to_dict("records")]
+    if args.fmt == "csv":
+        write_csv(listed, list(odd.columns), out)
+        return 0
+    agreement = [{c: _json_value(v) for c, v in row.items()} for row in table.to_dict("records")]
+    write_json([{"agreement": agreement, "disagreements": listed}], False, out)
+    return 0
