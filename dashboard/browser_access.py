@@ -28,7 +28,6 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 XSRF_COOKIE = "_streamlit_xsrf"
-MEDIA_PREFIX = "/media/"
 METRICS_PATH = "/_stcore/metrics"
 DEFAULT_TTL = 12 * 3600.0  # a working day: a page left open keeps its downloads
 MAX_BROWSERS = 100_000
@@ -106,12 +105,19 @@ def cookie_value(cookie_header: str | None, name: str) -> str | None:
     return morsel.value if morsel is not None else None
 
 
+def is_media_path(path: str) -> bool:
+    """A download's URL (`[/<base>]/media/<id>`), not the page's own fonts and icons
+    (`[/<base>]/static/media/...`), which every browser needs before it signs in."""
+    parts = path.split("/")
+    return "media" in parts[:3] and "static" not in parts[:3]
+
+
 def refusal(path: str, cookie_header: str | None, browsers: SignedInBrowsers) -> int | None:
     """The HTTP status that refuses this request (404 metrics, 403 media without a
     signed-in browser), or None to let Streamlit answer."""
     if path.rstrip("/").endswith(METRICS_PATH):  # also under a server.baseUrlPath
         return 404
-    if MEDIA_PREFIX in path:
+    if is_media_path(path):
         token = browser_token(cookie_value(cookie_header, XSRF_COOKIE))
         return None if browsers.admitted(token) else 403
     return None

@@ -115,6 +115,9 @@ def _client(browsers: SignedInBrowsers) -> _Client:
         ("/media/abc.csv", False, 403),
         ("/base/media/abc.csv", False, 403),
         ("/media/abc.csv", True, 200),
+        # the page's own fonts and icons: every browser needs them before it signs in
+        ("/static/media/SourceSansVF-Upright.ttf.BsWL4Kly.woff2", False, 200),
+        ("/base/static/media/MaterialSymbols-Rounded.woff2", False, 200),
         ("/_stcore/health", False, 200),
         ("/api/calendar.ics", False, 200),
         ("/", False, 200),
