@@ -35,6 +35,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_seguimiento": ("Seguimiento", "Tracking"),
     "page_avisos": ("Avisos", "Notices"),
     "page_metas": ("Metas", "Targets"),
+    "page_estandares": ("Estándares de servicio", "Service standards"),
     "page_cliente": ("Sus compromisos", "Your commitments"),
     # sidebar
     "sidebar_filters": ("Filtros", "Filters"),

@@ -12,13 +12,8 @@ from dashboard.metrics.definitions import KPIS
 from etl.exports import single_line
 
 STRINGS: dict[str, tuple[str, str]] = {
-    # pages
-    "page_metas": ("Metas", "Targets"),
-    "page_estandares": ("Estándares de servicio", "Service standards"),
-    "page_revision": ("Revisión semanal", "Weekly review"),
-    "page_seguimiento": ("Seguimiento", "Tracking"),
-    "page_avisos": ("Avisos", "Notices"),
-    "page_cliente": ("Seguimiento de sus compromisos", "Tracking of your commitments"),
+    # the customer view's heading (its browser tab says dashboard.i18n's page_cliente)
+    "cliente_title": ("Seguimiento de sus compromisos", "Tracking of your commitments"),
     # service standards
     "std_intro": (
         "Plazos estándar por alcance (proceso, tipo de cliente, prioridad, categoría), en "

@@ -54,7 +54,7 @@ def _table(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def refuse(lang: str) -> None:
     """The one polite refusal for every bad link."""
-    st.title(tr("page_cliente", lang))
+    st.title(tr("cliente_title", lang))
     st.warning(tr("cust_refused", lang))
 
 
