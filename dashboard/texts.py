@@ -17,11 +17,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     # service standards
     "std_intro": (
         "Plazos estándar por alcance (proceso, tipo de cliente, prioridad, categoría), en "
-        "horas hábiles de su calendario. Se cambian cargando calendars / holidays / policies "
-        "en Datos: cada versión queda en el historial.",
+        "horas hábiles de su calendario. Se cambian con una versión nueva aquí (editores) o "
+        "cargando calendars / holidays / policies: cada versión queda en el historial.",
         "Standard lead times per scope (process, customer type, priority, category), in "
-        "business hours of their calendar. They change by loading calendars / holidays / "
-        "policies in Data: every version stays in the history.",
+        "business hours of their calendar. They change by a new version here (editors) or "
+        "by loading calendars / holidays / policies: every version stays in the history.",
     ),
     "std_edit": ("Nueva versión de un estándar", "New version of a standard"),
     "std_edit_help": (

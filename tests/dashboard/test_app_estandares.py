@@ -256,3 +256,37 @@ def test_a_viewer_sees_no_form_and_a_forged_write_is_refused(
         count = conn.execute(sa.text("SELECT count(*) FROM policies")).fetchall()[0][0]
     engine.dispose()
     assert count == 4
+
+
+def test_editor_imports_a_policies_file_through_the_load(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = standards_db(tmp_path)
+    _as_role(monkeypatch, "editor", "edu")
+    at = page_app(monkeypatch, url, _script, lang="en").run()
+    policies = (
+        "policy_id,target_hours,calendar,process,valid_from\n"
+        "logistics,24,,Logística,2026-01-08\n"  # a new version of logistics
+        "support-any,0,office,Soporte,2026-01-08\n"  # refused: non-positive target
+    )
+    at.file_uploader(key="w_std_import_files").upload("policies.csv", policies.encode(), "text/csv")
+    at.run()
+    at.button(key="w_std_import").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = all_text(at)
+    assert "new, 0 changed, 1 rejected" in text
+    counts = next(d.value for d in at.dataframe if "File" in d.value.columns and "Read" in d.value)
+    row = counts.iloc[0]
+    assert (row["File"], row["Read"], row["New"], row["Rejected"]) == ("policies.csv", 2, 1, 1)
+    rejects = next(d.value for d in at.dataframe if "Reason" in d.value and "Row" in d.value)
+    assert list(rejects["Row"]) == [3] and list(rejects["Column"]) == ["target_hours"]
+    assert "must be more than 0" in rejects["Reason"].iat[0]
+    in_force = at.dataframe[0].value.set_index("Standard")
+    assert in_force.loc["logistics", "Version"] == 2
+    # C6 (Logística, requested Mon 5th, 24 × 7) keeps version 1: it was requested before
+    assert _stored_due(url, "C6")[2:] == ("logistics", 1)
+    # a file of another kind is refused before anything is read
+    at.file_uploader(key="w_std_import_files").upload("events.csv", b"x\n", "text/csv")
+    at.run()
+    at.button(key="w_std_import").click().run()
+    assert "Not a calendars, holidays or policies file: events.csv" in all_text(at)
