@@ -33,6 +33,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "std_new_id": ("(nuevo estándar)", "(new standard)"),
     "std_new_id_label": ("Id del nuevo estándar", "New standard id"),
     "std_target_hours": ("Objetivo (horas)", "Target (hours)"),
+    "std_priority": ("Prioridad", "Priority"),
+    "std_category": ("Categoría", "Category"),
     "std_pause_label": ("Etapas que pausan el reloj", "Stages that pause the clock"),
     "std_save": ("Guardar versión", "Save version"),
     "std_saved": (

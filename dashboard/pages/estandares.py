@@ -41,8 +41,14 @@ from etl.publish import publishing
 
 WEEKS = 13
 K_IMPORT = "_std_import_result"
-_NEW = "\x00new"
-_MATCH = ("process", "customer_type", "priority", "category")
+_NEW = "+new"  # the "new standard" choice in the policy list
+# match column -> its label key (blank = any value)
+_MATCH = {
+    "process": "col_process",
+    "customer_type": "customer_type",
+    "priority": "std_priority",
+    "category": "std_category",
+}
 _DAY_NAMES = {
     "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
@@ -253,7 +259,10 @@ def edit_section(versions: pd.DataFrame, lang: str) -> None:
         tr("targets_valid_from", lang), value=common.as_of().date(), key=f"{k}_from"
     )
     cols = st.columns(4)
-    match = {c: cols[i].text_input(c, value=start(c), key=f"{k}_{c}") for i, c in enumerate(_MATCH)}
+    match = {
+        c: cols[i].text_input(tr(label, lang), value=start(c), key=f"{k}_{c}")
+        for i, (c, label) in enumerate(_MATCH.items())
+    }
     pauses = st.text_input(
         tr("std_pause_label", lang), value=start("pause_stages"), key=f"{k}_pauses"
     )

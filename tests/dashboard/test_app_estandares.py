@@ -218,10 +218,10 @@ def test_a_same_scope_policy_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_pat
     url = standards_db(tmp_path)
     _as_role(monkeypatch, "editor", "edu")
     at = page_app(monkeypatch, url, _script, lang="en").run()
-    at.selectbox(key="w_std_edit_policy").set_value("\x00new").run()
+    at.selectbox(key="w_std_edit_policy").set_value("+new").run()
     at.text_input(key="w_std_edit_new_id").input("logistics-2")
-    at.text_input(key="w_std_edit_\x00new_process").input("Logística")
-    at.button(key="w_std_edit_\x00new_save").click().run()
+    at.text_input(key="w_std_edit_+new_process").input("Logística")
+    at.button(key="w_std_edit_+new_save").click().run()
     assert not at.exception
     errors = " ".join(str(e.value) for e in at.error)
     assert "Standard 'logistics' has the same scope" in errors
