@@ -37,6 +37,7 @@ from dashboard.records.standards import (
     save_policy_version,
 )
 from dashboard.texts import fmt_hours_minutes, record_kind_label, tr
+from etl.preview import upload_read_limits
 from etl.publish import publishing
 
 WEEKS = 13
@@ -323,6 +324,7 @@ def import_section(lang: str) -> None:
                 [(f.name, io.BytesIO(f.getvalue())) for f in files],
                 records_ui.logged_in_user(),
                 lang=lang,
+                read_limits=upload_read_limits(int(st.get_option("server.maxUploadSize")) << 20),
             )
     except StandardError as exc:
         st.error(common.plain_md(exc))

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from dashboard.records import RecordError
 from dashboard.texts import tr
 from etl.load import BatchReport, load_files, standards_as_of
+from etl.read import ReadLimits
 from etl.records import ROW
 from etl.schema import policies
 from etl.settings import load_settings
@@ -161,11 +162,15 @@ def import_standards_files(
     loaded_by: str | None,
     *,
     lang: str = "en",
+    read_limits: ReadLimits | None = None,
 ) -> BatchReport:
     """Load calendars / holidays / policies files as one batch, through the load itself
     (same checks, counts, rejects and refreshed standard dues as `python -m etl load`).
-    A file of any other kind is refused before anything is read."""
+    A file of any other kind is refused before anything is read; `read_limits` bounds
+    uploaded files as on the Datos page."""
     other = [name for name, _ in files if standards_kind(name) is None]
     if other:
         raise StandardError(tr("std_err_kind", lang, files=", ".join(sorted(other))))
-    return load_files(engine, list(files), loaded_by=loaded_by or "dashboard")
+    return load_files(
+        engine, list(files), loaded_by=loaded_by or "dashboard", read_limits=read_limits
+    )
