@@ -57,6 +57,7 @@ PERMISSIONS: Mapping[str, str] = MappingProxyType(
         "record_notices": "editor",  # Avisos: mark as notified
         "record_actions": "editor",  # Revisión: add, close, reopen action items
         "manage_subscriptions": "editor",  # Suscripciones: add, edit, remove, test-send
+        "set_standards": "editor",  # Estándares: new policy version, standards file import
         "load_data": "admin",  # Datos (uploads, loads, the sample) and the empty state's load
     }
 )

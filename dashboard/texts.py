@@ -17,12 +17,80 @@ STRINGS: dict[str, tuple[str, str]] = {
     # service standards
     "std_intro": (
         "Plazos estándar por alcance (proceso, tipo de cliente, prioridad, categoría), en "
-        "horas hábiles de su calendario. Se cambian cargando calendars / holidays / policies "
-        "en Datos: cada versión queda en el historial.",
+        "horas hábiles de su calendario. Se cambian con una versión nueva aquí (editores) o "
+        "cargando calendars / holidays / policies: cada versión queda en el historial.",
         "Standard lead times per scope (process, customer type, priority, category), in "
-        "business hours of their calendar. They change by loading calendars / holidays / "
-        "policies in Data: every version stays in the history.",
+        "business hours of their calendar. They change by a new version here (editors) or "
+        "by loading calendars / holidays / policies: every version stays in the history.",
     ),
+    "std_edit": ("Nueva versión de un estándar", "New version of a standard"),
+    "std_edit_help": (
+        "Se guarda como versión nueva (el historial no se reescribe) y se recalculan las "
+        "fechas estándar de los compromisos.",
+        "Saved as a new version (the history is never rewritten); the commitments' "
+        "standard due dates are recomputed.",
+    ),
+    "std_new_id": ("(nuevo estándar)", "(new standard)"),
+    "std_new_id_label": ("Id del nuevo estándar", "New standard id"),
+    "std_target_hours": ("Objetivo (horas)", "Target (hours)"),
+    "std_priority": ("Prioridad", "Priority"),
+    "std_category": ("Categoría", "Category"),
+    "std_pause_label": ("Etapas que pausan el reloj", "Stages that pause the clock"),
+    "std_save": ("Guardar versión", "Save version"),
+    "std_saved": (
+        "Guardada la versión {version} de {policy}; {refreshed} compromisos recalculados.",
+        "Saved version {version} of {policy}; {refreshed} commitments recomputed.",
+    ),
+    "std_err_policy_id": ("Falta el id del estándar.", "The standard id is missing."),
+    "std_err_target": (
+        "El objetivo debe ser mayor que 0 horas (se indicó {hours}).",
+        "The target must be more than 0 hours ({hours} given).",
+    ),
+    "std_err_calendar": (
+        "El calendario {calendar!r} no está definido.",
+        "Calendar {calendar!r} is not defined.",
+    ),
+    "std_err_customer_type": (
+        "El tipo de cliente {value!r} debe ser internal o external.",
+        "Customer type {value!r} must be internal or external.",
+    ),
+    "std_err_same_scope": (
+        "El estándar {other!r} tiene el mismo alcance: dos estándares igual de específicos "
+        "estarían vigentes para los mismos compromisos.",
+        "Standard {other!r} has the same scope: two equally specific standards would be "
+        "in force for the same commitments.",
+    ),
+    "std_err_not_later": (
+        "La versión nueva de {policy} debe empezar después de la última ({latest}): el "
+        "historial no se reescribe.",
+        "The new version of {policy} must start after its latest one ({latest}): the "
+        "history is never rewritten.",
+    ),
+    "std_err_kind": (
+        "No es un archivo de calendars, holidays ni policies: {files}",
+        "Not a calendars, holidays or policies file: {files}",
+    ),
+    "std_import": ("Importar archivos de estándares", "Import standards files"),
+    "std_import_help": (
+        "calendars, holidays y policies (CSV/Excel), validados y cargados como una carga de Datos.",
+        "calendars, holidays and policies (CSV/Excel), checked and loaded like a load on "
+        "the Datos page.",
+    ),
+    "std_import_button": ("Importar", "Import"),
+    "std_import_done": (
+        "Lote {batch}: {new} nuevas, {changed} cambiadas, {rejected} rechazadas.",
+        "Batch {batch}: {new} new, {changed} changed, {rejected} rejected.",
+    ),
+    "std_import_failed": ("La importación no se hizo: {reason}", "Nothing imported: {reason}"),
+    "std_file": ("Archivo", "File"),
+    "std_kind": ("Tipo", "Kind"),
+    "std_read": ("Leídas", "Read"),
+    "std_new": ("Nuevas", "New"),
+    "std_changed": ("Cambiadas", "Changed"),
+    "std_unchanged": ("Sin cambios", "Unchanged"),
+    "std_rejected": ("Rechazadas", "Rejected"),
+    "std_row": ("Fila", "Row"),
+    "std_column": ("Columna", "Column"),
     "std_none": ("Aún no hay estándares de servicio cargados.", "No service standards loaded yet."),
     "std_in_force": ("Estándares vigentes", "Standards in force"),
     "std_history": ("Historial de versiones", "Version history"),

@@ -356,7 +356,7 @@ def load_files(
                 _store_dataset_meta(conn, meta)
                 report.dataset = meta
             if any(f.kind in STANDARD_INPUTS and (f.new or f.changed) for f in report.files):
-                refresh_standards(conn, _standards_as_of(conn, tz))
+                refresh_standards(conn, standards_as_of(conn, tz))
             conn.execute(
                 load_batches.update()
                 .where(load_batches.c.batch_id == batch_id)
@@ -619,7 +619,7 @@ def _now(tz: str) -> datetime:
     return datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
 
 
-def _standards_as_of(conn: sa.Connection, tz: str) -> datetime:
+def standards_as_of(conn: sa.Connection, tz: str) -> datetime:
     """The instant that ends the pause of a commitment still paused and open: the data
     set's own as_of when it ships one (samples), otherwise the load's wall-clock time."""
     row = conn.execute(sa.select(dataset_meta.c.value).where(dataset_meta.c.key == "as_of")).first()

@@ -200,7 +200,8 @@ ups AS (
 SELECT
     s.commitment_id, s.title, s.process, s.performer, s.customer, s.customer_type,
     s.status, s.due_at, s.delivered_at, CAST(s.delay_days AS DOUBLE PRECISION) AS delay_days,
-    s.original_due_at, ups.upstreams, COALESCE(ups.upstream_breaches, 0) AS upstream_breaches
+    s.original_due_at, ups.upstreams, COALESCE(ups.upstream_breaches, 0) AS upstream_breaches,
+    s.policy_id, s.policy_version, s.standard_due_at
 FROM s
 LEFT JOIN ups ON ups.commitment_id = s.commitment_id
 ORDER BY s.due_at, s.commitment_id
@@ -225,6 +226,9 @@ COMMITMENT_LIST_COLUMNS: tuple[str, ...] = (
     "original_due_at",
     "upstreams",
     "upstream_breaches",
+    "policy_id",
+    "policy_version",
+    "standard_due_at",
 )
 
 
@@ -236,6 +240,8 @@ def commitment_list(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     whatever the filter says, since a Compras breach hurts Producción even when only
     Producción is shown; but never past the user's row scope (an upstream outside it is
     neither listed nor counted). `delivered_at` is empty when the delivery is not known at `as_of`.
+    `policy_id`, `policy_version` and `standard_due_at` name the service standard behind
+    the date (empty when no policy covers the commitment), so a reader can check it.
     """
     status_sql, params = commitment_status_sql(f)
     all_sql, all_params = commitment_status_sql(f, apply_filter=False)
@@ -247,13 +253,14 @@ def commitment_list(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
         status_sql=status_sql, all_status_sql=all_sql, upstream_where=upstream_where
     )
     df = pd.read_sql(sa.text(sql), conn, params={**params, **all_params})
-    for col in ("due_at", "delivered_at", "original_due_at"):
+    for col in ("due_at", "delivered_at", "original_due_at", "standard_due_at"):
         df[col] = pd.to_datetime(df[col])
+    df["policy_version"] = df["policy_version"].astype("Int64")
     df["delay_days"] = df["delay_days"].astype(float).round(DURATION_DECIMALS)
     df["upstream_breaches"] = df["upstream_breaches"].astype("int64")
     for col in ("commitment_id", "title", "process", "performer", "customer"):
         df[col] = python_objects(df[col])
-    for col in ("customer_type", "status", "upstreams"):
+    for col in ("customer_type", "status", "upstreams", "policy_id"):
         df[col] = python_objects(df[col])
     return df[list(COMMITMENT_LIST_COLUMNS)]
 

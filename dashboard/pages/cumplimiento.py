@@ -151,6 +151,18 @@ def commitments_table(rows: pd.DataFrame, lang: str) -> None:
             ],
         }
     )
+    if rows["policy_id"].notna().any():  # the standard behind each date, when there is one
+        table.insert(
+            5,
+            t("col_standard", lang),
+            [
+                _standard(p, v, lang)
+                for p, v in zip(rows["policy_id"], rows["policy_version"], strict=True)
+            ],
+        )
+        table.insert(
+            6, t("col_standard_due", lang), [_date(v, lang) for v in rows["standard_due_at"]]
+        )
     st.dataframe(
         table,
         hide_index=True,
@@ -168,6 +180,13 @@ def commitments_table(rows: pd.DataFrame, lang: str) -> None:
 def _date(value: object, lang: str) -> str:
     """A table date in the language's format; blank when there is none."""
     return "" if value is None or pd.isna(value) else fmt_date(pd.Timestamp(value), lang)
+
+
+def _standard(policy: object, version: object, lang: str) -> str:
+    """The policy and version behind a commitment's date (`support-high v2`); blank if none."""
+    if policy is None or pd.isna(policy):
+        return ""
+    return t("standard_version", lang, policy=policy, version=int(version))
 
 
 def _delay(value: object, lang: str) -> str:

@@ -1,14 +1,16 @@
 """Estándares: the service standards in force and their history, each calendar's week
 and days off, and a what-if — a proposed target beside the one in force over the last
-13 weeks, with the commitments whose verdict would flip. Nothing is saved here:
-standards change by loading calendars / holidays / policies files (Datos page or
-`python -m etl load`), so every version stays in the history. Layout only: the numbers
-come from dashboard.metrics.standards.
+13 weeks, with the commitments whose verdict would flip (nothing saved). An editor adds a
+new version of a policy here (dashboard.records.standards, through records_ui.write) or
+imports calendars / holidays / policies files through the load itself; every version
+stays in the history. Layout only: the numbers come from dashboard.metrics.standards.
 """
 
 from __future__ import annotations
 
+import io
 import sys
+from datetime import date
 from pathlib import Path
 
 # Streamlit may run this file on its own (its pages/ folder convention): make the
@@ -28,10 +30,26 @@ from dashboard.metrics.standards import (
     policy_versions,
     target_what_if,
 )
-from dashboard.pages import common
-from dashboard.texts import fmt_hours_minutes, tr
+from dashboard.pages import common, records_ui
+from dashboard.records.standards import (
+    StandardError,
+    import_standards_files,
+    save_policy_version,
+)
+from dashboard.texts import fmt_hours_minutes, record_kind_label, tr
+from etl.preview import upload_read_limits
+from etl.publish import publishing
 
 WEEKS = 13
+K_IMPORT = "_std_import_result"
+_NEW = "+new"  # the "new standard" choice in the policy list
+# match column -> its label key (blank = any value)
+_MATCH = {
+    "process": "col_process",
+    "customer_type": "customer_type",
+    "priority": "std_priority",
+    "category": "std_category",
+}
 _DAY_NAMES = {
     "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
@@ -194,6 +212,171 @@ def at_risk_section(base: MetricFilter, lang: str) -> None:
     )
 
 
+def edit_section(versions: pd.DataFrame, lang: str) -> None:
+    """An editor's form: a new version of a policy (or a new policy), saved through
+    records_ui.write; the checks and the recomputed due dates are the load's."""
+    st.subheader(tr("std_edit", lang))
+    st.caption(tr("std_edit_help", lang))
+    ids = sorted(set(versions["policy_id"].astype(str))) if not versions.empty else []
+    choice = st.selectbox(
+        tr("std_policy", lang),
+        [*ids, _NEW],
+        format_func=lambda v: tr("std_new_id", lang) if v == _NEW else v,
+        key="w_std_edit_policy",
+    )
+    latest = (
+        versions[versions["policy_id"].astype(str) == choice].sort_values("valid_from").iloc[-1]
+        if choice != _NEW
+        else None
+    )
+
+    def start(column: str) -> str:
+        value = None if latest is None else latest[column]
+        return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+    k = f"w_std_edit_{choice}"  # one set of fields per policy: each starts at its latest
+    policy_id = (
+        st.text_input(tr("std_new_id_label", lang), key="w_std_edit_new_id")
+        if choice == _NEW
+        else choice
+    )
+    calendars = sorted(set(common.metric(calendar_weeks, None)["calendar"]))
+    cols = st.columns(3)
+    target = cols[0].number_input(
+        tr("std_target_hours", lang),
+        value=float(latest["target_hours"]) if latest is not None else 8.0,
+        step=0.5,
+        key=f"{k}_target",
+    )
+    current_cal = start("calendar")
+    calendar = cols[1].selectbox(
+        tr("std_calendar", lang),
+        ["", *calendars],
+        index=(["", *calendars].index(current_cal) if current_cal in calendars else 0),
+        format_func=lambda c: c or tr("std_round_clock", lang),
+        key=f"{k}_calendar",
+    )
+    valid_from = cols[2].date_input(
+        tr("targets_valid_from", lang), value=common.as_of().date(), key=f"{k}_from"
+    )
+    cols = st.columns(4)
+    match = {
+        c: cols[i].text_input(tr(label, lang), value=start(c), key=f"{k}_{c}")
+        for i, (c, label) in enumerate(_MATCH.items())
+    }
+    pauses = st.text_input(
+        tr("std_pause_label", lang), value=start("pause_stages"), key=f"{k}_pauses"
+    )
+    author = records_ui.who(lang)
+    if not st.button(tr("std_save", lang), key=f"{k}_save"):
+        return
+    ok, saved = records_ui.write(
+        save_policy_version,
+        policy_id,
+        float(target),
+        valid_from if isinstance(valid_from, date) else common.as_of().date(),
+        author,
+        calendar=calendar or None,
+        pause_stages=tuple(pauses.replace(",", "|").split("|")),
+        lang=lang,
+        **match,
+    )
+    if ok:
+        records_ui.flash(
+            tr(
+                "std_saved",
+                lang,
+                version=saved.version,
+                policy=saved.policy_id,
+                refreshed=saved.refreshed,
+            )
+        )
+        st.rerun()
+
+
+def import_section(lang: str) -> None:
+    """An editor's import of calendars / holidays / policies files: the load itself (same
+    checks and counts as Datos or `python -m etl load`), then the per-file counts."""
+    st.subheader(tr("std_import", lang))
+    st.caption(tr("std_import_help", lang))
+    shown = st.session_state.pop(K_IMPORT, None)
+    if shown is not None:
+        message, counts, rejects = shown
+        st.success(message)
+        st.dataframe(counts, hide_index=True, width="stretch")
+        if not rejects.empty:
+            st.dataframe(rejects, hide_index=True, width="stretch")
+    files = st.file_uploader(
+        tr("std_import", lang),
+        type=["csv", "xlsx", "tsv", "txt"],
+        accept_multiple_files=True,
+        key="w_std_import_files",
+        label_visibility="collapsed",
+    )
+    if not files or not st.button(tr("std_import_button", lang), key="w_std_import"):
+        return
+    if not common.require("set_standards", lang):
+        return
+    try:
+        with publishing(common.db_url()) as writer:
+            report = import_standards_files(
+                writer,
+                [(f.name, io.BytesIO(f.getvalue())) for f in files],
+                records_ui.logged_in_user(),
+                lang=lang,
+                read_limits=upload_read_limits(int(st.get_option("server.maxUploadSize")) << 20),
+            )
+    except StandardError as exc:
+        st.error(common.plain_md(exc))
+        return
+    except Exception as exc:  # EtlError or a database error: nothing was written
+        st.error(tr("std_import_failed", lang, reason=common.plain_md(exc)))
+        return
+    common.invalidate_data()
+    st.session_state[K_IMPORT] = (
+        tr(
+            "std_import_done",
+            lang,
+            batch=report.batch_id,
+            new=sum(f.new or 0 for f in report.files),
+            changed=sum(f.changed or 0 for f in report.files),
+            rejected=report.rows_rejected,
+        ),
+        import_counts(report, lang),
+        import_rejects(report, lang),
+    )
+    st.rerun()
+
+
+def import_counts(report: object, lang: str) -> pd.DataFrame:
+    """One row per file × kind of an import, as the Datos page counts them."""
+    files = report.files  # type: ignore[attr-defined]
+    return pd.DataFrame(
+        {
+            tr("std_file", lang): [Path(f.path).name for f in files],
+            tr("std_kind", lang): [record_kind_label(f.kind, lang) for f in files],
+            tr("std_read", lang): [f.read for f in files],
+            tr("std_new", lang): [f.new for f in files],
+            tr("std_changed", lang): [f.changed for f in files],
+            tr("std_unchanged", lang): [f.unchanged for f in files],
+            tr("std_rejected", lang): [f.rejected for f in files],
+        }
+    )
+
+
+def import_rejects(report: object, lang: str) -> pd.DataFrame:
+    """Every rejected row of an import with file, row, column and reason."""
+    rows = report.rejects  # type: ignore[attr-defined]
+    return pd.DataFrame(
+        {
+            tr("std_file", lang): [Path(r.path).name for r in rows],
+            tr("std_row", lang): [r.reject.row_number for r in rows],
+            tr("std_column", lang): [r.reject.column or "" for r in rows],
+            tr("std_reason", lang): [r.reject.reason for r in rows],
+        }
+    )
+
+
 def render() -> None:
     """The Estándares page."""
     view = common.current_view()
@@ -202,10 +385,12 @@ def render() -> None:
     base = MetricFilter(as_of=at)
     st.title(tr("page_estandares", lang))
     st.caption(tr("std_intro", lang))
+    records_ui.show_flash()
     versions = common.metric(policy_versions, None, at)
     if versions.empty:
         st.info(tr("std_none", lang))
         calendar_section(lang, at.year)
+        editor_sections(versions, lang)
         return
     in_force = versions[versions["in_force"].astype(bool)]
     st.subheader(tr("std_in_force", lang))
@@ -216,6 +401,14 @@ def render() -> None:
     calendar_section(lang, at.year)
     if not in_force.empty:
         what_if_section(in_force, base, lang)
+    editor_sections(versions, lang)
+
+
+def editor_sections(versions: pd.DataFrame, lang: str) -> None:
+    """The form and the import, only for a role that may set standards."""
+    if common.allowed("set_standards"):
+        edit_section(versions, lang)
+        import_section(lang)
 
 
 def page() -> None:

@@ -1,5 +1,5 @@
-"""Streamlit helpers shared by the Metas, Revisión, Seguimiento and Avisos pages: cached
-calls to their pure modules, writes that clear the caches, and "who is doing this".
+"""Streamlit helpers shared by the Metas, Revisión, Seguimiento, Avisos and Estándares
+pages: cached calls to their pure modules, writes that clear the caches, and "who is doing this".
 
 Like common.metric(), every cached result is keyed by the database, its data version
 and the arguments; a write made on one of these pages (a target, an action item, a
@@ -21,6 +21,7 @@ from dashboard.pages import common
 from dashboard.records import RecordError
 from dashboard.records.actions import create_action, update_action_status
 from dashboard.records.notices import mark_notified
+from dashboard.records.standards import save_policy_version
 from dashboard.records.subscriptions import (
     add_subscription,
     remove_subscription,
@@ -46,6 +47,7 @@ WRITE_ACTIONS: dict[Callable[..., Any], str] = {
     update_subscription: "manage_subscriptions",
     remove_subscription: "manage_subscriptions",
     send_test_pack: "manage_subscriptions",
+    save_policy_version: "set_standards",
 }
 # Writes whose effect spans every row (a subscription mails any filter to any address):
 # refused to a user with a row scope, whatever page drew the button.

@@ -110,6 +110,7 @@ def test_drill_down_reaches_the_commitment_list(
     delays = [fmt_num(v, "es", 1) if pd.notna(v) else "" for v in rows["delay_days"]]
     assert list(table[t("col_delay", "es")]) == delays
     assert list(table[t("col_upstreams", "es")]) == list(rows["upstreams"].fillna(""))
+    assert t("col_standard", "es") not in table.columns  # the sample has no standards
     assert list(table[t("col_tracking", "es")]) == [
         f"?page=seguimiento&commitment={c}" for c in rows["commitment_id"]
     ]
@@ -237,3 +238,49 @@ def test_names_are_shown_as_typed_never_as_markdown(
     assert "](http" not in joined and "**Ana**" not in joined and "<b>" not in joined
     assert common.plain_md(performer) in joined and common.plain_md(stage) in joined
     assert at.dataframe[0].value[t("col_commitment", "en")].tolist() == ["N1"]
+
+
+def _standards_table_script() -> None:
+    """Cumplimiento's commitments table on the Soporte commitments of the standards world."""
+    import os
+    from datetime import datetime
+
+    import streamlit as st
+
+    from dashboard.metrics.filters import MetricFilter
+    from dashboard.metrics.ontime import commitment_list
+    from dashboard.pages import cumplimiento
+    from etl.db import create_db_engine
+
+    engine = create_db_engine(os.environ["ESLABON_DB_URL"])
+    f = MetricFilter(as_of=datetime(2026, 1, 9, 12), processes=("Soporte",))
+    with engine.connect() as conn:
+        rows = commitment_list(conn, f)
+    engine.dispose()
+    cumplimiento.commitments_table(rows, st.query_params.get("lang", "es"))
+
+
+@pytest.mark.parametrize(
+    ("lang", "standard", "standard_due"), [("es", "Estándar", "Vence según estándar"),
+                                           ("en", "Standard", "Standard due")]
+)  # fmt: skip
+def test_commitments_table_shows_the_standard_behind_each_date(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, lang: str, standard: str, standard_due: str
+) -> None:
+    """Worked by hand (tests/metrics/test_standard_metrics.py's office calendar: Mon–Fri
+    09–13 and 15–18, Tue 6 Jan a holiday): C5, high priority, asked Mon 5 Jan 12:00, falls
+    under support-high v1 (8 h): 1 h + 3 h on Monday, 4 h on Wednesday → Wed 7 Jan 13:00,
+    though its explicit due (Tue 6 Jan) is what it is judged on. C2, asked Wed 7 Jan, falls
+    under v2 (4 h); C3, low priority, under support-any v1."""
+    from tests.dashboard.apptest_support import page_app
+    from tests.dashboard.test_app_estandares import standards_db
+
+    at = page_app(monkeypatch, standards_db(tmp_path), _standards_table_script, lang=lang).run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index(t("col_commitment", lang))
+    assert table.loc["C5", standard] == "support-high v1"
+    assert table.loc["C5", standard_due] == fmt_date(pd.Timestamp("2026-01-07 13:00"), lang)
+    assert table.loc["C5", t("col_due", lang)] == fmt_date(pd.Timestamp("2026-01-06"), lang)
+    assert table.loc["C2", standard] == "support-high v2"
+    assert table.loc["C3", standard] == "support-any v1"
+    assert list(table.columns[4:6]) == [standard, standard_due]

@@ -4,9 +4,11 @@ tests/metrics/test_standard_metrics.py."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from etl.db import create_db_engine
 from etl.load import load_files
@@ -129,3 +131,162 @@ def test_fmt_hours_minutes() -> None:
     assert fmt_hours_minutes(10 / 3) == "3 h 20 min"
     assert fmt_hours_minutes(0.5) == "30 min"
     assert fmt_hours_minutes(2.0) == "2 h"
+
+
+# --- editing standards (editor role) ----------------------------------------------
+
+
+def _as_role(monkeypatch: pytest.MonkeyPatch, role: str, who: str) -> None:
+    """The session signed in as `who` with `role` (what common.current_access returns
+    once the auth file says so; test_roles.py covers the sign-in itself)."""
+    from dashboard.metrics.filters import EVERYTHING
+    from dashboard.pages import common
+
+    access = common.Access(mode="login", role=role, who=who, method="password", scope=EVERYTHING)
+    monkeypatch.setattr(common, "current_access", lambda: access)
+
+
+def _stored_due(url: str, commitment: str) -> tuple:
+    engine = create_db_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT standard_due_at, due_at, policy_id, policy_version FROM commitments "
+                "WHERE commitment_id = :c"
+            ),
+            {"c": commitment},
+        ).fetchall()[0]
+    engine.dispose()
+    return tuple(row)
+
+
+def test_editor_saves_a_new_version_and_due_dates_follow(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = standards_db(tmp_path)
+    # before: C7 (Soporte/high, requested Fri 2026-01-09 09:00) under support-high v2,
+    # 4 office hours from 09:00 → 13:00 the same morning
+    assert _stored_due(url, "C7")[:1] == (datetime(2026, 1, 9, 13, 0),)
+    _as_role(monkeypatch, "editor", "edu")
+    at = page_app(monkeypatch, url, _script, lang="en").run()
+    assert not at.exception
+    assert at.button(key="w_std_edit_logistics_save").label == "Save version"
+    at.selectbox(key="w_std_edit_policy").set_value("support-high").run()
+    # the fields start at the latest version
+    assert at.number_input(key="w_std_edit_support-high_target").value == 4.0
+    assert at.text_input(key="w_std_edit_support-high_pauses").value == "Waiting customer"
+    at.number_input(key="w_std_edit_support-high_target").set_value(2.0)
+    at.date_input(key="w_std_edit_support-high_from").set_value(date(2026, 1, 8))
+    at.button(key="w_std_edit_support-high_save").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Saved version 3 of support-high" in all_text(at)
+    in_force = at.dataframe[0].value.set_index("Standard")
+    assert in_force.loc["support-high", "Version"] == 3
+    assert in_force.loc["support-high", "Target (business h)"] == "2.0"
+    assert in_force.loc["support-high", "Set by"] == "edu"
+    history = at.dataframe[1].value
+    assert len(history) == 5  # the old versions stay
+    old = history[history["Standard"] == "support-high"].set_index("Version")
+    assert list(old["Target (business h)"]) == ["8.0", "4.0", "2.0"]
+    # by hand: 2 office hours from Fri 09:00 (window 09:00–13:00) → 11:00; the due date
+    # came from the standard, so due_at follows it; C2 (requested Wed 7th) keeps v2
+    assert _stored_due(url, "C7") == (
+        datetime(2026, 1, 9, 11, 0),
+        datetime(2026, 1, 9, 11, 0),
+        "support-high",
+        3,
+    )
+    assert _stored_due(url, "C2")[2:] == ("support-high", 2)
+
+
+def test_a_non_positive_target_is_refused_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = standards_db(tmp_path)
+    _as_role(monkeypatch, "editor", "edu")
+    at = page_app(monkeypatch, url, _script, lang="es").run()
+    at.selectbox(key="w_std_edit_policy").set_value("logistics").run()
+    at.number_input(key="w_std_edit_logistics_target").set_value(0.0)
+    at.button(key="w_std_edit_logistics_save").click().run()
+    assert not at.exception
+    errors = [str(e.value) for e in at.error]
+    assert any("El objetivo debe ser mayor que 0 horas" in e for e in errors), errors
+    assert len(at.dataframe[1].value) == 4  # nothing written
+
+
+def test_a_same_scope_policy_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    url = standards_db(tmp_path)
+    _as_role(monkeypatch, "editor", "edu")
+    at = page_app(monkeypatch, url, _script, lang="en").run()
+    at.selectbox(key="w_std_edit_policy").set_value("+new").run()
+    at.text_input(key="w_std_edit_new_id").input("logistics-2")
+    at.text_input(key="w_std_edit_+new_process").input("Logística")
+    at.button(key="w_std_edit_+new_save").click().run()
+    assert not at.exception
+    errors = " ".join(str(e.value) for e in at.error)
+    assert "Standard 'logistics' has the same scope" in errors
+
+
+def _forged_write() -> None:
+    from datetime import date
+
+    import streamlit as st
+
+    from dashboard.pages import records_ui
+    from dashboard.records.standards import save_policy_version
+
+    ok, result = records_ui.write(save_policy_version, "logistics", 1.0, date(2026, 1, 8), "x")
+    st.text(f"result={ok}:{result}")
+
+
+def test_a_viewer_sees_no_form_and_a_forged_write_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = standards_db(tmp_path)
+    _as_role(monkeypatch, "viewer", "vera")
+    at = page_app(monkeypatch, url, _script, lang="en").run()
+    assert not at.exception
+    assert "New version of a standard" not in all_text(at)
+    assert not [b for b in at.button if str(b.key).startswith("w_std_edit")]
+    assert len(at.get("file_uploader")) == 0
+    at = page_app(monkeypatch, url, _forged_write, lang="en").run()
+    assert "result=False:not allowed" in all_text(at)
+    engine = create_db_engine(url)
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM policies")).fetchall()[0][0]
+    engine.dispose()
+    assert count == 4
+
+
+def test_editor_imports_a_policies_file_through_the_load(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = standards_db(tmp_path)
+    _as_role(monkeypatch, "editor", "edu")
+    at = page_app(monkeypatch, url, _script, lang="en").run()
+    policies = (
+        "policy_id,target_hours,calendar,process,valid_from\n"
+        "logistics,24,,Logística,2026-01-08\n"  # a new version of logistics
+        "support-any,0,office,Soporte,2026-01-08\n"  # refused: non-positive target
+    )
+    at.file_uploader(key="w_std_import_files").upload("policies.csv", policies.encode(), "text/csv")
+    at.run()
+    at.button(key="w_std_import").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = all_text(at)
+    assert "new, 0 changed, 1 rejected" in text
+    counts = next(d.value for d in at.dataframe if "File" in d.value.columns and "Read" in d.value)
+    row = counts.iloc[0]
+    assert (row["File"], row["Read"], row["New"], row["Rejected"]) == ("policies.csv", 2, 1, 1)
+    rejects = next(d.value for d in at.dataframe if "Reason" in d.value and "Row" in d.value)
+    assert list(rejects["Row"]) == [3] and list(rejects["Column"]) == ["target_hours"]
+    assert "must be more than 0" in rejects["Reason"].iat[0]
+    in_force = at.dataframe[0].value.set_index("Standard")
+    assert in_force.loc["logistics", "Version"] == 2
+    # C6 (Logística, requested Mon 5th, 24 × 7) keeps version 1: it was requested before
+    assert _stored_due(url, "C6")[2:] == ("logistics", 1)
+    # a file of another kind is refused before anything is read
+    at.file_uploader(key="w_std_import_files").upload("events.csv", b"x\n", "text/csv")
+    at.run()
+    at.button(key="w_std_import").click().run()
+    assert "Not a calendars, holidays or policies file: events.csv" in all_text(at)

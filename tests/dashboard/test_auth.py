@@ -24,13 +24,21 @@ from etl.settings import PROJECT_ROOT
 # admin also loads data.
 EXPECTED = {
     "viewer": {"read"},
-    "editor": {"read", "set_targets", "record_notices", "record_actions", "manage_subscriptions"},
+    "editor": {
+        "read",
+        "set_targets",
+        "record_notices",
+        "record_actions",
+        "manage_subscriptions",
+        "set_standards",
+    },
     "admin": {
         "read",
         "set_targets",
         "record_notices",
         "record_actions",
         "manage_subscriptions",
+        "set_standards",
         "load_data",
     },
 }

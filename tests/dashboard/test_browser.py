@@ -27,11 +27,13 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy.engine import make_url
 
 from dashboard.app import DEFAULT_PAGE, PAGES
 from dashboard.i18n import STRINGS as SHARED_STRINGS
+from dashboard.i18n import fmt_pct
 from dashboard.texts import STRINGS as PAGE_STRINGS
 from dashboard.theme import PAGE_FONT_SYMBOLS
 from etl.db import create_db_engine
@@ -91,15 +93,23 @@ def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 90) -> Non
     raise RuntimeError("streamlit did not become healthy in time")
 
 
+# A small set of service standards for the sample (which ships none), so Estándares has
+# a what-if to run: Compras within 72 office hours (Mon–Fri 09–14 and 15–18, a holiday).
+STANDARDS = {
+    "calendars": "calendar,weekday,start,end\n"
+    + "".join(f"oficina,{d},09:00,14:00\noficina,{d},15:00,18:00\n" for d in range(1, 6)),
+    "holidays": "calendar,day,name\noficina,2026-10-12,Fiesta Nacional\n",
+    "policies": "policy_id,target_hours,calendar,process,pause_stages,valid_from\n"
+    "compras,72,oficina,Compras,,2026-01-01\n",
+}
+
+
 @pytest.fixture(scope="module")
-def server(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Streamlit server on the sample database; yields its base URL."""
-    _require_browser()
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("streamlit")
-    log = folder / "server.log"
-    # What `make run` serves: the sample plus its targets (so the lights show), on a copy
-    # of the session's database, which other tests expect without targets.
+def served_db(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """What `make run` serves: the sample plus its targets (so the lights show) and the
+    standards above, on a copy of the session's database (other tests expect neither).
+    """
+    folder = tmp_path_factory.mktemp("served")
     served = folder / "served.duckdb"
     shutil.copyfile(make_url(sample_db_url).database, served)
     served_url = f"duckdb:///{served}"
@@ -119,6 +129,27 @@ def server(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         check=True,
         capture_output=True,
     )
+    standards = folder / "standards"
+    standards.mkdir()
+    for name, text in STANDARDS.items():
+        (standards / f"{name}.csv").write_text(text, encoding="utf-8")
+    subprocess.run(
+        [sys.executable, "-m", "etl", "load", str(standards), "--db", served_url],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return served_url
+
+
+@pytest.fixture(scope="module")
+def server(served_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Streamlit server on the served database; yields its base URL."""
+    _require_browser()
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("streamlit")
+    log = folder / "server.log"
+    served_url = served_db
     env = {**os.environ, "ESLABON_DB_URL": served_url}
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -342,6 +373,61 @@ def test_cadena_draws_its_charts_and_keeps_the_chosen_root(page: object, server:
     _no_exception(page)
 
 
+def _grid_rows(page: object) -> list[list[str]]:
+    """The rows of the page's last data grid as its accessible table holds them (Glide
+    draws on a canvas, and mirrors the cells into a table for screen readers)."""
+    grid = page.locator("[data-testid='stDataFrame']").last
+    grid.locator("table tbody tr").first.wait_for(state="attached")
+    return grid.locator("table tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('td')].map(c => c.textContent.trim()))"
+    )
+
+
+def test_estandares_what_if_matches_its_metric(page: object, server: str, served_db: str) -> None:
+    """Estándares in Chromium: a proposed 70 h for Compras (72 h in force) shows the same
+    side-by-side rates and the same flipped commitments as `target_what_if` on the same
+    database (read beside the server, read-only)."""
+    from dashboard.metrics.filters import MetricFilter
+    from dashboard.metrics.kpis import default_as_of
+    from dashboard.metrics.standards import target_what_if
+
+    engine = create_db_engine(served_db, read_only=True)
+    with engine.connect() as conn:
+        at = pd.Timestamp(default_as_of(conn)).to_pydatetime().replace(tzinfo=None)
+        summary, flips = target_what_if(conn, MetricFilter(as_of=at), "compras", 70.0, 13)
+    engine.dispose()
+    row = summary.iloc[0]
+    assert 0 < len(flips) <= 8  # few enough to be all on screen at once
+
+    page.goto(f"{server}/estandares")
+    page.wait_for_selector("h1")
+    _settled(page)
+    _no_exception(page)
+    page.get_by_text("¿Y si…? Un plazo propuesto").first.scroll_into_view_if_needed()
+    assert page.get_by_text("Ningún compromiso cambia de veredicto.").first.is_visible()
+    box = page.locator("[data-testid='stNumberInput']").filter(
+        has_text="Plazo propuesto (h hábiles)"
+    )
+    field = box.locator("input")
+    field.fill("70")
+    field.press("Enter")
+    page.get_by_text("Con 70,0 h").first.wait_for()
+    _settled(page)
+    _no_exception(page)
+    cards = _cards(page)
+    assert cards["Compromisos"] == str(int(row["covered"]))
+    assert cards["Dentro del estándar con 72,0 h"] == fmt_pct(row["rate_in_force"], "es")
+    assert cards["Con 70,0 h"] == fmt_pct(row["rate_proposed"], "es")
+    assert cards["Con 70,0 h"] != cards["Dentro del estándar con 72,0 h"]
+    shown = _grid_rows(page)
+    assert [r[0] for r in shown] == list(flips["commitment_id"]), shown
+    verdict = {"within": "dentro", "outside": "fuera"}
+    assert [r[-2:] for r in shown] == [
+        [verdict[a], verdict[b]] for a, b in zip(flips["in_force"], flips["proposed"], strict=True)
+    ]
+    _screenshot(page, "estandares_what_if.png")
+
+
 # --- every page, both languages: glyphs, language, contrast -----------------------------
 
 # Runs in the page: every visible text node (HTML and the charts' SVG) with the checks a
@@ -432,6 +518,8 @@ def _data_words(url: str) -> set[str]:
         "SELECT process, area, description FROM processes",
         "SELECT category, customer FROM complaints",
         "SELECT note, set_by FROM targets",
+        "SELECT policy_id, calendar, set_by FROM policies",
+        "SELECT calendar, name FROM holidays",
     )
     with engine.connect() as conn:
         for sql in queries:

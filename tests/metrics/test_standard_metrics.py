@@ -179,6 +179,19 @@ def test_commitment_list(world: sa.Engine) -> None:
     assert got.loc["C6", "delay_days"] == 2.0
 
 
+def test_cumplimiento_list_names_the_standard(world: sa.Engine) -> None:
+    """Cumplimiento's drill list carries the policy, version and standard due (C5: v1,
+    8 h from Mon 12:00 over the Tuesday holiday → Wed 13:00), on both backends."""
+    from dashboard.metrics.ontime import commitment_list
+
+    with world.connect() as conn:
+        got = commitment_list(conn, MetricFilter(as_of=AS_OF)).set_index("commitment_id")
+    assert (got.loc["C5", "policy_id"], got.loc["C5", "policy_version"]) == ("support-high", 1)
+    assert got.loc["C5", "standard_due_at"] == datetime(2026, 1, 7, 13)
+    assert got.loc["C2", "policy_version"] == 2
+    assert got.loc["X1", "policy_id"] is None and pd.isna(got.loc["X1", "standard_due_at"])
+
+
 def test_commitments_command_json_and_csv(world: sa.Engine, db_url: str) -> None:
     world.dispose()
     base = [
