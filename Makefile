@@ -25,6 +25,7 @@ $(DB): | $(STAMP)
 db: $(DB)
 
 run: $(STAMP) $(DB)
+	$(BIN)/python -m etl init  # a database made by an earlier release gains the new columns
 	$(BIN)/streamlit run dashboard/serve.py --server.port $(PORT)
 
 test: $(STAMP)
