@@ -28,25 +28,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from bench.common import PROJECT_ROOT, sample_db
+from bench.servers import free_port, streamlit_argv, wait_healthy
 from bench.session_client import SessionRun, run_session, run_sessions
 from dashboard.i18n import t
 
 FLOOR_APP = 'import streamlit as st\nst.write("Eslabón")\n'
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -66,23 +58,9 @@ def rss_mib(pid: int) -> float:
 @contextmanager
 def served(script: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
     """A Streamlit server for `script` on a free loopback port: (base URL, pid)."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(script),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        streamlit_argv(script, port),
         cwd=PROJECT_ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
@@ -90,15 +68,7 @@ def served(script: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{script} did not start")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.2)
+        wait_healthy(base, proc)
         yield base, proc.pid
     finally:
         proc.terminate()

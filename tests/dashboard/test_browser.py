@@ -19,11 +19,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +28,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import make_url
 
+from bench.servers import free_port, wait_healthy
 from dashboard.app import DEFAULT_PAGE, PAGES
 from dashboard.i18n import STRINGS as SHARED_STRINGS
 from dashboard.i18n import fmt_pct
@@ -69,28 +67,6 @@ def _require_browser() -> None:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-
-
-def _free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    """Wait until Streamlit answers its health check (or its process died)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("streamlit did not become healthy in time")
 
 
 # A small set of service standards for the sample (which ships none), so Estándares has
@@ -146,7 +122,7 @@ def served_db(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> s
 def server(served_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Streamlit server on the served database; yields its base URL."""
     _require_browser()
-    port = _free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("streamlit")
     log = folder / "server.log"
     served_url = served_db
@@ -175,7 +151,7 @@ def server(served_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base, proc)
+        wait_healthy(base, proc)
         _DATA_WORDS.update(_data_words(served_url))
         yield base
     finally:

@@ -14,12 +14,12 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from bench.servers import free_port, wait_healthy
 from dashboard.hosts import allowed_hosts, host_name, is_allowed_host
 from etl.settings import PROJECT_ROOT
 from tests.dashboard.apptest_support import world_db
@@ -62,32 +62,11 @@ def test_allowed_hosts_default_and_configured() -> None:
     assert is_allowed_host(FOREIGN, allowed_hosts({"ESLABON_ALLOWED_HOSTS": "*"}))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    """Poll the health check (with an allowed Host) until it answers or the server died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{base}/_stcore/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("streamlit did not become healthy in time")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """A real server on a free loopback port; yields (base URL, port)."""
     folder = tmp_path_factory.mktemp("hosts")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ESLABON_DB_URL": world_db(folder), "ESLABON_ALLOWED_HOSTS": PUBLIC}
     with (folder / "server.log").open("w") as out:
         proc = subprocess.Popen(
@@ -98,7 +77,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base, proc)
+        wait_healthy(base, proc)
         yield base, port
     finally:
         proc.terminate()
@@ -170,7 +149,7 @@ def test_allowed_hosts_served(server: tuple[str, int]) -> None:
 def plain_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """`streamlit run dashboard/app.py` (no middleware: the script checks the Host)."""
     folder = tmp_path_factory.mktemp("hosts-app")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ESLABON_DB_URL": world_db(folder)}
     env.pop("ESLABON_ALLOWED_HOSTS", None)
     with (folder / "server.log").open("w") as out:
@@ -181,7 +160,7 @@ def plain_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
             cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}", proc)
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
         yield port
     finally:
         proc.terminate()

@@ -14,17 +14,16 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
 
+from bench.servers import free_port, streamlit_argv, wait_healthy
 from bench.session_client import SessionRun, run_session
 from dashboard.i18n import t
 from etl.settings import PROJECT_ROOT, SAMPLE_DIR
@@ -43,26 +42,6 @@ NEW_BATCH = "commitment_id,title,process,customer,customer_type,requested_at,due
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(base: str, proc: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{what} did not answer in time")
-
-
 @contextmanager
 def _process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
@@ -76,24 +55,6 @@ def _process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subpro
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
-def _dashboard(port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "dashboard/serve.py",
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-    ]
 
 
 def proxy_config(folder: Path, listen: int, upstreams: tuple[int, int]) -> Path:
@@ -165,14 +126,16 @@ def test_a_batch_loaded_while_two_processes_serve_is_seen_by_both(
         check=True,
         capture_output=True,
     )
-    ports = (_free_port(), _free_port())
-    listen = _free_port()
+    ports = (free_port(), free_port())
+    listen = free_port()
     conf_dir = tmp_path / "nginx"
     conf_dir.mkdir()
     conf = proxy_config(conf_dir, listen, ports)
     with ExitStack() as stack:
         servers = [
-            stack.enter_context(_process(_dashboard(port), env, tmp_path / f"d{port}.log"))
+            stack.enter_context(
+                _process(streamlit_argv("dashboard/serve.py", port), env, tmp_path / f"d{port}.log")
+            )
             for port in ports
         ]
         nginx = stack.enter_context(
@@ -183,9 +146,9 @@ def test_a_batch_loaded_while_two_processes_serve_is_seen_by_both(
             )
         )
         for port, proc in zip(ports, servers, strict=True):
-            _wait_healthy(f"http://127.0.0.1:{port}", proc, f"dashboard on {port}")
+            wait_healthy(f"http://127.0.0.1:{port}", proc)
         proxy = f"http://127.0.0.1:{listen}"
-        _wait_healthy(proxy, nginx, "nginx")
+        wait_healthy(proxy, nginx)
 
         # the sticky proxy sends this client to one process; the other is asked directly
         before_proxy = breaches_shown(_resumen(proxy))
