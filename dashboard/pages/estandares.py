@@ -57,9 +57,10 @@ _DAY_NAMES = {
 
 
 def _scope(row: pd.Series, lang: str) -> str:
+    """A policy's match columns in the page's words ("Etapa: Compras, Prioridad: alta")."""
     parts = [
-        f"{c}={row[c]}"
-        for c in ("process", "customer_type", "priority", "category")
+        f"{tr(label, lang)}: {row[c]}"
+        for c, label in _MATCH.items()
         if pd.notna(row[c]) and row[c] is not None
     ]
     return ", ".join(parts) or tr("std_any", lang)
@@ -257,7 +258,10 @@ def edit_section(versions: pd.DataFrame, lang: str) -> None:
         key=f"{k}_calendar",
     )
     valid_from = cols[2].date_input(
-        tr("targets_valid_from", lang), value=common.as_of().date(), key=f"{k}_from"
+        tr("targets_valid_from", lang),
+        value=common.as_of().date(),
+        format="DD/MM/YYYY" if lang == "es" else "YYYY-MM-DD",
+        key=f"{k}_from",
     )
     cols = st.columns(4)
     match = {

@@ -92,6 +92,9 @@ def test_spanish_and_empty_standards(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     text = all_text(at)
     assert "Estándares de servicio" in text and "Historial de versiones" in text
     assert list(at.dataframe[3].value["Día"])[:2] == ["lunes", "martes"]
+    # the scope in the page's words, never the column names
+    scopes = at.dataframe[0].value.set_index("Estándar")["Alcance"]
+    assert scopes.loc["support-high"] == "Etapa: Soporte, Prioridad: high"
     assert "plazo consumido" in at.dataframe[2].value.to_csv()
     # a database without standards says so
     at = page_app(monkeypatch, world_db(tmp_path), _script, lang="es").run()
