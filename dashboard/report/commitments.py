@@ -12,21 +12,19 @@ import argparse
 import sys
 from typing import TextIO
 
-from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import default_as_of
 from dashboard.metrics.standards import (
     COMMITMENT_EXPORT_COLUMNS,
     DEFAULT_AT_RISK_SHARE,
     commitments_with_standards,
 )
-from dashboard.report import ReportError
+from dashboard.report import ReportError, add_user_argument
 from dashboard.report.kpis import (
-    _check_period,
     _json_value,
     add_as_of_argument,
     add_db_argument,
+    build_filter,
+    check_dates,
     open_report_engine,
-    parse_instant,
     write_csv,
     write_json,
 )
@@ -38,6 +36,7 @@ HELP = "Every commitment with its due date, standard, status and delay (JSON or 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `commitments` options (see the module docstring)."""
     add_db_argument(parser)
+    add_user_argument(parser)
     add_as_of_argument(parser)
     parser.add_argument("--from", dest="date_from", metavar="DATE",
                         help="first due date (inclusive)")  # fmt: skip
@@ -59,25 +58,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Print the list; exit status 0."""
     out = out or sys.stdout
-    for option, value in (("--from", args.date_from), ("--to", args.date_to),
-                          ("--as-of", args.as_of)):  # fmt: skip
-        if value:
-            parse_instant(value, option)
-    _check_period(args)
+    check_dates(args)
     if not 0 < args.share <= 1:
         raise ReportError(f"--at-risk-share {args.share} must be more than 0 and at most 1")
     engine = open_report_engine(args.db)
     try:
         with engine.connect() as conn:
-            as_of = parse_instant(args.as_of, "--as-of") if args.as_of else default_as_of(conn)
-            f = MetricFilter(
-                as_of=as_of,
-                date_from=parse_instant(args.date_from, "--from").date()
-                if args.date_from
-                else None,
-                date_to=parse_instant(args.date_to, "--to").date() if args.date_to else None,
-                processes=tuple(args.process),
-            )
+            f = build_filter(args, conn)
             frame = commitments_with_standards(conn, f, args.share)
     finally:
         engine.dispose()

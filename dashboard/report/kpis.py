@@ -201,24 +201,9 @@ def _check_period(args: argparse.Namespace) -> None:
             raise ReportError(f"--from {date_from} is after --to {date_to}")
 
 
-def build_filter(args: argparse.Namespace, conn: sa.Connection) -> MetricFilter:
-    """The MetricFilter the options describe; --as-of defaults to the data's own."""
-    date_from = parse_instant(args.date_from, "--from").date() if args.date_from else None
-    date_to = parse_instant(args.date_to, "--to").date() if args.date_to else None
-    as_of = parse_instant(args.as_of, "--as-of") if args.as_of else default_as_of(conn)
-    return MetricFilter(
-        as_of=as_of,
-        date_from=date_from,
-        date_to=date_to,
-        processes=tuple(args.process),
-        group_by=BY_ALIASES.get(args.by, args.by) if args.by else "none",
-    ).within(user_scope(getattr(args, "as_user", None)))
-
-
-def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Compute the KPIs and print them; exit status 0."""
-    out = out or sys.stdout
-    # Validate the dates before touching the database: a typo should not need a DB.
+def check_dates(args: argparse.Namespace) -> None:
+    """--from, --to and --as-of checked before touching the database (a typo should not
+    need one), and the period's order."""
     for option, value in (
         ("--from", args.date_from),
         ("--to", args.date_to),
@@ -227,6 +212,27 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if value:
             parse_instant(value, option)
     _check_period(args)
+
+
+def build_filter(args: argparse.Namespace, conn: sa.Connection) -> MetricFilter:
+    """The MetricFilter the options describe (`--from/--to/--process`, `--by` where the
+    command has it), within `--as-user`'s rows; --as-of defaults to the data's own."""
+    date_from = parse_instant(args.date_from, "--from").date() if args.date_from else None
+    date_to = parse_instant(args.date_to, "--to").date() if args.date_to else None
+    as_of = parse_instant(args.as_of, "--as-of") if args.as_of else default_as_of(conn)
+    return MetricFilter(
+        as_of=as_of,
+        date_from=date_from,
+        date_to=date_to,
+        processes=tuple(args.process),
+        group_by=BY_ALIASES.get(args.by, args.by) if getattr(args, "by", None) else "none",
+    ).within(user_scope(getattr(args, "as_user", None)))
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Compute the KPIs and print them; exit status 0."""
+    out = out or sys.stdout
+    check_dates(args)
     engine = open_report_engine(args.db)
     try:
         with engine.connect() as conn:

@@ -17,15 +17,15 @@ from typing import TextIO
 import sqlalchemy as sa
 
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import default_as_of
 from dashboard.metrics.ontime import none_if_nan
 from dashboard.metrics.process_map import directly_follows
-from dashboard.report import ReportError
+from dashboard.report import add_user_argument
 from dashboard.report.kpis import (
     add_as_of_argument,
     add_db_argument,
+    build_filter,
+    check_dates,
     open_report_engine,
-    parse_instant,
 )
 from etl.exports import spreadsheet_safe
 
@@ -37,6 +37,7 @@ COLUMNS: tuple[str, ...] = ("source", "target", "count", "median_hours")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `process-map` options: database, as-of, period and stages, format."""
     add_db_argument(parser)
+    add_user_argument(parser)
     add_as_of_argument(parser)
     parser.add_argument("--from", dest="date_from", metavar="DATE", help="first due date")
     parser.add_argument("--to", dest="date_to", metavar="DATE", help="last due date")
@@ -83,21 +84,11 @@ def write_csv(records: list[dict[str, object]], out: TextIO) -> None:
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Compute the map and print it; exit status 0."""
     out = out or sys.stdout
-    bounds = {}
-    for option, value in (("--from", args.date_from), ("--to", args.date_to)):
-        bounds[option] = parse_instant(value, option).date() if value else None
-    if bounds["--from"] and bounds["--to"] and bounds["--from"] > bounds["--to"]:
-        raise ReportError(f"--from {bounds['--from']} is after --to {bounds['--to']}")
-    as_of = parse_instant(args.as_of, "--as-of") if args.as_of else None
+    check_dates(args)
     engine = open_report_engine(args.db)
     try:
         with engine.connect() as conn:
-            f = MetricFilter(
-                as_of=as_of or default_as_of(conn),
-                date_from=bounds["--from"],
-                date_to=bounds["--to"],
-                processes=tuple(args.process),
-            )
+            f = build_filter(args, conn)
             records = process_map_records(conn, f)
     finally:
         engine.dispose()

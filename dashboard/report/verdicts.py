@@ -11,16 +11,15 @@ import argparse
 import sys
 from typing import TextIO
 
-from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.kpis import default_as_of
 from dashboard.metrics.standards import verdict_agreement, verdict_disagreements
+from dashboard.report import add_user_argument
 from dashboard.report.kpis import (
-    _check_period,
     _json_value,
     add_as_of_argument,
     add_db_argument,
+    build_filter,
+    check_dates,
     open_report_engine,
-    parse_instant,
     write_csv,
     write_json,
 )
@@ -32,6 +31,7 @@ HELP = "The source system's own SLA verdict against Eslabón's: agreement and di
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `verdicts` options (see the module docstring)."""
     add_db_argument(parser)
+    add_user_argument(parser)
     add_as_of_argument(parser)
     parser.add_argument("--from", dest="date_from", metavar="DATE", help="first due date")
     parser.add_argument("--to", dest="date_to", metavar="DATE", help="last due date")
@@ -44,23 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Print the agreement; exit status 0."""
     out = out or sys.stdout
-    for option, value in (("--from", args.date_from), ("--to", args.date_to),
-                          ("--as-of", args.as_of)):  # fmt: skip
-        if value:
-            parse_instant(value, option)
-    _check_period(args)
+    check_dates(args)
     engine = open_report_engine(args.db)
     try:
         with engine.connect() as conn:
-            as_of = parse_instant(args.as_of, "--as-of") if args.as_of else default_as_of(conn)
-            f = MetricFilter(
-                as_of=as_of,
-                date_from=parse_instant(args.date_from, "--from").date()
-                if args.date_from
-                else None,
-                date_to=parse_instant(args.date_to, "--to").date() if args.date_to else None,
-                processes=tuple(args.process),
-            )
+            f = build_filter(args, conn)
             table = verdict_agreement(conn, f)
             odd = verdict_disagreements(conn, f)
     finally:

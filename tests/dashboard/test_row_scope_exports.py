@@ -66,6 +66,11 @@ def _exports(db: str, tmp_path: Path, capsys: pytest.CaptureFixture, *user: str)
                 str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
                 for v in row if v is not None
             )  # fmt: skip
+    for command in ("commitments", "process-map", "verdicts"):
+        for fmt in ("json", "csv"):
+            out[f"{command}.{fmt}"] = _run(
+                capsys, command, "--db", db, *MARCH, "--format", fmt, *user
+            )
     ics = tmp_path / "all.ics"
     _run(capsys, "calendar", "--db", db, "--out", str(ics), *user)
     lines = ics.read_text(encoding="utf-8").splitlines()
@@ -91,6 +96,8 @@ def test_every_export_holds_the_scoped_rows_only(
         leaked = [s for s in SECRETS if s in text]
         assert not leaked, (name, leaked)
     assert all(cid in scoped["all.ics"] for cid in VISIBLE_IDS)
+    listed = {r["commitment_id"] for r in json.loads(scoped["commitments.json"])}
+    assert listed and listed <= set(VISIBLE_IDS)
     assert "OK-V1" in scoped["weekly.html"] and "OK-V1" in scoped["weekly.xlsx"]
     # the OIDC e-mail of the same scope gets the same bytes
     assert _exports(db, tmp_path, capsys, "--as-user", "luz@example.com") == scoped
