@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import gc
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,8 +37,9 @@ if TYPE_CHECKING:
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
-DATA_DIR = BENCH_DIR / "data"
-SIZES = {"100k": 100_000, "1m": 1_000_000}
+# ESLABON_BENCH_DATA lets several checkouts share one set of generated data (10M is large).
+DATA_DIR = Path(os.environ.get("ESLABON_BENCH_DATA") or BENCH_DIR / "data")
+SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 
 
 def size_arg(parser: argparse.ArgumentParser) -> None:
@@ -52,12 +54,24 @@ def sample_dir(size: str) -> Path:
     if not (out / "events.csv").exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         print(f"generating {out} ({SIZES[size]:,} commitments) ...", flush=True)
+        # Into a private folder first, renamed when complete: a run killed half-way, or
+        # another checkout generating the same set, never leaves a half-written set behind.
+        partial = DATA_DIR / f".sample-{size}.{os.getpid()}.partial"
         subprocess.run(
-            [sys.executable, "-m", "etl", "sample", str(out), "--commitments", str(SIZES[size])],
+            [
+                *(sys.executable, "-m", "etl", "sample", str(partial)),
+                *("--commitments", str(SIZES[size])),
+            ],
             cwd=PROJECT_ROOT,
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        if (out / "events.csv").exists():  # another run finished first: keep its set
+            shutil.rmtree(partial)
+        else:
+            if out.exists():
+                shutil.rmtree(out)
+            partial.rename(out)
     return out
 
 
@@ -67,12 +81,14 @@ def sample_db(size: str) -> Path:
     if not db.exists():
         source = sample_dir(size)
         print(f"loading {source} into {db} ...", flush=True)
+        partial = DATA_DIR / f".sample-{size}.{os.getpid()}.partial.duckdb"
         subprocess.run(
-            [sys.executable, "-m", "etl", "load", str(source), "--db", f"duckdb:///{db}"],
+            [sys.executable, "-m", "etl", "load", str(source), "--db", f"duckdb:///{partial}"],
             cwd=PROJECT_ROOT,
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        os.replace(partial, db)
     return db
 
 
