@@ -35,7 +35,7 @@ from pathlib import Path
 from bench.common import PROJECT_ROOT, sample_db
 from bench.servers import free_port, streamlit_argv, wait_healthy
 from bench.session_client import SessionRun, run_session, run_sessions
-from dashboard.i18n import t
+from dashboard.ui.i18n import t
 
 FLOOR_APP = 'import streamlit as st\nst.write("Eslabón")\n'
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -112,7 +112,7 @@ def tracking_query(db_url: str) -> str:
     """A signed customer tracking link's query for the first external customer."""
     import sqlalchemy as sa
 
-    from dashboard.tokens import make_token
+    from dashboard.services.tokens import make_token
     from etl.db import create_db_engine
     from etl.schema import commitments
 

@@ -1,7 +1,7 @@
 """Eslabón's Streamlit entry point: page registry, shared sidebar, view in the URL.
 
 Run with `streamlit run dashboard/app.py`. This file is the frame around every page:
-it registers the pages (one module each in dashboard/pages/), draws the shared filter
+it registers the pages (one module each in dashboard/views/), draws the shared filter
 sidebar, keeps the view in the query string and then runs the chosen page. Pages are
 registered only when their file exists, so pages can land one at a time.
 
@@ -35,12 +35,12 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from dashboard import auth, browser_access, hosts, signin  # noqa: E402
-from dashboard.i18n import t  # noqa: E402
+from dashboard.access import auth, browser_access, hosts, signin  # noqa: E402
 from dashboard.metrics.filters import EVERYTHING, RowScope  # noqa: E402
-from dashboard.pages import common  # noqa: E402
+from dashboard.ui.i18n import t  # noqa: E402
+from dashboard.views import common  # noqa: E402
 
-# (url path = file name in dashboard/pages/, title key in dashboard.i18n, icon)
+# (url path = file name in dashboard/views/, title key in dashboard.ui.i18n, icon)
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("resumen", "page_resumen", ":material/dashboard:"),
     ("cumplimiento", "page_cumplimiento", ":material/schedule:"),
@@ -83,7 +83,7 @@ log = logging.getLogger(__name__)
 
 
 def page_runner(name: str) -> Callable[[], None]:
-    """The `page()` of dashboard/pages/<name>.py, its module imported when the page runs.
+    """The `page()` of dashboard/views/<name>.py, its module imported when the page runs.
 
     Why not import every page up front: the navigation needs only titles and paths, and
     importing all nine page modules (with the review, records and report modules behind
@@ -91,7 +91,7 @@ def page_runner(name: str) -> Callable[[], None]:
     """
 
     def run() -> None:
-        importlib.import_module(f"dashboard.pages.{name}").page()
+        importlib.import_module(f"dashboard.views.{name}").page()
 
     run.__name__ = f"{name}_page"
     return run
@@ -138,7 +138,7 @@ def customer_view(lang: str) -> bool:
     """Run only the customer view when the URL carries a customer token; True if it did."""
     if TOKEN_PARAM not in st.query_params:
         return False
-    module = importlib.import_module(f"dashboard.pages.{CUSTOMER_PAGE}")
+    module = importlib.import_module(f"dashboard.views.{CUSTOMER_PAGE}")
     only = st.Page(module.page, title=t("page_cliente", lang), url_path=CUSTOMER_PAGE, default=True)
     st.navigation([only], position="hidden").run()
     return True
@@ -159,7 +159,7 @@ def only_page(body: Callable[[], None], lang: str) -> None:
 def password_authenticator(config: auth.AuthConfig) -> stauth.Authenticate:
     """streamlit-authenticator on the file's users, used only to write and delete the
     re-authentication cookie in the browser (its cookie component must be drawn on every
-    run, in the same place). Who is signed in is decided by dashboard.signin, not by the
+    run, in the same place). Who is signed in is decided by dashboard.access.signin, not by the
     library's login form (see that module for why). Without a cookie key (the file may
     omit it when cookies are off) a random one is used. The package is imported here, not
     at the top: it takes about 0.4 s (requests, bcrypt, extra_streamlit_components) that
@@ -217,7 +217,7 @@ def cookie_sign_in(config: auth.AuthConfig) -> auth.User | None:
 
 
 def login_form(config: auth.AuthConfig, lang: str) -> None:
-    """The password form; the check, the throttle and the log are dashboard.signin's."""
+    """The password form; the check, the throttle and the log are dashboard.access.signin's."""
     with st.form(key="eslabon_login"):
         st.subheader(auth.auth_text("login_form", lang))
         username = st.text_input(auth.auth_text("login_user", lang), autocomplete="username")
@@ -315,7 +315,7 @@ def account_box(
 
 def admit_browser(allowed: bool) -> None:
     """Let this browser fetch the session's downloads (/media) while it is signed in,
-    and no longer once it is not (dashboard.browser_access; checked by serve.py)."""
+    and no longer once it is not (dashboard.access.browser_access; checked by serve.py)."""
     cookie = common.browser_cookie(browser_access.XSRF_COOKIE)
     token = browser_access.browser_token(cookie)
     if allowed:
@@ -374,7 +374,7 @@ def _signed_in(lang: str) -> common.Access | None:
 
 def foreign_host() -> str | None:
     """The Host this session's websocket named, when it is not an allowed one (DNS
-    rebinding: dashboard/hosts.py); None when allowed.
+    rebinding: dashboard/access/hosts.py); None when allowed.
 
     dashboard/serve.py already refuses such requests; this covers `streamlit run
     dashboard/app.py`. A run without any request headers (AppTest) has no Host to check.

@@ -9,7 +9,7 @@ a plain 404 (nothing about why). The dashboard itself is unchanged: dashboard/ap
 
 Every HTTP request and websocket upgrade must name an allowed host (loopback names, plus
 ESLABON_ALLOWED_HOSTS): anything else gets 403, the defence against DNS rebinding
-(dashboard/hosts.py).
+(dashboard/access/hosts.py).
 
 When the server starts, a background thread warms the caches for the default view
 (`warm_caches`): a fresh server's first visitor then waits for neither the imports nor
@@ -38,12 +38,12 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from dashboard import auth  # noqa: E402
-from dashboard.browser_access import PrivateRoutes  # noqa: E402
-from dashboard.calendar_feed import subscription_feed  # noqa: E402
-from dashboard.hosts import HostCheckMiddleware  # noqa: E402
+from dashboard.access import auth  # noqa: E402
+from dashboard.access.browser_access import PrivateRoutes  # noqa: E402
+from dashboard.access.hosts import HostCheckMiddleware  # noqa: E402
 from dashboard.metrics.kpis import default_as_of  # noqa: E402
-from dashboard.tokens import configured_secret, secret_refusal  # noqa: E402
+from dashboard.services.calendar_feed import subscription_feed  # noqa: E402
+from dashboard.services.tokens import configured_secret, secret_refusal  # noqa: E402
 from etl.db import create_db_engine  # noqa: E402
 from etl.publish import remove_stale_scratch  # noqa: E402
 from etl.settings import load_settings  # noqa: E402
@@ -95,7 +95,7 @@ def warm_caches() -> None:
     start = time.perf_counter()
     try:
         import dashboard.app  # noqa: F401 - the frame's imports, as the first run does them
-        from dashboard.pages import common, resumen
+        from dashboard.views import common, resumen
 
         status = common.db_status()
         if not status.ok or status.commitments == 0:

@@ -77,7 +77,7 @@ class KindFrame:
 
 
 # What a load warns about, in English for the command line and the load log; the
-# dashboard words the same codes in Spanish and English (dashboard.texts, "load_warning_").
+# dashboard words the same codes in Spanish and English (dashboard.ui.texts, "load_warning_").
 WARNING_TEXTS: dict[str, str] = {
     "unknown_process": (
         "{path} ({kind}): {rows} row(s) name process(es) not in the processes list: "

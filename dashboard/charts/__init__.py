@@ -4,7 +4,7 @@ One exception, `kpi.weekly_rate_spec`: Resumen's trend as a Vega-Lite spec (a di
 renderer the page's KPI sparklines load anyway, so the landing page needs no Plotly.
 
 Every builder takes the language so axis titles, tick separators and labels match the
-rest of the page, and uses the palette in dashboard.theme.
+rest of the page, and uses the palette in dashboard.ui.theme.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import math
 
 import plotly.graph_objects as go
 
-from dashboard import theme
-from dashboard.i18n import fmt_pct, norm_lang
+from dashboard.ui import theme
+from dashboard.ui.i18n import fmt_pct, norm_lang
 
 
 def number_or_none(value: object) -> float | None:

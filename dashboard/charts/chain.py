@@ -3,8 +3,8 @@ propagated breaches, the Pareto of root breaches, one root's impact tree, and th
 log's directly-follows pairs and step durations.
 
 Pure `DataFrame → Figure` builders fed by dashboard.metrics.propagation and
-dashboard.metrics.process_map; words come from dashboard.texts, colours from
-dashboard.theme (status colours keep their meaning: vermillion is a breach).
+dashboard.metrics.process_map; words come from dashboard.ui.texts, colours from
+dashboard.ui.theme (status colours keep their meaning: vermillion is a breach).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard import theme
 from dashboard.charts import empty_figure, number_or_none, percent_axis, plotly_safe, styled
-from dashboard.i18n import fmt_int, fmt_num, fmt_pct
-from dashboard.texts import tr
+from dashboard.ui import theme
+from dashboard.ui.i18n import fmt_int, fmt_num, fmt_pct
+from dashboard.ui.texts import tr
 
 # Contagion-lift bins for the map's links: (key of the legend text, lower bound, colour).
 # Ordered light to dark so "more contagious" reads as "more alarming" in grey-scale too;

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import theme
 from dashboard.charts import empty_figure, percent_axis, plotly_safe, styled
-from dashboard.i18n import fmt_date, fmt_pct, norm_lang, t
+from dashboard.ui import theme
+from dashboard.ui.i18n import fmt_date, fmt_pct, norm_lang, t
 
 
 def weekly_rate_figure(

@@ -10,9 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard import theme
 from dashboard.charts import empty_figure, percent_axis, plotly_safe, styled
-from dashboard.i18n import fmt_int, fmt_num, fmt_pct, t
+from dashboard.ui import theme
+from dashboard.ui.i18n import fmt_int, fmt_num, fmt_pct, t
 
 
 def rate_by_group_figure(

@@ -16,10 +16,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard import theme
 from dashboard.charts import empty_figure, number_or_none, percent_axis, plotly_safe, styled
-from dashboard.i18n import fmt_date, fmt_int, fmt_num, fmt_pct
-from dashboard.texts import tr
+from dashboard.ui import theme
+from dashboard.ui.i18n import fmt_date, fmt_int, fmt_num, fmt_pct
+from dashboard.ui.texts import tr
 
 BREACH_STATUS_STYLE: dict[str, tuple[str, str]] = {
     "on_time": (theme.BLUISH_GREEN, ""),

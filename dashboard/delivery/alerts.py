@@ -24,15 +24,15 @@ import sqlalchemy as sa
 from dashboard.delivery.links import view_link, view_of
 from dashboard.delivery.log import ALERT, EMAIL, WEBHOOK, Outgoing, occurrence_key, sent_keys
 from dashboard.delivery.mail import build_message
-from dashboard.i18n import fmt_datetime, fmt_kpi, fmt_kpi_delta, fmt_pct
 from dashboard.metrics.deadlines import elapsed_share_at_risk
 from dashboard.metrics.definitions import KPIS
 from dashboard.metrics.ontime import commitment_list
 from dashboard.metrics.propagation import at_risk_commitments
 from dashboard.records import iso_week_label
 from dashboard.records.alerts import AlertRule, list_alert_rules
-from dashboard.review import kpi_table, week_filter
-from dashboard.texts import kpi_label, tr
+from dashboard.services.review import kpi_table, week_filter
+from dashboard.ui.i18n import fmt_datetime, fmt_kpi, fmt_kpi_delta, fmt_pct
+from dashboard.ui.texts import kpi_label, tr
 from etl.schema import alert_episodes, alert_rules
 
 WEBHOOK_TIMEOUT = 15.0

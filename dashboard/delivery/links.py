@@ -1,6 +1,6 @@
 """Deep links into the dashboard: the address of the exact view a message speaks of.
 
-Built from `dashboard.state` (the one place that knows the URL form of a view), so a link
+Built from `dashboard.ui.state` (the one place that knows the URL form of a view), so a link
 in a mail opens the same stages, customer type, language and drill level the dashboard
 would show for that filter.
 """
@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from dashboard.state import ViewState
+from dashboard.ui.state import ViewState
 
 DEFAULT_BASE_URL = "http://localhost:8501"
 

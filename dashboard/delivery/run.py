@@ -50,14 +50,14 @@ from dashboard.delivery.log import (
     sent_keys,
 )
 from dashboard.delivery.mail import Attachment, Transport, build_message
-from dashboard.i18n import fmt_date
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.kpis import dataset_as_of
 from dashboard.records import iso_week_label
 from dashboard.records.subscriptions import Subscription, get_subscription, list_subscriptions
 from dashboard.report.weekly import format_kpi, review_html, review_pdf, review_xlsx
-from dashboard.review import WeeklyReview, recipient_review
-from dashboard.texts import kpi_label, tr
+from dashboard.services.review import WeeklyReview, recipient_review
+from dashboard.ui.i18n import fmt_date
+from dashboard.ui.texts import kpi_label, tr
 from etl.db import create_db_engine
 from etl.publish import published_transaction
 from etl.settings import load_settings

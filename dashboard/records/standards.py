@@ -22,7 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.records import RecordError
-from dashboard.texts import tr
+from dashboard.ui.texts import tr
 from etl.load import BatchReport, load_files, standards_as_of
 from etl.read import ReadLimits
 from etl.records import ROW

@@ -37,7 +37,7 @@ def user_scope(name: str | None) -> RowScope:
     not give a role is an error, never "all rows"."""
     if not name:
         return EVERYTHING
-    from dashboard import auth  # imported here: bcrypt and yaml only when asked for
+    from dashboard.access import auth  # imported here: bcrypt and yaml only when asked for
 
     try:
         config = auth.load_auth_config(auth.auth_config_path())

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dashboard.calendar_feed import calendar_feed
 from dashboard.metrics.kpis import default_as_of
 from dashboard.report import ReportError, add_user_argument, user_scope
 from dashboard.report.kpis import (
@@ -18,6 +17,7 @@ from dashboard.report.kpis import (
     open_report_engine,
     parse_instant,
 )
+from dashboard.services.calendar_feed import calendar_feed
 
 COMMAND = "calendar"
 HELP = "Due dates of a performer, a process stage or a customer as an iCalendar (.ics) file."

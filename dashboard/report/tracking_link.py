@@ -11,7 +11,7 @@ import argparse
 import os
 
 from dashboard.report import ReportError, add_user_argument, user_scope
-from dashboard.tokens import (
+from dashboard.services.tokens import (
     MAX_DAYS,
     TokenConfigError,
     configured_secret,

@@ -23,20 +23,8 @@ import pandas as pd
 import plotly.io as pio
 import xlsxwriter
 
-from dashboard import theme
 from dashboard.charts import print_ready
 from dashboard.charts.kpi import root_impact_figure, weekly_rate_figure
-from dashboard.i18n import (
-    MISSING,
-    fmt_date,
-    fmt_datetime,
-    fmt_int,
-    fmt_kpi,
-    fmt_kpi_delta,
-    fmt_num,
-    fmt_stored,
-    norm_lang,
-)
 from dashboard.metrics.definitions import KPIS, RATE_KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import default_as_of
@@ -48,8 +36,20 @@ from dashboard.report.kpis import (
     open_report_engine,
     parse_instant,
 )
-from dashboard.review import WeeklyReview, weekly_review
-from dashboard.texts import kpi_label, tr
+from dashboard.services.review import WeeklyReview, weekly_review
+from dashboard.ui import theme
+from dashboard.ui.i18n import (
+    MISSING,
+    fmt_date,
+    fmt_datetime,
+    fmt_int,
+    fmt_kpi,
+    fmt_kpi_delta,
+    fmt_num,
+    fmt_stored,
+    norm_lang,
+)
+from dashboard.ui.texts import kpi_label, tr
 
 COMMAND = "weekly"
 HELP = "The weekly review of an ISO week as a self-contained HTML file, a PDF or a workbook."

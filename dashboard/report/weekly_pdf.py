@@ -40,8 +40,6 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from dashboard import theme
-from dashboard.i18n import fmt_date, fmt_datetime, fmt_pct, norm_lang
 from dashboard.records import local_now
 from dashboard.report.weekly import (
     Column,
@@ -53,8 +51,10 @@ from dashboard.report.weekly import (
     format_kpi,
     format_kpi_delta,
 )
-from dashboard.review import WeeklyReview
-from dashboard.texts import tr
+from dashboard.services.review import WeeklyReview
+from dashboard.ui import theme
+from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_pct, norm_lang
+from dashboard.ui.texts import tr
 
 PAGE = landscape(A4)
 MARGIN = 14 * mm

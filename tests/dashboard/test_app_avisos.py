@@ -12,7 +12,7 @@ from tests.dashboard.apptest_support import all_text, page_app, world_db
 
 
 def _script() -> None:
-    from dashboard.pages import avisos
+    from dashboard.views import avisos
 
     avisos.page()
 

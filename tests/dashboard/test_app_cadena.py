@@ -18,13 +18,13 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import fmt_int, fmt_num
 from dashboard.metrics.kpis import default_as_of
 from dashboard.metrics.process_map import directly_follows
 from dashboard.metrics.propagation import at_risk_commitments, impact_tree, root_impact
-from dashboard.pages.cadena import K_ROOT, K_TOP_PAIRS, ROOT_PARAM
-from dashboard.state import ViewState
-from dashboard.texts import kpi_label, tr
+from dashboard.ui.i18n import fmt_int, fmt_num
+from dashboard.ui.state import ViewState
+from dashboard.ui.texts import kpi_label, tr
+from dashboard.views.cadena import K_ROOT, K_TOP_PAIRS, ROOT_PARAM
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from tests.dashboard.conftest import make_app, metric_cards

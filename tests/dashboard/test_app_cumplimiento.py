@@ -14,7 +14,6 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import default_as_of
 from dashboard.metrics.ontime import (
@@ -23,8 +22,9 @@ from dashboard.metrics.ontime import (
     renegotiation_summary,
 )
 from dashboard.metrics.process_map import process_chain
-from dashboard.pages import common
-from dashboard.state import ViewState
+from dashboard.ui.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
+from dashboard.ui.state import ViewState
+from dashboard.views import common
 from etl.db import create_db_engine
 from etl.schema import create_schema, dataset_meta
 from tests.dashboard.conftest import make_app, metric_cards
@@ -249,7 +249,7 @@ def _standards_table_script() -> None:
 
     from dashboard.metrics.filters import MetricFilter
     from dashboard.metrics.ontime import commitment_list
-    from dashboard.pages import cumplimiento
+    from dashboard.views import cumplimiento
     from etl.db import create_db_engine
 
     engine = create_db_engine(os.environ["ESLABON_DB_URL"])

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import streamlit
 from streamlit.testing.v1 import AppTest
 
-from dashboard.pages import datos
-from dashboard.texts import md_escape, tr
+from dashboard.ui.texts import md_escape, tr
+from dashboard.views import datos
 from etl.db import create_db_engine
 from tests.dashboard.conftest import make_app
 

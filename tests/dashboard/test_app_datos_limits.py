@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dashboard.texts import tr
+from dashboard.ui.texts import tr
 from etl.db import create_db_engine
 from tests.dashboard.conftest import make_app
 from tests.etl.test_upload_limits import _huge_dimension

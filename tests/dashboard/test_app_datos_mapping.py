@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import t
-from dashboard.pages import datos
+from dashboard.ui.i18n import t
+from dashboard.views import datos
 from etl.settings import PROJECT_ROOT
 from tests.dashboard.apptest_support import all_text, world_db
 from tests.dashboard.conftest import make_app

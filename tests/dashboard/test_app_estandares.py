@@ -16,7 +16,7 @@ from tests.dashboard.apptest_support import all_text, page_app, world_db
 
 
 def _script() -> None:
-    from dashboard.pages import estandares
+    from dashboard.views import estandares
 
     estandares.page()
 
@@ -103,7 +103,7 @@ def test_spanish_and_empty_standards(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 
 def _tracking_script() -> None:
-    from dashboard.pages import seguimiento
+    from dashboard.views import seguimiento
 
     seguimiento.page()
 
@@ -129,7 +129,7 @@ def test_seguimiento_shows_the_standard_and_the_countdown(
 
 
 def test_fmt_hours_minutes() -> None:
-    from dashboard.texts import fmt_hours_minutes
+    from dashboard.ui.texts import fmt_hours_minutes
 
     assert fmt_hours_minutes(10 / 3) == "3 h 20 min"
     assert fmt_hours_minutes(0.5) == "30 min"
@@ -143,7 +143,7 @@ def _as_role(monkeypatch: pytest.MonkeyPatch, role: str, who: str) -> None:
     """The session signed in as `who` with `role` (what common.current_access returns
     once the auth file says so; test_roles.py covers the sign-in itself)."""
     from dashboard.metrics.filters import EVERYTHING
-    from dashboard.pages import common
+    from dashboard.views import common
 
     access = common.Access(mode="login", role=role, who=who, method="password", scope=EVERYTHING)
     monkeypatch.setattr(common, "current_access", lambda: access)
@@ -235,8 +235,8 @@ def _forged_write() -> None:
 
     import streamlit as st
 
-    from dashboard.pages import records_ui
     from dashboard.records.standards import save_policy_version
+    from dashboard.views import records_ui
 
     ok, result = records_ui.write(save_policy_version, "logistics", 1.0, date(2026, 1, 8), "x")
     st.text(f"result={ok}:{result}")

@@ -11,30 +11,30 @@ from dashboard.metrics.kpis import default_as_of
 from dashboard.metrics.trends import last_full_week
 from dashboard.records import iso_week_label
 from dashboard.report.weekly import format_kpi
-from dashboard.review import weekly_review
+from dashboard.services.review import weekly_review
 from tests.dashboard.apptest_support import all_text, page_app
 
 
 def _metas() -> None:
-    from dashboard.pages import metas
+    from dashboard.views import metas
 
     metas.page()
 
 
 def _revision() -> None:
-    from dashboard.pages import revision
+    from dashboard.views import revision
 
     revision.page()
 
 
 def _seguimiento() -> None:
-    from dashboard.pages import seguimiento
+    from dashboard.views import seguimiento
 
     seguimiento.page()
 
 
 def _avisos() -> None:
-    from dashboard.pages import avisos
+    from dashboard.views import avisos
 
     avisos.page()
 

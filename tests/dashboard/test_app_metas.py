@@ -11,7 +11,7 @@ from tests.dashboard.apptest_support import all_text, page_app, world_db
 
 
 def _script() -> None:
-    from dashboard.pages import metas
+    from dashboard.views import metas
 
     metas.page()
 

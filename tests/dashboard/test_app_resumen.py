@@ -2,7 +2,7 @@
 
 Expected values are computed here by calling dashboard.metrics directly with the same
 filter the page builds (the default view: last 13 weeks at the data's as_of), then
-formatted with dashboard.i18n, and looked for in the rendered cards and table.
+formatted with dashboard.ui.i18n, and looked for in the rendered cards and table.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import fmt_kpi, fmt_kpi_delta, kpi_lower_is_better, t
 from dashboard.metrics.kpis import default_as_of, headline_kpis
 from dashboard.metrics.propagation import root_impact
 from dashboard.metrics.targets import kpi_target_status
 from dashboard.metrics.trends import week_over_week
-from dashboard.pages.resumen import CARD_KPIS, STATUS_BADGE
-from dashboard.state import ViewState, parse_view
+from dashboard.ui.i18n import fmt_kpi, fmt_kpi_delta, kpi_lower_is_better, t
+from dashboard.ui.state import ViewState, parse_view
+from dashboard.views.resumen import CARD_KPIS, STATUS_BADGE
 from etl.db import create_db_engine
 from etl.schema import targets
 from tests.dashboard.conftest import make_app, metric_cards
@@ -239,7 +239,7 @@ def test_a_kpi_whose_input_was_never_loaded_is_empty_with_its_reason(
     never 0,0 — on the sample, whose other cards keep their numbers."""
     import shutil
 
-    from dashboard.texts import tr
+    from dashboard.ui.texts import tr
 
     copy = tmp_path / "sin_quejas.duckdb"
     shutil.copy(Path(sample_db_url.removeprefix("duckdb:///")), copy)

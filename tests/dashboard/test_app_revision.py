@@ -14,7 +14,7 @@ from tests.dashboard.apptest_support import all_text, page_app, world_db
 
 
 def _script() -> None:
-    from dashboard.pages import revision
+    from dashboard.views import revision
 
     revision.page()
 

@@ -14,13 +14,13 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import fmt_num, fmt_pct
 from dashboard.metrics.complaints import complaints_summary
 from dashboard.metrics.kpis import default_as_of
 from dashboard.metrics.satisfaction import breach_cost, satisfaction_summary, survey_comments
-from dashboard.pages.satisfaccion import K_HOURS, K_SEARCH, hours_from_url, search_from_url
-from dashboard.state import ViewState
-from dashboard.texts import tr
+from dashboard.ui.i18n import fmt_num, fmt_pct
+from dashboard.ui.state import ViewState
+from dashboard.ui.texts import tr
+from dashboard.views.satisfaccion import K_HOURS, K_SEARCH, hours_from_url, search_from_url
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from tests.dashboard.conftest import make_app, metric_cards

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.secret_keys import new_secret
+from dashboard.access.secret_keys import new_secret
 from tests.dashboard.apptest_support import all_text, page_app, world_db
 
 
 def _script() -> None:
-    from dashboard.pages import seguimiento
+    from dashboard.views import seguimiento
 
     seguimiento.page()
 

@@ -15,7 +15,7 @@ from tests.dashboard.delivery_support import smtp_server
 
 
 def _script() -> None:
-    from dashboard.pages import suscripciones
+    from dashboard.views import suscripciones
 
     suscripciones.page()
 

@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import fmt_int, fmt_kpi, fmt_kpi_gap, t
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.ontime import on_time_summary
 from dashboard.metrics.satisfaction import breach_cost
 from dashboard.records.targets import import_targets_csv
-from dashboard.state import parse_view
-from dashboard.texts import kpi_label, tr
+from dashboard.ui.i18n import fmt_int, fmt_kpi, fmt_kpi_gap, t
+from dashboard.ui.state import parse_view
+from dashboard.ui.texts import kpi_label, tr
 from etl.db import create_db_engine
 from etl.settings import PROJECT_ROOT
 from tests.dashboard.conftest import make_app

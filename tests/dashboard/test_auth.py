@@ -1,5 +1,6 @@
-"""dashboard.auth and `python -m dashboard.users`: the permission table, password hashes,
-the auth file (what it accepts and refuses), OIDC e-mail roles, the loopback check."""
+"""dashboard.access.auth and `python -m dashboard.access.users`: the permission table,
+password hashes, the auth file (what it accepts and refuses), OIDC e-mail roles, the
+loopback check."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard import auth
-from dashboard.secret_keys import new_secret
-from dashboard.users import run
+from dashboard.access import auth
+from dashboard.access.secret_keys import new_secret
+from dashboard.access.users import run
 from etl.settings import PROJECT_ROOT
 
 # Worked out by hand from the issue: viewer reads; editor also targets, notices, actions;
@@ -346,7 +347,7 @@ def test_cli_refuses_to_write_over_a_broken_file(tmp_path: Path) -> None:
 def test_cli_as_a_real_command_reading_stdin(tmp_path: Path) -> None:
     path = tmp_path / "auth.yaml"
     done = subprocess.run(
-        [sys.executable, "-m", "dashboard.users", "--file", str(path), "add", "ci",
+        [sys.executable, "-m", "dashboard.access.users", "--file", str(path), "add", "ci",
          "--role", "viewer", "--password-stdin"],
         input="a script's password\n", capture_output=True, text=True, cwd=PROJECT_ROOT,
         check=False,
@@ -360,7 +361,8 @@ def test_cli_as_a_real_command_reading_stdin(tmp_path: Path) -> None:
 def test_auth_and_users_do_not_import_streamlit() -> None:
     done = subprocess.run(
         [sys.executable, "-c",
-         "import sys, dashboard.auth, dashboard.users; print('streamlit' in sys.modules)"],
+         "import sys, dashboard.access.auth, dashboard.access.users; "
+         "print('streamlit' in sys.modules)"],
         capture_output=True, text=True, cwd=PROJECT_ROOT, check=True,
     )  # fmt: skip
     assert done.stdout.strip() == "False"

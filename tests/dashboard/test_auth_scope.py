@@ -1,4 +1,5 @@
-"""Row scopes in the auth file and in `python -m dashboard.users` (dashboard.auth, users).
+"""Row scopes in the auth file and in `python -m dashboard.access.users`
+(dashboard.access.auth, users).
 
 A scope is read strictly (a typo must never mean "all rows"), an admin cannot be scoped,
 OIDC entries carry scopes by e-mail, group or domain, and the CLI writes, keeps, lists and
@@ -13,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import auth
+from dashboard.access import auth
+from dashboard.access.users import run
 from dashboard.metrics.filters import EVERYTHING, RowScope
-from dashboard.users import run
 
 HASH = auth.hash_password("a long enough password")
 NOTHING = RowScope(stages=(), customers=())

@@ -30,10 +30,10 @@ from sqlalchemy.engine import make_url
 
 from bench.servers import free_port, wait_healthy
 from dashboard.app import DEFAULT_PAGE, PAGES
-from dashboard.i18n import STRINGS as SHARED_STRINGS
-from dashboard.i18n import fmt_pct
-from dashboard.texts import STRINGS as PAGE_STRINGS
-from dashboard.theme import PAGE_FONT_SYMBOLS
+from dashboard.ui.i18n import STRINGS as SHARED_STRINGS
+from dashboard.ui.i18n import fmt_pct
+from dashboard.ui.texts import STRINGS as PAGE_STRINGS
+from dashboard.ui.theme import PAGE_FONT_SYMBOLS
 from etl.db import create_db_engine
 from etl.settings import PROJECT_ROOT
 

@@ -28,8 +28,13 @@ from streamlit.web.server.starlette.starlette_app_utils import (
     generate_xsrf_token_string,
 )
 
-from dashboard import auth, browser_access
-from dashboard.browser_access import XSRF_COOKIE, PrivateRoutes, SignedInBrowsers, browser_token
+from dashboard.access import auth, browser_access
+from dashboard.access.browser_access import (
+    XSRF_COOKIE,
+    PrivateRoutes,
+    SignedInBrowsers,
+    browser_token,
+)
 from etl.settings import PROJECT_ROOT
 from tests.dashboard.apptest_support import world_db
 from tests.dashboard.conftest import make_app
@@ -173,7 +178,7 @@ def test_a_signed_in_session_admits_its_browser_and_sign_out_revokes_it(
     assert not browsers.admitted(TOKEN.hex())  # the login form: nothing to download
     at = _submit(at, "vera", PASSWORDS["vera"])
     assert browsers.admitted(TOKEN.hex())
-    from dashboard.pages import common
+    from dashboard.views import common
 
     logout = auth.auth_text("logout", "es")
     next(b for b in at.sidebar.button if b.label == logout).click()

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
-from dashboard.calendar_feed import calendar_feed, event_uid
 from dashboard.report.__main__ import main
+from dashboard.services.calendar_feed import calendar_feed, event_uid
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from tests.dashboard.world import AS_OF, load_chain_world

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from icalendar import Calendar
 
-from dashboard.secret_keys import new_secret
-from dashboard.tokens import make_token
+from dashboard.access.secret_keys import new_secret
+from dashboard.services.tokens import make_token
 from etl.settings import PROJECT_ROOT
 from tests.dashboard.apptest_support import world_db
 

@@ -6,7 +6,6 @@ from datetime import date
 
 import pandas as pd
 
-from dashboard import theme
 from dashboard.charts import percent_axis, separators
 from dashboard.charts.kpi import root_impact_figure, weekly_rate_figure, weekly_rate_spec
 from dashboard.charts.ontime import (
@@ -14,7 +13,8 @@ from dashboard.charts.ontime import (
     rate_by_group_figure,
     renegotiation_figure,
 )
-from dashboard.i18n import t
+from dashboard.ui import theme
+from dashboard.ui.i18n import t
 
 
 def _summary() -> pd.DataFrame:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard import theme
 from dashboard.charts.chain import (
     breach_sankey_figure,
     directly_follows_figure,
@@ -19,7 +18,8 @@ from dashboard.charts.chain import (
     stage_durations_figure,
     tree_layout,
 )
-from dashboard.texts import tr
+from dashboard.ui import theme
+from dashboard.ui.texts import tr
 
 CHAIN = pd.DataFrame(
     {

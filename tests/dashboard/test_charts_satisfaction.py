@@ -7,13 +7,13 @@ from datetime import date
 
 import pandas as pd
 
-from dashboard import theme
 from dashboard.charts.satisfaction import (
     breach_cost_figure,
     complaints_figure,
     satisfaction_figure,
 )
-from dashboard.texts import tr
+from dashboard.ui import theme
+from dashboard.ui.texts import tr
 
 
 def _summary(keys: list[object], csat: list[float | None], nps: list[float | None]) -> pd.DataFrame:

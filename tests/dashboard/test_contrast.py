@@ -7,14 +7,14 @@ import tomllib
 
 import pytest
 
-from dashboard import theme
+from dashboard.ui import theme
 from etl.settings import PROJECT_ROOT
 
 CONFIG = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())["theme"]
 
 
 def _wcag(foreground: str, background: str) -> float:
-    """The WCAG 2.x formula written out again, independently of dashboard.theme."""
+    """The WCAG 2.x formula written out again, independently of dashboard.ui.theme."""
 
     def lum(color: str) -> float:
         r, g, b = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.secret_keys import new_secret
-from dashboard.tokens import make_token
+from dashboard.access.secret_keys import new_secret
+from dashboard.services.tokens import make_token
 from tests.dashboard.apptest_support import world_db
 from tests.dashboard.world import ACME_IDS, OTHER_IDS
 
@@ -19,7 +19,7 @@ REFUSAL = "no es válido o ha caducado"
 
 
 def _customer_script() -> None:
-    from dashboard.pages import cliente
+    from dashboard.views import cliente
 
     cliente.page()
 
@@ -124,7 +124,7 @@ def test_altered_customer_in_a_valid_token_is_refused(
 
 def test_no_secret_configured_refuses(monkeypatch: pytest.MonkeyPatch, world_url: str) -> None:
     token = make_token("Acme", SECRET)
-    monkeypatch.setattr("dashboard.tokens.SECRETS_FILE", Path("/nonexistent/secrets.toml"))
+    monkeypatch.setattr("dashboard.services.tokens.SECRETS_FILE", Path("/nonexistent/secrets.toml"))
     monkeypatch.setenv("ESLABON_DB_URL", world_url)
     monkeypatch.setenv("ESLABON_SECRET", "")
     at = AppTest.from_function(_customer_script, default_timeout=60)

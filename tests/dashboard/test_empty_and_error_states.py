@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from dashboard.i18n import t
 from dashboard.metrics import kpis
-from dashboard.pages import common
+from dashboard.ui.i18n import t
+from dashboard.views import common
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from etl.settings import PROJECT_ROOT

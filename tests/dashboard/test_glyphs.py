@@ -8,10 +8,10 @@ import ast
 
 import pytest
 
-from dashboard import theme
 from dashboard.charts import styled
-from dashboard.i18n import STRINGS as SHARED
-from dashboard.texts import STRINGS as PAGE_STRINGS
+from dashboard.ui import theme
+from dashboard.ui.i18n import STRINGS as SHARED
+from dashboard.ui.texts import STRINGS as PAGE_STRINGS
 from etl.settings import PROJECT_ROOT
 
 

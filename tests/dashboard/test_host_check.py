@@ -1,4 +1,4 @@
-"""DNS rebinding: the server answers only to allowed Host names (dashboard/hosts.py).
+"""DNS rebinding: the server answers only to allowed Host names (dashboard/access/hosts.py).
 
 A real `streamlit run dashboard/serve.py` on a free port, with ESLABON_ALLOWED_HOSTS
 naming one public name: a foreign Host gets 403 for a page, a static file, the health
@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from bench.servers import free_port, wait_healthy
-from dashboard.hosts import allowed_hosts, host_name, is_allowed_host
+from dashboard.access.hosts import allowed_hosts, host_name, is_allowed_host
 from etl.settings import PROJECT_ROOT
 from tests.dashboard.apptest_support import world_db
 
@@ -205,7 +205,7 @@ async def _page_texts(port: int, host: str) -> list[str]:
 def test_plain_app_refuses_a_foreign_host_in_the_script(plain_app: int) -> None:
     import asyncio
 
-    from dashboard.i18n import t
+    from dashboard.ui.i18n import t
 
     refused = asyncio.run(_page_texts(plain_app, f"{FOREIGN}:{plain_app}"))
     assert any(t("host_refused", "en", host="")[:30] in text for text in refused), refused

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.i18n import (
+from dashboard.ui.i18n import (
     MISSING,
     STRINGS,
     fmt_date,
@@ -96,7 +96,7 @@ def test_stored_timestamps_as_table_cells() -> None:
     import numpy as np
     import pandas as pd
 
-    from dashboard.i18n import fmt_stored
+    from dashboard.ui.i18n import fmt_stored
 
     stamp = pd.Timestamp("2026-11-05 09:07:59.999")
     assert fmt_stored(stamp, "es") == "05/11/2026 09:07"

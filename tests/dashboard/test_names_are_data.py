@@ -25,16 +25,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from dashboard.calendar_feed import calendar_feed, calendar_file_name, subscription_feed
+from dashboard.access.secret_keys import new_secret
 from dashboard.metrics.filters import MetricFilter
-from dashboard.notice_drafts import draft_notice, notice_candidates, notices_csv
 from dashboard.records.targets import set_target, targets_csv
 from dashboard.report import kpis as kpi_report
 from dashboard.report.weekly import review_html, review_xlsx
-from dashboard.review import weekly_review
-from dashboard.secret_keys import new_secret
-from dashboard.texts import md_escape
-from dashboard.tokens import make_token, read_token, tracking_link
+from dashboard.services.calendar_feed import calendar_feed, calendar_file_name, subscription_feed
+from dashboard.services.notice_drafts import draft_notice, notice_candidates, notices_csv
+from dashboard.services.review import weekly_review
+from dashboard.services.tokens import make_token, read_token, tracking_link
+from dashboard.ui.texts import md_escape
 from etl.db import create_db_engine
 from etl.exports import single_line
 from etl.load import validate_files
@@ -258,13 +258,13 @@ def test_tracking_link_carries_the_name_exactly() -> None:
 
 
 def _seguimiento() -> None:
-    from dashboard.pages import seguimiento
+    from dashboard.views import seguimiento
 
     seguimiento.page()
 
 
 def _cliente() -> None:
-    from dashboard.pages import cliente
+    from dashboard.views import cliente
 
     cliente.page()
 

@@ -10,8 +10,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.metrics.filters import MetricFilter
-from dashboard.notice_drafts import draft_notice, notice_candidates, notices_csv
 from dashboard.records.notices import mark_notified
+from dashboard.services.notice_drafts import draft_notice, notice_candidates, notices_csv
 from tests.dashboard.world import AS_OF, load_chain_world
 
 

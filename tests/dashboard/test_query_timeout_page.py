@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from dashboard.i18n import t
 from dashboard.metrics import kpis
-from dashboard.texts import md_escape
+from dashboard.ui.i18n import t
+from dashboard.ui.texts import md_escape
 from etl.db import create_db_engine
 from etl.schema import create_schema, dataset_meta
 from tests.dashboard.conftest import make_app

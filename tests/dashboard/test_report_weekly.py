@@ -19,7 +19,7 @@ from dashboard.records.actions import create_action
 from dashboard.records.targets import set_target
 from dashboard.report.__main__ import main
 from dashboard.report.weekly import review_html, review_xlsx
-from dashboard.review import WeeklyReview, weekly_review
+from dashboard.services.review import WeeklyReview, weekly_review
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from tests.dashboard.world import AS_OF, WEEK, load_chain_world
@@ -282,7 +282,7 @@ def test_kpis_whose_inputs_were_never_loaded_say_so(engine: sa.Engine) -> None:
 
 def test_the_review_page_table_says_why_a_kpi_is_empty(engine: sa.Engine) -> None:
     """The Revisión page's KPI table (records_ui.lights_table) words the same reason."""
-    from dashboard.pages.records_ui import lights_table
+    from dashboard.views.records_ui import lights_table
 
     _seed(engine)
     with engine.connect() as conn:

@@ -11,7 +11,7 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.records import RecordError
 from dashboard.records.actions import create_action
 from dashboard.records.targets import set_target
-from dashboard.review import weekly_review
+from dashboard.services.review import weekly_review
 from tests.dashboard.world import AS_OF, WEEK, load_chain_world
 
 

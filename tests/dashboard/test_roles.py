@@ -13,12 +13,12 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth
-from dashboard.i18n import t
-from dashboard.pages import common
-from dashboard.secret_keys import new_secret
-from dashboard.texts import tr
-from dashboard.tokens import make_token
+from dashboard.access import auth
+from dashboard.access.secret_keys import new_secret
+from dashboard.services.tokens import make_token
+from dashboard.ui.i18n import t
+from dashboard.ui.texts import tr
+from dashboard.views import common
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from tests.dashboard.apptest_support import all_text, world_db
@@ -259,9 +259,9 @@ def _write_target_as(user: str) -> None:
 
     import streamlit as st
 
-    from dashboard.pages import common as c
-    from dashboard.pages.records_ui import write
     from dashboard.records.targets import set_target
+    from dashboard.views import common as c
+    from dashboard.views.records_ui import write
 
     st.session_state[c.IDENTITY_KEY] = user  # what a successful login leaves
     st.session_state["authentication_status"] = True

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from dashboard import auth
+from dashboard.access import auth
 from dashboard.report.__main__ import main
 from tests.scope_world import SCOPE, SECRETS, VISIBLE_IDS, delete_outside, load_scope_world
 

@@ -22,12 +22,13 @@ import streamlit as st
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth, serve
-from dashboard.i18n import fmt_kpi
-from dashboard.i18n import t as i18n_t
+from dashboard import serve
+from dashboard.access import auth
 from dashboard.metrics import kpis
 from dashboard.metrics.filters import RowScope
-from dashboard.texts import tr
+from dashboard.ui.i18n import fmt_kpi
+from dashboard.ui.i18n import t as i18n_t
+from dashboard.ui.texts import tr
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from tests.dashboard.conftest import make_app

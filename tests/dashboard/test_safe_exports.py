@@ -20,13 +20,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard.metrics.filters import MetricFilter
-from dashboard.notice_drafts import notice_candidates, notices_csv
 from dashboard.records import neutralised
 from dashboard.records.actions import create_action
 from dashboard.records.targets import set_target, targets_csv
 from dashboard.report import kpis as kpi_report
 from dashboard.report.weekly import review_html, review_xlsx
-from dashboard.review import weekly_review
+from dashboard.services.notice_drafts import notice_candidates, notices_csv
+from dashboard.services.review import weekly_review
 from etl import cli
 from etl.exports import FORMULA_STARTS, spreadsheet_safe
 from etl.load import validate_files

@@ -22,10 +22,11 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth, secret_keys, tokens
-from dashboard.secret_keys import new_secret, secret_problem
-from dashboard.texts import md_escape
-from dashboard.users import run
+from dashboard.access import auth, secret_keys
+from dashboard.access.secret_keys import new_secret, secret_problem
+from dashboard.access.users import run
+from dashboard.services import tokens
+from dashboard.ui.texts import md_escape
 from etl.settings import PROJECT_ROOT
 from tests.dashboard.apptest_support import world_db
 from tests.dashboard.conftest import make_app

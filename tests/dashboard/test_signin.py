@@ -1,4 +1,4 @@
-"""dashboard.signin and the login page (issue 17, items 4 and 7a/7b): sign-in throttled per
+"""dashboard.access.signin and the login page (issue 17, items 4 and 7a/7b): sign-in throttled per
 username and per client on the server, walked through with an injected clock (no sleeps);
 unknown usernames take the same bcrypt path; failures logged without the password; the
 re-authentication cookie of a removed user or of another algorithm gets the form, never
@@ -17,9 +17,9 @@ import jwt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth, signin
-from dashboard.pages import common
-from dashboard.users import run
+from dashboard.access import auth, signin
+from dashboard.access.users import run
+from dashboard.views import common
 from tests.dashboard.apptest_support import world_db
 from tests.dashboard.conftest import make_app
 from tests.dashboard.test_secret_keys import send_cookies
@@ -196,7 +196,7 @@ def test_failures_are_logged_with_user_client_and_reason_never_the_password(
 ) -> None:
     _, config = _config(tmp_path, hashes)
     throttle = signin.SignInThrottle(Clock())
-    with caplog.at_level(logging.INFO, logger="dashboard.signin"):
+    with caplog.at_level(logging.INFO, logger="dashboard.access.signin"):
         signin.attempt_sign_in(config, "ada", "Secret-Guess-1", "203.0.113.5", throttle)
         signin.attempt_sign_in(config, "evil\nuser=ada", "Secret-Guess-2", "203.0.113.5", throttle)
         for _ in range(5):  # 4 more failures (the 5th locks), then a locked attempt
@@ -405,7 +405,7 @@ def test_a_new_session_does_not_reset_the_count(
 def _show_client() -> None:
     import streamlit as st
 
-    from dashboard.pages import common as c
+    from dashboard.views import common as c
 
     st.text(f"client={c.client_address()}")
 

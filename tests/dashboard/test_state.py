@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard.metrics.ontime import on_time_summary
-from dashboard.state import PERIODS, ViewState, parse_view
+from dashboard.ui.state import PERIODS, ViewState, parse_view
 from tests.factories import commitment, insert_rows
 
 AS_OF = datetime(2026, 11, 20, 12, 0)  # a Friday; its ISO week starts on Monday 16th

@@ -25,7 +25,7 @@ import pytest
 
 from bench.servers import free_port, streamlit_argv, wait_healthy
 from bench.session_client import SessionRun, run_session
-from dashboard.i18n import t
+from dashboard.ui.i18n import t
 from etl.settings import PROJECT_ROOT, SAMPLE_DIR
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.secret_keys import new_secret
-from dashboard.tokens import (
+from dashboard.access.secret_keys import new_secret
+from dashboard.services.tokens import (
     CustomerAccess,
     TokenConfigError,
     TokenRefusal,
@@ -154,6 +154,6 @@ def test_command_line_prints_a_link_that_reads_back(
     access = read_token(token, SECRET)
     assert isinstance(access, CustomerAccess) and access.customer == "Acme"
     monkeypatch.setenv("ESLABON_SECRET", "")
-    monkeypatch.setattr("dashboard.tokens.SECRETS_FILE", Path("/nonexistent/secrets.toml"))
+    monkeypatch.setattr("dashboard.services.tokens.SECRETS_FILE", Path("/nonexistent/secrets.toml"))
     assert main(["tracking-link", "--customer", "Acme"]) == 2
     assert "no signing secret" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard.tracking import (
+from dashboard.services.tracking import (
     CANCELLED,
     commitment_tracking,
     customer_commitments,
@@ -121,7 +121,7 @@ def test_customer_rows_property(duckdb_engine: sa.Engine, customer: str) -> None
 def test_timeline_lists_each_moment_once() -> None:
     """An event at the very instant of a phase is that phase (one row); a phase with no
     event stays alone; the due date is its own row; all in time order."""
-    from dashboard.tracking import timeline
+    from dashboard.services.tracking import timeline
 
     t0 = pd.Timestamp("2026-05-11 13:16")
     phases = pd.DataFrame(

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import pytest
 
-from dashboard.i18n import fmt_kpi, fmt_kpi_delta, kpi_lower_is_better, t
 from dashboard.metrics.definitions import (
     COUNT_KPIS,
     HEADLINE_KPIS,
@@ -18,7 +17,8 @@ from dashboard.metrics.definitions import (
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import headline_kpis
 from dashboard.report.weekly import format_kpi, format_kpi_delta
-from dashboard.texts import kpi_label
+from dashboard.ui.i18n import fmt_kpi, fmt_kpi_delta, kpi_lower_is_better, t
+from dashboard.ui.texts import kpi_label
 
 
 def test_the_headline_export_has_exactly_the_declared_kpis(duckdb_engine) -> None:

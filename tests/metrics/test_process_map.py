@@ -276,7 +276,7 @@ def test_ties_follow_a_sequence_column_the_mapping_names(engine: sa.Engine, tmp_
 def test_a_database_made_before_log_order_still_draws_the_map(db_url: str) -> None:
     """Until `etl init` adds events.log_order, the map and the timeline read the events
     as before (ties by stage name) instead of failing."""
-    from dashboard.tracking import commitment_tracking
+    from dashboard.services.tracking import commitment_tracking
     from etl.db import create_db_engine
 
     engine = create_db_engine(db_url)

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.calendar_feed import calendar_feed
 from dashboard.metrics import (
     complaints,
     kpis,
@@ -33,11 +32,12 @@ from dashboard.metrics import (
     trends,
 )
 from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
-from dashboard.notice_drafts import notice_candidates
 from dashboard.records.actions import actions_for_week
 from dashboard.records.targets import target_history, targets_csv
-from dashboard.review import weekly_review
-from dashboard.tracking import commitment_tracking, search_commitments
+from dashboard.services.calendar_feed import calendar_feed
+from dashboard.services.notice_drafts import notice_candidates
+from dashboard.services.review import weekly_review
+from dashboard.services.tracking import commitment_tracking, search_commitments
 from tests.scope_world import AS_OF, SCOPE, SECRETS, VISIBLE_IDS, delete_outside, load_scope_world
 
 MARCH = MetricFilter(as_of=AS_OF, date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))

@@ -23,14 +23,14 @@ import streamlit as st
 
 from dashboard.charts import number_or_none
 from dashboard.charts.kpi import weekly_rate_spec
-from dashboard.i18n import fmt_date, fmt_int, fmt_kpi, fmt_kpi_delta, fmt_num, t
 from dashboard.metrics import kpis, propagation, targets, trends
 from dashboard.metrics.definitions import KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.trends import week_over_week_from
-from dashboard.pages import common
-from dashboard.state import ViewState
-from dashboard.texts import tr
+from dashboard.ui.i18n import fmt_date, fmt_int, fmt_kpi, fmt_kpi_delta, fmt_num, t
+from dashboard.ui.state import ViewState
+from dashboard.ui.texts import tr
+from dashboard.views import common
 
 # The eight cards, in reading order (two rows of four on a projector).
 CARD_KPIS: tuple[str, ...] = (

@@ -26,10 +26,10 @@ from dashboard.charts.ontime import (
     rate_by_group_figure,
     renegotiation_figure,
 )
-from dashboard.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
 from dashboard.metrics import ontime, targets
 from dashboard.metrics.filters import MetricFilter
-from dashboard.pages import common
+from dashboard.ui.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
+from dashboard.views import common
 
 NONE = ""  # selectbox value for "no drill at this level"
 CHART_STAGES, CHART_PERFORMERS = "chart_stages", "chart_performers"

@@ -31,12 +31,12 @@ from dashboard.charts.satisfaction import (
     complaints_figure,
     satisfaction_figure,
 )
-from dashboard.i18n import fmt_datetime, fmt_int, fmt_num, fmt_pct
 from dashboard.metrics import complaints, satisfaction
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.trends import is_partial_week
-from dashboard.pages import common
-from dashboard.texts import tr
+from dashboard.ui.i18n import fmt_datetime, fmt_int, fmt_num, fmt_pct
+from dashboard.ui.texts import tr
+from dashboard.views import common
 
 SEARCH_PARAM, HOURS_PARAM = "q", "hours"
 K_SEARCH, K_HOURS = "w_sat_search", "w_sat_hours"

@@ -4,7 +4,7 @@ and the action items (raised here, carried until closed) — and leave with the 
 and the Excel workbook.
 
 ?week=2026-W47 opens a given week. The sidebar's stages, customer type and direction
-apply; the period is the chosen week. Layout only: dashboard.review assembles,
+apply; the period is the chosen week. Layout only: dashboard.services.review assembles,
 dashboard.report.weekly renders the files, dashboard.records.actions records.
 """
 
@@ -23,15 +23,15 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.charts.kpi import root_impact_figure, weekly_rate_figure
-from dashboard.i18n import fmt_date, fmt_num, fmt_stored
 from dashboard.metrics.trends import last_full_week
-from dashboard.pages import common
-from dashboard.pages.records_ui import cached, flash, show_flash, show_lights, who, write
 from dashboard.records import iso_week_label
 from dashboard.records.actions import STATUSES, create_action, update_action_status
 from dashboard.report.weekly import review_html, review_xlsx
-from dashboard.review import weekly_review
-from dashboard.texts import tr
+from dashboard.services.review import weekly_review
+from dashboard.ui.i18n import fmt_date, fmt_num, fmt_stored
+from dashboard.ui.texts import tr
+from dashboard.views import common
+from dashboard.views.records_ui import cached, flash, show_flash, show_lights, who, write
 
 Q_WEEK = "week"
 K_WEEK = "w_rev_week"

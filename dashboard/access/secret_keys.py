@@ -9,8 +9,8 @@ like a placeholder (REPLACE, example, changeme…), or when it is too short or t
 to be random (few distinct characters, repeats, runs like 0123…). A key made by
 `new_secret` always passes.
 
-Pure module (no streamlit): dashboard.auth checks the login cookie key and the OIDC
-cookie secret with it, dashboard.tokens the customer-link secret.
+Pure module (no streamlit): dashboard.access.auth checks the login cookie key and the OIDC
+cookie secret with it, dashboard.services.tokens the customer-link secret.
 """
 
 from __future__ import annotations

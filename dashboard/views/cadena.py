@@ -33,11 +33,11 @@ from dashboard.charts.chain import (
     root_pareto_figure,
     stage_durations_figure,
 )
-from dashboard.i18n import fmt_date, fmt_int, fmt_num, fmt_pct
 from dashboard.metrics import process_map, propagation
 from dashboard.metrics.filters import MetricFilter
-from dashboard.pages import common
-from dashboard.texts import kpi_label, tr
+from dashboard.ui.i18n import fmt_date, fmt_int, fmt_num, fmt_pct
+from dashboard.ui.texts import kpi_label, tr
+from dashboard.views import common
 
 TRACKING_LINK = "?page=seguimiento&commitment={id}"
 ROOT_PARAM = "root"  # query key of the root whose impact tree is shown

@@ -20,9 +20,6 @@ import streamlit as st
 from dashboard.delivery.log import delivery_history
 from dashboard.delivery.mail import DeliveryError, SmtpSettings, SmtpTransport, smtp_settings
 from dashboard.delivery.run import send_test_pack
-from dashboard.i18n import MISSING, fmt_stored
-from dashboard.pages import common
-from dashboard.pages.records_ui import cached, flash, show_flash, who, write
 from dashboard.records import local_now
 from dashboard.records.alerts import AlertRule, list_alert_rules
 from dashboard.records.subscriptions import (
@@ -37,7 +34,10 @@ from dashboard.records.subscriptions import (
     remove_subscription,
     update_subscription,
 )
-from dashboard.texts import kpi_label, tr
+from dashboard.ui.i18n import MISSING, fmt_stored
+from dashboard.ui.texts import kpi_label, tr
+from dashboard.views import common
+from dashboard.views.records_ui import cached, flash, show_flash, who, write
 from etl.settings import load_settings
 
 ACTION = "manage_subscriptions"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, urlencode
 
-from dashboard.secret_keys import secret_problem
+from dashboard.access.secret_keys import secret_problem
 from etl.settings import PROJECT_ROOT
 
 SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"

@@ -4,7 +4,7 @@
 The filter sidebar's stages and customer type apply; its period does not (an at-risk
 commitment is due after today, an overdue one may be older than the period, and both
 still need a notice). Marking records a notice that the proactive notice rate counts.
-Layout only: dashboard.notice_drafts drafts, dashboard.records.notices records.
+Layout only: dashboard.services.notice_drafts drafts, dashboard.records.notices records.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import LANGUAGES, fmt_stored
-from dashboard.notice_drafts import draft_notice, notice_candidates, notices_csv
-from dashboard.pages import common
-from dashboard.pages.records_ui import cached, flash, show_flash, who, write
 from dashboard.records import local_now
 from dashboard.records.notices import CHANNELS, mark_notified
-from dashboard.texts import tr
+from dashboard.services.notice_drafts import draft_notice, notice_candidates, notices_csv
+from dashboard.ui.i18n import LANGUAGES, fmt_stored
+from dashboard.ui.texts import tr
+from dashboard.views import common
+from dashboard.views.records_ui import cached, flash, show_flash, who, write
 
 K_ONLY_NEW, K_PICK, K_CHANNEL, K_DRAFT_LANG = "w_av_new", "w_av_pick", "w_av_channel", "w_av_lang"
 

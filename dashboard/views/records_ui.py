@@ -14,10 +14,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth
+from dashboard.access import auth
 from dashboard.delivery.run import send_test_pack
 from dashboard.metrics.filters import MetricFilter
-from dashboard.pages import common
 from dashboard.records import RecordError
 from dashboard.records.actions import create_action, update_action_status
 from dashboard.records.notices import mark_notified
@@ -32,10 +31,11 @@ from dashboard.records.targets import (
     set_target,
 )
 from dashboard.report.weekly import format_kpi, format_kpi_delta, format_kpi_or_reason
-from dashboard.texts import kpi_label, tr
+from dashboard.ui.texts import kpi_label, tr
+from dashboard.views import common
 from etl.db import DatabaseError
 
-# The writes these pages may run through `write`, and the action (dashboard.auth.PERMISSIONS)
+# The writes these pages may run through `write`, and the action (dashboard.access.auth.PERMISSIONS)
 # each needs; anything else is refused.
 WRITE_ACTIONS: dict[Callable[..., Any], str] = {
     set_target: "set_targets",

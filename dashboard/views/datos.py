@@ -40,9 +40,9 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard.i18n import fmt_datetime, fmt_int, t
-from dashboard.pages import common
-from dashboard.texts import md_escape, record_kind_label, tr
+from dashboard.ui.i18n import fmt_datetime, fmt_int, t
+from dashboard.ui.texts import md_escape, record_kind_label, tr
+from dashboard.views import common
 from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
 from etl.mapping import Mapping, load_mapping, shipped_mappings
 from etl.preview import (

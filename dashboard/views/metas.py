@@ -4,7 +4,7 @@ and CSV import/export.
 
 A target is never edited in place: saving appends a row with its own `valid_from`, and
 every light in the app (cards, review, reports) uses the one in force. Layout only:
-dashboard.records.targets writes, dashboard.review.kpi_table judges.
+dashboard.records.targets writes, dashboard.services.review.kpi_table judges.
 """
 
 from __future__ import annotations
@@ -21,11 +21,8 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import MISSING, fmt_date, fmt_kpi_gap, fmt_stored
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.trends import last_full_week
-from dashboard.pages import common
-from dashboard.pages.records_ui import cached, flash, show_flash, show_lights, who, write
 from dashboard.records import iso_week_label
 from dashboard.records.targets import (
     DIRECTIONS,
@@ -35,8 +32,11 @@ from dashboard.records.targets import (
     targets_csv,
 )
 from dashboard.report.weekly import format_kpi
-from dashboard.review import kpi_table, week_filter
-from dashboard.texts import kpi_label, tr
+from dashboard.services.review import kpi_table, week_filter
+from dashboard.ui.i18n import MISSING, fmt_date, fmt_kpi_gap, fmt_stored
+from dashboard.ui.texts import kpi_label, tr
+from dashboard.views import common
+from dashboard.views.records_ui import cached, flash, show_flash, show_lights, who, write
 
 MAX_UPLOAD_BYTES = 1_000_000
 

@@ -7,7 +7,7 @@ and an immutable MetricFilter, and caches the result per (database, data version
 filter, arguments). A load bumps the data version (a new batch in `load_batches`),
 so cached results never outlive the data they were computed from.
 
-Writing a page (dashboard/pages/<name>.py, registered in app.PAGES):
+Writing a page (dashboard/views/<name>.py, registered in app.PAGES):
 
     def render() -> None:
         view = common.current_view()          # sidebar filters + language
@@ -15,7 +15,7 @@ Writing a page (dashboard/pages/<name>.py, registered in app.PAGES):
         f = view.to_filter(at)                # MetricFilter
         common.page_header("<title key>", f, view.lang)
         df = common.metric(ontime.on_time_summary, f.with_(group_by="process"))
-        ...                                   # layout only; texts via dashboard.i18n.t
+        ...                                   # layout only; texts via dashboard.ui.i18n.t
 
     def page() -> None:
         common.run_page(render)               # empty / error states for free
@@ -48,11 +48,11 @@ import streamlit as st
 from sqlalchemy.engine import make_url
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from dashboard import auth, signin
-from dashboard.i18n import LANGUAGES, fmt_datetime, norm_lang, t
+from dashboard.access import auth, signin
 from dashboard.metrics import kpis, process_map
 from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
-from dashboard.state import (
+from dashboard.ui.i18n import LANGUAGES, fmt_datetime, norm_lang, t
+from dashboard.ui.state import (
     CUSTOMER_TYPES,
     DIRECTIONS,
     PERIODS,
@@ -60,7 +60,7 @@ from dashboard.state import (
     ViewState,
     parse_view,
 )
-from dashboard.texts import md_escape
+from dashboard.ui.texts import md_escape
 from etl import querywatch
 from etl.db import normalise_url
 from etl.publish import served_engine
@@ -492,14 +492,14 @@ def sync_url(view: ViewState) -> None:
 # --- page furniture ----------------------------------------------------------------------
 
 
-# User text made literal inside Markdown: one implementation, in dashboard.texts.
+# User text made literal inside Markdown: one implementation, in dashboard.ui.texts.
 plain_md = md_escape
 
 
 def text(key: str, lang: str, **values: object) -> str:
-    """A UI string from dashboard.texts (page-specific strings) or dashboard.i18n."""
+    """A UI string from dashboard.ui.texts (page-specific strings) or dashboard.ui.i18n."""
     try:
-        from dashboard.texts import tr
+        from dashboard.ui.texts import tr
     except ImportError:  # texts.py is optional: i18n holds the shared words
         return t(key, lang, **values)
     return tr(key, lang, **values)
@@ -535,7 +535,7 @@ def uploader_words(lang: str) -> None:
 def page_header(title_key: str, f: MetricFilter, lang: str) -> None:
     """The page title and, under it, the filter in words and the as_of in use.
 
-    `title_key` may live in dashboard.i18n or dashboard.texts.
+    `title_key` may live in dashboard.ui.i18n or dashboard.ui.texts.
     """
     st.title(text(title_key, lang))
     st.caption(plain_md(f.describe(lang)))  # stage / performer names are user data
@@ -674,7 +674,7 @@ def run_page(
         st.error(t("page_failed", lang))
 
 
-# --- access: who is signed in and what their role allows (dashboard.auth) -----------------
+# --- access: who is signed in and what their role allows (dashboard.access.auth) -----------------
 
 IDENTITY_KEY = "_eslabon_identity"  # the password user this session signed in as
 NO_ROWS = RowScope(stages=(), customers=())
@@ -845,7 +845,7 @@ def current_role() -> str | None:
 
 
 def allowed(action: str) -> bool:
-    """May this session do `action` (a key of dashboard.auth.PERMISSIONS)?"""
+    """May this session do `action` (a key of dashboard.access.auth.PERMISSIONS)?"""
     return auth.role_allows(current_role(), action)
 
 

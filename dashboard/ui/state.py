@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from dashboard.i18n import DEFAULT_LANG, LANGUAGES
 from dashboard.metrics.filters import MetricFilter
+from dashboard.ui.i18n import DEFAULT_LANG, LANGUAGES
 
 PERIOD_WEEKS: dict[str, int] = {"4w": 4, "13w": 13, "26w": 26}
 PERIODS: tuple[str, ...] = ("4w", "13w", "26w", "custom")

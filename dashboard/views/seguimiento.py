@@ -3,7 +3,7 @@ date, status, upstream commitments and, when at risk, the predicted delivery; a 
 link for its customer and calendar files of due dates.
 
 Deep link: ?page=seguimiento&commitment=ID opens that commitment (used by Resumen).
-Layout only: the data comes from dashboard.tracking and dashboard.calendar_feed.
+Layout only: the data comes from dashboard.services.tracking and dashboard.services.calendar_feed.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard.calendar_feed import calendar_feed, calendar_file_name
-from dashboard.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
 from dashboard.metrics.standards import commitment_standard
-from dashboard.pages import common
-from dashboard.pages.records_ui import cached
-from dashboard.texts import fmt_hours_minutes, md_escape, tr
-from dashboard.tokens import TokenConfigError, configured_secret, make_token, tracking_link
-from dashboard.tracking import commitment_tracking, search_commitments, timeline
+from dashboard.services.calendar_feed import calendar_feed, calendar_file_name
+from dashboard.services.tokens import TokenConfigError, configured_secret, make_token, tracking_link
+from dashboard.services.tracking import commitment_tracking, search_commitments, timeline
+from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
+from dashboard.ui.texts import fmt_hours_minutes, md_escape, tr
+from dashboard.views import common
+from dashboard.views.records_ui import cached
 
 K_SEARCH, K_PICK = "w_track_search", "w_track_pick"
 Q_COMMITMENT = "commitment"

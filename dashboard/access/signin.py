@@ -25,7 +25,7 @@ from functools import cache
 
 import bcrypt
 
-from dashboard import auth
+from dashboard.access import auth
 
 log = logging.getLogger(__name__)
 

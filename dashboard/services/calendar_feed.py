@@ -264,9 +264,9 @@ def subscription_feed(
     """The calendar a customer subscribes to with their tracking token; None if refused.
 
     Only the token's customer, never internal details (`internal=False`). The token is
-    checked by dashboard.tokens exactly as the customer view checks it.
+    checked by dashboard.services.tokens exactly as the customer view checks it.
     """
-    from dashboard.tokens import CustomerAccess, read_token
+    from dashboard.services.tokens import CustomerAccess, read_token
 
     access = read_token(token, secret)
     if not isinstance(access, CustomerAccess):

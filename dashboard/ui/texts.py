@@ -1,18 +1,18 @@
 """ES/EN strings of the Metas, Revisión, Seguimiento, Avisos and customer pages and of the
-weekly report, kept beside dashboard.i18n (which owns the shared words and formats).
+weekly report, kept beside dashboard.ui.i18n (which owns the shared words and formats).
 
-`tr` looks here first and falls back to `dashboard.i18n.t`, so a key can later move into
+`tr` looks here first and falls back to `dashboard.ui.i18n.t`, so a key can later move into
 i18n.py without touching a page. Pure module: pages, reports and tests share it.
 """
 
 from __future__ import annotations
 
-from dashboard.i18n import norm_lang, t
 from dashboard.metrics.definitions import KPIS
+from dashboard.ui.i18n import norm_lang, t
 from etl.exports import single_line
 
 STRINGS: dict[str, tuple[str, str]] = {
-    # the customer view's heading (its browser tab says dashboard.i18n's page_cliente)
+    # the customer view's heading (its browser tab says dashboard.ui.i18n's page_cliente)
     "cliente_title": ("Seguimiento de sus compromisos", "Tracking of your commitments"),
     # service standards
     "std_intro": (
@@ -776,7 +776,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 
 
 def tr(key: str, lang: str, **values: object) -> str:
-    """The text for `key` in `lang`: this module's strings first, then dashboard.i18n."""
+    """The text for `key` in `lang`: this module's strings first, then dashboard.ui.i18n."""
     pair = STRINGS.get(key)
     if pair is None:
         return t(key, lang, **values)

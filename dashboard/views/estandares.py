@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import MISSING, fmt_num, fmt_pct, fmt_stored
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.standards import (
     DEFAULT_AT_RISK_SHARE,
@@ -30,13 +29,14 @@ from dashboard.metrics.standards import (
     policy_versions,
     target_what_if,
 )
-from dashboard.pages import common, records_ui
 from dashboard.records.standards import (
     StandardError,
     import_standards_files,
     save_policy_version,
 )
-from dashboard.texts import fmt_hours_minutes, record_kind_label, tr
+from dashboard.ui.i18n import MISSING, fmt_num, fmt_pct, fmt_stored
+from dashboard.ui.texts import fmt_hours_minutes, record_kind_label, tr
+from dashboard.views import common, records_ui
 from etl.preview import upload_read_limits
 from etl.publish import publishing
 

@@ -22,11 +22,11 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import fmt_date, fmt_datetime, fmt_stored, norm_lang
-from dashboard.pages import common
-from dashboard.texts import md_escape, tr
-from dashboard.tokens import CustomerAccess, configured_secret, read_token
-from dashboard.tracking import customer_commitments, customer_tracking, timeline
+from dashboard.services.tokens import CustomerAccess, configured_secret, read_token
+from dashboard.services.tracking import customer_commitments, customer_tracking, timeline
+from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_stored, norm_lang
+from dashboard.ui.texts import md_escape, tr
+from dashboard.views import common
 
 TOKEN_PARAM = "token"
 log = logging.getLogger(__name__)
