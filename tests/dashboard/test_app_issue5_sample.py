@@ -76,7 +76,8 @@ def test_page_through_the_real_app(
 
     monkeypatch.setenv("ESLABON_DB_URL", sample_db_url)
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard" / "app.py"), default_timeout=60)
-    at.switch_page(f"pages/{name}.py").run()
+    at.query_params["page"] = name
+    at.run()
     assert not at.exception, at.exception
     assert len(at.sidebar) > 0
     titles = {"metas": "Metas", "revision": "Revisión semanal", "seguimiento": "Seguimiento",
