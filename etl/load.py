@@ -731,7 +731,7 @@ def merged_counts(
 def _stage_table(record: RecordKind, stored_columns: Sequence[str]) -> sa.Table:
     """A temporary table with the loaded columns and the target's column types."""
     columns = [
-        sa.Column(c.name, c.type, quote=c.name.quote)
+        sa.Column(c.name, c.type)  # the name is a quoted_name: it keeps its quoting
         for c in record.table.columns
         if c.name in stored_columns
     ]
@@ -759,7 +759,8 @@ def bulk_insert(
     target = _quoted(table.name)
     raw = conn.connection.driver_connection
     if is_duckdb(conn.engine):
-        into, values, params = columns, columns, ()
+        params: tuple[object, ...] = ()
+        into, values = columns, columns
         if batch_id is not None:
             into, values, params = f'{columns}, "batch_id"', f"{columns}, ?", (batch_id,)
         view = "_eslabon_frame"

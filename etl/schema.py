@@ -13,6 +13,7 @@ bucketing and "end of day" identical on DuckDB and PostgreSQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -21,16 +22,16 @@ SCHEMA_VERSION = 1
 metadata = sa.MetaData()
 
 
-def _quoted(name: str, type_: sa.types.TypeEngine, **kw: object) -> sa.Column:
+def _quoted(name: str, type_: type[sa.types.TypeEngine[Any]], *, nullable: bool) -> sa.Column[Any]:
     """A column whose name is a reserved word in DuckDB (`at`): always quoted in DDL.
 
     Hand-written SQL must quote it too: `e."at"`.
     """
-    return sa.Column(name, type_, quote=True, **kw)
+    return sa.Column(name, type_, quote=True, nullable=nullable)
 
 
 def _not_duckdb(
-    ddl: object, target: object, bind: object, *, dialect: sa.Dialect, **kw: object
+    ddl: object, target: object, bind: object, *args: object, dialect: sa.Dialect, **kw: object
 ) -> bool:
     return dialect.name != "duckdb"
 

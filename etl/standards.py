@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, Final
 from datetime import date, datetime
 
 import holidays as holiday_lib
@@ -30,6 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from etl import business_time as bt
+from etl.reasons import RowReason
 from etl.records import ROW, Reject
 from etl.validate import ValidationResult
 
@@ -59,7 +61,7 @@ WEEKDAYS: dict[str, int] = {
     "sabado": 6,
 }
 _CLOCK = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
-US = "datetime64[us]"
+US: Final = "datetime64[us]"
 # stands for a blank value where one must be compared (pandas 3 drops a NUL in fillna)
 _BLANK = "\x1e(blank)"
 
@@ -70,8 +72,8 @@ _BLANK = "\x1e(blank)"
 def _drop(
     result: ValidationResult,
     mask: np.ndarray,
-    column: Callable[[int], str] | str | None,
-    reason: Callable[[int], str],
+    column: RowReason | str | None,
+    reason: RowReason,
 ) -> None:
     """Move the rows of `result.valid` where `mask` holds into rejects, each with a reason
     (by position in `valid`) and its values as the raw row."""
@@ -90,7 +92,7 @@ def _drop(
                 None if row is None or pd.isna(row) else int(row),
                 column(int(pos)) if callable(column) else column,
                 reason(int(pos)),
-                {k: str(v) for k, v in raw.items() if v is not None},
+                {str(k): str(v) for k, v in raw.items() if v is not None},
             )
         )
     result.valid = valid.loc[~mask].reset_index(drop=True)
@@ -98,7 +100,7 @@ def _drop(
 
 
 def _row_of(result: ValidationResult, pos: int) -> str:
-    value = result.valid[ROW].iat[pos] if ROW in result.valid.columns else None
+    value: Any = result.valid[ROW].iat[pos] if ROW in result.valid.columns else None
     return "?" if value is None or pd.isna(value) else str(int(value))
 
 
@@ -239,7 +241,7 @@ def _reject_unknown_places(result: ValidationResult) -> None:
     """A country or subdivision the holidays library does not know is a typing error."""
     v = result.valid
     places = v[["country", "subdivision"]].drop_duplicates()
-    unknown: dict[tuple[object, object], tuple[str, str]] = {}
+    unknown: dict[tuple[Any, Any], tuple[str, str]] = {}  # (country, subdivision) cells
     for country, subdivision in places.itertuples(index=False):
         if pd.isna(country):
             if not pd.isna(subdivision):
@@ -458,7 +460,7 @@ def matched_policies(commitments: pd.DataFrame, policies: pd.DataFrame) -> Match
             cols = [c for c, on in zip(MATCH_COLUMNS, shape, strict=True) if on]
             pol = group[["_pid", "policy_id", "valid_from", *cols]].copy()
             for c in cols:  # a value no commitment has matches nothing (-2 ≠ any code)
-                codes = uniques[c].get_indexer(pol[c].astype(object))
+                codes = uniques[c].get_indexer(pd.Index(pol[c].astype(object)))
                 pol[c] = np.where(codes < 0, -2, codes)
             pol["_policy"] = pd.factorize(pol["policy_id"])[0]
             pol = pol.drop(columns=["policy_id"])
@@ -648,11 +650,11 @@ def checked_commitments(
         by_id = policies.drop_duplicates("policy_id", keep="last").set_index("policy_id")
         reasons: dict[int, str] = {}
         columns: dict[int, str] = {}
-        for pos in np.flatnonzero(conflict):
+        a: Any  # policy ids: cells of the frame
+        b: Any
+        for pos in np.flatnonzero(conflict).tolist():
             a, b = m.policy_id.iat[pos], m.conflict.iat[pos]
-            used = [
-                c for c in MATCH_COLUMNS if pd.notna(by_id.at[a, c]) or pd.notna(by_id.at[b, c])
-            ]
+            used = [c for c in MATCH_COLUMNS if by_id.loc[[a, b], c].notna().any()]
             columns[pos] = "|".join(used) or "process"
             reasons[pos] = (
                 f"two equally specific service standards cover this commitment: policy {a!r} "
@@ -688,11 +690,11 @@ def checked_commitments(
     calendars = calendar_objects(seen.frame("calendars"), seen.frame("holidays"), years)
     due = standard_dues(v["requested_at"], m, calendars, bt.Pauses.none())
     if stored_derived is not None and not stored_derived.empty:
-        keep = pd.Series(
+        stored = pd.Series(
             pd.to_datetime(stored_derived["due_at"]).astype(US).to_numpy(),
             index=stored_derived["commitment_id"].astype(str).to_numpy(),
         )
-        previous = v["commitment_id"].astype(str).map(keep)
+        previous = v["commitment_id"].astype(str).map(stored)
         due = due.where(previous.isna(), previous.to_numpy())
     unreachable = missing & due.isna().to_numpy()
     _drop(
@@ -749,14 +751,15 @@ WHERE stage IN :stages
 
 
 def query_frame(
-    conn: sa.Connection, sql: str, params: dict[str, object] | None = None
+    conn: sa.Connection, sql: str, params: dict[str, Any] | None = None
 ) -> pd.DataFrame:
     """A SELECT as a DataFrame (DuckDB: handed over column-wise by the driver)."""
     statement = sa.text(sql)
     if params and "stages" in params:
         statement = statement.bindparams(sa.bindparam("stages", expanding=True))
     if conn.dialect.name == "duckdb":
-        return conn.execute(statement, params or {}).cursor.df()
+        frame: pd.DataFrame = conn.execute(statement, params or {}).cursor.df()
+        return frame
     return pd.read_sql(statement, conn, params=params)
 
 
@@ -771,7 +774,8 @@ def standards_frame(conn: sa.Connection, as_of: datetime) -> pd.DataFrame:
         return pd.DataFrame()
     c = query_frame(conn, _COMMITMENTS_SQL)
     if c.empty:
-        return c.assign(new_policy_id=None, new_version=pd.NA, new_standard_due_at=pd.NaT)
+        # pandas-stubs take no NA/NaT scalar in assign; pandas broadcasts it to a column
+        return c.assign(new_policy_id=None, new_version=pd.NA, new_standard_due_at=pd.NaT)  # type: ignore[arg-type]
     m = matched_policies(c, policies)
     stages = sorted({s for v in policies["pause_stages"].dropna() for s in v.split("|")})
     events = pd.DataFrame(columns=["_pos", "stage", "at", "next_at"])
@@ -811,8 +815,8 @@ def refresh_standards(conn: sa.Connection, as_of: datetime) -> int:
     old_std = pd.to_datetime(f["standard_due_at"]).astype(US).to_numpy()
     old_pid = f["policy_id"].astype(object).where(f["policy_id"].notna(), None)
     new_pid = f["new_policy_id"].astype(object).where(f["new_policy_id"].notna(), None)
-    old_ver = pd.array(f["policy_version"], dtype="Int64")
-    new_ver = pd.array(f["new_version"], dtype="Int64")
+    old_ver = f["policy_version"].astype("Int64")  # one frame: the two align row by row
+    new_ver = f["new_version"].astype("Int64")
     changed = (
         (old_pid.to_numpy() != new_pid.to_numpy())
         | ~_same_times(old_std, std)
@@ -835,7 +839,7 @@ def refresh_standards(conn: sa.Connection, as_of: datetime) -> int:
 
 
 def _same_times(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a == b) | (pd.isna(a) & pd.isna(b))
+    return np.asarray((a == b) | (pd.isna(a) & pd.isna(b)))
 
 
 _REFRESH_STAGE = sa.Table(
@@ -926,7 +930,7 @@ class StoredStandards:
         """target_hours, calendar and pause_stages of each (policy_id, version) row."""
         keys = pd.DataFrame(
             {"policy_id": policy_id.astype(object).to_numpy(),
-             "version": pd.array(version, dtype="Int64")}
+             "version": version.astype("Int64").array}
         )  # fmt: skip
         if self.versions.empty:
             return keys.assign(target_hours=np.nan, calendar=None, pause_stages=None)
