@@ -20,10 +20,10 @@ rejected rows, never over commitments.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
 from datetime import date, datetime
+from typing import Any, Final
 
 import holidays as holiday_lib
 import numpy as np

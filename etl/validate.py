@@ -205,17 +205,15 @@ class _Collector:
         self.rejects: list[tuple[int, Reject]] = []  # (frame position, reject)
         self.bad = np.zeros(len(frame), dtype=bool)
 
-    def add(
-        self, mask: pd.Series | np.ndarray, column: str | None, reason: RowReason
-    ) -> None:
+    def add(self, mask: pd.Series | np.ndarray, column: str | None, reason: RowReason) -> None:
         """One reject per True position in `mask`, worded by `reason(position)`."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         if len(positions) == 0:
             return
         self.bad[positions] = True
         rows = self.frame[ROW].to_numpy()
-        for pos in positions:
-            self.rejects.append((int(pos), Reject(_row_number(rows[pos]), column, reason(int(pos)))))
+        for pos in positions.tolist():
+            self.rejects.append((pos, Reject(_row_number(rows[pos]), column, reason(pos))))
 
     def finished(self) -> list[Reject]:
         """Rejects in row order, each with its raw source row attached."""
@@ -235,9 +233,7 @@ def _raw_rows(frame: pd.DataFrame) -> list[dict[str, object]]:
     """The source rows as dicts of their original strings (empty cells left out)."""
     data = frame.drop(columns=[ROW], errors="ignore").astype(object)
     data = data.where(data.notna(), None)
-    return [
-        {str(k): v for k, v in row.items() if v is not None} for row in data.to_dict("records")
-    ]
+    return [{str(k): v for k, v in row.items() if v is not None} for row in data.to_dict("records")]
 
 
 def _show(value: Any) -> str:  # a cell's value: any scalar, NA included
@@ -435,7 +431,9 @@ def _typed_columns(
         done = [_typed_field(f, column, n, kf, tz, orders) for f, column in inputs]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eslabon-type") as pool:
-            done = list(pool.map(lambda item: _typed_field(item[0], item[1], n, kf, tz, orders), inputs))
+            done = list(
+                pool.map(lambda item: _typed_field(item[0], item[1], n, kf, tz, orders), inputs)
+            )
     typed: dict[str, pd.Series] = {}
     for (f, _column), (values, problems) in zip(inputs, done, strict=True):
         for mask, column_name, reason in problems:
