@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, time
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -70,7 +71,9 @@ def targets_in_force(
     return df[list(TARGET_COLUMNS)]
 
 
-def target_status(value: float | None, target_row: Mapping | pd.Series | None) -> str | None:
+def target_status(
+    value: float | None, target_row: Mapping[str, Any] | pd.Series | None
+) -> str | None:
     """'green' (meets the target), 'amber' (misses it by at most the tolerance) or 'red'.
 
     `direction` 'higher' means higher is better (on-time rate), 'lower' the opposite
@@ -102,7 +105,7 @@ def judgement_instant(f: MetricFilter) -> datetime:
 
 def kpi_targets(
     conn: sa.Connection, f: MetricFilter, kpis: Mapping[str, object], process: str | None = None
-) -> dict[str, dict | None]:
+) -> dict[str, dict[str, Any] | None]:
     """The target row (as a dict) each KPI is judged against, or None without one.
 
     A stage's own target wins over the organisation-wide one. The stage is `process`, or
@@ -111,13 +114,13 @@ def kpi_targets(
     if process is None and len(f.processes) == 1:
         process = f.processes[0]
     in_force = targets_in_force(conn, judgement_instant(f), f.scope)
-    chosen: dict[str, dict | None] = {}
+    chosen: dict[str, dict[str, Any] | None] = {}
     for kpi in kpis:
         rows = in_force[in_force["kpi"] == kpi]
         own = rows[rows["process"] == process] if process is not None else rows.iloc[0:0]
         general = rows[rows["process"].isna()]
         pick = own if not own.empty else general
-        chosen[kpi] = pick.iloc[0].to_dict() if not pick.empty else None
+        chosen[kpi] = {str(k): v for k, v in pick.iloc[0].items()} if not pick.empty else None
     return chosen
 
 
