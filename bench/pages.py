@@ -34,6 +34,10 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 from bench.common import PROJECT_ROOT, sample_db, size_arg
 
@@ -88,7 +92,7 @@ def start_server(db: Path, entry: str = "app") -> tuple[subprocess.Popen, str]:
     raise RuntimeError("streamlit did not become healthy in time")
 
 
-def drawn_seconds(tab: object, url: str, marker: str) -> float:
+def drawn_seconds(tab: Page, url: str, marker: str) -> float:
     """Seconds from navigation until the page is fully drawn and idle."""
     start = time.perf_counter()
     tab.goto(url)

@@ -144,15 +144,19 @@ def customer_view(lang: str) -> bool:
     return True
 
 
-def only_page(body: Callable[[], None], lang: str) -> None:
+def only_page(body: Callable[[], object], lang: str) -> None:
     """Run `body` as the session's one page: no navigation, no sidebar, no page titles.
 
     It answers at every page's URL too, so a bookmarked /datos shows the login form (not
     Streamlit's "page not found") and opens that page once signed in, if the role may.
     """
     title = auth.auth_text("login_title", lang)
-    gates = [st.Page(body, title=title, url_path="login", default=True)]
-    gates += [st.Page(partial(body), title=title, url_path=name) for name, _, _ in PAGES]
+
+    def run() -> None:
+        body()
+
+    gates = [st.Page(run, title=title, url_path="login", default=True)]
+    gates += [st.Page(partial(run), title=title, url_path=name) for name, _, _ in PAGES]
     st.navigation(gates, position="hidden").run()
 
 
@@ -268,7 +272,7 @@ def login_page(authenticator: stauth.Authenticate | None, lang: str) -> None:
         login_form(config, lang)
     if common.oidc_section():
         providers = common.oidc_providers()
-        for provider in providers or [None]:
+        for provider in providers if providers else [None]:
             label = (
                 auth.auth_text("login_oidc", lang, provider=provider)
                 if provider

@@ -93,7 +93,11 @@ def delay_distribution_figure(
     """Breach delays in days (delay_distribution): a histogram with a box plot above it,
     so the median and the long tail (p90) are visible together.
     """
-    values = delays["delay_days"].dropna().astype(float) if "delay_days" in delays else []
+    values = (
+        delays["delay_days"].dropna().astype(float)
+        if "delay_days" in delays
+        else pd.Series(dtype=float)
+    )
     if len(values) == 0:
         return empty_figure(t("no_data_filter", lang), lang)
     fig = make_subplots(

@@ -75,7 +75,7 @@ def record_attempt(conn: sa.Connection, outcome: Outcome) -> int:
     out = outcome.outgoing
     next_id = conn.execute(
         sa.select(sa.func.coalesce(sa.func.max(delivery_log.c.attempt_id), 0) + 1)
-    ).scalar()
+    ).scalar_one()
     conn.execute(
         delivery_log.insert().values(
             attempt_id=int(next_id),

@@ -54,7 +54,7 @@ def create_action(
         due_date = due_date.date()
     next_id = conn.execute(
         sa.select(sa.func.coalesce(sa.func.max(action_items.c.action_id), 0) + 1)
-    ).scalar()
+    ).scalar_one()
     conn.execute(
         action_items.insert().values(
             action_id=int(next_id),

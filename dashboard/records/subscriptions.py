@@ -178,7 +178,7 @@ def add_subscription(
     ensure_delivery_tables(conn)
     next_id = conn.execute(
         sa.select(sa.func.coalesce(sa.func.max(subscriptions.c.subscription_id), 0) + 1)
-    ).scalar()
+    ).scalar_one()
     conn.execute(
         subscriptions.insert().values(
             subscription_id=int(next_id),

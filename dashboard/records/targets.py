@@ -134,7 +134,9 @@ def _append(
     conn: sa.Connection, rows: list[TargetRow], set_by: str | None, set_at: datetime
 ) -> None:
     """Append rows with consecutive ids after the current maximum (ids are never reused)."""
-    start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(targets.c.target_id), 0))).scalar()
+    start = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.max(targets.c.target_id), 0))
+    ).scalar_one()
     conn.execute(
         targets.insert(),
         [
@@ -175,7 +177,7 @@ def set_target(
     """
     row = validated_target(kpi, value, direction, amber_tolerance, valid_from, process, note)
     _append(conn, [row], set_by, set_at or local_now())
-    return int(conn.execute(sa.select(sa.func.max(targets.c.target_id))).scalar())
+    return int(conn.execute(sa.select(sa.func.max(targets.c.target_id))).scalar_one())
 
 
 def target_history(

@@ -18,6 +18,7 @@ import io
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly.io as pio
@@ -60,7 +61,7 @@ Formatter = Callable[[object, str], str]
 # --- value formatting -------------------------------------------------------------------
 
 
-def _missing(value: object) -> bool:
+def _missing(value: Any) -> bool:  # a table cell
     if value is None or value is pd.NaT:
         return True
     try:

@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import pandas as pd
@@ -203,7 +204,7 @@ def trend_drawing(review: WeeklyReview, lang: str, width: float = FRAME_WIDTH) -
         return drawing
     chart = HorizontalLineChart()
     chart.x, chart.y = 45, 22
-    chart.width, chart.height = width - 60, height - 45
+    chart.width, chart.height = width - 60, height - 45  # type: ignore[assignment]  # the stubs say int; reportlab takes points as floats
     data = [tuple(values)]
     if review.on_time_target is not None:
         data.append(tuple(float(review.on_time_target) for _ in values))
@@ -251,7 +252,7 @@ def roots_drawing(review: WeeklyReview, lang: str, width: float = FRAME_WIDTH) -
     drawing = Drawing(width, height)
     chart = HorizontalBarChart()
     chart.x, chart.y = 150, 10
-    chart.width, chart.height = width - 200, height - 20
+    chart.width, chart.height = width - 200, height - 20  # type: ignore[assignment]  # the stubs say int; reportlab takes points as floats
     chart.data = [tuple(float(v) for v in roots["impact"])]
     chart.categoryAxis.categoryNames = [
         f"{r} · {p}" for r, p in zip(roots["root_id"], roots["process"], strict=True)
@@ -293,7 +294,7 @@ class _Pack(SimpleDocTemplate):
         scope: str,
         footer: str,
         page_label: Callable[[int], str],
-        **kw: object,
+        **kw: Any,
     ) -> None:
         super().__init__(
             buffer,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -138,7 +139,7 @@ class CustomerTracking:
     late_upstream_stages: tuple[str, ...]  # process stages upstream that are late
 
 
-def _known(value: object, as_of: datetime) -> datetime | None:
+def _known(value: Any, as_of: datetime) -> datetime | None:  # a table cell
     """A recorded moment, if it is known at `as_of` (later records are the future)."""
     if value is None or pd.isna(value):
         return None
@@ -305,7 +306,7 @@ def customer_tracking(
 TIMELINE_COLUMNS: tuple[str, ...] = ("at", "stage", "phase", "actor", "is_due")
 
 
-def timeline(phases: pd.DataFrame, events: pd.DataFrame, due_at: object) -> pd.DataFrame:
+def timeline(phases: pd.DataFrame, events: pd.DataFrame, due_at: Any) -> pd.DataFrame:
     """Cycle phases, process events and the due date as one list in time order.
 
     A phase reached at the very instant of an event is that event (the sample's

@@ -343,7 +343,7 @@ def fmt_kpi_delta(kpi: str, delta: float | None, lang: str) -> str | None:
 def fmt_kpi_gap(kpi: str, gap: float | None, lang: str) -> str:
     """A distance on a KPI's scale without a sign (a target's amber tolerance): percentage
     points for rates, whole for counts, the KPI's decimals otherwise."""
-    if _missing(gap):
+    if gap is None or _missing(gap):
         return MISSING
     declared = KPIS.get(kpi)
     if declared is not None and declared.is_rate:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 # Streamlit may run this file on its own (its pages/ folder convention, for the first
 # request of a fresh server): make the project importable, then the guard at the end
@@ -24,6 +25,7 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
+from dashboard.charts import number_or_none
 from dashboard.charts.chain import (
     breach_sankey_figure,
     directly_follows_figure,
@@ -62,7 +64,7 @@ def _link_column(lang: str) -> dict:
     }
 
 
-def _date(value: object, lang: str) -> str:
+def _date(value: Any, lang: str) -> str:  # a table cell
     """A table date in the language's format; blank when there is none."""
     return "" if value is None or pd.isna(value) else fmt_date(pd.Timestamp(value), lang)
 
@@ -165,8 +167,8 @@ def impact_tree_section(f: MetricFilter, roots: pd.DataFrame, lang: str) -> None
         options=options,
         key=common.translated_key(K_ROOT),
         format_func=lambda r: (
-            f"{r} · {info.at[r, 'process']} · {tr('col_impact', lang)} "
-            f"{fmt_int(info.at[r, 'impact'], lang)}"
+            f"{r} · {info.at[r, 'process']!s} · {tr('col_impact', lang)} "
+            f"{fmt_int(number_or_none(info.at[r, 'impact']), lang)}"
         ),
     )
     if root is None:

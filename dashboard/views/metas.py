@@ -16,7 +16,7 @@ from pathlib import Path
 # request of a fresh server): make the project importable first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -67,7 +67,7 @@ def history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:
     )
 
 
-def target_form(stages: list[str], default_day: object, lang: str) -> None:
+def target_form(stages: list[str], default_day: date, lang: str) -> None:
     """The form that appends one target."""
     st.subheader(tr("targets_new", lang))
     with st.form("w_target_form", clear_on_submit=False):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Literal
 
 # Streamlit may run this file on its own (its pages/ folder convention, for the first
 # request of a fresh server): make the project importable, then the guard at the end
@@ -43,7 +44,7 @@ CARD_KPIS: tuple[str, ...] = (
     "complaints_per_100",
     "customer_commitments_kept",
 )
-STATUS_BADGE: dict[str | None, tuple[str, str]] = {
+STATUS_BADGE: dict[str | None, tuple[str, Literal["green", "orange", "red", "gray"]]] = {
     "green": ("status_green", "green"),
     "amber": ("status_amber", "orange"),
     "red": ("status_red", "red"),
@@ -97,7 +98,7 @@ def week_line(kpi: str, changes: pd.DataFrame | None, lang: str) -> str:
     coloured by what it means for this KPI (▲/▼ say the direction without colour)."""
     if changes is None:
         return tr("card_no_week", lang)
-    row = changes.loc[kpi]
+    row = changes.loc[[kpi]].iloc[0]
     line = tr(
         "card_week",
         lang,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 # Streamlit may run this file on its own (its pages/ folder convention, for the first
 # request of a fresh server): make the project importable first.
@@ -38,7 +39,7 @@ K_WEEK = "w_rev_week"
 WEEKS_OFFERED = 26
 
 
-def _days(value: object, lang: str) -> str:
+def _days(value: Any, lang: str) -> str:  # a table cell
     return "" if value is None or pd.isna(value) else fmt_num(float(value), lang, 1)
 
 
