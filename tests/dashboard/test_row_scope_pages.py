@@ -122,7 +122,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     original = MemoryMediaFileStorage.load_and_get_id
 
-    def record(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
+    def record(self, path_or_data, mimetype, kind, filename=None):
         file_id = original(self, path_or_data, mimetype, kind, filename)
         if isinstance(path_or_data, bytes | str):
             data = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()

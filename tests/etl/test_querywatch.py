@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -74,7 +75,7 @@ def test_postgres_statement_timeout(pg_schema_url: str) -> None:
         unlimited.dispose()
 
 
-def test_duckdb_statement_timeout(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_duckdb_statement_timeout(tmp_path: Path) -> None:
     engine = create_db_engine(f"duckdb:///{tmp_path / 'x.duckdb'}", statement_timeout=0.3)
     try:
         with engine.connect() as conn:
@@ -135,7 +136,7 @@ def test_postgres_gone_owner_is_cancelled_and_leaves_no_backend(pg_schema_url: s
         admin.dispose()
 
 
-def test_duckdb_cancel_owner(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_duckdb_cancel_owner(tmp_path: Path) -> None:
     engine = create_db_engine(f"duckdb:///{tmp_path / 'x.duckdb'}")
     owner = f"session-{uuid.uuid4().hex[:8]}"
     errors: list[BaseException] = []

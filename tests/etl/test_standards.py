@@ -288,7 +288,7 @@ def walk(sc: dict[str, object]) -> datetime:
             if at <= t:
                 latest, is_last = stage, i == len(events) - 1  # type: ignore[arg-type]
         # the last event's pause has no end in the log: it ends at as_of
-        paused = latest == "wait" and (not is_last or t < sc["as_of"])  # type: ignore[operator]
+        paused = latest == "wait" and (not is_last or t < sc["as_of"])
         if working and not paused:
             run += 1
             if run == need:
@@ -316,7 +316,7 @@ def test_standard_due_with_event_pauses_matches_the_walk(sc: dict[str, object]) 
          "priority": [None], "category": [None]}
     )  # fmt: skip
     m = standards.matched_policies(com, pol)
-    ev = sc["events"]  # type: ignore[assignment]
+    ev = sc["events"]
     events = pd.DataFrame(
         {"_pos": [0] * len(ev), "stage": [s for _, s in ev], "at": [a for a, _ in ev],
          "next_at": [ev[i + 1][0] if i + 1 < len(ev) else None for i in range(len(ev))]}

@@ -203,7 +203,7 @@ class _CountingReader(io.BytesIO):
         super().__init__(data)
         self.given = 0
 
-    def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+    def read(self, size: int | None = -1) -> bytes:
         chunk = super().read(size)
         self.given += len(chunk)
         return chunk
