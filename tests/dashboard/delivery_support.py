@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -75,7 +76,7 @@ def smtp_server(
                 handler.logins.append(auth_data.login.decode())
             return AuthResult(success=ok, handled=False)
 
-        kwargs = {"authenticator": authenticator, "auth_require_tls": False}
+        kwargs: dict[str, Any] = {"authenticator": authenticator, "auth_require_tls": False}
     controller = _LoopbackController(handler, hostname="127.0.0.1", port=0, **kwargs)
     controller.start()
     try:

@@ -179,7 +179,7 @@ def test_hostile_url_values_are_ignored(
     at = _open(monkeypatch, sample_db_url, **query)
     assert HOSTILE not in json.dumps(dict(at.query_params))
     with sample_engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM commitments")).scalar() > 0
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM commitments")).scalar_one() > 0
 
 
 @pytest.mark.parametrize("page", ["resumen", "cumplimiento"])

@@ -148,7 +148,7 @@ def targets_db_url(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory)
     """The sample with its targets (what `make run` serves), on a copy of the session's
     database (other tests expect it without targets)."""
     path = tmp_path_factory.mktemp("trust") / "targets.duckdb"
-    shutil.copyfile(make_url(sample_db_url).database, path)
+    shutil.copyfile(str(make_url(sample_db_url).database), path)
     url = f"duckdb:///{path}"
     engine = create_db_engine(url)
     with engine.begin() as conn:

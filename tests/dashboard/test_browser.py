@@ -91,7 +91,7 @@ def served_db(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> s
     """
     folder = tmp_path_factory.mktemp("served")
     served = folder / "served.duckdb"
-    shutil.copyfile(make_url(sample_db_url).database, served)
+    shutil.copyfile(str(make_url(sample_db_url).database), served)
     served_url = f"duckdb:///{served}"
     subprocess.run(
         [

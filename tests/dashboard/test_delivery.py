@@ -11,6 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pypdf
@@ -419,7 +420,7 @@ def test_records_cli_add_list_remove(tmp_path: Path, capsys: pytest.CaptureFixtu
     ]
 
 
-_SLOT_SUB = dict(email="x@y.org", processes=(), customers=(), customer_types=(), lang="es",
+_SLOT_SUB: dict[str, Any] = dict(email="x@y.org", processes=(), customers=(), customer_types=(), lang="es",
                  formats=(), active=True, created_by=None)  # fmt: skip
 
 

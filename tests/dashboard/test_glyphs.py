@@ -36,7 +36,7 @@ def test_every_ui_string_is_in_the_page_font(lang: int) -> None:
 
 def test_no_dashboard_source_writes_a_glyph_the_page_font_lacks() -> None:
     """⏰, 🟢, ↳ and an em space were drawn as empty boxes in a Chromium without them."""
-    bad = {}
+    bad: dict[str, set[str]] = {}
     for path in sorted((PROJECT_ROOT / "dashboard").rglob("*.py")):
         for text in _string_literals(path):
             # the byte order mark is read from files, never shown

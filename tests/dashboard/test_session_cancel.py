@@ -87,7 +87,7 @@ def server(pg_schema_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]
                 return False
 
         assert _wait_for(healthy)
-        schema = sa.make_url(pg_schema_url).query["options"].split("=")[-1]
+        schema = str(sa.make_url(pg_schema_url).query["options"]).split("=")[-1]
         yield base, app_name, schema
     finally:
         proc.terminate()

@@ -172,6 +172,7 @@ def test_read_equals_new_changed_unchanged_rejected_with_rejects_stored(
     )
     report = load_files(engine, [folder])
     for f in report.files:
+        assert f.new is not None and f.changed is not None and f.unchanged is not None
         assert f.read == f.new + f.changed + f.unchanged + f.rejected
     assert counts(report)["events"] == (6, 3, 0, 0, 3)
     with engine.connect() as conn:

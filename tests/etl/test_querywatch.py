@@ -59,7 +59,7 @@ def test_postgres_statement_timeout(pg_schema_url: str) -> None:
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT 1")).scalar() == 1
             schema = conn.execute(sa.text("SHOW search_path")).scalar()
-            assert schema == sa.make_url(pg_schema_url).query["options"].split("=")[-1]
+            assert schema == str(sa.make_url(pg_schema_url).query["options"]).split("=")[-1]
             with pytest.raises(sa.exc.OperationalError) as caught:
                 conn.execute(sa.text(PG_SLOW)).fetchall()
         assert querywatch.is_statement_timeout(caught.value)

@@ -147,6 +147,7 @@ def test_hand_worked_case_equals_the_minute_walk(engine: sa.Engine, tmp_path: Pa
     # the same folder again: nothing changes, every row is unchanged
     again = load_files(engine, [folder], tz="Europe/Madrid")
     for f in again.files:
+        assert f.new is not None and f.changed is not None and f.unchanged is not None
         assert f.read == f.new + f.changed + f.unchanged + f.rejected
         assert f.new == 0 and f.changed == 0, f
     assert _commitments(engine).equals(got)
@@ -188,6 +189,7 @@ def test_bad_standards_rows_are_rejected_with_file_row_and_column(
     )
     report = load_files(engine, [folder], tz="Europe/Madrid")
     for f in report.files:
+        assert f.new is not None and f.changed is not None and f.unchanged is not None
         assert f.read == f.new + f.changed + f.unchanged + f.rejected
     rejects = {
         (Path(r.path).stem, r.reject.row_number, r.reject.column): r.reject.reason

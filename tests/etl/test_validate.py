@@ -411,7 +411,7 @@ def test_columns_typed_on_threads_give_what_one_thread_gives(
     monkeypatch.setattr(etl.validate, "_THREADED_ROWS", 10**9)
     one = validate_frame(kind_frame("commitments", rows), tz=TZ)
     monkeypatch.setattr(etl.validate, "_THREADED_ROWS", 0)
-    monkeypatch.setattr(etl.validate.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr("etl.validate.os.cpu_count", lambda: 4)
     threaded = validate_frame(kind_frame("commitments", rows), tz=TZ)
     assert threaded.rejects == one.rejects
     assert len(one.rejects) == 40 * 4  # per bad triple: customer, due_at, cancelled; due_at 'x'
