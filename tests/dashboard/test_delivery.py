@@ -420,8 +420,8 @@ def test_records_cli_add_list_remove(tmp_path: Path, capsys: pytest.CaptureFixtu
     ]
 
 
-_SLOT_SUB: dict[str, Any] = dict(email="x@y.org", processes=(), customers=(), customer_types=(), lang="es",
-                 formats=(), active=True, created_by=None)  # fmt: skip
+_SLOT_SUB: dict[str, Any] = dict(email="x@y.org", processes=(), customers=(), customer_types=(),
+                                 lang="es", formats=(), active=True, created_by=None)  # fmt: skip
 
 
 @given(
