@@ -67,7 +67,7 @@ def smtp_server(
     """A running SMTP server on 127.0.0.1: (its handler, its port). With `login`, it
     offers AUTH (without TLS, loopback only) and accepts only that user and password."""
     handler = handler or SmtpHandler()
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, Any] = {}
     if login is not None:
 
         def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
@@ -76,7 +76,7 @@ def smtp_server(
                 handler.logins.append(auth_data.login.decode())
             return AuthResult(success=ok, handled=False)
 
-        kwargs: dict[str, Any] = {"authenticator": authenticator, "auth_require_tls": False}
+        kwargs = {"authenticator": authenticator, "auth_require_tls": False}
     controller = _LoopbackController(handler, hostname="127.0.0.1", port=0, **kwargs)
     controller.start()
     try:

@@ -35,7 +35,7 @@ CREATED = datetime(2026, 11, 18, 0, 0)
 
 
 def _rule(conn: sa.Connection, **kw: Any) -> int:
-    args: dict[str, object] = {"name": "r", "lang": "en", "emails": ["a@example.com"],
+    args: dict[str, Any] = {"name": "r", "lang": "en", "emails": ["a@example.com"],
                                "created_at": CREATED, **kw}  # fmt: skip
     return add_alert_rule(conn, str(args.pop("name")), str(args.pop("condition")), **args)
 

@@ -197,10 +197,11 @@ def test_seguimiento_says_what_to_type_and_lists_each_moment_once(
 
 def _sidebar_keys(at: AppTest) -> set[str]:
     return {
-        getattr(e, "key", None)
+        key
         for kind in ("selectbox", "radio", "multiselect", "segmented_control")
         for e in at.sidebar.get(kind)
-    } - {None}
+        if (key := getattr(e, "key", None)) is not None
+    }
 
 
 def test_sidebar_shows_only_the_filters_a_page_follows(

@@ -117,7 +117,7 @@ def _reader_and_loader(url: str, batch: Path, tmp_path: Path) -> tuple[dict, flo
         text=True,
     )
     try:
-        assert reader.stdout is not None
+        assert reader.stdout is not None and reader.stderr is not None
         assert reader.stdout.readline().strip() == "ready", reader.stderr.read()
         loader = tmp_path / "loader.py"
         loader.write_text(LOADER, encoding="utf-8")
@@ -149,7 +149,7 @@ def _check(log: dict, url: str, old: tuple[int, int], started: float, ended: flo
     assert states <= {old, new}, states
     assert old in states and new in states
     # the metric agrees with the counts it was read with: one value per state
-    metric = {(n, b): set() for n, b in states}
+    metric: dict[tuple[int, int], set[object]] = {(n, b): set() for n, b in states}
     for _, n, b, due in reads:
         metric[(n, b)].add(due)
     assert all(len(values) == 1 for values in metric.values()), metric

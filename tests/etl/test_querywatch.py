@@ -105,7 +105,7 @@ def _active_backends(admin: sa.Engine, app_name: str) -> int:
                 "AND state = 'active' AND query LIKE '%pg_sleep%'"
             ),
             {"name": app_name},
-        ).scalar()
+        ).scalar_one()
 
 
 @pytest.mark.postgres

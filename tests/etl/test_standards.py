@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,7 +120,8 @@ def test_hand_worked_case_equals_the_minute_walk(engine: sa.Engine, tmp_path: Pa
     got = _commitments(engine)
     d = datetime
     pause_c1 = [(d(2026, 1, 7, 9), d(2026, 1, 7, 10, 30))]
-    pause_c3 = []  # support-any has no pause stages: C3's waiting does not stop its clock
+    # support-any has no pause stages: C3's waiting does not stop its clock
+    pause_c3: list[tuple[datetime, datetime]] = []
     expected = {
         # by hand: Mon 12–13, 15–18 (4 h); Tue holiday; Wed paused 09–10:30, then
         # 10:30–13 (2.5 h), 15:00 + 1.5 h → Wed 16:30
@@ -246,7 +248,7 @@ BASE = datetime(2026, 3, 2)  # a Monday
 
 
 @st.composite
-def scenario(draw: st.DrawFn) -> dict[str, object]:
+def scenario(draw: st.DrawFn) -> dict[str, Any]:
     windows: list[tuple[int, int, int]] = []
     for wd, s, length in draw(
         st.lists(
@@ -271,24 +273,23 @@ def scenario(draw: st.DrawFn) -> dict[str, object]:
     }
 
 
-def walk(sc: dict[str, object]) -> datetime:
+def walk(sc: dict[str, Any]) -> datetime:
     """Minute by minute: a minute counts inside a window, off the holidays, and when the
     latest event at or before it is not in the pause stage (a pause left open by the
     log's last event ends at as_of)."""
-    need = round(float(sc["hours"]) * 60)  # type: ignore[arg-type]
-    t = BASE + timedelta(minutes=int(sc["start"]))  # type: ignore[call-overload]
+    need = round(float(sc["hours"]) * 60)
+    t = BASE + timedelta(minutes=int(sc["start"]))
     run = 0
     while True:
         minute = t.hour * 60 + t.minute
-        working = t.date() not in sc["off"] and any(  # type: ignore[operator]
-            w == t.isoweekday() and s <= minute < e
-            for w, s, e in sc["windows"]  # type: ignore[attr-defined]
+        working = t.date() not in sc["off"] and any(
+            w == t.isoweekday() and s <= minute < e for w, s, e in sc["windows"]
         )
         latest, is_last = None, False
         events = sc["events"]
-        for i, (at, stage) in enumerate(events):  # type: ignore[arg-type]
+        for i, (at, stage) in enumerate(events):
             if at <= t:
-                latest, is_last = stage, i == len(events) - 1  # type: ignore[arg-type]
+                latest, is_last = stage, i == len(events) - 1
         # the last event's pause has no end in the log: it ends at as_of
         paused = latest == "wait" and (not is_last or t < sc["as_of"])
         if working and not paused:
@@ -300,10 +301,10 @@ def walk(sc: dict[str, object]) -> datetime:
 
 @settings(max_examples=50, deadline=None)
 @given(sc=scenario())
-def test_standard_due_with_event_pauses_matches_the_walk(sc: dict[str, object]) -> None:
+def test_standard_due_with_event_pauses_matches_the_walk(sc: dict[str, Any]) -> None:
     cal = pd.DataFrame(
         [("c", w, f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}", None, None)
-         for w, s, e in sc["windows"]],  # type: ignore[attr-defined]
+         for w, s, e in sc["windows"]],
         columns=["calendar", "weekday", "start", "end", "country", "subdivision"],
     )  # fmt: skip
     hol = pd.DataFrame({"calendar": "c", "day": sc["off"], "name": None})
@@ -312,7 +313,7 @@ def test_standard_due_with_event_pauses_matches_the_walk(sc: dict[str, object]) 
          "calendar": ["c"], "process": ["S"], "customer_type": [None], "priority": [None],
          "category": [None], "pause_stages": ["wait"], "set_by": [None]}
     )  # fmt: skip
-    requested = BASE + timedelta(minutes=int(sc["start"]))  # type: ignore[call-overload]
+    requested = BASE + timedelta(minutes=int(sc["start"]))
     com = pd.DataFrame(
         {"requested_at": [requested], "process": ["S"], "customer_type": [None],
          "priority": [None], "category": [None]}

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import openpyxl
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
@@ -162,10 +163,8 @@ def test_csv_over_the_row_limit_is_refused_before_the_table(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     parsed: list[bool] = []
-    original = read_module.pacsv.read_csv
-    monkeypatch.setattr(
-        read_module.pacsv, "read_csv", lambda *a, **k: parsed.append(True) or original(*a, **k)
-    )
+    original = pacsv.read_csv
+    monkeypatch.setattr(pacsv, "read_csv", lambda *a, **k: parsed.append(True) or original(*a, **k))
     body = "a,b\n" + "".join(f"{i},x\n" for i in range(1000))
     with pytest.raises(ReadLimitError, match=r"^rows\.csv: more than the 10 rows"):
         read_table(io.BytesIO(body.encode()), name="rows.csv", limits=LIMITS)
