@@ -10,6 +10,7 @@ import csv
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -117,7 +118,7 @@ def test_bad_file_shows_its_rejects_and_writes_nothing(
     captured: list[bytes] = []
     original = streamlit.download_button
 
-    def recording(label: str, data: object = None, *args: object, **kwargs: object) -> object:
+    def recording(label: str, data: Any = None, *args: Any, **kwargs: Any) -> object:
         if kwargs.get("key") == "preview_rejects_csv":
             captured.append(data if isinstance(data, bytes) else str(data).encode())
         return original(label, data, *args, **kwargs)

@@ -70,7 +70,7 @@ def test_a_new_version_moves_the_derived_due_dates(world: sa.Engine) -> None:  #
 )
 def test_refusals_in_the_page_language(
     world: sa.Engine,  # noqa: F811
-    args: tuple[Any, ...],
+    args: tuple[str, float, date],
     kwargs: dict[str, Any],
     message: str,
 ) -> None:

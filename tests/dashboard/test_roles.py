@@ -97,7 +97,7 @@ def _pages(at: AppTest) -> set[str]:
 
 
 def _keys(at: AppTest, kind: str) -> set[str]:
-    return {e.key for e in at.get(kind) if getattr(e, "key", None)}
+    return {key for e in at.get(kind) if (key := getattr(e, "key", None))}
 
 
 def _button_labels(at: AppTest) -> set[str]:

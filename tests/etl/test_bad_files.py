@@ -35,7 +35,7 @@ COMMITMENTS = (
 
 def _xlsx_bytes() -> bytes:
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.append(["commitment_id", "stage", "at"])
     sheet.append(["C1", "need", "2026-01-01"])
     buffer = io.BytesIO()

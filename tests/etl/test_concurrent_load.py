@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -149,7 +150,7 @@ def _check(log: dict, url: str, old: tuple[int, int], started: float, ended: flo
     assert states <= {old, new}, states
     assert old in states and new in states
     # the metric agrees with the counts it was read with: one value per state
-    metric: dict[tuple[int, int], set[object]] = {(n, b): set() for n, b in states}
+    metric: dict[tuple[int, int], set[Any]] = {(n, b): set() for n, b in states}
     for _, n, b, due in reads:
         metric[(n, b)].add(due)
     assert all(len(values) == 1 for values in metric.values()), metric

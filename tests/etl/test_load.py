@@ -304,7 +304,9 @@ def test_uploads_and_dataset_metadata(engine: sa.Engine, tmp_path: Path) -> None
     report = load_files(engine, [upload])
     assert counts(report)["events"] == (4, 1, 0, 3, 0)
     with engine.connect() as conn:
-        meta = dict(conn.execute(sa.text("SELECT key, value FROM dataset_meta")).fetchall())
+        meta: dict[str, str] = dict(
+            conn.execute(sa.text("SELECT key, value FROM dataset_meta")).fetchall()
+        )
         summary = batch_summaries(conn)
     assert meta == {"name": "demo", "as_of": "2026-01-20 17:00:00", "seed": "7"}
     assert summary[

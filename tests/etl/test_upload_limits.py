@@ -20,6 +20,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pyarrow as pa
@@ -57,7 +58,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
 
 def _workbook(rows: int = 2, columns: int = 2) -> bytes:
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.append([f"h{c}" for c in range(columns)])
     for r in range(rows - 1):
         sheet.append([f"v{r}-{c}" for c in range(columns)])
@@ -164,7 +165,12 @@ def test_csv_over_the_row_limit_is_refused_before_the_table(
 ) -> None:
     parsed: list[bool] = []
     original = pacsv.read_csv
-    monkeypatch.setattr(pacsv, "read_csv", lambda *a, **k: parsed.append(True) or original(*a, **k))
+
+    def counted(*a: Any, **k: Any) -> Any:
+        parsed.append(True)
+        return original(*a, **k)
+
+    monkeypatch.setattr(pacsv, "read_csv", counted)
     body = "a,b\n" + "".join(f"{i},x\n" for i in range(1000))
     with pytest.raises(ReadLimitError, match=r"^rows\.csv: more than the 10 rows"):
         read_table(io.BytesIO(body.encode()), name="rows.csv", limits=LIMITS)

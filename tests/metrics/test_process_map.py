@@ -230,7 +230,7 @@ TIED_EVENTS = (
 def _pairs(engine: sa.Engine) -> dict[tuple[str, str], int]:
     with engine.connect() as conn:
         got = directly_follows(conn, F)
-    return {(r.source, r.target): r.count for r in got.itertuples()}
+    return {(str(r["source"]), str(r["target"])): int(r["count"]) for r in got.to_dict("records")}
 
 
 def _load(engine: sa.Engine, folder: Path, events: str, mapping: str | None = None) -> None:

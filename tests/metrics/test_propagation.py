@@ -257,7 +257,7 @@ def test_contagion_lift_by_hand(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         lift = contagion_lift(conn, F).set_index(["upstream_process", "downstream_process"])
         flows = breach_flows(conn, F)
-    cp = lift.loc[("Compras", "Producción")]
+    cp = lift.loc[[("Compras", "Producción")]].iloc[0]
     assert cp["pairs_upstream_breach"] == 4
     assert cp["downstream_breach_given_upstream_breach"] == 3
     assert cp["pairs_upstream_on_time"] == 4
@@ -265,7 +265,7 @@ def test_contagion_lift_by_hand(engine: sa.Engine) -> None:
     assert cp["p_breach_given_breach"] == 0.75
     assert cp["p_breach_given_on_time"] == 0.25
     assert cp["lift"] == 3.0
-    pl = lift.loc[("Producción", "Logística")]
+    pl = lift.loc[[("Producción", "Logística")]].iloc[0]
     assert (pl["pairs_upstream_breach"], pl["pairs_upstream_on_time"]) == (1, 0)
     assert pl["p_breach_given_breach"] == 1.0
     assert pl["p_breach_given_on_time"] is None and pl["lift"] is None
