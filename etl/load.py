@@ -758,6 +758,8 @@ def bulk_insert(
     columns = ", ".join(_quoted(str(c)) for c in frame.columns)
     target = _quoted(table.name)
     raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the load's connection is closed")
     if is_duckdb(conn.engine):
         params: tuple[object, ...] = ()
         into, values = columns, columns
@@ -774,7 +776,7 @@ def bulk_insert(
         # holds nothing.
         stream = pa.RecordBatchReader.from_batches(table_data.schema, table_data.to_batches())
         del table_data
-        raw.register(view, stream)  # type: ignore[union-attr]
+        raw.register(view, stream)
         try:
             # identifiers only (from the schema, quoted by the dialect); the value is bound
             insert = f"INSERT INTO {target} ({into}) SELECT {values} FROM {view}"  # noqa: S608
@@ -782,13 +784,13 @@ def bulk_insert(
         finally:
             # after a failed statement the transaction refuses everything: keep that error
             with contextlib.suppress(Exception):
-                raw.unregister(view)  # type: ignore[union-attr]
+                raw.unregister(view)
         return
     # Every value quoted (so a cell holding the end marker `\\.` is data), NULL unquoted.
     table_data = pa.Table.from_pandas(frame, preserve_index=False)
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
     copy_sql = f"COPY {target} ({columns}) FROM STDIN (FORMAT csv)"
-    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for start in range(0, table_data.num_rows, _COPY_CHUNK):
             buffer = io.BytesIO()
             pacsv.write_csv(table_data.slice(start, _COPY_CHUNK), buffer, options)

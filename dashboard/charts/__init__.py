@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+from typing import SupportsFloat, SupportsIndex
 
 import plotly.graph_objects as go
 
@@ -21,10 +22,10 @@ from dashboard.ui.i18n import fmt_pct, norm_lang
 def number_or_none(value: object) -> float | None:
     """A float, or None for None/NaN/NA/non-numbers: metric frames mix them, and plotly
     and the cache want plain floats."""
-    if value is None:
+    if not isinstance(value, SupportsFloat | SupportsIndex | str | bytes):
         return None
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError):
         return None
     return None if math.isnan(number) else number

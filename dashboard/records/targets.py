@@ -13,6 +13,7 @@ import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -279,7 +280,7 @@ def parsed_targets_csv(data: bytes | str) -> tuple[list[TargetRow], list[CsvProb
         for column in _REQUIRED:
             if not cells[column].strip():
                 row_problems.append(CsvProblem(line, column, "value is required"))
-        parsed: dict[str, object] = {}
+        parsed: dict[str, Any] = {}  # column -> its parsed value (a number or a moment)
         for column in ("target_value", "amber_tolerance"):
             if cells[column].strip():
                 try:
@@ -311,10 +312,10 @@ def parsed_targets_csv(data: bytes | str) -> tuple[list[TargetRow], list[CsvProb
             rows.append(
                 validated_target(
                     cells["kpi"].strip(),
-                    parsed["target_value"],  # type: ignore[arg-type]
+                    parsed["target_value"],
                     cells["direction"].strip().lower(),
-                    parsed["amber_tolerance"],  # type: ignore[arg-type]
-                    parsed["valid_from"],  # type: ignore[arg-type]
+                    parsed["amber_tolerance"],
+                    parsed["valid_from"],
                     cells.get("process"),
                     cells.get("note"),
                 )

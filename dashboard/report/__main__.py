@@ -14,6 +14,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 import sqlalchemy as sa
 
@@ -26,7 +27,7 @@ PROG = "python -m dashboard.report"
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (its default prints the usage too)."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 

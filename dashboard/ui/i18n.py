@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal, SupportsFloat
 
 import pandas as pd
 
@@ -239,16 +239,16 @@ def _missing(value: object) -> bool:
     if value is None:
         return True
     try:
-        return math.isnan(value)  # type: ignore[arg-type]
+        return isinstance(value, SupportsFloat) and math.isnan(value)
     except TypeError:
         return False
 
 
 def fmt_num(value: float | int | None, lang: str, decimals: int = 0) -> str:
     """A number with the language's thousands and decimal separators."""
-    if _missing(value):
+    if value is None or _missing(value):
         return MISSING
-    rounded = round(float(value), decimals)  # type: ignore[arg-type]
+    rounded = round(float(value), decimals)
     if rounded == 0:
         rounded = 0.0  # never show "-0,0"
     text = f"{rounded:,.{decimals}f}"
@@ -264,27 +264,27 @@ def fmt_int(value: float | int | None, lang: str) -> str:
 
 def fmt_pct(value: float | None, lang: str, decimals: int = 1) -> str:
     """A 0..1 rate as a percentage: `12,5 %` in Spanish, `12.5%` in English."""
-    if _missing(value):
+    if value is None or _missing(value):
         return MISSING
-    number = fmt_num(float(value) * 100, lang, decimals)  # type: ignore[arg-type]
+    number = fmt_num(float(value) * 100, lang, decimals)
     return f"{number} %" if norm_lang(lang) == "es" else f"{number}%"
 
 
 def fmt_signed(value: float | None, lang: str, decimals: int = 1, suffix: str = "") -> str:
     """A change with its sign (`+2,5`, `-1,0`); ASCII minus so Streamlit reads the sign."""
-    if _missing(value):
+    if value is None or _missing(value):
         return MISSING
     text = fmt_num(value, lang, decimals)
-    if round(float(value), decimals) > 0:  # type: ignore[arg-type]
+    if round(float(value), decimals) > 0:
         text = "+" + text
     return text + suffix
 
 
 def fmt_pp(value: float | None, lang: str) -> str:
     """A change of a 0..1 rate in percentage points: `+2,5 pp`."""
-    if _missing(value):
+    if value is None or _missing(value):
         return MISSING
-    return fmt_signed(float(value) * 100, lang, 1, " pp")  # type: ignore[arg-type]
+    return fmt_signed(float(value) * 100, lang, 1, " pp")
 
 
 def fmt_date(value: date | datetime | None, lang: str) -> str:
@@ -301,15 +301,15 @@ def fmt_datetime(value: datetime | None, lang: str) -> str:
     return f"{fmt_date(value, lang)} {value:%H:%M}"
 
 
-def fmt_stored(value: object, lang: str, *, missing: str = "", with_time: bool = True) -> str:
+def fmt_stored(value: Any, lang: str, *, missing: str = "", with_time: bool = True) -> str:
     """A timestamp from a query result (Timestamp, datetime64, datetime) as a table cell.
 
     Cut to the second and shown by fmt_datetime (or fmt_date without the time); None and
     NaT give `missing`. One reader for every page and report that lists dates.
     """
-    if value is None or pd.isna(value):  # type: ignore[call-overload]
+    if value is None or pd.isna(value):
         return missing
-    moment = pd.Timestamp(value).floor("s").to_pydatetime()  # type: ignore[arg-type]
+    moment = pd.Timestamp(value).floor("s").to_pydatetime()
     return fmt_datetime(moment, lang) if with_time else fmt_date(moment, lang)
 
 

@@ -39,6 +39,7 @@ from dashboard.records.standards import (
 from dashboard.ui.i18n import MISSING, fmt_num, fmt_pct, fmt_stored
 from dashboard.ui.texts import fmt_hours_minutes, record_kind_label, tr
 from dashboard.views import common, records_ui
+from etl.load import BatchReport
 from etl.preview import upload_read_limits
 from etl.publish import publishing
 
@@ -354,9 +355,9 @@ def import_section(lang: str) -> None:
     st.rerun()
 
 
-def import_counts(report: object, lang: str) -> pd.DataFrame:
+def import_counts(report: BatchReport, lang: str) -> pd.DataFrame:
     """One row per file × kind of an import, as the Datos page counts them."""
-    files = report.files  # type: ignore[attr-defined]
+    files = report.files
     return pd.DataFrame(
         {
             tr("std_file", lang): [Path(f.path).name for f in files],
@@ -370,9 +371,9 @@ def import_counts(report: object, lang: str) -> pd.DataFrame:
     )
 
 
-def import_rejects(report: object, lang: str) -> pd.DataFrame:
+def import_rejects(report: BatchReport, lang: str) -> pd.DataFrame:
     """Every rejected row of an import with file, row, column and reason."""
-    rows = report.rejects  # type: ignore[attr-defined]
+    rows = report.rejects
     return pd.DataFrame(
         {
             tr("std_file", lang): [Path(r.path).name for r in rows],

@@ -28,7 +28,7 @@ from dashboard.metrics.trends import last_full_week
 from dashboard.records import iso_week_label
 from dashboard.records.actions import STATUSES, create_action, update_action_status
 from dashboard.report.weekly import review_html, review_xlsx
-from dashboard.services.review import weekly_review
+from dashboard.services.review import WeeklyReview, weekly_review
 from dashboard.ui.i18n import fmt_date, fmt_num, fmt_stored
 from dashboard.ui.texts import tr
 from dashboard.views import common
@@ -129,9 +129,9 @@ def section(title_key: str, frame: pd.DataFrame, table: pd.DataFrame, lang: str)
         st.dataframe(table, hide_index=True, width="stretch")
 
 
-def actions_section(review: object, lang: str) -> None:
+def actions_section(review: WeeklyReview, lang: str) -> None:
     """The action items with a form to add one and a control to close or reopen one."""
-    actions = review.actions  # type: ignore[attr-defined]
+    actions = review.actions
     section("review_actions", actions, actions_table(actions, lang), lang)
     if not common.allowed("record_actions"):  # viewers read the action items only
         return
@@ -152,7 +152,7 @@ def actions_section(review: object, lang: str) -> None:
         if st.form_submit_button(tr("action_add", lang)):
             ok, _ = write(
                 create_action,
-                review.week,  # type: ignore[attr-defined]
+                review.week,
                 what,
                 owner,
                 due,

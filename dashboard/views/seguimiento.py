@@ -16,6 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import os
+from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -24,7 +26,7 @@ from streamlit.delta_generator import DeltaGenerator
 from dashboard.metrics.standards import commitment_standard
 from dashboard.services.calendar_feed import calendar_feed, calendar_file_name
 from dashboard.services.tokens import TokenConfigError, configured_secret, make_token, tracking_link
-from dashboard.services.tracking import commitment_tracking, search_commitments, timeline
+from dashboard.services.tracking import Tracking, commitment_tracking, search_commitments, timeline
 from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
 from dashboard.ui.texts import fmt_hours_minutes, md_escape, tr
 from dashboard.views import common
@@ -39,7 +41,7 @@ def _status(status: str, lang: str) -> str:
     return tr(f"st_{status}", lang)
 
 
-def date_card(column: DeltaGenerator, label: str, value: object, lang: str) -> None:
+def date_card(column: DeltaGenerator, label: str, value: Any, lang: str) -> None:
     """A moment as a card: the day large, its time of day small beneath it.
 
     "25/11/2026 18:00" at a card's font size does not fit a quarter of the page (it was
@@ -49,13 +51,13 @@ def date_card(column: DeltaGenerator, label: str, value: object, lang: str) -> N
     if not day:
         column.metric(label, "—")
         return
-    time_of_day = pd.Timestamp(value).strftime("%H:%M")  # type: ignore[arg-type]
+    time_of_day = pd.Timestamp(value).strftime("%H:%M")
     column.metric(label, day, delta=time_of_day, delta_color="off", delta_arrow="off")
 
 
-def timeline_table(track: object, lang: str) -> pd.DataFrame:
+def timeline_table(track: Tracking, lang: str) -> pd.DataFrame:
     """tracking.timeline as text: each moment once, its stage and its cycle phase."""
-    rows = timeline(track.phases, track.events, track.commitment["due_at"])  # type: ignore[attr-defined]
+    rows = timeline(track.phases, track.events, track.commitment["due_at"])
     due = tr("timeline_due", lang)
     return pd.DataFrame(
         {
@@ -103,9 +105,9 @@ def customer_link(customer: str, lang: str) -> None:
             st.code(tracking_link(base, token), language=None)
 
 
-def calendar_downloads(track: object, at: object, lang: str) -> None:
+def calendar_downloads(track: Tracking, at: datetime, lang: str) -> None:
     """Due-date calendars for this commitment's performer, stage or customer."""
-    c = track.commitment  # type: ignore[attr-defined]
+    c = track.commitment
     scopes = [
         ("performer", c.get("performer")),
         ("process", c.get("process")),

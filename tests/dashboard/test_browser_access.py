@@ -256,13 +256,14 @@ async def _session(base: str, cookies: dict[str, str], page: str) -> Seen:
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg as Msg
+    from websockets.typing import Subprotocol
 
     done = Msg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
     uri = base.replace("http://", "ws://") + "/_stcore/stream"
     seen = Seen()
     async with websockets.connect(
         uri,
-        subprotocols=["streamlit", cookies[XSRF_COOKIE]],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("streamlit"), Subprotocol(cookies[XSRF_COOKIE])],
         additional_headers={
             "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
             "Origin": base,

@@ -23,6 +23,7 @@ from etl.load import (
     validate_files,
 )
 from etl.schema import metadata
+from etl.validate import ValidationResult
 
 COMMITMENTS = """commitment_id,title,process,customer,customer_type,requested_at,due_at,delivered_at
 C1,Oferta,Ventas,Acme,external,2026-01-05,2026-01-10,2026-01-09 12:00
@@ -225,8 +226,10 @@ def test_an_error_in_the_middle_leaves_every_table_as_before(
     real = etl.load.merged_counts
     calls = {"n": 0}
 
-    def failing(conn: sa.Connection, result: object, batch_id: int) -> tuple[int, int, int]:
-        out = real(conn, result, batch_id)  # type: ignore[arg-type]
+    def failing(
+        conn: sa.Connection, result: ValidationResult, batch_id: int
+    ) -> tuple[int, int, int]:
+        out = real(conn, result, batch_id)
         calls["n"] += 1
         if calls["n"] == fail_at:  # rows of this kind are written, then it breaks
             raise RuntimeError("injected failure")
@@ -390,8 +393,8 @@ def test_an_error_during_a_first_load_leaves_the_database_empty(
     before = snapshot(engine)
     real = etl.load._store_rejects
 
-    def failing(conn: sa.Connection, result: object, batch_id: int) -> None:
-        real(conn, result, batch_id)  # type: ignore[arg-type]
+    def failing(conn: sa.Connection, result: ValidationResult, batch_id: int) -> None:
+        real(conn, result, batch_id)
         if getattr(result, "kind", None) == "events":  # commitments and edges are in
             raise RuntimeError("injected failure")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,11 +33,11 @@ BASE = {
 }
 
 
-def kind_frame(kind: str, rows: list[dict[str, str | None]], **kw: object) -> KindFrame:
+def kind_frame(kind: str, rows: list[dict[str, str | None]], **kw: Any) -> KindFrame:
     """A KindFrame as a reader + mapping would give it: text, `_row` from 2."""
     frame = pd.DataFrame(rows, dtype="string")
     frame[ROW] = range(2, len(rows) + 2)
-    return KindFrame(kind, f"{kind}.csv", "sha", frame, len(rows), **kw)  # type: ignore[arg-type]
+    return KindFrame(kind, f"{kind}.csv", "sha", frame, len(rows), **kw)
 
 
 def row(**kw: str | None) -> dict[str, str | None]:
