@@ -158,7 +158,8 @@ def expert_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, Any]:
 
 
 def _frame(conn: sa.Connection, sql: str) -> pd.DataFrame:
-    return raw_connection(conn).execute(sql).df()
+    frame: pd.DataFrame = raw_connection(conn).execute(sql).df()
+    return frame
 
 
 def pandas_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, Any]:

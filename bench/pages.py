@@ -61,13 +61,14 @@ PAGES = {
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 ENTRIES = {"app": "dashboard/app.py", "serve": "dashboard/serve.py"}
 
 
-def start_server(db: Path, entry: str = "app") -> tuple[subprocess.Popen, str]:
+def start_server(db: Path, entry: str = "app") -> tuple[subprocess.Popen[bytes], str]:
     """A Streamlit server on the database; returns the process and its base URL."""
     port = _free_port()
     env = {**os.environ, "ESLABON_DB_URL": f"duckdb:///{db}"}

@@ -37,7 +37,8 @@ ORDER BY e.commitment_id, e."at", e.stage, e.seq
 
 def event_log(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """The log pm4py gets, read once before timing."""
-    return raw_connection(conn).execute(LOG_SQL, {"as_of": f.as_of}).df()
+    log: pd.DataFrame = raw_connection(conn).execute(LOG_SQL, {"as_of": f.as_of}).df()
+    return log
 
 
 def eslabon_map(conn: sa.Connection, f: MetricFilter) -> dict[tuple[str, str], tuple[int, float]]:

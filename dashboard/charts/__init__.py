@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import math
-from typing import SupportsFloat, SupportsIndex
+from typing import Any, SupportsFloat, SupportsIndex
 
 import plotly.graph_objects as go
 
@@ -88,7 +88,7 @@ def empty_figure(message: str, lang: str, *, height: int = 240) -> go.Figure:
     return styled(fig, lang, height=height)
 
 
-def percent_axis(lang: str) -> dict:
+def percent_axis(lang: str) -> dict[str, Any]:
     """A 0..1 axis labelled as percentages in the language's format (`80 %` / `80%`)."""
     ticks = [i / 5 for i in range(6)]
     return {

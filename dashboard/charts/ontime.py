@@ -134,7 +134,7 @@ def delay_distribution_figure(
 
 def _bins(n: int) -> int:
     """Histogram bins: enough to show a shape, never more than the breaches themselves."""
-    return max(1, min(30, n, round(2 * n ** (1 / 3))))
+    return max(1, min(30, n, round(2 * math.cbrt(n))))
 
 
 def renegotiation_figure(

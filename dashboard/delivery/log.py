@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -37,7 +38,7 @@ class Outgoing:
     recipient: str
     subject: str
     message: EmailMessage | None = None
-    payload: dict | None = field(default=None, compare=False)
+    payload: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

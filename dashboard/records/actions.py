@@ -120,7 +120,7 @@ def actions_for_week(conn: sa.Connection, week: str, scope: RowScope = EVERYTHIN
     return frame
 
 
-def _scoped_ids(scope: RowScope) -> sa.Select:
+def _scoped_ids(scope: RowScope) -> sa.Select[tuple[str]]:
     """The ids of the commitments a scope allows, as a subquery (bound parameters)."""
     cm = commitments.c
     query = sa.select(cm.commitment_id)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -225,7 +226,7 @@ def remove_subscription(conn: sa.Connection, subscription_id: int) -> None:
         raise SubscriptionError(f"no subscription with id {subscription_id}")
 
 
-def _from_row(row: sa.Row) -> Subscription:
+def _from_row(row: sa.Row[Any]) -> Subscription:
     return Subscription(
         subscription_id=int(row.subscription_id),
         email=row.email,

@@ -167,7 +167,7 @@ def _kpi_table(review: WeeklyReview, lang: str, width: float) -> Flowable:
     heads = ("col_kpi", "review_current", "review_previous", "review_delta", "review_target",
              "review_status")  # fmt: skip
     rows: list[list[Flowable]] = [[_p(tr(k, lang), styles["head"]) for k in heads]]
-    lights: list[tuple] = []
+    lights: list[tuple[Any, ...]] = []  # TableStyle commands
     for i, (_, row) in enumerate(_kpi_rows(review, lang).iterrows(), start=1):
         kpi = row["kpi"]
         rows.append(

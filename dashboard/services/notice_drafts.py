@@ -197,7 +197,7 @@ _TEMPLATES = {
 }
 
 
-def draft_notice(row: pd.Series | dict, lang: str = "es") -> NoticeDraft:
+def draft_notice(row: pd.Series | dict[Any, Any], lang: str = "es") -> NoticeDraft:
     """The message for one candidate row of `notice_candidates`, in Spanish or English.
 
     Plain text: the page shows it as text (never HTML) and the user copies it.

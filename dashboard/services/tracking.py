@@ -109,7 +109,7 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
 class Tracking:
     """A commitment as the team follows it (internal: actors, upstream ids, customers)."""
 
-    commitment: dict
+    commitment: dict[str, Any]
     status: str  # on_time / breach / pending / cancelled
     delay_days: float | None
     phases: pd.DataFrame  # phase, at (NaT when not reached by as_of)
@@ -147,7 +147,7 @@ def _known(value: Any, as_of: datetime) -> datetime | None:  # a table cell
     return moment if moment <= as_of else None
 
 
-def _phases(raw: dict, as_of: datetime) -> pd.DataFrame:
+def _phases(raw: dict[str, Any], as_of: datetime) -> pd.DataFrame:
     rows = [{"phase": phase, "at": _known(raw.get(column), as_of)} for phase, column in PHASES]
     frame = pd.DataFrame(rows, columns=["phase", "at"])
     frame["at"] = pd.to_datetime(frame["at"])
@@ -315,7 +315,7 @@ def timeline(phases: pd.DataFrame, events: pd.DataFrame, due_at: Any) -> pd.Data
     stays a row of its own; the due date is a row with `is_due`. Columns: at, stage
     (None for a phase alone), phase (None for an event alone), actor, is_due.
     """
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     reached = phases.dropna(subset=["at"])
     phase_at: dict[pd.Timestamp, list[str]] = {}
     for _, p in reached.iterrows():
