@@ -171,3 +171,20 @@ def week_over_week_from(weekly: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {col: pd.Series([r[col] for r in rows], dtype=object) for col in WOW_COLUMNS}
     )
+
+
+def full_weeks(weekly: pd.DataFrame) -> pd.DataFrame:
+    """The whole weeks of a `period_weekly_kpis` frame (its `partial` ones left out): the
+    weeks a sparkline draws and a week-on-week change compares, never a half week."""
+    if weekly.empty:
+        return weekly.drop(columns="partial", errors="ignore")
+    return weekly[~weekly["partial"].astype(bool)].drop(columns="partial").reset_index(drop=True)
+
+
+def last_week_change(weekly: pd.DataFrame) -> pd.DataFrame | None:
+    """The period's last full week against the full week before it, per KPI (the
+    `week_over_week_from` frame indexed by kpi), or None with fewer than two full weeks."""
+    full = full_weeks(weekly)
+    if len(full) < 2:
+        return None
+    return week_over_week_from(full).set_index("kpi")

@@ -116,18 +116,11 @@ def breadcrumb(stage: str, performer: str, lang: str) -> None:
 
 def status_colors(f: MetricFilter, summary: pd.DataFrame) -> dict[str, str | None]:
     """Each stage's on-time light against its own target (None without a target)."""
-    colors: dict[str, str | None] = {}
-    for _, row in summary.iterrows():
-        rate = row["on_time_rate"]
-        value = None if rate is None or pd.isna(rate) else float(rate)
-        result = common.metric(
-            targets.kpi_target_status,
-            f,
-            {"on_time_rate": value},
-            process=str(row["group_key"]),
-        )
-        colors[str(row["group_key"])] = (result or {}).get("on_time_rate")
-    return colors
+    rates = {
+        str(stage): None if pd.isna(rate) else float(rate)
+        for stage, rate in zip(summary["group_key"], summary["on_time_rate"], strict=True)
+    }
+    return common.metric(targets.stage_target_status, f, "on_time_rate", rates)
 
 
 def commitments_table(rows: pd.DataFrame, lang: str) -> None:

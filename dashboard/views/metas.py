@@ -22,8 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.metrics.definitions import HEADLINE_KPIS
-from dashboard.metrics.trends import last_full_week
-from dashboard.records import iso_week_label
+from dashboard.records import iso_week_label, iso_week_monday
 from dashboard.records.targets import (
     DIRECTIONS,
     import_targets_csv,
@@ -32,7 +31,7 @@ from dashboard.records.targets import (
     targets_csv,
 )
 from dashboard.report.weekly import format_kpi
-from dashboard.services.review import kpi_table, week_filter
+from dashboard.services.review import default_review_week, kpi_table, week_filter
 from dashboard.ui.i18n import MISSING, fmt_date, fmt_kpi_gap, fmt_stored
 from dashboard.ui.texts import kpi_label, tr
 from dashboard.views import common
@@ -174,8 +173,8 @@ def render() -> None:
     base = view.to_filter(at)
     st.title(tr("page_metas", lang))
     show_flash()
-    monday = last_full_week(base.with_(date_to=None))
-    week = iso_week_label(monday)
+    week = default_review_week(at)
+    monday = iso_week_monday(week)
     f_week = week_filter(base, week)
     f_previous = week_filter(base, iso_week_label(monday - timedelta(days=7)))
     st.subheader(f"{tr('targets_lights', lang)} · {week}")

@@ -11,7 +11,7 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.records import RecordError
 from dashboard.records.actions import create_action
 from dashboard.records.targets import set_target
-from dashboard.services.review import weekly_review
+from dashboard.services.review import default_review_week, review_weeks, weekly_review
 from tests.dashboard.world import AS_OF, WEEK, load_chain_world
 
 
@@ -77,3 +77,16 @@ def test_review_respects_the_base_filter_and_refuses_bad_weeks(engine: sa.Engine
     assert list(review.breached["commitment_id"]) == ["D2"]
     assert list(review.roots["root_id"]) == []  # D2 is propagated, not a root
     assert "Entrega" in review.scope.describe("en")
+
+
+def test_the_week_a_review_opens_on() -> None:
+    """Wednesday 2026-11-25 (W48): the last whole week is W47; a Sunday evening's last whole
+    week is the one before its own (W47 still runs on 11-22 23:00); Monday 00:00 ends W47."""
+    assert default_review_week(datetime(2026, 11, 25, 9)) == "2026-W47"
+    assert default_review_week(datetime(2026, 11, 22, 23)) == "2026-W46"
+    assert default_review_week(datetime(2026, 11, 23, 0)) == "2026-W47"
+    # ISO years: Monday 2026-01-05 is in 2026-W02, so the last whole week is 2026-W01
+    assert default_review_week(datetime(2026, 1, 5, 12)) == "2026-W01"
+    offered = review_weeks(datetime(2026, 11, 25, 9))
+    assert offered[:3] == ["2026-W48", "2026-W47", "2026-W46"]
+    assert len(offered) == 26 and offered[-1] == "2026-W23"
