@@ -270,7 +270,7 @@ def _charts_html(review: WeeklyReview, lang: str) -> list[str]:
     trend = weekly_rate_figure(
         review.trend, lang, target=review.on_time_target, title=tr("review_trend", lang)
     )
-    roots = root_impact_figure(review.roots.head(10), lang, title=tr("review_roots", lang))
+    roots = root_impact_figure(review.chart_roots(), lang, title=tr("review_roots", lang))
     trend, roots = print_ready(trend), print_ready(roots)
     config = {"displayModeBar": False, "responsive": True}
     return [

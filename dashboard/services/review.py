@@ -40,6 +40,7 @@ KPI_TABLE_COLUMNS: tuple[str, ...] = (
     "reason",  # why current is empty when its input was never loaded (kpis.kpi_reasons)
 )
 TREND_WEEKS = 8
+CHART_ROOTS = 10  # roots the review's impact chart draws (the table lists them all)
 WEEKS_OFFERED = 26  # weeks a review can be opened on: as_of's week and the 25 before
 
 
@@ -59,6 +60,10 @@ class WeeklyReview:
     breached: pd.DataFrame  # commitment_list rows of the week with status breach
     at_risk_next_week: pd.DataFrame  # at_risk_commitments due next week
     actions: pd.DataFrame  # actions_for_week
+
+    def chart_roots(self) -> pd.DataFrame:
+        """The roots the impact chart draws: the CHART_ROOTS largest (roots is ranked)."""
+        return self.roots.head(CHART_ROOTS)
 
 
 def default_review_week(as_of: datetime) -> str:

@@ -39,6 +39,7 @@ from dashboard.ui.texts import fmt_hours_minutes, record_kind_label, tr
 from dashboard.views import common, records_ui
 from etl.preview import upload_read_limits
 from etl.publish import publishing
+from etl.read import READABLE_TYPES
 
 WEEKS = 13
 K_IMPORT = "_std_import_result"
@@ -312,7 +313,7 @@ def import_section(lang: str) -> None:
             st.dataframe(rejects, hide_index=True, width="stretch")
     files = st.file_uploader(
         tr("std_import", lang),
-        type=["csv", "xlsx", "tsv", "txt"],
+        type=list(READABLE_TYPES),
         accept_multiple_files=True,
         key="w_std_import_files",
         label_visibility="collapsed",

@@ -213,7 +213,7 @@ def render() -> None:
         st.caption(tr("review_none", lang))
     else:
         st.plotly_chart(
-            root_impact_figure(review.roots.head(10), lang),
+            root_impact_figure(review.chart_roots(), lang),
             key="w_rev_roots",
             config={"displayModeBar": False},
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -90,3 +92,13 @@ def test_the_week_a_review_opens_on() -> None:
     offered = review_weeks(datetime(2026, 11, 25, 9))
     assert offered[:3] == ["2026-W48", "2026-W47", "2026-W46"]
     assert len(offered) == 26 and offered[-1] == "2026-W23"
+
+
+def test_the_review_chart_draws_the_ten_largest_roots(engine: sa.Engine) -> None:
+    """The page, the HTML and the PDF draw the same roots: the ten first of the ranking."""
+    _seed(engine)
+    with engine.connect() as conn:
+        review = weekly_review(conn, WEEK, AS_OF)
+    ranked = pd.DataFrame({"root_id": [f"r{i:02d}" for i in range(12)], "impact": range(12, 0, -1)})
+    drawn = replace(review, roots=ranked).chart_roots()
+    assert drawn["root_id"].tolist() == [f"r{i:02d}" for i in range(10)]

@@ -14,8 +14,8 @@ from dashboard.metrics.kpis import headline_kpis
 from dashboard.metrics.trends import (
     full_weeks,
     is_partial_week,
-    last_week_change,
     last_full_week,
+    last_week_change,
     period_weekly_kpis,
     week_over_week,
     week_over_week_from,
