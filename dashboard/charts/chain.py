@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.charts import empty_figure, number_or_none, percent_axis, plotly_safe, styled
+from dashboard.metrics.process_map import chain_rank
 from dashboard.metrics.propagation import LIFT_BANDS, impact_pareto, lift_band
 from dashboard.ui import theme
 from dashboard.ui.i18n import fmt_int, fmt_num, fmt_pct
@@ -244,7 +245,7 @@ def breach_sankey_figure(
     present = set(data["upstream_process"].astype(str)) | set(
         data["downstream_process"].astype(str)
     )
-    nodes = [s for s in order if s in present] + sorted(present - set(order))
+    nodes = sorted(present, key=chain_rank(order))
     index = {s: i for i, s in enumerate(nodes)}
     breaches = tr("kpi_breaches", lang)
     # One column per stage in chain order, each name written above its column: Plotly's
