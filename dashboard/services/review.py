@@ -126,6 +126,12 @@ def kpi_table(conn: sa.Connection, f_week: MetricFilter, f_previous: MetricFilte
     return frame
 
 
+def week_and_previous(base: MetricFilter, week: str) -> tuple[MetricFilter, MetricFilter]:
+    """`week_filter` of the week and of the week before it: what its KPIs are compared with."""
+    monday = iso_week_monday(week)
+    return week_filter(base, week), week_filter(base, iso_week_label(monday - timedelta(days=7)))
+
+
 def weekly_review(
     conn: sa.Connection,
     week: str,
@@ -140,8 +146,7 @@ def weekly_review(
     base = (base or MetricFilter(as_of=as_of)).with_(as_of=as_of, group_by="none")
     monday = iso_week_monday(week)
     label = iso_week_label(monday)
-    f_week = week_filter(base, label)
-    f_previous = week_filter(base, iso_week_label(monday - timedelta(days=7)))
+    f_week, f_previous = week_and_previous(base, label)
     f_next = week_filter(base, iso_week_label(monday + timedelta(days=7)))
     kpis = kpi_table(conn, f_week, f_previous)
     trend = weekly_kpis(conn, f_week.with_(date_from=None), TREND_WEEKS)

@@ -13,7 +13,12 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.records import RecordError
 from dashboard.records.actions import create_action
 from dashboard.records.targets import set_target
-from dashboard.services.review import default_review_week, review_weeks, weekly_review
+from dashboard.services.review import (
+    default_review_week,
+    review_weeks,
+    week_and_previous,
+    weekly_review,
+)
 from tests.dashboard.world import AS_OF, WEEK, load_chain_world
 
 
@@ -102,3 +107,12 @@ def test_the_review_chart_draws_the_ten_largest_roots(engine: sa.Engine) -> None
     ranked = pd.DataFrame({"root_id": [f"r{i:02d}" for i in range(12)], "impact": range(12, 0, -1)})
     drawn = replace(review, roots=ranked).chart_roots()
     assert drawn["root_id"].tolist() == [f"r{i:02d}" for i in range(10)]
+
+
+def test_a_week_and_the_week_before_it() -> None:
+    """2026-W01 starts Monday 2025-12-29; the week before is 2025-W52 (12-22..12-28)."""
+    base = MetricFilter(as_of=AS_OF, processes=("Compras",))
+    week, previous = week_and_previous(base, "2026-W01")
+    assert (week.date_from, week.date_to) == (date(2025, 12, 29), date(2026, 1, 4))
+    assert (previous.date_from, previous.date_to) == (date(2025, 12, 22), date(2025, 12, 28))
+    assert week.processes == previous.processes == ("Compras",)
