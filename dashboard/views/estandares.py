@@ -23,6 +23,7 @@ import streamlit as st
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.standards import (
     DEFAULT_AT_RISK_SHARE,
+    WHAT_IF_WEEKS,
     at_risk_with_reasons,
     calendar_days_off,
     calendar_weeks,
@@ -41,7 +42,7 @@ from etl.preview import upload_read_limits
 from etl.publish import publishing
 from etl.read import READABLE_TYPES
 
-WEEKS = 13
+WEEKS = WHAT_IF_WEEKS
 K_IMPORT = "_std_import_result"
 _NEW = "+new"  # the "new standard" choice in the policy list
 # match column -> its label key (blank = any value)

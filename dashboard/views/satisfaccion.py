@@ -41,7 +41,7 @@ from dashboard.views import common
 SEARCH_PARAM, HOURS_PARAM = "q", "hours"
 K_SEARCH, K_HOURS = "w_sat_search", "w_sat_hours"
 _SEEDED = "_sat_seeded"
-DEFAULT_TARGET_HOURS = 72.0
+DEFAULT_TARGET_HOURS = complaints.DEFAULT_TARGET_HOURS
 MIN_HOURS, MAX_HOURS = 1.0, 24.0 * 365
 MAX_SEARCH = 200  # longest search text accepted (from the box or a URL)
 COMMENTS_SHOWN = 500
