@@ -58,6 +58,7 @@ from dashboard.services.review import WeeklyReview, default_review_week, recipie
 from dashboard.ui.i18n import fmt_date
 from dashboard.ui.texts import kpi_label, tr
 from etl.db import create_db_engine
+from etl.language import in_language
 from etl.publish import published_transaction
 from etl.settings import load_settings
 
@@ -119,7 +120,7 @@ def subscription_mail(
     a text alternative, and the PDF and/or workbook, every part built from the
     recipient's own filter (`recipient_review`)."""
     review = recipient_review(conn, week, as_of, sub.metric_filter(as_of))
-    stem = f"eslabon-{'revision' if sub.lang == 'es' else 'review'}-{review.week}"
+    stem = f"eslabon-{in_language(('revision', 'review'), sub.lang)}-{review.week}"
     attachments = []
     if "pdf" in sub.formats:
         attachments.append(

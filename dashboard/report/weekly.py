@@ -50,6 +50,7 @@ from dashboard.ui.i18n import (
     norm_lang,
 )
 from dashboard.ui.texts import kpi_label, tr
+from etl.language import in_language
 
 COMMAND = "weekly"
 HELP = "The weekly review of an ISO week as a self-contained HTML file, a PDF or a workbook."
@@ -124,7 +125,7 @@ def _action_status(value: object, lang: str) -> str:
 
 
 def _yes(value: object, lang: str) -> str:
-    return ("sí" if norm_lang(lang) == "es" else "yes") if bool(value) else ""
+    return in_language(("sí", "yes"), lang) if bool(value) else ""
 
 
 # --- the tables, shared by HTML and Excel -------------------------------------------------

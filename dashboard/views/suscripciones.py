@@ -37,13 +37,14 @@ from dashboard.ui.i18n import MISSING, fmt_stored
 from dashboard.ui.texts import kpi_label, tr
 from dashboard.views import common
 from dashboard.views.records_ui import cached, flash, show_flash, who, write
+from etl.language import in_language
 from etl.settings import load_settings
 
 ACTION = "manage_subscriptions"
 
 
 def _weekday(day: int, lang: str) -> str:
-    return (WEEKDAY_NAMES_ES if lang == "es" else WEEKDAY_NAMES_EN)[day]
+    return in_language((WEEKDAY_NAMES_ES[day], WEEKDAY_NAMES_EN[day]), lang)
 
 
 def subscriptions_table(subs: list[Subscription], lang: str) -> pd.DataFrame:
