@@ -8,8 +8,9 @@ never against a target that `as_of` does not know yet.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, time
+from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -101,8 +102,8 @@ def judgement_instant(f: MetricFilter) -> datetime:
 
 
 def kpi_targets(
-    conn: sa.Connection, f: MetricFilter, kpis: Mapping[str, object], process: str | None = None
-) -> dict[str, dict | None]:
+    conn: sa.Connection, f: MetricFilter, kpis: Iterable[str], process: str | None = None
+) -> dict[str, dict[str, Any] | None]:
     """The target row (as a dict) each KPI is judged against, or None without one.
 
     A stage's own target wins over the organisation-wide one. The stage is `process`, or
@@ -114,12 +115,12 @@ def kpi_targets(
     return {kpi: _pick(in_force, kpi, process) for kpi in kpis}
 
 
-def _pick(in_force: pd.DataFrame, kpi: str, process: str | None) -> dict | None:
+def _pick(in_force: pd.DataFrame, kpi: str, process: str | None) -> dict[str, Any] | None:
     """The stage's own row of `kpi` among the targets in force, else the organisation's."""
     rows = in_force[in_force["kpi"] == kpi]
     own = rows[rows["process"] == process] if process is not None else rows.iloc[0:0]
     pick = own if not own.empty else rows[rows["process"].isna()]
-    return pick.iloc[0].to_dict() if not pick.empty else None
+    return cast("dict[str, Any]", pick.iloc[0].to_dict()) if not pick.empty else None
 
 
 def kpi_target_value(
