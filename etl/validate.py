@@ -42,11 +42,6 @@ from etl.reasons import HINTS, Reason
 from etl.records import ROW, KindFrame, Reject
 from etl.schema import RECORD_KINDS, Field, RecordKind
 
-# Allowed words per column (compared after strip + lower case).
-ALLOWED = {
-    "customer_type": ("internal", "external"),
-    "direction": ("to_customer", "from_customer"),
-}
 # Inclusive ranges for whole-number columns.
 RANGES = {"csat": (1, 5), "nps": (0, 10), "stage_order": (0, None)}
 # (later, earlier): `later` must not come before `earlier` when both are given.
@@ -149,20 +144,33 @@ class KnownCommitments:
 
         Membership runs in Arrow (a hash set of the batch's ids, probed column-wise).
         """
-        present = ids.notna().to_numpy(dtype=bool)
         values = _arrow_text(ids)
-        in_batch = pc.is_in(values, value_set=self._value_set()).to_numpy(zero_copy_only=False)
-        unknown = present & ~in_batch
+        unknown = not_member(values, self._value_set())
         if unknown.any() and self._lookup is not None:
             candidates = pc.unique(values.filter(pa.array(unknown))).to_numpy(zero_copy_only=False)
-            found = pa.array(self._lookup(candidates), type=pa.large_string())
-            unknown &= ~pc.is_in(values, value_set=found).to_numpy(zero_copy_only=False)
+            unknown &= not_member(values, self._lookup(candidates))
         return pd.Series(unknown, index=ids.index)
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:
     """A column as an Arrow large_string array (nulls kept)."""
     return pa.array(values.astype(parse.TEXT), type=pa.large_string())
+
+
+def not_member(values: pd.Series | pa.Array, allowed: Iterable[object] | pa.Array) -> np.ndarray:
+    """True where a value is present and not among `allowed`: the one membership check.
+
+    Every allowed-word column and every reference to a commitment asks this. Arrow's
+    is_in hashes `allowed` once and probes the column without a Python object per value.
+    """
+    if isinstance(values, pd.Series):
+        values = _arrow_text(values)
+    if not isinstance(allowed, pa.Array):
+        listed = allowed if isinstance(allowed, np.ndarray) else list(allowed)
+        allowed = pa.array(listed, type=pa.large_string())
+    inside = pc.is_in(values, value_set=allowed, skip_nulls=True)  # a null is never inside
+    outside = pc.and_(pc.is_valid(values), pc.invert(inside))
+    return outside.to_numpy(zero_copy_only=False)
 
 
 def commitment_ids_in_db(conn: sa.Connection, candidates: np.ndarray) -> np.ndarray:
@@ -538,15 +546,14 @@ def _typed_field(
         )
     else:
         values = text
-        if f.name in ALLOWED:
+        if f.allowed is not None:
             values = text.str.lower()
             if f.default is not None:
                 values = values.fillna(str(f.default))
-            allowed = ALLOWED[f.name]
-            wrong = values.notna() & ~values.isin(allowed)
+            allowed = f.allowed
             problems.append(
                 (
-                    wrong.astype(bool),
+                    not_member(values, allowed),
                     f.name,
                     lambda p, c=f.name, r=raw, a=allowed: Reason(
                         "not_allowed", column=c, value=_show(r.iat[p]), allowed=list(a)

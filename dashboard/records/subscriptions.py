@@ -18,15 +18,17 @@ import sqlalchemy as sa
 
 from dashboard.metrics.filters import MetricFilter
 from dashboard.records import RecordError, local_now
-from etl.schema import DELIVERY_TABLES, metadata, subscriptions
+from etl.schema import (
+    CUSTOMER_TYPES,
+    DELIVERY_TABLES,
+    WEEKDAY_WORDS,
+    metadata,
+    subscriptions,
+)
+from etl.schema import LANGUAGES as LANGS
+from etl.schema import WEEKDAY_NAMES as WEEKDAYS
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                     "sunday")  # fmt: skip
-WEEKDAY_NAMES_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 FORMATS: tuple[str, ...] = ("pdf", "xlsx")
-LANGS: tuple[str, ...] = ("es", "en")
-CUSTOMER_TYPES: tuple[str, ...] = ("internal", "external")
 # A practical address check (one @, a dot in the domain, no spaces or header breaks):
 # the SMTP server has the last word, but a typo should be caught when it is typed.
 EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
@@ -86,12 +88,8 @@ class Subscription:
 def parse_weekday(text: str) -> int:
     """0..6 from `mon`..`sun` (also `monday`, Spanish `lun`..`dom` / `lunes`, or 0..6)."""
     value = (text or "").strip().lower()
-    names = {name: i for i, name in enumerate(WEEKDAYS)}
-    names |= {name: i for i, name in enumerate(WEEKDAY_NAMES_EN)}
-    names |= {name: i for i, name in enumerate(WEEKDAY_NAMES_ES)}
-    names |= {name[:3]: i for i, name in enumerate(WEEKDAY_NAMES_ES)}
-    if value in names:
-        return names[value]
+    if value in WEEKDAY_WORDS:
+        return WEEKDAY_WORDS[value]
     if value.isdigit() and 0 <= int(value) <= 6:
         return int(value)
     raise SubscriptionError(f"weekday {text!r} is not one of {', '.join(WEEKDAYS)}")

@@ -15,9 +15,10 @@ from typing import Literal
 import pandas as pd
 
 from dashboard.metrics.definitions import KPIS
+from etl import schema
 
 Lang = Literal["es", "en"]
-LANGUAGES: tuple[str, ...] = ("es", "en")
+LANGUAGES: tuple[str, ...] = schema.LANGUAGES
 DEFAULT_LANG: Lang = "es"
 MISSING = "—"
 

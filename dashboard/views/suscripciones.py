@@ -26,8 +26,6 @@ from dashboard.records.subscriptions import (
     CUSTOMER_TYPES,
     FORMATS,
     LANGS,
-    WEEKDAY_NAMES_EN,
-    WEEKDAY_NAMES_ES,
     Subscription,
     add_subscription,
     list_subscriptions,
@@ -38,6 +36,7 @@ from dashboard.ui.i18n import MISSING, fmt_stored
 from dashboard.ui.texts import kpi_label, tr
 from dashboard.views import common
 from dashboard.views.records_ui import cached, flash, show_flash, who, write
+from etl.schema import WEEKDAY_NAMES_EN, WEEKDAY_NAMES_ES
 from etl.settings import load_settings
 
 ACTION = "manage_subscriptions"
