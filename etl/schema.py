@@ -3,9 +3,9 @@
 Every table is declared here once (SQLAlchemy Core). A canonical import file
 (`RECORD_KINDS`) is read off its table's Column objects: its columns, their types, which
 are required (NOT NULL), the key (the primary key); `Column.info` says what SQL cannot
-(`NOT_READ`, `FILE_DEFAULT`, `OPTIONAL`, `READ_AS`, `REFERENCES`, `ALLOWED`). Readers,
-validation, loading, metrics and tests all take the schema from this module, and every
-closed list of words a column may hold is a tuple constant here.
+(`NOT_READ`, `FILE_DEFAULT`, `OPTIONAL`, `READ_AS`, `REFERENCES`, `ALLOWED`, `RANGE`,
+`NOT_BEFORE`). Readers, validation, loading, metrics and tests all take the schema from
+this module, and every closed list of words a column may hold is a tuple constant here.
 
 Timestamps are stored as naive wall-clock times in the configured time zone
 (`ESLABON_TZ`): a value with a UTC offset is converted to that zone on load, and a
@@ -40,6 +40,10 @@ READ_AS = "read_as"
 REFERENCES = "references"
 # The words the column may hold (an import compares them after trim + lower case).
 ALLOWED = "allowed"
+# (low, high) inclusive bounds of a whole number; None = unbounded on that side.
+RANGE = "range"
+# A date column that must not fall on a day before this other column's (when both given).
+NOT_BEFORE = "not_before"
 
 # --- allowed values: each closed list once ----------------------------------------
 
@@ -117,7 +121,7 @@ processes = sa.Table(
     "processes",
     metadata,
     sa.Column("process", sa.String, primary_key=True),
-    sa.Column("stage_order", sa.Integer),
+    sa.Column("stage_order", sa.Integer, info={RANGE: (0, None)}),
     sa.Column("area", sa.String),
     sa.Column("description", sa.String),
     _batch_id(),
@@ -141,9 +145,14 @@ commitments = sa.Table(
     sa.Column("requested_at", sa.DateTime, nullable=False),
     sa.Column("promised_at", sa.DateTime),
     # required unless a service standard covers the commitment
-    sa.Column("due_at", sa.DateTime, nullable=False, info={OPTIONAL: "service standard"}),
+    sa.Column(
+        "due_at",
+        sa.DateTime,
+        nullable=False,
+        info={OPTIONAL: "service standard", NOT_BEFORE: "requested_at"},
+    ),
     sa.Column("original_due_at", sa.DateTime),
-    sa.Column("delivered_at", sa.DateTime),
+    sa.Column("delivered_at", sa.DateTime, info={NOT_BEFORE: "requested_at"}),
     sa.Column("accepted_at", sa.DateTime),
     sa.Column("cancelled", sa.Boolean, nullable=False, info={FILE_DEFAULT: False}),
     sa.Column("priority", sa.String),
@@ -213,8 +222,8 @@ satisfaction = sa.Table(
     sa.Column("commitment_id", sa.String, info=_COMMITMENT_REF),
     sa.Column("customer", sa.String, nullable=False),
     sa.Column("answered_at", sa.DateTime, nullable=False),
-    sa.Column("csat", sa.Integer),
-    sa.Column("nps", sa.Integer),
+    sa.Column("csat", sa.Integer, info={RANGE: (1, 5)}),
+    sa.Column("nps", sa.Integer, info={RANGE: (0, 10)}),
     sa.Column("comment", sa.String),
     _batch_id(),
     _record_key("response_id"),
@@ -227,7 +236,7 @@ complaints = sa.Table(
     sa.Column("commitment_id", sa.String, info=_COMMITMENT_REF),
     sa.Column("customer", sa.String, nullable=False),
     sa.Column("opened_at", sa.DateTime, nullable=False),
-    sa.Column("resolved_at", sa.DateTime),
+    sa.Column("resolved_at", sa.DateTime, info={NOT_BEFORE: "opened_at"}),
     sa.Column("category", sa.String),
     sa.Column("severity", sa.String),
     _batch_id(),
@@ -492,6 +501,8 @@ class Field:
     required: bool = False
     default: object = None
     allowed: tuple[str, ...] | None = None
+    range: tuple[int | None, int | None] = (None, None)
+    not_before: str | None = None
 
 
 def field_of(column: sa.Column) -> Field:
@@ -506,7 +517,15 @@ def field_of(column: sa.Column) -> Field:
     required = not (
         column.nullable or column.default is not None or FILE_DEFAULT in info or OPTIONAL in info
     )
-    return Field(column.name, type_, required, info.get(FILE_DEFAULT), info.get(ALLOWED))
+    return Field(
+        column.name,
+        type_,
+        required,
+        info.get(FILE_DEFAULT),
+        info.get(ALLOWED),
+        info.get(RANGE, (None, None)),
+        info.get(NOT_BEFORE),
+    )
 
 
 @dataclass(frozen=True)

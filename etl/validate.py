@@ -6,10 +6,11 @@ in order:
 
 1. required columns (missing ones refuse the whole file; every row is then rejected with
    that reason, so rows read = loaded + rejected still holds);
-2. per row: required values present, values of the right type (dates, whole numbers,
-   yes/no), ranges (csat 1–5, nps 0–10, stage_order ≥ 0), allowed words (customer_type,
-   direction), order of dates (delivered or due on a day before the request, resolved
-   before opened);
+2. per row, as etl/schema.py declares each column: required values present, values of
+   the right type (dates, whole numbers, yes/no), ranges (`RANGE`: csat 1–5, nps 0–10,
+   stage_order ≥ 0), allowed words (`ALLOWED`, one `not_member` check: customer_type,
+   direction), order of dates (`NOT_BEFORE`: delivered or due on a day before the
+   request, resolved before opened);
 3. duplicate keys within the file, among rows that passed 2 (the first is kept and named);
 4. references to commitments unknown both to this batch and to the database;
 5. dependency cycles over this batch's valid edges and the database's: only the edges
@@ -42,13 +43,6 @@ from etl.reasons import HINTS, Reason
 from etl.records import ROW, KindFrame, Reject
 from etl.schema import RECORD_KINDS, Field, RecordKind
 
-# Inclusive ranges for whole-number columns.
-RANGES = {"csat": (1, 5), "nps": (0, 10), "stage_order": (0, None)}
-# (later, earlier): `later` must not come before `earlier` when both are given.
-ORDER = {
-    "commitments": (("delivered_at", "requested_at"), ("due_at", "requested_at")),
-    "complaints": (("resolved_at", "opened_at"),),
-}
 BOOL_HINT = "use yes/no, true/false, sí/no, ja/nee, 1/0 or x"
 # Cheap enough to ask the database about one by one (bound IN lists); above it, fetch all ids.
 _IN_LIST_LIMIT = 5_000
@@ -508,7 +502,7 @@ def _typed_field(
                 lambda p, c=f.name, r=raw: Reason("not_whole", column=c, value=_show(r.iat[p])),
             )
         )
-        low, high = RANGES.get(f.name, (None, None))
+        low, high = f.range
         outside = pd.Series(False, index=text.index)
         if low is not None:
             outside |= (values < low).fillna(False)
@@ -575,7 +569,8 @@ def _check_order(
     without a time stands for the whole day. A delivery a day or more before its request
     is an error; a few hours of clock skew within one day is not worth refusing.
     """
-    for later, earlier in ORDER.get(record.name, ()):
+    pairs = [(f.name, f.not_before) for f in record.fields if f.not_before is not None]
+    for later, earlier in pairs:
         wrong = (typed[later].dt.normalize() < typed[earlier].dt.normalize()).fillna(False)
         wrong = wrong.astype(bool)
         raw_later = frame[later] if later in frame.columns else typed[later]

@@ -134,6 +134,15 @@ def test_record_kinds_are_read_off_the_tables() -> None:
     assert RECORD_KINDS["holidays"].field("day").type == "datetime"  # a Date, read as a date
     assert RECORD_KINDS["calendars"].field("weekday").type == "str"  # a name or a number
     assert RECORD_KINDS["policies"].field("target_hours").type == "float"
+    assert RECORD_KINDS["satisfaction"].field("csat").range == (1, 5)
+    assert RECORD_KINDS["satisfaction"].field("nps").range == (0, 10)
+    assert RECORD_KINDS["processes"].field("stage_order").range == (0, None)
+    dated = {(k, f.name): f.not_before for k, r in RECORD_KINDS.items() for f in r.fields}
+    assert {key: v for key, v in dated.items() if v} == {
+        ("commitments", "due_at"): "requested_at",
+        ("commitments", "delivered_at"): "requested_at",
+        ("complaints", "resolved_at"): "opened_at",
+    }
     assert RECORD_KINDS["dependencies"].references == (
         ("commitment_id", "commitments", "commitment_id"),
         ("depends_on", "commitments", "commitment_id"),
