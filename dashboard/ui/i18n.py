@@ -32,6 +32,8 @@ MISSING = "—"
 LOCALES: dict[str, Locale] = {"es": Locale.parse("es_ES"), "en": Locale.parse("en")}
 # Dates: day first in Spanish; ISO in English, so no reader takes 03/04 for the wrong month.
 DATE_PATTERNS: dict[str, str] = {"es": "dd/MM/yyyy", "en": "yyyy-MM-dd"}
+# A week's Monday on a crowded axis: the date without its year, in the same order.
+DAY_MONTH_PATTERNS: dict[str, str] = {"es": "dd/MM", "en": "MM-dd"}
 
 # key -> (es, en). Keys are stable identifiers used by pages and tests.
 STRINGS: dict[str, tuple[str, str]] = {
@@ -340,6 +342,12 @@ def fmt_weekday(day: int, lang: str) -> str:
 @functools.cache
 def _date_pattern(lang: str, with_time: bool) -> DateTimePattern:
     return parse_date_pattern(DATE_PATTERNS[lang] + (" HH:mm" if with_time else ""))
+
+
+def fmt_day_month(value: date | datetime, lang: str) -> str:
+    """`25/11` in Spanish, `11-25` in English (an axis of weeks whose year is known)."""
+    pattern = parse_date_pattern(DAY_MONTH_PATTERNS[norm_lang(lang)])
+    return pattern.apply(value, _locale(lang))
 
 
 def fmt_date(value: date | datetime | None, lang: str) -> str:

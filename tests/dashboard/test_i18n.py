@@ -14,6 +14,7 @@ from dashboard.ui.i18n import (
     STRINGS,
     fmt_date,
     fmt_datetime,
+    fmt_day_month,
     fmt_int,
     fmt_kpi,
     fmt_kpi_delta,
@@ -54,6 +55,8 @@ def test_dates() -> None:
     assert fmt_date(date(2026, 11, 25), "es") == "25/11/2026"
     assert fmt_date(date(2026, 11, 25), "en") == "2026-11-25"
     assert fmt_datetime(datetime(2026, 11, 25, 9, 5), "es") == "25/11/2026 09:05"
+    assert fmt_day_month(date(2026, 9, 21), "es") == "21/09"
+    assert fmt_day_month(date(2026, 9, 21), "en") == "09-21"
 
 
 @pytest.mark.parametrize("func", [fmt_pct, fmt_int, fmt_num, fmt_pp, fmt_date, fmt_datetime])
