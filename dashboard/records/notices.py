@@ -13,10 +13,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.records import RecordError, local_now
+from etl.schema import NOTICE_CHANNELS as CHANNELS
+from etl.schema import NOTICE_KINDS as KINDS
 from etl.schema import commitments, notices
 
-KINDS: tuple[str, ...] = ("at_risk", "overdue", "renegotiation", "other")
-CHANNELS: tuple[str, ...] = ("email", "phone", "meeting", "portal", "other")
 _COLUMNS = ("commitment_id", "sent_at", "channel", "kind", "recorded_by", "recorded_at")
 
 

@@ -21,9 +21,8 @@ from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import EVERYTHING, RowScope
 from dashboard.records import RecordError, local_now, neutralised
 from etl.exports import csv_writer
+from etl.schema import TARGET_DIRECTIONS as DIRECTIONS
 from etl.schema import targets
-
-DIRECTIONS: tuple[str, ...] = ("higher", "lower")
 
 # Columns of the CSV exchanged with the quality team (import and export agree).
 CSV_COLUMNS: tuple[str, ...] = (

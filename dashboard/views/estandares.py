@@ -35,8 +35,8 @@ from dashboard.records.standards import (
     import_standards_files,
     save_policy_version,
 )
-from dashboard.ui.i18n import MISSING, fmt_num, fmt_pct, fmt_stored
-from dashboard.ui.texts import fmt_hours_minutes, record_kind_label, tr
+from dashboard.ui.i18n import MISSING, fmt_hours_minutes, fmt_num, fmt_pct, fmt_stored
+from dashboard.ui.texts import record_kind_label, tr
 from dashboard.views import common, records_ui
 from etl.preview import upload_read_limits
 from etl.publish import publishing
@@ -205,7 +205,7 @@ def at_risk_section(base: MetricFilter, lang: str) -> None:
                     " + ".join(reason[p] for p in str(r).split("+")) for r in risk["reason"]
                 ],
                 tr("std_left_col", lang): [
-                    "—" if pd.isna(h) else fmt_hours_minutes(float(h))
+                    "—" if pd.isna(h) else fmt_hours_minutes(float(h), lang)
                     for h in risk["remaining_hours"]
                 ],
             }

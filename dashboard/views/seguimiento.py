@@ -25,8 +25,8 @@ from dashboard.metrics.standards import commitment_standard
 from dashboard.services.calendar_feed import calendar_feed, calendar_file_name
 from dashboard.services.tokens import TokenConfigError, configured_secret, make_token, tracking_link
 from dashboard.services.tracking import commitment_tracking, search_commitments, timeline
-from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
-from dashboard.ui.texts import fmt_hours_minutes, md_escape, tr
+from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_hours_minutes, fmt_num, fmt_stored
+from dashboard.ui.texts import md_escape, tr
 from dashboard.views import common
 from dashboard.views.records_ui import cached
 
@@ -143,7 +143,7 @@ def standard_caption(standard: dict | None, lang: str) -> None:
                      lang)  # fmt: skip
     st.caption(md_escape(line))
     if standard["remaining_hours"] is not None:
-        left = tr("std_left", lang, time=fmt_hours_minutes(standard["remaining_hours"]))
+        left = tr("std_left", lang, time=fmt_hours_minutes(standard["remaining_hours"], lang))
         if standard["paused"]:
             left += f" · {tr('std_paused', lang)}"
         st.info(md_escape(left))

@@ -25,26 +25,19 @@ from dashboard.records.alerts import AlertRule, list_alert_rules
 from dashboard.records.recipients import CUSTOMER_TYPES, LANGS
 from dashboard.records.subscriptions import (
     FORMATS,
-    WEEKDAY_NAMES_EN,
-    WEEKDAY_NAMES_ES,
     Subscription,
     add_subscription,
     list_subscriptions,
     remove_subscription,
     update_subscription,
 )
-from dashboard.ui.i18n import MISSING, fmt_stored
+from dashboard.ui.i18n import MISSING, fmt_stored, fmt_weekday
 from dashboard.ui.texts import kpi_label, tr
 from dashboard.views import common
 from dashboard.views.records_ui import cached, flash, show_flash, who, write
-from etl.language import in_language
 from etl.settings import load_settings
 
 ACTION = "manage_subscriptions"
-
-
-def _weekday(day: int, lang: str) -> str:
-    return in_language((WEEKDAY_NAMES_ES[day], WEEKDAY_NAMES_EN[day]), lang)
 
 
 def subscriptions_table(subs: list[Subscription], lang: str) -> pd.DataFrame:
@@ -54,7 +47,7 @@ def subscriptions_table(subs: list[Subscription], lang: str) -> pd.DataFrame:
             tr("subs_col_id", lang): [s.subscription_id for s in subs],
             tr("subs_email", lang): [s.email for s in subs],
             tr("subs_col_schedule", lang): [
-                f"{_weekday(s.weekday, lang)} {s.hour:02d}:00" for s in subs
+                f"{fmt_weekday(s.weekday, lang)} {s.hour:02d}:00" for s in subs
             ],
             tr("subs_col_filter", lang): [s.scope_words(lang) for s in subs],
             tr("subs_lang", lang): [s.lang for s in subs],
@@ -156,7 +149,7 @@ def editor(
         cols = st.columns(4)
         weekday = cols[0].selectbox(
             tr("subs_weekday", lang), list(range(7)), index=current.weekday if current else 0,
-            format_func=lambda d: _weekday(d, lang), key=f"w_s_weekday{k}",
+            format_func=lambda d: fmt_weekday(d, lang), key=f"w_s_weekday{k}",
         )  # fmt: skip
         hour = cols[1].number_input(
             tr("subs_hour", lang), min_value=0, max_value=23, step=1,

@@ -129,11 +129,13 @@ def test_seguimiento_shows_the_standard_and_the_countdown(
 
 
 def test_fmt_hours_minutes() -> None:
-    from dashboard.ui.texts import fmt_hours_minutes
+    from dashboard.ui.i18n import fmt_hours_minutes
 
-    assert fmt_hours_minutes(10 / 3) == "3 h 20 min"
-    assert fmt_hours_minutes(0.5) == "30 min"
-    assert fmt_hours_minutes(2.0) == "2 h"
+    assert fmt_hours_minutes(10 / 3, "es") == "3 h 20 min"
+    assert fmt_hours_minutes(0.5, "en") == "30 min"
+    assert fmt_hours_minutes(2.0, "es") == "2 h"
+    assert fmt_hours_minutes(1200.25, "es") == "1.200 h 15 min"
+    assert fmt_hours_minutes(1200.25, "en") == "1,200 h 15 min"
 
 
 # --- editing standards (editor role) ----------------------------------------------

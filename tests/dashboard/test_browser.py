@@ -247,7 +247,7 @@ def test_english_link_opens_in_english(page: object, server: str) -> None:
     assert page.get_by_text("On-time rate").first.is_visible()
     # English number format on the first card (Spanish would read "87,6 %")
     value = page.locator("[data-testid='stMetricValue']").first.inner_text()
-    assert value.endswith("%") and " %" not in value and "," not in value
+    assert value.endswith("%") and "\u00a0%" not in value and "," not in value
 
 
 def _drill_by_click(page: object) -> bool:
