@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -33,20 +32,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-# `streamlit run dashboard/serve.py` puts dashboard/ on sys.path, not the project root.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from dashboard.access import auth  # noqa: E402
-from dashboard.access.browser_access import PrivateRoutes  # noqa: E402
-from dashboard.access.hosts import HostCheckMiddleware  # noqa: E402
-from dashboard.metrics.kpis import default_as_of  # noqa: E402
-from dashboard.services.calendar_feed import subscription_feed  # noqa: E402
-from dashboard.services.tokens import configured_secret, secret_refusal  # noqa: E402
-from etl.db import create_db_engine  # noqa: E402
-from etl.publish import remove_stale_scratch  # noqa: E402
-from etl.settings import load_settings  # noqa: E402
+from dashboard.access import auth
+from dashboard.access.browser_access import PrivateRoutes
+from dashboard.access.hosts import HostCheckMiddleware
+from dashboard.metrics.kpis import default_as_of
+from dashboard.services.calendar_feed import subscription_feed
+from dashboard.services.tokens import configured_secret, secret_refusal
+from etl.db import create_db_engine
+from etl.publish import remove_stale_scratch
+from etl.settings import load_settings
 
 CALENDAR_PATH = "/api/calendar.ics"
 APP_SCRIPT = Path(__file__).resolve().parent / "app.py"

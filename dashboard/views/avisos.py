@@ -9,13 +9,6 @@ Layout only: dashboard.services.notice_drafts drafts, dashboard.records.notices 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import pandas as pd
 import streamlit as st
 
@@ -119,9 +112,3 @@ def render() -> None:
 def page() -> None:
     """The page as app.py registers it."""
     common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()

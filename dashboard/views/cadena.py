@@ -11,14 +11,6 @@ Layout only: every number comes from dashboard.metrics through common.metric().
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable, then the guard at the end
-# draws the whole app.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from urllib.parse import quote
 
 import pandas as pd
@@ -285,9 +277,3 @@ def render() -> None:
 def page() -> None:
     """The page as app.py registers it."""
     common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()

@@ -10,13 +10,6 @@ give a short apology without the database address.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import logging
 
 import pandas as pd
@@ -122,7 +115,3 @@ def page() -> None:
     except Exception as exc:  # a database failure: apologise, never show internals
         log.warning("customer view failed: %s", type(exc).__name__)
         st.error(tr("cust_unavailable", lang))
-
-
-if __name__ == "__main__":  # run on its own: still only the customer view
-    page()

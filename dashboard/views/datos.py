@@ -22,19 +22,12 @@ values are user text: they are shown in tables (plain text) or Markdown-escaped.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable, then the guard at the end
-# draws the whole app.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import hashlib
 import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -510,9 +503,3 @@ def page() -> None:
     except Exception:  # a bug: details in the server log, a plain message on the page
         log.exception("the Datos page failed")
         st.error(t("page_failed", lang))
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()

@@ -9,13 +9,8 @@ stays in the history. Layout only: the numbers come from dashboard.metrics.stand
 from __future__ import annotations
 
 import io
-import sys
 from datetime import date
 from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention): make the
-# project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import pandas as pd
 import streamlit as st
@@ -418,9 +413,3 @@ def editor_sections(versions: pd.DataFrame, lang: str) -> None:
 def page() -> None:
     """The page as app.py registers it."""
     common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()

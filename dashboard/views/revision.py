@@ -10,13 +10,6 @@ dashboard.report.weekly renders the files, dashboard.records.actions records.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from datetime import date, timedelta
 
 import pandas as pd
@@ -243,9 +236,3 @@ def render() -> None:
 def page() -> None:
     """The page as app.py registers it."""
     common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()

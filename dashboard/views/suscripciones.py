@@ -7,13 +7,6 @@ Writes (and a test-send, which is logged) need the editor role (`manage_subscrip
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import pandas as pd
 import streamlit as st
 
@@ -252,9 +245,3 @@ def render() -> None:
 def page() -> None:
     """The page as app.py registers it (every recipient and the whole log: all rows)."""
     common.run_page(render, all_rows=True)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
