@@ -88,14 +88,14 @@ def warm_caches() -> None:
     """
     start = time.perf_counter()
     try:
-        import dashboard.app  # noqa: F401 - the frame's imports, as the first run does them
-        from dashboard.views import common, resumen
+        import dashboard.views.frame  # noqa: F401 - the frame's imports, as the first run does them
+        from dashboard.views import cache, database, resumen
 
-        status = common.db_status()
+        status = database.db_status()
         if not status.ok or status.commitments == 0:
             return
-        at = common.as_of()
-        common.stage_options(at)
+        at = cache.as_of()
+        cache.stage_options(at)
         resumen.warm(at)
     except Exception as exc:  # the page shows the database error state itself
         log.warning("warming the caches failed: %s", type(exc).__name__)

@@ -1,7 +1,7 @@
 """Who may do what: roles, the permission table, the auth config file, password hashes.
 
-Pure module (no streamlit): the dashboard frame (app.py, pages/common.py) asks it for a
-role and checks every page and every write against `PERMISSIONS`; the user CLI
+Pure module (no streamlit): the dashboard's views (access_gate.py, sign_in.py) ask it for
+a role and check every page and every write against `PERMISSIONS`; the user CLI
 (`python -m dashboard.access`) writes the same file. Nothing here trusts the browser:
 a role is looked up on the server from the config file each time it is needed, so a
 user removed or demoted in the file loses the rights at their next click.

@@ -19,7 +19,7 @@ from dashboard.services.tokens import CustomerAccess, configured_secret, read_to
 from dashboard.services.tracking import customer_commitments, customer_tracking, timeline
 from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_stored, norm_lang
 from dashboard.ui.texts import md_escape, tr
-from dashboard.views import common
+from dashboard.views import cache, database
 
 TOKEN_PARAM = "token"
 log = logging.getLogger(__name__)
@@ -53,8 +53,8 @@ def refuse(lang: str) -> None:
 
 def render(access: CustomerAccess, lang: str) -> None:
     """The customer's page, once the token is verified."""
-    engine = common.engine_for(common.db_url())
-    at = common.as_of()
+    engine = database.engine_for(database.db_url())
+    at = cache.as_of()
     with engine.connect() as conn:
         rows = customer_commitments(conn, access.customer, at)
     st.title(tr("cust_title", lang))

@@ -27,8 +27,8 @@ from dashboard.records.targets import (
 from dashboard.report.weekly import format_kpi
 from dashboard.services.review import kpi_table, week_filter
 from dashboard.ui.i18n import MISSING, fmt_date, fmt_kpi_gap, fmt_stored
-from dashboard.ui.texts import kpi_label, tr
-from dashboard.views import common
+from dashboard.ui.texts import kpi_label, md_escape, tr
+from dashboard.views import access_gate, cache, dispatch, url_state
 from dashboard.views.records_ui import cached, flash, show_flash, show_lights, who, write
 
 MAX_UPLOAD_BYTES = 1_000_000
@@ -70,7 +70,7 @@ def target_form(stages: list[str], default_day: object, lang: str) -> None:
             list(HEADLINE_KPIS),
             index=list(HEADLINE_KPIS).index("on_time_rate"),
             format_func=lambda k: kpi_label(k, lang),
-            key=common.translated_key("w_t_kpi"),
+            key=url_state.translated_key("w_t_kpi"),
         )
         process = cols[1].selectbox(
             tr("targets_process", lang),
@@ -93,7 +93,7 @@ def target_form(stages: list[str], default_day: object, lang: str) -> None:
             list(DIRECTIONS),
             format_func=lambda d: tr(f"dir_{d}", lang),
             horizontal=True,
-            key=common.translated_key("w_t_dir"),
+            key=url_state.translated_key("w_t_dir"),
         )
         tolerance = cols[2].number_input(
             tr("targets_tolerance", lang),
@@ -126,7 +126,7 @@ def target_form(stages: list[str], default_day: object, lang: str) -> None:
 def import_export(lang: str) -> None:
     """CSV in (all-or-nothing, every problem listed) and out."""
     cols = st.columns(2)
-    may_edit = common.allowed("set_targets")  # viewers export only
+    may_edit = access_gate.allowed("set_targets")  # viewers export only
     with cols[0]:
         upload = (
             st.file_uploader(tr("targets_import", lang), type=["csv"], key="w_t_upload")
@@ -136,7 +136,7 @@ def import_export(lang: str) -> None:
         if upload is not None and st.button(tr("targets_import", lang), key="w_t_import"):
             data = upload.getvalue()
             if len(data) > MAX_UPLOAD_BYTES:
-                st.error(f"{common.plain_md(upload.name)}: > {MAX_UPLOAD_BYTES // 1000} kB")
+                st.error(f"{md_escape(upload.name)}: > {MAX_UPLOAD_BYTES // 1000} kB")
                 return
             ok, result = write(import_targets_csv, data, who(lang, widget=False))
             if ok and result.ok:
@@ -161,9 +161,9 @@ def import_export(lang: str) -> None:
 
 def render() -> None:
     """The Metas page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     base = view.to_filter(at)
     st.title(tr("page_metas", lang))
     show_flash()
@@ -175,12 +175,12 @@ def render() -> None:
     st.caption(
         tr("review_period", lang, start=fmt_date(monday, lang),
            end=fmt_date(monday + timedelta(days=6), lang))
-        + " · " + common.plain_md(f_week.describe(lang))  # stage names are data
+        + " · " + md_escape(f_week.describe(lang))  # stage names are data
     )  # fmt: skip
     table = cached(kpi_table, f_week, f_previous)
     show_lights(table, lang)
-    if common.allowed("set_targets"):  # viewers see the lights and history, no form
-        target_form(common.stage_options(at), at.date(), lang)
+    if access_gate.allowed("set_targets"):  # viewers see the lights and history, no form
+        target_form(cache.stage_options(at), at.date(), lang)
     st.subheader(tr("targets_history", lang))
     history = cached(target_history)
     if history.empty:
@@ -191,5 +191,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

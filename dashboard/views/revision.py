@@ -22,8 +22,8 @@ from dashboard.records.actions import STATUSES, create_action, update_action_sta
 from dashboard.report.weekly import review_html, review_xlsx
 from dashboard.services.review import weekly_review
 from dashboard.ui.i18n import fmt_date, fmt_num, fmt_stored
-from dashboard.ui.texts import tr
-from dashboard.views import common
+from dashboard.ui.texts import md_escape, tr
+from dashboard.views import access_gate, cache, dispatch, url_state
 from dashboard.views.records_ui import cached, flash, show_flash, show_lights, who, write
 
 Q_WEEK = "week"
@@ -125,7 +125,7 @@ def actions_section(review: object, lang: str) -> None:
     """The action items with a form to add one and a control to close or reopen one."""
     actions = review.actions  # type: ignore[attr-defined]
     section("review_actions", actions, actions_table(actions, lang), lang)
-    if not common.allowed("record_actions"):  # viewers read the action items only
+    if not access_gate.allowed("record_actions"):  # viewers read the action items only
         return
     author = who(lang)
     with st.form("w_rev_add_action", clear_on_submit=True):
@@ -175,9 +175,9 @@ def actions_section(review: object, lang: str) -> None:
 
 def render() -> None:
     """The Revisión page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     base = view.to_filter(at)
     default = iso_week_label(last_full_week(base.with_(date_to=None)))
     options = week_options(at.date())
@@ -188,7 +188,7 @@ def render() -> None:
     st.caption(
         tr("review_period", lang, start=fmt_date(review.monday, lang),
            end=fmt_date(review.sunday, lang))
-        + " · " + common.plain_md(base.with_(date_from=None, date_to=None).describe(lang))
+        + " · " + md_escape(base.with_(date_from=None, date_to=None).describe(lang))
     )  # fmt: skip
     cols = st.columns(2)
     cols[0].download_button(
@@ -234,5 +234,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

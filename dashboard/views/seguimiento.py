@@ -20,7 +20,7 @@ from dashboard.services.tokens import TokenConfigError, configured_secret, make_
 from dashboard.services.tracking import commitment_tracking, search_commitments, timeline
 from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
 from dashboard.ui.texts import fmt_hours_minutes, md_escape, tr
-from dashboard.views import common
+from dashboard.views import cache, dispatch, url_state
 from dashboard.views.records_ui import cached
 
 K_SEARCH, K_PICK = "w_track_search", "w_track_pick"
@@ -144,8 +144,8 @@ def standard_caption(standard: dict | None, lang: str) -> None:
 
 def render() -> None:
     """The Seguimiento page."""
-    lang = common.current_lang()
-    at = common.as_of()
+    lang = url_state.current_lang()
+    at = cache.as_of()
     st.title(tr("page_seguimiento", lang))
     st.caption(f"{tr('as_of_label', lang)}: {fmt_datetime(at, lang)}")
     if K_SEARCH not in st.session_state:
@@ -205,5 +205,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

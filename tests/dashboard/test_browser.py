@@ -29,11 +29,11 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bench.servers import free_port, wait_healthy
-from dashboard.app import DEFAULT_PAGE, PAGES
 from dashboard.ui.i18n import STRINGS as SHARED_STRINGS
 from dashboard.ui.i18n import fmt_pct
 from dashboard.ui.texts import STRINGS as PAGE_STRINGS
 from dashboard.ui.theme import PAGE_FONT_SYMBOLS
+from dashboard.views.registry import DEFAULT_PAGE, PAGES
 from etl.db import create_db_engine
 from etl.settings import PROJECT_ROOT
 
