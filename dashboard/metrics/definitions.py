@@ -62,12 +62,6 @@ class Kpi:
         """The KPI's name in `lang` ("en", else Spanish)."""
         return self.label[1] if lang == "en" else self.label[0]
 
-    def help_in(self, lang: str) -> str | None:
-        """The KPI's one-line definition in `lang`, or None."""
-        if self.help is None:
-            return None
-        return self.help[1] if lang == "en" else self.help[0]
-
 
 _DECLARED: tuple[Kpi, ...] = (
     Kpi(
