@@ -1,6 +1,6 @@
 """Eslabón served as an ASGI app: the Streamlit dashboard plus a calendar subscription URL.
 
-    streamlit run dashboard/serve.py [--server.port 8501 ...]    # or: python -m dashboard.serve
+    streamlit run dashboard/serve.py [--server.port 8501 ...]
 
 `GET /api/calendar.ics?token=<customer token>[&lang=en]` returns the customer's
 due-date calendar (RFC 5545) for calendar apps to subscribe to; the token is the one of
@@ -138,6 +138,3 @@ app = st.App(
     # browsers and /_stcore/metrics for nobody.
     middleware=[Middleware(HostCheckMiddleware), Middleware(PrivateRoutes)],
 )
-
-if __name__ == "__main__":
-    app.run()
