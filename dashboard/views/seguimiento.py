@@ -8,13 +8,6 @@ Layout only: the data comes from dashboard.services.tracking and dashboard.servi
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import os
 
 import pandas as pd
@@ -27,7 +20,7 @@ from dashboard.services.tokens import TokenConfigError, configured_secret, make_
 from dashboard.services.tracking import commitment_tracking, search_commitments, timeline
 from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_hours_minutes, fmt_num, fmt_stored
 from dashboard.ui.texts import md_escape, tr
-from dashboard.views import common
+from dashboard.views import cache, dispatch, url_state
 from dashboard.views.records_ui import cached
 
 K_SEARCH, K_PICK = "w_track_search", "w_track_pick"
@@ -151,8 +144,8 @@ def standard_caption(standard: dict | None, lang: str) -> None:
 
 def render() -> None:
     """The Seguimiento page."""
-    lang = common.current_lang()
-    at = common.as_of()
+    lang = url_state.current_lang()
+    at = cache.as_of()
     st.title(tr("page_seguimiento", lang))
     st.caption(f"{tr('as_of_label', lang)}: {fmt_datetime(at, lang)}")
     if K_SEARCH not in st.session_state:
@@ -212,11 +205,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

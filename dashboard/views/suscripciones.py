@@ -7,13 +7,6 @@ Writes (and a test-send, which is logged) need the editor role (`manage_subscrip
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import pandas as pd
 import streamlit as st
 
@@ -32,8 +25,8 @@ from dashboard.records.subscriptions import (
     update_subscription,
 )
 from dashboard.ui.i18n import MISSING, fmt_stored, fmt_weekday
-from dashboard.ui.texts import kpi_label, tr
-from dashboard.views import common
+from dashboard.ui.texts import kpi_label, md_escape, tr
+from dashboard.views import access_gate, cache, dispatch, url_state
 from dashboard.views.records_ui import cached, flash, show_flash, who, write
 from etl.settings import load_settings
 
@@ -103,7 +96,7 @@ def _smtp(lang: str) -> SmtpSettings | None:
     try:
         settings = smtp_settings()
     except DeliveryError as exc:
-        st.error(tr("subs_bad_smtp", lang, error=common.plain_md(exc)))
+        st.error(tr("subs_bad_smtp", lang, error=md_escape(exc)))
         return None
     if settings is None:
         st.warning(tr("subs_no_smtp", lang))
@@ -204,14 +197,14 @@ def editor(
             flash(tr("subs_test_sent", lang, email=current.email))
             st.rerun()
         elif ok:
-            st.error(tr("subs_test_failed", lang, error=common.plain_md(outcome.detail)))
+            st.error(tr("subs_test_failed", lang, error=md_escape(outcome.detail)))
 
 
 def render() -> None:
     """The Suscripciones page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     st.title(tr("page_suscripciones", lang))
     show_flash()
     st.caption(tr("subs_intro", lang, tz=load_settings().timezone))
@@ -222,8 +215,8 @@ def render() -> None:
         st.dataframe(subscriptions_table(subs, lang), hide_index=True, width="stretch")
     else:
         st.info(tr("subs_none", lang))
-    if common.allowed(ACTION):  # viewers see the list and the log, no form
-        editor(subs, common.stage_options(at), lang, smtp)
+    if access_gate.allowed(ACTION):  # viewers see the list and the log, no form
+        editor(subs, cache.stage_options(at), lang, smtp)
     rules = cached(list_alert_rules)
     if rules:
         st.subheader(tr("subs_alerts", lang))
@@ -238,11 +231,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it (every recipient and the whole log: all rows)."""
-    common.run_page(render, all_rows=True)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it (every recipient and the whole log: all rows)."""
+    dispatch.run_page(render, all_rows=True)

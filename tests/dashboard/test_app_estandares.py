@@ -142,13 +142,15 @@ def test_fmt_hours_minutes() -> None:
 
 
 def _as_role(monkeypatch: pytest.MonkeyPatch, role: str, who: str) -> None:
-    """The session signed in as `who` with `role` (what common.current_access returns
+    """The session signed in as `who` with `role` (what access_gate.current_access returns
     once the auth file says so; test_roles.py covers the sign-in itself)."""
     from dashboard.metrics.filters import EVERYTHING
-    from dashboard.views import common
+    from dashboard.views import access_gate
 
-    access = common.Access(mode="login", role=role, who=who, method="password", scope=EVERYTHING)
-    monkeypatch.setattr(common, "current_access", lambda: access)
+    access = access_gate.Access(
+        mode="login", role=role, who=who, method="password", scope=EVERYTHING
+    )
+    monkeypatch.setattr(access_gate, "current_access", lambda: access)
 
 
 def _stored_due(url: str, commitment: str) -> tuple:

@@ -31,7 +31,7 @@ from dashboard.records.subscriptions import (
     parse_weekday,
 )
 from dashboard.records.targets import set_target
-from dashboard.report.__main__ import main as report_main
+from dashboard.report.cli import main as report_main
 from etl.db import create_db_engine
 from etl.schema import create_schema, dataset_meta, delivery_log
 from tests.dashboard.delivery_support import SmtpHandler, closed_port, smtp_server
@@ -391,7 +391,7 @@ def test_subscription_validation(engine: sa.Engine) -> None:
 
 
 def test_records_cli_add_list_remove(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from dashboard.records.__main__ import main
+    from dashboard.records.cli import main
 
     url = f"duckdb:///{tmp_path / 'cli.duckdb'}"
     engine = create_db_engine(url)

@@ -122,7 +122,7 @@ def test_stored_timestamps_as_table_cells() -> None:
 def test_every_page_of_the_navigation_has_a_title_in_both_languages() -> None:
     """The navigation draws i18n.t(title_key): a key kept elsewhere showed as itself
     ("page_estandares") in the menu."""
-    from dashboard.app import PAGES
+    from dashboard.views.registry import PAGES
 
     for _name, title_key, _icon in PAGES:
         for lang in ("es", "en"):

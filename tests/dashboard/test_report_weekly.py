@@ -17,7 +17,7 @@ from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.records.actions import create_action
 from dashboard.records.targets import set_target
-from dashboard.report.__main__ import main
+from dashboard.report.cli import main
 from dashboard.report.weekly import review_html, review_xlsx
 from dashboard.services.review import WeeklyReview, weekly_review
 from etl.db import create_db_engine
