@@ -11,10 +11,13 @@ PORT ?= 8501
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt
+# The pins first, then Eslabón itself as an editable package (its CLIs: eslabon-etl,
+# eslabon-report, eslabon-records, eslabon-users; `import dashboard` from anywhere).
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 $(DB): | $(STAMP)

@@ -1,6 +1,6 @@
 """Eslabón served as an ASGI app: the Streamlit dashboard plus a calendar subscription URL.
 
-    streamlit run dashboard/serve.py [--server.port 8501 ...]    # or: python -m dashboard.serve
+    streamlit run dashboard/serve.py [--server.port 8501 ...]
 
 `GET /api/calendar.ics?token=<customer token>[&lang=en]` returns the customer's
 due-date calendar (RFC 5545) for calendar apps to subscribe to; the token is the one of
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -33,20 +32,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-# `streamlit run dashboard/serve.py` puts dashboard/ on sys.path, not the project root.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from dashboard.access import auth  # noqa: E402
-from dashboard.access.browser_access import PrivateRoutes  # noqa: E402
-from dashboard.access.hosts import HostCheckMiddleware  # noqa: E402
-from dashboard.metrics.kpis import default_as_of  # noqa: E402
-from dashboard.services.calendar_feed import subscription_feed  # noqa: E402
-from dashboard.services.tokens import configured_secret, secret_refusal  # noqa: E402
-from etl.db import create_db_engine  # noqa: E402
-from etl.publish import remove_stale_scratch  # noqa: E402
-from etl.settings import load_settings  # noqa: E402
+from dashboard.access import auth
+from dashboard.access.browser_access import PrivateRoutes
+from dashboard.access.hosts import HostCheckMiddleware
+from dashboard.metrics.kpis import default_as_of
+from dashboard.services.calendar_feed import subscription_feed
+from dashboard.services.tokens import configured_secret, secret_refusal
+from etl.db import create_db_engine
+from etl.publish import remove_stale_scratch
+from etl.settings import load_settings
 
 CALENDAR_PATH = "/api/calendar.ics"
 APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
@@ -94,14 +88,14 @@ def warm_caches() -> None:
     """
     start = time.perf_counter()
     try:
-        import dashboard.app  # noqa: F401 - the frame's imports, as the first run does them
-        from dashboard.views import common, resumen
+        import dashboard.views.frame  # noqa: F401 - the frame's imports, as the first run does them
+        from dashboard.views import cache, database, resumen
 
-        status = common.db_status()
+        status = database.db_status()
         if not status.ok or status.commitments == 0:
             return
-        at = common.as_of()
-        common.stage_options(at)
+        at = cache.as_of()
+        cache.stage_options(at)
         resumen.warm(at)
     except Exception as exc:  # the page shows the database error state itself
         log.warning("warming the caches failed: %s", type(exc).__name__)
@@ -144,6 +138,3 @@ app = st.App(
     # browsers and /_stcore/metrics for nobody.
     middleware=[Middleware(HostCheckMiddleware), Middleware(PrivateRoutes)],
 )
-
-if __name__ == "__main__":
-    app.run()

@@ -61,11 +61,6 @@ def set_owner(owner: str | None) -> None:
     _OWNER.set(owner)
 
 
-def current_owner() -> str | None:
-    """The owner statements of this context are recorded under (None: nobody)."""
-    return _OWNER.get()
-
-
 def running_owners() -> list[str]:
     """Owners with at least one statement in flight now."""
     with _lock:

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from etl.schema import RECORD_KINDS
+from etl.schema import CUSTOMER_TYPES, DIRECTIONS, RECORD_KINDS
 
 GENERATOR_VERSION = "1"
 DATASET_NAME = "eslabon-sample"
@@ -1246,10 +1246,8 @@ def generate_sample(
             "process": _labels(c.stage[sl], stage_names),
             "performer": _labels(performer_code[sl], performer_labels),
             "customer": _labels(c.customer[sl], customer_labels),
-            "customer_type": _labels(c.external[sl].astype(np.int8), ("internal", "external")),
-            "direction": _labels(
-                c.from_customer[sl].astype(np.int8), ("to_customer", "from_customer")
-            ),
+            "customer_type": _labels(c.external[sl].astype(np.int8), CUSTOMER_TYPES),
+            "direction": _labels(c.from_customer[sl].astype(np.int8), DIRECTIONS),
             "requested_at": _timestamps(c.requested[sl]),
             "promised_at": _timestamps(c.promised[sl]),
             "due_at": _timestamps(c.due[sl]),

@@ -1,8 +1,11 @@
 """The one definition of Eslabón's database and import files.
 
-Every table is declared here once (SQLAlchemy Core) and every canonical import file
-is described here once (`RECORD_KINDS`): readers, validation, loading, metrics and
-tests all take their column names, types, keys and references from this module.
+Every table is declared here once (SQLAlchemy Core). A canonical import file
+(`RECORD_KINDS`) is read off its table's Column objects: its columns, their types, which
+are required (NOT NULL), the key (the primary key); `Column.info` says what SQL cannot
+(`NOT_READ`, `FILE_DEFAULT`, `OPTIONAL`, `READ_AS`, `REFERENCES`, `ALLOWED`, `RANGE`,
+`NOT_BEFORE`). Readers, validation, loading, metrics and tests all take the schema from
+this module, and every closed list of words a column may hold is a tuple constant here.
 
 Timestamps are stored as naive wall-clock times in the configured time zone
 (`ESLABON_TZ`): a value with a UTC offset is converted to that zone on load, and a
@@ -13,13 +16,78 @@ bucketing and "end of day" identical on DuckDB and PostgreSQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
 SCHEMA_VERSION = 1
 
 metadata = sa.MetaData()
+
+# --- what SQL cannot say: Column.info keys ---------------------------------------
+
+# Never read from an import file: derived at load, or written by the app / the loader.
+NOT_READ = "not_read"
+# A NOT_READ column the loader derives per row and merges like the file's own columns.
+MERGED = "merged"
+# The value an empty or missing cell takes in an import file.
+FILE_DEFAULT = "file_default"
+# NOT NULL in the table, yet a file may leave it empty (the value says who fills it).
+OPTIONAL = "optional"
+# The file's type where it differs from the table's (a weekday may be written as a name).
+READ_AS = "read_as"
+# (record kind, column) that every present value must exist in, in the batch or the database.
+REFERENCES = "references"
+# The words the column may hold (an import compares them after trim + lower case).
+ALLOWED = "allowed"
+# (low, high) inclusive bounds of a whole number; None = unbounded on that side.
+RANGE = "range"
+# A date column that must not fall on a day before this other column's (when both given).
+NOT_BEFORE = "not_before"
+
+# --- allowed values: each closed list once ----------------------------------------
+
+CUSTOMER_TYPES: tuple[str, ...] = ("internal", "external")
+# whose commitment it is: ours to the customer, or the customer's to us
+DIRECTIONS: tuple[str, ...] = ("to_customer", "from_customer")
+# which way a target's KPI is better
+TARGET_DIRECTIONS: tuple[str, ...] = ("higher", "lower")
+ACTION_STATUSES: tuple[str, ...] = ("open", "done", "dropped")
+# what the app offers when a notice is recorded (imported notices keep their own words)
+NOTICE_KINDS: tuple[str, ...] = ("at_risk", "overdue", "renegotiation", "other")
+NOTICE_CHANNELS: tuple[str, ...] = ("email", "phone", "meeting", "portal", "other")
+LANGUAGES: tuple[str, ...] = ("es", "en")
+# a subscription's weekday (0 = Monday), a calendar's (1 = Monday) is its position + 1
+WEEKDAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES_EN: tuple[str, ...] = (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+)  # fmt: skip
+WEEKDAY_NAMES_ES: tuple[str, ...] = (
+    "lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo",
+)  # fmt: skip
+# Every word a file or a form may name a day with (lower case) -> 0 = Monday … 6 = Sunday:
+# English and Spanish, whole or cut to three letters, Spanish also without its accent.
+WEEKDAY_WORDS: dict[str, int] = {
+    word: day
+    for names in (WEEKDAY_NAMES, WEEKDAY_NAMES_EN, WEEKDAY_NAMES_ES)
+    for day, name in enumerate(names)
+    for word in (
+        name,
+        name[:3],
+        name.replace("é", "e").replace("á", "a"),
+        name[:3].replace("é", "e").replace("á", "a"),
+    )
+}
+DELIVERY_KINDS: tuple[str, ...] = ("subscription", "alert", "test")
+DELIVERY_CHANNELS: tuple[str, ...] = ("email", "webhook")
+DELIVERY_RESULTS: tuple[str, ...] = ("sent", "failed")
+
+_COMMITMENT_REF = {REFERENCES: ("commitments", "commitment_id")}
+
+
+def _batch_id() -> sa.Column[Any]:
+    """The load batch that last wrote a record row (set by the loader, never read)."""
+    return sa.Column("batch_id", sa.Integer, info={NOT_READ: True})
 
 
 def _quoted(name: str, type_: type[sa.types.TypeEngine[Any]], *, nullable: bool) -> sa.Column[Any]:
@@ -53,10 +121,10 @@ processes = sa.Table(
     "processes",
     metadata,
     sa.Column("process", sa.String, primary_key=True),
-    sa.Column("stage_order", sa.Integer),
+    sa.Column("stage_order", sa.Integer, info={RANGE: (0, None)}),
     sa.Column("area", sa.String),
     sa.Column("description", sa.String),
-    sa.Column("batch_id", sa.Integer),
+    _batch_id(),
 )
 
 commitments = sa.Table(
@@ -67,15 +135,26 @@ commitments = sa.Table(
     sa.Column("process", sa.String, nullable=False),
     sa.Column("performer", sa.String),
     sa.Column("customer", sa.String, nullable=False),
-    sa.Column("customer_type", sa.String),  # internal / external
-    sa.Column("direction", sa.String, nullable=False),  # to_customer / from_customer
+    sa.Column("customer_type", sa.String, info={ALLOWED: CUSTOMER_TYPES}),
+    sa.Column(
+        "direction",
+        sa.String,
+        nullable=False,
+        info={ALLOWED: DIRECTIONS, FILE_DEFAULT: "to_customer"},
+    ),
     sa.Column("requested_at", sa.DateTime, nullable=False),
     sa.Column("promised_at", sa.DateTime),
-    sa.Column("due_at", sa.DateTime, nullable=False),
+    # required unless a service standard covers the commitment
+    sa.Column(
+        "due_at",
+        sa.DateTime,
+        nullable=False,
+        info={OPTIONAL: "service standard", NOT_BEFORE: "requested_at"},
+    ),
     sa.Column("original_due_at", sa.DateTime),
-    sa.Column("delivered_at", sa.DateTime),
+    sa.Column("delivered_at", sa.DateTime, info={NOT_BEFORE: "requested_at"}),
     sa.Column("accepted_at", sa.DateTime),
-    sa.Column("cancelled", sa.Boolean, nullable=False),
+    sa.Column("cancelled", sa.Boolean, nullable=False, info={FILE_DEFAULT: False}),
     sa.Column("priority", sa.String),
     sa.Column("category", sa.String),
     # The source system's own verdict (e.g. a service desk's made_sla), kept to audit
@@ -84,27 +163,27 @@ commitments = sa.Table(
     # Service standards (etl/standards.py): derived at load, never read from a file.
     # `due_from_standard` marks a due_at the standard gave (the file had none); the
     # standard's own date is kept beside an explicit promise so both can be judged.
-    sa.Column("due_from_standard", sa.Boolean),
-    sa.Column("standard_due_at", sa.DateTime),
-    sa.Column("policy_id", sa.String),
-    sa.Column("policy_version", sa.Integer),
-    sa.Column("batch_id", sa.Integer),
+    sa.Column("due_from_standard", sa.Boolean, info={NOT_READ: True, MERGED: True}),
+    sa.Column("standard_due_at", sa.DateTime, info={NOT_READ: True}),
+    sa.Column("policy_id", sa.String, info={NOT_READ: True}),
+    sa.Column("policy_version", sa.Integer, info={NOT_READ: True}),
+    _batch_id(),
     _record_key("commitment_id"),
 )
 
 dependencies = sa.Table(
     "dependencies",
     metadata,
-    sa.Column("commitment_id", sa.String, nullable=False),  # downstream
-    sa.Column("depends_on", sa.String, nullable=False),  # upstream
-    sa.Column("batch_id", sa.Integer),
+    sa.Column("commitment_id", sa.String, nullable=False, info=_COMMITMENT_REF),  # downstream
+    sa.Column("depends_on", sa.String, nullable=False, info=_COMMITMENT_REF),  # upstream
+    _batch_id(),
     _record_key("commitment_id", "depends_on"),
 )
 
 events = sa.Table(
     "events",
     metadata,
-    sa.Column("commitment_id", sa.String, nullable=False),
+    sa.Column("commitment_id", sa.String, nullable=False, info=_COMMITMENT_REF),
     sa.Column("stage", sa.String, nullable=False),
     _quoted("at", sa.DateTime, nullable=False),
     # Process logs can record the very same step twice (same case, stage and instant);
@@ -117,7 +196,7 @@ events = sa.Table(
     # instant keep this order, as a process-mining tool keeps the file's (NULL: loaded
     # before this column existed; the stage name then breaks the tie).
     sa.Column("log_order", sa.BigInteger),
-    sa.Column("batch_id", sa.Integer),
+    _batch_id(),
     _record_key("commitment_id", "stage", "at", "seq"),
 )
 
@@ -140,13 +219,13 @@ satisfaction = sa.Table(
     "satisfaction",
     metadata,
     sa.Column("response_id", sa.String, nullable=False),
-    sa.Column("commitment_id", sa.String),
+    sa.Column("commitment_id", sa.String, info=_COMMITMENT_REF),
     sa.Column("customer", sa.String, nullable=False),
     sa.Column("answered_at", sa.DateTime, nullable=False),
-    sa.Column("csat", sa.Integer),
-    sa.Column("nps", sa.Integer),
+    sa.Column("csat", sa.Integer, info={RANGE: (1, 5)}),
+    sa.Column("nps", sa.Integer, info={RANGE: (0, 10)}),
     sa.Column("comment", sa.String),
-    sa.Column("batch_id", sa.Integer),
+    _batch_id(),
     _record_key("response_id"),
 )
 
@@ -154,27 +233,27 @@ complaints = sa.Table(
     "complaints",
     metadata,
     sa.Column("complaint_id", sa.String, nullable=False),
-    sa.Column("commitment_id", sa.String),
+    sa.Column("commitment_id", sa.String, info=_COMMITMENT_REF),
     sa.Column("customer", sa.String, nullable=False),
     sa.Column("opened_at", sa.DateTime, nullable=False),
-    sa.Column("resolved_at", sa.DateTime),
+    sa.Column("resolved_at", sa.DateTime, info={NOT_BEFORE: "opened_at"}),
     sa.Column("category", sa.String),
     sa.Column("severity", sa.String),
-    sa.Column("batch_id", sa.Integer),
+    _batch_id(),
     _record_key("complaint_id"),
 )
 
 notices = sa.Table(
     "notices",
     metadata,
-    sa.Column("commitment_id", sa.String, nullable=False),
+    sa.Column("commitment_id", sa.String, nullable=False, info=_COMMITMENT_REF),
     sa.Column("sent_at", sa.DateTime, nullable=False),
-    sa.Column("channel", sa.String),
-    sa.Column("kind", sa.String),
+    sa.Column("channel", sa.String),  # the app offers NOTICE_CHANNELS; a file any word
+    sa.Column("kind", sa.String),  # the app offers NOTICE_KINDS; a file any word
     # Who recorded it and when: set by the app's "mark as notified", empty for imports.
-    sa.Column("recorded_by", sa.String),
-    sa.Column("recorded_at", sa.DateTime),
-    sa.Column("batch_id", sa.Integer),
+    sa.Column("recorded_by", sa.String, info={NOT_READ: True}),
+    sa.Column("recorded_at", sa.DateTime, info={NOT_READ: True}),
+    _batch_id(),
     _record_key("commitment_id", "sent_at"),
 )
 
@@ -182,12 +261,13 @@ calendars = sa.Table(
     "calendars",
     metadata,
     sa.Column("calendar", sa.String, nullable=False),
-    sa.Column("weekday", sa.Integer, nullable=False),  # 1 = Monday … 7 = Sunday
+    # 1 = Monday … 7 = Sunday; a file may name the day (etl.standards reads it)
+    sa.Column("weekday", sa.Integer, nullable=False, info={READ_AS: "str"}),
     sa.Column("start", sa.String, nullable=False, quote=True),  # HH:MM local wall clock
     sa.Column("end", sa.String, nullable=False, quote=True),  # HH:MM, 24:00 = midnight
     sa.Column("country", sa.String),  # public holidays of this place (holidays package)
     sa.Column("subdivision", sa.String),
-    sa.Column("batch_id", sa.Integer),
+    _batch_id(),
     _record_key("calendar", "weekday", "start"),
 )
 
@@ -197,7 +277,7 @@ holidays = sa.Table(
     sa.Column("calendar", sa.String, nullable=False),
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("name", sa.String),
-    sa.Column("batch_id", sa.Integer),
+    _batch_id(),
     _record_key("calendar", "day"),
 )
 
@@ -211,12 +291,12 @@ policies = sa.Table(
     sa.Column("target_hours", sa.Double, nullable=False),
     sa.Column("calendar", sa.String),  # NULL = round the clock
     sa.Column("process", sa.String),
-    sa.Column("customer_type", sa.String),
+    sa.Column("customer_type", sa.String, info={ALLOWED: CUSTOMER_TYPES}),
     sa.Column("priority", sa.String),
     sa.Column("category", sa.String),
     sa.Column("pause_stages", sa.String),  # '|'-separated event stages
     sa.Column("set_by", sa.String),
-    sa.Column("batch_id", sa.Integer),
+    _batch_id(),
     _record_key("policy_id", "valid_from"),
 )
 
@@ -279,7 +359,7 @@ targets = sa.Table(
     sa.Column("kpi", sa.String, nullable=False),
     sa.Column("process", sa.String),  # NULL = whole organisation
     sa.Column("target_value", sa.Double, nullable=False),  # DuckDB FLOAT is 32-bit
-    sa.Column("direction", sa.String, nullable=False),  # higher / lower is better
+    sa.Column("direction", sa.String, nullable=False, info={ALLOWED: TARGET_DIRECTIONS}),
     sa.Column("amber_tolerance", sa.Double, nullable=False),
     sa.Column("valid_from", sa.DateTime, nullable=False),
     sa.Column("set_by", sa.String),
@@ -295,7 +375,7 @@ action_items = sa.Table(
     sa.Column("what", sa.String, nullable=False),
     sa.Column("owner", sa.String),
     sa.Column("due_date", sa.Date),
-    sa.Column("status", sa.String, nullable=False),  # open / done / dropped
+    sa.Column("status", sa.String, nullable=False, info={ALLOWED: ACTION_STATUSES}),
     sa.Column("commitment_id", sa.String),
     sa.Column("created_by", sa.String),
     sa.Column("created_at", sa.DateTime, nullable=False),
@@ -311,7 +391,7 @@ subscriptions = sa.Table(
     sa.Column("processes", sa.String, nullable=False),
     sa.Column("customers", sa.String, nullable=False),
     sa.Column("customer_types", sa.String, nullable=False),
-    sa.Column("lang", sa.String, nullable=False),  # es / en
+    sa.Column("lang", sa.String, nullable=False, info={ALLOWED: LANGUAGES}),
     sa.Column("weekday", sa.Integer, nullable=False),  # 0 = Monday .. 6 = Sunday
     sa.Column("hour", sa.Integer, nullable=False),  # 0..23, wall clock in ESLABON_TZ
     sa.Column("formats", sa.String, nullable=False),  # "pdf,xlsx", "pdf", "" (body only)
@@ -335,7 +415,7 @@ alert_rules = sa.Table(
     sa.Column("processes", sa.String, nullable=False),  # JSON lists, [] = all
     sa.Column("customers", sa.String, nullable=False),
     sa.Column("customer_types", sa.String, nullable=False),
-    sa.Column("lang", sa.String, nullable=False),
+    sa.Column("lang", sa.String, nullable=False, info={ALLOWED: LANGUAGES}),
     sa.Column("emails", sa.String, nullable=False),  # comma-separated, may be empty
     sa.Column("webhook_url", sa.String),
     sa.Column("active", sa.Boolean, nullable=False),
@@ -366,14 +446,14 @@ delivery_log = sa.Table(
     "delivery_log",
     metadata,
     sa.Column("attempt_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("kind", sa.String, nullable=False),  # subscription / alert / test
+    sa.Column("kind", sa.String, nullable=False, info={ALLOWED: DELIVERY_KINDS}),
     sa.Column("ref_id", sa.Integer, nullable=False),  # subscription_id or rule_id
     sa.Column("occurrence", sa.String, nullable=False),  # the slot or episode it serves
-    sa.Column("channel", sa.String, nullable=False),  # email / webhook
+    sa.Column("channel", sa.String, nullable=False, info={ALLOWED: DELIVERY_CHANNELS}),
     sa.Column("recipient", sa.String, nullable=False),
     sa.Column("subject", sa.String, nullable=False),
     sa.Column("attempted_at", sa.DateTime, nullable=False),
-    sa.Column("result", sa.String, nullable=False),  # sent / failed
+    sa.Column("result", sa.String, nullable=False, info={ALLOWED: DELIVERY_RESULTS}),
     sa.Column("detail", sa.String),  # the error, or what was attached
 )
 
@@ -399,14 +479,53 @@ schema_version = sa.Table(
 # --- canonical import files -------------------------------------------------------
 
 
+FieldType = Literal["str", "int", "float", "bool", "datetime"]
+
+# How a file's text is typed, by the table's SQL type (a Date is read like a DateTime).
+_FILE_TYPES: tuple[tuple[type[sa.types.TypeEngine[Any]], FieldType], ...] = (
+    (sa.Boolean, "bool"),
+    (sa.Integer, "int"),  # BigInteger too
+    (sa.Float, "float"),  # Double too
+    (sa.DateTime, "datetime"),
+    (sa.Date, "datetime"),
+    (sa.String, "str"),
+)
+
+
 @dataclass(frozen=True)
 class Field:
-    """One column of a canonical import file."""
+    """One column of a canonical import file, as its table's Column declares it."""
 
     name: str
-    type: str  # "str", "int", "float", "bool", "datetime"
+    type: FieldType
     required: bool = False
     default: object = None
+    allowed: tuple[str, ...] | None = None
+    range: tuple[int | None, int | None] = (None, None)
+    not_before: str | None = None
+
+
+def field_of(column: sa.Column[Any]) -> Field:
+    """The import-file view of a table column.
+
+    Required = NOT NULL without a default of any kind (the table's, the file's, or a
+    filler named by `OPTIONAL`).
+    """
+    info = column.info
+    read_as = info.get(READ_AS)
+    type_ = read_as or next(t for sql, t in _FILE_TYPES if isinstance(column.type, sql))
+    required = not (
+        column.nullable or column.default is not None or FILE_DEFAULT in info or OPTIONAL in info
+    )
+    return Field(
+        column.name,
+        type_,
+        required,
+        info.get(FILE_DEFAULT),
+        info.get(ALLOWED),
+        info.get(RANGE, (None, None)),
+        info.get(NOT_BEFORE),
+    )
 
 
 @dataclass(frozen=True)
@@ -434,168 +553,32 @@ class RecordKind:
         return next(f for f in self.fields if f.name == name)
 
 
-def _f(spec: str) -> Field:
-    """Field from a compact spec: '*name:type' ('*' = required) or 'name:type=default'."""
-    required = spec.startswith("*")
-    spec = spec.lstrip("*")
-    name, _, rest = spec.partition(":")
-    type_, _, default = rest.partition("=")
-    value: object = None
-    if default:
-        value = {"true": True, "false": False}.get(default, default)
-    return Field(name, type_ or "str", required, value)
+def record_kind(table: sa.Table) -> RecordKind:
+    """A record kind read off its table: every column a file may supply, in table order."""
+    read = [c for c in table.columns if not c.info.get(NOT_READ)]
+    return RecordKind(
+        table.name,
+        table,
+        tuple(field_of(c) for c in read),
+        key=tuple(table.primary_key.columns.keys()),
+        references=tuple((c.name, *c.info[REFERENCES]) for c in read if REFERENCES in c.info),
+        derived=tuple(c.name for c in table.columns if c.info.get(MERGED)),
+    )
 
 
 RECORD_KINDS: dict[str, RecordKind] = {
-    kind.name: kind
-    for kind in (
-        RecordKind(
-            "processes",
-            processes,
-            tuple(map(_f, ["*process", "stage_order:int", "area", "description"])),
-            key=("process",),
-        ),
-        RecordKind(
-            "commitments",
-            commitments,
-            tuple(
-                map(
-                    _f,
-                    [
-                        "*commitment_id",
-                        "title",
-                        "*process",
-                        "performer",
-                        "*customer",
-                        "customer_type",
-                        "direction:str=to_customer",
-                        "*requested_at:datetime",
-                        "promised_at:datetime",
-                        # required unless a service standard covers the commitment
-                        "due_at:datetime",
-                        "original_due_at:datetime",
-                        "delivered_at:datetime",
-                        "accepted_at:datetime",
-                        "cancelled:bool=false",
-                        "priority",
-                        "category",
-                        "source_on_time:bool",
-                    ],
-                )
-            ),
-            key=("commitment_id",),
-            derived=("due_from_standard",),
-        ),
-        RecordKind(
-            "dependencies",
-            dependencies,
-            (_f("*commitment_id"), _f("*depends_on")),
-            key=("commitment_id", "depends_on"),
-            references=(
-                ("commitment_id", "commitments", "commitment_id"),
-                ("depends_on", "commitments", "commitment_id"),
-            ),
-        ),
-        RecordKind(
-            "events",
-            events,
-            tuple(
-                map(
-                    _f,
-                    [
-                        "*commitment_id",
-                        "*stage",
-                        "*at:datetime",
-                        "actor",
-                        "seq:int",
-                        "log_order:int",
-                    ],
-                )
-            ),
-            key=("commitment_id", "stage", "at", "seq"),
-            references=(("commitment_id", "commitments", "commitment_id"),),
-        ),
-        RecordKind(
-            "satisfaction",
-            satisfaction,
-            tuple(
-                map(
-                    _f,
-                    [
-                        "*response_id",
-                        "commitment_id",
-                        "*customer",
-                        "*answered_at:datetime",
-                        "csat:int",
-                        "nps:int",
-                        "comment",
-                    ],
-                )
-            ),
-            key=("response_id",),
-            references=(("commitment_id", "commitments", "commitment_id"),),
-        ),
-        RecordKind(
-            "complaints",
-            complaints,
-            tuple(
-                map(
-                    _f,
-                    [
-                        "*complaint_id",
-                        "commitment_id",
-                        "*customer",
-                        "*opened_at:datetime",
-                        "resolved_at:datetime",
-                        "category",
-                        "severity",
-                    ],
-                )
-            ),
-            key=("complaint_id",),
-            references=(("commitment_id", "commitments", "commitment_id"),),
-        ),
-        RecordKind(
-            "notices",
-            notices,
-            tuple(map(_f, ["*commitment_id", "*sent_at:datetime", "channel", "kind"])),
-            key=("commitment_id", "sent_at"),
-            references=(("commitment_id", "commitments", "commitment_id"),),
-        ),
-        RecordKind(
-            "calendars",
-            calendars,
-            tuple(map(_f, ["*calendar", "*weekday", "*start", "*end", "country", "subdivision"])),
-            key=("calendar", "weekday", "start"),
-        ),
-        RecordKind(
-            "holidays",
-            holidays,
-            tuple(map(_f, ["*calendar", "*day:datetime", "name"])),
-            key=("calendar", "day"),
-        ),
-        RecordKind(
-            "policies",
-            policies,
-            tuple(
-                map(
-                    _f,
-                    [
-                        "*policy_id",
-                        "*target_hours:float",
-                        "calendar",
-                        "process",
-                        "customer_type",
-                        "priority",
-                        "category",
-                        "pause_stages",
-                        "*valid_from:datetime",
-                        "set_by",
-                    ],
-                )
-            ),
-            key=("policy_id", "valid_from"),
-        ),
+    table.name: record_kind(table)
+    for table in (
+        processes,
+        commitments,
+        dependencies,
+        events,
+        satisfaction,
+        complaints,
+        notices,
+        calendars,
+        holidays,
+        policies,
     )
 }
 

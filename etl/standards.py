@@ -33,32 +33,15 @@ import sqlalchemy as sa
 from etl import business_time as bt
 from etl.reasons import RowReason
 from etl.records import ROW, Reject
+from etl.schema import WEEKDAY_WORDS
 from etl.validate import ValidationResult
 
 MATCH_COLUMNS: tuple[str, ...] = ("process", "customer_type", "priority", "category")
 
+# A calendar's weekday, 1 = Monday … 7 = Sunday: the number, or a name (etl.schema).
 WEEKDAYS: dict[str, int] = {
     **{str(i): i for i in range(1, 8)},
-    **dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), range(1, 8), strict=True)),
-    **dict(
-        zip(
-            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
-            range(1, 8),
-            strict=True,
-        )
-    ),
-    **dict(zip(("lun", "mar", "mié", "jue", "vie", "sáb", "dom"), range(1, 8), strict=True)),
-    **dict(
-        zip(
-            ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-            range(1, 8),
-            strict=True,
-        )
-    ),
-    "mie": 3,
-    "miercoles": 3,
-    "sab": 6,
-    "sabado": 6,
+    **{word: day + 1 for word, day in WEEKDAY_WORDS.items()},
 }
 _CLOCK = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
 US: Final = "datetime64[us]"

@@ -6,10 +6,11 @@ in order:
 
 1. required columns (missing ones refuse the whole file; every row is then rejected with
    that reason, so rows read = loaded + rejected still holds);
-2. per row: required values present, values of the right type (dates, whole numbers,
-   yes/no), ranges (csat 1–5, nps 0–10, stage_order ≥ 0), allowed words (customer_type,
-   direction), order of dates (delivered or due on a day before the request, resolved
-   before opened);
+2. per row, as etl/schema.py declares each column: required values present, values of
+   the right type (dates, whole numbers, yes/no), ranges (`RANGE`: csat 1–5, nps 0–10,
+   stage_order ≥ 0), allowed words (`ALLOWED`, one `not_member` check: customer_type,
+   direction), order of dates (`NOT_BEFORE`: delivered or due on a day before the
+   request, resolved before opened);
 3. duplicate keys within the file, among rows that passed 2 (the first is kept and named);
 4. references to commitments unknown both to this batch and to the database;
 5. dependency cycles over this batch's valid edges and the database's: only the edges
@@ -43,18 +44,6 @@ from etl.reasons import HINTS, Reason, RowReason, ValueReason
 from etl.records import ROW, KindFrame, Reject
 from etl.schema import RECORD_KINDS, Field, RecordKind
 
-# Allowed words per column (compared after strip + lower case).
-ALLOWED = {
-    "customer_type": ("internal", "external"),
-    "direction": ("to_customer", "from_customer"),
-}
-# Inclusive ranges for whole-number columns.
-RANGES = {"csat": (1, 5), "nps": (0, 10), "stage_order": (0, None)}
-# (later, earlier): `later` must not come before `earlier` when both are given.
-ORDER = {
-    "commitments": (("delivered_at", "requested_at"), ("due_at", "requested_at")),
-    "complaints": (("resolved_at", "opened_at"),),
-}
 BOOL_HINT = "use yes/no, true/false, sí/no, ja/nee, 1/0 or x"
 # Cheap enough to ask the database about one by one (bound IN lists); above it, fetch all ids.
 _IN_LIST_LIMIT = 5_000
@@ -150,20 +139,33 @@ class KnownCommitments:
 
         Membership runs in Arrow (a hash set of the batch's ids, probed column-wise).
         """
-        present = ids.notna().to_numpy(dtype=bool)
         values = _arrow_text(ids)
-        in_batch = pc.is_in(values, value_set=self._value_set()).to_numpy(zero_copy_only=False)
-        unknown = present & ~in_batch
+        unknown = not_member(values, self._value_set())
         if unknown.any() and self._lookup is not None:
             candidates = pc.unique(values.filter(pa.array(unknown))).to_numpy(zero_copy_only=False)
-            found = pa.array(self._lookup(candidates), type=pa.large_string())
-            unknown &= ~pc.is_in(values, value_set=found).to_numpy(zero_copy_only=False)
+            unknown &= not_member(values, self._lookup(candidates))
         return pd.Series(unknown, index=ids.index)
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:
     """A column as an Arrow large_string array (nulls kept)."""
     return pa.array(values.astype(parse.TEXT), type=pa.large_string())
+
+
+def not_member(values: pd.Series | pa.Array, allowed: Iterable[object] | pa.Array) -> np.ndarray:
+    """True where a value is present and not among `allowed`: the one membership check.
+
+    Every allowed-word column and every reference to a commitment asks this. Arrow's
+    is_in hashes `allowed` once and probes the column without a Python object per value.
+    """
+    if isinstance(values, pd.Series):
+        values = _arrow_text(values)
+    if not isinstance(allowed, pa.Array):
+        listed = allowed if isinstance(allowed, np.ndarray) else list(allowed)
+        allowed = pa.array(listed, type=pa.large_string())
+    inside = pc.is_in(values, value_set=allowed, skip_nulls=True)  # a null is never inside
+    outside = pc.and_(pc.is_valid(values), pc.invert(inside))
+    return np.asarray(outside.to_numpy(zero_copy_only=False))
 
 
 def commitment_ids_in_db(conn: sa.Connection, candidates: np.ndarray) -> np.ndarray:
@@ -501,7 +503,7 @@ def _typed_field(
                 lambda p, c=f.name, r=raw: Reason("not_whole", column=c, value=_show(r.iat[p])),
             )
         )
-        low, high = RANGES.get(f.name, (None, None))
+        low, high = f.range
         outside = pd.Series(False, index=text.index)
         if low is not None:
             outside |= (values < low).fillna(False)
@@ -539,15 +541,14 @@ def _typed_field(
         )
     else:
         values = text
-        if f.name in ALLOWED:
+        if f.allowed is not None:
             values = text.str.lower()
             if f.default is not None:
                 values = values.fillna(str(f.default))
-            allowed = ALLOWED[f.name]
-            wrong = values.notna() & ~values.isin(allowed)
+            allowed = f.allowed
             problems.append(
                 (
-                    wrong.astype(bool),
+                    not_member(values, allowed),
                     f.name,
                     lambda p, c=f.name, r=raw, a=allowed: Reason(
                         "not_allowed", column=c, value=_show(r.iat[p]), allowed=list(a)
@@ -569,7 +570,8 @@ def _check_order(
     without a time stands for the whole day. A delivery a day or more before its request
     is an error; a few hours of clock skew within one day is not worth refusing.
     """
-    for later, earlier in ORDER.get(record.name, ()):
+    pairs = [(f.name, f.not_before) for f in record.fields if f.not_before is not None]
+    for later, earlier in pairs:
         wrong = (typed[later].dt.normalize() < typed[earlier].dt.normalize()).fillna(False)
         wrong = wrong.astype(bool)
         raw_later = frame[later] if later in frame.columns else typed[later]

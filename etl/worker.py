@@ -3,7 +3,7 @@
 Reading and validating an uploaded file is the one thing a user can make the dashboard
 do with arbitrary bytes. In the server process a hostile workbook kept a core busy for
 forty minutes and a zip bomb took 2.3 GB while everyone's pages waited. `run_bounded`
-runs such work in a fresh child process (`python -m etl.worker`, the work pickled
+runs such work in a fresh child process (`python -c` calling `child_main`, the work pickled
 through its stdin and stdout; the parent's memory, threads and __main__ are never copied):
 
 - **time**: the parent kills the child after `seconds` of wall-clock time, and the
@@ -117,13 +117,15 @@ def _run_child(
     on_wait: Callable[[float], None] | None,
     started: float,
 ) -> T:
-    # `python -m etl.worker`, not multiprocessing: a spawned child re-runs the parent's
-    # __main__, which inside Streamlit is the page script. The work goes in on stdin and
-    # the outcome comes back on stdout, both pickled.
+    # A fresh interpreter, not multiprocessing: a spawned child re-runs the parent's
+    # __main__, which inside Streamlit is the page script. It imports this module by its
+    # name, so the exceptions it sends back are etl.worker's own classes (pickled by
+    # reference). The work goes in on stdin and the outcome comes back on stdout, both
+    # pickled.
     payload = pickle.dumps((func, args, limits, os.getpid()), protocol=pickle.HIGHEST_PROTOCOL)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     child = subprocess.Popen(
-        [sys.executable, "-m", "etl.worker"],
+        [sys.executable, "-c", "from etl.worker import child_main; child_main()"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env=env,
@@ -202,8 +204,8 @@ def _death_message(exitcode: int | None, limits: WorkerLimits) -> str:
     return f"the check stopped unexpectedly (exit code {exitcode}); nothing was written"
 
 
-def _child_main() -> None:
-    """The child (`python -m etl.worker`): read the work, bound itself, run it, write back
+def child_main() -> None:
+    """The child process (see _run_child): read the work, bound itself, run it, write back
     ("ok", result) or ("error", exception). Stray prints go to stderr, never into the
     answer."""
     answer = os.fdopen(os.dup(1), "wb")
@@ -252,11 +254,3 @@ def _address_space() -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 1 << 30
-
-
-if __name__ == "__main__":
-    # Run as the imported module, so the exceptions it sends back are etl.worker's own
-    # classes (pickled by reference), not copies in __main__.
-    from etl import worker
-
-    worker._child_main()

@@ -1,8 +1,8 @@
 """Who may do what: roles, the permission table, the auth config file, password hashes.
 
-Pure module (no streamlit): the dashboard frame (app.py, pages/common.py) asks it for a
-role and checks every page and every write against `PERMISSIONS`; the user CLI
-(`python -m dashboard.access.users`) writes the same file. Nothing here trusts the browser:
+Pure module (no streamlit): the dashboard's views (access_gate.py, sign_in.py) ask it for
+a role and check every page and every write against `PERMISSIONS`; the user CLI
+(`python -m dashboard.access`) writes the same file. Nothing here trusts the browser:
 a role is looked up on the server from the config file each time it is needed, so a
 user removed or demoted in the file loses the rights at their next click.
 
@@ -254,7 +254,7 @@ def _user(username: object, entry: object, path: Path) -> User:
     if not is_password_hash(password):
         raise AuthConfigError(
             f"{path}: {key}.password: not a bcrypt hash (set it with "
-            f"`python -m dashboard.access.users add {username} --role ROLE`)"
+            f"`python -m dashboard.access add {username} --role ROLE`)"
         )
     roles = data.get("roles", [])
     if isinstance(roles, str):
@@ -363,7 +363,7 @@ def parse_auth_config(data: Mapping[str, Any], path: Path) -> AuthConfig:
             raise UnsafeKeyError(
                 f"{path}: cookie.key cannot sign the login cookie: {problem}. Replace it "
                 f"with a random secret of at least {MIN_COOKIE_KEY} characters "
-                "(`python -m dashboard.access.users new-key` writes one; or remove it and set "
+                "(`python -m dashboard.access new-key` writes one; or remove it and set "
                 "cookie.expiry_days: 0 to sign in again on every visit)",
                 path.name,
                 "cookie.key",
@@ -646,17 +646,17 @@ TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "single_user": (
             "Modo de un solo usuario: cualquiera que llegue al puerto de esta máquina es "
             "administrador. Configure usuarios para compartirlo "
-            "(`python -m dashboard.access.users add NOMBRE --role editor`).",
+            "(`python -m dashboard.access add NOMBRE --role editor`).",
             "Single-user mode: anyone who can reach this machine's port is admin; "
             "configure users to share it "
-            "(`python -m dashboard.access.users add NAME --role editor`).",
+            "(`python -m dashboard.access add NAME --role editor`).",
         ),
         "single_user_refused": (
             "Eslabón no tiene usuarios configurados y el servidor escucha en «{address}», "
-            "no solo en esta máquina. Configure usuarios (`python -m dashboard.access.users add "
+            "no solo en esta máquina. Configure usuarios (`python -m dashboard.access add "
             'NOMBRE --role admin`) o ejecútelo con `server.address = "127.0.0.1"`.',
             "Eslabón has no users configured and the server listens on “{address}”, not on "
-            "this machine only. Configure users (`python -m dashboard.access.users add NAME "
+            "this machine only. Configure users (`python -m dashboard.access add NAME "
             '--role admin`) or run it with `server.address = "127.0.0.1"`.',
         ),
         "config_unsafe_key": (

@@ -14,7 +14,7 @@ file's content, so a guess about an export could be confirmed. Here:
   run of a signed-in session admits its browser's token, signing out or losing the role
   revokes it, and an admitted token lapses `ttl` seconds after its session's last run.
 
-Pure module (no streamlit): the app (app.py) admits and revokes, the HTTP middleware
+Pure module (no streamlit): the sign-in (views/sign_in.py) admits and revokes, the HTTP middleware
 (serve.py) checks. One registry per server process, like Streamlit's own media storage.
 """
 

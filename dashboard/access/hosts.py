@@ -10,8 +10,8 @@ always allowed (only a browser really pointed at this machine sends them).
 `ESLABON_ALLOWED_HOSTS` (comma separated, any port accepted) adds the names a reverse
 proxy forwards (`proxy_set_header Host $host`). `*` switches the check off, for a proxy
 that already refuses unknown names itself. Pure ASGI, no Streamlit: dashboard/serve.py
-installs `HostCheckMiddleware`; dashboard/app.py checks the websocket's Host again, so
-`streamlit run dashboard/app.py` refuses a foreign name too.
+installs `HostCheckMiddleware`; the page frame (dashboard/views/frame.py) checks the
+websocket's Host again, so `streamlit run dashboard/app.py` refuses a foreign name too.
 """
 
 from __future__ import annotations

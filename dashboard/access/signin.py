@@ -11,7 +11,7 @@ expires). The app keeps the library for writing and deleting the cookie in the b
 this module decides who is signed in.
 
 Pure module (no streamlit): the clock is injected so tests can walk through a lockout
-without sleeping; the app keeps one `SignInThrottle` per server (pages/common.py).
+without sleeping; the app keeps one `SignInThrottle` per server (dashboard/views/access_gate.py).
 """
 
 from __future__ import annotations

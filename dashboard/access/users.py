@@ -1,12 +1,12 @@
-"""`python -m dashboard.access.users`: add, remove and list the dashboard's password users.
+"""`python -m dashboard.access`: add, remove and list the dashboard's password users.
 
-    python -m dashboard.access.users add marta --role editor          # asks for the password twice
-    python -m dashboard.access.users add luis --role viewer --stage Compras --customer Acme
-    python -m dashboard.access.users add luis --role viewer --all-rows  # lift luis's row scope
-    echo "$PW" | python -m dashboard.access.users add ci --role viewer --password-stdin
-    python -m dashboard.access.users remove marta
-    python -m dashboard.access.users list
-    python -m dashboard.access.users new-key                          # signs everybody out
+    python -m dashboard.access add marta --role editor          # asks for the password twice
+    python -m dashboard.access add luis --role viewer --stage Compras --customer Acme
+    python -m dashboard.access add luis --role viewer --all-rows  # lift luis's row scope
+    echo "$PW" | python -m dashboard.access add ci --role viewer --password-stdin
+    python -m dashboard.access remove marta
+    python -m dashboard.access list
+    python -m dashboard.access new-key                          # signs everybody out
 
 Writes the auth file (.streamlit/auth.yaml or ESLABON_AUTH_FILE, or --file) with a bcrypt
 hash, never the password; the first user also gets a random cookie-signing key, and any
@@ -42,7 +42,7 @@ from dashboard.metrics.filters import EVERYTHING, RowScope
 def parser() -> argparse.ArgumentParser:
     """The command line (kept separate so tests can read its choices)."""
     p = argparse.ArgumentParser(
-        prog="python -m dashboard.access.users", description=__doc__.split("\n")[0]
+        prog="python -m dashboard.access", description=__doc__.split("\n")[0]
     )
     p.add_argument("--file", type=Path, default=None, help="auth file (default: %(default)s)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -142,9 +142,5 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
 
 
 def main() -> None:
-    """Entry point of `python -m dashboard.access.users`."""
+    """Entry point of `python -m dashboard.access`."""
     raise SystemExit(run(sys.argv[1:], sys.stdin, sys.stdout))
-
-
-if __name__ == "__main__":
-    main()

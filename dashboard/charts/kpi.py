@@ -98,7 +98,7 @@ def weekly_rate_spec(
             }
         )
     spanish = norm_lang(lang) == "es"
-    suffix = " %" if spanish else "%"
+    suffix = fmt_pct(0, lang, 0).removeprefix("0")  # the cards' percent form: "\u00a0%" / "%"
     x_axis = {
         "field": "week",
         "type": "temporal",

@@ -72,7 +72,7 @@ def rate_by_group_figure(
         hoverinfo="text",
     )
     fig = go.Figure(bar)
-    axis = {**percent_axis(lang), "title": t("on_time_rate", lang)}
+    axis = {**percent_axis(lang), "title": t("kpi_on_time_rate", lang)}
     names = {"tickvals": keys, "ticktext": [plotly_safe(k) for k in keys]}
     if horizontal:
         fig.update_xaxes(**axis)
@@ -173,7 +173,7 @@ def renegotiation_figure(
                 cliponaxis=False,
             )
         )
-    fig.update_yaxes(**percent_axis(lang), title=t("on_time_rate", lang))
+    fig.update_yaxes(**percent_axis(lang), title=t("kpi_on_time_rate", lang))
     fig.update_yaxes(range=[0, 1.15])  # room for the labels above full bars
     styled(fig, lang, height=340, title=title)
     fig.update_layout(barmode="group", showlegend=True, legend={"orientation": "h", "y": -0.15})

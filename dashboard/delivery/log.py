@@ -18,11 +18,18 @@ import pandas as pd
 import sqlalchemy as sa
 
 from etl.publish import published_transaction
-from etl.schema import delivery_log, subscriptions
+from etl.schema import (
+    DELIVERY_CHANNELS,
+    DELIVERY_KINDS,
+    DELIVERY_RESULTS,
+    delivery_log,
+    subscriptions,
+)
 
-SUBSCRIPTION, ALERT, TEST = "subscription", "alert", "test"
-EMAIL, WEBHOOK = "email", "webhook"
-SENT, FAILED = "sent", "failed"
+# The words of delivery_log's kind, channel and result columns, named (etl.schema lists them).
+SUBSCRIPTION, ALERT, TEST = DELIVERY_KINDS
+EMAIL, WEBHOOK = DELIVERY_CHANNELS
+SENT, FAILED = DELIVERY_RESULTS
 # How long recording an attempt waits for a running load of a DuckDB file.
 RECORD_WAIT = 120.0
 

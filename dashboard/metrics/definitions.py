@@ -64,12 +64,6 @@ class Kpi:
         """The KPI's name in `lang` ("en", else Spanish)."""
         return in_language(self.label, lang)
 
-    def help_in(self, lang: str) -> str | None:
-        """The KPI's one-line definition in `lang`, or None."""
-        if self.help is None:
-            return None
-        return in_language(self.help, lang)
-
 
 _DECLARED: tuple[Kpi, ...] = (
     Kpi(

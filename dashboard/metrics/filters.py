@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-GroupBy = Literal["none", "week", "process", "performer", "customer", "customer_type"]
 GROUP_BY_OPTIONS: tuple[str, ...] = (
     "none",
     "week",
@@ -87,10 +86,6 @@ class RowScope:
         if self.stages is not None and process not in self.stages:
             return False
         return self.customers is None or customer in self.customers
-
-    def allows_stage(self, process: object) -> bool:
-        """May a row of this stage (a target, a stage in a list) be shown?"""
-        return self.stages is None or process in self.stages
 
     def sql(
         self, alias: str = "c", *, process: str = "process", customer: str = "customer"

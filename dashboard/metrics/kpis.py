@@ -55,7 +55,6 @@ _INPUTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
         "SELECT 1 FROM commitments WHERE direction = 'from_customer'",
     ),
 )
-NO_DATA_REASONS: tuple[str, ...] = tuple(code for code, _kpis, _sql in _INPUTS)
 
 
 def kpi_reasons(conn: sa.Connection, f: MetricFilter | None = None) -> dict[str, str]:

@@ -236,22 +236,6 @@ def at_risk_with_reasons(
     return out
 
 
-def at_risk_counts(
-    conn: sa.Connection, f: MetricFilter, share: float = DEFAULT_AT_RISK_SHARE
-) -> pd.DataFrame:
-    """At risk per group, either reason (a commitment with both counts once)."""
-    risk = at_risk_with_reasons(conn, f, share)
-    if risk.empty:
-        counts = pd.DataFrame(columns=["group_key", "at_risk"])
-    else:
-        key = risk["group_key"].astype(object).where(risk["group_key"].notna(), "\x1e")
-        sizes = risk.groupby(key.to_numpy()).size()
-        counts = pd.DataFrame(
-            {"group_key": [None if k == "\x1e" else k for k in sizes.index], "at_risk": sizes}
-        )
-    return shape_groups(counts, f, ("group_key", "at_risk"), counts=("at_risk",))
-
-
 COMMITMENT_EXPORT_COLUMNS: tuple[str, ...] = (
     "commitment_id",
     "process",

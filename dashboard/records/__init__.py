@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from etl.exports import spreadsheet_safe
@@ -45,8 +45,3 @@ def iso_week_label(day: date) -> str:
     """`2026-W47` for any day of that ISO week (zero-padded, so labels sort as weeks)."""
     year, number, _ = day.isocalendar()
     return f"{year}-W{number:02d}"
-
-
-def iso_week_shift(week: str, weeks: int) -> str:
-    """The ISO week `weeks` after (or before, if negative) the given one."""
-    return iso_week_label(iso_week_monday(week) + timedelta(weeks=weeks))

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from dashboard.metrics.filters import EVERYTHING, RowScope
 from dashboard.records import RecordError, iso_week_label, iso_week_monday, local_now
+from etl.schema import ACTION_STATUSES as STATUSES
 from etl.schema import action_items, commitments
 
-STATUSES: tuple[str, ...] = ("open", "done", "dropped")
 _COLUMNS = (
     "action_id",
     "week",

@@ -14,9 +14,11 @@ from datetime import datetime
 from dashboard.metrics.filters import MetricFilter
 from dashboard.records import RecordError
 from etl.language import in_language
+from etl.schema import CUSTOMER_TYPES as CUSTOMER_TYPES
+from etl.schema import LANGUAGES
 
-LANGS: tuple[str, ...] = ("es", "en")
-CUSTOMER_TYPES: tuple[str, ...] = ("internal", "external")
+LANGS = LANGUAGES  # under the name its callers use
+
 # A practical address check (one @, a dot in the domain, no spaces or header breaks):
 # the SMTP server has the last word, but a typo should be caught when it is typed.
 EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")

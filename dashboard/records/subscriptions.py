@@ -23,12 +23,9 @@ from dashboard.records.recipients import (
     scope_columns,
     scope_fields,
 )
-from etl.schema import DELIVERY_TABLES, metadata, subscriptions
+from etl.schema import DELIVERY_TABLES, WEEKDAY_WORDS, metadata, subscriptions
+from etl.schema import WEEKDAY_NAMES as WEEKDAYS
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                     "sunday")  # fmt: skip
-WEEKDAY_NAMES_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 FORMATS: tuple[str, ...] = ("pdf", "xlsx")
 
 
@@ -76,12 +73,8 @@ class Subscription(RecipientScope):
 def parse_weekday(text: str) -> int:
     """0..6 from `mon`..`sun` (also `monday`, Spanish `lun`..`dom` / `lunes`, or 0..6)."""
     value = (text or "").strip().lower()
-    names = {name: i for i, name in enumerate(WEEKDAYS)}
-    names |= {name: i for i, name in enumerate(WEEKDAY_NAMES_EN)}
-    names |= {name: i for i, name in enumerate(WEEKDAY_NAMES_ES)}
-    names |= {name[:3]: i for i, name in enumerate(WEEKDAY_NAMES_ES)}
-    if value in names:
-        return names[value]
+    if value in WEEKDAY_WORDS:
+        return WEEKDAY_WORDS[value]
     if value.isdigit() and 0 <= int(value) <= 6:
         return int(value)
     raise SubscriptionError(f"weekday {text!r} is not one of {', '.join(WEEKDAYS)}")

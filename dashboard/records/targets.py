@@ -22,9 +22,9 @@ from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import EVERYTHING, RowScope
 from dashboard.records import RecordError, local_now, neutralised
 from etl.exports import csv_writer
-from etl.schema import targets
+from etl.schema import TARGET_DIRECTIONS, targets
 
-DIRECTIONS: tuple[str, ...] = ("higher", "lower")
+DIRECTIONS = TARGET_DIRECTIONS  # under the name its callers use
 
 # Columns of the CSV exchanged with the quality team (import and export agree).
 CSV_COLUMNS: tuple[str, ...] = (

@@ -1,10 +1,10 @@
 """Command-line reports: `python -m dashboard.report <command> ...`.
 
 Each command is a module of this package that defines `COMMAND` (its name), `HELP` (one
-line), `add_arguments(parser)` and `run(args) -> int` (the exit code). `__main__` finds
+line), `add_arguments(parser)` and `run(args) -> int` (the exit code). `cli` finds
 them, so a new report (weekly pack, calendar, tracking links) is one new module and no
 edit elsewhere. A command reports a problem by raising `ReportError` with a message for
-a person; `__main__` prints it on one line and exits with status 2.
+a person; `cli` prints it on one line and exits with status 2.
 
 Every command that reads rows takes `--as-user NAME` (`add_user_argument`): the output is
 then limited to that user's row scope from the auth file, exactly as their pages are.

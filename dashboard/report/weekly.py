@@ -364,14 +364,17 @@ def _sheet_name(text: str, taken: set[str]) -> str:
 
 def kpi_number_format(kpi: str, *, delta: bool = False) -> str:
     """The Excel format of a KPI value (or of its week-over-week change), from the registry:
-    rates in % (changes in percentage points, stored ×100), counts whole, numbers 1 decimal."""
+    rates in % (changes in percentage points, stored ×100), counts whole, numbers with the
+    KPI's declared decimals (as the cards show them)."""
     declared = KPIS.get(kpi)
     kind = declared.kind if declared is not None else "number"
     if kind == "rate":
         return XLSX_FORMATS["pp" if delta else "rate"]
     if kind == "count":
         return XLSX_FORMATS["signed_count" if delta else "count"]
-    return XLSX_FORMATS["signed_number" if delta else "number"]
+    decimals = declared.decimals if declared is not None else 1
+    number = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return f"+{number};-{number};{number.removeprefix('#,##')}" if delta else number
 
 
 def _column_kind(fmt: Formatter) -> str:

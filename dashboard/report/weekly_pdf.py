@@ -54,7 +54,7 @@ from dashboard.report.weekly import (
 )
 from dashboard.services.review import WeeklyReview
 from dashboard.ui import theme
-from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_pct, norm_lang
+from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_day_month, fmt_pct, norm_lang
 from dashboard.ui.texts import tr
 
 PAGE = landscape(A4)
@@ -209,8 +209,7 @@ def trend_drawing(review: WeeklyReview, lang: str, width: float = FRAME_WIDTH) -
     if review.on_time_target is not None:
         data.append(tuple(float(review.on_time_target) for _ in values))
     chart.data = data
-    short = "%d/%m" if lang == "es" else "%m-%d"
-    chart.categoryAxis.categoryNames = [pd.Timestamp(w).strftime(short) for w in trend["week"]]
+    chart.categoryAxis.categoryNames = [fmt_day_month(pd.Timestamp(w), lang) for w in trend["week"]]
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 7.5
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 1, 0.2

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.metrics.definitions import COUNT_KPIS, HEADLINE_KPIS, KPI_BETTER
+from dashboard.metrics.definitions import HEADLINE_KPIS, KPI_BETTER
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import headline_kpis, kpi_reasons
 from dashboard.metrics.ontime import commitment_list, none_if_nan
@@ -167,11 +167,6 @@ def weekly_review(
         at_risk_next_week=at_risk_commitments(conn, f_next).reset_index(drop=True),
         actions=actions_for_week(conn, label, base.scope),
     )
-
-
-def count_kpi(kpi: str) -> bool:
-    """True for KPIs that are counts (shown whole, 0 rather than empty)."""
-    return kpi in COUNT_KPIS
 
 
 def _unrestricted(f: MetricFilter) -> bool:

@@ -2,26 +2,39 @@
 
 Pure (no streamlit) so tests and reports format exactly as the pages do: a test
 formats a metric's value with these functions and looks for that text on the page.
-Spanish puts a space before `%` and uses `,` for decimals and `.` for thousands
-(`12,5 %`, `1.234`, `25/11/2026`); English uses `12.5%`, `1,234` and ISO dates.
+Numbers and percentages come from Babel's CLDR data: Spanish puts a no-break space
+before `%` and uses `,` for decimals and `.` for thousands (`12,5 %`, `1.234`,
+`25/11/2026`); English uses `12.5%`, `1,234` and ISO dates.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from datetime import date, datetime
-from typing import Any, SupportsFloat
 
 import pandas as pd
+from babel import Locale
+from babel.dates import DateTimePattern, get_day_names
+from babel.dates import parse_pattern as parse_date_pattern
+from babel.numbers import NumberPattern, parse_pattern
 
 from dashboard.metrics.definitions import KPIS
+from etl import schema
 from etl.language import Lang, in_language, norm_lang
 
 __all__ = ["Lang", "norm_lang"]  # the language rule of etl.language, where pages look for it
 
-LANGUAGES: tuple[str, ...] = ("es", "en")
+LANGUAGES: tuple[str, ...] = schema.LANGUAGES
 DEFAULT_LANG: Lang = "es"
 MISSING = "—"
+# Numbers, percentages and weekday names by locale come from Babel (CLDR data).
+LOCALES: dict[str, Locale] = {"es": Locale.parse("es_ES"), "en": Locale.parse("en")}
+# Dates: day first in Spanish; ISO in English, so no reader takes 03/04 for the wrong month.
+DATE_PATTERNS: dict[str, str] = {"es": "dd/MM/yyyy", "en": "yyyy-MM-dd"}
+# A week's Monday on a crowded axis: the date without its year, in the same order.
+DAY_MONTH_PATTERNS: dict[str, str] = {"es": "dd/MM", "en": "MM-dd"}
 
 # key -> (es, en). Keys are stable identifiers used by pages and tests.
 STRINGS: dict[str, tuple[str, str]] = {
@@ -184,10 +197,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No hay compromisos renegociados en este filtro.",
         "No renegotiated commitments.",
     ),
-    "on_time_rate": ("En plazo", "On time"),
-    "due": ("Vencidos", "Due"),
-    "on_time": ("En plazo", "On time"),
-    "pending": ("Pendientes", "Pending"),
     # columns
     "col_commitment": ("Compromiso", "Commitment"),
     "col_title": ("Título", "Title"),
@@ -236,22 +245,42 @@ def _missing(value: object) -> bool:
     if value is None:
         return True
     try:
-        return isinstance(value, SupportsFloat) and math.isnan(value)
+        return math.isnan(value)  # type: ignore[arg-type]
     except TypeError:
         return False
 
 
+def _locale(lang: str) -> Locale:
+    return LOCALES[norm_lang(lang)]
+
+
+@functools.cache
+def _number_pattern(lang: str, decimals: int, percent: bool = False) -> NumberPattern:
+    """A parsed number pattern with exactly `decimals` fraction digits (parsed once).
+
+    Plain numbers: `#,##0.0…`, always grouped (`1.234`), though CLDR leaves four-digit
+    Spanish numbers ungrouped: a column of figures reads better with one rule. Percent:
+    the locale's own pattern (`#,##0 %` with a no-break space in Spanish).
+    """
+    fraction = "." + "0" * decimals if decimals > 0 else ""
+    if not percent:
+        return parse_pattern(f"#,##0{fraction}")
+    own = str(_locale(lang).percent_formats[None].pattern)
+    return parse_pattern(re.sub(r"0(?![0#.,])", "0" + fraction, own, count=1))
+
+
+def _rounded(value: float, decimals: int) -> float:
+    """Rounded as shown, and never a negative zero ("-0,0")."""
+    rounded = round(value, decimals)
+    return 0.0 if rounded == 0 else rounded
+
+
 def fmt_num(value: float | int | None, lang: str, decimals: int = 0) -> str:
-    """A number with the language's thousands and decimal separators."""
-    if value is None or _missing(value):
+    """A number with the language's thousands and decimal separators (Babel, CLDR)."""
+    if _missing(value):
         return MISSING
-    rounded = round(float(value), decimals)
-    if rounded == 0:
-        rounded = 0.0  # never show "-0,0"
-    text = f"{rounded:,.{decimals}f}"
-    if norm_lang(lang) == "es":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+    number = _rounded(float(value), decimals)  # type: ignore[arg-type]
+    return str(_number_pattern(norm_lang(lang), decimals).apply(number, _locale(lang)))
 
 
 def fmt_int(value: float | int | None, lang: str) -> str:
@@ -260,53 +289,87 @@ def fmt_int(value: float | int | None, lang: str) -> str:
 
 
 def fmt_pct(value: float | None, lang: str, decimals: int = 1) -> str:
-    """A 0..1 rate as a percentage: `12,5 %` in Spanish, `12.5%` in English."""
-    if value is None or _missing(value):
+    """A 0..1 rate in the language's percent form: `12,5 %` (no-break space) in Spanish,
+    `12.5%` in English."""
+    if _missing(value):
         return MISSING
-    number = fmt_num(float(value) * 100, lang, decimals)
-    return f"{number} %" if norm_lang(lang) == "es" else f"{number}%"
+    rate = _rounded(float(value) * 100, decimals) / 100  # type: ignore[arg-type]
+    return str(_number_pattern(norm_lang(lang), decimals, percent=True).apply(rate, _locale(lang)))
 
 
 def fmt_signed(value: float | None, lang: str, decimals: int = 1, suffix: str = "") -> str:
     """A change with its sign (`+2,5`, `-1,0`); ASCII minus so Streamlit reads the sign."""
-    if value is None or _missing(value):
+    if _missing(value):
         return MISSING
     text = fmt_num(value, lang, decimals)
-    if round(float(value), decimals) > 0:
+    if round(float(value), decimals) > 0:  # type: ignore[arg-type]
         text = "+" + text
     return text + suffix
 
 
 def fmt_pp(value: float | None, lang: str) -> str:
     """A change of a 0..1 rate in percentage points: `+2,5 pp`."""
-    if value is None or _missing(value):
+    if _missing(value):
         return MISSING
-    return fmt_signed(float(value) * 100, lang, 1, " pp")
+    return fmt_signed(float(value) * 100, lang, 1, " pp")  # type: ignore[arg-type]
+
+
+def fmt_hours_minutes(hours: float, lang: str) -> str:
+    """Business time as people say it: 3.3333 → `3 h 20 min`, 0.5 → `30 min`.
+
+    The unit symbols are SI's (the same in both languages); the numbers are the
+    language's. Babel's CLDR short units would say `3 hr` in English and, for one hour,
+    `1 horas` in Spanish (its data has no singular short form and it falls back to the
+    long plural).
+    """
+    minutes = round(hours * 60)
+    whole, rest = divmod(minutes, 60)
+    parts = [f"{fmt_int(whole, lang)} h"] if whole else []
+    if rest or not whole:
+        parts.append(f"{rest} min")
+    return " ".join(parts)
+
+
+def fmt_weekday(day: int, lang: str) -> str:
+    """A weekday's name, 0 = Monday (CLDR: `lunes`, `Monday`)."""
+    return str(get_day_names("wide", locale=_locale(lang))[day])
+
+
+@functools.cache
+def _date_pattern(lang: str, with_time: bool) -> DateTimePattern:
+    return parse_date_pattern(DATE_PATTERNS[lang] + (" HH:mm" if with_time else ""))
+
+
+def fmt_day_month(value: date | datetime, lang: str) -> str:
+    """`25/11` in Spanish, `11-25` in English (an axis of weeks whose year is known)."""
+    pattern = parse_date_pattern(DAY_MONTH_PATTERNS[norm_lang(lang)])
+    return pattern.apply(value, _locale(lang))
 
 
 def fmt_date(value: date | datetime | None, lang: str) -> str:
     """`25/11/2026` in Spanish, `2026-11-25` in English."""
     if value is None or _missing_ts(value):
         return MISSING
-    return value.strftime("%d/%m/%Y") if norm_lang(lang) == "es" else value.strftime("%Y-%m-%d")
+    day = value.date() if isinstance(value, datetime) else value
+    return _date_pattern(norm_lang(lang), False).apply(day, _locale(lang))
 
 
 def fmt_datetime(value: datetime | None, lang: str) -> str:
-    """A date with hours and minutes in the language's date order."""
+    """A date with hours and minutes in the language's date order (wall clock as given)."""
     if value is None or _missing_ts(value):
         return MISSING
-    return f"{fmt_date(value, lang)} {value:%H:%M}"
+    return _date_pattern(norm_lang(lang), True).apply(value, _locale(lang))
 
 
-def fmt_stored(value: Any, lang: str, *, missing: str = "", with_time: bool = True) -> str:
+def fmt_stored(value: object, lang: str, *, missing: str = "", with_time: bool = True) -> str:
     """A timestamp from a query result (Timestamp, datetime64, datetime) as a table cell.
 
     Cut to the second and shown by fmt_datetime (or fmt_date without the time); None and
     NaT give `missing`. One reader for every page and report that lists dates.
     """
-    if value is None or pd.isna(value):
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
         return missing
-    moment = pd.Timestamp(value).floor("s").to_pydatetime()
+    moment = pd.Timestamp(value).floor("s").to_pydatetime()  # type: ignore[arg-type]
     return fmt_datetime(moment, lang) if with_time else fmt_date(moment, lang)
 
 

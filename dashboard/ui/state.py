@@ -16,12 +16,13 @@ from typing import Any
 
 from dashboard.metrics.filters import MetricFilter
 from dashboard.ui.i18n import DEFAULT_LANG, LANGUAGES
+from etl import schema
 
 PERIOD_WEEKS: dict[str, int] = {"4w": 4, "13w": 13, "26w": 26}
 PERIODS: tuple[str, ...] = ("4w", "13w", "26w", "custom")
 DEFAULT_PERIOD = "13w"
-CUSTOMER_TYPES: tuple[str, ...] = ("all", "internal", "external")
-DIRECTIONS: tuple[str, ...] = ("to_customer", "from_customer")
+CUSTOMER_TYPES: tuple[str, ...] = ("all", *schema.CUSTOMER_TYPES)
+DIRECTIONS: tuple[str, ...] = schema.DIRECTIONS
 
 MAX_TEXT = 200  # longest stage / performer name accepted from a URL
 MAX_ITEMS = 50  # most stages accepted from a URL

@@ -811,12 +811,3 @@ def md_escape(text: object) -> str:
     `[link](http://…)` shows as typed (Streamlit already refuses raw HTML). Line breaks
     become spaces first: a name's `\\n---` or `\\n# x` would otherwise open a new block."""
     return "".join("\\" + c if c in _MARKDOWN_ACTIVE else c for c in single_line(text))
-
-
-def fmt_hours_minutes(hours: float) -> str:
-    """Business time as people say it: 3.3333 → '3 h 20 min', 0.5 → '30 min'."""
-    minutes = round(hours * 60)
-    whole, rest = divmod(minutes, 60)
-    if whole and rest:
-        return f"{whole} h {rest} min"
-    return f"{whole} h" if whole else f"{rest} min"

@@ -30,12 +30,6 @@ STATUS_COLORS: dict[str, str] = {
 }
 # The same statuses without colour, for bar labels and badges (✓ meets, ! near, ✗ off).
 STATUS_SYMBOLS: dict[str, str] = {"green": "✓", "amber": "!", "red": "✗"}
-# Commitment statuses share the target colours: on time is good, a breach is bad.
-COMMITMENT_STATUS_COLORS: dict[str, str] = {
-    "on_time": BLUISH_GREEN,
-    "breach": VERMILLION,
-    "pending": GREY,
-}
 NO_STATUS_COLOR = GREY
 # (text, background) of each Streamlit palette colour, as .streamlit/config.toml sets
 # them: text readable at WCAG AA on its tint, on white and on the sidebar grey.
@@ -48,7 +42,6 @@ TEXT_ON_TINT: dict[str, tuple[str, str]] = {
     "violet": ("#8A3A6E", "#F6E8F1"),
     "gray": ("#4D4D4D", "#ECEDEF"),
 }
-AA_NORMAL_TEXT = 4.5  # WCAG 2.x contrast for body text
 
 
 def relative_luminance(color: str) -> float:
@@ -66,7 +59,6 @@ def contrast_ratio(foreground: str, background: str) -> float:
 
 
 TARGET_LINE_COLOR = BLACK
-PRIMARY = "#005A8C"  # BLUE darkened for text (AA on tints): .streamlit primaryColor
 
 # The page's own font: Streamlit serves Source Sans 3 to every browser as "Source Sans".
 # Charts name it too (they named "Source Sans Pro", which no page declares, and fell back

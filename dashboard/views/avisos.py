@@ -9,13 +9,6 @@ Layout only: dashboard.services.notice_drafts drafts, dashboard.records.notices 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import pandas as pd
 import streamlit as st
 
@@ -29,8 +22,8 @@ from dashboard.services.notice_drafts import (
     notices_csv,
 )
 from dashboard.ui.i18n import LANGUAGES, fmt_stored
-from dashboard.ui.texts import tr
-from dashboard.views import common
+from dashboard.ui.texts import md_escape, tr
+from dashboard.views import access_gate, cache, dispatch, url_state
 from dashboard.views.records_ui import cached, flash, show_flash, who, write
 
 K_ONLY_NEW, K_PICK, K_CHANNEL, K_DRAFT_LANG = "w_av_new", "w_av_pick", "w_av_channel", "w_av_lang"
@@ -56,13 +49,13 @@ def candidates_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def render() -> None:
     """The Avisos page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     f = notice_filter(view.to_filter(at))
     st.title(tr("page_avisos", lang))
     show_flash()
-    st.caption(common.plain_md(f.describe(lang)))
+    st.caption(md_escape(f.describe(lang)))
     st.markdown(tr("notices_intro", lang))
     frame = cached(notice_candidates, f)
     if st.toggle(tr("notices_only_pending", lang), value=True, key=K_ONLY_NEW):
@@ -85,7 +78,7 @@ def render() -> None:
         format_func=lambda c: (
             f"{c} · {by_id.at[c, 'customer']} · {tr('kind_' + by_id.at[c, 'kind'], lang)}"
         ),
-        key=common.translated_key(K_PICK),
+        key=url_state.translated_key(K_PICK),
     )
     row = by_id.loc[chosen].to_dict() | {"commitment_id": chosen}
     draft_lang = st.segmented_control(
@@ -97,7 +90,7 @@ def render() -> None:
     )
     draft = draft_notice(row, draft_lang or lang)
     st.code(f"{draft.subject}\n\n{draft.body}", language=None, wrap_lines=True)
-    if not common.allowed("record_notices"):  # viewers read the drafts, mark nothing
+    if not access_gate.allowed("record_notices"):  # viewers read the drafts, mark nothing
         return
     cols = st.columns([1, 1, 1])
     with cols[0]:
@@ -105,7 +98,7 @@ def render() -> None:
             tr("notices_channel", lang),
             list(CHANNELS),
             format_func=lambda c: tr(f"channel_{c}", lang),
-            key=common.translated_key(K_CHANNEL),
+            key=url_state.translated_key(K_CHANNEL),
         )
     with cols[1]:
         author = who(lang)
@@ -123,11 +116,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

@@ -6,20 +6,12 @@ Pareto of root breaches by impact, one root's downstream impact tree (the root c
 is kept in the URL as `root`), the commitments at risk, and what the event log says:
 the directly-follows pairs and the time spent in each step.
 
-Layout only: every number comes from dashboard.metrics through common.metric().
+Layout only: every number comes from dashboard.metrics through cache.metric().
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable, then the guard at the end
-# draws the whole app.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from urllib.parse import quote
 
 import pandas as pd
@@ -38,7 +30,7 @@ from dashboard.metrics import process_map, propagation
 from dashboard.metrics.filters import MetricFilter
 from dashboard.ui.i18n import fmt_date, fmt_int, fmt_num, fmt_pct
 from dashboard.ui.texts import kpi_label, tr
-from dashboard.views import common
+from dashboard.views import cache, dispatch, url_state
 
 TRACKING_LINK = "?page=seguimiento&commitment={id}"
 ROOT_PARAM = "root"  # query key of the root whose impact tree is shown
@@ -83,9 +75,9 @@ def chain_map(f: MetricFilter, lang: str) -> None:
     """The value-chain map with its legend and, folded, the lift table behind the colours."""
     st.subheader(tr("chain_map_title", lang))
     st.caption(tr("chain_map_help", lang))
-    chain = common.metric(process_map.process_chain, f)
-    flows = common.metric(process_map.process_dependency_flows, f)
-    lift = common.metric(propagation.contagion_lift, f)
+    chain = cache.metric(process_map.process_chain, f)
+    flows = cache.metric(process_map.process_dependency_flows, f)
+    lift = cache.metric(propagation.contagion_lift, f)
     st.plotly_chart(
         process_map_figure(chain, flows, lift, lang), key="chain_map", config=CHART_CONFIG
     )
@@ -117,7 +109,7 @@ def flows_and_pareto(f: MetricFilter, roots: pd.DataFrame, order: list[str], lan
     width: eight stage names and twenty root ids need the room on a projector)."""
     st.subheader(tr("sankey_title", lang))
     st.caption(tr("sankey_help", lang))
-    flows = common.metric(propagation.breach_flows, f)
+    flows = cache.metric(propagation.breach_flows, f)
     st.plotly_chart(
         breach_sankey_figure(flows, lang, order=order), key="sankey", config=CHART_CONFIG
     )
@@ -163,7 +155,7 @@ def impact_tree_section(f: MetricFilter, roots: pd.DataFrame, lang: str) -> None
     root = st.selectbox(
         tr("tree_pick", lang),
         options=options,
-        key=common.translated_key(K_ROOT),
+        key=url_state.translated_key(K_ROOT),
         format_func=lambda r: (
             f"{r} · {info.at[r, 'process']!s} · {tr('col_impact', lang)} "
             f"{fmt_int(number_or_none(info.at[r, 'impact']), lang)}"
@@ -179,7 +171,7 @@ def impact_tree_section(f: MetricFilter, roots: pd.DataFrame, lang: str) -> None
     elif st.query_params.get(ROOT_PARAM) != root:
         st.query_params[ROOT_PARAM] = root
     st.caption(tr("tree_help", lang))
-    tree = common.metric(propagation.impact_tree, f, root)
+    tree = cache.metric(propagation.impact_tree, f, root)
     st.plotly_chart(
         impact_tree_figure(tree, root, lang, root_process=str(info.at[root, "process"])),
         key="impact_tree",
@@ -230,8 +222,8 @@ def at_risk_section(at_risk: pd.DataFrame, lang: str) -> None:
 
 def event_map_section(f: MetricFilter, lang: str) -> None:
     """The event log's directly-follows pairs (top N) beside the time spent in each step."""
-    pairs = common.metric(process_map.directly_follows, f)
-    durations = common.metric(process_map.stage_durations, f)
+    pairs = cache.metric(process_map.directly_follows, f)
+    durations = cache.metric(process_map.stage_durations, f)
     most = max(6, min(40, len(pairs)))  # the slider never offers more pairs than there are
     st.session_state[K_TOP_PAIRS] = min(st.session_state.get(K_TOP_PAIRS, 15), most)
     left, right = st.columns([3, 2])
@@ -264,16 +256,16 @@ def event_map_section(f: MetricFilter, lang: str) -> None:
 
 def render() -> None:
     """The Cadena page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     f = view.to_filter(at)
-    common.page_header("cadena_title", f, lang)
-    order = common.stage_options(at)
-    roots = common.metric(propagation.root_impact, f)
+    dispatch.page_header("cadena_title", f, lang)
+    order = cache.stage_options(at)
+    roots = cache.metric(propagation.root_impact, f)
     # at risk = not yet due: the period (past due dates) would hide them, so it is lifted;
     # stages, customers and direction still apply
-    at_risk = common.metric(propagation.at_risk_commitments, f.with_(date_from=None, date_to=None))
+    at_risk = cache.metric(propagation.at_risk_commitments, f.with_(date_from=None, date_to=None))
     headline(roots, at_risk, lang)
     chain_map(f, lang)
     flows_and_pareto(f, roots, order, lang)
@@ -283,11 +275,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

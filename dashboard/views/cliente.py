@@ -10,13 +10,6 @@ give a short apology without the database address.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import logging
 
 import pandas as pd
@@ -26,7 +19,7 @@ from dashboard.services.tokens import CustomerAccess, configured_secret, read_to
 from dashboard.services.tracking import customer_commitments, customer_tracking, timeline
 from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_stored, norm_lang
 from dashboard.ui.texts import md_escape, tr
-from dashboard.views import common
+from dashboard.views import cache, database
 
 TOKEN_PARAM = "token"
 log = logging.getLogger(__name__)
@@ -60,8 +53,8 @@ def refuse(lang: str) -> None:
 
 def render(access: CustomerAccess, lang: str) -> None:
     """The customer's page, once the token is verified."""
-    engine = common.engine_for(common.db_url())
-    at = common.as_of()
+    engine = database.engine_for(database.db_url())
+    at = cache.as_of()
     with engine.connect() as conn:
         rows = customer_commitments(conn, access.customer, at)
     st.title(tr("cust_title", lang))
@@ -124,7 +117,3 @@ def page() -> None:
     except Exception as exc:  # a database failure: apologise, never show internals
         log.warning("customer view failed: %s", type(exc).__name__)
         st.error(tr("cust_unavailable", lang))
-
-
-if __name__ == "__main__":  # run on its own: still only the customer view
-    page()

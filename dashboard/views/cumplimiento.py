@@ -8,15 +8,7 @@ same level. Layout only: every number comes from dashboard.metrics.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable, then the guard at the end
-# draws the whole app.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from urllib.parse import quote
 
 import pandas as pd
@@ -30,7 +22,8 @@ from dashboard.charts.ontime import (
 from dashboard.metrics import ontime, process_map, targets
 from dashboard.metrics.filters import MetricFilter
 from dashboard.ui.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
-from dashboard.views import common
+from dashboard.ui.texts import md_escape
+from dashboard.views import cache, dispatch, url_state
 
 NONE = ""  # selectbox value for "no drill at this level"
 CHART_STAGES, CHART_PERFORMERS = "chart_stages", "chart_performers"
@@ -41,21 +34,21 @@ STATUS_SYMBOL: dict[str, str] = {"on_time": "✓ ", "breach": "✗ ", "pending":
 
 def _seed_drill(stages: list[str]) -> None:
     """Start the drill selectboxes from the URL once; drop values the data does not have."""
-    seed = common.url_view()
+    seed = url_state.url_view()
     if not st.session_state.get("_drill_seeded"):
         st.session_state["_drill_seeded"] = True
-        st.session_state[common.K_DRILL_STAGE] = seed.drill_stage or NONE
-        st.session_state[common.K_DRILL_PERFORMER] = seed.drill_performer or NONE
-    st.session_state.setdefault(common.K_DRILL_STAGE, NONE)
-    if st.session_state[common.K_DRILL_STAGE] not in stages:
-        st.session_state[common.K_DRILL_STAGE] = NONE
-        st.session_state[common.K_DRILL_PERFORMER] = NONE
+        st.session_state[url_state.K_DRILL_STAGE] = seed.drill_stage or NONE
+        st.session_state[url_state.K_DRILL_PERFORMER] = seed.drill_performer or NONE
+    st.session_state.setdefault(url_state.K_DRILL_STAGE, NONE)
+    if st.session_state[url_state.K_DRILL_STAGE] not in stages:
+        st.session_state[url_state.K_DRILL_STAGE] = NONE
+        st.session_state[url_state.K_DRILL_PERFORMER] = NONE
 
 
 def _set_drill(stage: str, performer: str = NONE) -> None:
     """Callback: go to a drill level (used by clicks and the breadcrumb)."""
-    st.session_state[common.K_DRILL_STAGE] = stage
-    st.session_state[common.K_DRILL_PERFORMER] = performer
+    st.session_state[url_state.K_DRILL_STAGE] = stage
+    st.session_state[url_state.K_DRILL_PERFORMER] = performer
 
 
 def _clicked(chart_key: str) -> str | None:
@@ -84,12 +77,12 @@ def _on_performer_click() -> None:
     """Callback of the performer chart: drill into the clicked performer."""
     performer = _clicked(CHART_PERFORMERS)
     if performer:
-        _set_drill(st.session_state.get(common.K_DRILL_STAGE, NONE), performer)
+        _set_drill(st.session_state.get(url_state.K_DRILL_STAGE, NONE), performer)
 
 
 def _clear_performer() -> None:
     """Callback: a new stage starts at its performers."""
-    st.session_state[common.K_DRILL_PERFORMER] = NONE
+    st.session_state[url_state.K_DRILL_PERFORMER] = NONE
 
 
 def breadcrumb(stage: str, performer: str, lang: str) -> None:
@@ -105,14 +98,14 @@ def breadcrumb(stage: str, performer: str, lang: str) -> None:
     )
     if stage:
         row.button(
-            f"› {common.plain_md(stage)}",
+            f"› {md_escape(stage)}",
             key="crumb_stage",
             on_click=_set_drill,
             args=(stage,),
             disabled=not performer,
         )
     if performer:
-        row.button(f"› {common.plain_md(performer)}", key="crumb_performer", disabled=True)
+        row.button(f"› {md_escape(performer)}", key="crumb_performer", disabled=True)
 
 
 def status_colors(f: MetricFilter, summary: pd.DataFrame) -> dict[str, str | None]:
@@ -121,7 +114,7 @@ def status_colors(f: MetricFilter, summary: pd.DataFrame) -> dict[str, str | Non
         str(stage): None if pd.isna(rate) else float(rate)
         for stage, rate in zip(summary["group_key"], summary["on_time_rate"], strict=True)
     }
-    return common.metric(targets.stage_target_status, f, "on_time_rate", rates)
+    return cache.metric(targets.stage_target_status, f, "on_time_rate", rates)
 
 
 def commitments_table(rows: pd.DataFrame, lang: str) -> None:
@@ -191,7 +184,7 @@ def _delay(value: Any, lang: str) -> str:  # a table cell
 def delay_section(f: MetricFilter, lang: str) -> None:
     """Breach delays of the current drill level: median, p90 and their distribution."""
     st.subheader(t("delay_title", lang))
-    overall = common.metric(ontime.on_time_summary, f.with_(group_by="none"))
+    overall = cache.metric(ontime.on_time_summary, f.with_(group_by="none"))
     row = overall.iloc[0] if not overall.empty else {}
     cols = st.columns(4)
     cols[0].metric(t("kpi_due", lang), fmt_int(row.get("due"), lang))
@@ -204,7 +197,7 @@ def delay_section(f: MetricFilter, lang: str) -> None:
         t("p90_delay", lang),
         t("days_suffix", lang, value=fmt_num(row.get("p90_delay_days"), lang, 1)),
     )
-    delays = common.metric(ontime.delay_distribution, f)
+    delays = cache.metric(ontime.delay_distribution, f)
     st.plotly_chart(
         delay_distribution_figure(delays, lang), key="delays", config={"displayModeBar": False}
     )
@@ -213,7 +206,7 @@ def delay_section(f: MetricFilter, lang: str) -> None:
 def renegotiation_section(f: MetricFilter, lang: str, order: list[str]) -> None:
     """Renegotiated commitments judged against the promise in force and the original one."""
     st.subheader(t("renegotiated_title", lang))
-    reneg = common.metric(ontime.renegotiation_summary, f)
+    reneg = cache.metric(ontime.renegotiation_summary, f)
     if reneg.empty or reneg["renegotiated"].fillna(0).sum() == 0:
         st.info(t("no_renegotiated", lang))
         return
@@ -238,39 +231,39 @@ def renegotiation_section(f: MetricFilter, lang: str, order: list[str]) -> None:
 
 def render() -> None:
     """The Cumplimiento page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     f = view.to_filter(at)
-    all_stages = common.stage_options(at)
+    all_stages = cache.stage_options(at)
     stages = [s for s in all_stages if not view.stages or s in view.stages]
     _seed_drill(stages)
-    by_stage = common.metric(ontime.on_time_summary, f.with_(group_by="process"))
+    by_stage = cache.metric(ontime.on_time_summary, f.with_(group_by="process"))
     present = [s for s in stages if s in set(by_stage["group_key"].astype(str))]
 
-    stage = st.session_state[common.K_DRILL_STAGE]
+    stage = st.session_state[url_state.K_DRILL_STAGE]
     performers: list[str] = []
     by_performer = pd.DataFrame()
     if stage:
-        by_performer = common.metric(
+        by_performer = cache.metric(
             ontime.on_time_summary, f.with_(processes=(stage,), group_by="performer")
         )
         performers = sorted(str(p) for p in by_performer["group_key"].dropna())
-        if st.session_state.get(common.K_DRILL_PERFORMER, NONE) not in [NONE, *performers]:
-            st.session_state[common.K_DRILL_PERFORMER] = NONE
-    performer = st.session_state.get(common.K_DRILL_PERFORMER, NONE) if stage else NONE
+        if st.session_state.get(url_state.K_DRILL_PERFORMER, NONE) not in [NONE, *performers]:
+            st.session_state[url_state.K_DRILL_PERFORMER] = NONE
+    performer = st.session_state.get(url_state.K_DRILL_PERFORMER, NONE) if stage else NONE
     drilled = view.with_(drill_stage=stage or None, drill_performer=performer or None)
-    common.sync_url(drilled)
+    url_state.sync_url(drilled)
     fd = drilled.to_filter(at, drill=True)
 
-    common.page_header("cumplimiento_title", fd, lang)
+    dispatch.page_header("cumplimiento_title", fd, lang)
     breadcrumb(stage, performer, lang)
     cols = st.columns(2)
     cols[0].selectbox(
         t("drill_stage", lang),
         options=[NONE, *stages],
         format_func=lambda s: s or t("drill_all", lang),
-        key=common.K_DRILL_STAGE,
+        key=url_state.K_DRILL_STAGE,
         on_change=_clear_performer,
     )
     if stage:
@@ -278,7 +271,7 @@ def render() -> None:
             t("drill_performer", lang),
             options=[NONE, *performers],
             format_func=lambda p: p or t("drill_all_performers", lang),
-            key=common.K_DRILL_PERFORMER,
+            key=url_state.K_DRILL_PERFORMER,
         )
     st.caption(t("click_hint", lang))
 
@@ -295,7 +288,7 @@ def render() -> None:
             config={"displayModeBar": False},
         )
     elif not performer:
-        st.subheader(t("by_performer_title", lang, stage=common.plain_md(stage)))
+        st.subheader(t("by_performer_title", lang, stage=md_escape(stage)))
         figure = rate_by_group_figure(
             by_performer.sort_values("on_time_rate", na_position="last"), lang, horizontal=True
         )
@@ -311,11 +304,11 @@ def render() -> None:
             t(
                 "commitments_title",
                 lang,
-                stage=common.plain_md(stage),
-                performer=common.plain_md(performer),
+                stage=md_escape(stage),
+                performer=md_escape(performer),
             )
         )
-        commitments_table(common.metric(ontime.commitment_list, fd), lang)
+        commitments_table(cache.metric(ontime.commitment_list, fd), lang)
 
     delay_section(fd, lang)
     renegotiation_section(
@@ -326,11 +319,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

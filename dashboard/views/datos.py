@@ -7,7 +7,7 @@
    record kind, rows read, would-be new / changed / unchanged, rejected, and every
    rejected row with its reason, downloadable as CSV.
 3. "Load" writes the batch all or nothing (etl.load.load_files), then forgets every
-   cached metric (common.invalidate_data; the new batch also changes the data version).
+   cached metric (database.invalidate_data; the new batch also changes the data version).
 
 Below: the load history (batches and their files with counts) and each batch's rejected
 rows, downloadable. Limits: Streamlit's upload size (`server.maxUploadSize`, 200 MB per
@@ -22,19 +22,12 @@ values are user text: they are shown in tables (plain text) or Markdown-escaped.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable, then the guard at the end
-# draws the whole app.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import hashlib
 import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -42,7 +35,7 @@ import streamlit as st
 
 from dashboard.ui.i18n import fmt_datetime, fmt_int, t
 from dashboard.ui.texts import md_escape, record_kind_label, tr
-from dashboard.views import common
+from dashboard.views import access_gate, database, dispatch, sample, url_state
 from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
 from etl.mapping import Mapping, load_mapping, shipped_mappings
 from etl.preview import (
@@ -117,7 +110,7 @@ def chosen_mapping(lang: str) -> tuple[Mapping | str | None, str, bool]:
             if m == UPLOADED_MAPPING
             else m
         ),
-        key=common.translated_key(K_MAPPING),
+        key=url_state.translated_key(K_MAPPING),
     )
     if choice == NO_MAPPING:
         return None, "", True
@@ -187,7 +180,7 @@ def cached_preview(
 
     try:
         previews[key] = bounded_preview(
-            common.db_url(),
+            database.db_url(),
             [(u.name, u.data) for u in uploads],
             mapping,
             read_limits=upload_read_limits(upload_limit_mb() << 20),
@@ -311,11 +304,11 @@ def preview_section(report: BatchReport, lang: str) -> None:
 
 def load_batch(uploads: Sequence[Upload], mapping: Mapping | str | None, lang: str) -> None:
     """Load the uploads as one batch; remember the outcome and start afresh on success."""
-    if not common.require("load_data", lang):
+    if not access_gate.require("load_data", lang):
         return
     try:
         # Published like `python -m etl load`: under the writer lock, swapped in whole.
-        with st.spinner(tr("loading", lang)), publishing(common.db_url()) as writer:
+        with st.spinner(tr("loading", lang)), publishing(database.db_url()) as writer:
             # The files passed the bounded preview; the same read limits hold here too.
             report = load_files(
                 writer,
@@ -325,10 +318,10 @@ def load_batch(uploads: Sequence[Upload], mapping: Mapping | str | None, lang: s
                 read_limits=upload_read_limits(upload_limit_mb() << 20),
             )
     except Exception as exc:  # EtlError or a database error: nothing was written
-        reason = common.plain_md(short_reason(exc))  # it may quote a file's content
+        reason = md_escape(short_reason(exc))  # it may quote a file's content
         st.session_state[_FLASH] = ("error", tr("load_failed", lang, reason=reason))
         return
-    common.invalidate_data()
+    database.invalidate_data()
     failed = report.failed_files
     st.session_state[_FLASH] = (
         "error" if failed else "success",
@@ -456,22 +449,22 @@ def history_section(engine: sa.Engine, lang: str) -> None:
 
 def sample_section(lang: str) -> None:
     """Load the shipped sample (the same command `make db` runs)."""
-    if not common.sample_available():
+    if not sample.sample_available():
         return
-    with st.expander(tr("sample_title", lang), expanded=common.db_status().commitments == 0):
+    with st.expander(tr("sample_title", lang), expanded=database.db_status().commitments == 0):
         st.caption(tr("sample_help", lang))
-        if st.button(tr("load_sample", lang), key="datos_load_sample") and common.require(
+        if st.button(tr("load_sample", lang), key="datos_load_sample") and access_gate.require(
             "load_data", lang
         ):
             with st.spinner(tr("loading_sample", lang)):
-                ok, reason = common.load_sample(common.db_url())
-            common.invalidate_data()
+                ok, reason = sample.load_sample(database.db_url())
+            database.invalidate_data()
             if ok:
                 st.session_state[_FLASH] = ("success", tr("sample_loaded", lang))
             else:
                 st.session_state[_FLASH] = (
                     "error",
-                    tr("sample_failed", lang, reason=common.plain_md(reason)),
+                    tr("sample_failed", lang, reason=md_escape(reason)),
                 )
             st.rerun()
 
@@ -483,36 +476,30 @@ def render(lang: str) -> None:
     if flash is not None:
         kind, message = flash
         (st.success if kind == "success" else st.error)(md_escape(message))
-    status = common.db_status()
-    engine = common.engine_for(common.db_url())
+    status = database.db_status()
+    engine = database.engine_for(database.db_url())
     sample_section(lang)
     upload_section(status.version, lang)
     history_section(engine, lang)
 
 
 def page() -> None:
-    """The page as app.py registers it: usable on an empty database (that is where data
+    """The page as registry.PAGES registers it: usable on an empty database (that is where data
     comes from), the error state when the database cannot be reached, never a traceback.
     """
-    lang = common.current_lang()
-    if not common.require("load_data", lang):  # admins only, whatever the URL asked
+    lang = url_state.current_lang()
+    if not access_gate.require("load_data", lang):  # admins only, whatever the URL asked
         return
-    status = common.db_status()
+    status = database.db_status()
     if not status.ok:
-        common.error_state(lang, common.status_reason(status, lang))
+        dispatch.error_state(lang, dispatch.status_reason(status, lang))
         return
     try:
         render(lang)
     except sa.exc.SQLAlchemyError as exc:  # the database failed mid-page
-        common.error_state(lang, short_reason(exc))
+        dispatch.error_state(lang, short_reason(exc))
     except EtlError as exc:  # a file or mapping problem is not a database failure
         st.error(tr("preview_failed", lang, reason=md_escape(short_reason(exc))))
     except Exception:  # a bug: details in the server log, a plain message on the page
         log.exception("the Datos page failed")
         st.error(t("page_failed", lang))
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()

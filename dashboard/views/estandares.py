@@ -9,14 +9,9 @@ stays in the history. Layout only: the numbers come from dashboard.metrics.stand
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention): make the
-# project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import pandas as pd
 import streamlit as st
@@ -37,10 +32,9 @@ from dashboard.records.standards import (
     import_standards_files,
     save_policy_version,
 )
-from dashboard.ui.i18n import MISSING, fmt_num, fmt_pct, fmt_stored
-from dashboard.ui.texts import fmt_hours_minutes, record_kind_label, tr
-from dashboard.views import common, records_ui
-from etl.load import BatchReport
+from dashboard.ui.i18n import MISSING, fmt_hours_minutes, fmt_num, fmt_pct, fmt_stored
+from dashboard.ui.texts import md_escape, record_kind_label, tr
+from dashboard.views import access_gate, cache, database, dispatch, records_ui, url_state
 from etl.preview import upload_read_limits
 from etl.publish import publishing
 from etl.read import READABLE_TYPES
@@ -95,7 +89,7 @@ def versions_table(versions: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def calendar_section(lang: str, year: int) -> None:
     """Each calendar's week and its days off in the evaluation year."""
-    weeks = common.metric(calendar_weeks, None)
+    weeks = cache.metric(calendar_weeks, None)
     st.subheader(tr("std_calendars", lang))
     if weeks.empty:
         st.info(tr("std_no_calendars", lang))
@@ -117,7 +111,7 @@ def calendar_section(lang: str, year: int) -> None:
         hide_index=True,
         width="stretch",
     )
-    off = common.metric(calendar_days_off, None, name, year)
+    off = cache.metric(calendar_days_off, None, name, year)
     place = rows["country"].dropna()
     caption = tr("std_days_off", lang, year=year)
     if len(place):
@@ -147,7 +141,7 @@ def what_if_section(in_force: pd.DataFrame, base: MetricFilter, lang: str) -> No
         step=0.5,
         key="w_std_proposed",
     )
-    summary, flips = common.metric(target_what_if, base, policy, float(proposed), WEEKS)
+    summary, flips = cache.metric(target_what_if, base, policy, float(proposed), WEEKS)
     row = summary.iloc[0]
     cols = st.columns(3)
     cols[0].metric(tr("std_covered", lang), int(row["covered"]))
@@ -190,7 +184,7 @@ def at_risk_section(base: MetricFilter, lang: str) -> None:
     """Open commitments at risk, with the reason that applies and the time left."""
     st.subheader(tr("std_at_risk", lang))
     st.caption(tr("std_at_risk_help", lang, share=fmt_pct(DEFAULT_AT_RISK_SHARE, lang, 0)))
-    risk = common.metric(at_risk_with_reasons, base)
+    risk = cache.metric(at_risk_with_reasons, base)
     if risk.empty:
         st.info(tr("std_no_risk", lang))
         return
@@ -208,7 +202,7 @@ def at_risk_section(base: MetricFilter, lang: str) -> None:
                     " + ".join(reason[p] for p in str(r).split("+")) for r in risk["reason"]
                 ],
                 tr("std_left_col", lang): [
-                    "—" if pd.isna(h) else fmt_hours_minutes(float(h))
+                    "—" if pd.isna(h) else fmt_hours_minutes(float(h), lang)
                     for h in risk["remaining_hours"]
                 ],
             }
@@ -246,7 +240,7 @@ def edit_section(versions: pd.DataFrame, lang: str) -> None:
         if choice == _NEW
         else choice
     )
-    calendars = sorted(set(common.metric(calendar_weeks, None)["calendar"]))
+    calendars = sorted(set(cache.metric(calendar_weeks, None)["calendar"]))
     cols: Sequence[DeltaGenerator] = st.columns(3)
     target = cols[0].number_input(
         tr("std_target_hours", lang),
@@ -264,7 +258,7 @@ def edit_section(versions: pd.DataFrame, lang: str) -> None:
     )
     valid_from = cols[2].date_input(
         tr("targets_valid_from", lang),
-        value=common.as_of().date(),
+        value=cache.as_of().date(),
         format="DD/MM/YYYY" if lang == "es" else "YYYY-MM-DD",
         key=f"{k}_from",
     )
@@ -283,7 +277,7 @@ def edit_section(versions: pd.DataFrame, lang: str) -> None:
         save_policy_version,
         policy_id,
         float(target),
-        valid_from if isinstance(valid_from, date) else common.as_of().date(),
+        valid_from if isinstance(valid_from, date) else cache.as_of().date(),
         author,
         calendar=calendar or None,
         pause_stages=tuple(pauses.replace(",", "|").split("|")),
@@ -324,10 +318,10 @@ def import_section(lang: str) -> None:
     )
     if not files or not st.button(tr("std_import_button", lang), key="w_std_import"):
         return
-    if not common.require("set_standards", lang):
+    if not access_gate.require("set_standards", lang):
         return
     try:
-        with publishing(common.db_url()) as writer:
+        with publishing(database.db_url()) as writer:
             report = import_standards_files(
                 writer,
                 [(f.name, io.BytesIO(f.getvalue())) for f in files],
@@ -336,12 +330,12 @@ def import_section(lang: str) -> None:
                 read_limits=upload_read_limits(int(st.get_option("server.maxUploadSize")) << 20),
             )
     except StandardError as exc:
-        st.error(common.plain_md(exc))
+        st.error(md_escape(exc))
         return
     except Exception as exc:  # EtlError or a database error: nothing was written
-        st.error(tr("std_import_failed", lang, reason=common.plain_md(exc)))
+        st.error(tr("std_import_failed", lang, reason=md_escape(exc)))
         return
-    common.invalidate_data()
+    database.invalidate_data()
     st.session_state[K_IMPORT] = (
         tr(
             "std_import_done",
@@ -357,9 +351,9 @@ def import_section(lang: str) -> None:
     st.rerun()
 
 
-def import_counts(report: BatchReport, lang: str) -> pd.DataFrame:
+def import_counts(report: object, lang: str) -> pd.DataFrame:
     """One row per file × kind of an import, as the Datos page counts them."""
-    files = report.files
+    files = report.files  # type: ignore[attr-defined]
     return pd.DataFrame(
         {
             tr("std_file", lang): [Path(f.path).name for f in files],
@@ -373,9 +367,9 @@ def import_counts(report: BatchReport, lang: str) -> pd.DataFrame:
     )
 
 
-def import_rejects(report: BatchReport, lang: str) -> pd.DataFrame:
+def import_rejects(report: object, lang: str) -> pd.DataFrame:
     """Every rejected row of an import with file, row, column and reason."""
-    rows = report.rejects
+    rows = report.rejects  # type: ignore[attr-defined]
     return pd.DataFrame(
         {
             tr("std_file", lang): [Path(r.path).name for r in rows],
@@ -388,14 +382,14 @@ def import_rejects(report: BatchReport, lang: str) -> pd.DataFrame:
 
 def render() -> None:
     """The Estándares page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     base = MetricFilter(as_of=at)
     st.title(tr("page_estandares", lang))
     st.caption(tr("std_intro", lang))
     records_ui.show_flash()
-    versions = common.metric(policy_versions, None, at)
+    versions = cache.metric(policy_versions, None, at)
     if versions.empty:
         st.info(tr("std_none", lang))
         calendar_section(lang, at.year)
@@ -415,17 +409,11 @@ def render() -> None:
 
 def editor_sections(versions: pd.DataFrame, lang: str) -> None:
     """The form and the import, only for a role that may set standards."""
-    if common.allowed("set_standards"):
+    if access_gate.allowed("set_standards"):
         edit_section(versions, lang)
         import_section(lang)
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

@@ -9,13 +9,6 @@ dashboard.records.targets writes, dashboard.services.review.kpi_table judges.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from datetime import date
 
 import pandas as pd
@@ -32,8 +25,8 @@ from dashboard.records.targets import (
 from dashboard.report.weekly import format_kpi
 from dashboard.services.review import default_review_week, kpi_table, week_and_previous
 from dashboard.ui.i18n import MISSING, fmt_date, fmt_kpi_gap, fmt_stored
-from dashboard.ui.texts import kpi_label, tr
-from dashboard.views import common
+from dashboard.ui.texts import kpi_label, md_escape, tr
+from dashboard.views import access_gate, cache, dispatch, url_state
 from dashboard.views.records_ui import cached, flash, show_flash, show_lights, who, write
 
 MAX_UPLOAD_BYTES = 1_000_000
@@ -75,7 +68,7 @@ def target_form(stages: list[str], default_day: date, lang: str) -> None:
             list(HEADLINE_KPIS),
             index=list(HEADLINE_KPIS).index("on_time_rate"),
             format_func=lambda k: kpi_label(k, lang),
-            key=common.translated_key("w_t_kpi"),
+            key=url_state.translated_key("w_t_kpi"),
         )
         process = cols[1].selectbox(
             tr("targets_process", lang),
@@ -98,7 +91,7 @@ def target_form(stages: list[str], default_day: date, lang: str) -> None:
             list(DIRECTIONS),
             format_func=lambda d: tr(f"dir_{d}", lang),
             horizontal=True,
-            key=common.translated_key("w_t_dir"),
+            key=url_state.translated_key("w_t_dir"),
         )
         tolerance = cols[2].number_input(
             tr("targets_tolerance", lang),
@@ -131,7 +124,7 @@ def target_form(stages: list[str], default_day: date, lang: str) -> None:
 def import_export(lang: str) -> None:
     """CSV in (all-or-nothing, every problem listed) and out."""
     cols = st.columns(2)
-    may_edit = common.allowed("set_targets")  # viewers export only
+    may_edit = access_gate.allowed("set_targets")  # viewers export only
     with cols[0]:
         upload = (
             st.file_uploader(tr("targets_import", lang), type=["csv"], key="w_t_upload")
@@ -141,7 +134,7 @@ def import_export(lang: str) -> None:
         if upload is not None and st.button(tr("targets_import", lang), key="w_t_import"):
             data = upload.getvalue()
             if len(data) > MAX_UPLOAD_BYTES:
-                st.error(f"{common.plain_md(upload.name)}: > {MAX_UPLOAD_BYTES // 1000} kB")
+                st.error(f"{md_escape(upload.name)}: > {MAX_UPLOAD_BYTES // 1000} kB")
                 return
             ok, result = write(import_targets_csv, data, who(lang, widget=False))
             if ok and result.ok:
@@ -166,9 +159,9 @@ def import_export(lang: str) -> None:
 
 def render() -> None:
     """The Metas page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     base = view.to_filter(at)
     st.title(tr("page_metas", lang))
     show_flash()
@@ -178,12 +171,12 @@ def render() -> None:
     st.caption(
         tr("review_period", lang, start=fmt_date(f_week.date_from, lang),
            end=fmt_date(f_week.date_to, lang))
-        + " · " + common.plain_md(f_week.describe(lang))  # stage names are data
+        + " · " + md_escape(f_week.describe(lang))  # stage names are data
     )  # fmt: skip
     table = cached(kpi_table, f_week, f_previous)
     show_lights(table, lang)
-    if common.allowed("set_targets"):  # viewers see the lights and history, no form
-        target_form(common.stage_options(at), at.date(), lang)
+    if access_gate.allowed("set_targets"):  # viewers see the lights and history, no form
+        target_form(cache.stage_options(at), at.date(), lang)
     st.subheader(tr("targets_history", lang))
     history = cached(target_history)
     if history.empty:
@@ -194,11 +187,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

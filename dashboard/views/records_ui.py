@@ -1,7 +1,7 @@
 """Streamlit helpers shared by the Metas, Revisión, Seguimiento, Avisos and Estándares
 pages: cached calls to their pure modules, writes that clear the caches, and "who is doing this".
 
-Like common.metric(), every cached result is keyed by the database, its data version
+Like cache.metric(), every cached result is keyed by the database, its data version
 and the arguments; a write made on one of these pages (a target, an action item, a
 notice) clears every cached result, so the traffic lights and rates change at once.
 """
@@ -31,8 +31,8 @@ from dashboard.records.targets import (
     set_target,
 )
 from dashboard.report.weekly import format_kpi, format_kpi_delta, format_kpi_or_reason
-from dashboard.ui.texts import kpi_label, tr
-from dashboard.views import common
+from dashboard.ui.texts import kpi_label, md_escape, tr
+from dashboard.views import access_gate, cache, database, url_state
 from etl.db import DatabaseError
 
 # The writes these pages may run through `write`, and the action (dashboard.access.auth.PERMISSIONS)
@@ -62,7 +62,7 @@ K_FLASH = "_records_flash"
 def _cached(
     url: str, version: str, key: str, _func: Callable[..., Any], args: tuple, kwargs: tuple
 ) -> Any:
-    with common.engine_for(url).connect() as conn:
+    with database.engine_for(url).connect() as conn:
         return _func(conn, *args, **dict(kwargs))
 
 
@@ -70,14 +70,14 @@ def cached(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """`func(conn, *args, **kwargs)`, cached per database version and arguments.
 
     Row-level access: every MetricFilter argument is narrowed to the session's scope and
-    a function with a `scope` parameter gets it (common.scoped_call), on every call.
+    a function with a `scope` parameter gets it (cache.scoped_call), on every call.
     """
-    scope = common.current_scope()
+    scope = access_gate.current_scope()
     args = tuple(a.within(scope) if isinstance(a, MetricFilter) else a for a in args)
-    _, kwargs = common.scoped_call(func, None, kwargs, scope)
-    version = common.db_status().version
+    _, kwargs = cache.scoped_call(func, None, kwargs, scope)
+    version = database.db_status().version
     kw = tuple(sorted(kwargs.items()))
-    return _cached(common.db_url(), version, common.metric_key(func), func, args, kw)
+    return _cached(database.db_url(), version, cache.metric_key(func), func, args, kw)
 
 
 def write(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
@@ -87,34 +87,34 @@ def write(func: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, An
     after a successful write so every number on every page reflects it. The session's
     role is checked here, on the server, whatever the page drew (WRITE_ACTIONS).
     """
-    lang = common.current_lang()
+    lang = url_state.current_lang()
     action = WRITE_ACTIONS.get(func, "unlisted write")
-    if not common.require(action, lang):
+    if not access_gate.require(action, lang):
         return False, "not allowed"
-    if func in ALL_ROWS_WRITES and not common.current_scope().unrestricted:
+    if func in ALL_ROWS_WRITES and not access_gate.current_scope().unrestricted:
         st.warning(auth.auth_text("not_allowed", lang, action=action))
         return False, "not allowed"
     try:
-        with common.engine_for(common.db_url()).begin() as conn:
+        with database.engine_for(database.db_url()).begin() as conn:
             result = func(conn, *args, **kwargs)
     except RecordError as exc:
-        st.error(common.plain_md(exc))  # it may quote what a person typed
+        st.error(md_escape(exc))  # it may quote what a person typed
         return False, str(exc)
     except DatabaseError as exc:  # e.g. a load holds the database: its own clear message
-        st.error(common.plain_md(exc))
+        st.error(md_escape(exc))
         return False, str(exc)
     except Exception as exc:  # database failure: a message, never a traceback
         message = tr("error_generic", lang, message=type(exc).__name__)
         st.error(message)
         return False, message
-    common.invalidate_data()
+    database.invalidate_data()
     return True, result
 
 
 def logged_in_user() -> str | None:
     """The signed-in user's name (password login) or e-mail (OIDC); None in single-user
     mode, where the person types it."""
-    return common.current_access().who
+    return access_gate.current_access().who
 
 
 def who(lang: str, *, widget: bool = True) -> str | None:

@@ -2,21 +2,13 @@
 full week and its change beneath; the on-time trend of the same period's weeks against its
 target; the five root breaches with the largest impact.
 
-Layout only: every number comes from dashboard.metrics through common.metric().
+Layout only: every number comes from dashboard.metrics through cache.metric().
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-from typing import Literal
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable, then the guard at the end
-# draws the whole app.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from datetime import datetime
+from typing import Literal
 from urllib.parse import quote
 
 import pandas as pd
@@ -31,7 +23,7 @@ from dashboard.metrics.trends import full_weeks, last_week_change
 from dashboard.ui.i18n import fmt_date, fmt_int, fmt_kpi, fmt_kpi_delta, fmt_num, t
 from dashboard.ui.state import ViewState
 from dashboard.ui.texts import tr
-from dashboard.views import common
+from dashboard.views import cache, dispatch, url_state
 
 # The eight cards, in reading order (two rows of four on a projector).
 CARD_KPIS: tuple[str, ...] = (
@@ -57,25 +49,25 @@ TONE_COLORS: dict[str, str] = {"better": "green", "worse": "red", "same": "gray"
 
 def headline_values(f: MetricFilter) -> dict[str, float | None]:
     """The card KPIs for the whole filter (one row of kpis.headline_kpis)."""
-    head = common.metric(kpis.headline_kpis, f.with_(group_by="none"))
+    head = cache.metric(kpis.headline_kpis, f.with_(group_by="none"))
     row = head.iloc[0].to_dict() if not head.empty else {}
     return {kpi: number_or_none(row.get(kpi)) for kpi in CARD_KPIS}
 
 
 def target_statuses(f: MetricFilter, values: dict[str, float | None]) -> dict[str, str | None]:
     """Each card's traffic light against the target in force (None = no target)."""
-    result = common.metric(targets.kpi_target_status, f, values)
+    result = cache.metric(targets.kpi_target_status, f, values)
     return dict(result or {})
 
 
 def weekly(f: MetricFilter) -> pd.DataFrame:
     """The period's weeks (trends.period_weekly_kpis): the same commitments as the cards."""
-    return common.metric(trends.period_weekly_kpis, f)
+    return cache.metric(trends.period_weekly_kpis, f)
 
 
 def on_time_target(f: MetricFilter) -> float | None:
     """The on-time target of the trend's line: the one the on-time card is judged against."""
-    return common.metric(targets.kpi_target_value, f, "on_time_rate")
+    return cache.metric(targets.kpi_target_value, f, "on_time_rate")
 
 
 def week_line(kpi: str, changes: pd.DataFrame | None, lang: str) -> str:
@@ -169,14 +161,14 @@ def root_table(roots: pd.DataFrame, lang: str) -> None:
 
 def render() -> None:
     """The Resumen page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     f = view.to_filter(at)
-    common.page_header("resumen_title", f, lang)
+    dispatch.page_header("resumen_title", f, lang)
     values = headline_values(f)
     trend = weekly(f)
-    reasons = common.metric(kpis.kpi_reasons, f)
+    reasons = cache.metric(kpis.kpi_reasons, f)
     kpi_cards(values, target_statuses(f, values), trend, lang, reasons)
 
     st.subheader(t("trend_title", lang))
@@ -186,7 +178,7 @@ def render() -> None:
     if not trend.empty and trend["partial"].any():
         st.caption(t("trend_partial_note", lang))
     st.subheader(t("top_roots_title", lang))
-    root_table(common.metric(propagation.root_impact, f, limit=TOP_ROOTS), lang)
+    root_table(cache.metric(propagation.root_impact, f, limit=TOP_ROOTS), lang)
 
 
 def warm(at: datetime) -> None:
@@ -201,18 +193,12 @@ def warm(at: datetime) -> None:
     f = view.to_filter(at)
     values = headline_values(f)
     trend = weekly(f)
-    common.metric(kpis.kpi_reasons, f)
+    cache.metric(kpis.kpi_reasons, f)
     target_statuses(f, values)
     weekly_rate_spec(trend, view.lang, target=on_time_target(f))
-    common.metric(propagation.root_impact, f, limit=TOP_ROOTS)
+    cache.metric(propagation.root_impact, f, limit=TOP_ROOTS)
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

@@ -10,14 +10,7 @@ dashboard.report.weekly renders the files, dashboard.records.actions records.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 
 import pandas as pd
 import streamlit as st
@@ -25,15 +18,10 @@ import streamlit as st
 from dashboard.charts.kpi import root_impact_figure, weekly_rate_figure
 from dashboard.records.actions import STATUSES, create_action, update_action_status
 from dashboard.report.weekly import review_html, review_xlsx
-from dashboard.services.review import (
-    WeeklyReview,
-    default_review_week,
-    review_weeks,
-    weekly_review,
-)
+from dashboard.services.review import default_review_week, review_weeks, weekly_review
 from dashboard.ui.i18n import fmt_date, fmt_num, fmt_stored
-from dashboard.ui.texts import tr
-from dashboard.views import common
+from dashboard.ui.texts import md_escape, tr
+from dashboard.views import access_gate, cache, dispatch, url_state
 from dashboard.views.records_ui import cached, flash, show_flash, show_lights, who, write
 
 Q_WEEK = "week"
@@ -124,11 +112,11 @@ def section(title_key: str, frame: pd.DataFrame, table: pd.DataFrame, lang: str)
         st.dataframe(table, hide_index=True, width="stretch")
 
 
-def actions_section(review: WeeklyReview, lang: str) -> None:
+def actions_section(review: object, lang: str) -> None:
     """The action items with a form to add one and a control to close or reopen one."""
-    actions = review.actions
+    actions = review.actions  # type: ignore[attr-defined]
     section("review_actions", actions, actions_table(actions, lang), lang)
-    if not common.allowed("record_actions"):  # viewers read the action items only
+    if not access_gate.allowed("record_actions"):  # viewers read the action items only
         return
     author = who(lang)
     with st.form("w_rev_add_action", clear_on_submit=True):
@@ -147,7 +135,7 @@ def actions_section(review: WeeklyReview, lang: str) -> None:
         if st.form_submit_button(tr("action_add", lang)):
             ok, _ = write(
                 create_action,
-                review.week,
+                review.week,  # type: ignore[attr-defined]
                 what,
                 owner,
                 due,
@@ -178,9 +166,9 @@ def actions_section(review: WeeklyReview, lang: str) -> None:
 
 def render() -> None:
     """The Revisión page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     base = view.to_filter(at)
     week = chosen_week(review_weeks(at), default_review_week(at), lang)
     review = cached(weekly_review, week, at, base)
@@ -189,7 +177,7 @@ def render() -> None:
     st.caption(
         tr("review_period", lang, start=fmt_date(review.monday, lang),
            end=fmt_date(review.sunday, lang))
-        + " · " + common.plain_md(base.with_(date_from=None, date_to=None).describe(lang))
+        + " · " + md_escape(base.with_(date_from=None, date_to=None).describe(lang))
     )  # fmt: skip
     cols = st.columns(2)
     cols[0].download_button(
@@ -235,11 +223,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

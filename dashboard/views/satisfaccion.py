@@ -7,18 +7,10 @@ the survey comments, searchable. The search text and the target hours live in th
 
 Customer text (comments, names) is only ever shown inside st.dataframe, which renders
 plain text: never Markdown, never HTML. The search text reaches SQL as a bound parameter.
-Layout only: every number comes from dashboard.metrics through common.metric().
+Layout only: every number comes from dashboard.metrics through cache.metric().
 """
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable, then the guard at the end
-# draws the whole app.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import math
 from datetime import date
@@ -36,7 +28,7 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.trends import is_partial_week
 from dashboard.ui.i18n import fmt_datetime, fmt_int, fmt_num, fmt_pct
 from dashboard.ui.texts import tr
-from dashboard.views import common
+from dashboard.views import cache, dispatch, url_state
 
 SEARCH_PARAM, HOURS_PARAM = "q", "hours"
 K_SEARCH, K_HOURS = "w_sat_search", "w_sat_hours"
@@ -86,9 +78,9 @@ def _sync_param(key: str, value: str | None) -> None:
 
 def headline(f: MetricFilter, cost: dict, lang: str) -> None:
     """CSAT%, NPS, the cost of a breach in points, complaints per 100."""
-    overall = common.metric(satisfaction.satisfaction_summary, f.with_(group_by="none"))
+    overall = cache.metric(satisfaction.satisfaction_summary, f.with_(group_by="none"))
     row = overall.iloc[0] if not overall.empty else {}
-    overall_complaints = common.metric(complaints.complaints_summary, f.with_(group_by="none"))
+    overall_complaints = cache.metric(complaints.complaints_summary, f.with_(group_by="none"))
     crow = overall_complaints.iloc[0] if not overall_complaints.empty else {}
     cols = st.columns(4)
     cols[0].metric(tr("kpi_csat_pct", lang), fmt_pct(row.get("csat_pct"), lang))
@@ -113,7 +105,7 @@ def partial_weeks(weekly: pd.DataFrame, f: MetricFilter) -> set[date]:
 def by_week_and_stage(f: MetricFilter, order: list[str], lang: str) -> None:
     """CSAT% and NPS per ISO week, then per stage in chain order."""
     st.subheader(tr("sat_by_week", lang))
-    weekly = common.metric(satisfaction.satisfaction_summary, f.with_(group_by="week"))
+    weekly = cache.metric(satisfaction.satisfaction_summary, f.with_(group_by="week"))
     partial = partial_weeks(weekly, f)
     st.plotly_chart(
         satisfaction_figure(weekly, lang, by_week=True, partial=partial),
@@ -123,7 +115,7 @@ def by_week_and_stage(f: MetricFilter, order: list[str], lang: str) -> None:
     if partial:
         st.caption(tr("partial_weeks_note", lang))
     st.subheader(tr("sat_by_stage", lang))
-    staged = common.metric(satisfaction.satisfaction_summary, f.with_(group_by="process"))
+    staged = cache.metric(satisfaction.satisfaction_summary, f.with_(group_by="process"))
     st.plotly_chart(
         satisfaction_figure(staged, lang, by_week=False, order=order),
         key="sat_stage",
@@ -170,7 +162,7 @@ def complaints_section(f: MetricFilter, order: list[str], lang: str) -> None:
     )
     hours = float(hours if hours is not None else DEFAULT_TARGET_HOURS)
     _sync_param(HOURS_PARAM, None if hours == DEFAULT_TARGET_HOURS else f"{hours:g}")
-    weekly = common.metric(
+    weekly = cache.metric(
         complaints.complaints_summary, f.with_(group_by="week"), target_hours=hours
     )
     st.plotly_chart(
@@ -180,7 +172,7 @@ def complaints_section(f: MetricFilter, order: list[str], lang: str) -> None:
         key="complaints_week",
         config=CHART_CONFIG,
     )
-    staged = common.metric(
+    staged = cache.metric(
         complaints.complaints_summary, f.with_(group_by="process"), target_hours=hours
     )
     staged = staged[staged["group_key"].notna()]
@@ -212,7 +204,7 @@ def comments_section(f: MetricFilter, lang: str) -> None:
     search = st.text_input(tr("comments_search", lang), key=K_SEARCH, max_chars=MAX_SEARCH)
     search = (search or "").strip()
     _sync_param(SEARCH_PARAM, search or None)
-    comments = common.metric(satisfaction.survey_comments, f, search=search or None)
+    comments = cache.metric(satisfaction.survey_comments, f, search=search or None)
     st.caption(tr("comments_count", lang, n=fmt_int(len(comments), lang)))
     if comments.empty:
         st.info(tr("no_comments", lang))
@@ -241,14 +233,14 @@ def comments_section(f: MetricFilter, lang: str) -> None:
 
 def render() -> None:
     """The Satisfacción page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     f = view.to_filter(at)
     _seed()
-    common.page_header("satisfaccion_title", f, lang)
-    order = common.stage_options(at)
-    cost = common.metric(satisfaction.breach_cost, f)
+    dispatch.page_header("satisfaccion_title", f, lang)
+    order = cache.stage_options(at)
+    cost = cache.metric(satisfaction.breach_cost, f)
     headline(f, cost, lang)
     by_week_and_stage(f, order, lang)
     breach_cost_section(cost, lang)
@@ -257,11 +249,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

@@ -8,16 +8,7 @@ Layout only: the data comes from dashboard.services.tracking and dashboard.servi
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 import os
-from datetime import datetime
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -26,10 +17,10 @@ from streamlit.delta_generator import DeltaGenerator
 from dashboard.metrics.standards import commitment_standard
 from dashboard.services.calendar_feed import calendar_feed, calendar_file_name
 from dashboard.services.tokens import TokenConfigError, configured_secret, make_token, tracking_link
-from dashboard.services.tracking import Tracking, commitment_tracking, search_commitments, timeline
-from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_num, fmt_stored
-from dashboard.ui.texts import fmt_hours_minutes, md_escape, tr
-from dashboard.views import common
+from dashboard.services.tracking import commitment_tracking, search_commitments, timeline
+from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_hours_minutes, fmt_num, fmt_stored
+from dashboard.ui.texts import md_escape, tr
+from dashboard.views import cache, dispatch, url_state
 from dashboard.views.records_ui import cached
 
 K_SEARCH, K_PICK = "w_track_search", "w_track_pick"
@@ -41,7 +32,7 @@ def _status(status: str, lang: str) -> str:
     return tr(f"st_{status}", lang)
 
 
-def date_card(column: DeltaGenerator, label: str, value: Any, lang: str) -> None:
+def date_card(column: DeltaGenerator, label: str, value: object, lang: str) -> None:
     """A moment as a card: the day large, its time of day small beneath it.
 
     "25/11/2026 18:00" at a card's font size does not fit a quarter of the page (it was
@@ -51,13 +42,13 @@ def date_card(column: DeltaGenerator, label: str, value: Any, lang: str) -> None
     if not day:
         column.metric(label, "—")
         return
-    time_of_day = pd.Timestamp(value).strftime("%H:%M")
+    time_of_day = pd.Timestamp(value).strftime("%H:%M")  # type: ignore[arg-type]
     column.metric(label, day, delta=time_of_day, delta_color="off", delta_arrow="off")
 
 
-def timeline_table(track: Tracking, lang: str) -> pd.DataFrame:
+def timeline_table(track: object, lang: str) -> pd.DataFrame:
     """tracking.timeline as text: each moment once, its stage and its cycle phase."""
-    rows = timeline(track.phases, track.events, track.commitment["due_at"])
+    rows = timeline(track.phases, track.events, track.commitment["due_at"])  # type: ignore[attr-defined]
     due = tr("timeline_due", lang)
     return pd.DataFrame(
         {
@@ -105,9 +96,9 @@ def customer_link(customer: str, lang: str) -> None:
             st.code(tracking_link(base, token), language=None)
 
 
-def calendar_downloads(track: Tracking, at: datetime, lang: str) -> None:
+def calendar_downloads(track: object, at: object, lang: str) -> None:
     """Due-date calendars for this commitment's performer, stage or customer."""
-    c = track.commitment
+    c = track.commitment  # type: ignore[attr-defined]
     scopes = [
         ("performer", c.get("performer")),
         ("process", c.get("process")),
@@ -145,7 +136,7 @@ def standard_caption(standard: dict | None, lang: str) -> None:
                      lang)  # fmt: skip
     st.caption(md_escape(line))
     if standard["remaining_hours"] is not None:
-        left = tr("std_left", lang, time=fmt_hours_minutes(standard["remaining_hours"]))
+        left = tr("std_left", lang, time=fmt_hours_minutes(standard["remaining_hours"], lang))
         if standard["paused"]:
             left += f" · {tr('std_paused', lang)}"
         st.info(md_escape(left))
@@ -153,8 +144,8 @@ def standard_caption(standard: dict | None, lang: str) -> None:
 
 def render() -> None:
     """The Seguimiento page."""
-    lang = common.current_lang()
-    at = common.as_of()
+    lang = url_state.current_lang()
+    at = cache.as_of()
     st.title(tr("page_seguimiento", lang))
     st.caption(f"{tr('as_of_label', lang)}: {fmt_datetime(at, lang)}")
     if K_SEARCH not in st.session_state:
@@ -214,11 +205,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it."""
-    common.run_page(render)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it."""
+    dispatch.run_page(render)

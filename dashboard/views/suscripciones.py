@@ -7,13 +7,7 @@ Writes (and a test-send, which is logged) need the editor role (`manage_subscrip
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
-from pathlib import Path
-
-# Streamlit may run this file on its own (its pages/ folder convention, for the first
-# request of a fresh server): make the project importable first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import pandas as pd
 import streamlit as st
@@ -27,26 +21,19 @@ from dashboard.records.alerts import AlertRule, list_alert_rules
 from dashboard.records.recipients import CUSTOMER_TYPES, LANGS
 from dashboard.records.subscriptions import (
     FORMATS,
-    WEEKDAY_NAMES_EN,
-    WEEKDAY_NAMES_ES,
     Subscription,
     add_subscription,
     list_subscriptions,
     remove_subscription,
     update_subscription,
 )
-from dashboard.ui.i18n import MISSING, fmt_stored
-from dashboard.ui.texts import kpi_label, tr
-from dashboard.views import common
+from dashboard.ui.i18n import MISSING, fmt_stored, fmt_weekday
+from dashboard.ui.texts import kpi_label, md_escape, tr
+from dashboard.views import access_gate, cache, dispatch, url_state
 from dashboard.views.records_ui import cached, flash, show_flash, who, write
-from etl.language import in_language
 from etl.settings import load_settings
 
 ACTION = "manage_subscriptions"
-
-
-def _weekday(day: int, lang: str) -> str:
-    return in_language((WEEKDAY_NAMES_ES[day], WEEKDAY_NAMES_EN[day]), lang)
 
 
 def subscriptions_table(subs: list[Subscription], lang: str) -> pd.DataFrame:
@@ -56,7 +43,7 @@ def subscriptions_table(subs: list[Subscription], lang: str) -> pd.DataFrame:
             tr("subs_col_id", lang): [s.subscription_id for s in subs],
             tr("subs_email", lang): [s.email for s in subs],
             tr("subs_col_schedule", lang): [
-                f"{_weekday(s.weekday, lang)} {s.hour:02d}:00" for s in subs
+                f"{fmt_weekday(s.weekday, lang)} {s.hour:02d}:00" for s in subs
             ],
             tr("subs_col_filter", lang): [s.scope_words(lang) for s in subs],
             tr("subs_lang", lang): [s.lang for s in subs],
@@ -112,7 +99,7 @@ def _smtp(lang: str) -> SmtpSettings | None:
     try:
         settings = smtp_settings()
     except DeliveryError as exc:
-        st.error(tr("subs_bad_smtp", lang, error=common.plain_md(exc)))
+        st.error(tr("subs_bad_smtp", lang, error=md_escape(exc)))
         return None
     if settings is None:
         st.warning(tr("subs_no_smtp", lang))
@@ -158,7 +145,7 @@ def editor(
         cols = st.columns(4)
         weekday = cols[0].selectbox(
             tr("subs_weekday", lang), list(range(7)), index=current.weekday if current else 0,
-            format_func=lambda d: _weekday(d, lang), key=f"w_s_weekday{k}",
+            format_func=lambda d: fmt_weekday(d, lang), key=f"w_s_weekday{k}",
         )  # fmt: skip
         hour = cols[1].number_input(
             tr("subs_hour", lang), min_value=0, max_value=23, step=1,
@@ -213,14 +200,14 @@ def editor(
             flash(tr("subs_test_sent", lang, email=current.email))
             st.rerun()
         elif ok:
-            st.error(tr("subs_test_failed", lang, error=common.plain_md(outcome.detail)))
+            st.error(tr("subs_test_failed", lang, error=md_escape(outcome.detail)))
 
 
 def render() -> None:
     """The Suscripciones page."""
-    view = common.current_view()
+    view = url_state.current_view()
     lang = view.lang
-    at = common.as_of()
+    at = cache.as_of()
     st.title(tr("page_suscripciones", lang))
     show_flash()
     st.caption(tr("subs_intro", lang, tz=load_settings().timezone))
@@ -231,8 +218,8 @@ def render() -> None:
         st.dataframe(subscriptions_table(subs, lang), hide_index=True, width="stretch")
     else:
         st.info(tr("subs_none", lang))
-    if common.allowed(ACTION):  # viewers see the list and the log, no form
-        editor(subs, common.stage_options(at), lang, smtp)
+    if access_gate.allowed(ACTION):  # viewers see the list and the log, no form
+        editor(subs, cache.stage_options(at), lang, smtp)
     rules = cached(list_alert_rules)
     if rules:
         st.subheader(tr("subs_alerts", lang))
@@ -247,11 +234,5 @@ def render() -> None:
 
 
 def page() -> None:
-    """The page as app.py registers it (every recipient and the whole log: all rows)."""
-    common.run_page(render, all_rows=True)
-
-
-if __name__ == "__main__":  # run on its own (Streamlit's pages/ folder): draw the whole app
-    from dashboard.app import main
-
-    main()
+    """The page as registry.PAGES registers it (every recipient and the whole log: all rows)."""
+    dispatch.run_page(render, all_rows=True)

@@ -1,6 +1,6 @@
 """AppTest support for the issue-5 pages: the hand-worked chain as a DuckDB file with its
-own as_of, and page scripts that run one page function (the app frame is app.py's; these
-tests look at the page body)."""
+own as_of, and page scripts that run one page function (the app frame is
+dashboard/views/frame.py; these tests look at the page body)."""
 
 from __future__ import annotations
 

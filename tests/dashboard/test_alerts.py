@@ -24,7 +24,7 @@ from dashboard.records.alerts import (
     list_alert_rules,
 )
 from dashboard.records.targets import set_target
-from dashboard.report.__main__ import main as report_main
+from dashboard.report.cli import main as report_main
 from etl.db import create_db_engine
 from etl.schema import alert_episodes, create_schema, delivery_log
 from tests.dashboard.delivery_support import smtp_server, webhook_receiver

@@ -24,7 +24,8 @@ from dashboard.metrics.ontime import (
 from dashboard.metrics.process_map import process_chain
 from dashboard.ui.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
 from dashboard.ui.state import ViewState
-from dashboard.views import common
+from dashboard.ui.texts import md_escape
+from dashboard.views import url_state
 from etl.db import create_db_engine
 from etl.schema import create_schema, dataset_meta
 from tests.dashboard.conftest import make_app, metric_cards
@@ -86,7 +87,7 @@ def test_drill_down_reaches_the_commitment_list(
 ) -> None:
     stage, performer = _stage_and_performer(sample_engine)
     at = _open(monkeypatch, sample_db_url)
-    at.selectbox(key=common.K_DRILL_STAGE).set_value(stage)
+    at.selectbox(key=url_state.K_DRILL_STAGE).set_value(stage)
     _run(at)
     assert at.query_params.get("stage") == stage
     assert t("by_performer_title", "es", stage=stage) in [s.value for s in at.subheader]
@@ -95,7 +96,7 @@ def test_drill_down_reaches_the_commitment_list(
         perf = on_time_summary(conn, f_stage.with_(group_by="performer"))
     assert sorted(_first_chart(at)["data"][0]["y"]) == sorted(str(p) for p in perf["group_key"])
 
-    at.selectbox(key=common.K_DRILL_PERFORMER).set_value(performer)
+    at.selectbox(key=url_state.K_DRILL_PERFORMER).set_value(performer)
     _run(at)
     assert at.query_params.get("performer") == performer
     view = ViewState(drill_stage=stage, drill_performer=performer)
@@ -133,7 +134,7 @@ def test_a_copied_link_reopens_the_commitment_level(
     assert t("commitments_title", "en", stage=stage, performer=performer) in [
         s.value for s in at.subheader
     ]
-    assert at.selectbox(key=common.K_DRILL_STAGE).value == stage
+    assert at.selectbox(key=url_state.K_DRILL_STAGE).value == stage
     f = _filter(sample_engine, ViewState(drill_stage=stage, drill_performer=performer), drill=True)
     with sample_engine.connect() as conn:
         overall = on_time_summary(conn, f).iloc[0]
@@ -231,12 +232,12 @@ def test_names_are_shown_as_typed_never_as_markdown(
         conn.execute(dataset_meta.insert(), [{"key": "as_of", "value": "2026-11-20T12:00:00"}])
     engine.dispose()
     at = _open(monkeypatch, url, stage=stage, performer=performer, lang="en")
-    assert at.selectbox(key=common.K_DRILL_PERFORMER).value == performer
+    assert at.selectbox(key=url_state.K_DRILL_PERFORMER).value == performer
     shown = [s.value for s in at.subheader] + [c.value for c in at.caption]
     shown += [b.label for b in at.button]
     joined = "\n".join(shown)
     assert "](http" not in joined and "**Ana**" not in joined and "<b>" not in joined
-    assert common.plain_md(performer) in joined and common.plain_md(stage) in joined
+    assert md_escape(performer) in joined and md_escape(stage) in joined
     assert at.dataframe[0].value[t("col_commitment", "en")].tolist() == ["N1"]
 
 

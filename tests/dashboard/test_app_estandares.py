@@ -129,24 +129,28 @@ def test_seguimiento_shows_the_standard_and_the_countdown(
 
 
 def test_fmt_hours_minutes() -> None:
-    from dashboard.ui.texts import fmt_hours_minutes
+    from dashboard.ui.i18n import fmt_hours_minutes
 
-    assert fmt_hours_minutes(10 / 3) == "3 h 20 min"
-    assert fmt_hours_minutes(0.5) == "30 min"
-    assert fmt_hours_minutes(2.0) == "2 h"
+    assert fmt_hours_minutes(10 / 3, "es") == "3 h 20 min"
+    assert fmt_hours_minutes(0.5, "en") == "30 min"
+    assert fmt_hours_minutes(2.0, "es") == "2 h"
+    assert fmt_hours_minutes(1200.25, "es") == "1.200 h 15 min"
+    assert fmt_hours_minutes(1200.25, "en") == "1,200 h 15 min"
 
 
 # --- editing standards (editor role) ----------------------------------------------
 
 
 def _as_role(monkeypatch: pytest.MonkeyPatch, role: str, who: str) -> None:
-    """The session signed in as `who` with `role` (what common.current_access returns
+    """The session signed in as `who` with `role` (what access_gate.current_access returns
     once the auth file says so; test_roles.py covers the sign-in itself)."""
     from dashboard.metrics.filters import EVERYTHING
-    from dashboard.views import common
+    from dashboard.views import access_gate
 
-    access = common.Access(mode="login", role=role, who=who, method="password", scope=EVERYTHING)
-    monkeypatch.setattr(common, "current_access", lambda: access)
+    access = access_gate.Access(
+        mode="login", role=role, who=who, method="password", scope=EVERYTHING
+    )
+    monkeypatch.setattr(access_gate, "current_access", lambda: access)
 
 
 def _stored_due(url: str, commitment: str) -> tuple:

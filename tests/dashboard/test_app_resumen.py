@@ -124,7 +124,7 @@ def test_language_switch_changes_labels_and_formats(
     at = _run(make_app(monkeypatch, sample_db_url))
     want = _expected(sample_engine, ViewState())["values"]["on_time_rate"]
     assert metric_cards(at)[t("kpi_on_time_rate", "es")][0] == fmt_kpi("on_time_rate", want, "es")
-    assert "," in fmt_kpi("on_time_rate", want, "es") and " %" in fmt_kpi(
+    assert "," in fmt_kpi("on_time_rate", want, "es") and "\u00a0%" in fmt_kpi(
         "on_time_rate", want, "es"
     )
     at.segmented_control(key="w_lang").set_value("en")

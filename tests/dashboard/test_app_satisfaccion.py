@@ -77,8 +77,8 @@ def test_cards_equal_the_metric_functions(
     assert list(split[tr("col_status", lang)]) == [
         tr(f"status_{s}", lang) for s in ("on_time", "root_breach", "propagated_breach")
     ]
-    if lang == "es":  # number formats differ by language: `80,3 %` vs `80.3%`
-        assert " %" in cards[tr("kpi_csat_pct", lang)][0]
+    if lang == "es":  # number formats differ by language: `80,3\u00a0%` vs `80.3%`
+        assert "\u00a0%" in cards[tr("kpi_csat_pct", lang)][0]
     else:
         assert (
             cards[tr("kpi_csat_pct", lang)][0].endswith("%")

@@ -58,7 +58,7 @@ def test_add_edit_test_send_and_remove(no_secrets: pytest.MonkeyPatch, tmp_path:
         assert "Subscription saved." in [s.value for s in at.success]
         table = at.dataframe[0].value
         assert list(table["E-mail"]) == ["ruth@example.com"]
-        assert list(table["When"]) == ["monday 07:00"]
+        assert list(table["When"]) == ["Monday 07:00"]
         assert list(table["Filter"]) == ["stages: Compras"]
         assert list(table["Attachments"]) == ["pdf"]
 
@@ -69,7 +69,7 @@ def test_add_edit_test_send_and_remove(no_secrets: pytest.MonkeyPatch, tmp_path:
         at.multiselect(key="w_s_formats_1").set_value(["pdf", "xlsx"])
         at = _button(at, "Save subscription").click().run()
         table = at.dataframe[0].value
-        assert list(table["When"]) == ["thursday 16:00"]
+        assert list(table["When"]) == ["Thursday 16:00"]
         assert list(table["Attachments"]) == ["pdf, xlsx"]
 
         # a test-send goes through the real server now, and is logged

@@ -1,4 +1,4 @@
-"""dashboard.access.auth and `python -m dashboard.access.users`: the permission table,
+"""dashboard.access.auth and `python -m dashboard.access`: the permission table,
 password hashes, the auth file (what it accepts and refuses), OIDC e-mail roles, the
 loopback check."""
 
@@ -347,7 +347,7 @@ def test_cli_refuses_to_write_over_a_broken_file(tmp_path: Path) -> None:
 def test_cli_as_a_real_command_reading_stdin(tmp_path: Path) -> None:
     path = tmp_path / "auth.yaml"
     done = subprocess.run(
-        [sys.executable, "-m", "dashboard.access.users", "--file", str(path), "add", "ci",
+        [sys.executable, "-m", "dashboard.access", "--file", str(path), "add", "ci",
          "--role", "viewer", "--password-stdin"],
         input="a script's password\n", capture_output=True, text=True, cwd=PROJECT_ROOT,
         check=False,

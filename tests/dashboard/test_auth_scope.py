@@ -1,4 +1,4 @@
-"""Row scopes in the auth file and in `python -m dashboard.access.users`
+"""Row scopes in the auth file and in `python -m dashboard.access`
 (dashboard.access.auth, users).
 
 A scope is read strictly (a typo must never mean "all rows"), an admin cannot be scoped,

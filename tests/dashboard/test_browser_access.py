@@ -180,7 +180,7 @@ def test_a_signed_in_session_admits_its_browser_and_sign_out_revokes_it(
     assert not browsers.admitted(TOKEN.hex())  # the login form: nothing to download
     at = _submit(at, "vera", PASSWORDS["vera"])
     assert browsers.admitted(TOKEN.hex())
-    from dashboard.views import common
+    from dashboard.views import access_gate
 
     logout = auth.auth_text("logout", "es")
     next(b for b in at.sidebar.button if b.label == logout).click()
@@ -192,7 +192,7 @@ def test_a_signed_in_session_admits_its_browser_and_sign_out_revokes_it(
     data, _ = auth.without_user(auth.read_raw_config(path), "vera")
     auth.write_raw_config(path, data)
     at = _run(at)
-    assert not browsers.admitted(TOKEN.hex()) and common.IDENTITY_KEY not in at.session_state
+    assert not browsers.admitted(TOKEN.hex()) and access_gate.IDENTITY_KEY not in at.session_state
 
 
 # --- a real server -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from icalendar import Calendar, Component
 
-from dashboard.report.__main__ import main
+from dashboard.report.cli import main
 from dashboard.services.calendar_feed import calendar_feed, event_uid
 from etl.db import create_db_engine
 from etl.schema import create_schema

@@ -36,7 +36,7 @@ def test_stage_bars_follow_chain_order_and_carry_their_stage() -> None:
     assert list(bar.x) == ["Ventas", "Compras", "Logística"]
     assert list(bar.y) == [1.0, 0.5, 0.0]
     assert list(bar.customdata) == ["Ventas", "Compras", "Logística"]
-    assert list(bar.text) == ["100,0 %", "50,0 %", "—"]
+    assert list(bar.text) == ["100,0\u00a0%", "50,0\u00a0%", "—"]
     assert fig.layout.separators == ",."
 
 
@@ -70,11 +70,18 @@ def test_weekly_trend_with_target_line() -> None:
     fig = weekly_rate_figure(weekly, "es", target=0.85)
     line = fig.data[0]
     assert [pd.Timestamp(x).date() for x in line.x] == [date(2026, 11, 2), date(2026, 11, 9)]
-    assert [c[1] for c in line.customdata] == ["—", "80,0 %"]
+    assert [c[1] for c in line.customdata] == ["—", "80,0\u00a0%"]
     shapes = [s for s in fig.layout.shapes if s.y0 == 0.85 and s.y1 == 0.85]
     assert len(shapes) == 1
-    assert "85,0 %" in fig.layout.annotations[0].text
-    assert list(fig.layout.yaxis.ticktext) == ["0 %", "20 %", "40 %", "60 %", "80 %", "100 %"]
+    assert "85,0\u00a0%" in fig.layout.annotations[0].text
+    assert list(fig.layout.yaxis.ticktext) == [
+        "0\u00a0%",
+        "20\u00a0%",
+        "40\u00a0%",
+        "60\u00a0%",
+        "80\u00a0%",
+        "100\u00a0%",
+    ]
 
 
 def test_weekly_trend_spec_draws_what_the_figure_draws() -> None:
@@ -88,10 +95,10 @@ def test_weekly_trend_spec_draws_what_the_figure_draws() -> None:
         {"week": "2026-11-02", "rate": None, "partial": False, "week_label": "02/11/2026",
          "rate_label": "—"},
         {"week": "2026-11-09", "rate": 0.8, "partial": False, "week_label": "09/11/2026",
-         "rate_label": "80,0 %"},
+         "rate_label": "80,0\u00a0%"},
     ]  # fmt: skip
     assert rule["mark"]["type"] == "rule" and rule["mark"]["strokeDash"]
-    assert rule["data"]["values"] == [{"target": 0.85, "label": "Meta 85,0 %"}]
+    assert rule["data"]["values"] == [{"target": 0.85, "label": "Meta 85,0\u00a0%"}]
     assert label["encoding"]["text"] == {"field": "label"}
     ticks = line["encoding"]["x"]["axis"]["values"]  # each week's Monday, at UTC midnight
     assert ticks == [
@@ -100,7 +107,7 @@ def test_weekly_trend_spec_draws_what_the_figure_draws() -> None:
     ]
     axis = line["encoding"]["y"]["axis"]
     assert axis["values"] == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
-    assert axis["labelExpr"].endswith("+ ' %'")  # `80 %` in Spanish
+    assert axis["labelExpr"].endswith("+ '\u00a0%'")  # `80\u00a0%` in Spanish, as the cards
     english = weekly_rate_spec(weekly, "en")
     assert len(english["layer"]) == 1  # no target, no line for it
     assert english["layer"][0]["encoding"]["y"]["axis"]["labelExpr"].endswith("+ '%'")
@@ -167,7 +174,7 @@ def test_renegotiation_compares_both_promises() -> None:
     )
     fig = renegotiation_figure(reneg, "es")
     assert [list(trace.y) for trace in fig.data] == [[0.75], [0.25]]
-    assert [list(trace.text) for trace in fig.data] == [["75,0 %"], ["25,0 %"]]
+    assert [list(trace.text) for trace in fig.data] == [["75,0\u00a0%"], ["25,0\u00a0%"]]
     assert len(renegotiation_figure(reneg.iloc[1:], "es").data) == 0
 
 

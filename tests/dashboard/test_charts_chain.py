@@ -78,12 +78,12 @@ def test_process_map_links_follow_dependencies_and_lift() -> None:
     nodes = next(t for t in fig.data if t.mode == "markers" and len(t.x) == 3 and t.y == (0, 0, 0))
     assert list(nodes.x) == [0, 1, 2]
     labels = [a.text for a in fig.layout.annotations]
-    assert "<b>A</b><br>90,0 %" in labels and "<b>C</b><br>—" in labels
+    assert "<b>A</b><br>90,0\u00a0%" in labels and "<b>C</b><br>—" in labels
     assert "×12,0" in labels and "×3,3" in labels
     legend = [t.name for t in fig.data if t.showlegend]
     assert legend == [tr(k, "es") for k in ("lift_low", "lift_mid", "lift_high", "lift_none")]
     hover = next(t for t in fig.data if t.mode == "markers" and t.marker.opacity == 0)
-    assert any("75,0 % (3/4)" in h for h in hover.hovertext)
+    assert any("75,0\u00a0% (3/4)" in h for h in hover.hovertext)
 
 
 def test_process_map_without_stages_says_so() -> None:

@@ -32,7 +32,7 @@ def test_weekly_satisfaction_in_week_order_with_language_formats() -> None:
     csat, nps = satisfaction_figure(weekly, "es", by_week=True).data
     assert list(csat.x) == ["02/11/2026", "09/11/2026"]
     assert list(csat.y) == [0.875, 0.5]
-    assert list(csat.text) == ["88 %", "50 %"]
+    assert list(csat.text) == ["88\u00a0%", "50\u00a0%"]
     assert list(nps.y) == [40.0, -20.0] and nps.xaxis == "x2"
     csat_en = satisfaction_figure(weekly, "en", by_week=True).data[0]
     assert list(csat_en.x) == ["2026-11-02", "2026-11-09"] and list(csat_en.text) == ["88%", "50%"]
@@ -62,7 +62,7 @@ def test_breach_cost_bars_keep_the_status_colours() -> None:
     assert list(bar.x) == [tr(f"status_{s}", "es") for s in by_status["status"]]
     assert list(bar.marker.color) == [theme.BLUISH_GREEN, theme.VERMILLION, theme.VERMILLION]
     assert list(bar.marker.pattern.shape) == ["", "", "/"]
-    assert list(bar.text) == ["84,2 % (n = 448)", "55,0 % (n = 20)", "— (n = 35)"]
+    assert list(bar.text) == ["84,2\u00a0% (n = 448)", "55,0\u00a0% (n = 20)", "— (n = 35)"]
     assert list(bar.y) == [0.841518, 0.55, 0.0]
 
 

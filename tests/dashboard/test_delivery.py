@@ -32,7 +32,7 @@ from dashboard.records.subscriptions import (
     parse_weekday,
 )
 from dashboard.records.targets import set_target
-from dashboard.report.__main__ import main as report_main
+from dashboard.report.cli import main as report_main
 from etl.db import create_db_engine
 from etl.schema import create_schema, dataset_meta, delivery_log
 from tests.dashboard.delivery_support import SmtpHandler, closed_port, smtp_server
@@ -152,7 +152,9 @@ def test_each_recipient_gets_their_own_pack_once(db_url: str, smtp_env: pytest.M
         pages = _pdf_text(files["eslabon-revision-2026-W47.pdf"].get_content())
         assert len(pages) == 5 and all("etapas: Compras" in p for p in pages)
         # Compras's week by hand: U1 breach (delivered 2 days late), U2 breach -> 0 of 2 on time
-        assert "Cumplimiento en plazo" in pages[0] and "0,0 %" in pages[0]
+        assert (
+            "Cumplimiento en plazo" in pages[0] and "0,0 %" in pages[0]
+        )  # pypdf: no-break space read as a space
         book = openpyxl.load_workbook(
             io.BytesIO(files["eslabon-revision-2026-W47.xlsx"].get_content())
         )
@@ -392,7 +394,7 @@ def test_subscription_validation(engine: sa.Engine) -> None:
 
 
 def test_records_cli_add_list_remove(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from dashboard.records.__main__ import main
+    from dashboard.records.cli import main
 
     url = f"duckdb:///{tmp_path / 'cli.duckdb'}"
     engine = create_db_engine(url)

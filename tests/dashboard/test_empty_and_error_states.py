@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.metrics import kpis
 from dashboard.ui.i18n import t
-from dashboard.views import common
+from dashboard.views import database
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from etl.settings import PROJECT_ROOT
@@ -130,7 +130,7 @@ def test_a_load_from_another_process_reaches_the_page(
         check=True,
         capture_output=True,
     )
-    common._probe.clear()
+    database._probe.clear()
     _run(at)
     assert int(metric_cards(at)["Breaches"][0].replace(",", "")) == before + 2
 

@@ -14,12 +14,14 @@ from dashboard.ui.i18n import (
     STRINGS,
     fmt_date,
     fmt_datetime,
+    fmt_day_month,
     fmt_int,
     fmt_kpi,
     fmt_kpi_delta,
     fmt_num,
     fmt_pct,
     fmt_pp,
+    fmt_weekday,
     kpi_lower_is_better,
     norm_lang,
     t,
@@ -27,10 +29,18 @@ from dashboard.ui.i18n import (
 
 
 def test_percent_formats_named_in_the_issue() -> None:
-    assert fmt_pct(0.125, "es") == "12,5 %"
+    assert fmt_pct(0.125, "es") == "12,5\u00a0%"
     assert fmt_pct(0.125, "en") == "12.5%"
-    assert fmt_pct(1, "es") == "100,0 %"
+    assert fmt_pct(1, "es") == "100,0\u00a0%"
     assert fmt_pct(0.5, "en", 0) == "50%"
+
+
+def test_percent_and_weekday_come_in_the_locale_s_form() -> None:
+    # CLDR: a no-break space before % in Spanish, none in English; grouped thousands
+    assert fmt_pct(12.345, "es") == "1.234,5\u00a0%"
+    assert fmt_pct(12.345, "en") == "1,234.5%"
+    assert fmt_pct(-0.00001, "es") == "0,0\u00a0%"  # no negative zero
+    assert fmt_weekday(0, "es") == "lunes" and fmt_weekday(6, "en") == "Sunday"
 
 
 def test_thousands_and_decimals() -> None:
@@ -45,6 +55,8 @@ def test_dates() -> None:
     assert fmt_date(date(2026, 11, 25), "es") == "25/11/2026"
     assert fmt_date(date(2026, 11, 25), "en") == "2026-11-25"
     assert fmt_datetime(datetime(2026, 11, 25, 9, 5), "es") == "25/11/2026 09:05"
+    assert fmt_day_month(date(2026, 9, 21), "es") == "21/09"
+    assert fmt_day_month(date(2026, 9, 21), "en") == "09-21"
 
 
 @pytest.mark.parametrize("func", [fmt_pct, fmt_int, fmt_num, fmt_pp, fmt_date, fmt_datetime])
@@ -64,7 +76,7 @@ def test_deltas_carry_an_ascii_sign() -> None:
 
 
 def test_kpi_formats_and_direction() -> None:
-    assert fmt_kpi("on_time_rate", 0.704, "es") == "70,4 %"
+    assert fmt_kpi("on_time_rate", 0.704, "es") == "70,4\u00a0%"
     assert fmt_kpi("breaches", 1048, "en") == "1,048"
     assert fmt_kpi("complaints_per_100", 7.41, "es") == "7,4"
     assert kpi_lower_is_better("breaches") and kpi_lower_is_better("propagation_rate")
@@ -110,7 +122,7 @@ def test_stored_timestamps_as_table_cells() -> None:
 def test_every_page_of_the_navigation_has_a_title_in_both_languages() -> None:
     """The navigation draws i18n.t(title_key): a key kept elsewhere showed as itself
     ("page_estandares") in the menu."""
-    from dashboard.app import PAGES
+    from dashboard.views.registry import PAGES
 
     for _name, title_key, _icon in PAGES:
         for lang in ("es", "en"):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dashboard.report.__main__ import main
+from dashboard.report.cli import main
 from tests.metrics.test_kpis import WORLD_BY_PROCESS, WORLD_TOTALS, build_world
 
 ROOT = Path(__file__).resolve().parent.parent.parent

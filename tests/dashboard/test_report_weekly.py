@@ -18,7 +18,7 @@ from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.records.actions import create_action
 from dashboard.records.targets import set_target
-from dashboard.report.__main__ import main
+from dashboard.report.cli import main
 from dashboard.report.weekly import review_html, review_xlsx
 from dashboard.services.review import WeeklyReview, weekly_review
 from etl.db import create_db_engine
@@ -54,7 +54,7 @@ def test_html_is_self_contained_and_escapes_user_text(engine: sa.Engine) -> None
     assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page
     # the numbers of the hand-worked week, formatted the Spanish way
     assert "Revisión semanal 2026-W47" in page
-    assert "25,0 %" in page and "-75,0 pp" in page and "90,0 %" in page
+    assert "25,0\u00a0%" in page and "-75,0 pp" in page and "90,0\u00a0%" in page
     assert "@media print" in page
 
 
@@ -204,6 +204,7 @@ def test_pdf_pages_header_and_registry_formats(engine: sa.Engine) -> None:
         assert "al 20/11/2026 12:00" in page and "Eslabón · Generado" in page
     first = pages[0]
     assert "Cumplimiento en plazo" in first and "Tasa de propagación" in first
+    # the cards' "25,0\u00a0%": pypdf reads the no-break space back as a space
     assert "25,0 %" in first and "-75,0 pp" in first and "90,0 %" in first
     assert "✗ Fuera de meta" in first
     assert "Cumplimiento a tiempo por semana" in first  # the trend chart's title

@@ -18,7 +18,7 @@ from dashboard.access.secret_keys import new_secret
 from dashboard.services.tokens import make_token
 from dashboard.ui.i18n import t
 from dashboard.ui.texts import tr
-from dashboard.views import common
+from dashboard.views import access_gate
 from etl.db import create_db_engine
 from etl.schema import create_schema
 from tests.dashboard.apptest_support import all_text, world_db
@@ -260,10 +260,10 @@ def _write_target_as(user: str) -> None:
     import streamlit as st
 
     from dashboard.records.targets import set_target
-    from dashboard.views import common as c
+    from dashboard.views import access_gate
     from dashboard.views.records_ui import write
 
-    st.session_state[c.IDENTITY_KEY] = user  # what a successful login leaves
+    st.session_state[access_gate.IDENTITY_KEY] = user  # what a successful login leaves
     st.session_state["authentication_status"] = True
     ok, _ = write(set_target, "on_time_rate", 0.9, "higher", 0.05, day(2026, 11, 1), "x")
     st.text(f"ok={ok}")
@@ -308,7 +308,7 @@ def test_single_user_mode_is_refused_off_loopback(
     monkeypatch: pytest.MonkeyPatch, world: str, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("ESLABON_AUTH_FILE", str(tmp_path / "none.yaml"))
-    monkeypatch.setattr(common, "server_address", lambda: "0.0.0.0")
+    monkeypatch.setattr(access_gate, "server_address", lambda: "0.0.0.0")
     at = _run(make_app(monkeypatch, world, page="datos"))
     assert [e.value for e in at.error] == [
         auth.auth_text("single_user_refused", "es", address="0.0.0.0")

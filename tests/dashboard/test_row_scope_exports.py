@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard.access import auth
-from dashboard.report.__main__ import main
+from dashboard.report.cli import main
 from tests.scope_world import SCOPE, SECRETS, VISIBLE_IDS, delete_outside, load_scope_world
 
 MARCH = ["--from", "2026-03-01", "--to", "2026-03-31"]

@@ -2,7 +2,7 @@
 
 If resumen.warm and render ever ask for different things, the first visitor of a fresh
 server would silently compute everything again. This test counts every metric the page
-computes (any function passed to common.metric whose result is not cached yet, whatever
+computes (any function passed to cache.metric whose result is not cached yet, whatever
 its name): none after warming, and all of them again once the cache is cleared.
 """
 
@@ -17,22 +17,22 @@ import pytest
 import streamlit as st
 
 from dashboard import serve
-from dashboard.views import common
+from dashboard.views import cache
 from tests.dashboard.conftest import make_app, metric_cards
 
 
 def _counting_metric(
     monkeypatch: pytest.MonkeyPatch, asked: list[str], computed: list[str]
 ) -> None:
-    """Make common.metric note each metric asked for, and each one actually computed.
+    """Make cache.metric note each metric asked for, and each one actually computed.
 
     The wrapper keeps the function's module and name (functools.wraps), which is all the
     cache keys a call on, so a cached result is found as before and only a miss runs it.
     """
-    metric = common.metric
+    metric = cache.metric
 
     def counting(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        key = common.metric_key(func)
+        key = cache.metric_key(func)
         asked.append(key)
 
         @functools.wraps(func)
@@ -42,7 +42,7 @@ def _counting_metric(
 
         return metric(computing, *args, **kwargs)
 
-    monkeypatch.setattr(common, "metric", counting)
+    monkeypatch.setattr(cache, "metric", counting)
 
 
 def test_first_visit_after_warming_computes_nothing(

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.access import auth, signin
 from dashboard.access.users import run
-from dashboard.views import common
+from dashboard.views import access_gate
 from tests.dashboard.apptest_support import world_db
 from tests.dashboard.conftest import make_app
 from tests.dashboard.test_secret_keys import send_cookies
@@ -378,7 +378,7 @@ def test_the_login_page_locks_after_five_failures_and_opens_after_the_window(
 ) -> None:
     clock = Clock()
     throttle = signin.SignInThrottle(clock)
-    monkeypatch.setattr(common, "sign_in_throttle", lambda: throttle)
+    monkeypatch.setattr(access_gate, "sign_in_throttle", lambda: throttle)
     at = _run(make_app(monkeypatch, world))
     for i in range(5):
         at = _submit(at, "ada", f"wrong {i}")
@@ -395,7 +395,7 @@ def test_a_new_session_does_not_reset_the_count(
     monkeypatch: pytest.MonkeyPatch, world: str, app_auth: tuple[Path, auth.AuthConfig]
 ) -> None:
     throttle = signin.SignInThrottle(Clock())
-    monkeypatch.setattr(common, "sign_in_throttle", lambda: throttle)
+    monkeypatch.setattr(access_gate, "sign_in_throttle", lambda: throttle)
     for i in range(5):  # each guess from a fresh session, as a script would
         _submit(_run(make_app(monkeypatch, world)), "vera", f"wrong {i}")
     at = _submit(_run(make_app(monkeypatch, world)), "vera", PASSWORDS["vera"])
@@ -405,9 +405,9 @@ def test_a_new_session_does_not_reset_the_count(
 def _show_client() -> None:
     import streamlit as st
 
-    from dashboard.views import common as c
+    from dashboard.views import access_gate
 
-    st.text(f"client={c.client_address()}")
+    st.text(f"client={access_gate.client_address()}")
 
 
 @pytest.mark.parametrize(

@@ -144,7 +144,7 @@ def test_link_carries_the_token_url_encoded() -> None:
 def test_command_line_prints_a_link_that_reads_back(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    from dashboard.report.__main__ import main
+    from dashboard.report.cli import main
 
     monkeypatch.setenv("ESLABON_SECRET", SECRET)
     assert main(["tracking-link", "--customer", "Acme", "--days", "3",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import os
@@ -246,9 +245,6 @@ def test_db_url_from_the_environment(tmp_path: Path, files: Path) -> None:
     assert db.exists()
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("etl.sample") is None, reason="etl/sample.py has not landed yet"
-)
 def test_sample_then_load(tmp_path: Path) -> None:
     out = tmp_path / "sample"
     made = run("sample", str(out), "--commitments", "200", "--seed", "3")

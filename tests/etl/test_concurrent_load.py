@@ -1,7 +1,7 @@
 """A dashboard keeps answering while `python -m etl load` runs in another process.
 
 Real processes: a reader loops the dashboard's engine code (etl.publish.served_engine,
-which is what dashboard.views.common.engine_for returns) and a metric function, while
+which is what dashboard.views.database.engine_for returns) and a metric function, while
 the loader adds a batch of new commitments. The reader must never see an error, and
 every read must see the whole old state or the whole new one (commitments, batches and
 the on-time metric agree with one of the two), never part of the batch. Then the app's

@@ -112,3 +112,48 @@ def test_an_older_database_gets_the_added_columns(db_url: str) -> None:
         assert [tuple(r) for r in rows] == [("C1", None)]
     finally:
         engine.dispose()
+
+
+def test_record_kinds_are_read_off_the_tables() -> None:
+    """Required = NOT NULL without a default; derived and app-written columns are not read."""
+    commitments = RECORD_KINDS["commitments"]
+    assert commitments.required == ("commitment_id", "process", "customer", "requested_at")
+    assert "due_at" in commitments.columns and "due_at" not in commitments.required
+    for derived in ("due_from_standard", "standard_due_at", "policy_id", "batch_id"):
+        assert derived not in commitments.columns
+    assert commitments.derived == ("due_from_standard",)
+    assert commitments.field("direction").default == "to_customer"
+    assert commitments.field("cancelled").default is False
+    assert commitments.field("cancelled").type == "bool"
+    assert commitments.field("customer_type").allowed == ("internal", "external")
+    events = RECORD_KINDS["events"]
+    assert events.required == ("commitment_id", "stage", "at")  # seq has the table's default
+    assert events.field("log_order").type == "int"
+    assert events.references == (("commitment_id", "commitments", "commitment_id"),)
+    assert RECORD_KINDS["notices"].columns == ("commitment_id", "sent_at", "channel", "kind")
+    assert RECORD_KINDS["holidays"].field("day").type == "datetime"  # a Date, read as a date
+    assert RECORD_KINDS["calendars"].field("weekday").type == "str"  # a name or a number
+    assert RECORD_KINDS["policies"].field("target_hours").type == "float"
+    assert RECORD_KINDS["satisfaction"].field("csat").range == (1, 5)
+    assert RECORD_KINDS["satisfaction"].field("nps").range == (0, 10)
+    assert RECORD_KINDS["processes"].field("stage_order").range == (0, None)
+    dated = {(k, f.name): f.not_before for k, r in RECORD_KINDS.items() for f in r.fields}
+    assert {key: v for key, v in dated.items() if v} == {
+        ("commitments", "due_at"): "requested_at",
+        ("commitments", "delivered_at"): "requested_at",
+        ("complaints", "resolved_at"): "opened_at",
+    }
+    assert RECORD_KINDS["dependencies"].references == (
+        ("commitment_id", "commitments", "commitment_id"),
+        ("depends_on", "commitments", "commitment_id"),
+    )
+
+
+def test_weekday_words_name_each_day_once() -> None:
+    from etl.schema import WEEKDAY_WORDS
+
+    assert WEEKDAY_WORDS["mon"] == WEEKDAY_WORDS["lunes"] == 0
+    assert WEEKDAY_WORDS["mié"] == WEEKDAY_WORDS["miercoles"] == WEEKDAY_WORDS["wednesday"] == 2
+    assert WEEKDAY_WORDS["sáb"] == WEEKDAY_WORDS["sab"] == 5
+    assert WEEKDAY_WORDS["dom"] == WEEKDAY_WORDS["sun"] == 6
+    assert len(set(WEEKDAY_WORDS.values())) == 7

@@ -19,6 +19,7 @@ from etl.validate import (
     cycle_closing_edges,
     date_hint,
     dependency_edges_in_db,
+    not_member,
     validate_frame,
 )
 from tests.factories import commitment, insert_rows
@@ -436,3 +437,34 @@ def test_all_known_agrees_with_the_row_by_row_mask(
     assert by_row or not shortcut  # never "all known" when a row refers amiss
     if any(v is not None for v in known_ids):
         assert shortcut == by_row  # (with nothing known, False is allowed: no shortcut)
+
+
+def test_not_member_flags_present_values_outside_the_set() -> None:
+    values = pd.Series(["internal", None, "partner", "external", ""], dtype="string")
+    assert not_member(values, ("internal", "external")).tolist() == [
+        False,
+        False,  # missing is "required" business, never "not allowed"
+        True,
+        False,
+        True,  # an empty string is a value (validation cleans blanks to NA first)
+    ]
+    ids = pd.Series(["C1", "C9"], dtype=object)
+    assert not_member(ids, np.array(["C1"], dtype=object)).tolist() == [False, True]
+    assert not_member(pd.Series([], dtype="string"), ()).tolist() == []
+
+
+def test_policies_customer_type_takes_the_same_allowed_words() -> None:
+    kf = kind_frame(
+        "policies",
+        [
+            {"policy_id": "P1", "target_hours": "8", "valid_from": "2026-01-01"},
+            {"policy_id": "P2", "target_hours": "8", "valid_from": "2026-01-01",
+             "customer_type": "External"},
+            {"policy_id": "P3", "target_hours": "8", "valid_from": "2026-01-01",
+             "customer_type": "vip"},
+        ],
+    )  # fmt: skip
+    result = validate_frame(kf, tz=TZ)
+    got = [(r.row_number, r.column, r.reason) for r in result.rejects]
+    assert got == [(4, "customer_type", "customer_type 'vip' must be internal or external")]
+    assert result.valid["customer_type"].tolist()[1] == "external"

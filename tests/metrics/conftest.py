@@ -40,8 +40,6 @@ def sample_engines(
     Loaded once per session: the backend-agreement tests of several modules share it and
     only read it.
     """
-    if not (SAMPLE / "dataset.toml").is_file():
-        pytest.skip(f"no sample data in {SAMPLE}")
     duck_url = f"duckdb:///{tmp_path_factory.mktemp('agree') / 'sample.duckdb'}"
     with postgres_schema_url() as pg_url:
         _load_sample(duck_url)

@@ -58,7 +58,7 @@ def test_kinds_by_hand() -> None:
         "absorbed",
         "at_risk",
     } == COUNT_KPIS
-    assert fmt_kpi("on_time_rate", 0.5, "es") == "50,0 %"
+    assert fmt_kpi("on_time_rate", 0.5, "es") == "50,0\u00a0%"
     assert fmt_kpi_delta("on_time_rate", 0.05, "en") == "+5.0 pp"
     assert fmt_kpi("nps", 12.34, "en") == "12.3"
 
