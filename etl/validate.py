@@ -25,10 +25,10 @@ that cannot be on a cycle has been peeled off with numpy.
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -41,6 +41,9 @@ from etl import parse
 from etl.reasons import HINTS, Reason
 from etl.records import ROW, KindFrame, Reject
 from etl.schema import RECORD_KINDS, Field, RecordKind
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 # Allowed words per column (compared after strip + lower case).
 ALLOWED = {
@@ -781,10 +784,16 @@ def cycle_closing_edges(new: pd.DataFrame, existing: pd.DataFrame) -> dict[int, 
 
     # Long chains survive the peeling rounds; only edges inside a strongly connected
     # component (or self-loops) can be on a cycle, so keep just those.
+    if not alive.any():
+        return {}
+    # Imported only now: a clean file has no edge left after peeling.
+    import networkx as nx
+
     alive &= _in_same_component(src, dst, alive, n_nodes)
-    graph: dict[int, list[int]] = {}
-    for s, d in zip(src[n_new:][alive[n_new:]], dst[n_new:][alive[n_new:]], strict=True):
-        graph.setdefault(int(s), []).append(int(d))
+    graph = nx.DiGraph()
+    graph.add_edges_from(
+        zip(src[n_new:][alive[n_new:]].tolist(), dst[n_new:][alive[n_new:]].tolist(), strict=True)
+    )
     closing: dict[int, list[object]] = {}
     new_index = new.index.to_numpy()
     for i in np.flatnonzero(alive[:n_new]):
@@ -793,7 +802,7 @@ def cycle_closing_edges(new: pd.DataFrame, existing: pd.DataFrame) -> dict[int, 
         if path is not None:
             closing[int(new_index[i])] = [uniques[d], *(uniques[x] for x in path)]
         else:
-            graph.setdefault(d, []).append(u)
+            graph.add_edge(d, u)
     return closing
 
 
@@ -813,78 +822,30 @@ class _Names:
 def _in_same_component(
     src: np.ndarray, dst: np.ndarray, alive: np.ndarray, n_nodes: int
 ) -> np.ndarray:
-    """Per edge: alive and both ends in one strongly connected component (iterative Tarjan).
+    """Per edge: alive and both ends in one strongly connected component.
 
     Runs only on what peeling left, which is empty or tiny unless the input holds long
     chains or cycles.
     """
-    if not alive.any():
-        return alive
-    adjacency: dict[int, list[int]] = {}
-    for s, d in zip(src[alive], dst[alive], strict=True):
-        adjacency.setdefault(int(s), []).append(int(d))
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_edges_from(zip(src[alive].tolist(), dst[alive].tolist(), strict=True))
     component = np.full(n_nodes, -1, dtype=np.int64)
-    on_stack: set[int] = set()
-    stack: list[int] = []
-    counter = 0
-    n_components = 0
-    for root in adjacency:
-        if root in index:
-            continue
-        work = [(root, 0)]
-        while work:
-            node, child_i = work.pop()
-            if child_i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            children = adjacency.get(node, [])
-            recurse = False
-            while child_i < len(children):
-                child = children[child_i]
-                child_i += 1
-                if child not in index:
-                    work.append((node, child_i))
-                    work.append((child, 0))
-                    recurse = True
-                    break
-                if child in on_stack:
-                    low[node] = min(low[node], index[child])
-            if recurse:
-                continue
-            if low[node] == index[node]:
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component[member] = n_components
-                    if member == node:
-                        break
-                n_components += 1
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
+    for number, nodes in enumerate(nx.strongly_connected_components(graph)):
+        component[list(nodes)] = number
     return alive & (component[src] == component[dst]) & (component[src] >= 0)
 
 
-def _path(graph: dict[int, list[int]], start: int, goal: int) -> list[int] | None:
-    """Nodes of a shortest path start → … → goal (breadth first), or None."""
+def _path(graph: nx.DiGraph, start: int, goal: int) -> list[int] | None:
+    """Nodes of a shortest path start → … → goal, or None when goal is out of reach."""
+    import networkx as nx
+
     if start == goal:
         return [start]
-    parent: dict[int, int] = {start: start}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        for nxt in graph.get(node, ()):
-            if nxt in parent:
-                continue
-            parent[nxt] = node
-            if nxt == goal:
-                path = [goal]
-                while path[-1] != start:
-                    path.append(parent[path[-1]])
-                return path[::-1]
-            queue.append(nxt)
-    return None
+    if start not in graph or goal not in graph:
+        return None
+    try:
+        return list(nx.shortest_path(graph, start, goal))
+    except nx.NetworkXNoPath:
+        return None
