@@ -199,8 +199,12 @@ def dependency_edges_in_db(conn: sa.Connection) -> pd.DataFrame:
 # --- the checks -------------------------------------------------------------------
 
 
-class _Collector:
-    """Rejects of one file, built only for the rows that fail (raw rows fetched once)."""
+class Collector:
+    """Rejects of one file, built only for the rows that fail (raw rows fetched once).
+
+    Every user file is checked through it (the record kinds here, the targets CSV in
+    dashboard.records.targets), so every problem names its row and column the same way.
+    """
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
@@ -274,7 +278,7 @@ def validate_frame(
                 "missing_columns", path=kf.path, kind=kf.kind, missing=missing, have=have
             )
     if refused is not None:
-        every_row = _Collector(frame)
+        every_row = Collector(frame)
         every_row.add(np.ones(len(frame), dtype=bool), None, lambda _pos: refused)
         return ValidationResult(
             kf.kind,
@@ -288,7 +292,7 @@ def validate_frame(
             kf.mapping,
         )
 
-    collector = _Collector(frame)
+    collector = Collector(frame)
     typed = _typed_columns(record, frame, kf, tz, collector)
     if "log_order" in record.columns and "log_order" not in frame.columns:
         # No sequence column: the log's order is the file's (ties at one instant keep it).
@@ -419,7 +423,7 @@ def _readable_in_some_order(text: pd.Series, bad: pd.Series, tz: str) -> pd.Seri
 
 
 def _typed_columns(
-    record: RecordKind, frame: pd.DataFrame, kf: KindFrame, tz: str, out: _Collector
+    record: RecordKind, frame: pd.DataFrame, kf: KindFrame, tz: str, out: Collector
 ) -> pd.DataFrame:
     """The canonical columns typed; bad values, missing required ones and words rejected.
 
@@ -562,7 +566,7 @@ def _typed_field(
 
 
 def _check_order(
-    record: RecordKind, frame: pd.DataFrame, typed: pd.DataFrame, out: _Collector
+    record: RecordKind, frame: pd.DataFrame, typed: pd.DataFrame, out: Collector
 ) -> None:
     """Dates on an earlier DAY than the date they follow: naming both columns and values.
 
@@ -585,7 +589,7 @@ def _check_order(
         )
 
 
-def _number_repeats(record: RecordKind, typed: pd.DataFrame, out: _Collector) -> bool:
+def _number_repeats(record: RecordKind, typed: pd.DataFrame, out: Collector) -> bool:
     """Give repeats of an identical event `seq` 1, 2, … in file order, where the file has none.
 
     A real process log can hold the same step twice; both are events (a process-mining
@@ -650,7 +654,7 @@ def _first_occurrences(codes: np.ndarray) -> np.ndarray:
 
 
 def _check_duplicates(
-    record: RecordKind, frame: pd.DataFrame, typed: pd.DataFrame, out: _Collector
+    record: RecordKind, frame: pd.DataFrame, typed: pd.DataFrame, out: Collector
 ) -> None:
     """Later rows repeating a key of an earlier valid row are rejected; the first is kept."""
     key = list(record.key)
@@ -709,7 +713,7 @@ def key_codes(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _check_references(
-    record: RecordKind, typed: pd.DataFrame, known: KnownCommitments, out: _Collector
+    record: RecordKind, typed: pd.DataFrame, known: KnownCommitments, out: Collector
 ) -> None:
     """References to commitments neither in this batch nor in the database."""
     columns = [column for column, _kind, _col in record.references]
@@ -728,9 +732,7 @@ def _check_references(
         )
 
 
-def _check_cycles(
-    typed: pd.DataFrame, existing_edges: pd.DataFrame | None, out: _Collector
-) -> None:
+def _check_cycles(typed: pd.DataFrame, existing_edges: pd.DataFrame | None, out: Collector) -> None:
     """Reject the valid edges that close a dependency cycle, naming the cycle."""
     ok = ~out.bad
     new = typed.loc[ok, ["commitment_id", "depends_on"]]
