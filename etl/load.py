@@ -269,10 +269,10 @@ def ordered_items(items: Sequence[_Item], mapping: Mapping | None) -> list[_Item
 
 
 def kind_frames_of(
-    item: _Item, mapping: Mapping | None, limits: ReadLimits | None = None
+    item: _Item, mapping: Mapping | None, limits: ReadLimits | None = None, *, tz: str
 ) -> list[KindFrame]:
     """One file read (within `limits`, for an untrusted upload) and mapped into its
-    record kinds, in load order."""
+    record kinds, in load order; `tz` is the zone dates are read in."""
     if item.canonical:
         mapping = None
     options = mapping.read_options if mapping is not None else {}
@@ -282,7 +282,7 @@ def kind_frames_of(
         raise
     except Exception as exc:  # a reader surprise is still "this file cannot be read"
         raise ReadError(f"{item.name}: cannot be read ({type(exc).__name__}: {exc})") from exc
-    frames = apply_mapping(table, mapping)
+    frames = apply_mapping(table, mapping, tz=tz)
     return sorted(frames, key=lambda kf: LOAD_ORDER.index(kf.kind))
 
 
@@ -446,7 +446,7 @@ def batch_report(
     # in file order (a read's error when its frames are asked for).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eslabon-read") as reader:
         pending = [
-            reader.submit(kind_frames_of, item, mapping, read_limits) for item in ordered[:1]
+            reader.submit(kind_frames_of, item, mapping, read_limits, tz=tz) for item in ordered[:1]
         ]
         for position, (item, size) in enumerate(zip(ordered, sizes, strict=True)):
             if progress is not None:
@@ -454,7 +454,9 @@ def batch_report(
             frames = pending.pop().result()
             if position + 1 < len(ordered):
                 pending.append(
-                    reader.submit(kind_frames_of, ordered[position + 1], mapping, read_limits)
+                    reader.submit(
+                        kind_frames_of, ordered[position + 1], mapping, read_limits, tz=tz
+                    )
                 )
             while frames:
                 kf = frames.pop(0)  # dropped as soon as it is merged
