@@ -447,7 +447,7 @@ def _canonical_frame(table: RawTable, kind: str | None) -> KindFrame:
         and canonical[c.lower()] not in table.frame.columns
     }
     # Shallow: under copy-on-write the RawTable cannot see changes made to this frame, and
-    # a deep copy duplicated the `_row` numbers (36 MB for 4.5M events).
+    # a deep copy duplicated the `_row` numbers.
     frame = table.frame.rename(columns=rename) if rename else table.frame.copy(deep=False)
     return KindFrame(
         kind=kind, path=table.path, sha256=table.sha256, frame=frame, rows_read=len(frame)

@@ -97,8 +97,7 @@ def text_chunks(values: pd.Series) -> list[pa.Array]:
     """The column as Arrow large_string arrays, one per chunk (Arrow-backed text: no copy).
 
     A list of arrays, not a ChunkedArray, because callers join several columns' chunks
-    and pa.chunked_array() turns a ChunkedArray element into an array value by value
-    (0.46 s for a million ids).
+    and pa.chunked_array() turns a ChunkedArray element into an array value by value.
     """
     arr = pa.array(values.astype(TEXT), type=pa.large_string())
     return arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
@@ -107,9 +106,9 @@ def text_chunks(values: pd.Series) -> list[pa.Array]:
 def clean_text(values: pd.Series) -> pd.Series:
     """The column as stripped text with empty cells as NA (so 'missing' means one thing).
 
-    Done in Arrow compute directly: pandas' strip + mask costs about twice as much. Chunk
-    by chunk, so that a column with nothing to strip (the usual machine export) is never
-    copied whole just to find that out: 4.5M events hold ~380 MB of text.
+    Done in Arrow compute directly, cheaper than pandas' strip + mask. Chunk by chunk, so
+    that a column with nothing to strip (the usual machine export) is never copied whole
+    just to find that out.
     """
     text = values.astype(TEXT)
     cleaned: list[pa.Array] = []
@@ -273,7 +272,7 @@ def _fast_column(text: pd.Series, fmt: str, pattern: str) -> pd.Series:
     """The column read with `fmt`, as pandas reads it, but mostly in Arrow; NaT if unreadable.
 
     Arrow's strptime reads the Arrow-backed text in place, where pandas first makes a
-    Python object per value (4.5M events: ~300 MiB less at the peak). Arrow's result is
+    Python object per value. Arrow's result is
     kept where the value has exactly the shape `pattern` (C's strptime is lenient where
     pandas is not, e.g. about a missing space); the few other values are read by pandas.
     One more difference: Arrow rolls an impossible day over into the next month

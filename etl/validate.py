@@ -125,10 +125,9 @@ class KnownCommitments:
         """Whether every present id of `columns` is among this batch's commitments.
 
         One anti-join in an in-memory DuckDB: Arrow's is_in (below) builds a hash set of
-        the known ids on every call, 0.13 s at a million, paid again by each file and
-        each reference column; DuckDB's join hashes the smaller side, on every core. At
-        1M commitments the reference checks of a clean batch fell from 1.33 s to 0.75 s.
-        False sends the caller to `unknown_mask`, which says which rows.
+        the known ids on every call, paid again by each file and each reference column;
+        DuckDB's join hashes the smaller side, on every core. False sends the caller to
+        `unknown_mask`, which says which rows.
         """
         if not self._parts:
             return False
@@ -629,9 +628,9 @@ def _rows(typed: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.DataFr
 def _repeated(codes: np.ndarray) -> np.ndarray:
     """True for each row whose code occurs more than once (Series.duplicated(keep=False)).
 
-    By sorting, not hashing: 4.5M scattered int64 codes hash slowly (pandas' duplicated
-    0.6 s and +160 MiB, factorize 0.7 s); a sort takes about 0.3 s and one copy, and the
-    few repeated codes are then looked up in a small hash set.
+    By sorting, not hashing: millions of scattered int64 codes hash slowly and need a
+    large table, a sort takes one copy, and the few repeated codes are then looked up in
+    a small hash set.
     """
     ordered = np.sort(codes)
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
@@ -685,8 +684,8 @@ def key_codes(frame: pd.DataFrame) -> np.ndarray:
     """One int64 per row, equal exactly when the rows' values are equal (missing = missing).
 
     What pandas' multi-column `duplicated`/`groupby` compute internally, but text columns
-    are dictionary-encoded in Arrow instead of going through Python string objects: at
-    4.5M events this is several times faster and needs no object column.
+    are dictionary-encoded in Arrow instead of going through Python string objects, so
+    no object column is made.
     """
     code = np.zeros(len(frame), dtype=np.int64)
     bound = 1  # codes so far lie in [0, bound): a mixed-radix number, re-packed near overflow
@@ -706,7 +705,7 @@ def key_codes(frame: pd.DataFrame) -> np.ndarray:
             code, uniques = pd.factorize(code)
             code = code.astype(np.int64, copy=False)
             bound = max(len(uniques), 1)
-        code *= size  # in place: no temporary of n int64 per column (4.5M events: 36 MiB)
+        code *= size  # in place: no temporary of n int64 per column
         code += part
         bound *= size
     return code
