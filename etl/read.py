@@ -19,6 +19,10 @@ Decisions (also in docs/data-formats.md):
 - `_row` is the record's ordinal with the header as 1 (the spreadsheet row when no field
   holds a line break; blank lines are skipped and not counted). Excel keeps its real row
   numbers; Parquet rows are numbered as if a header were row 1.
+- One path for every CSV, a file on disk or an upload's bytes: one pass in slices gives
+  the hash, the size and whether the file is plain UTF-8 (valid, no BOM, not binary);
+  such a file (the usual export) is parsed by Arrow in place, anything else is decoded
+  whole by the rules above and parsed from its UTF-8 re-encoding.
 - Excel dates become `YYYY-MM-DD` when the cell shows a date only (midnight, no time in the
   number format) and `YYYY-MM-DD HH:MM:SS` otherwise; whole numbers lose the `.0`.
 """
