@@ -256,6 +256,8 @@ def parsed_targets_csv(
     ]
     if missing:
         return [], problems  # no row can be read without them
+    # A row of empty cells (",,,,,," under a spreadsheet's data) is no target.
+    frame = frame[frame[header].notna().any(axis=1)].reset_index(drop=True)
     text = {
         c: parse.clean_text(frame[c]) if c in frame else pd.Series(pd.NA, index=frame.index)
         for c in CSV_COLUMNS

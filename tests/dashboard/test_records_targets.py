@@ -147,6 +147,7 @@ def test_csv_values_read_by_the_loaders_rules() -> None:
         "on_time_rate;0,95;Higher;0,02;01/02/2026\n"  # no day above 12: day first
         "nps;1.234,5;lower;0;2026-03-29 09:30\n"
         "csat_pct;0,8;higher;0;2026-07-01T00:00+00:00\n"
+        ";;;;\n"  # a spreadsheet's empty row: skipped
     )
     assert problems == []
     assert [(r.kpi, r.target_value, r.direction, r.valid_from) for r in rows] == [
