@@ -319,17 +319,22 @@ def parsed_targets_csv(
     problems += [CsvProblem(name, r.row_number, r.column, r.reason) for r in out.finished()]
     if problems:
         return [], problems
+
+    def texts(column: pd.Series) -> list[str | None]:
+        return [None if pd.isna(v) else str(v) for v in column.tolist()]
+
     rows = [
-        validated_target(
-            str(kpi.iat[i]),
-            float(numbers["target_value"].iat[i]),
-            str(direction.iat[i]),
-            float(numbers["amber_tolerance"].iat[i]),
-            valid_from.iat[i].to_pydatetime(),
-            None if pd.isna(text["process"].iat[i]) else str(text["process"].iat[i]),
-            None if pd.isna(text["note"].iat[i]) else str(text["note"].iat[i]),
+        validated_target(str(k), float(v), str(d), float(t), when, p, n)
+        for k, v, d, t, when, p, n in zip(
+            texts(kpi),
+            numbers["target_value"].tolist(),
+            texts(direction),
+            numbers["amber_tolerance"].tolist(),
+            list(valid_from.dt.to_pydatetime()),
+            texts(text["process"]),
+            texts(text["note"]),
+            strict=True,
         )
-        for i in range(len(frame))
     ]
     return rows, []
 
