@@ -219,6 +219,7 @@ def _slices_of_file(path: Path, display: str) -> typing.Iterator[bytes]:
 
 
 def _slices_of_bytes(data: bytes) -> typing.Iterator[memoryview]:
+    """Bytes already in memory in the same slices as a file, as views (no copy)."""
     view = memoryview(data)
     for start in range(0, len(data), _SCAN_BYTES):
         yield view[start : start + _SCAN_BYTES]
