@@ -92,9 +92,8 @@ def _fewer_malloc_arenas(arenas: int = 2) -> None:
     """Cap glibc's malloc arenas (one per thread by default, up to 8 per core).
 
     The reader and column-typing threads each fill an arena of their own, and memory freed
-    in one is not reused by another; with two, the load's peak RSS at 1M commitments is
-    about 40 MiB lower at the same speed (docs/benchmarks.md). Elsewhere (another C
-    library) this does nothing.
+    in one is not reused by another; two keep the load's peak lower at the same speed
+    (docs/benchmarks.md). Elsewhere (another C library) this does nothing.
     """
     try:
         libc = ctypes.CDLL(None)
@@ -108,9 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Arrow's default allocator (mimalloc) keeps freed memory for reuse, so a load's
     # resident memory only grows from file to file; the C library's allocator hands large
-    # blocks back. Measured at 1M commitments: peak RSS 1.5-1.7 GB -> 1.25-1.3 GB, time
-    # within noise (docs/benchmarks.md). Set here, for this process only, not in the
-    # library: the dashboard's loads are small.
+    # blocks back (docs/benchmarks.md has the measurement). Set here, for this process
+    # only, not in the library: the dashboard's loads are small.
     pa.set_memory_pool(pa.system_memory_pool())
     _fewer_malloc_arenas()
     commands: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -269,10 +269,10 @@ def ordered_items(items: Sequence[_Item], mapping: Mapping | None) -> list[_Item
 
 
 def kind_frames_of(
-    item: _Item, mapping: Mapping | None, limits: ReadLimits | None = None
+    item: _Item, mapping: Mapping | None, limits: ReadLimits | None = None, *, tz: str
 ) -> list[KindFrame]:
     """One file read (within `limits`, for an untrusted upload) and mapped into its
-    record kinds, in load order."""
+    record kinds, in load order; `tz` is the zone dates are read in."""
     if item.canonical:
         mapping = None
     options = mapping.read_options if mapping is not None else {}
@@ -282,7 +282,7 @@ def kind_frames_of(
         raise
     except Exception as exc:  # a reader surprise is still "this file cannot be read"
         raise ReadError(f"{item.name}: cannot be read ({type(exc).__name__}: {exc})") from exc
-    frames = apply_mapping(table, mapping)
+    frames = apply_mapping(table, mapping, tz=tz)
     return sorted(frames, key=lambda kf: LOAD_ORDER.index(kf.kind))
 
 
@@ -377,8 +377,8 @@ def refresh_statistics(conn: sa.Connection) -> None:
 
     A COPY leaves the planner without row counts until autovacuum gets round to the
     tables; until then it plans the metric queries' joins as nested loops over "tiny"
-    tables (docs/benchmarks.md: a headline call went from 21 s to 0.24 s at 50k
-    commitments). DuckDB keeps its statistics as it writes, so it needs nothing.
+    tables (docs/benchmarks.md, "The team server"). DuckDB keeps its statistics as it
+    writes, so it needs nothing.
     """
     if conn.dialect.name != "postgresql":
         return
@@ -446,7 +446,7 @@ def batch_report(
     # in file order (a read's error when its frames are asked for).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eslabon-read") as reader:
         pending = [
-            reader.submit(kind_frames_of, item, mapping, read_limits) for item in ordered[:1]
+            reader.submit(kind_frames_of, item, mapping, read_limits, tz=tz) for item in ordered[:1]
         ]
         for position, (item, size) in enumerate(zip(ordered, sizes, strict=True)):
             if progress is not None:
@@ -454,7 +454,9 @@ def batch_report(
             frames = pending.pop().result()
             if position + 1 < len(ordered):
                 pending.append(
-                    reader.submit(kind_frames_of, ordered[position + 1], mapping, read_limits)
+                    reader.submit(
+                        kind_frames_of, ordered[position + 1], mapping, read_limits, tz=tz
+                    )
                 )
             while frames:
                 kf = frames.pop(0)  # dropped as soon as it is merged
@@ -506,7 +508,7 @@ class _Batch:
         if kf.kind == "commitments":
             self.known.add(result.valid["commitment_id"])
         if kf.kind == "dependencies":
-            # Arrow-backed text, not Python str objects: ~1M edges are held for the batch.
+            # Arrow-backed text, not Python str objects: every edge is held for the batch.
             self.edges.append(result.valid[["commitment_id", "depends_on"]].astype(TEXT))
         if kf.kind == "processes":
             self.processes.update(str(p) for p in result.valid["process"].dropna().unique())
@@ -764,13 +766,11 @@ def bulk_insert(
             into, values, params = f'{columns}, "batch_id"', f"{columns}, ?", (batch_id,)
         view = "_eslabon_frame"
         # As an Arrow table (zero-copy for the Arrow-backed text columns): DuckDB scans it
-        # natively, where a pandas frame of ArrowDtype strings is read value by value
-        # (4.5M events: the INSERT took 10.3 s from pandas, see docs/benchmarks.md).
+        # natively, where a pandas frame of ArrowDtype strings is read value by value.
         table_data = pa.Table.from_pandas(frame, preserve_index=False)
         # Registered as a stream of record batches, not as the table: DuckDB keeps a
         # registered table referenced until the transaction ends, so every file of a
-        # batch would stay in memory until commit (~460 MiB at 1M); a stream it has read
-        # holds nothing.
+        # batch would stay in memory until commit; a stream it has read holds nothing.
         stream = pa.RecordBatchReader.from_batches(table_data.schema, table_data.to_batches())
         del table_data
         raw.register(view, stream)  # type: ignore[union-attr]

@@ -108,8 +108,8 @@ def _record_key(*columns: str) -> sa.PrimaryKeyConstraint:
     """The primary key of a bulk-loaded record table: declared on PostgreSQL, not on DuckDB.
 
     DuckDB keeps a key's ART index wholly in memory and builds it value by value while a
-    load inserts; at a million commitments the keys cost a third of the load's time and
-    ~400 MiB (docs/benchmarks.md), and DuckDB's join and scan plans never use them. The
+    load inserts; the keys cost a large share of a big load's time and memory
+    (docs/benchmarks.md), and DuckDB's join and scan plans never use them. The
     loader keeps the keys unique without them: validation rejects duplicate keys within a
     file and the merge inserts only keys the table does not hold (tests/etl). SQLAlchemy
     still knows the key (Table.primary_key); the columns stay NOT NULL on both databases.
