@@ -19,7 +19,13 @@ from dashboard.metrics.ontime import DURATION_DECIMALS, python_objects, shape_gr
 from dashboard.metrics.propagation import at_risk_commitments, read_frame
 from dashboard.metrics.status import commitment_status_sql
 from etl import business_time as bt
-from etl.standards import StoredStandards, business_between, stored_pauses
+from etl.standards import (
+    OPEN,
+    StoredStandards,
+    business_between,
+    ended_pauses,
+    stored_pauses,
+)
 
 # At risk by elapsed share: an open commitment whose business time run has reached this
 # share of its standard's target (DESIGN: 75 %, configurable per call).
@@ -51,22 +57,26 @@ FROM s
 GROUP BY group_key
 """
 
-_BREACHES_SQL = """
-WITH s AS ({status_sql})
-SELECT commitment_id, group_key, due_at, delivered_at, policy_id, policy_version
-FROM s
-WHERE status = 'breach' AND policy_id IS NOT NULL
-ORDER BY commitment_id
+# Covered commitments of one status, each with its pauses stored at load
+# (commitment_pauses): one row per pause, or one row with NULL pause columns when it has
+# none (pause_count 0: the join skips it). `{columns}`, `{where}` and `{order}` are fixed
+# SQL of this module; values are bound.
+_WITH_PAUSES_SQL = """
+WITH s AS ({status_sql}),
+r AS (
+    SELECT {columns}, pause_count FROM s WHERE {where} AND policy_id IS NOT NULL
+)
+SELECT r.*, p.paused_from AS pause_from, p.paused_until AS pause_until
+FROM r
+LEFT JOIN commitment_pauses p ON r.pause_count > 0 AND p.commitment_id = r.commitment_id
+ORDER BY {order}, p.paused_from
 """
 
-_OPEN_COVERED_SQL = """
-WITH s AS ({status_sql})
-SELECT commitment_id, title, process, performer, customer, group_key, requested_at, due_at,
-       standard_due_at, policy_id, policy_version
-FROM s
-WHERE status = 'pending' AND policy_id IS NOT NULL
-ORDER BY due_at, commitment_id
-"""
+_BREACH_COLUMNS = "commitment_id, group_key, due_at, delivered_at, policy_id, policy_version"
+_OPEN_COLUMNS = (
+    "commitment_id, title, process, performer, customer, group_key, requested_at, due_at,"
+    " standard_due_at, policy_id, policy_version"
+)
 
 # The covered commitments of a status, as a subquery (fixed SQL; values bound).
 _IDS_SQL = """
@@ -90,24 +100,61 @@ def _years(f: MetricFilter, *columns: pd.Series) -> range:
     return range(low - 1, high + 2)
 
 
+def _covered_with_pauses(
+    conn: sa.Connection, f: MetricFilter, columns: str, where: str, order: str
+) -> tuple[pd.DataFrame, bt.Pauses | None]:
+    """The covered commitments of a status (one row each, in `order`) and their stored
+    pauses (owner = row position, open ones end `OPEN`): one query, no event read.
+
+    The pauses are None when some row has none stored yet (pause_count NULL: a database
+    from before they were stored, not refreshed since): the caller rebuilds them.
+    """
+    status_sql, params = commitment_status_sql(f)
+    sql = _WITH_PAUSES_SQL.format(status_sql=status_sql, columns=columns, where=where,
+                                  order=order)  # fmt: skip
+    joined = read_frame(conn, sql, params)
+    pause_from = joined.pop("pause_from")
+    pause_until = joined.pop("pause_until")
+    if joined.empty:
+        return joined.drop(columns=["pause_count"]), bt.Pauses.none()
+    ids = joined["commitment_id"].to_numpy()
+    first = np.concatenate([[True], ids[1:] != ids[:-1]])
+    owner = np.cumsum(first) - 1
+    rows = joined[first].reset_index(drop=True)
+    counts = rows.pop("pause_count")
+    if counts.isna().any():
+        return rows, None
+    has = pause_from.notna().to_numpy()
+    if not has.any():
+        return rows, bt.Pauses.none()
+    until = _us(pause_until[has])
+    until = np.where(until == np.iinfo(np.int64).min, OPEN, until)
+    return rows, bt.Pauses(owner[has], _us(pause_from[has]), until)
+
+
 def business_delays(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """Business delay (hours) of each covered breach: business time under its standard's
     calendar, clock paused in its pause stages, from due_at to delivery (or as_of).
 
     Columns: commitment_id, group_key, business_delay_hours.
     """
-    status_sql, params = commitment_status_sql(f)
-    rows = read_frame(conn, _BREACHES_SQL.format(status_sql=status_sql), params)
+    rows, kept = _covered_with_pauses(
+        conn, f, _BREACH_COLUMNS, "status = 'breach'", "r.commitment_id"
+    )
     if rows.empty:
         return pd.DataFrame(columns=["commitment_id", "group_key", "business_delay_hours"])
     end = pd.to_datetime(rows["delivered_at"]).fillna(pd.Timestamp(f.as_of))
     std = StoredStandards.read(conn, _years(f, rows["due_at"], end))
     policy = std.of(rows["policy_id"], rows["policy_version"])
     open_until = _us(end)
-    ids = _IDS_SQL.format(status_sql=status_sql, where="status = 'breach'")
-    pauses = stored_pauses(
-        conn, rows["commitment_id"], policy["pause_stages"], open_until, ids, params
-    )
+    if kept is None:
+        status_sql, params = commitment_status_sql(f)
+        ids = _IDS_SQL.format(status_sql=status_sql, where="status = 'breach'")
+        pauses = stored_pauses(
+            conn, rows["commitment_id"], policy["pause_stages"], open_until, ids, params
+        )
+    else:
+        pauses = ended_pauses(kept, open_until)
     delay = business_between(rows["due_at"], end, policy["calendar"], std.calendars, pauses)
     hours = np.where(delay < 0, np.nan, delay / bt.US_PER_HOUR)
     return pd.DataFrame(
@@ -169,8 +216,9 @@ def elapsed_share(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     standard_due_at, policy_id, policy_version, target_hours, elapsed_hours,
     remaining_hours (business hours left, 0 when the target is spent), elapsed_share.
     """
-    status_sql, params = commitment_status_sql(f)
-    rows = read_frame(conn, _OPEN_COVERED_SQL.format(status_sql=status_sql), params)
+    rows, kept = _covered_with_pauses(
+        conn, f, _OPEN_COLUMNS, "status = 'pending'", "r.due_at, r.commitment_id"
+    )
     columns = [
         "commitment_id", "title", "process", "performer", "customer", "group_key", "due_at",
         "standard_due_at", "policy_id", "policy_version", "target_hours", "elapsed_hours",
@@ -181,10 +229,14 @@ def elapsed_share(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     now = pd.Series(pd.Timestamp(f.as_of), index=rows.index)
     std = StoredStandards.read(conn, _years(f, rows["requested_at"]))
     policy = std.of(rows["policy_id"], rows["policy_version"])
-    ids = _IDS_SQL.format(status_sql=status_sql, where="status = 'pending'")
-    pauses = stored_pauses(
-        conn, rows["commitment_id"], policy["pause_stages"], _us(now), ids, params
-    )
+    if kept is None:
+        status_sql, params = commitment_status_sql(f)
+        ids = _IDS_SQL.format(status_sql=status_sql, where="status = 'pending'")
+        pauses = stored_pauses(
+            conn, rows["commitment_id"], policy["pause_stages"], _us(now), ids, params
+        )
+    else:
+        pauses = ended_pauses(kept, _us(now))
     run = business_between(rows["requested_at"], now, policy["calendar"], std.calendars, pauses)
     target = policy["target_hours"].astype(float).to_numpy()
     elapsed = np.where(run < 0, np.nan, run / bt.US_PER_HOUR)
