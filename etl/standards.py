@@ -807,14 +807,7 @@ def _standards_and_pauses(conn: sa.Connection, as_of: datetime) -> tuple[pd.Data
                          new_pause_count=0)  # fmt: skip
         return frame, bt.Pauses.none()
     m = matched_policies(c, policies)
-    stages = sorted({s for v in policies["pause_stages"].dropna() for s in v.split("|")})
-    events = pd.DataFrame(columns=["_pos", "stage", "at", "next_at"])
-    if stages:
-        ev = query_frame(conn, _PAUSE_EVENTS_SQL, {"stages": stages})
-        if not ev.empty:
-            pos = pd.Series(np.arange(len(c)), index=c["commitment_id"].astype(str).to_numpy())
-            ev["_pos"] = ev["commitment_id"].astype(str).map(pos)
-            events = ev.dropna(subset=["_pos"]).astype({"_pos": np.int64})
+    events = _pause_events(conn, c["commitment_id"], policies["pause_stages"])
     as_of_us = np.datetime64(pd.Timestamp(as_of).to_pydatetime(), "us").astype(np.int64)
     delivered = _us(c["delivered_at"])
     open_until = np.where(delivered == _NAT, as_of_us, delivered)
@@ -830,6 +823,51 @@ def _standards_and_pauses(conn: sa.Connection, as_of: datetime) -> tuple[pd.Data
         new_pause_count=np.bincount(kept.owner, minlength=len(c)).astype(np.int64),
     )
     return frame, kept
+
+
+def _pause_events(
+    conn: sa.Connection, commitment_id: pd.Series, pause_stages: pd.Series
+) -> pd.DataFrame:
+    """Events in any of the given pause stages, each with the instant of its commitment's
+    next event and `_pos`, the commitment's position in `commitment_id`."""
+    stages = sorted({s for v in pause_stages.dropna() for s in str(v).split("|")})
+    events = pd.DataFrame(columns=["_pos", "stage", "at", "next_at"])
+    if stages:
+        ev = query_frame(conn, _PAUSE_EVENTS_SQL, {"stages": stages})
+        if not ev.empty:
+            pos = pd.Series(np.arange(len(commitment_id)),
+                            index=commitment_id.astype(str).to_numpy())  # fmt: skip
+            ev["_pos"] = ev["commitment_id"].astype(str).map(pos)
+            events = ev.dropna(subset=["_pos"]).astype({"_pos": np.int64})
+    return events
+
+
+_STORED_VERSIONS_SQL = "SELECT commitment_id, policy_id, policy_version FROM commitments"
+
+
+def store_missing_pauses(conn: sa.Connection) -> int:
+    """Store the pauses of a database whose commitments predate them (pause_count NULL),
+    from the events and each commitment's stored policy version; due dates are left as
+    they are. Returns how many commitments lacked them (0: nothing done)."""
+    if not sa.inspect(conn).has_table("policies"):
+        return 0
+    missing_sql = "SELECT count(*) FROM commitments WHERE pause_count IS NULL"
+    missing = int(conn.execute(sa.text(missing_sql)).fetchall()[0][0])
+    if not missing:
+        return 0
+    c = query_frame(conn, _STORED_VERSIONS_SQL)
+    stages = StoredStandards.read(conn, range(0)).of(c["policy_id"], c["policy_version"])
+    stages = stages["pause_stages"].where(c["policy_id"].notna().to_numpy())
+    kept = open_pauses(_pause_events(conn, c["commitment_id"], stages), stages)
+    _write_pauses(conn, c["commitment_id"], kept)
+    counts = pd.DataFrame(
+        {
+            "commitment_id": c["commitment_id"].to_numpy(),
+            "pause_count": np.bincount(kept.owner, minlength=len(c)).astype(np.int64),
+        }
+    )
+    _update_commitments(conn, _COUNT_STAGE, counts)
+    return missing
 
 
 def refresh_standards(conn: sa.Connection, as_of: datetime) -> int:
@@ -954,26 +992,35 @@ _REFRESH_STAGE = sa.Table(
 
 
 def _write_refresh(conn: sa.Connection, rows: pd.DataFrame) -> None:
+    _update_commitments(conn, _REFRESH_STAGE, rows)
+
+
+_COUNT_STAGE = sa.Table(
+    "_eslabon_pause_counts",
+    sa.MetaData(),
+    sa.Column("commitment_id", sa.String),
+    sa.Column("pause_count", sa.Integer),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _update_commitments(conn: sa.Connection, stage: sa.Table, rows: pd.DataFrame) -> None:
+    """Set the stage table's columns of the commitments it names, in one UPDATE."""
     from etl.load import bulk_insert  # the loader's bulk writer (it imports this module)
 
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {_REFRESH_STAGE.name}"))
-    _REFRESH_STAGE.create(conn)
-    bulk_insert(conn, _REFRESH_STAGE, rows)
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {stage.name}"))
+    stage.create(conn)
+    bulk_insert(conn, stage, rows)
+    # identifiers only, from the stage tables of this module
+    columns = [c.name for c in stage.columns if c.name != "commitment_id"]
+    assignments = ", ".join(f"{c} = s.{c}" for c in columns)
     conn.execute(
         sa.text(
-            """
-            UPDATE commitments SET
-                due_at = s.due_at,
-                standard_due_at = s.standard_due_at,
-                policy_id = s.policy_id,
-                policy_version = s.policy_version,
-                pause_count = s.pause_count
-            FROM _eslabon_standards_refresh AS s
-            WHERE commitments.commitment_id = s.commitment_id
-            """
+            f"UPDATE commitments SET {assignments} FROM {stage.name} AS s"  # noqa: S608
+            " WHERE commitments.commitment_id = s.commitment_id"
         )
     )
-    conn.execute(sa.text(f"DROP TABLE {_REFRESH_STAGE.name}"))
+    conn.execute(sa.text(f"DROP TABLE {stage.name}"))
 
 
 # --- for metrics: business time of stored commitments -------------------------------

@@ -19,6 +19,7 @@ from dashboard.metrics.ontime import DURATION_DECIMALS, python_objects, shape_gr
 from dashboard.metrics.propagation import at_risk_commitments, read_frame
 from dashboard.metrics.status import commitment_status_sql
 from etl import business_time as bt
+from etl.schema import has_column
 from etl.standards import (
     OPEN,
     StoredStandards,
@@ -57,20 +58,40 @@ FROM s
 GROUP BY group_key
 """
 
-# Covered commitments of one status, each with its pauses stored at load
+# Covered commitments of a status, each with its pauses stored at load
 # (commitment_pauses): one row per pause, or one row with NULL pause columns when it has
-# none (pause_count 0: the join skips it). `{columns}`, `{where}` and `{order}` are fixed
-# SQL of this module; values are bound.
+# none. `{columns}`, `{where}` and `{order}` are fixed SQL of this module; values bound.
 _WITH_PAUSES_SQL = """
 WITH s AS ({status_sql}),
-r AS (
-    SELECT {columns}, pause_count FROM s WHERE {where} AND policy_id IS NOT NULL
-)
+r AS (SELECT {columns} FROM s WHERE {where} AND policy_id IS NOT NULL)
 SELECT r.*, p.paused_from AS pause_from, p.paused_until AS pause_until
 FROM r
-LEFT JOIN commitment_pauses p ON r.pause_count > 0 AND p.commitment_id = r.commitment_id
+LEFT JOIN commitment_pauses p ON p.commitment_id = r.commitment_id
 ORDER BY {order}, p.paused_from
 """
+
+# The same rows without pauses (they are not stored yet: rebuilt from the events).
+_WITHOUT_PAUSES_SQL = """
+WITH s AS ({status_sql}),
+r AS (SELECT {columns} FROM s WHERE {where} AND policy_id IS NOT NULL)
+SELECT r.*, CAST(NULL AS TIMESTAMP) AS pause_from, CAST(NULL AS TIMESTAMP) AS pause_until
+FROM r
+ORDER BY {order}
+"""
+
+# A covered commitment whose pauses the standards refresh has not stored (a database
+# from before they were, brought up to date by `etl init` or the next load).
+_PAUSES_MISSING_SQL = """
+SELECT 1 FROM commitments WHERE policy_id IS NOT NULL AND pause_count IS NULL LIMIT 1
+"""
+
+
+def pauses_stored(conn: sa.Connection) -> bool:
+    """Whether every covered commitment's pauses are stored (commitment_pauses)."""
+    if not has_column(conn, "commitments", "pause_count"):
+        return False
+    return not conn.execute(sa.text(_PAUSES_MISSING_SQL)).fetchall()
+
 
 _CLOCK_COLUMNS = (
     "commitment_id, group_key, status, requested_at, due_at, delivered_at, policy_id,"
@@ -111,24 +132,24 @@ def _covered_with_pauses(
     """The covered commitments of a status (one row each, in `order`) and their stored
     pauses (owner = row position, open ones end `OPEN`): one query, no event read.
 
-    The pauses are None when some row has none stored yet (pause_count NULL: a database
-    from before they were stored, not refreshed since): the caller rebuilds them.
+    The pauses are None when they are not stored yet (`pauses_stored`): the caller
+    rebuilds them from the events.
     """
+    stored = pauses_stored(conn)
     status_sql, params = commitment_status_sql(f)
-    sql = _WITH_PAUSES_SQL.format(status_sql=status_sql, columns=columns, where=where,
-                                  order=order)  # fmt: skip
+    template = _WITH_PAUSES_SQL if stored else _WITHOUT_PAUSES_SQL
+    sql = template.format(status_sql=status_sql, columns=columns, where=where, order=order)
     joined = read_frame(conn, sql, params)
     pause_from = joined.pop("pause_from")
     pause_until = joined.pop("pause_until")
+    if not stored:
+        return joined, None
     if joined.empty:
-        return joined.drop(columns=["pause_count"]), bt.Pauses.none()
+        return joined, bt.Pauses.none()
     ids = joined["commitment_id"].to_numpy()
     first = np.concatenate([[True], ids[1:] != ids[:-1]])
     owner = np.cumsum(first) - 1
     rows = joined[first].reset_index(drop=True)
-    counts = rows.pop("pause_count")
-    if counts.isna().any():
-        return rows, None
     has = pause_from.notna().to_numpy()
     if not has.any():
         return rows, bt.Pauses.none()

@@ -421,6 +421,51 @@ def test_an_older_database_gains_the_standards_columns(engine: sa.Engine) -> Non
     assert set(new) <= have
 
 
+def _stored_pauses(engine: sa.Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT commitment_id, paused_from, paused_until FROM commitment_pauses"
+                " ORDER BY commitment_id, paused_from"
+            )
+        ).fetchall()
+    return [tuple(r) for r in rows]
+
+
+def test_init_stores_the_pauses_of_an_older_database(engine: sa.Engine, tmp_path: Path) -> None:
+    """A database from before stored pauses (no commitment_pauses, no pause_count) gains
+    them through create_schema + store_missing_pauses (what `etl init` runs), equal to
+    what a load stores, its due dates untouched. C2 waits since Thu 09:00 (its latest
+    event: stored without an end)."""
+    from etl.schema import create_schema
+    from etl.standards import store_missing_pauses
+
+    events = EVENTS + "C2,Waiting customer,2026-01-08 09:00\n"
+    folder = _write(tmp_path / "std", calendars=CALENDARS, holidays=HOLIDAYS,
+                    policies=POLICIES, commitments=COMMITMENTS, events=events)  # fmt: skip
+    load_files(engine, [folder], tz="Europe/Madrid")
+    expected = [
+        ("C1", datetime(2026, 1, 7, 9), datetime(2026, 1, 7, 10, 30)),
+        ("C2", datetime(2026, 1, 8, 9), None),
+    ]  # C3 waited too, but its policy (support-any) never pauses
+    assert _stored_pauses(engine) == expected
+    dates = _commitments(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE commitment_pauses"))
+        conn.execute(sa.text("ALTER TABLE commitments DROP COLUMN pause_count"))
+    create_schema(engine)
+    with engine.begin() as conn:
+        assert store_missing_pauses(conn) == 5  # C1 C2 C3 C5 C6 (C4 was rejected)
+        assert store_missing_pauses(conn) == 0
+    assert _stored_pauses(engine) == expected
+    with engine.connect() as conn:
+        counts = dict(
+            conn.execute(sa.text("SELECT commitment_id, pause_count FROM commitments")).fetchall()
+        )
+    assert counts == {"C1": 1, "C2": 1, "C3": 0, "C5": 0, "C6": 0}
+    pd.testing.assert_frame_equal(_commitments(engine), dates)
+
+
 def test_unknown_country_or_subdivision_is_rejected(engine: sa.Engine, tmp_path: Path) -> None:
     cal = (
         "calendar,weekday,start,end,country,subdivision\n"
