@@ -20,7 +20,7 @@ _STATUS_SELECT = """
 SELECT
     c.commitment_id, c.title, c.process, c.performer, c.customer, c.customer_type,
     c.direction, c.requested_at, c.promised_at, c.due_at, c.original_due_at,
-    c.standard_due_at, c.policy_id, c.policy_version, c.pause_count, c.source_on_time,
+    c.standard_due_at, c.policy_id, c.policy_version, c.source_on_time,
     CASE WHEN c.delivered_at <= :as_of THEN c.delivered_at END AS delivered_at,
     CASE
         WHEN c.delivered_at <= :as_of AND c.delivered_at <= c.due_at THEN 'on_time'
