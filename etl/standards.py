@@ -633,10 +633,20 @@ def open_pauses(events: pd.DataFrame, pause_stages: pd.Series) -> bt.Pauses:
 def ended_pauses(pauses: bt.Pauses, open_until: np.ndarray) -> bt.Pauses:
     """Stored pauses (`open_pauses`) with each open one ended at its commitment's
     `open_until`, then merged: the intervals `pause_intervals` gives from the events."""
-    if not len(pauses.owner):
+    still = pauses.end == OPEN
+    if not still.any():
         return pauses
-    end = np.where(pauses.end == OPEN, np.asarray(open_until)[pauses.owner], pauses.end)
-    return bt.merged_pauses(pauses.owner, pauses.start, end)
+    owner, start, end = pauses.owner, pauses.start, pauses.end.copy()
+    end[still] = np.asarray(open_until)[owner[still]]
+    keep = end > start
+    # An open pause starts at its commitment's latest event, after every closed one (those
+    # are merged already): it can only reach back into the interval just before it.
+    i = np.flatnonzero(still & keep)
+    before = np.maximum(i - 1, 0)
+    join = (i > 0) & (owner[before] == owner[i]) & (end[before] >= start[i])
+    end[before[join]] = np.maximum(end[before[join]], end[i[join]])
+    keep[i[join]] = False
+    return bt.Pauses(owner[keep], start[keep], end[keep])
 
 
 # --- at load: commitments without due_at -------------------------------------------
