@@ -31,6 +31,7 @@ from etl.reasons import CSV_HEADERS, render_stored
 from etl.records import EtlError, MappingError
 from etl.schema import create_schema
 from etl.settings import load_settings
+from etl.standards import store_missing_pauses
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_NOTHING_LOADED = 0, 1, 2, 3
 _SHOWN_REJECTS = 10
@@ -185,6 +186,11 @@ def _has_log_tables(engine: sa.Engine) -> bool:
 def _init(args: argparse.Namespace) -> int:
     with publishing(args.db) as engine:
         create_schema(engine)
+        # a database from before stored pauses gains them (until then metrics rebuild them)
+        with engine.begin() as conn:
+            stored = store_missing_pauses(conn)
+    if stored:
+        print(f"service-standard pauses stored for {stored:,} commitments")
     print(f"database ready: {describe_url(_engine(args))}")
     return EXIT_OK
 

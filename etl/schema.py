@@ -167,6 +167,9 @@ commitments = sa.Table(
     sa.Column("standard_due_at", sa.DateTime, info={NOT_READ: True}),
     sa.Column("policy_id", sa.String, info={NOT_READ: True}),
     sa.Column("policy_version", sa.Integer, info={NOT_READ: True}),
+    # How many intervals of `commitment_pauses` it has (0: its clock never paused);
+    # NULL until the standards refresh has stored them (a database from before them).
+    sa.Column("pause_count", sa.Integer, info={NOT_READ: True}),
     _batch_id(),
     _record_key("commitment_id"),
 )
@@ -213,6 +216,20 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("commitments", "standard_due_at"),
     ("commitments", "policy_id"),
     ("commitments", "policy_version"),
+    ("commitments", "pause_count"),
+)
+
+# Service standards (etl/standards.py): each covered commitment's pause intervals, from
+# its events and its policy's pause stages, stored by the standards refresh after each
+# batch so metrics subtract them instead of rebuilding them from the event log. Derived,
+# never read from a file. `paused_until` NULL: the latest event is a pause stage, so the
+# clock stays paused until the commitment's delivery or the evaluation instant.
+commitment_pauses = sa.Table(
+    "commitment_pauses",
+    metadata,
+    sa.Column("commitment_id", sa.String, nullable=False),
+    sa.Column("paused_from", sa.DateTime, nullable=False),
+    sa.Column("paused_until", sa.DateTime),
 )
 
 satisfaction = sa.Table(
