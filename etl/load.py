@@ -455,7 +455,16 @@ def apply_checked(
             _quiet(conn)
             batch_id = _new_batch(conn, checked.tz, loaded_by, note)
             for f in checked.files:
-                _store_file(conn, f.result, f.report, batch_id, log=True, skipped=f.skipped)
+                _store_file(
+                    conn,
+                    f.result,
+                    f.report,
+                    batch_id,
+                    log=True,
+                    skipped=f.skipped,
+                    is_new=f.is_new,
+                    differing=f.differing,
+                )
             report.batch_id = batch_id
             _finish_batch(conn, report, batch_id, checked.meta, checked.tz)
             transaction.commit()
@@ -708,6 +717,8 @@ class CheckedFile:
     result: ValidationResult
     report: FileReport
     skipped: int
+    is_new: np.ndarray | None = None  # per row of result.valid; None: merge it whole
+    differing: tuple[str, ...] = ()  # the columns some changed row differs in
 
 
 def _deferred(
@@ -717,11 +728,10 @@ def _deferred(
     or whole."""
     if not compare or result.valid.empty:
         return CheckedFile(result, report, 0)
-    positions = changing_positions(conn, result)
+    positions, is_new, differing = changing_rows(conn, result)
     rows = result.valid.iloc[positions]
-    return CheckedFile(
-        dataclasses.replace(result, valid=rows), report, len(result.valid) - len(rows)
-    )
+    skipped = len(result.valid) - len(rows)
+    return CheckedFile(dataclasses.replace(result, valid=rows), report, skipped, is_new, differing)
 
 
 def _store_file(
@@ -732,12 +742,19 @@ def _store_file(
     *,
     log: bool,
     skipped: int = 0,
+    is_new: np.ndarray | None = None,
+    differing: Sequence[str] = (),
 ) -> None:
     """Merge one checked file, fill in its counts and write its part of the load log.
 
-    `skipped`: valid rows found unchanged before (not in `result.valid`), counted as such.
+    `skipped`: valid rows found unchanged before (not in `result.valid`), counted as such;
+    `is_new` (and `differing`): the rows were compared already (`changing_rows`), they
+    are only written here.
     """
-    new, changed, unchanged = merged_counts(conn, result, batch_id)
+    if is_new is None:
+        new, changed, unchanged = merged_counts(conn, result, batch_id)
+    else:
+        new, changed, unchanged = applied_counts(conn, result, is_new, differing, batch_id)
     unchanged += skipped
     report.new, report.changed, report.unchanged = new, changed, unchanged
     if not log:
@@ -902,17 +919,21 @@ def _comparison(
 _POSITION = "_eslabon_position"
 
 
-def changing_positions(conn: sa.Connection, result: ValidationResult) -> np.ndarray:
-    """Positions in `result.valid` of the rows a merge would insert or update.
+def changing_rows(
+    conn: sa.Connection, result: ValidationResult
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Positions in `result.valid` of the rows a merge would insert or update, which of
+    them are new (the others are stored rows that differ), and the columns in which some
+    stored row differs.
 
-    The same comparison as `merged_counts`, run without writing anything to the stored
-    tables (a temporary table is allowed on a read-only DuckDB connection), so an
+    The same comparison as `merged_counts`, as one outer join, run without writing to the
+    stored tables (a temporary table is allowed on a read-only DuckDB connection), so an
     in-place load finds its delta before it shuts readers out.
     """
     record = RECORD_KINDS[result.kind]
     target = record.table
     if conn.execute(sa.select(sa.literal(1)).select_from(target).limit(1)).first() is None:
-        return np.arange(len(result.valid))
+        return np.arange(len(result.valid)), np.ones(len(result.valid), dtype=bool), ()
     stored_columns = [
         *record.columns,
         *(c for c in record.derived if c in result.valid.columns),
@@ -924,21 +945,64 @@ def changing_positions(conn: sa.Connection, result: ValidationResult) -> np.ndar
         **{_POSITION: np.arange(len(result.valid), dtype=np.int64)}
     )
     bulk_insert(conn, stage, frame)
-    key, _compared, differs = _comparison(record, stage, result.columns)
+    key, compared, differs = _comparison(record, stage, result.columns)
+    missing = target.c[record.key[0]].is_(None)
+    each = [sa.func.coalesce(target.c[c].is_distinct_from(stage.c[c]), False) for c in compared]
     rows = conn.execute(
-        sa.select(stage.c[_POSITION])
-        .where(sa.or_(~sa.exists().where(*key), sa.exists().where(*key, differs)))
+        sa.select(stage.c[_POSITION], missing, *each)
+        .select_from(stage.outerjoin(target, sa.and_(*key)))
+        .where(sa.or_(missing, differs))
         .order_by(stage.c[_POSITION])
     ).fetchall()
     conn.execute(sa.text(f"DROP TABLE {stage.name}"))
-    return np.array([r[0] for r in rows], dtype=np.int64)
+    positions = np.array([r[0] for r in rows], dtype=np.int64)
+    is_new = np.array([bool(r[1]) for r in rows], dtype=bool)
+    # the columns some stored row really changes in: the only ones the apply writes
+    differing = tuple(c for i, c in enumerate(compared) if any(r[2 + i] for r in rows if not r[1]))
+    return positions, is_new, differing
+
+
+def applied_counts(
+    conn: sa.Connection,
+    result: ValidationResult,
+    is_new: np.ndarray,
+    differing: Sequence[str],
+    batch_id: int,
+) -> tuple[int, int, int]:
+    """Write rows already compared (`changing_rows`): the new ones appended, the changed
+    ones updated by key in the `differing` columns only (the others hold equal values);
+    returns (new, changed, 0). What `merged_counts` does for them, without comparing each
+    against the stored table again while readers wait."""
+    record = RECORD_KINDS[result.kind]
+    target = record.table
+    stored_columns = [
+        *record.columns,
+        *(c for c in record.derived if c in result.valid.columns),
+    ]
+    frame = result.valid[stored_columns]
+    new_rows, changed_rows = frame[is_new], frame[~is_new]
+    if len(new_rows):
+        bulk_insert(conn, target, new_rows, batch_id=batch_id)
+    if len(changed_rows):
+        stage = _stage_table(record, stored_columns)
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {stage.name}"))
+        stage.create(conn)
+        bulk_insert(conn, stage, changed_rows)
+        key = [target.c[k] == stage.c[k] for k in record.key]
+        conn.execute(
+            sa.update(target)
+            .values({**{c: stage.c[c] for c in differing}, "batch_id": batch_id})
+            .where(*key)
+        )
+        conn.execute(sa.text(f"DROP TABLE {stage.name}"))
+    return len(new_rows), len(changed_rows), 0
 
 
 def _stage_table(
     record: RecordKind, stored_columns: Sequence[str], *, position: bool = False
 ) -> sa.Table:
     """A temporary table with the loaded columns and the target's column types (and, for
-    `changing_positions`, each row's position in its frame)."""
+    `changing_rows`, each row's position in its frame)."""
     columns = [
         sa.Column(c.name, c.type, quote=c.name.quote)
         for c in record.table.columns
