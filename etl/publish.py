@@ -223,10 +223,11 @@ def load_published(
     or in place behind the gate (see the module's text and ESLABON_IN_PLACE)."""
     url = normalise_url(url or load_settings().db_url)
     db = duckdb_path(url)
-    if db is None or not loads_in_place(db, sources):
-        with publishing(url, wait=wait, announce=announce) as engine:
-            return load_files(
-                engine,
+    if db is not None and loads_in_place(db, sources):
+        with write_lock(db, wait=wait, announce=announce):
+            report = _load_in_place(
+                url,
+                db,
                 sources,
                 mapping=mapping,
                 tz=tz,
@@ -236,37 +237,65 @@ def load_published(
                 note=note,
                 read_limits=read_limits,
             )
-    with write_lock(db, wait=wait, announce=announce):
-        remove_leftovers(db)
-        _settle_wal(db)
-        reader = create_db_engine(url, read_only=True)
+        if report is not None:
+            return report
+    with publishing(url, wait=wait, announce=announce) as engine:
+        return load_files(
+            engine,
+            sources,
+            mapping=mapping,
+            tz=tz,
+            progress=progress,
+            strict=strict,
+            loaded_by=loaded_by,
+            note=note,
+            read_limits=read_limits,
+        )
+
+
+def _load_in_place(
+    url: str,
+    db: Path,
+    sources: typing.Sequence[Source],
+    *,
+    strict: bool,
+    loaded_by: str | None,
+    note: str | None,
+    **options: typing.Any,
+) -> BatchReport | None:
+    """Check the batch while readers read, apply it behind the closed gate; None (nothing
+    done) when the file holds no schema yet. The caller holds the writer lock."""
+    remove_leftovers(db)
+    _settle_wal(db)
+    reader = create_db_engine(url, read_only=True)
+    try:
+        # One connection held open keeps DuckDB's instance (its catalog read once) for
+        # the check's own connections.
+        with reader.connect() as held:
+            if not sa.inspect(held).has_table("load_batches"):
+                return None
+            checked = check_batch(reader, sources, **options)
+    finally:
+        reader.dispose()
+    with gate.exclusive(db, wait=GATE_WAIT):
+        engine = create_db_engine(url)
         try:
-            checked = check_batch(
-                reader, sources, mapping=mapping, tz=tz, progress=progress, read_limits=read_limits
-            )
+            report = apply_checked(engine, checked, strict=strict, loaded_by=loaded_by, note=note)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("CHECKPOINT")
         finally:
-            reader.dispose()
-        with gate.exclusive(db, wait=GATE_WAIT):
-            engine = create_db_engine(url)
-            try:
-                report = apply_checked(
-                    engine, checked, strict=strict, loaded_by=loaded_by, note=note
-                )
-                with engine.connect() as conn:
-                    conn.exec_driver_sql("CHECKPOINT")
-            finally:
-                engine.dispose()
-        return report
+            engine.dispose()
+    return report
 
 
 def loads_in_place(db: Path, sources: typing.Sequence[Source], mode: str | None = None) -> bool:
     """Whether a batch of `sources` goes into `db` in place (else: copy and swap).
 
-    Only into an existing file that already holds the schema; `auto` when the sources'
-    bytes are at most IN_PLACE_SHARE of the file's.
+    Only into an existing file (one without the schema yet falls back to the copy);
+    `auto` when the sources' bytes are at most IN_PLACE_SHARE of the file's.
     """
     mode = mode or in_place_mode()
-    if mode == "never" or not db.exists() or not _has_schema(db):
+    if mode == "never" or not db.exists():
         return False
     if mode == "always":
         return True
@@ -292,18 +321,6 @@ def batch_bytes(sources: typing.Sequence[Source]) -> int:
         elif path.exists():
             total += path.stat().st_size
     return total
-
-
-def _has_schema(db: Path) -> bool:
-    """The file holds Eslabón's tables (a load into it needs no DDL beyond upgrades)."""
-    engine = create_db_engine(f"duckdb:///{db}", read_only=True)
-    try:
-        with engine.connect() as conn:
-            return sa.inspect(conn).has_table("load_batches")
-    except Exception:
-        return False
-    finally:
-        engine.dispose()
 
 
 SCRATCH_ENV = "ESLABON_SCRATCH_DIR"
