@@ -464,6 +464,7 @@ def apply_checked(
                     skipped=f.skipped,
                     is_new=f.is_new,
                     differing=f.differing,
+                    merged=f.merged,
                 )
             report.batch_id = batch_id
             _finish_batch(conn, report, batch_id, checked.meta, checked.tz)
@@ -719,6 +720,7 @@ class CheckedFile:
     skipped: int
     is_new: np.ndarray | None = None  # per row of result.valid; None: merge it whole
     differing: tuple[str, ...] = ()  # the columns some changed row differs in
+    merged: pa.Table | None = None  # DuckDB: the changed rows as they will be stored
 
 
 def _deferred(
@@ -728,10 +730,12 @@ def _deferred(
     or whole."""
     if not compare or result.valid.empty:
         return CheckedFile(result, report, 0)
-    positions, is_new, differing = changing_rows(conn, result)
+    positions, is_new, differing, merged = changing_rows(conn, result)
     rows = result.valid.iloc[positions]
     skipped = len(result.valid) - len(rows)
-    return CheckedFile(dataclasses.replace(result, valid=rows), report, skipped, is_new, differing)
+    return CheckedFile(
+        dataclasses.replace(result, valid=rows), report, skipped, is_new, differing, merged
+    )
 
 
 def _store_file(
@@ -744,6 +748,7 @@ def _store_file(
     skipped: int = 0,
     is_new: np.ndarray | None = None,
     differing: Sequence[str] = (),
+    merged: pa.Table | None = None,
 ) -> None:
     """Merge one checked file, fill in its counts and write its part of the load log.
 
@@ -754,7 +759,7 @@ def _store_file(
     if is_new is None:
         new, changed, unchanged = merged_counts(conn, result, batch_id)
     else:
-        new, changed, unchanged = applied_counts(conn, result, is_new, differing, batch_id)
+        new, changed, unchanged = applied_counts(conn, result, is_new, differing, batch_id, merged)
     unchanged += skipped
     report.new, report.changed, report.unchanged = new, changed, unchanged
     if not log:
@@ -921,10 +926,10 @@ _POSITION = "_eslabon_position"
 
 def changing_rows(
     conn: sa.Connection, result: ValidationResult
-) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], pa.Table | None]:
     """Positions in `result.valid` of the rows a merge would insert or update, which of
-    them are new (the others are stored rows that differ), and the columns in which some
-    stored row differs.
+    them are new (the others are stored rows that differ), the columns in which some
+    stored row differs, and (DuckDB) the changed rows as they will be stored.
 
     The same comparison as `merged_counts`, as one outer join, run without writing to the
     stored tables (a temporary table is allowed on a read-only DuckDB connection), so an
@@ -933,7 +938,7 @@ def changing_rows(
     record = RECORD_KINDS[result.kind]
     target = record.table
     if conn.execute(sa.select(sa.literal(1)).select_from(target).limit(1)).first() is None:
-        return np.arange(len(result.valid)), np.ones(len(result.valid), dtype=bool), ()
+        return np.arange(len(result.valid)), np.ones(len(result.valid), dtype=bool), (), None
     stored_columns = [
         *record.columns,
         *(c for c in record.derived if c in result.valid.columns),
@@ -954,12 +959,44 @@ def changing_rows(
         .where(sa.or_(missing, differs))
         .order_by(stage.c[_POSITION])
     ).fetchall()
-    conn.execute(sa.text(f"DROP TABLE {stage.name}"))
     positions = np.array([r[0] for r in rows], dtype=np.int64)
     is_new = np.array([bool(r[1]) for r in rows], dtype=bool)
     # the columns some stored row really changes in: the only ones the apply writes
     differing = tuple(c for i, c in enumerate(compared) if any(r[2 + i] for r in rows if not r[1]))
-    return positions, is_new, differing
+    merged = None
+    if is_duckdb(conn.engine) and not is_new.all():
+        merged = _merged_rows(conn, record, stage, key, differs, differing)
+    conn.execute(sa.text(f"DROP TABLE {stage.name}"))
+    return positions, is_new, differing, merged
+
+
+def _merged_rows(
+    conn: sa.Connection,
+    record: RecordKind,
+    stage: sa.Table,
+    key: Sequence[sa.ColumnElement[bool]],
+    differs: sa.ColumnElement[bool],
+    differing: Sequence[str],
+) -> pa.Table:
+    """DuckDB: the changed rows as they will be stored (every stored column kept but the
+    `differing` ones, taken from the file; batch_id left out), in position order, as an
+    Arrow table: built while readers read, so the apply only deletes and appends."""
+    target = record.table
+    columns = [
+        (stage.c[c.name] if c.name in differing else c).label(c.name)
+        for c in target.columns
+        if c.name != "batch_id"
+    ]
+    query = (
+        sa.select(*columns)
+        .select_from(stage.join(target, sa.and_(*key)))
+        .where(differs)
+        .order_by(stage.c[_POSITION])
+    )
+    compiled = query.compile(dialect=conn.dialect)
+    assert not compiled.params, "identifiers only"
+    raw = conn.connection.driver_connection
+    return raw.sql(str(compiled)).to_arrow_table()  # type: ignore[union-attr]
 
 
 def applied_counts(
@@ -968,6 +1005,7 @@ def applied_counts(
     is_new: np.ndarray,
     differing: Sequence[str],
     batch_id: int,
+    merged: pa.Table | None = None,
 ) -> tuple[int, int, int]:
     """Write rows already compared (`changing_rows`): the new ones appended, the changed
     ones updated by key in the `differing` columns only (the others hold equal values);
@@ -989,7 +1027,13 @@ def applied_counts(
         stage.create(conn)
         bulk_insert(conn, stage, changed_rows)
         key = [target.c[k] == stage.c[k] for k in record.key]
-        if is_duckdb(conn.engine):
+        if merged is not None and len(merged) == len(changed_rows):
+            # DuckDB: delete and append the rows built beforehand (see _replace_rows)
+            conn.execute(sa.delete(target).where(*key))
+            bulk_insert(
+                conn, target, merged.to_pandas(types_mapper=pd.ArrowDtype), batch_id=batch_id
+            )
+        elif is_duckdb(conn.engine):
             _replace_rows(conn, target, stage, key, differing, batch_id)
         else:
             conn.execute(
