@@ -10,9 +10,11 @@ id with its events (new), plus the unchanged processes list. Contenders, each a 
   read-only connection, apply behind the gate; etl.publish);
 - copy: the same, ESLABON_IN_PLACE=never (private copy of the file, swap).
 
-The target file is reset (copied from the loaded sample) before each run, outside the
-timing. Then, in process, once: how long the gate stays closed for readers (the apply
-and its checkpoint) against the whole in-place load.
+Each run reports wall time, CPU time (user + system of the child: steadier than the wall
+time when other jobs share the cores) and peak RSS. The target file is reset (copied
+from the loaded sample) before each run, outside the timing. Then, in process, once: how
+long the gate stays closed for readers (the apply and its checkpoint) against the whole
+in-place load.
 
 Run from the project root:
 `ESLABON_BENCH_DATA=/work/bench-data nice .venv/bin/python -m bench.nightly --size 1m`.
@@ -21,12 +23,15 @@ Run from the project root:
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench.common import DATA_DIR, alternate_children, print_table, sample_db, sample_dir, size_arg
+from bench.common import DATA_DIR, PROJECT_ROOT, sample_db, sample_dir, size_arg
 
 EVERY = 200  # one commitment in EVERY changed, another one in EVERY new: 1% in all
 
@@ -120,6 +125,24 @@ def gate_time(base: Path, batch: Path, work: Path) -> tuple[float, float]:
     return end - start, end - closed
 
 
+def run_measured(argv: list[str]) -> tuple[float, float, int]:
+    """Run a subprocess to its end: (wall seconds, CPU seconds, peak RSS bytes) of it.
+
+    CPU time (user + system, from os.wait4) beside the wall time: on a machine shared
+    with other jobs the wall time mostly measures the queue for the cores.
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {err[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+
 def main(argv: list[str] | None = None) -> None:
     """Time the three loads of the nightly batch and print their table and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -134,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     load = [sys.executable, "-m", "etl", "load", str(batch), "--json"]
 
     def contender(mode: str) -> list[str]:
+        _reset(base, live_db)
         return ["env", f"ESLABON_IN_PLACE={mode}", *load, "--db", f"duckdb:///{live_db}"]
 
     print(
@@ -141,15 +165,34 @@ def main(argv: list[str] | None = None) -> None:
         f"into {base.stat().st_size / 2**20:.0f} MiB ({args.size}); {reps} reps",
         flush=True,
     )
-    results = alternate_children(
-        {
-            "empty": lambda: [*load, "--db", f"duckdb:///{_fresh(empty_db)}"],
-            "in place": lambda: (_reset(base, live_db), contender("always"))[1],
-            "copy": lambda: (_reset(base, live_db), contender("never"))[1],
-        },
-        reps,
-    )
-    print_table(f"Nightly load at {args.size} (ratio to the empty load)", results, subject="empty")
+    contenders = {
+        "empty": lambda: [*load, "--db", f"duckdb:///{_fresh(empty_db)}"],
+        "in place": lambda: contender("always"),
+        "copy": lambda: contender("never"),
+    }
+    runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in contenders}
+    for rep in range(reps):
+        for name, make in contenders.items():
+            wall, cpu, peak = run_measured(make())
+            runs[name].append((wall, cpu, peak))
+            print(
+                f"  rep {rep + 1}/{reps} {name}: {wall:.2f} s wall, {cpu:.2f} s CPU, "
+                f"{peak / 2**20:.0f} MiB",
+                flush=True,
+            )
+    wall0 = statistics.median(r[0] for r in runs["empty"])
+    cpu0 = statistics.median(r[1] for r in runs["empty"])
+    print(f"\n### Nightly load at {args.size}\n")
+    print("| load | median wall s | ÷ empty | median CPU s | ÷ empty | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, measured in runs.items():
+        wall = statistics.median(r[0] for r in measured)
+        cpu = statistics.median(r[1] for r in measured)
+        peak = max(r[2] for r in measured)
+        print(
+            f"| {name} | {wall:.2f} | {wall / wall0:.2f} | {cpu:.2f} | {cpu / cpu0:.2f} | "
+            f"{peak / 2**20:,.0f} |"
+        )
     whole, closed = gate_time(base, batch, live_db)
     print(f"\nin place, in process: {whole:.2f} s in all, the gate closed for {closed:.2f} s")
     for db in (empty_db, live_db):
