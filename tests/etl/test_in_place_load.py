@@ -270,3 +270,47 @@ def test_readers_in_a_loop_see_old_or_new_totals_never_an_error(
     # readers really came while the gate was closed (and waited: no error above)
     assert any(start <= at < end for at, *_ in reads for start, end in closed)
     assert leftover_copies(db) == []
+
+
+SEED = """commitment_id,title,process,performer,customer,requested_at,due_at,delivered_at
+C1,Uno,Ventas,Ana,Cliente A,2026-09-01,2026-10-01,2026-09-30 10:00
+C2,Dos,Ventas,Ana,Cliente A,2026-09-02,2026-10-02,
+C3,Tres,Ventas,Luis,Cliente B,2026-09-03,2026-10-03,2026-10-05 09:15
+"""
+# C1 as stored, C2 delivered now, C3 renamed, C4 new; no `performer` column: kept as is
+BATCH = """commitment_id,title,process,customer,requested_at,due_at,delivered_at
+C1,Uno,Ventas,Cliente A,2026-09-01,2026-10-01,2026-09-30 10:00
+C2,Dos,Ventas,Cliente A,2026-09-02,2026-10-02,2026-10-01 11:30
+C3,Tres bis,Ventas,Cliente B,2026-09-03,2026-10-03,2026-10-05 09:15
+C4,Cuatro,Ventas,Cliente C,2026-09-04,2026-10-04,
+"""
+
+
+def test_check_then_apply_writes_the_delta_by_hand(engine: sa.Engine, tmp_path: Path) -> None:
+    """The two phases on their own, on both backends (DuckDB appends rows built during the
+    check, PostgreSQL updates): counts, values and batch ids worked out by hand."""
+    from etl.load import apply_checked, check_batch
+
+    (tmp_path / "seed").mkdir()
+    (tmp_path / "seed" / "commitments.csv").write_text(SEED, encoding="utf-8")
+    (tmp_path / "batch").mkdir()
+    (tmp_path / "batch" / "commitments.csv").write_text(BATCH, encoding="utf-8")
+    assert load_files(engine, [tmp_path / "seed"]).batch_id == 1
+    checked = check_batch(engine, [tmp_path / "batch"])
+    assert checked.rows_to_merge == 3  # C2, C3, C4; C1 left out before the apply
+    report = apply_checked(engine, checked)
+    f = report.files[0]
+    assert (report.batch_id, f.read, f.new, f.changed, f.unchanged) == (2, 4, 1, 2, 1)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT commitment_id, title, performer, delivered_at, batch_id "
+                "FROM commitments ORDER BY commitment_id"
+            )
+        ).fetchall()
+    assert [tuple(r) for r in rows] == [
+        ("C1", "Uno", "Ana", datetime(2026, 9, 30, 10, 0), 1),
+        ("C2", "Dos", "Ana", datetime(2026, 10, 1, 11, 30), 2),
+        ("C3", "Tres bis", "Luis", datetime(2026, 10, 5, 9, 15), 2),
+        ("C4", "Cuatro", None, None, 2),
+    ]
