@@ -277,6 +277,8 @@ def _load_in_place(
             checked = check_batch(reader, sources, **options)
     finally:
         reader.dispose()
+    if strict and checked.report.rows_rejected:
+        return checked.report  # refused: nothing to write, no reason to stop readers
     with gate.exclusive(db, wait=GATE_WAIT):
         engine = create_db_engine(url)
         try:
