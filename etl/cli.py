@@ -24,9 +24,9 @@ import sqlalchemy as sa
 
 from etl.db import DatabaseError, create_db_engine, describe_url, duckdb_path
 from etl.exports import FORMULA_STARTS, csv_writer, spreadsheet_safe
-from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
+from etl.load import BatchReport, batch_summaries, rejected_rows_frame
 from etl.mapping import shipped_mappings
-from etl.publish import LOAD_WAIT, publishing
+from etl.publish import LOAD_WAIT, load_published, publishing
 from etl.reasons import CSV_HEADERS, render_stored
 from etl.records import EtlError, MappingError
 from etl.schema import create_schema
@@ -208,14 +208,17 @@ def _mapping_path(name: str | None) -> str | None:
 
 def _load(args: argparse.Namespace) -> int:
     mapping = _mapping_path(args.mapping)
-    # The batch is written into a private copy of a DuckDB file and swapped in at the end
-    # (etl.publish), so a dashboard reading the file is never locked out.
-    with (
-        publishing(args.db, wait=args.wait, announce=True) as engine,
-        _progress_bar() as progress,
-    ):
-        report = load_files(
-            engine, args.paths, mapping=mapping, progress=progress, strict=args.strict
+    # The batch reaches a dashboard reading the DuckDB file as a whole: through a private
+    # copy swapped in at the end, or in place behind the gate (etl.publish).
+    with _progress_bar() as progress:
+        report = load_published(
+            args.db,
+            args.paths,
+            wait=args.wait,
+            announce=True,
+            mapping=mapping,
+            progress=progress,
+            strict=args.strict,
         )
     where = describe_url(_engine(args))
     if args.json:

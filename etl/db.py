@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from etl import querywatch
+from etl import gate, querywatch
 from etl.settings import load_settings
 
 
@@ -56,7 +56,12 @@ def create_db_engine(
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"read_only": True} if read_only else {}
         engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.pool.NullPool)
-        sa.event.listen(engine, "do_connect", _connect_retrying_lock_conflicts)
+        if read_only and database != ":memory:":
+            # A reader waits at the gate while a load applies a batch in place (etl.gate).
+            sa.event.listen(engine, "do_connect", _gated_connect(Path(database).resolve()))
+            sa.event.listen(engine.pool, "close", _leave_gate)
+        else:
+            sa.event.listen(engine, "do_connect", _connect_retrying_lock_conflicts)
         querywatch.watch_engine(engine, timeout=statement_timeout, interrupt_on_timeout=True)
         return engine
     if statement_timeout and parsed.drivername.startswith("postgresql"):
@@ -108,6 +113,34 @@ def _connect_retrying_lock_conflicts(dialect: Any, _record: Any, cargs: Any, cpa
                 raise
             time.sleep(_RETRY_DELAY * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+_GATE_KEY = "eslabon_gate"
+
+
+def _gated_connect(db: Path) -> Any:
+    """A do_connect listener for read-only DuckDB files: the reader's side of the gate
+    is taken before the open and held (in the pool record) until the connection closes."""
+
+    def connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+        try:
+            fd = gate.enter_reader(db)
+        except gate.GateTimeout as exc:
+            raise DatabaseError(str(exc)) from None
+        try:
+            connection = _connect_retrying_lock_conflicts(dialect, record, cargs, cparams)
+        except BaseException:
+            gate.leave(fd)
+            raise
+        record.info[_GATE_KEY] = fd
+        return connection
+
+    return connect
+
+
+def _leave_gate(_dbapi_connection: Any, record: Any) -> None:
+    """Pool `close` listener: the connection is gone, so is its hold on the gate."""
+    gate.leave(record.info.pop(_GATE_KEY, None))
 
 
 def is_duckdb(engine: Engine) -> bool:

@@ -58,3 +58,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         timezone=env.get("ESLABON_TZ") or DEFAULT_TIMEZONE,
         statement_timeout=statement_timeout(env),
     )
+
+
+IN_PLACE_ENV = "ESLABON_IN_PLACE"
+IN_PLACE_MODES = ("auto", "always", "never")
+
+
+def in_place_mode(env: Mapping[str, str] | None = None) -> str:
+    """How a load reaches an existing DuckDB file (etl.publish.load_published):
+    `always` in place, `never` (a private copy swapped in), or `auto` (the default, and
+    what anything unreadable means): in place when the batch is small next to the file.
+    """
+    env = os.environ if env is None else env
+    raw = (env.get(IN_PLACE_ENV) or "").strip().lower()
+    return raw if raw in IN_PLACE_MODES else "auto"
