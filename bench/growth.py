@@ -1,0 +1,258 @@
+"""Growth from one size to the next: ETL, headline KPIs, propagation, process map, Resumen.
+
+`python -m bench.growth [--small 1m] [--large 10m] [--reps N] [--max-rss-gib 12]`
+
+Each step runs at both sizes in a child process of its own, so its peak memory is that
+child's resident-set high-water mark (`os.wait4`), set against the machine's RAM:
+
+- `etl load`: the CSV set into a fresh DuckDB file (`growth-<size>.duckdb` in the data
+  folder, kept for the steps below);
+- headline KPIs (`headline_kpis`, group_by none), propagation (summary, roots of each
+  breach, root impact: `bench.propagation`'s contender) and the process map
+  (`directly_follows`), each on the default filter at the data set's as_of: the median of
+  `reps` calls after one untimed warm-up call;
+- Resumen: a fresh `streamlit run dashboard/app.py` on that file, first and cached render
+  in headless Chromium (`bench.pages`), the server's peak RSS.
+
+The growth factor is large ÷ small time; linear growth is the ceiling (the size ratio,
+10 from 1m to 10m), and a step above it is a finding to fix. A child whose RSS passes
+`--max-rss-gib` is stopped (the machine is shared) and reported as such, not as a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.common import DATA_DIR, PROJECT_ROOT, SIZES, sample_dir
+
+STEPS = (
+    "etl load",
+    "headline KPIs",
+    "propagation",
+    "process map",
+    "Resumen first",
+    "Resumen cached",
+)
+
+
+def machine_ram() -> int:
+    """Total RAM in bytes (the memory column is relative to it)."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _rss(pid: int) -> int:
+    """Current resident set of `pid` in bytes (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class MemoryCapExceeded(RuntimeError):
+    """A child passed the memory cap and was stopped."""
+
+
+def _guard(proc: subprocess.Popen, cap: int, tripped: threading.Event) -> None:
+    """Kill `proc` when its RSS passes `cap` bytes: the machine is shared."""
+    while proc.poll() is None:
+        if _rss(proc.pid) > cap:
+            tripped.set()
+            proc.send_signal(signal.SIGKILL)
+            return
+        time.sleep(0.2)
+
+
+def run_capped(argv: list[str], cap: int, env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Run `argv` to its end under the memory cap; (wall seconds, peak RSS bytes)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    tripped = threading.Event()
+    watcher = threading.Thread(target=_guard, args=(proc, cap, tripped), daemon=True)
+    watcher.start()
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    watcher.join()
+    if tripped.is_set():
+        raise MemoryCapExceeded(f"stopped at {cap / 2**30:.0f} GiB after {elapsed:.0f} s")
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {err[-2000:]}")
+    return elapsed, usage.ru_maxrss * 1024
+
+
+def growth_db(size: str) -> Path:
+    """This benchmark's own DuckDB file of that size (others may hold the shared one)."""
+    return DATA_DIR / f"growth-{size}.duckdb"
+
+
+def measure_call(step: str, db: Path, reps: int, out: Path) -> None:
+    """Child side: one warm-up call, then the median of `reps` timed calls, into `out`."""
+    import statistics
+
+    from bench.process_map import eslabon_map
+    from bench.propagation import eslabon_propagation
+    from dashboard.metrics.filters import MetricFilter
+    from dashboard.metrics.kpis import dataset_as_of, headline_kpis
+    from etl.db import create_db_engine
+
+    engine = create_db_engine(f"duckdb:///{db}", read_only=True)
+    with engine.connect() as conn:
+        as_of = dataset_as_of(conn)
+        f = MetricFilter(as_of=as_of)
+        call = {
+            "headline KPIs": lambda: headline_kpis(conn, f.with_(group_by="none")),
+            "propagation": lambda: eslabon_propagation(conn, f),
+            "process map": lambda: eslabon_map(conn, f),
+        }[step]
+        call()
+        times = []
+        for _ in range(reps):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+    engine.dispose()
+    out.write_text(json.dumps({"seconds": statistics.median(times)}))
+
+
+def measure_resumen(db: Path, cap: int) -> dict[str, tuple[float, int]]:
+    """First and cached Resumen render on a fresh server; the server's peak RSS."""
+    from playwright.sync_api import sync_playwright
+
+    from bench.pages import CHROMIUM, CHROMIUM_ARGS, PAGES, drawn_seconds, start_server
+
+    path, marker = PAGES["Resumen"]
+    proc, base = start_server(db, "app")
+    tripped = threading.Event()
+    watcher = threading.Thread(target=_guard, args=(proc, cap, tripped), daemon=True)
+    watcher.start()
+    seconds: dict[str, float] = {}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            tab = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+            tab.set_default_timeout(900_000)
+            for label in ("first", "cached"):
+                seconds[label] = drawn_seconds(tab, base + path, marker)
+            browser.close()
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        _, _, usage = os.wait4(proc.pid, 0)
+        watcher.join()
+    if tripped.is_set():
+        raise MemoryCapExceeded(f"server stopped at {cap / 2**30:.0f} GiB")
+    peak = usage.ru_maxrss * 1024
+    return {f"Resumen {label}": (s, peak) for label, s in seconds.items()}
+
+
+def measure_size(size: str, reps: int, cap: int, skip: set[str]) -> dict[str, object]:
+    """Every step at one size: {step: (seconds, peak bytes)} or {step: 'why not'}."""
+    print(f"{size} ({SIZES[size]:,} commitments) ...", flush=True)
+    results: dict[str, object] = {}
+    source = sample_dir(size)
+    db = growth_db(size)
+    if "etl" not in skip or not db.exists():
+        db.unlink(missing_ok=True)
+        Path(f"{db}.wal").unlink(missing_ok=True)
+        try:
+            results["etl load"] = run_capped(
+                [sys.executable, "-m", "etl", "load", str(source), "--db", f"duckdb:///{db}"], cap
+            )
+        except MemoryCapExceeded as exc:
+            results["etl load"] = str(exc)
+            return results
+        print(f"  {size} etl load: {results['etl load']}", flush=True)
+    for step in ("headline KPIs", "propagation", "process map"):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "result.json"
+            argv = [sys.executable, "-m", "bench.growth", "--child", step, "--db", str(db)]
+            try:
+                _, peak = run_capped([*argv, "--reps", str(reps), "--out", str(out)], cap)
+            except MemoryCapExceeded as exc:
+                results[step] = str(exc)
+                continue
+            results[step] = (json.loads(out.read_text())["seconds"], peak)
+        print(f"  {size} {step}: {results[step]}", flush=True)
+    if "render" not in skip:
+        try:
+            results.update(measure_resumen(db, cap))
+        except MemoryCapExceeded as exc:
+            results["Resumen first"] = results["Resumen cached"] = str(exc)
+        print(f"  {size} Resumen: {results.get('Resumen first')}", flush=True)
+    return results
+
+
+def _cell(value: object) -> tuple[str, str]:
+    if isinstance(value, tuple):
+        seconds, peak = value
+        return f"{seconds:.2f}", f"{peak / 2**30:.2f}"
+    return str(value or "-"), "-"
+
+
+def print_growth(small: str, large: str, a: dict[str, object], b: dict[str, object]) -> None:
+    """The table: each step's time and peak at both sizes, growth against linear."""
+    ratio = SIZES[large] / SIZES[small]
+    ram = machine_ram()
+    print(f"\n### Growth {small} → {large} (linear = {ratio:g}×; RAM {ram / 2**30:.1f} GiB)\n")
+    print(
+        f"| step | {small} s | {large} s | growth | within linear | "
+        f"{small} peak GiB | {large} peak GiB | {large} peak ÷ RAM |"
+    )
+    print("|---|---:|---:|---:|:---:|---:|---:|---:|")
+    for step in STEPS:
+        if step not in a and step not in b:
+            continue
+        (ta, pa), (tb, pb) = _cell(a.get(step)), _cell(b.get(step))
+        growth, verdict, share = "-", "-", "-"
+        if isinstance(a.get(step), tuple) and isinstance(b.get(step), tuple):
+            g = b[step][0] / a[step][0]
+            growth, verdict = f"{g:.1f}×", "yes" if g <= ratio else "**no**"
+            share = f"{b[step][1] / ram:.0%}"
+        print(f"| {step} | {ta} | {tb} | {growth} | {verdict} | {pa} | {pb} | {share} |")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure both sizes (the small one first) and print the growth table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", choices=sorted(SIZES), default="1m")
+    parser.add_argument("--large", choices=sorted(SIZES), default="10m")
+    parser.add_argument("--reps", type=int, default=1, help="timed calls per step and size")
+    parser.add_argument("--max-rss-gib", type=float, default=12.0, help="stop a child above")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], help="'render'; 'etl' reuses a loaded growth file"
+    )
+    parser.add_argument("--child", choices=STEPS[1:4], help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        measure_call(args.child, args.db, args.reps, args.out)
+        return
+    cap = int(args.max_rss_gib * 2**30)
+    small, large = (
+        measure_size(size, args.reps, cap, set(args.skip)) for size in (args.small, args.large)
+    )
+    print_growth(args.small, args.large, small, large)
+
+
+if __name__ == "__main__":
+    main()
