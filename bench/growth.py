@@ -17,6 +17,8 @@ child's resident-set high-water mark (`os.wait4`), set against the machine's RAM
 The growth factor is large ÷ small time; linear growth is the ceiling (the size ratio,
 10 from 1m to 10m), and a step above it is a finding to fix. A child whose RSS passes
 `--max-rss-gib` is stopped (the machine is shared) and reported as such, not as a time.
+Each size's figures are saved to `growth-<size>.json` in the data folder; `--skip small`
+(or `large`) prints the table from the saved figures of that size instead of measuring.
 """
 
 from __future__ import annotations
@@ -238,7 +240,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=1, help="timed calls per step and size")
     parser.add_argument("--max-rss-gib", type=float, default=12.0, help="stop a child above")
     parser.add_argument(
-        "--skip", nargs="*", default=[], help="'render'; 'etl' reuses a loaded growth file"
+        "--skip",
+        nargs="*",
+        default=[],
+        help="'render'; 'etl' reuses a loaded growth file; 'small'/'large' reuse saved figures",
     )
     parser.add_argument("--child", choices=STEPS[1:4], help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -248,10 +253,24 @@ def main(argv: list[str] | None = None) -> None:
         measure_call(args.child, args.db, args.reps, args.out)
         return
     cap = int(args.max_rss_gib * 2**30)
-    small, large = (
-        measure_size(size, args.reps, cap, set(args.skip)) for size in (args.small, args.large)
-    )
-    print_growth(args.small, args.large, small, large)
+    measured = []
+    for which, size in (("small", args.small), ("large", args.large)):
+        saved = DATA_DIR / f"growth-{size}.json"
+        if which in args.skip and saved.exists():  # measured by an earlier run
+            print(f"{size}: the figures of {saved}", flush=True)
+            measured.append(_load(saved))
+            continue
+        results = measure_size(size, args.reps, cap, set(args.skip))
+        saved.write_text(json.dumps(results))
+        measured.append(results)
+    print_growth(args.small, args.large, measured[0], measured[1])
+
+
+def _load(path: Path) -> dict[str, object]:
+    """Saved figures: [seconds, peak] lists back to tuples."""
+    return {
+        k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(path.read_text()).items()
+    }
 
 
 if __name__ == "__main__":
