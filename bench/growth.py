@@ -25,6 +25,7 @@ Each size's figures are saved to `growth-<size>.json` in the data folder; `--ski
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -68,14 +69,16 @@ class MemoryCapExceeded(RuntimeError):
     """A child passed the memory cap and was stopped."""
 
 
-def _guard(proc: subprocess.Popen, cap: int, tripped: threading.Event) -> None:
-    """Kill `proc` when its RSS passes `cap` bytes: the machine is shared."""
-    while proc.poll() is None:
-        if _rss(proc.pid) > cap:
+def _guard(pid: int, cap: int, tripped: threading.Event, done: threading.Event) -> None:
+    """Kill `pid` when its RSS passes `cap` bytes: the machine is shared. Never reaps the
+    child (the caller's `os.wait4` must get its rusage); stops when `done` is set."""
+    while not done.is_set():
+        if _rss(pid) > cap:
             tripped.set()
-            proc.send_signal(signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
             return
-        time.sleep(0.2)
+        done.wait(0.2)
 
 
 def run_capped(argv: list[str], cap: int, env: dict[str, str] | None = None) -> tuple[float, int]:
@@ -84,13 +87,14 @@ def run_capped(argv: list[str], cap: int, env: dict[str, str] | None = None) -> 
     proc = subprocess.Popen(
         argv, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    tripped = threading.Event()
-    watcher = threading.Thread(target=_guard, args=(proc, cap, tripped), daemon=True)
+    tripped, done = threading.Event(), threading.Event()
+    watcher = threading.Thread(target=_guard, args=(proc.pid, cap, tripped, done), daemon=True)
     watcher.start()
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
+    done.set()
     watcher.join()
     if tripped.is_set():
         raise MemoryCapExceeded(f"stopped at {cap / 2**30:.0f} GiB after {elapsed:.0f} s")
@@ -142,8 +146,8 @@ def measure_resumen(db: Path, cap: int) -> dict[str, tuple[float, int]]:
 
     path, marker = PAGES["Resumen"]
     proc, base = start_server(db, "app")
-    tripped = threading.Event()
-    watcher = threading.Thread(target=_guard, args=(proc, cap, tripped), daemon=True)
+    tripped, done = threading.Event(), threading.Event()
+    watcher = threading.Thread(target=_guard, args=(proc.pid, cap, tripped, done), daemon=True)
     watcher.start()
     seconds: dict[str, float] = {}
     try:
@@ -157,9 +161,10 @@ def measure_resumen(db: Path, cap: int) -> dict[str, tuple[float, int]]:
                 seconds[label] = drawn_seconds(tab, base + path, marker)
             browser.close()
     finally:
-        if proc.poll() is None:
-            proc.terminate()
+        proc.terminate()
         _, _, usage = os.wait4(proc.pid, 0)
+        proc.returncode = 0  # reaped here; Popen must not wait for it again
+        done.set()
         watcher.join()
     if tripped.is_set():
         raise MemoryCapExceeded(f"server stopped at {cap / 2**30:.0f} GiB")
@@ -167,7 +172,7 @@ def measure_resumen(db: Path, cap: int) -> dict[str, tuple[float, int]]:
     return {f"Resumen {label}": (s, peak) for label, s in seconds.items()}
 
 
-def load_per_file(source: Path, db: Path, cap: int) -> tuple[float, int]:
+def load_per_file(source: Path, db: Path, cap: int, start: str | None) -> tuple[float, int]:
     """`etl load` one canonical file at a time (one batch each, in load order): total
     seconds and the largest peak. A batch holds about two consecutive files at once; at
     10M commitments and events that is near the cap, each file alone is well within it."""
@@ -175,13 +180,14 @@ def load_per_file(source: Path, db: Path, cap: int) -> tuple[float, int]:
     from etl.schema import LOAD_ORDER
 
     total, peak = 0.0, 0
-    for kind in LOAD_ORDER:
+    kinds = LOAD_ORDER[LOAD_ORDER.index(start) :] if start else LOAD_ORDER
+    for kind in kinds:
         path = source / f"{kind}.csv"
         if not path.exists():
             continue
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / path.name).symlink_to(path)
-            if not total:  # the first batch records the data set's as_of
+            if not total and not start:  # the first batch records the data set's as_of
                 (Path(tmp) / DATASET_FILE).symlink_to(source / DATASET_FILE)
             argv = [sys.executable, "-m", "etl", "load", tmp, "--db", f"duckdb:///{db}"]
             seconds, rss = run_capped(argv, cap)
@@ -191,7 +197,13 @@ def load_per_file(source: Path, db: Path, cap: int) -> tuple[float, int]:
 
 
 def measure_size(
-    size: str, reps: int, cap: int, skip: set[str], *, per_file: bool = False
+    size: str,
+    reps: int,
+    cap: int,
+    skip: set[str],
+    *,
+    per_file: bool = False,
+    etl_from: str | None = None,
 ) -> dict[str, object]:
     """Every step at one size: {step: (seconds, peak bytes)} or {step: 'why not'}."""
     print(f"{size} ({SIZES[size]:,} commitments) ...", flush=True)
@@ -199,11 +211,12 @@ def measure_size(
     source = sample_dir(size)
     db = growth_db(size)
     if "etl" not in skip or not db.exists():
-        db.unlink(missing_ok=True)
-        Path(f"{db}.wal").unlink(missing_ok=True)
+        if not etl_from:
+            db.unlink(missing_ok=True)
+            Path(f"{db}.wal").unlink(missing_ok=True)
         try:
             if per_file:
-                results["etl load"] = load_per_file(source, db, cap)
+                results["etl load"] = load_per_file(source, db, cap, etl_from)
             else:
                 results["etl load"] = run_capped(
                     [sys.executable, "-m", "etl", "load", str(source), "--db", f"duckdb:///{db}"],
@@ -287,6 +300,9 @@ def main(argv: list[str] | None = None) -> None:
         choices=("small", "large"),
         help="load that size one file per batch (a whole-set batch would pass the cap)",
     )
+    parser.add_argument(
+        "--etl-from", help="resume a per-file load at this kind (its time covers the rest)"
+    )
     parser.add_argument("--child", choices=STEPS[1:4], help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -303,7 +319,9 @@ def main(argv: list[str] | None = None) -> None:
             measured.append(_load(saved))
             continue
         per_file = which in args.etl_per_file
-        results = measure_size(size, args.reps, cap, set(args.skip), per_file=per_file)
+        results = measure_size(
+            size, args.reps, cap, set(args.skip), per_file=per_file, etl_from=args.etl_from
+        )
         results["etl per file"] = per_file
         if saved.exists():  # steps skipped this time keep their earlier figures
             results = {**_load(saved), **results}
