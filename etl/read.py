@@ -48,6 +48,10 @@ from etl.schema import RECORD_KINDS
 CSV_EXTENSIONS = frozenset({".csv", ".tsv", ".txt"})
 EXCEL_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
 PARQUET_EXTENSIONS = frozenset({".parquet", ".pq"})
+# Every file type read_table reads, without the dot (what an upload widget accepts).
+READABLE_TYPES: tuple[str, ...] = tuple(
+    sorted(ext[1:] for ext in CSV_EXTENSIONS | EXCEL_EXTENSIONS | PARQUET_EXTENSIONS)
+)
 DELIMITERS = (",", ";", "\t", "|")
 
 # Missing values travel as pd.NA in an Arrow-backed string column (compact, fast).

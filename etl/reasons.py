@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from etl.language import in_language
+
 # code -> (Spanish, English) templates; {names} are the reason's parameters, some of them
 # worded per language first (see _worded).
 REASONS: dict[str, tuple[str, str]] = {
@@ -127,10 +129,6 @@ CSV_HEADERS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[1] if lang == "en" else pair[0]
-
-
 class _Blank(dict[str, object]):
     """Parameters for a hint's template; a name the reason does not carry stays empty."""
 
@@ -144,7 +142,7 @@ def _worded(params: Mapping[str, object], lang: str) -> dict[str, object]:
     for key in ("hint", "how"):
         hint = params.get(key)
         if isinstance(hint, str) and hint in HINTS:
-            out[key] = _pick(HINTS[hint], lang).format_map(_Blank(params))
+            out[key] = in_language(HINTS[hint], lang).format_map(_Blank(params))
     if "low" in params:
         low, high = params["low"], params.get("high")
         out["span"] = (
@@ -193,7 +191,7 @@ def _difference(item: object, lang: str) -> str:
 def render(code: str, params: Mapping[str, object], lang: str) -> str:
     """The reason `code` with `params` in `lang` ("en", else Spanish)."""
     lang = "en" if lang == "en" else "es"
-    return _pick(REASONS[code], lang).format(**_worded(params, lang))
+    return in_language(REASONS[code], lang).format(**_worded(params, lang))
 
 
 class Reason(str):

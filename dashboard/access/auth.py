@@ -45,6 +45,7 @@ import yaml
 
 from dashboard.access.secret_keys import new_secret, secret_problem
 from dashboard.metrics.filters import EVERYTHING, RowScope
+from etl.language import in_language
 from etl.settings import PROJECT_ROOT
 
 # Lowest to highest: each role can do everything the ones before it can.
@@ -676,6 +677,5 @@ TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType(
 
 def auth_text(key: str, lang: str, **values: object) -> str:
     """A login / role message in Spanish (default) or English."""
-    es, en = TEXTS[key]
-    text = en if lang == "en" else es
+    text = in_language(TEXTS[key], lang)
     return text.format(**values) if values else text

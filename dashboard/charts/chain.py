@@ -16,37 +16,27 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.charts import empty_figure, number_or_none, percent_axis, plotly_safe, styled
+from dashboard.metrics.process_map import chain_rank
+from dashboard.metrics.propagation import LIFT_BANDS, impact_pareto, lift_band
 from dashboard.ui import theme
 from dashboard.ui.i18n import fmt_int, fmt_num, fmt_pct
 from dashboard.ui.texts import tr
 
-# Contagion-lift bins for the map's links: (key of the legend text, lower bound, colour).
-# Ordered light to dark so "more contagious" reads as "more alarming" in grey-scale too;
-# blue / orange / vermillion stay apart for every common colour-vision deficiency.
-LIFT_BINS: tuple[tuple[str, float, str], ...] = (
-    ("lift_low", 0.0, theme.SKY_BLUE),
-    ("lift_mid", 2.0, theme.ORANGE),
-    ("lift_high", 10.0, theme.VERMILLION),
-)
+# The colour of each contagion-lift band (metrics.propagation.lift_band), light to dark
+# so "more contagious" reads as "more alarming" in grey-scale too; blue / orange /
+# vermillion stay apart for every common colour-vision deficiency.
+LIFT_COLORS: dict[str, str] = {"low": theme.SKY_BLUE, "mid": theme.ORANGE, "high": theme.VERMILLION}
 LIFT_NONE_COLOR = theme.LIGHT_GREY
 
 
 def lift_bin(lift: object) -> str:
     """The legend key of a lift value ('lift_none' when it is unknown)."""
-    value = number_or_none(lift)
-    if value is None:
-        return "lift_none"
-    key = LIFT_BINS[0][0]
-    for name, lower, _color in LIFT_BINS:
-        if value >= lower:
-            key = name
-    return key
+    return f"lift_{lift_band(lift) or 'none'}"
 
 
 def lift_color(lift: object) -> str:
     """The colour of a map link with this lift."""
-    key = lift_bin(lift)
-    return next((c for name, _lo, c in LIFT_BINS if name == key), LIFT_NONE_COLOR)
+    return LIFT_COLORS.get(lift_band(lift) or "", LIFT_NONE_COLOR)
 
 
 def _curve(x0: float, x1: float, height: float, steps: int = 24) -> tuple[list[float], list[float]]:
@@ -205,7 +195,7 @@ def process_map_figure(
             font={"size": 13},
         )
     for key, color in (
-        *((name, c) for name, _lo, c in LIFT_BINS),
+        *((f"lift_{band}", LIFT_COLORS[band]) for band, _lower in LIFT_BANDS),
         ("lift_none", LIFT_NONE_COLOR),
     ):
         fig.add_trace(
@@ -255,7 +245,7 @@ def breach_sankey_figure(
     present = set(data["upstream_process"].astype(str)) | set(
         data["downstream_process"].astype(str)
     )
-    nodes = [s for s in order if s in present] + sorted(present - set(order))
+    nodes = sorted(present, key=chain_rank(order))
     index = {s: i for i, s in enumerate(nodes)}
     breaches = tr("kpi_breaches", lang)
     # One column per stage in chain order, each name written above its column: Plotly's
@@ -305,25 +295,13 @@ def breach_sankey_figure(
     return fig
 
 
-def pareto_frame(roots: pd.DataFrame, top: int) -> pd.DataFrame:
-    """The `top` roots with impact (root_impact), largest first, with each one's share and
-    the cumulative share of the total impact of every root with impact.
-    """
-    data = roots[roots["impact"] > 0].sort_values(["impact", "root_id"], ascending=[False, True])
-    total = int(data["impact"].sum())
-    data = data.head(top).copy()
-    data["share"] = data["impact"] / total if total else 0.0
-    data["cumulative_share"] = data["share"].cumsum()
-    return data.reset_index(drop=True)
-
-
 def root_pareto_figure(
     roots: pd.DataFrame, lang: str, *, top: int = 20, title: str | None = None
 ) -> go.Figure:
     """Root breaches by impact (root_impact) as a Pareto: bars of the `top` largest
     impacts, and the cumulative % of the total impact as a line on a right-hand axis.
     """
-    data = pareto_frame(roots, top) if not roots.empty else roots
+    data = impact_pareto(roots, top) if not roots.empty else roots
     if data.empty:
         return empty_figure(tr("no_roots", lang), lang)
     fig = make_subplots(specs=[[{"secondary_y": True}]])

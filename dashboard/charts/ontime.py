@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.charts import empty_figure, percent_axis, plotly_safe, styled
+from dashboard.metrics.process_map import in_chain_order
 from dashboard.ui import theme
 from dashboard.ui.i18n import fmt_int, fmt_num, fmt_pct, t
 
@@ -35,9 +36,7 @@ def rate_by_group_figure(
     data = summary.copy()
     data["group_key"] = data["group_key"].astype(str)
     if order is not None:
-        rank = {name: i for i, name in enumerate(order)}
-        data["_rank"] = [rank.get(k, len(rank)) for k in data["group_key"]]
-        data = data.sort_values(["_rank", "group_key"], kind="stable")
+        data = in_chain_order(data, order)
     rates = [float(v) if pd.notna(v) else 0.0 for v in data["on_time_rate"]]
     texts = [fmt_pct(v if pd.notna(v) else None, lang) for v in data["on_time_rate"]]
     # Never colour alone: a bar judged against a target also carries its symbol.
@@ -145,9 +144,7 @@ def renegotiation_figure(
     """
     data = reneg[reneg["renegotiated"].fillna(0) > 0] if not reneg.empty else reneg
     if order is not None and not data.empty:
-        rank = {name: i for i, name in enumerate(order)}
-        data = data.assign(_rank=[rank.get(str(k), len(rank)) for k in data["group_key"]])
-        data = data.sort_values(["_rank", "group_key"], kind="stable")
+        data = in_chain_order(data, order)
     if data.empty:
         return empty_figure(t("no_renegotiated", lang), lang)
     keys = [

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.charts import empty_figure, number_or_none, percent_axis, plotly_safe, styled
+from dashboard.metrics.process_map import in_chain_order
 from dashboard.ui import theme
 from dashboard.ui.i18n import fmt_date, fmt_int, fmt_num, fmt_pct
 from dashboard.ui.texts import tr
@@ -50,12 +51,7 @@ def _is_partial(keys: Sequence[object], by_week: bool, partial: Collection[date]
 
 def _ordered(summary: pd.DataFrame, order: Sequence[str] | None) -> pd.DataFrame:
     """Rows with a group key, in `order` (chain order) when given, else by key."""
-    data = summary[summary["group_key"].notna()].copy()
-    if order:
-        rank = {name: i for i, name in enumerate(order)}
-        data["_rank"] = [rank.get(str(k), len(rank)) for k in data["group_key"]]
-        return data.sort_values(["_rank", "group_key"], kind="stable")
-    return data.sort_values("group_key", kind="stable")
+    return in_chain_order(summary[summary["group_key"].notna()], order or ())
 
 
 def satisfaction_figure(

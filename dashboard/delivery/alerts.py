@@ -243,14 +243,9 @@ def apply_episode_changes(conn: sa.Connection, changes: EpisodeChanges, now: dat
 # --- messages -----------------------------------------------------------------------------
 
 
-def _scope(rule: AlertRule) -> str:
-    words = rule.metric_filter(rule.created_at).describe(rule.lang).rpartition("; ")[0]
-    return words or ("todo" if rule.lang == "es" else "everything")
-
-
 def alert_text(rule: AlertRule, episodes: Sequence[Episode]) -> str:
     """The alert in words: the rule, then one line per subject with its link."""
-    lines = [tr("alert_intro", rule.lang, name=rule.name, scope=_scope(rule)), ""]
+    lines = [tr("alert_intro", rule.lang, name=rule.name, scope=rule.scope_words(rule.lang)), ""]
     for ep in episodes:
         lines += [f"- {ep.reason}", f"  {tr('alert_open', rule.lang, link=ep.link)}"]
     lines += ["", tr("alert_why", rule.lang)]
@@ -270,7 +265,7 @@ def webhook_payload(rule: AlertRule, episodes: Sequence[Episode]) -> dict:
             "condition": rule.condition,
             "kpi": rule.kpi,
             "threshold": rule.threshold,
-            "scope": _scope(rule),
+            "scope": rule.scope_words(rule.lang),
             "opened_at": episodes[0].opened_at.isoformat(timespec="seconds"),
             "items": [
                 {"subject": ep.subject or None, "reason": ep.reason, "link": ep.link}

@@ -17,7 +17,7 @@ import fcntl
 import hashlib
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -52,13 +52,13 @@ from dashboard.delivery.log import (
 from dashboard.delivery.mail import Attachment, Transport, build_message
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.kpis import dataset_as_of
-from dashboard.records import iso_week_label
 from dashboard.records.subscriptions import Subscription, get_subscription, list_subscriptions
 from dashboard.report.weekly import format_kpi, review_html, review_pdf, review_xlsx
-from dashboard.services.review import WeeklyReview, recipient_review
+from dashboard.services.review import WeeklyReview, default_review_week, recipient_review
 from dashboard.ui.i18n import fmt_date
 from dashboard.ui.texts import kpi_label, tr
 from etl.db import create_db_engine
+from etl.language import in_language
 from etl.publish import published_transaction
 from etl.settings import load_settings
 
@@ -66,9 +66,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def pack_week(slot: datetime) -> str:
-    """The week a pack sent at `slot` reviews: the last full ISO week before it."""
-    monday = slot.date() - timedelta(days=slot.weekday())
-    return iso_week_label(monday - timedelta(days=7))
+    """The week a pack sent at `slot` reviews: the one the Revisión page opens on then."""
+    return default_review_week(slot)
 
 
 def _scope_suffix(sub: Subscription) -> str:
@@ -121,7 +120,7 @@ def subscription_mail(
     a text alternative, and the PDF and/or workbook, every part built from the
     recipient's own filter (`recipient_review`)."""
     review = recipient_review(conn, week, as_of, sub.metric_filter(as_of))
-    stem = f"eslabon-{'revision' if sub.lang == 'es' else 'review'}-{review.week}"
+    stem = f"eslabon-{in_language(('revision', 'review'), sub.lang)}-{review.week}"
     attachments = []
     if "pdf" in sub.formats:
         attachments.append(

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from etl.language import in_language
+
 KpiKind = Literal["rate", "count", "number"]
 Better = Literal["higher", "lower", "neutral"]
 # What a change means: better, worse, unchanged, or neither (a KPI with no better way).
@@ -60,13 +62,13 @@ class Kpi:
 
     def label_in(self, lang: str) -> str:
         """The KPI's name in `lang` ("en", else Spanish)."""
-        return self.label[1] if lang == "en" else self.label[0]
+        return in_language(self.label, lang)
 
     def help_in(self, lang: str) -> str | None:
         """The KPI's one-line definition in `lang`, or None."""
         if self.help is None:
             return None
-        return self.help[1] if lang == "en" else self.help[0]
+        return in_language(self.help, lang)
 
 
 _DECLARED: tuple[Kpi, ...] = (

@@ -17,6 +17,8 @@ process-mining tool's directly-follows graph has exactly these counts and median
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -144,6 +146,22 @@ FROM per
 FULL OUTER JOIN known ON known.process = per.process
 ORDER BY known.stage_order NULLS LAST, COALESCE(per.process, known.process)
 """
+
+
+def chain_rank(order: Sequence[str]) -> Callable[[object], tuple[int, str]]:
+    """A sort key for stage names: the stages of `order` (process_chain's, the chain
+    order) first and in that order, any other after them by name."""
+    rank = {name: i for i, name in enumerate(order)}
+    return lambda name: (rank.get(str(name), len(rank)), str(name))
+
+
+def in_chain_order(
+    frame: pd.DataFrame, order: Sequence[str], column: str = "group_key"
+) -> pd.DataFrame:
+    """The rows of a frame grouped by stage (`column`) sorted by `chain_rank(order)`."""
+    key = chain_rank(order)
+    positions = sorted(range(len(frame)), key=lambda i: key(frame[column].iloc[i]))
+    return frame.iloc[positions]
 
 
 def process_chain(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:

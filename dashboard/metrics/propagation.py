@@ -19,6 +19,9 @@ See docs/metrics-chain.md for the definitions in plain words and worked examples
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -309,6 +312,40 @@ def root_impact(conn: sa.Connection, f: MetricFilter, limit: int | None = None) 
     return df
 
 
+@dataclass(frozen=True)
+class ImpactTotals:
+    """What a `root_impact` frame adds up to (the Cadena headline)."""
+
+    roots: int  # root breaches of the filter (= root_breaches)
+    roots_with_impact: int  # those with at least one propagated breach downstream
+    total_impact: int  # their impacts summed (a propagated breach with two roots counts twice)
+    largest_impact: int | None  # the largest one; None without roots
+
+
+def impact_totals(roots: pd.DataFrame) -> ImpactTotals:
+    """The headline numbers of a `root_impact` frame (every root, impact 0 included)."""
+    impacts = [int(v) for v in roots["impact"]]
+    harmful = [v for v in impacts if v > 0]
+    return ImpactTotals(
+        roots=len(impacts),
+        roots_with_impact=len(harmful),
+        total_impact=sum(harmful),
+        largest_impact=max(impacts) if impacts else None,
+    )
+
+
+def impact_pareto(roots: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The `top` roots with impact of a `root_impact` frame, largest first (ties by
+    root_id), with each one's `share` and the `cumulative_share` of the total impact of
+    every root with impact (not only of the `top` shown)."""
+    data = roots[roots["impact"] > 0].sort_values(["impact", "root_id"], ascending=[False, True])
+    total = int(data["impact"].sum())
+    data = data.head(top).copy()
+    data["share"] = data["impact"] / total if total else 0.0
+    data["cumulative_share"] = data["share"].cumsum()
+    return data.reset_index(drop=True)
+
+
 _TREE_SQL = """
 WITH RECURSIVE {ctes},
 br AS (SELECT commitment_id FROM s_all WHERE status = 'breach'),
@@ -444,6 +481,27 @@ def contagion_lift(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
             "lift",
         ]
     ]
+
+
+# Contagion-lift bands, by lower bound: under 2× a breached upstream barely changes the
+# odds; from 10× a breach upstream all but decides the downstream one.
+LIFT_BANDS: tuple[tuple[str, float], ...] = (("low", 0.0), ("mid", 2.0), ("high", 10.0))
+
+
+def lift_band(lift: object) -> str | None:
+    """The band of a contagion lift ('low', 'mid', 'high'; see LIFT_BANDS), or None when
+    the lift is unknown (no edge with an on-time upstream breached downstream)."""
+    try:
+        value = float(lift)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(value):
+        return None
+    band = LIFT_BANDS[0][0]
+    for name, lower in LIFT_BANDS:
+        if value >= lower:
+            band = name
+    return band
 
 
 _FLOWS_SQL = """

@@ -471,12 +471,15 @@ WHAT_IF_FLIP_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+WHAT_IF_WEEKS = 13  # a quarter of past weeks: what a proposed target is tried on
+
+
 def target_what_if(
     conn: sa.Connection,
     f: MetricFilter,
     policy_id: str,
     target_hours: float,
-    weeks: int = 13,
+    weeks: int = WHAT_IF_WEEKS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What a proposed target for one policy would have given over the last `weeks`
     weeks up to as_of, beside the targets in force; nothing is saved.

@@ -8,8 +8,9 @@ never against a target that `as_of` does not know yet.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, time
+from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -101,8 +102,8 @@ def judgement_instant(f: MetricFilter) -> datetime:
 
 
 def kpi_targets(
-    conn: sa.Connection, f: MetricFilter, kpis: Mapping[str, object], process: str | None = None
-) -> dict[str, dict | None]:
+    conn: sa.Connection, f: MetricFilter, kpis: Iterable[str], process: str | None = None
+) -> dict[str, dict[str, Any] | None]:
     """The target row (as a dict) each KPI is judged against, or None without one.
 
     A stage's own target wins over the organisation-wide one. The stage is `process`, or
@@ -111,14 +112,38 @@ def kpi_targets(
     if process is None and len(f.processes) == 1:
         process = f.processes[0]
     in_force = targets_in_force(conn, judgement_instant(f), f.scope)
-    chosen: dict[str, dict | None] = {}
-    for kpi in kpis:
-        rows = in_force[in_force["kpi"] == kpi]
-        own = rows[rows["process"] == process] if process is not None else rows.iloc[0:0]
-        general = rows[rows["process"].isna()]
-        pick = own if not own.empty else general
-        chosen[kpi] = pick.iloc[0].to_dict() if not pick.empty else None
-    return chosen
+    return {kpi: _pick(in_force, kpi, process) for kpi in kpis}
+
+
+def _pick(in_force: pd.DataFrame, kpi: str, process: str | None) -> dict[str, Any] | None:
+    """The stage's own row of `kpi` among the targets in force, else the organisation's."""
+    rows = in_force[in_force["kpi"] == kpi]
+    own = rows[rows["process"] == process] if process is not None else rows.iloc[0:0]
+    pick = own if not own.empty else rows[rows["process"].isna()]
+    return cast("dict[str, Any]", pick.iloc[0].to_dict()) if not pick.empty else None
+
+
+def kpi_target_value(
+    conn: sa.Connection, f: MetricFilter, kpi: str, process: str | None = None
+) -> float | None:
+    """The target value `kpi` is judged against under `f` (None without one).
+
+    The same pick as the lights (`kpi_targets`: the end of the period, a stage's own
+    target first), so a chart's target line never shows another target than the card.
+    """
+    row = kpi_targets(conn, f, (kpi,), process)[kpi]
+    return None if row is None else float(row["target_value"])
+
+
+def stage_target_status(
+    conn: sa.Connection, f: MetricFilter, kpi: str, values: Mapping[str, float | None]
+) -> dict[str, str | None]:
+    """Each stage's light for one KPI (`values`: stage -> value), each against the
+    stage's own target or else the organisation's (`kpi_targets`)."""
+    in_force = targets_in_force(conn, judgement_instant(f), f.scope)
+    return {
+        stage: target_status(value, _pick(in_force, kpi, stage)) for stage, value in values.items()
+    }
 
 
 def kpi_target_status(

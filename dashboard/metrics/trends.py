@@ -42,20 +42,33 @@ def weekly_kpis(conn: sa.Connection, f: MetricFilter, weeks: int) -> pd.DataFram
     last = last_full_week(f)
     first = last - timedelta(days=7 * (weeks - 1))
     scoped = f.with_(date_from=first, date_to=last + timedelta(days=6), group_by="week")
-    df = headline_kpis(conn, scoped)
-    by_week = {row["group_key"]: row for row in df.to_dict("records")}
+    mondays = [first + timedelta(days=7 * i) for i in range(weeks)]
+    return _week_rows(headline_kpis(conn, scoped), mondays)
+
+
+def _week_rows(
+    by_week: pd.DataFrame, mondays: list[date], partial: list[bool] | None = None
+) -> pd.DataFrame:
+    """One row per Monday from headline_kpis grouped by week: week, `partial` when given,
+    every headline KPI. A week without commitments still has its row (counts 0, rates
+    None), so a chart has no holes; counts stay whole, missing rates stay None."""
+    found = {row["group_key"]: row for row in by_week.to_dict("records")}
     rows = []
-    for i in range(weeks):
-        monday = first + timedelta(days=7 * i)
-        found = by_week.get(monday)
+    for i, monday in enumerate(mondays):
+        week = found.get(monday)
         row: dict[str, object] = {"week": monday}
+        if partial is not None:
+            row["partial"] = partial[i]
         for kpi in HEADLINE_KPIS:
-            if found is not None:
-                row[kpi] = none_if_nan(found[kpi])
+            if week is not None:
+                row[kpi] = none_if_nan(week[kpi])
             else:
                 row[kpi] = 0 if kpi in COUNT_KPIS else None
         rows.append(row)
-    out = pd.DataFrame(rows, columns=["week", *HEADLINE_KPIS])
+    flags = ["partial"] if partial is not None else []
+    out = pd.DataFrame(rows, columns=["week", *flags, *HEADLINE_KPIS])
+    if partial is not None:
+        out["partial"] = out["partial"].astype(bool)
     for kpi in HEADLINE_KPIS:
         if kpi in COUNT_KPIS:
             out[kpi] = out[kpi].astype("int64")
@@ -98,29 +111,10 @@ def period_weekly_kpis(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
         start = pd.Timestamp(first_due).date() if first_due is not None else end
     start = min(start, end)
     df = headline_kpis(conn, f.with_(group_by="week", date_from=start, date_to=end))
-    by_week = {row["group_key"]: row for row in df.to_dict("records")}
     first = start - timedelta(days=start.weekday())
-    rows = []
-    monday = first
+    mondays = [first + timedelta(days=7 * i) for i in range((end - first).days // 7 + 1)]
     bounded = f.with_(date_from=start, date_to=end)
-    while monday <= end:
-        found = by_week.get(monday)
-        row: dict[str, object] = {"week": monday, "partial": is_partial_week(monday, bounded)}
-        for kpi in HEADLINE_KPIS:
-            if found is not None:
-                row[kpi] = none_if_nan(found[kpi])
-            else:
-                row[kpi] = 0 if kpi in COUNT_KPIS else None
-        rows.append(row)
-        monday += timedelta(days=7)
-    out = pd.DataFrame(rows, columns=["week", "partial", *HEADLINE_KPIS])
-    out["partial"] = out["partial"].astype(bool)
-    for kpi in HEADLINE_KPIS:
-        if kpi in COUNT_KPIS:
-            out[kpi] = out[kpi].astype("int64")
-        else:
-            out[kpi] = out[kpi].astype(object).where(out[kpi].notna(), None)
-    return out
+    return _week_rows(df, mondays, [is_partial_week(monday, bounded) for monday in mondays])
 
 
 WOW_COLUMNS: tuple[str, ...] = (
@@ -171,3 +165,20 @@ def week_over_week_from(weekly: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {col: pd.Series([r[col] for r in rows], dtype=object) for col in WOW_COLUMNS}
     )
+
+
+def full_weeks(weekly: pd.DataFrame) -> pd.DataFrame:
+    """The whole weeks of a `period_weekly_kpis` frame (its `partial` ones left out): the
+    weeks a sparkline draws and a week-on-week change compares, never a half week."""
+    if weekly.empty:
+        return weekly.drop(columns="partial", errors="ignore")
+    return weekly[~weekly["partial"].astype(bool)].drop(columns="partial").reset_index(drop=True)
+
+
+def last_week_change(weekly: pd.DataFrame) -> pd.DataFrame | None:
+    """The period's last full week against the full week before it, per KPI (the
+    `week_over_week_from` frame indexed by kpi), or None with fewer than two full weeks."""
+    full = full_weeks(weekly)
+    if len(full) < 2:
+        return None
+    return week_over_week_from(full).set_index("kpi")

@@ -30,9 +30,8 @@ from dashboard.records.alerts import (
     list_alert_rules,
     remove_alert_rule,
 )
+from dashboard.records.recipients import CUSTOMER_TYPES, LANGS
 from dashboard.records.subscriptions import (
-    CUSTOMER_TYPES,
-    LANGS,
     Subscription,
     add_subscription,
     get_subscription,

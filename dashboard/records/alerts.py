@@ -11,7 +11,6 @@ requested→due window elapsed) and `newly_breached` (breached since the rule ex
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,16 +18,15 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from dashboard.metrics.definitions import KPIS
-from dashboard.metrics.filters import MetricFilter
 from dashboard.records import local_now
-from dashboard.records.subscriptions import (
-    CUSTOMER_TYPES,
-    EMAIL_PATTERN,
-    LANGS,
-    SubscriptionError,
-    clean_values,
-    ensure_delivery_tables,
+from dashboard.records.recipients import (
+    RecipientScope,
+    checked_addresses,
+    checked_lang,
+    scope_columns,
+    scope_fields,
 )
+from dashboard.records.subscriptions import SubscriptionError, ensure_delivery_tables
 from etl.schema import alert_rules
 
 KPI_CONDITIONS: tuple[str, ...] = ("below_target", "worse_than_last_week", "above", "below")
@@ -41,7 +39,7 @@ class AlertRuleError(SubscriptionError):
 
 
 @dataclass(frozen=True)
-class AlertRule:
+class AlertRule(RecipientScope):
     """One alert rule."""
 
     rule_id: int
@@ -58,15 +56,6 @@ class AlertRule:
     active: bool
     created_by: str | None
     created_at: datetime
-
-    def metric_filter(self, as_of: datetime) -> MetricFilter:
-        """The rows the rule looks at."""
-        return MetricFilter(
-            as_of=as_of,
-            processes=self.processes,
-            customers=self.customers,
-            customer_types=self.customer_types,
-        )
 
 
 def _validated(
@@ -100,28 +89,20 @@ def _validated(
         kpi = None
         if condition == "at_risk" and threshold is not None and not 0 < threshold <= 1:
             raise AlertRuleError("at_risk's elapsed share must be in (0, 1], e.g. 0.8")
-    if lang not in LANGS:
-        raise AlertRuleError(f"language {lang!r} is not one of {', '.join(LANGS)}")
-    addresses = clean_values(emails, "addresses")
-    bad = [e for e in addresses if not EMAIL_PATTERN.match(e)]
-    if bad:
-        raise AlertRuleError(f"e-mail {bad[0]!r} is not an address like name@example.com")
+    checked_lang(lang, AlertRuleError)
+    addresses = checked_addresses(emails, AlertRuleError)
     hook = (webhook_url or "").strip() or None
     if hook is not None and not hook.startswith(("https://", "http://")):
         raise AlertRuleError(f"webhook {hook!r} must be an http(s) URL")
     if not addresses and hook is None:
         raise AlertRuleError("an alert rule needs an e-mail address or a webhook")
-    types = clean_values(customer_types, "customer types")
-    if [t for t in types if t not in CUSTOMER_TYPES]:
-        raise AlertRuleError(f"customer types must be among {', '.join(CUSTOMER_TYPES)}")
+    scope = scope_columns(processes, customers, customer_types, AlertRuleError)
     return {
         "name": name,
         "kpi": kpi,
         "condition": condition,
         "threshold": None if threshold is None else float(threshold),
-        "processes": json.dumps(list(clean_values(processes, "stages")), ensure_ascii=False),
-        "customers": json.dumps(list(clean_values(customers, "customers")), ensure_ascii=False),
-        "customer_types": json.dumps(list(types)),
+        **scope,
         "lang": lang,
         "emails": ",".join(addresses),
         "webhook_url": hook,
@@ -184,9 +165,7 @@ def list_alert_rules(conn: sa.Connection, *, active_only: bool = False) -> list[
             kpi=row.kpi,
             condition=row.condition,
             threshold=None if row.threshold is None else float(row.threshold),
-            processes=tuple(json.loads(row.processes)),
-            customers=tuple(json.loads(row.customers)),
-            customer_types=tuple(json.loads(row.customer_types)),
+            **scope_fields(row),
             lang=row.lang,
             emails=tuple(e for e in row.emails.split(",") if e),
             webhook_url=row.webhook_url,

@@ -8,16 +8,20 @@ due; this module records and validates what a person asked for.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from dashboard.metrics.filters import MetricFilter
 from dashboard.records import RecordError, local_now
+from dashboard.records.recipients import (
+    EMAIL_PATTERN,
+    RecipientScope,
+    checked_lang,
+    scope_columns,
+    scope_fields,
+)
 from etl.schema import DELIVERY_TABLES, metadata, subscriptions
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -25,12 +29,6 @@ WEEKDAY_NAMES_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "sat
                      "sunday")  # fmt: skip
 WEEKDAY_NAMES_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 FORMATS: tuple[str, ...] = ("pdf", "xlsx")
-LANGS: tuple[str, ...] = ("es", "en")
-CUSTOMER_TYPES: tuple[str, ...] = ("internal", "external")
-# A practical address check (one @, a dot in the domain, no spaces or header breaks):
-# the SMTP server has the last word, but a typo should be caught when it is typed.
-EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
-MAX_VALUES = 50
 
 
 class SubscriptionError(RecordError):
@@ -38,7 +36,7 @@ class SubscriptionError(RecordError):
 
 
 @dataclass(frozen=True)
-class Subscription:
+class Subscription(RecipientScope):
     """One recipient of the weekly pack."""
 
     subscription_id: int
@@ -53,15 +51,6 @@ class Subscription:
     active: bool
     created_by: str | None
     created_at: datetime
-
-    def metric_filter(self, as_of: datetime) -> MetricFilter:
-        """The recipient's filter: what rows their pack may hold."""
-        return MetricFilter(
-            as_of=as_of,
-            processes=self.processes,
-            customers=self.customers,
-            customer_types=self.customer_types,
-        )
 
     def schedule(self) -> str:
         """`mon 08:00`: the schedule as the CLI takes it."""
@@ -109,13 +98,6 @@ def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in chosen)
 
 
-def clean_values(values: Sequence[str], what: str) -> tuple[str, ...]:
-    cleaned = tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
-    if len(cleaned) > MAX_VALUES:
-        raise SubscriptionError(f"at most {MAX_VALUES} {what} per subscription")
-    return cleaned
-
-
 def _validated(
     email: str,
     processes: Sequence[str],
@@ -129,23 +111,14 @@ def _validated(
     email = (email or "").strip()
     if not EMAIL_PATTERN.match(email):
         raise SubscriptionError(f"e-mail {email!r} is not an address like name@example.com")
-    if lang not in LANGS:
-        raise SubscriptionError(f"language {lang!r} is not one of {', '.join(LANGS)}")
+    checked_lang(lang, SubscriptionError)
     if not (isinstance(weekday, int) and 0 <= weekday <= 6):
         raise SubscriptionError(f"weekday {weekday!r} must be 0 (Monday) .. 6 (Sunday)")
     if not (isinstance(hour, int) and 0 <= hour <= 23):
         raise SubscriptionError(f"hour {hour!r} must be a whole hour 0..23")
-    types = clean_values(customer_types, "customer types")
-    bad = [t for t in types if t not in CUSTOMER_TYPES]
-    if bad:
-        raise SubscriptionError(
-            f"customer type {bad[0]!r} is not one of {', '.join(CUSTOMER_TYPES)}"
-        )
     return {
         "email": email,
-        "processes": json.dumps(list(clean_values(processes, "stages")), ensure_ascii=False),
-        "customers": json.dumps(list(clean_values(customers, "customers")), ensure_ascii=False),
-        "customer_types": json.dumps(list(types)),
+        **scope_columns(processes, customers, customer_types, SubscriptionError),
         "lang": lang,
         "weekday": weekday,
         "hour": hour,
@@ -229,9 +202,7 @@ def _from_row(row: sa.Row) -> Subscription:
     return Subscription(
         subscription_id=int(row.subscription_id),
         email=row.email,
-        processes=tuple(json.loads(row.processes)),
-        customers=tuple(json.loads(row.customers)),
-        customer_types=tuple(json.loads(row.customer_types)),
+        **scope_fields(row),
         lang=row.lang,
         weekday=int(row.weekday),
         hour=int(row.hour),

@@ -50,6 +50,7 @@ from dashboard.ui.i18n import (
     norm_lang,
 )
 from dashboard.ui.texts import kpi_label, tr
+from etl.language import in_language
 
 COMMAND = "weekly"
 HELP = "The weekly review of an ISO week as a self-contained HTML file, a PDF or a workbook."
@@ -124,7 +125,7 @@ def _action_status(value: object, lang: str) -> str:
 
 
 def _yes(value: object, lang: str) -> str:
-    return ("sí" if norm_lang(lang) == "es" else "yes") if bool(value) else ""
+    return in_language(("sí", "yes"), lang) if bool(value) else ""
 
 
 # --- the tables, shared by HTML and Excel -------------------------------------------------
@@ -270,7 +271,7 @@ def _charts_html(review: WeeklyReview, lang: str) -> list[str]:
     trend = weekly_rate_figure(
         review.trend, lang, target=review.on_time_target, title=tr("review_trend", lang)
     )
-    roots = root_impact_figure(review.roots.head(10), lang, title=tr("review_roots", lang))
+    roots = root_impact_figure(review.chart_roots(), lang, title=tr("review_roots", lang))
     trend, roots = print_ready(trend), print_ready(roots)
     config = {"displayModeBar": False, "responsive": True}
     return [

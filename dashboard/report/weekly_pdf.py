@@ -245,7 +245,7 @@ def trend_drawing(review: WeeklyReview, lang: str, width: float = FRAME_WIDTH) -
 def roots_drawing(review: WeeklyReview, lang: str, width: float = FRAME_WIDTH) -> Drawing:
     """The ten root breaches of largest impact as vector horizontal bars, labelled."""
     register_fonts()
-    roots = review.roots.head(10).sort_values(["impact", "root_id"], ascending=[True, False])
+    roots = review.chart_roots().sort_values(["impact", "root_id"], ascending=[True, False])
     n = max(len(roots), 1)
     height = 30 + 16 * n
     drawing = Drawing(width, height)

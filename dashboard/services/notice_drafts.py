@@ -80,6 +80,18 @@ class NoticeDraft:
     body: str
 
 
+def notice_filter(f: MetricFilter) -> MetricFilter:
+    """The commitments proactive notices are about: those made to customers, due at any
+    time (at risk means not yet due, so the period of the other pages would hide them);
+    the filter's stages, performers and customers still apply."""
+    return f.with_(date_from=None, date_to=None, direction="to_customer", group_by="none")
+
+
+def not_yet_notified(candidates: pd.DataFrame) -> pd.DataFrame:
+    """The `notice_candidates` nobody has sent a notice about yet."""
+    return candidates[candidates["last_notice_at"].isna()].reset_index(drop=True)
+
+
 def notice_candidates(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """At-risk and overdue commitments of the filter, each with what a notice must say.
 
@@ -87,8 +99,9 @@ def notice_candidates(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     ones without a prediction: the message then promises to confirm a date);
     `late_upstream_stages` the process stages upstream that are late (the reason);
     `last_notice_at` the latest notice already sent (None = nobody told them yet).
+    The filter is taken as `notice_filter` reads it.
     """
-    f = f.with_(group_by="none")
+    f = notice_filter(f)
     risk = at_risk_commitments(conn, f)
     risk = risk.assign(kind=AT_RISK, expected_date=pd.to_datetime(risk["predicted_delivery"]))
     status_sql, params = commitment_status_sql(f)

@@ -22,7 +22,7 @@ from dashboard.metrics.kpis import headline_kpis, kpi_reasons
 from dashboard.metrics.ontime import commitment_list, none_if_nan
 from dashboard.metrics.propagation import at_risk_commitments, root_impact
 from dashboard.metrics.targets import kpi_target_status, kpi_targets
-from dashboard.metrics.trends import weekly_kpis
+from dashboard.metrics.trends import last_full_week, weekly_kpis
 from dashboard.records import iso_week_label, iso_week_monday
 from dashboard.records.actions import actions_for_week
 from etl.schema import commitments
@@ -40,6 +40,8 @@ KPI_TABLE_COLUMNS: tuple[str, ...] = (
     "reason",  # why current is empty when its input was never loaded (kpis.kpi_reasons)
 )
 TREND_WEEKS = 8
+CHART_ROOTS = 10  # roots the review's impact chart draws (the table lists them all)
+WEEKS_OFFERED = 26  # weeks a review can be opened on: as_of's week and the 25 before
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,23 @@ class WeeklyReview:
     breached: pd.DataFrame  # commitment_list rows of the week with status breach
     at_risk_next_week: pd.DataFrame  # at_risk_commitments due next week
     actions: pd.DataFrame  # actions_for_week
+
+    def chart_roots(self) -> pd.DataFrame:
+        """The roots the impact chart draws: the CHART_ROOTS largest (roots is ranked)."""
+        return self.roots.head(CHART_ROOTS)
+
+
+def default_review_week(as_of: datetime) -> str:
+    """The week a review opens on: the last ISO week that has ended at `as_of` (a meeting
+    reviews a whole week; the sidebar's period does not move it)."""
+    return iso_week_label(last_full_week(MetricFilter(as_of=as_of)))
+
+
+def review_weeks(as_of: datetime) -> list[str]:
+    """The ISO weeks a review may be opened on, newest first: as_of's own week (still
+    running) and the WEEKS_OFFERED - 1 before it."""
+    monday = as_of.date() - timedelta(days=as_of.weekday())
+    return [iso_week_label(monday - timedelta(weeks=i)) for i in range(WEEKS_OFFERED)]
 
 
 def week_filter(base: MetricFilter, week: str) -> MetricFilter:
@@ -107,6 +126,12 @@ def kpi_table(conn: sa.Connection, f_week: MetricFilter, f_previous: MetricFilte
     return frame
 
 
+def week_and_previous(base: MetricFilter, week: str) -> tuple[MetricFilter, MetricFilter]:
+    """`week_filter` of the week and of the week before it: what its KPIs are compared with."""
+    monday = iso_week_monday(week)
+    return week_filter(base, week), week_filter(base, iso_week_label(monday - timedelta(days=7)))
+
+
 def weekly_review(
     conn: sa.Connection,
     week: str,
@@ -121,8 +146,7 @@ def weekly_review(
     base = (base or MetricFilter(as_of=as_of)).with_(as_of=as_of, group_by="none")
     monday = iso_week_monday(week)
     label = iso_week_label(monday)
-    f_week = week_filter(base, label)
-    f_previous = week_filter(base, iso_week_label(monday - timedelta(days=7)))
+    f_week, f_previous = week_and_previous(base, label)
     f_next = week_filter(base, iso_week_label(monday + timedelta(days=7)))
     kpis = kpi_table(conn, f_week, f_previous)
     trend = weekly_kpis(conn, f_week.with_(date_from=None), TREND_WEEKS)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Literal
 
 import pandas as pd
 
 from dashboard.metrics.definitions import KPIS
+from etl.language import Lang, in_language, norm_lang
 
-Lang = Literal["es", "en"]
+__all__ = ["Lang", "norm_lang"]  # the language rule of etl.language, where pages look for it
+
 LANGUAGES: tuple[str, ...] = ("es", "en")
 DEFAULT_LANG: Lang = "es"
 MISSING = "—"
@@ -216,11 +217,6 @@ STRINGS.update({f"kpi_{k}": d.label for k, d in KPIS.items()})
 STRINGS.update({f"help_{k}": d.help for k, d in KPIS.items() if d.help is not None})
 
 
-def norm_lang(lang: str | None) -> Lang:
-    """A supported language code; anything else falls back to Spanish."""
-    return "en" if lang == "en" else "es"
-
-
 def t(key: str, lang: str, **values: object) -> str:
     """The text for `key` in `lang`, with `{name}` placeholders filled.
 
@@ -230,7 +226,7 @@ def t(key: str, lang: str, **values: object) -> str:
     pair = STRINGS.get(key)
     if pair is None:
         return key
-    text = pair[1] if norm_lang(lang) == "en" else pair[0]
+    text = in_language(pair, lang)
     return text.format(**values) if values else text
 
 

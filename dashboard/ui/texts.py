@@ -10,6 +10,7 @@ from __future__ import annotations
 from dashboard.metrics.definitions import KPIS
 from dashboard.ui.i18n import norm_lang, t
 from etl.exports import single_line
+from etl.language import in_language
 
 STRINGS: dict[str, tuple[str, str]] = {
     # the customer view's heading (its browser tab says dashboard.ui.i18n's page_cliente)
@@ -780,7 +781,7 @@ def tr(key: str, lang: str, **values: object) -> str:
     pair = STRINGS.get(key)
     if pair is None:
         return t(key, lang, **values)
-    text = pair[1] if norm_lang(lang) == "en" else pair[0]
+    text = in_language(pair, lang)
     return text.format(**values) if values else text
 
 
@@ -788,7 +789,7 @@ def record_kind_label(kind: object, lang: str) -> str:
     """A record kind (`commitments`, the file's name) in the reader's words; the kind
     itself when this release has no name for it."""
     pair = STRINGS.get(f"record_kind_{kind}")
-    return str(kind) if pair is None else (pair[1] if norm_lang(lang) == "en" else pair[0])
+    return str(kind) if pair is None else in_language(pair, lang)
 
 
 def kpi_label(kpi: str, lang: str) -> str:

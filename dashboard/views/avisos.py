@@ -21,7 +21,13 @@ import streamlit as st
 
 from dashboard.records import local_now
 from dashboard.records.notices import CHANNELS, mark_notified
-from dashboard.services.notice_drafts import draft_notice, notice_candidates, notices_csv
+from dashboard.services.notice_drafts import (
+    draft_notice,
+    not_yet_notified,
+    notice_candidates,
+    notice_filter,
+    notices_csv,
+)
 from dashboard.ui.i18n import LANGUAGES, fmt_stored
 from dashboard.ui.texts import tr
 from dashboard.views import common
@@ -53,14 +59,14 @@ def render() -> None:
     view = common.current_view()
     lang = view.lang
     at = common.as_of()
-    f = view.to_filter(at).with_(date_from=None, date_to=None, direction="to_customer")
+    f = notice_filter(view.to_filter(at))
     st.title(tr("page_avisos", lang))
     show_flash()
     st.caption(common.plain_md(f.describe(lang)))
     st.markdown(tr("notices_intro", lang))
     frame = cached(notice_candidates, f)
     if st.toggle(tr("notices_only_pending", lang), value=True, key=K_ONLY_NEW):
-        frame = frame[frame["last_notice_at"].isna()].reset_index(drop=True)
+        frame = not_yet_notified(frame)
     if frame.empty:
         st.info(tr("notices_none", lang))
         return

@@ -28,7 +28,6 @@ from dashboard.charts.chain import (
     breach_sankey_figure,
     directly_follows_figure,
     impact_tree_figure,
-    pareto_frame,
     process_map_figure,
     root_pareto_figure,
     stage_durations_figure,
@@ -69,13 +68,12 @@ def _date(value: object, lang: str) -> str:
 
 def headline(roots: pd.DataFrame, at_risk: pd.DataFrame, lang: str) -> None:
     """Four numbers: root breaches, those with impact, total impact, the largest one."""
-    with_impact = roots[roots["impact"] > 0]
+    totals = propagation.impact_totals(roots)
     cols = st.columns(4)
-    cols[0].metric(kpi_label("root_breaches", lang), fmt_int(len(roots), lang))
-    cols[1].metric(tr("roots_with_impact", lang), fmt_int(len(with_impact), lang))
-    cols[2].metric(tr("total_impact", lang), fmt_int(int(with_impact["impact"].sum()), lang))
-    top = int(roots["impact"].iloc[0]) if not roots.empty else None
-    cols[3].metric(tr("top_root_impact", lang), fmt_int(top, lang))
+    cols[0].metric(kpi_label("root_breaches", lang), fmt_int(totals.roots, lang))
+    cols[1].metric(tr("roots_with_impact", lang), fmt_int(totals.roots_with_impact, lang))
+    cols[2].metric(tr("total_impact", lang), fmt_int(totals.total_impact, lang))
+    cols[3].metric(tr("top_root_impact", lang), fmt_int(totals.largest_impact, lang))
     st.caption(f"{tr('at_risk_title', lang)}: {fmt_int(len(at_risk), lang)}")
 
 
@@ -122,8 +120,8 @@ def flows_and_pareto(f: MetricFilter, roots: pd.DataFrame, order: list[str], lan
         breach_sankey_figure(flows, lang, order=order), key="sankey", config=CHART_CONFIG
     )
     st.subheader(tr("pareto_title", lang))
-    total = int((roots["impact"] > 0).sum())
-    shown = len(pareto_frame(roots, PARETO_TOP)) if total else 0
+    total = propagation.impact_totals(roots).roots_with_impact
+    shown = len(propagation.impact_pareto(roots, PARETO_TOP))
     st.caption(tr("pareto_help", lang, n=fmt_int(shown, lang), total=fmt_int(total, lang)))
     st.plotly_chart(
         root_pareto_figure(roots, lang, top=PARETO_TOP), key="pareto", config=CHART_CONFIG

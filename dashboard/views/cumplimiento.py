@@ -26,7 +26,7 @@ from dashboard.charts.ontime import (
     rate_by_group_figure,
     renegotiation_figure,
 )
-from dashboard.metrics import ontime, targets
+from dashboard.metrics import ontime, process_map, targets
 from dashboard.metrics.filters import MetricFilter
 from dashboard.ui.i18n import fmt_date, fmt_int, fmt_num, fmt_pct, t
 from dashboard.views import common
@@ -116,18 +116,11 @@ def breadcrumb(stage: str, performer: str, lang: str) -> None:
 
 def status_colors(f: MetricFilter, summary: pd.DataFrame) -> dict[str, str | None]:
     """Each stage's on-time light against its own target (None without a target)."""
-    colors: dict[str, str | None] = {}
-    for _, row in summary.iterrows():
-        rate = row["on_time_rate"]
-        value = None if rate is None or pd.isna(rate) else float(rate)
-        result = common.metric(
-            targets.kpi_target_status,
-            f,
-            {"on_time_rate": value},
-            process=str(row["group_key"]),
-        )
-        colors[str(row["group_key"])] = (result or {}).get("on_time_rate")
-    return colors
+    rates = {
+        str(stage): None if pd.isna(rate) else float(rate)
+        for stage, rate in zip(summary["group_key"], summary["on_time_rate"], strict=True)
+    }
+    return common.metric(targets.stage_target_status, f, "on_time_rate", rates)
 
 
 def commitments_table(rows: pd.DataFrame, lang: str) -> None:
@@ -216,13 +209,6 @@ def delay_section(f: MetricFilter, lang: str) -> None:
     )
 
 
-def in_order(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Rows of a grouped frame with `order`'s groups first, in that order (chain order)."""
-    rank = {name: i for i, name in enumerate(order)}
-    keys = [rank.get(str(k), len(rank)) for k in frame["group_key"]]
-    return frame.assign(_rank=keys).sort_values(["_rank"], kind="stable").drop(columns="_rank")
-
-
 def renegotiation_section(f: MetricFilter, lang: str, order: list[str]) -> None:
     """Renegotiated commitments judged against the promise in force and the original one."""
     st.subheader(t("renegotiated_title", lang))
@@ -230,7 +216,7 @@ def renegotiation_section(f: MetricFilter, lang: str, order: list[str]) -> None:
     if reneg.empty or reneg["renegotiated"].fillna(0).sum() == 0:
         st.info(t("no_renegotiated", lang))
         return
-    reneg = in_order(reneg, order)
+    reneg = process_map.in_chain_order(reneg, order)
     st.plotly_chart(
         renegotiation_figure(reneg, lang, order=order),
         key="reneg",

@@ -54,13 +54,13 @@ from etl.preview import (
     upload_row_limit,
 )
 from etl.publish import publishing
+from etl.read import READABLE_TYPES
 from etl.reasons import render_stored
 from etl.records import EtlError
 from etl.worker import worker_limits
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "parquet", "pq"]
 NO_MAPPING, UPLOADED_MAPPING = "", "__upload__"
 K_MAPPING, K_HISTORY = "w_datos_mapping", "w_datos_batch"
 _GENERATION = "_datos_upload_generation"  # bumped after a load: empties the uploaders
@@ -358,7 +358,7 @@ def upload_section(version: str, lang: str) -> None:
     st.subheader(tr("upload_title", lang))
     files = st.file_uploader(
         tr("upload_label", lang),
-        type=UPLOAD_TYPES,
+        type=list(READABLE_TYPES),
         accept_multiple_files=True,
         key=f"datos_files_{_generation()}",
     )

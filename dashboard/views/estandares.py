@@ -23,6 +23,7 @@ import streamlit as st
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.standards import (
     DEFAULT_AT_RISK_SHARE,
+    WHAT_IF_WEEKS,
     at_risk_with_reasons,
     calendar_days_off,
     calendar_weeks,
@@ -39,8 +40,9 @@ from dashboard.ui.texts import fmt_hours_minutes, record_kind_label, tr
 from dashboard.views import common, records_ui
 from etl.preview import upload_read_limits
 from etl.publish import publishing
+from etl.read import READABLE_TYPES
 
-WEEKS = 13
+WEEKS = WHAT_IF_WEEKS
 K_IMPORT = "_std_import_result"
 _NEW = "+new"  # the "new standard" choice in the policy list
 # match column -> its label key (blank = any value)
@@ -312,7 +314,7 @@ def import_section(lang: str) -> None:
             st.dataframe(rejects, hide_index=True, width="stretch")
     files = st.file_uploader(
         tr("std_import", lang),
-        type=["csv", "xlsx", "tsv", "txt"],
+        type=list(READABLE_TYPES),
         accept_multiple_files=True,
         key="w_std_import_files",
         label_visibility="collapsed",

@@ -16,14 +16,11 @@ from pathlib import Path
 # request of a fresh server): make the project importable first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.metrics.definitions import HEADLINE_KPIS
-from dashboard.metrics.trends import last_full_week
-from dashboard.records import iso_week_label
 from dashboard.records.targets import (
     DIRECTIONS,
     import_targets_csv,
@@ -32,7 +29,7 @@ from dashboard.records.targets import (
     targets_csv,
 )
 from dashboard.report.weekly import format_kpi
-from dashboard.services.review import kpi_table, week_filter
+from dashboard.services.review import default_review_week, kpi_table, week_and_previous
 from dashboard.ui.i18n import MISSING, fmt_date, fmt_kpi_gap, fmt_stored
 from dashboard.ui.texts import kpi_label, tr
 from dashboard.views import common
@@ -174,14 +171,12 @@ def render() -> None:
     base = view.to_filter(at)
     st.title(tr("page_metas", lang))
     show_flash()
-    monday = last_full_week(base.with_(date_to=None))
-    week = iso_week_label(monday)
-    f_week = week_filter(base, week)
-    f_previous = week_filter(base, iso_week_label(monday - timedelta(days=7)))
+    week = default_review_week(at)
+    f_week, f_previous = week_and_previous(base, week)
     st.subheader(f"{tr('targets_lights', lang)} · {week}")
     st.caption(
-        tr("review_period", lang, start=fmt_date(monday, lang),
-           end=fmt_date(monday + timedelta(days=6), lang))
+        tr("review_period", lang, start=fmt_date(f_week.date_from, lang),
+           end=fmt_date(f_week.date_to, lang))
         + " · " + common.plain_md(f_week.describe(lang))  # stage names are data
     )  # fmt: skip
     table = cached(kpi_table, f_week, f_previous)

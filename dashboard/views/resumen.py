@@ -26,7 +26,7 @@ from dashboard.charts.kpi import weekly_rate_spec
 from dashboard.metrics import kpis, propagation, targets, trends
 from dashboard.metrics.definitions import KPIS
 from dashboard.metrics.filters import MetricFilter
-from dashboard.metrics.trends import week_over_week_from
+from dashboard.metrics.trends import full_weeks, last_week_change
 from dashboard.ui.i18n import fmt_date, fmt_int, fmt_kpi, fmt_kpi_delta, fmt_num, t
 from dashboard.ui.state import ViewState
 from dashboard.ui.texts import tr
@@ -67,29 +67,14 @@ def target_statuses(f: MetricFilter, values: dict[str, float | None]) -> dict[st
     return dict(result or {})
 
 
-def last_week_changes(weeks: pd.DataFrame) -> pd.DataFrame | None:
-    """The last full week of the period against the one before, per KPI (indexed by kpi;
-    trends.week_over_week_from on the period's full weeks), or None with fewer than two."""
-    if weeks.empty:
-        return None
-    full = weeks[~weeks["partial"].astype(bool)].drop(columns="partial")
-    if len(full) < 2:
-        return None
-    return week_over_week_from(full).set_index("kpi")
-
-
 def weekly(f: MetricFilter) -> pd.DataFrame:
     """The period's weeks (trends.period_weekly_kpis): the same commitments as the cards."""
     return common.metric(trends.period_weekly_kpis, f)
 
 
-def on_time_target(at: datetime) -> float | None:
-    """The organisation-wide on-time target in force at `at`, for the trend's line."""
-    in_force = common.metric(targets.targets_in_force, None, at)
-    if in_force is None or in_force.empty:
-        return None
-    rows = in_force[(in_force["kpi"] == "on_time_rate") & in_force["process"].isna()]
-    return number_or_none(rows.iloc[0]["target_value"]) if not rows.empty else None
+def on_time_target(f: MetricFilter) -> float | None:
+    """The on-time target of the trend's line: the one the on-time card is judged against."""
+    return common.metric(targets.kpi_target_value, f, "on_time_rate")
 
 
 def week_line(kpi: str, changes: pd.DataFrame | None, lang: str) -> str:
@@ -122,8 +107,8 @@ def kpi_cards(
     """Eight cards: the period's value with its traffic light (one signal: the target),
     the full weeks as a sparkline, and the last week's change in words beneath; an empty
     card whose input was never loaded says so in words (`reasons`: KPI -> code)."""
-    changes = last_week_changes(weeks)
-    full = weeks[~weeks["partial"].astype(bool)] if not weeks.empty else weeks
+    changes = last_week_change(weeks)
+    full = full_weeks(weeks)
     st.caption(tr("cards_note", lang))
     for start in range(0, len(CARD_KPIS), 4):
         cols = st.columns(4)
@@ -195,7 +180,7 @@ def render() -> None:
 
     st.subheader(t("trend_title", lang))
     st.vega_lite_chart(
-        spec=weekly_rate_spec(trend, lang, target=on_time_target(at)), key="trend", width="stretch"
+        spec=weekly_rate_spec(trend, lang, target=on_time_target(f)), key="trend", width="stretch"
     )
     if not trend.empty and trend["partial"].any():
         st.caption(t("trend_partial_note", lang))
@@ -217,7 +202,7 @@ def warm(at: datetime) -> None:
     trend = weekly(f)
     common.metric(kpis.kpi_reasons, f)
     target_statuses(f, values)
-    weekly_rate_spec(trend, view.lang, target=on_time_target(at))
+    weekly_rate_spec(trend, view.lang, target=on_time_target(f))
     common.metric(propagation.root_impact, f, limit=TOP_ROOTS)
 
 

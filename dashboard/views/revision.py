@@ -17,17 +17,14 @@ from pathlib import Path
 # request of a fresh server): make the project importable first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.charts.kpi import root_impact_figure, weekly_rate_figure
-from dashboard.metrics.trends import last_full_week
-from dashboard.records import iso_week_label
 from dashboard.records.actions import STATUSES, create_action, update_action_status
 from dashboard.report.weekly import review_html, review_xlsx
-from dashboard.services.review import weekly_review
+from dashboard.services.review import default_review_week, review_weeks, weekly_review
 from dashboard.ui.i18n import fmt_date, fmt_num, fmt_stored
 from dashboard.ui.texts import tr
 from dashboard.views import common
@@ -35,17 +32,10 @@ from dashboard.views.records_ui import cached, flash, show_flash, show_lights, w
 
 Q_WEEK = "week"
 K_WEEK = "w_rev_week"
-WEEKS_OFFERED = 26
 
 
 def _days(value: object, lang: str) -> str:
     return "" if value is None or pd.isna(value) else fmt_num(float(value), lang, 1)
-
-
-def week_options(at_day: date) -> list[str]:
-    """The ISO weeks offered: as_of's week and the WEEKS_OFFERED − 1 before, newest first."""
-    monday = at_day - timedelta(days=at_day.weekday())
-    return [iso_week_label(monday - timedelta(weeks=i)) for i in range(WEEKS_OFFERED)]
 
 
 def chosen_week(options: list[str], default: str, lang: str) -> str:
@@ -186,9 +176,7 @@ def render() -> None:
     lang = view.lang
     at = common.as_of()
     base = view.to_filter(at)
-    default = iso_week_label(last_full_week(base.with_(date_to=None)))
-    options = week_options(at.date())
-    week = chosen_week(options, default, lang)
+    week = chosen_week(review_weeks(at), default_review_week(at), lang)
     review = cached(weekly_review, week, at, base)
     st.title(tr("review_title", lang, week=review.week))
     show_flash()
@@ -225,7 +213,7 @@ def render() -> None:
         st.caption(tr("review_none", lang))
     else:
         st.plotly_chart(
-            root_impact_figure(review.roots.head(10), lang),
+            root_impact_figure(review.chart_roots(), lang),
             key="w_rev_roots",
             config={"displayModeBar": False},
         )

@@ -31,7 +31,7 @@ from dashboard.charts.satisfaction import (
     complaints_figure,
     satisfaction_figure,
 )
-from dashboard.metrics import complaints, satisfaction
+from dashboard.metrics import complaints, process_map, satisfaction
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.trends import is_partial_week
 from dashboard.ui.i18n import fmt_datetime, fmt_int, fmt_num, fmt_pct
@@ -41,7 +41,7 @@ from dashboard.views import common
 SEARCH_PARAM, HOURS_PARAM = "q", "hours"
 K_SEARCH, K_HOURS = "w_sat_search", "w_sat_hours"
 _SEEDED = "_sat_seeded"
-DEFAULT_TARGET_HOURS = 72.0
+DEFAULT_TARGET_HOURS = complaints.DEFAULT_TARGET_HOURS
 MIN_HOURS, MAX_HOURS = 1.0, 24.0 * 365
 MAX_SEARCH = 200  # longest search text accepted (from the box or a URL)
 COMMENTS_SHOWN = 500
@@ -186,9 +186,7 @@ def complaints_section(f: MetricFilter, order: list[str], lang: str) -> None:
     staged = staged[staged["group_key"].notna()]
     if staged.empty:
         return
-    rank = {name: i for i, name in enumerate(order)}
-    staged = staged.assign(_r=[rank.get(str(k), len(rank)) for k in staged["group_key"]])
-    staged = staged.sort_values(["_r", "group_key"], kind="stable")
+    staged = process_map.in_chain_order(staged, order)
     table = pd.DataFrame(
         {
             tr("col_process", lang): staged["group_key"].astype(str),

@@ -22,10 +22,9 @@ from dashboard.delivery.mail import DeliveryError, SmtpSettings, SmtpTransport, 
 from dashboard.delivery.run import send_test_pack
 from dashboard.records import local_now
 from dashboard.records.alerts import AlertRule, list_alert_rules
+from dashboard.records.recipients import CUSTOMER_TYPES, LANGS
 from dashboard.records.subscriptions import (
-    CUSTOMER_TYPES,
     FORMATS,
-    LANGS,
     WEEKDAY_NAMES_EN,
     WEEKDAY_NAMES_ES,
     Subscription,
@@ -38,18 +37,14 @@ from dashboard.ui.i18n import MISSING, fmt_stored
 from dashboard.ui.texts import kpi_label, tr
 from dashboard.views import common
 from dashboard.views.records_ui import cached, flash, show_flash, who, write
+from etl.language import in_language
 from etl.settings import load_settings
 
 ACTION = "manage_subscriptions"
 
 
 def _weekday(day: int, lang: str) -> str:
-    return (WEEKDAY_NAMES_ES if lang == "es" else WEEKDAY_NAMES_EN)[day]
-
-
-def _scope(sub: Subscription, lang: str) -> str:
-    words = sub.metric_filter(sub.created_at).describe(lang).rpartition("; ")[0]
-    return words or ("todo" if lang == "es" else "everything")
+    return in_language((WEEKDAY_NAMES_ES[day], WEEKDAY_NAMES_EN[day]), lang)
 
 
 def subscriptions_table(subs: list[Subscription], lang: str) -> pd.DataFrame:
@@ -61,7 +56,7 @@ def subscriptions_table(subs: list[Subscription], lang: str) -> pd.DataFrame:
             tr("subs_col_schedule", lang): [
                 f"{_weekday(s.weekday, lang)} {s.hour:02d}:00" for s in subs
             ],
-            tr("subs_col_filter", lang): [_scope(s, lang) for s in subs],
+            tr("subs_col_filter", lang): [s.scope_words(lang) for s in subs],
             tr("subs_lang", lang): [s.lang for s in subs],
             tr("subs_formats", lang): [", ".join(s.formats) or MISSING for s in subs],
             tr("subs_active", lang): [s.active for s in subs],

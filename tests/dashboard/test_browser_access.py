@@ -40,6 +40,7 @@ from tests.dashboard.apptest_support import world_db
 from tests.dashboard.conftest import make_app
 from tests.dashboard.test_secret_keys import send_cookies
 from tests.dashboard.test_signin import PASSWORDS, _config, _run, _submit
+from tests.waiting import wait_for
 
 TOKEN = bytes(range(16))
 
@@ -218,16 +219,15 @@ def started_server(tmp_path: Path, auth_file: Path) -> Iterator[str]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+
+        def healthy() -> bool:
             assert process.poll() is None, (folder / "server.log").read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)  # polling a condition, not a timed assert
+            try:
+                return httpx.get(f"{base}/_stcore/health", timeout=2).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        assert wait_for(healthy, timeout=90), "the server did not start"
         yield base
     finally:
         process.terminate()

@@ -12,12 +12,12 @@ from dashboard.charts.chain import (
     impact_tree_figure,
     lift_bin,
     lift_color,
-    pareto_frame,
     process_map_figure,
     root_pareto_figure,
     stage_durations_figure,
     tree_layout,
 )
+from dashboard.metrics.propagation import impact_pareto
 from dashboard.ui import theme
 from dashboard.ui.texts import tr
 
@@ -125,7 +125,7 @@ def test_pareto_shares_are_of_the_total_impact() -> None:
             "impact": [1, 6, 0, 3],
         }
     )
-    top2 = pareto_frame(roots, 2)
+    top2 = impact_pareto(roots, 2)
     assert list(top2["root_id"]) == ["r2", "r4"]
     assert list(top2["cumulative_share"]) == pytest.approx([0.6, 0.9])  # of 10, not of 9
     fig = root_pareto_figure(roots, "en", top=2)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.metrics.filters import MetricFilter
 from dashboard.records.notices import mark_notified
-from dashboard.services.notice_drafts import draft_notice, notice_candidates, notices_csv
+from dashboard.services.notice_drafts import (
+    draft_notice,
+    not_yet_notified,
+    notice_candidates,
+    notices_csv,
+)
 from tests.dashboard.world import AS_OF, load_chain_world
 
 
@@ -35,7 +40,17 @@ def test_candidates_kinds_dates_and_reasons(engine: sa.Engine) -> None:
     assert pd.isna(cands.loc["G1", "last_notice_at"])
     with engine.connect() as conn:
         acme = notice_candidates(conn, MetricFilter(as_of=AS_OF, customers=("Acme",)))
+        # a page's period and direction do not hide them: notices are about open
+        # commitments to customers, due at any time
+        lifted = notice_candidates(
+            conn,
+            MetricFilter(as_of=AS_OF, date_from=date(2026, 1, 1), date_to=date(2026, 1, 31),
+                         direction="from_customer"),
+        )  # fmt: skip
     assert list(acme["commitment_id"]) == ["D2", "D1"]  # by due date
+    assert sorted(lifted["commitment_id"]) == ["D1", "D2", "G1", "U2"]
+    # D1 was told on 11-19: the three nobody has told yet
+    assert sorted(not_yet_notified(cands.reset_index())["commitment_id"]) == ["D2", "G1", "U2"]
 
 
 def test_drafts_name_commitment_date_and_reason_in_both_languages() -> None:

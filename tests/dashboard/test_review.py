@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -11,7 +13,12 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.records import RecordError
 from dashboard.records.actions import create_action
 from dashboard.records.targets import set_target
-from dashboard.services.review import weekly_review
+from dashboard.services.review import (
+    default_review_week,
+    review_weeks,
+    week_and_previous,
+    weekly_review,
+)
 from tests.dashboard.world import AS_OF, WEEK, load_chain_world
 
 
@@ -77,3 +84,35 @@ def test_review_respects_the_base_filter_and_refuses_bad_weeks(engine: sa.Engine
     assert list(review.breached["commitment_id"]) == ["D2"]
     assert list(review.roots["root_id"]) == []  # D2 is propagated, not a root
     assert "Entrega" in review.scope.describe("en")
+
+
+def test_the_week_a_review_opens_on() -> None:
+    """Wednesday 2026-11-25 (W48): the last whole week is W47; a Sunday evening's last whole
+    week is the one before its own (W47 still runs on 11-22 23:00); Monday 00:00 ends W47."""
+    assert default_review_week(datetime(2026, 11, 25, 9)) == "2026-W47"
+    assert default_review_week(datetime(2026, 11, 22, 23)) == "2026-W46"
+    assert default_review_week(datetime(2026, 11, 23, 0)) == "2026-W47"
+    # ISO years: Monday 2026-01-05 is in 2026-W02, so the last whole week is 2026-W01
+    assert default_review_week(datetime(2026, 1, 5, 12)) == "2026-W01"
+    offered = review_weeks(datetime(2026, 11, 25, 9))
+    assert offered[:3] == ["2026-W48", "2026-W47", "2026-W46"]
+    assert len(offered) == 26 and offered[-1] == "2026-W23"
+
+
+def test_the_review_chart_draws_the_ten_largest_roots(engine: sa.Engine) -> None:
+    """The page, the HTML and the PDF draw the same roots: the ten first of the ranking."""
+    _seed(engine)
+    with engine.connect() as conn:
+        review = weekly_review(conn, WEEK, AS_OF)
+    ranked = pd.DataFrame({"root_id": [f"r{i:02d}" for i in range(12)], "impact": range(12, 0, -1)})
+    drawn = replace(review, roots=ranked).chart_roots()
+    assert drawn["root_id"].tolist() == [f"r{i:02d}" for i in range(10)]
+
+
+def test_a_week_and_the_week_before_it() -> None:
+    """2026-W01 starts Monday 2025-12-29; the week before is 2025-W52 (12-22..12-28)."""
+    base = MetricFilter(as_of=AS_OF, processes=("Compras",))
+    week, previous = week_and_previous(base, "2026-W01")
+    assert (week.date_from, week.date_to) == (date(2025, 12, 29), date(2026, 1, 4))
+    assert (previous.date_from, previous.date_to) == (date(2025, 12, 22), date(2025, 12, 28))
+    assert week.processes == previous.processes == ("Compras",)

@@ -1,8 +1,9 @@
 """dashboard/serve.py warms the caches at server start with exactly the page's calls.
 
 If resumen.warm and render ever ask for different things, the first visitor of a fresh
-server would silently compute everything again: this test opens the app after warming
-and counts the metric functions that still run (none may).
+server would silently compute everything again. This test counts every metric the page
+computes (any function passed to common.metric whose result is not cached yet, whatever
+its name): none after warming, and all of them again once the cache is cleared.
 """
 
 from __future__ import annotations
@@ -16,18 +17,32 @@ import pytest
 import streamlit as st
 
 from dashboard import serve
-from dashboard.metrics import kpis, process_map, propagation, targets, trends
+from dashboard.views import common
 from tests.dashboard.conftest import make_app, metric_cards
 
 
-def _counting(calls: list[str], name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    # wraps: the cache keys a call on the function's module and name, as the page's are
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        calls.append(name)
-        return func(*args, **kwargs)
+def _counting_metric(
+    monkeypatch: pytest.MonkeyPatch, asked: list[str], computed: list[str]
+) -> None:
+    """Make common.metric note each metric asked for, and each one actually computed.
 
-    return wrapper
+    The wrapper keeps the function's module and name (functools.wraps), which is all the
+    cache keys a call on, so a cached result is found as before and only a miss runs it.
+    """
+    metric = common.metric
+
+    def counting(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        key = common.metric_key(func)
+        asked.append(key)
+
+        @functools.wraps(func)
+        def computing(*inner: Any, **kw: Any) -> Any:
+            computed.append(key)
+            return func(*inner, **kw)
+
+        return metric(computing, *args, **kwargs)
+
+    monkeypatch.setattr(common, "metric", counting)
 
 
 def test_first_visit_after_warming_computes_nothing(
@@ -36,25 +51,24 @@ def test_first_visit_after_warming_computes_nothing(
     monkeypatch.setenv("ESLABON_DB_URL", sample_db_url)
     st.cache_data.clear()
     serve.warm_caches()
-    calls: list[str] = []
-    for module, names in (
-        (kpis, ["headline_kpis"]),
-        (trends, ["weekly_kpis", "week_over_week"]),
-        (propagation, ["root_impact"]),
-        (targets, ["kpi_target_status", "targets_in_force"]),
-        (process_map, ["process_chain"]),
-    ):
-        for name in names:
-            monkeypatch.setattr(module, name, _counting(calls, name, getattr(module, name)))
+    asked: list[str] = []
+    computed: list[str] = []
+    _counting_metric(monkeypatch, asked, computed)
     at = make_app(monkeypatch, sample_db_url)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert len(metric_cards(at)) == 8
-    assert calls == []
-    # and the counting itself works: a cleared cache makes the page compute again
+    # the page's numbers: the cards, their targets and reasons, the weeks, the roots
+    for name in ("kpis.headline_kpis", "kpis.kpi_reasons", "targets.kpi_target_status",
+                 "targets.kpi_target_value", "trends.period_weekly_kpis",
+                 "propagation.root_impact"):  # fmt: skip
+        assert f"dashboard.metrics.{name}" in asked
+    assert computed == []
+    # and the counting itself works: a cleared cache makes the page compute all of it again
     st.cache_data.clear()
+    asked.clear()
     make_app(monkeypatch, sample_db_url).run()
-    assert "headline_kpis" in calls
+    assert computed and sorted(set(computed)) == sorted(set(asked))
 
 
 def test_warming_an_unreachable_database_is_quiet(
@@ -64,11 +78,10 @@ def test_warming_an_unreachable_database_is_quiet(
     the server log says the warming did not happen (the page reports the error itself)."""
     monkeypatch.setenv("ESLABON_DB_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     st.cache_data.clear()
-    calls: list[str] = []
-    monkeypatch.setattr(
-        kpis, "headline_kpis", _counting(calls, "headline_kpis", kpis.headline_kpis)
-    )
+    asked: list[str] = []
+    computed: list[str] = []
+    _counting_metric(monkeypatch, asked, computed)
     with caplog.at_level(logging.INFO, logger=serve.__name__):
         serve.warm_caches()
-    assert calls == []
+    assert asked == [] and computed == []  # it stopped at the database probe
     assert not any("caches warmed" in r.getMessage() for r in caplog.records)

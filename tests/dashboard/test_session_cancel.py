@@ -17,9 +17,8 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -34,17 +33,9 @@ from etl.schema import create_schema, dataset_meta
 from etl.settings import PROJECT_ROOT
 from tests.conftest import PG_URL
 from tests.dashboard.world import load_chain_world
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.postgres
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 90.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def _free_port() -> int:
@@ -86,7 +77,7 @@ def server(pg_schema_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]
             except httpx.HTTPError:
                 return False
 
-        assert _wait_for(healthy)
+        assert wait_for(healthy, timeout=90)
         schema = sa.make_url(pg_schema_url).query["options"].split("=")[-1]
         yield base, app_name, schema
     finally:
@@ -138,7 +129,7 @@ def test_closing_the_session_cancels_its_waiting_query(server: tuple[str, str, s
     try:
         first = asyncio.run(run_session(base, timeout=120))  # imports done, caches warm
         assert first.finished, first.exception
-        assert _wait_for(lambda: _busy_backends(admin, app_name) == 0)
+        assert wait_for(lambda: _busy_backends(admin, app_name) == 0, timeout=90)
         with admin.connect() as locker:
             transaction = locker.begin()
             locker.execute(sa.text(f'LOCK TABLE "{schema}".commitments IN ACCESS EXCLUSIVE MODE'))
@@ -147,10 +138,10 @@ def test_closing_the_session_cancels_its_waiting_query(server: tuple[str, str, s
                 target=lambda: asyncio.run(_session_until(base, "period=26w&lang=en", leave))
             )
             client.start()
-            assert _wait_for(lambda: _busy_backends(admin, app_name, waiting=True) >= 1)
+            assert wait_for(lambda: _busy_backends(admin, app_name, waiting=True) >= 1, timeout=90)
             leave.set()  # the user leaves while the query waits
             client.join(timeout=30)
-            assert _wait_for(lambda: _busy_backends(admin, app_name) == 0, timeout=30)
+            assert wait_for(lambda: _busy_backends(admin, app_name) == 0, timeout=30)
             transaction.rollback()
     finally:
         leave.set()

@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ from bench.servers import free_port, streamlit_argv, wait_healthy
 from bench.session_client import SessionRun, run_session
 from dashboard.ui.i18n import t
 from etl.settings import PROJECT_ROOT, SAMPLE_DIR
+from tests.waiting import wait_for
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PROXY_CONF = PROJECT_ROOT / "deploy" / "nginx-eslabon.conf"
@@ -169,12 +169,8 @@ def test_a_batch_loaded_while_two_processes_serve_is_seen_by_both(
             capture_output=True,
         )
         # each process notices the new batch at its next database probe (a few seconds)
+        grown = before_proxy + 10
         for base in (proxy, f"http://127.0.0.1:{other}"):
-            deadline = time.monotonic() + 60
-            shown = breaches_shown(_resumen(base))
-            while shown != before_proxy + 10 and time.monotonic() < deadline:
-                time.sleep(0.5)
-                shown = breaches_shown(_resumen(base))
-            assert shown == before_proxy + 10, base
+            assert wait_for(lambda b=base: breaches_shown(_resumen(b)) == grown, timeout=60), base
         # sticky: every session of this client went through the proxy to the same process
         assert set(stream_upstreams(conf_dir / "access.log")) == {served_by}

@@ -10,6 +10,7 @@ own small writes: they wait for a running load and are not lost by its swap.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 import sys
@@ -20,6 +21,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import etl.db
+import etl.publish
+from etl.db import is_lock_conflict
 from etl.load import load_files
 from etl.publish import (
     LoadInProgress,
@@ -49,7 +53,7 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.ontime import on_time_summary
 from etl.publish import served_engine
 
-url, target, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+url, target, out, progress = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 engine = served_engine(url)
 f = MetricFilter(as_of=datetime(2027, 1, 1))
 reads, errors, after = [], [], 0
@@ -62,6 +66,8 @@ while time.monotonic() < deadline and after < 5:
             s = on_time_summary(conn, f)
             due = int(s["due"].sum() + s["pending"].sum())
         reads.append([time.time(), int(n), int(b), due])
+        with open(progress, "a") as fh:  # one byte per read, for the loader to wait on
+            fh.write(".")
         if len(reads) == 1:
             print("ready", flush=True)
         if n == target:
@@ -75,17 +81,23 @@ with open(out, "w") as fh:
 """
 
 
-# The loader: `python -m etl load` itself, with its validation slowed by two seconds — a
-# load as long as a big file's, and longer than a reader's connect retries (~1.5 s) last,
-# so a loader that held the live file would make readers fail.
+# The loader: `python -m etl load` itself, its validation held until the reader has read
+# three more times: reads that all happen while the load runs, so a loader that held the
+# live file would make them fail (or never happen, and the loader gives up waiting).
 LOADER = r"""
-import sys, time
+import os, sys
 import etl.load
+from tests.waiting import wait_for
 
 _validate = etl.load.validate_frame
+progress = os.environ["READER_PROGRESS"]
+
+def reads():
+    return os.path.getsize(progress) if os.path.exists(progress) else 0
 
 def slow_validate(*args, **kwargs):
-    time.sleep(2.0)
+    start = reads()
+    wait_for(lambda: reads() >= start + 3, timeout=60)
     return _validate(*args, **kwargs)
 
 etl.load.validate_frame = slow_validate
@@ -107,9 +119,9 @@ def _reader_and_loader(url: str, batch: Path, tmp_path: Path) -> tuple[dict, flo
     old = scalar(url, "SELECT count(*) FROM commitments")
     script = tmp_path / "reader.py"
     script.write_text(READER, encoding="utf-8")
-    out = tmp_path / "reads.json"
+    out, progress = tmp_path / "reads.json", tmp_path / "reads.progress"
     reader = subprocess.Popen(
-        [sys.executable, str(script), url, str(old + NEW), str(out)],
+        [sys.executable, str(script), url, str(old + NEW), str(out), str(progress)],
         cwd=ROOT,
         env=child_env(),
         stdout=subprocess.PIPE,
@@ -125,7 +137,7 @@ def _reader_and_loader(url: str, batch: Path, tmp_path: Path) -> tuple[dict, flo
         loaded = subprocess.run(
             [sys.executable, str(loader), "load", str(batch), "--db", url, "--json"],
             cwd=ROOT,
-            env=child_env(),
+            env={**child_env(), "READER_PROGRESS": str(progress)},
             capture_output=True,
             text=True,
             timeout=120,
@@ -155,8 +167,9 @@ def _check(log: dict, url: str, old: tuple[int, int], started: float, ended: flo
     assert all(len(values) == 1 for values in metric.values()), metric
     # the new commitments are all due by 2026-10-28, before as_of: the metric grows by NEW
     assert metric[new].pop() - metric[old].pop() == NEW
-    # the reader was really reading while the loader process ran
-    assert any(started <= at <= ended for at, *_ in reads)
+    # the reader was really reading while the loader process ran (the loader waits for
+    # three reads in the middle of its load)
+    assert sum(started <= at <= ended for at, *_ in reads) >= 3
 
 
 def test_duckdb_reader_never_fails_and_sees_old_or_new(tmp_path: Path) -> None:
@@ -180,6 +193,22 @@ def test_postgres_reader_sees_old_or_new(pg_schema_url: str, tmp_path: Path) -> 
 # --- the app's own writes -------------------------------------------------------------
 
 
+class _FlockSpy:
+    """etl.publish's `fcntl`, telling when a writer finds the lock taken."""
+
+    LOCK_EX, LOCK_NB, LOCK_UN = fcntl.LOCK_EX, fcntl.LOCK_NB, fcntl.LOCK_UN
+
+    def __init__(self, refused: threading.Event) -> None:
+        self.refused = refused
+
+    def flock(self, fd: int, operation: int) -> None:
+        try:
+            fcntl.flock(fd, operation)
+        except BlockingIOError:
+            self.refused.set()
+            raise
+
+
 def _target_row(target_id: int) -> dict[str, object]:
     from datetime import datetime
 
@@ -196,20 +225,23 @@ def _target_row(target_id: int) -> dict[str, object]:
     }
 
 
-def test_app_write_waits_for_a_load_and_is_not_lost_by_its_swap(tmp_path: Path) -> None:
+def test_app_write_waits_for_a_load_and_is_not_lost_by_its_swap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A target saved while a load runs lands after the load, on the new file: both kept."""
     url = f"duckdb:///{tmp_path / 'live.duckdb'}"
     _seed(url)
     engine = served_engine(url)
     assert isinstance(engine, ServedEngine)
     batch = write_new_commitments(tmp_path / "batch", 50, "LATE")
-    loading, saved = threading.Event(), []
+    loading, refused, saved = threading.Event(), threading.Event(), []
+    monkeypatch.setattr(etl.publish, "fcntl", _FlockSpy(refused))
 
     def load() -> None:
         with publishing(url) as writer:
             load_files(writer, [batch])
             loading.set()
-            time.sleep(0.5)  # the load is still running when the app writes
+            refused.wait(30)  # the load ends only once the app's write has found it running
 
     loader = threading.Thread(target=load)
     loader.start()
@@ -218,6 +250,7 @@ def test_app_write_waits_for_a_load_and_is_not_lost_by_its_swap(tmp_path: Path) 
         conn.execute(targets.insert().values(**_target_row(1)))
         saved.append(conn.execute(sa.text("SELECT count(*) FROM commitments")).scalar())
     loader.join()
+    assert refused.is_set()  # the write did wait for the load
     assert saved == [5050]
     assert scalar(url, "SELECT count(*) FROM commitments") == 5050
     assert scalar(url, "SELECT count(*) FROM targets") == 1
@@ -255,26 +288,44 @@ def test_app_write_gives_up_with_a_clear_message_when_a_load_holds_on(
     assert scalar(url, "SELECT count(*) FROM targets") == 0
 
 
-def test_reader_connect_retries_a_brief_writer(tmp_path: Path) -> None:
+def test_reader_connect_retries_a_brief_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A direct read-write open by another process (not through publishing) only delays
-    a reader: the open is retried while the other process holds the file briefly."""
+    a reader: the open is retried while the other process holds the file briefly (here:
+    until the reader's first open has failed on it)."""
     url = f"duckdb:///{tmp_path / 'live.duckdb'}"
     _seed(url)
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-            " time.sleep(0.4); c.close()",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " sys.stdin.readline(); c.close(); print('released', flush=True)",
             str(tmp_path / "live.duckdb"),
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    assert holder.stdin is not None and holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    conflicts: list[BaseException] = []
+
+    def conflict_releases_the_holder(exc: BaseException) -> bool:
+        found = is_lock_conflict(exc)
+        if found and not conflicts:  # the first failed open: the holder lets go
+            conflicts.append(exc)
+            holder.stdin.write("release\n")
+            holder.stdin.flush()
+            assert holder.stdout.readline().strip() == "released"
+        return found
+
+    monkeypatch.setattr(etl.db, "is_lock_conflict", conflict_releases_the_holder)
     engine = served_engine(url)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM commitments")).scalar() == 5000
+    assert len(conflicts) == 1  # the first open met the holder; a retry got through
     holder.wait(10)
 
 

@@ -8,9 +8,7 @@ pg_stat_activity shows no backend still running it (polled with a bounded wait).
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -19,20 +17,11 @@ from etl import querywatch
 from etl.db import create_db_engine, with_pg_statement_timeout
 from etl.settings import DEFAULT_STATEMENT_TIMEOUT, statement_timeout
 from tests.conftest import PG_URL
+from tests.waiting import wait_for
 
 # Minutes of work for DuckDB (2·10^10 products): only an interrupt ends it in a test.
 DUCK_SLOW = "SELECT sum(a.range * b.range) FROM range(200000) a, range(100000) b"
 PG_SLOW = "SELECT pg_sleep(120)"
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    """Poll `condition` until it holds or `timeout` passes; whether it held."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def test_statement_timeout_setting() -> None:
@@ -120,14 +109,14 @@ def test_postgres_gone_owner_is_cancelled_and_leaves_no_backend(pg_schema_url: s
     worker = threading.Thread(target=_run_owned, args=(engine, owner, PG_SLOW, errors))
     try:
         worker.start()
-        assert _wait_for(lambda: _active_backends(admin, app_name) == 1)
+        assert wait_for(lambda: _active_backends(admin, app_name) == 1)
         assert owner in querywatch.running_owners()
         gone.add(owner)  # the session closes: the reaper cancels its statement
         worker.join(timeout=60)
         assert not worker.is_alive()
         assert len(errors) == 1 and not querywatch.is_statement_timeout(errors[0])
         assert "cancel" in str(errors[0]).lower()
-        assert _wait_for(lambda: _active_backends(admin, app_name) == 0)
+        assert wait_for(lambda: _active_backends(admin, app_name) == 0)
         assert owner not in querywatch.running_owners()
     finally:
         reaper.stop()
@@ -142,7 +131,7 @@ def test_duckdb_cancel_owner(tmp_path) -> None:  # type: ignore[no-untyped-def]
     worker = threading.Thread(target=_run_owned, args=(engine, owner, DUCK_SLOW, errors))
     try:
         worker.start()
-        assert _wait_for(lambda: owner in querywatch.running_owners())
+        assert wait_for(lambda: owner in querywatch.running_owners())
         assert querywatch.cancel_owner(owner) == 1
         worker.join(timeout=60)
         assert not worker.is_alive()

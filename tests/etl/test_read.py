@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl.read import kind_from_name, read_table
+from etl.read import READABLE_TYPES, kind_from_name, read_table
 from etl.records import ROW, ReadError
 
 CORPUS = Path(__file__).parent / "files" / "read"
@@ -610,3 +610,24 @@ def test_a_large_file_on_disk_with_a_ragged_row_names_the_row(tmp_path: Path) ->
     path = write(tmp_path, "events.csv", ("\n".join(lines) + "\n").encode())
     with pytest.raises(ReadError, match=r"events\.csv, row 150002: 5 fields but the header has 3"):
         read_table(path)
+
+
+def test_every_type_an_upload_accepts_is_read(tmp_path: Path) -> None:
+    """The upload widgets offer READABLE_TYPES: each one reads to the same rows, and a
+    type outside it is refused by read_table too."""
+    assert READABLE_TYPES == ("csv", "parquet", "pq", "tsv", "txt", "xlsm", "xlsx")
+    frame = pd.DataFrame({"process": ["Ventas", "Compras"], "stage_order": ["1", "2"]})
+    for ext in READABLE_TYPES:
+        path = tmp_path / f"processes.{ext}"
+        if ext in ("xlsx", "xlsm"):
+            frame.to_excel(path, index=False, engine="openpyxl")
+        elif ext in ("parquet", "pq"):
+            frame.to_parquet(path)
+        else:
+            sep = "\t" if ext == "tsv" else ";"
+            path.write_text(f"process{sep}stage_order\nVentas{sep}1\nCompras{sep}2\n")
+        table = read_table(path).frame
+        assert rows_of(table[["process", "stage_order"]]) == [["Ventas", "1"], ["Compras", "2"]]
+    (tmp_path / "processes.ods").write_bytes(b"PK")
+    with pytest.raises(ReadError, match=r"unknown file type '\.ods'"):
+        read_table(tmp_path / "processes.ods")

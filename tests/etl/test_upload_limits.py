@@ -16,7 +16,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +35,7 @@ from etl.records import EtlError, ReadError
 from etl.schema import create_schema
 from etl.settings import PROJECT_ROOT
 from etl.worker import WorkerLimitError, WorkerLimits, run_bounded
+from tests.waiting import wait_for
 
 LIMITS = ReadLimits(
     max_bytes=1 << 20,
@@ -43,15 +44,6 @@ LIMITS = ReadLimits(
     max_uncompressed_bytes=1 << 20,
     what="ESLABON_UPLOAD_MAX_ROWS",
 )
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def _workbook(rows: int = 2, columns: int = 2) -> bytes:
@@ -247,16 +239,14 @@ def refuse(message: str) -> None:
 
 def write_pid_and_wait(path: str) -> None:
     Path(path).write_text(str(os.getpid()))
-    while True:
-        time.sleep(0.05)
+    threading.Event().wait()  # until killed
 
 
 def hold_scratch(db_url: str, marker: str) -> None:
     """Open a scratch copy (as a preview does), say where, and keep it open."""
     with scratch_copy(db_url):
         Path(marker).write_text(str(os.getpid()))
-        while True:
-            time.sleep(0.05)
+        threading.Event().wait()  # until killed
 
 
 def _dead(pid: int) -> bool:
@@ -353,12 +343,12 @@ def test_a_killed_server_leaves_no_worker_and_no_scratch(
         cwd=PROJECT_ROOT, env={**os.environ, SCRATCH_ENV: str(scratch_dir.parent)},
     )  # fmt: skip
     try:
-        assert _wait_for(lambda: marker.exists() and bool(marker.read_text()))
+        assert wait_for(lambda: marker.exists() and bool(marker.read_text()), timeout=60)
         worker = int(marker.read_text())
         assert [p.name.split("-")[0] for p in scratch_dir.iterdir()] == [f"p{worker}"]
         server.send_signal(signal.SIGKILL)
         server.wait()
-        assert _wait_for(lambda: _dead(worker))  # the worker died with its server
+        assert wait_for(lambda: _dead(worker), timeout=60)  # the worker died with its server
         remove_stale_scratch()  # what the next server start (or preview) does
         assert list(scratch_dir.iterdir()) == []
     finally:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.process_map import (
+    chain_rank,
     directly_follows,
+    in_chain_order,
     process_chain,
     process_dependency_flows,
     stage_durations,
@@ -309,3 +312,21 @@ def test_a_database_made_before_log_order_still_draws_the_map(db_url: str) -> No
         assert tracking is not None and tracking.events["stage"].tolist() == ["x", "y"]
     finally:
         engine.dispose()
+
+
+def test_rows_in_chain_order() -> None:
+    """Chain Ventas → Compras → Entrega: the listed stages first in that order, the
+    unlisted Almacén and Zeta after them by name; the other columns travel with them."""
+    frame = pd.DataFrame(
+        {"group_key": ["Zeta", "Entrega", "Almacén", "Ventas", "Compras"], "n": [5, 3, 9, 1, 2]}
+    )
+    ordered = in_chain_order(frame, ["Ventas", "Compras", "Entrega"])
+    assert ordered["group_key"].tolist() == ["Ventas", "Compras", "Entrega", "Almacén", "Zeta"]
+    assert ordered["n"].tolist() == [1, 2, 3, 9, 5]
+    assert in_chain_order(frame, [])["group_key"].tolist() == sorted(frame["group_key"])
+    names = {"Entrega", "Otro", "Ventas"}
+    assert sorted(names, key=chain_rank(["Ventas", "Compras", "Entrega"])) == [
+        "Ventas",
+        "Entrega",
+        "Otro",
+    ]

@@ -19,12 +19,16 @@ import sqlalchemy as sa
 from dashboard.metrics import process_map
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.propagation import (
+    ImpactTotals,
     at_risk_commitments,
     breach_classification_sql,
     breach_flows,
     breach_roots,
     contagion_lift,
+    impact_pareto,
+    impact_totals,
     impact_tree,
+    lift_band,
     propagation_summary,
     root_impact,
 )
@@ -460,3 +464,37 @@ def test_sample_gives_the_same_numbers_on_both_backends(
         pairs = process_map.directly_follows(conn, base)
     assert s["root_breaches"] > 0 and s["propagated_breaches"] > 0 and s["absorbed"] > 0
     assert len(pairs) > 0 and compared > 100
+
+
+def _roots(impacts: list[int]) -> pd.DataFrame:
+    """A root_impact-shaped frame, ranked as root_impact ranks it."""
+    return pd.DataFrame(
+        {"root_id": [f"r{i}" for i in range(1, len(impacts) + 1)], "impact": impacts}
+    ).sort_values(["impact", "root_id"], ascending=[False, True])
+
+
+def test_impact_totals() -> None:
+    """Roots with impacts 1, 6, 0, 3, 0: five roots, three with impact, 10 in all, 6 the
+    largest; no roots at all: zeros and no largest."""
+    assert impact_totals(_roots([1, 6, 0, 3, 0])) == ImpactTotals(5, 3, 10, 6)
+    assert impact_totals(_roots([0, 0])) == ImpactTotals(2, 0, 0, 0)
+    assert impact_totals(_roots([])) == ImpactTotals(0, 0, 0, None)
+
+
+def test_impact_pareto_shares_are_of_every_root_with_impact() -> None:
+    """Impacts 1, 6, 0, 3, 3 (total 13): the top three are r2 (6), r4 and r5 (3 each, by
+    id), shares 6/13, 3/13, 3/13, cumulative 6/13, 9/13, 12/13 — r1's 1/13 is not shown."""
+    top = impact_pareto(_roots([1, 6, 0, 3, 3]), 3)
+    assert top["root_id"].tolist() == ["r2", "r4", "r5"]
+    assert top["share"].tolist() == pytest.approx([6 / 13, 3 / 13, 3 / 13])
+    assert top["cumulative_share"].tolist() == pytest.approx([6 / 13, 9 / 13, 12 / 13])
+    assert impact_pareto(_roots([0, 0]), 3).empty
+
+
+@pytest.mark.parametrize(
+    ("lift", "band"),
+    [(None, None), (math.nan, None), ("x", None), (0.0, "low"), (1.99, "low"), (2.0, "mid"),
+     (9.99, "mid"), (10.0, "high"), (26.5, "high")],
+)  # fmt: skip
+def test_lift_bands(lift: object, band: str | None) -> None:
+    assert lift_band(lift) == band

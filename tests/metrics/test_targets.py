@@ -12,6 +12,8 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.targets import (
     judgement_instant,
     kpi_target_status,
+    kpi_target_value,
+    stage_target_status,
     target_status,
     targets_in_force,
 )
@@ -120,3 +122,34 @@ def test_judgement_instant_never_after_as_of() -> None:
         2026, 3, 4, 23, 59, 59, 999999
     )
     assert judgement_instant(MetricFilter(as_of=AS_OF, date_to=date(2026, 12, 31))) == AS_OF
+
+
+def test_target_line_is_the_lights_target(targeted: sa.Engine) -> None:
+    """The trend's line and the card speak of one target: the one in force at the period's
+    end (not at as_of), the selected stage's own before the organisation's."""
+    week = MetricFilter(as_of=AS_OF, date_from=date(2026, 3, 2), date_to=date(2026, 3, 4))
+    with targeted.connect() as conn:
+        # period ends 03-04: 0.9 (0.85 only from 03-05, although in force at as_of)
+        assert kpi_target_value(conn, week, "on_time_rate") == pytest.approx(0.9)
+        assert kpi_target_value(conn, MetricFilter(as_of=AS_OF), "on_time_rate") == 0.85
+        # one stage selected: its own 0.5
+        compras = MetricFilter(as_of=AS_OF, processes=("Compras",))
+        assert kpi_target_value(conn, compras, "on_time_rate") == pytest.approx(0.5)
+        # nps from 04-01: nothing at 03-10; csat never had one
+        assert kpi_target_value(conn, week, "nps") is None
+        assert kpi_target_value(conn, week, "csat_pct") is None
+        # 0.86 against the line's 0.9 ± 0.05 is amber, and so is the card
+        assert kpi_target_status(conn, week, {"on_time_rate": 0.86})["on_time_rate"] == "amber"
+
+
+def test_stage_target_status(targeted: sa.Engine) -> None:
+    """Compras: own 0.5 ± 0.1, so 0.45 is amber; Logística has none: the organisation's
+    0.85 ± 0.05 at as_of, so 0.82 amber and 0.7 red; a stage without a value: no light."""
+    rates = {"Compras": 0.45, "Logística": 0.82, "Ventas": 0.7, "Entrega": None}
+    with targeted.connect() as conn:
+        lights = stage_target_status(conn, MetricFilter(as_of=AS_OF), "on_time_rate", rates)
+        # judged at the period's end (03-04) the organisation's 0.9 ± 0.05 makes 0.82 red
+        week = MetricFilter(as_of=AS_OF, date_to=date(2026, 3, 4))
+        earlier = stage_target_status(conn, week, "on_time_rate", {"Logística": 0.82})
+    assert lights == {"Compras": "amber", "Logística": "amber", "Ventas": "red", "Entrega": None}
+    assert earlier == {"Logística": "red"}

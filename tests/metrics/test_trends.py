@@ -12,8 +12,10 @@ from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import headline_kpis
 from dashboard.metrics.trends import (
+    full_weeks,
     is_partial_week,
     last_full_week,
+    last_week_change,
     period_weekly_kpis,
     week_over_week,
     week_over_week_from,
@@ -172,3 +174,30 @@ def test_is_partial_week() -> None:
     cut = MetricFilter(as_of=AS_OF, date_from=date(2026, 3, 10))
     assert is_partial_week(date(2026, 3, 9), cut)
     assert is_partial_week(date(2026, 3, 2), MetricFilter(as_of=AS_OF, date_to=date(2026, 3, 7)))
+
+
+def test_last_week_change_compares_full_weeks_only() -> None:
+    """Weeks 03-02 (1/2), 03-09 (2/3), 03-16 partial (0/1): the change is 03-09 against
+    03-02, 2/3 - 1/2 = 1/6, never the partial week against a whole one."""
+    rows = [
+        (date(2026, 3, 2), False, 0.5, 2),
+        (date(2026, 3, 9), False, 2 / 3, 3),
+        (date(2026, 3, 16), True, 0.0, 1),
+    ]
+    weekly = pd.DataFrame(
+        [
+            {"week": w, "partial": p, **dict.fromkeys(HEADLINE_KPIS), "on_time_rate": r, "due": n}
+            for w, p, r, n in rows
+        ]
+    )
+    full = full_weeks(weekly)
+    assert full["week"].tolist() == [date(2026, 3, 2), date(2026, 3, 9)]
+    assert "partial" not in full
+    change = last_week_change(weekly)
+    assert change is not None
+    assert change.loc["on_time_rate", "delta"] == pytest.approx(1 / 6)
+    assert change.loc["due", "delta"] == 1
+    assert change.loc["on_time_rate", "current_week"] == date(2026, 3, 9)
+    # one full week (the partial one does not count as a second): nothing to compare
+    assert last_week_change(weekly.iloc[1:]) is None
+    assert last_week_change(weekly.iloc[0:0]) is None
