@@ -17,7 +17,7 @@ long the gate stays closed for readers (the apply and its checkpoint) against th
 in-place load.
 
 Run from the project root:
-`ESLABON_BENCH_DATA=/work/bench-data nice .venv/bin/python -m bench.nightly --size 1m`.
+`nice .venv/bin/python -m bench.nightly --size 1m`.
 """
 
 from __future__ import annotations
