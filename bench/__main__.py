@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 
-from bench import backends, etl_load, kpis, pages, process_map, propagation, sessions
+from bench import backends, etl_load, kpis, nightly, pages, process_map, propagation, sessions
 from bench.common import size_arg
 
 
 def main() -> None:
-    """Run the seven benchmarks at one size (`--skip backends` without PostgreSQL)."""
+    """Run the eight benchmarks at one size (`--skip backends` without PostgreSQL)."""
     parser = argparse.ArgumentParser(description="Eslabón benchmarks")
     size_arg(parser)
     parser.add_argument("--skip", nargs="*", default=[], help="benchmarks to skip by name")
@@ -21,6 +21,8 @@ def main() -> None:
     common = ["--size", args.size] + (["--reps", str(args.reps)] if args.reps else [])
     if "etl" not in args.skip:
         etl_load.main(common)
+    if "nightly" not in args.skip:
+        nightly.main(common)
     if "kpis" not in args.skip:
         kpis.main(common)
     if "propagation" not in args.skip:

@@ -9,12 +9,17 @@
 
 Each contender is its own subprocess (a fresh interpreter, like a user's command), so
 its peak memory is the child's RSS high-water mark (os.wait4). Run from the project
-root: `.venv/bin/python -m bench.etl_load --size 100k --reps 3`.
+root: `.venv/bin/python -m bench.etl_load --size 100k --reps 3`. `--against DIR` adds
+`python -m etl load` from another checkout (e.g. a worktree of main), alternated with
+the rest: a before/after measurement whose ratios to the floor of the same reps hold
+even on a busy machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -31,8 +36,9 @@ KINDS = ("processes", "commitments", "dependencies", "events", "satisfaction", "
 
 
 def _fresh(db: Path) -> Path:
-    """Delete a database file (and its WAL) so every run loads into an empty one."""
-    for p in (db, db.with_name(db.name + ".wal")):
+    """Delete a database file (its WAL and the loader's lock file too) so every run loads
+    into an empty one."""
+    for p in (db, db.with_name(db.name + ".wal"), db.with_name(db.name + ".lock")):
         p.unlink(missing_ok=True)
     return db
 
@@ -88,6 +94,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--pandas-reps", type=int, default=None, help="pandas runs (default: 1 at 1m, else all)"
     )
+    parser.add_argument(
+        "--against", type=Path, help="also load with this other checkout's etl (before/after)"
+    )
     args = parser.parse_args(argv)
     if args.child == "floor":
         floor_load(args.folder, args.db)
@@ -100,7 +109,9 @@ def main(argv: list[str] | None = None) -> None:
     reps = args.reps or 3
     work = folder.parent / "etl-bench"
     work.mkdir(exist_ok=True)
-    dbs = {name: work / f"{args.size}-{name}.duckdb" for name in ("eslabon", "floor", "pandas")}
+    # One file per run of this script: checkouts sharing ESLABON_BENCH_DATA may run at once.
+    names = ("eslabon", "floor", "pandas", "against")
+    dbs = {name: work / f"{args.size}-{name}-{os.getpid()}.duckdb" for name in names}
     py = sys.executable
     contenders = {
         "eslabon": lambda: [py, "-m", "etl", "load", str(folder),
@@ -112,16 +123,40 @@ def main(argv: list[str] | None = None) -> None:
     }  # fmt: skip
     if args.no_pandas:
         del contenders["pandas"]
+    if args.against is not None:
+        # The other checkout's packages first on sys.path, then `python -m etl` as usual.
+        run_other = (
+            "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+            "runpy.run_module('etl', run_name='__main__', alter_sys=True)"
+        )
+        other = str(args.against.resolve())
+        contenders["against"] = lambda: [
+            py, "-c", run_other, other, "load", str(folder),
+            "--db", f"duckdb:///{_fresh(dbs['against'])}",
+        ]  # fmt: skip
     size = csv_bytes(folder)
     print(f"ETL load, {args.size}: {size / 2**20:,.0f} MiB of CSV, {reps} reps", flush=True)
     pandas_reps = args.pandas_reps or (1 if args.size == "1m" else reps)
-    results = alternate_children(contenders, reps, {"pandas": pandas_reps})
-    counts = {name: table_counts(dbs[name]) for name in contenders}
+    try:
+        results = alternate_children(contenders, reps, {"pandas": pandas_reps})
+        counts = {name: table_counts(dbs[name]) for name in contenders}
+    finally:
+        for db in dbs.values():
+            _fresh(db)
     assert all(c == counts["eslabon"] for c in counts.values()), counts
     print(f"rows loaded (all contenders agree): {counts['eslabon']}")
     print_table(
         f"ETL load ({args.size})", results, versus=[n for n in contenders if n != "eslabon"]
     )
+    for name in ("eslabon", "against"):
+        if name in results:
+            per_rep = [
+                t / f for t, f in zip(results[name].times, results["floor"].times, strict=True)
+            ]
+            print(
+                f"\n{name} ÷ floor per rep: median {statistics.median(per_rep):.2f}, "
+                f"{min(per_rep):.2f}–{max(per_rep):.2f}"
+            )
     peak = results["eslabon"].peak or 0
     print(
         f"\neslabon peak RSS ÷ CSV size = {peak / size:.2f} "

@@ -50,6 +50,7 @@ from bench.common import (
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import headline_kpis
+from dashboard.metrics.standards import pauses_stored
 from etl.db import create_db_engine
 from etl.standards import standards_frame
 
@@ -283,6 +284,20 @@ def standards_db(size: str) -> Path:
             stdout=subprocess.DEVNULL,
         )
         print(f"  python -m etl load (with standards): {time.perf_counter() - start:.1f} s")
+    engine = create_db_engine(f"duckdb:///{db}", read_only=True)
+    try:
+        with engine.connect() as conn:
+            stored = pauses_stored(conn)
+    finally:
+        engine.dispose()
+    if not stored:  # loaded by a release before stored pauses: upgrade it as a user would
+        print(f"storing the pauses of {db} (python -m etl init) ...", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "etl", "init", "--db", f"duckdb:///{db}"],
+            cwd=PROJECT_ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return db
 
 

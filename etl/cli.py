@@ -24,13 +24,14 @@ import sqlalchemy as sa
 
 from etl.db import DatabaseError, create_db_engine, describe_url, duckdb_path
 from etl.exports import FORMULA_STARTS, csv_writer, spreadsheet_safe
-from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
+from etl.load import BatchReport, batch_summaries, rejected_rows_frame
 from etl.mapping import shipped_mappings
-from etl.publish import LOAD_WAIT, publishing
+from etl.publish import LOAD_WAIT, load_published, publishing
 from etl.reasons import CSV_HEADERS, render_stored
 from etl.records import EtlError, MappingError
 from etl.schema import create_schema
 from etl.settings import load_settings
+from etl.standards import store_missing_pauses
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR, EXIT_NOTHING_LOADED = 0, 1, 2, 3
 _SHOWN_REJECTS = 10
@@ -92,9 +93,8 @@ def _fewer_malloc_arenas(arenas: int = 2) -> None:
     """Cap glibc's malloc arenas (one per thread by default, up to 8 per core).
 
     The reader and column-typing threads each fill an arena of their own, and memory freed
-    in one is not reused by another; with two, the load's peak RSS at 1M commitments is
-    about 40 MiB lower at the same speed (docs/benchmarks.md). Elsewhere (another C
-    library) this does nothing.
+    in one is not reused by another; two keep the load's peak lower at the same speed
+    (docs/benchmarks.md). Elsewhere (another C library) this does nothing.
     """
     try:
         libc = ctypes.CDLL(None)
@@ -108,9 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Arrow's default allocator (mimalloc) keeps freed memory for reuse, so a load's
     # resident memory only grows from file to file; the C library's allocator hands large
-    # blocks back. Measured at 1M commitments: peak RSS 1.5-1.7 GB -> 1.25-1.3 GB, time
-    # within noise (docs/benchmarks.md). Set here, for this process only, not in the
-    # library: the dashboard's loads are small.
+    # blocks back (docs/benchmarks.md has the measurement). Set here, for this process
+    # only, not in the library: the dashboard's loads are small.
     pa.set_memory_pool(pa.system_memory_pool())
     _fewer_malloc_arenas()
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -187,6 +186,11 @@ def _has_log_tables(engine: sa.Engine) -> bool:
 def _init(args: argparse.Namespace) -> int:
     with publishing(args.db) as engine:
         create_schema(engine)
+        # a database from before stored pauses gains them (until then metrics rebuild them)
+        with engine.begin() as conn:
+            stored = store_missing_pauses(conn)
+    if stored:
+        print(f"service-standard pauses stored for {stored:,} commitments")
     print(f"database ready: {describe_url(_engine(args))}")
     return EXIT_OK
 
@@ -204,14 +208,17 @@ def _mapping_path(name: str | None) -> str | None:
 
 def _load(args: argparse.Namespace) -> int:
     mapping = _mapping_path(args.mapping)
-    # The batch is written into a private copy of a DuckDB file and swapped in at the end
-    # (etl.publish), so a dashboard reading the file is never locked out.
-    with (
-        publishing(args.db, wait=args.wait, announce=True) as engine,
-        _progress_bar() as progress,
-    ):
-        report = load_files(
-            engine, args.paths, mapping=mapping, progress=progress, strict=args.strict
+    # The batch reaches a dashboard reading the DuckDB file as a whole: through a private
+    # copy swapped in at the end, or in place behind the gate (etl.publish).
+    with _progress_bar() as progress:
+        report = load_published(
+            args.db,
+            args.paths,
+            wait=args.wait,
+            announce=True,
+            mapping=mapping,
+            progress=progress,
+            strict=args.strict,
         )
     where = describe_url(_engine(args))
     if args.json:

@@ -25,11 +25,12 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from etl.parse import DATE_ORDERS, parse_datetimes
+from etl.parse import DATE_ORDERS, clean_text, parse_datetimes, parse_decimals
 from etl.read import STRING_DTYPE, kind_from_name
 from etl.reasons import Reason
 from etl.records import ROW, KindFrame, MappingError, RawTable, Reject
 from etl.schema import LOAD_ORDER, RECORD_KINDS
+from etl.settings import load_settings
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "mappings"
 AGGREGATES = ("first", "last", "min", "max")
@@ -410,19 +411,21 @@ def _checked_sheet(value: typing.Any, name: str) -> str | int | None:
 
 
 def apply_mapping(
-    table: RawTable, mapping: Mapping | None, kind: str | None = None
+    table: RawTable, mapping: Mapping | None, kind: str | None = None, *, tz: str | None = None
 ) -> list[KindFrame]:
     """The file's rows as one KindFrame per record kind, in canonical column names.
 
     Without a mapping the file is canonical: its kind is `kind` or its file name's, and its
     columns pass as they are (a header matching a canonical name in another letter case is
     renamed to it; other columns ride along and validation ignores them). With a mapping,
-    every kind it defines (or only `kind`) is built, in load order.
+    every kind it defines (or only `kind`) is built, in load order. `tz` is the zone the
+    load reads dates in (default: the configured one), for a case's earliest or latest.
     """
     if mapping is None:
         return [_canonical_frame(table, kind)]
+    tz = tz or load_settings().timezone
     kinds = [mapping.kind(kind)] if kind is not None else list(mapping.kinds)
-    return [_mapped_frame(table, mapping, k) for k in kinds]
+    return [_mapped_frame(table, mapping, k, tz) for k in kinds]
 
 
 def _canonical_frame(table: RawTable, kind: str | None) -> KindFrame:
@@ -444,14 +447,14 @@ def _canonical_frame(table: RawTable, kind: str | None) -> KindFrame:
         and canonical[c.lower()] not in table.frame.columns
     }
     # Shallow: under copy-on-write the RawTable cannot see changes made to this frame, and
-    # a deep copy duplicated the `_row` numbers (36 MB for 4.5M events).
+    # a deep copy duplicated the `_row` numbers.
     frame = table.frame.rename(columns=rename) if rename else table.frame.copy(deep=False)
     return KindFrame(
         kind=kind, path=table.path, sha256=table.sha256, frame=frame, rows_read=len(frame)
     )
 
 
-def _mapped_frame(table: RawTable, mapping: Mapping, km: KindMapping) -> KindFrame:
+def _mapped_frame(table: RawTable, mapping: Mapping, km: KindMapping, tz: str) -> KindFrame:
     """One record kind built from the source rows as `km` says."""
     source = table.frame
     missing = [c for c in km.source_columns if c not in source.columns]
@@ -469,7 +472,7 @@ def _mapped_frame(table: RawTable, mapping: Mapping, km: KindMapping) -> KindFra
     if km.one_per is None:
         frame = _renamed_rows(source, km)
         return _kind_frame(table, mapping, km, frame, len(frame))
-    frame, rejects, rows_read = _one_per_case(source, km, original)
+    frame, rejects, rows_read = _one_per_case(source, km, original, tz)
     return _kind_frame(table, mapping, km, frame, rows_read, rejects=rejects)
 
 
@@ -584,7 +587,7 @@ def _mapped_words(column: pd.Series, words: typing.Mapping[str, str]) -> pd.Seri
 
 
 def _one_per_case(
-    source: pd.DataFrame, km: KindMapping, original: pd.DataFrame | None = None
+    source: pd.DataFrame, km: KindMapping, original: pd.DataFrame | None, tz: str
 ) -> tuple[pd.DataFrame, list[Reject], int]:
     """One record per distinct `one_per` value; cases whose attributes disagree rejected.
 
@@ -632,7 +635,7 @@ def _one_per_case(
     frame[ROW] = firsts[ROW].to_numpy()
     for canonical, spec in km.columns.items():
         if spec.agg is not None:
-            frame[canonical] = _aggregated(good, key, spec, km, canonical).reindex(frame.index)
+            frame[canonical] = _aggregated(good, key, spec, km, canonical, tz).reindex(frame.index)
     frame = frame.reset_index(drop=True)
     rejects.sort(key=lambda r: r.row_number or 0)
     return _finished(frame, km), rejects, int(ids.nunique()) + int(no_id.sum())
@@ -688,7 +691,7 @@ def _raw(row: pd.Series) -> dict[str, object]:
 
 
 def _aggregated(
-    rows: pd.DataFrame, key: str, spec: ColumnSource, km: KindMapping, canonical: str
+    rows: pd.DataFrame, key: str, spec: ColumnSource, km: KindMapping, canonical: str, tz: str
 ) -> pd.Series:
     """One text per case: the first/last present value, or the one that orders min/max.
 
@@ -704,7 +707,7 @@ def _aggregated(
         return groups.first()
     if spec.agg == "last":
         return groups.last()
-    order = _ordering_key(values, RECORD_KINDS[km.kind].field(canonical).type, km, canonical)
+    order = _ordering_key(values, RECORD_KINDS[km.kind].field(canonical).type, km, canonical, tz)
     present = order.notna()
     picked_index = (
         order[present].groupby(rows[key][present], sort=False).idxmin()
@@ -716,18 +719,21 @@ def _aggregated(
     return picked.reindex(fallback.index).fillna(fallback)
 
 
-def _ordering_key(values: pd.Series, type_: str, km: KindMapping, canonical: str) -> pd.Series:
-    """Values made comparable for min/max, NaN/NaT where they do not parse."""
-    text = values.astype(STRING_DTYPE).str.strip()
+def _ordering_key(
+    values: pd.Series, type_: str, km: KindMapping, canonical: str, tz: str
+) -> pd.Series:
+    """Values made comparable for min/max, NaN/NaT where they do not parse.
+
+    Read by the loader's own parsers with the loader's settings (zone, date format and
+    order, decimal separator), so a case's earliest or largest value is the one that
+    loads as the earliest or largest.
+    """
+    text = clean_text(values)
     if type_ == "datetime":
-        # The loader's own parser, so a case's earliest value is the one that loads as the
-        # earliest: slashed dates in the order the whole column (or the mapping) gives,
-        # never value by value. In UTC, so offsets order as instants.
         fmt = km.date_formats.get(canonical)
-        parsed, _bad = parse_datetimes(text, tz="UTC", fmt=fmt, order=km.date_order)
+        parsed, _bad = parse_datetimes(text, tz=tz, fmt=fmt, order=km.date_order, cleaned=True)
         return parsed
     if type_ in ("int", "float"):
-        if km.decimal == ",":
-            text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        return pd.to_numeric(text.astype(object), errors="coerce")
+        numbers, _bad = parse_decimals(text, decimal=km.decimal, cleaned=True)
+        return numbers
     return text.astype(object)

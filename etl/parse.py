@@ -20,7 +20,8 @@ Date rules (docs/design.md, "The record kinds"):
   validation says how to set the format in a mapping. The caller may pass the order
   (`order=`) when it knows it from elsewhere (another date column of the same file).
 - A date without a time means the END of that day (23:59:59): "due on the 5th" is kept
-  if delivered any time on the 5th.
+  if delivered any time on the 5th. A caller whose dates say when something starts (a
+  target's `valid_from`) asks for the start of the day instead (`date_only=START_OF_DAY`).
 - A forced strptime format (from a mapping) wins over all of the above.
 """
 
@@ -37,6 +38,9 @@ import pyarrow.compute as pc
 # Arrow-backed text: string operations run in pyarrow compute, column at a time.
 TEXT = pd.StringDtype("pyarrow")
 END_OF_DAY = pd.Timedelta(hours=23, minutes=59, seconds=59)
+# What a date without a time stands for: the end of that day (a deadline) or its start.
+END_OF_DAY_DATES, START_OF_DAY_DATES = "end_of_day", "start_of_day"
+_DATE_ONLY_AT = {END_OF_DAY_DATES: END_OF_DAY, START_OF_DAY_DATES: pd.Timedelta(0)}
 
 # Patterns are plain strings without backreferences, \s or \d (Unicode-aware in Python,
 # ASCII in RE2), so pyarrow's RE2 runs them on Arrow-backed text column at a time instead
@@ -93,8 +97,7 @@ def text_chunks(values: pd.Series) -> list[pa.Array]:
     """The column as Arrow large_string arrays, one per chunk (Arrow-backed text: no copy).
 
     A list of arrays, not a ChunkedArray, because callers join several columns' chunks
-    and pa.chunked_array() turns a ChunkedArray element into an array value by value
-    (0.46 s for a million ids).
+    and pa.chunked_array() turns a ChunkedArray element into an array value by value.
     """
     arr = pa.array(values.astype(TEXT), type=pa.large_string())
     return arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
@@ -103,9 +106,9 @@ def text_chunks(values: pd.Series) -> list[pa.Array]:
 def clean_text(values: pd.Series) -> pd.Series:
     """The column as stripped text with empty cells as NA (so 'missing' means one thing).
 
-    Done in Arrow compute directly: pandas' strip + mask costs about twice as much. Chunk
-    by chunk, so that a column with nothing to strip (the usual machine export) is never
-    copied whole just to find that out: 4.5M events hold ~380 MB of text.
+    Done in Arrow compute directly, cheaper than pandas' strip + mask. Chunk by chunk, so
+    that a column with nothing to strip (the usual machine export) is never copied whole
+    just to find that out.
     """
     text = values.astype(TEXT)
     cleaned: list[pa.Array] = []
@@ -204,14 +207,20 @@ def parse_datetimes(
     fmt: str | None = None,
     cleaned: bool = False,
     order: str | None = None,
+    date_only: str = END_OF_DAY_DATES,
 ) -> tuple[pd.Series, pd.Series]:
     """Naive wall-clock datetimes in `tz` and the mask of values that are not dates.
 
     See the module docstring for the accepted forms; `fmt` forces one strptime format.
+    `date_only` says what a date without a time stands for: END_OF_DAY_DATES (a due
+    date, the default) or START_OF_DAY_DATES (the day something comes into force).
     `order` (DAY_FIRST / MONTH_FIRST) says how slashed dates are read; without it the
     column decides (`date_order_evidence`), and a column that does not decide gets its
     slashed values marked bad. `cleaned` says `values` already came out of `clean_text`.
     """
+    if date_only not in _DATE_ONLY_AT:
+        raise ValueError(f"unknown date_only {date_only!r} (expected {tuple(_DATE_ONLY_AT)})")
+    day_at = _DATE_ONLY_AT[date_only]
     text = values if cleaned else clean_text(values)
     present = text.notna()
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
@@ -221,7 +230,7 @@ def parse_datetimes(
     if fmt:
         out = _strptime_column(text, fmt, tz)
         if not format_has_time(fmt):
-            out = out + END_OF_DAY
+            out = out + day_at
     else:
         if order is None:
             order = date_order_evidence(text).order
@@ -232,7 +241,7 @@ def parse_datetimes(
             out = _fast_column(text, *fast)
         rest = present & out.isna()
         if rest.any():
-            out[rest] = _general_column(text[rest], tz, order)
+            out[rest] = _general_column(text[rest], tz, order, day_at)
     bad = present & out.isna()
     return out, bad
 
@@ -263,7 +272,7 @@ def _fast_column(text: pd.Series, fmt: str, pattern: str) -> pd.Series:
     """The column read with `fmt`, as pandas reads it, but mostly in Arrow; NaT if unreadable.
 
     Arrow's strptime reads the Arrow-backed text in place, where pandas first makes a
-    Python object per value (4.5M events: ~300 MiB less at the peak). Arrow's result is
+    Python object per value. Arrow's result is
     kept where the value has exactly the shape `pattern` (C's strptime is lenient where
     pandas is not, e.g. about a missing space); the few other values are read by pandas.
     One more difference: Arrow rolls an impossible day over into the next month
@@ -290,21 +299,23 @@ def _fast_column(text: pd.Series, fmt: str, pattern: str) -> pd.Series:
     return pd.Series(out, index=text.index, copy=False)
 
 
-def _general_column(text: pd.Series, tz: str, order: str | None = None) -> pd.Series:
+def _general_column(
+    text: pd.Series, tz: str, order: str | None = None, day_at: pd.Timedelta = END_OF_DAY
+) -> pd.Series:
     """Values of any accepted form (module docstring); NaT for the rest.
 
     Slashed values are read in `order`; without one they stay NaT (the column did not
-    say which order it uses).
+    say which order it uses). A date without a time is placed at `day_at` into its day.
     """
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     iso = text.str.match(_ISO, na=False).astype(bool)
     if iso.any():
-        out[iso] = _iso_column(text[iso], tz)
+        out[iso] = _iso_column(text[iso], tz, day_at)
     if order is None:
         return out
     slashed = (~iso & slashed_mask(text)).astype(bool)
     if slashed.any():
-        out[slashed] = _slashed_column(text[slashed], order)
+        out[slashed] = _slashed_column(text[slashed], order, day_at)
     return out
 
 
@@ -322,8 +333,8 @@ def _to_wall_clock(aware: pd.Series, tz: str) -> pd.Series:
     return wall
 
 
-def _iso_column(text: pd.Series, tz: str) -> pd.Series:
-    """ISO 8601 values: offsets converted to `tz`, date-only values at the end of the day.
+def _iso_column(text: pd.Series, tz: str, day_at: pd.Timedelta = END_OF_DAY) -> pd.Series:
+    """ISO 8601 values: offsets converted to `tz`, date-only values at `day_at` into the day.
 
     Values with and without an offset are parsed apart because pandas refuses to mix them
     (and treating naive values as UTC would shift them).
@@ -339,13 +350,13 @@ def _iso_column(text: pd.Series, tz: str) -> pd.Series:
         parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
         out[naive] = parsed.astype("datetime64[us]")
     date_only = text.str.match(_ISO_DATE_ONLY, na=False).astype(bool)
-    out[date_only] = out[date_only] + END_OF_DAY
+    out[date_only] = out[date_only] + day_at
     return out
 
 
-def _slashed_column(text: pd.Series, order: str) -> pd.Series:
+def _slashed_column(text: pd.Series, order: str, day_at: pd.Timedelta = END_OF_DAY) -> pd.Series:
     """dd/mm/yyyy or mm/dd/yyyy (per `order`) with any of / . - as separator, an optional
-    time (24-hour, or 12-hour with AM/PM); date-only = end of day."""
+    time (24-hour, or 12-hour with AM/PM); date-only values at `day_at` into the day."""
     meridiem = text.str.extract(_MERIDIEM, expand=False).str.upper()
     has_meridiem = meridiem.notna().astype(bool)
     date_time = text.str.replace(_MERIDIEM, "", regex=True)
@@ -358,7 +369,7 @@ def _slashed_column(text: pd.Series, order: str) -> pd.Series:
             break
         parsed = pd.to_datetime(normal[todo], format=fmt, errors="coerce").astype("datetime64[us]")
         if i == 0:
-            parsed = parsed + END_OF_DAY
+            parsed = parsed + day_at
         out[todo] = parsed
     if has_meridiem.any():
         twelve = normal[has_meridiem] + " " + meridiem[has_meridiem] + "M"

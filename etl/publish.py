@@ -22,6 +22,24 @@ change to it) and a stray `.tmp` behind, which the next writer removes under the
 The cost is the copy: a few milliseconds for the 5,000-commitment sample, proportional
 to the file's size (see docs/security.md).
 
+Copying stops scaling once the file is big and the batch small: a nightly batch of 1%
+of the rows into a 10M-commitment file would copy gigabytes to change megabytes. So a
+load (`load_published`) may instead go in place, chosen by ESLABON_IN_PLACE
+(`auto`, the default: in place when the batch's files are at most IN_PLACE_SHARE of the
+database file; `always`; `never`):
+
+1. under the same writer lock, a read-only connection (readers carry on) reads and
+   validates the batch and finds which rows are new or changed (etl.load.check_batch);
+2. the writer closes the gate (etl.gate: new readers wait, bounded; the open ones
+   finish), opens the live file read-write, writes those rows in one transaction,
+   commits, checkpoints (the file alone holds the batch, no WAL) and closes it;
+3. the gate opens; the next reader sees the whole batch. A reader never has the file
+   open while it changes, so it sees the old data or the new, never half a batch.
+
+A writer killed in step 2 leaves an uncommitted transaction, which DuckDB discards when
+the file is next opened; the live file holds the old data. Big batches still go through
+the copy, so readers never wait for a long apply.
+
 PostgreSQL needs none of this (MVCC gives readers the last committed state); for a
 server URL `publishing` yields a plain engine and `served_engine` returns one.
 """
@@ -45,10 +63,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from etl import querywatch
+from etl import gate, querywatch
 from etl.db import DatabaseError, create_db_engine, duckdb_path, normalise_url
+from etl.load import BatchReport, Source, apply_checked, check_batch, load_files
+from etl.mapping import Mapping
+from etl.read import ReadLimits
 from etl.schema import create_schema
-from etl.settings import load_settings
+from etl.settings import in_place_mode, load_settings
 
 LOCK_SUFFIX = ".lock"
 TEMP_MARK = ".publish-"
@@ -57,6 +78,12 @@ APP_WRITE_WAIT = 5.0
 # How long `python -m etl load` waits for another load before it gives up.
 LOAD_WAIT = 600.0
 _POLL = 0.05
+# `auto` loads in place when the batch's files take at most this share of the database
+# file: copying the file then costs more than the batch, and readers wait for a short
+# apply only (a nightly 1% batch is ~2% of the file in CSV bytes).
+IN_PLACE_SHARE = 0.10
+# How long an in-place writer waits for open readers to close their connections.
+GATE_WAIT = 120.0
 
 
 class LoadInProgress(DatabaseError):
@@ -178,6 +205,126 @@ def published_transaction(
         yield conn
 
 
+def load_published(
+    url: str | None,
+    sources: typing.Sequence[Source],
+    *,
+    wait: float | None = None,
+    announce: bool = False,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+    tz: str | None = None,
+    progress: typing.Callable[[str, int, int], None] | None = None,
+    strict: bool = False,
+    loaded_by: str | None = None,
+    note: str | None = None,
+    read_limits: ReadLimits | None = None,
+) -> BatchReport:
+    """`load_files` published to readers as a whole: through a private copy and a swap,
+    or in place behind the gate (see the module's text and ESLABON_IN_PLACE)."""
+    url = normalise_url(url or load_settings().db_url)
+    db = duckdb_path(url)
+    if db is not None and loads_in_place(db, sources):
+        with write_lock(db, wait=wait, announce=announce):
+            report = _load_in_place(
+                url,
+                db,
+                sources,
+                mapping=mapping,
+                tz=tz,
+                progress=progress,
+                strict=strict,
+                loaded_by=loaded_by,
+                note=note,
+                read_limits=read_limits,
+            )
+        if report is not None:
+            return report
+    with publishing(url, wait=wait, announce=announce) as engine:
+        return load_files(
+            engine,
+            sources,
+            mapping=mapping,
+            tz=tz,
+            progress=progress,
+            strict=strict,
+            loaded_by=loaded_by,
+            note=note,
+            read_limits=read_limits,
+        )
+
+
+def _load_in_place(
+    url: str,
+    db: Path,
+    sources: typing.Sequence[Source],
+    *,
+    strict: bool,
+    loaded_by: str | None,
+    note: str | None,
+    **options: typing.Any,
+) -> BatchReport | None:
+    """Check the batch while readers read, apply it behind the closed gate; None (nothing
+    done) when the file holds no schema yet. The caller holds the writer lock."""
+    remove_leftovers(db)
+    _settle_wal(db)
+    reader = create_db_engine(url, read_only=True)
+    try:
+        # One connection held open keeps DuckDB's instance (its catalog read once) for
+        # the check's own connections.
+        with reader.connect() as held:
+            if not sa.inspect(held).has_table("load_batches"):
+                return None
+            checked = check_batch(reader, sources, **options)
+    finally:
+        reader.dispose()
+    if strict and checked.report.rows_rejected:
+        return checked.report  # refused: nothing to write, no reason to stop readers
+    with gate.exclusive(db, wait=GATE_WAIT):
+        engine = create_db_engine(url)
+        try:
+            report = apply_checked(engine, checked, strict=strict, loaded_by=loaded_by, note=note)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("CHECKPOINT")
+        finally:
+            engine.dispose()
+    return report
+
+
+def loads_in_place(db: Path, sources: typing.Sequence[Source], mode: str | None = None) -> bool:
+    """Whether a batch of `sources` goes into `db` in place (else: copy and swap).
+
+    Only into an existing file (one without the schema yet falls back to the copy);
+    `auto` when the sources' bytes are at most IN_PLACE_SHARE of the file's.
+    """
+    mode = mode or in_place_mode()
+    if mode == "never" or not db.exists():
+        return False
+    if mode == "always":
+        return True
+    return batch_bytes(sources) <= IN_PLACE_SHARE * db.stat().st_size
+
+
+def batch_bytes(sources: typing.Sequence[Source]) -> int:
+    """The size of a batch's files: paths (folders summed), uploads by their length."""
+    total = 0
+    for source in sources:
+        if isinstance(source, tuple):
+            handle = source[1]
+            try:
+                position = handle.tell()
+                total += handle.seek(0, os.SEEK_END)
+                handle.seek(position)
+            except (OSError, AttributeError, ValueError):
+                return sys.maxsize  # unknown size: the copy is the safe choice
+            continue
+        path = Path(source)
+        if path.is_dir():
+            total += sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+        elif path.exists():
+            total += path.stat().st_size
+    return total
+
+
 SCRATCH_ENV = "ESLABON_SCRATCH_DIR"
 _SCRATCH_ENTRY = re.compile(r"^p(\d+)-")
 
@@ -241,8 +388,9 @@ def scratch_copy(url: str | None = None) -> Iterator[Engine]:
     A read-only DuckDB connection cannot even write inside a transaction it will roll
     back, so a preview of a load (etl.preview.preview_files) runs on a private copy of the
     file in this process's entry of `scratch_root()`, deleted afterwards (and, should the
-    process be killed, by the next one: `remove_stale_scratch`). No lock is needed: the
-    live file is only ever replaced whole, so the copy is one consistent state.
+    process be killed, by the next one: `remove_stale_scratch`). The copy is made holding
+    the reader's side of the gate (etl.gate), so an in-place load is not half-way through
+    it, and a swapped-in file is whole: the copy is one consistent state.
     PostgreSQL (or an in-memory database): a plain engine, the caller's rollback suffices.
     """
     url = normalise_url(url or load_settings().db_url)
@@ -259,7 +407,9 @@ def scratch_copy(url: str | None = None) -> Iterator[Engine]:
     with tempfile.TemporaryDirectory(prefix=f"p{os.getpid()}-", dir=root) as folder:
         copy = Path(folder) / db.name
         try:
-            copy_file(db, copy)
+            # the reader's side of the gate: no in-place apply runs while the bytes move
+            with gate.reading(db):
+                copy_file(db, copy)
         except OSError as exc:
             raise DatabaseError(_os_message(exc, Path(folder))) from None
         engine = create_db_engine(f"duckdb:///{copy}")
@@ -335,15 +485,16 @@ def _settle_wal(db: Path) -> None:
     """Fold a WAL left by an earlier direct writer into the file before it is copied.
 
     Only happens after a write that bypassed `publishing` (or a crash of one); readers
-    may see a lock conflict for the moment it takes, which their retry absorbs.
+    wait at the gate (etl.gate) for the moment it takes.
     """
     if db.exists() and _wal(db).exists():
-        engine = create_db_engine(f"duckdb:///{db}")
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("CHECKPOINT")
-        finally:
-            engine.dispose()
+        with gate.exclusive(db, wait=GATE_WAIT):
+            engine = create_db_engine(f"duckdb:///{db}")
+            try:
+                with engine.connect() as conn:
+                    conn.exec_driver_sql("CHECKPOINT")
+            finally:
+                engine.dispose()
 
 
 def _private_copy(db: Path) -> Path:

@@ -19,6 +19,10 @@ Decisions (also in docs/data-formats.md):
 - `_row` is the record's ordinal with the header as 1 (the spreadsheet row when no field
   holds a line break; blank lines are skipped and not counted). Excel keeps its real row
   numbers; Parquet rows are numbered as if a header were row 1.
+- One path for every CSV, a file on disk or an upload's bytes: one pass in slices gives
+  the hash, the size and whether the file is plain UTF-8 (valid, no BOM, not binary);
+  such a file (the usual export) is parsed by Arrow in place, anything else is decoded
+  whole by the rules above and parsed from its UTF-8 re-encoding.
 - Excel dates become `YYYY-MM-DD` when the cell shows a date only (midnight, no time in the
   number format) and `YYYY-MM-DD HH:MM:SS` otherwise; whole numbers lose the `.0`.
 """
@@ -26,6 +30,7 @@ Decisions (also in docs/data-formats.md):
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -136,20 +141,16 @@ def read_table(
     (uploads; see ReadLimits): ReadLimitError as soon as one is passed. Raises `ReadError`
     naming the file.
     """
-    if isinstance(source, (str, os.PathLike)) and encoding is None and limits is None:
-        path, display = os.fspath(source), name or os.fspath(source)
-        scanned = _scanned_utf8(Path(path)) if _is_csv(display) else None
-        if scanned is not None:  # plain UTF-8 on disk: parsed from the file, not from bytes
-            digest, head = scanned
-            frame = _parsed_csv(head, lambda: pa.OSFile(path), display, delimiter=delimiter)
-            return RawTable(path=display, sha256=digest, frame=frame)
     limits = limits or ReadLimits()
+    display = _display_name(source, name)
+    if _is_csv(display):
+        digest, frame = _read_csv(
+            source, display, encoding=encoding, delimiter=delimiter, limits=limits
+        )
+        return RawTable(path=display, sha256=digest, frame=frame)
     data, display = _bytes_and_name(source, name, limits.max_bytes, limits.what)
     digest = hashlib.sha256(data).hexdigest()
     ext = PurePath(display).suffix.lower()
-    if _is_csv(display):
-        frame = _read_csv(data, display, encoding=encoding, delimiter=delimiter, limits=limits)
-        return RawTable(path=display, sha256=digest, frame=frame)
     if ext in EXCEL_EXTENSIONS:
         frame, sheet_name = _read_excel(data, display, sheet, limits)
         return RawTable(path=display, sha256=digest, frame=frame, sheet=sheet_name)
@@ -166,45 +167,79 @@ def _is_csv(display: str) -> bool:
     return PurePath(display).suffix.lower() in CSV_EXTENSIONS
 
 
-def _scanned_utf8(path: Path) -> tuple[str, str] | None:
-    """(sha256, head text) of a CSV file that is valid UTF-8 without a BOM, read in slices.
+def _display_name(source: str | os.PathLike[str] | typing.BinaryIO, name: str | None) -> str:
+    """The name messages show for a source: `name`, else the path or the object's name."""
+    if name:
+        return name
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    return str(getattr(source, "name", None) or "<upload>")
 
-    Such a file (the usual export) is then parsed by Arrow straight from disk, so its bytes
-    are never all in memory next to the table Arrow builds (events.csv at 1M commitments:
-    252 MB). None means "read it whole": another encoding, a BOM, binary or blank content,
-    or an unreadable file (whose error the whole read then reports). The rules are the
-    whole-file ones (`_decoded`), pinned equal by tests/etl/test_read.py.
-    """
+
+@dataclass(frozen=True)
+class _Scan:
+    """What one pass over a file's bytes says: its hash, size and first bytes, and
+    whether it is plain UTF-8 (valid, no BOM, not binary), which Arrow parses in place."""
+
+    sha256: str
+    size: int
+    head: bytes
+    plain_utf8: bool
+
+
+def _scanned(
+    slices: typing.Iterable[bytes | memoryview], display: str, limits: ReadLimits
+) -> _Scan:
+    """One pass over the bytes in slices: hash, size (refused beyond `limits.max_bytes`),
+    head, and UTF-8 validity by Arrow's validator, a character cut at a slice end carried
+    to the next. The file's bytes are never all in memory for this."""
     digest = hashlib.sha256()
     head = b""
     carry = b""
-    try:
-        with path.open("rb") as stream:
-            while chunk := stream.read(_SCAN_BYTES):
-                if len(head) <= _HEAD_BYTES:
-                    head += chunk[: _HEAD_BYTES + 1 - len(head)]  # longer than the head
-                    if _not_plain_utf8(head):
-                        return None
-                digest.update(chunk)
-                whole, carry = _complete_utf8(carry + chunk)
-                if not _is_utf8(whole):
-                    return None
-    except OSError:
-        return None
-    if not head or carry or _not_plain_utf8(head):
-        return None
-    text = _utf8_head(head)
-    if not text.strip():  # blank, or a blank head: the whole-file rules say which
-        return None
-    return digest.hexdigest(), text
-
-
-def _not_plain_utf8(head: bytes) -> bool:
-    """Whether the file's first bytes rule the streamed read out (a BOM, or binary data)."""
+    size = 0
+    valid = True
+    for chunk in slices:
+        size += len(chunk)
+        if limits.max_bytes is not None and size > limits.max_bytes:
+            raise _too_large(display, limits.max_bytes, limits.what)
+        if len(head) <= _HEAD_BYTES:
+            head += bytes(chunk[: _HEAD_BYTES + 1 - len(head)])  # longer than the head
+        digest.update(chunk)
+        if valid:
+            whole, carry = _complete_utf8(carry + bytes(chunk))
+            valid = _is_utf8(whole)
     boms = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-    return any(head.startswith(bom) or bom.startswith(head) for bom in boms) or bool(
-        _binary_kind(head)
+    plain = (
+        valid and not carry and bool(head) and not head.startswith(boms) and not _binary_kind(head)
     )
+    return _Scan(digest.hexdigest(), size, head, plain)
+
+
+def _slices_of_file(path: Path, display: str) -> typing.Iterator[bytes]:
+    """The file's bytes in `_SCAN_BYTES` slices, a missing or unreadable file a ReadError."""
+    with _file_errors(display), path.open("rb") as stream:
+        while chunk := stream.read(_SCAN_BYTES):
+            yield chunk
+
+
+def _slices_of_bytes(data: bytes) -> typing.Iterator[memoryview]:
+    """Bytes already in memory in the same slices as a file, as views (no copy)."""
+    view = memoryview(data)
+    for start in range(0, len(data), _SCAN_BYTES):
+        yield view[start : start + _SCAN_BYTES]
+
+
+@contextlib.contextmanager
+def _file_errors(display: str) -> typing.Iterator[None]:
+    """OS errors of reading a path as the ReadError a person can act on."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise ReadError(f"{display}: file not found") from None
+    except IsADirectoryError:
+        raise ReadError(f"{display}: is a directory, not a file") from None
+    except OSError as exc:
+        raise ReadError(f"{display}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _complete_utf8(data: bytes) -> tuple[bytes, bytes]:
@@ -230,17 +265,11 @@ def _bytes_and_name(
     longer than that is refused after reading one byte more than it, never all of it."""
     if isinstance(source, (str, os.PathLike)):
         display = name or os.fspath(source)
-        try:
+        with _file_errors(display):
             if max_bytes is not None:
                 with Path(source).open("rb") as stream:
                     return _bounded(stream.read(max_bytes + 1), display, max_bytes, what), display
             return Path(source).read_bytes(), display
-        except FileNotFoundError:
-            raise ReadError(f"{display}: file not found") from None
-        except IsADirectoryError:
-            raise ReadError(f"{display}: is a directory, not a file") from None
-        except OSError as exc:
-            raise ReadError(f"{display}: cannot be read ({exc.strerror or exc})") from None
     display = name or str(getattr(source, "name", None) or "<upload>")
     try:
         if hasattr(source, "seek"):
@@ -255,10 +284,14 @@ def _bytes_and_name(
 
 def _bounded(data: bytes, display: str, max_bytes: int | None, what: str) -> bytes:
     if max_bytes is not None and len(data) > max_bytes:
-        raise ReadLimitError(
-            f"{display}: larger than the {max_bytes:,} bytes an upload may have ({what})"
-        )
+        raise _too_large(display, max_bytes, what)
     return data
+
+
+def _too_large(display: str, max_bytes: int, what: str) -> ReadLimitError:
+    return ReadLimitError(
+        f"{display}: larger than the {max_bytes:,} bytes an upload may have ({what})"
+    )
 
 
 def _too_many_rows(display: str, limits: ReadLimits, rows: int | None = None) -> ReadLimitError:
@@ -279,22 +312,57 @@ def _too_many_rows(display: str, limits: ReadLimits, rows: int | None = None) ->
 
 
 def _read_csv(
-    data: bytes,
+    source: str | os.PathLike[str] | typing.BinaryIO,
     display: str,
     *,
     encoding: str | None,
     delimiter: str | None,
-    limits: ReadLimits | None = None,
-) -> pd.DataFrame:
-    """The CSV as strings: decoded, delimiter found, parsed column-wise by Arrow."""
-    if not data:
+    limits: ReadLimits,
+) -> tuple[str, pd.DataFrame]:
+    """(sha256, the CSV as strings): scanned once in slices, then parsed column-wise by
+    Arrow.
+
+    Plain UTF-8 (the usual export) is parsed in place, from the file on disk or from the
+    bytes in memory, so the bytes are never copied next to the table Arrow builds. Any
+    other file (a BOM, UTF-16, Windows-1252, a forced encoding, blank text) is decoded
+    whole by `_decoded` and parsed from the UTF-8 re-encoding.
+    """
+    data: bytes | None = None
+    path: Path | None = None
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        scan = _scanned(_slices_of_file(path, display), display, limits)
+
+        def in_place() -> pa.NativeFile:
+            return pa.OSFile(os.fspath(source))
+
+    else:
+        data, _ = _bytes_and_name(source, display, limits.max_bytes, limits.what)
+        scan = _scanned(_slices_of_bytes(data), display, limits)
+        whole = data
+
+        def in_place() -> pa.NativeFile:
+            return pa.BufferReader(whole)
+
+    if scan.size == 0:
         raise ReadError(f"{display}: the file is empty (0 bytes)")
+    if encoding is None and scan.plain_utf8:
+        text = _utf8_head(scan.head)
+        if text.strip():  # a blank head: the whole-file rules below say what it is
+            return scan.sha256, _parsed_csv(
+                text, in_place, display, delimiter=delimiter, limits=limits
+            )
+    if data is None and path is not None:
+        with _file_errors(display):
+            data = path.read_bytes()
+    assert data is not None  # read above: a path or the bytes of a file object
     text, utf8 = _decoded(data, display, encoding)
     if not text.strip() and not (len(text) < len(utf8) and utf8.decode("utf-8").strip()):
         raise ReadError(f"{display}: the file holds only whitespace, no header and no rows")
-    return _parsed_csv(
+    frame = _parsed_csv(
         text, lambda: pa.BufferReader(utf8), display, delimiter=delimiter, limits=limits
     )
+    return scan.sha256, frame
 
 
 def _parsed_csv(
@@ -502,10 +570,9 @@ def _decoded(data: bytes, display: str, encoding: str | None) -> tuple[str, byte
 def _is_utf8(data: bytes) -> bool:
     """Whether the bytes are valid UTF-8: Arrow's validator over the bytes in place.
 
-    The whole file seen as one Arrow string value, checked without a copy; the same rules
-    as Python's strict decoder (no surrogates, no overlong forms, nothing above U+10FFFF),
-    pinned by tests/etl/test_read.py, and ~8x faster than decoding in slices (252 MB:
-    0.34 s -> 0.04 s).
+    The bytes seen as one Arrow string value, checked without a copy and faster than
+    Python's decoder; the same rules as that strict decoder (no surrogates, no overlong
+    forms, nothing above U+10FFFF), pinned by tests/etl/test_read.py.
     """
     offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
     whole = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])

@@ -81,6 +81,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "case, so this {kind} record is not loaded (fix the file, or give the column an agg "
         "in the mapping)",
     ),
+    "missing_column": (
+        "falta la columna obligatoria {column}",
+        "required column {column} is missing",
+    ),
+    "unknown_column": (
+        "columna desconocida {column}; las columnas son: {have}",
+        "unknown column {column}; the columns are: {have}",
+    ),
     "missing_columns": (
         "{path}: al fichero de {kind} le faltan columnas obligatorias {missing}; sus "
         "columnas son: {have}",

@@ -1213,8 +1213,11 @@ def generate_sample(
     stage_titles = np.array([s.title for s in STAGES])
     promise_titles = np.array([t for _, t in _CUSTOMER_PROMISES])
 
-    def id_col(idx: np.ndarray) -> pa.DictionaryArray:
-        return _labels(idx, id_index)
+    def id_col(idx: np.ndarray) -> pa.Array:
+        # The ids themselves (a take), not codes into the whole id dictionary: writing a
+        # dictionary column costs its full dictionary per chunk, which made generation
+        # quadratic (chunks and dictionary both grow with n).
+        return id_index.take(pa.array(idx.astype(np.int64), mask=idx < 0))
 
     kinds = RECORD_KINDS
     counts: dict[str, int] = {}

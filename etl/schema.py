@@ -108,8 +108,8 @@ def _record_key(*columns: str) -> sa.PrimaryKeyConstraint:
     """The primary key of a bulk-loaded record table: declared on PostgreSQL, not on DuckDB.
 
     DuckDB keeps a key's ART index wholly in memory and builds it value by value while a
-    load inserts; at a million commitments the keys cost a third of the load's time and
-    ~400 MiB (docs/benchmarks.md), and DuckDB's join and scan plans never use them. The
+    load inserts; the keys cost a large share of a big load's time and memory
+    (docs/benchmarks.md), and DuckDB's join and scan plans never use them. The
     loader keeps the keys unique without them: validation rejects duplicate keys within a
     file and the merge inserts only keys the table does not hold (tests/etl). SQLAlchemy
     still knows the key (Table.primary_key); the columns stay NOT NULL on both databases.
@@ -167,6 +167,9 @@ commitments = sa.Table(
     sa.Column("standard_due_at", sa.DateTime, info={NOT_READ: True}),
     sa.Column("policy_id", sa.String, info={NOT_READ: True}),
     sa.Column("policy_version", sa.Integer, info={NOT_READ: True}),
+    # How many intervals of `commitment_pauses` it has (0: its clock never paused);
+    # NULL until the standards refresh has stored them (a database from before them).
+    sa.Column("pause_count", sa.Integer, info={NOT_READ: True}),
     _batch_id(),
     _record_key("commitment_id"),
 )
@@ -213,6 +216,20 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("commitments", "standard_due_at"),
     ("commitments", "policy_id"),
     ("commitments", "policy_version"),
+    ("commitments", "pause_count"),
+)
+
+# Service standards (etl/standards.py): each covered commitment's pause intervals, from
+# its events and its policy's pause stages, stored by the standards refresh after each
+# batch so metrics subtract them instead of rebuilding them from the event log. Derived,
+# never read from a file. `paused_until` NULL: the latest event is a pause stage, so the
+# clock stays paused until the commitment's delivery or the evaluation instant.
+commitment_pauses = sa.Table(
+    "commitment_pauses",
+    metadata,
+    sa.Column("commitment_id", sa.String, nullable=False),
+    sa.Column("paused_from", sa.DateTime, nullable=False),
+    sa.Column("paused_until", sa.DateTime),
 )
 
 satisfaction = sa.Table(

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from etl import business_time as bt
 from etl.reasons import RowReason
 from etl.records import ROW, Reject
-from etl.schema import WEEKDAY_WORDS
+from etl.schema import WEEKDAY_WORDS, commitment_pauses
 from etl.validate import ValidationResult
 
 MATCH_COLUMNS: tuple[str, ...] = ("process", "customer_type", "priority", "category")
@@ -533,6 +533,8 @@ def _us(values: pd.Series | np.ndarray) -> np.ndarray:
 
 _NAT = np.iinfo(np.int64).min
 _NEVER = np.iinfo(np.int64).max
+# The end of a stored pause still open at its commitment's latest event.
+OPEN = _NEVER
 
 
 def standard_dues(
@@ -581,6 +583,13 @@ def pause_intervals(
     next event (`next_at`); the latest event, when paused, keeps the clock paused until
     `open_until` of that commitment (its delivery, or the evaluation instant).
     """
+    return ended_pauses(open_pauses(events, pause_stages), open_until)
+
+
+def open_pauses(events: pd.DataFrame, pause_stages: pd.Series) -> bt.Pauses:
+    """Pause intervals as stored: the closed ones merged, and a still-open one (the
+    latest event is a pause stage) with end `OPEN`, kept apart because where it ends
+    depends on who asks (`ended_pauses`)."""
     if events.empty or pause_stages.isna().all():
         return bt.Pauses.none()
     # a few distinct stage sets among many commitments: split each set once
@@ -596,8 +605,32 @@ def pause_intervals(
     owner = ev["_pos"].to_numpy(dtype=np.int64)
     s = _us(ev["at"])
     e = _us(ev["next_at"])
-    e = np.where(e == _NAT, open_until[owner], e)
-    return bt.merged_pauses(owner, s, e)
+    still = e == _NAT
+    closed = bt.merged_pauses(owner[~still], s[~still], e[~still])
+    owner = np.concatenate([closed.owner, owner[still]])
+    start = np.concatenate([closed.start, s[still]])
+    end = np.concatenate([closed.end, np.full(int(still.sum()), OPEN, dtype=np.int64)])
+    order = np.lexsort((start, owner))
+    return bt.Pauses(owner[order], start[order], end[order])
+
+
+def ended_pauses(pauses: bt.Pauses, open_until: np.ndarray) -> bt.Pauses:
+    """Stored pauses (`open_pauses`) with each open one ended at its commitment's
+    `open_until`, then merged: the intervals `pause_intervals` gives from the events."""
+    still = pauses.end == OPEN
+    if not still.any():
+        return pauses
+    owner, start, end = pauses.owner, pauses.start, pauses.end.copy()
+    end[still] = np.asarray(open_until)[owner[still]]
+    keep = end > start
+    # An open pause starts at its commitment's latest event, after every closed one (those
+    # are merged already): it can only reach back into the interval just before it.
+    i = np.flatnonzero(still & keep)
+    before = np.maximum(i - 1, 0)
+    join = (i > 0) & (owner[before] == owner[i]) & (end[before] >= start[i])
+    end[before[join]] = np.maximum(end[before[join]], end[i[join]])
+    keep[i[join]] = False
+    return bt.Pauses(owner[keep], start[keep], end[keep])
 
 
 # --- at load: commitments without due_at -------------------------------------------
@@ -718,7 +751,8 @@ def _years(values: pd.Series) -> range:
 
 _COMMITMENTS_SQL = """
 SELECT commitment_id, process, customer_type, priority, category, requested_at,
-       delivered_at, due_at, due_from_standard, standard_due_at, policy_id, policy_version
+       delivered_at, due_at, due_from_standard, standard_due_at, policy_id, policy_version,
+       pause_count
 FROM commitments
 """
 
@@ -750,46 +784,98 @@ def standards_frame(conn: sa.Connection, as_of: datetime) -> pd.DataFrame:
     """Every commitment with the policy, version and standard due its standards give now.
 
     Columns: the stored ones of `_COMMITMENTS_SQL` plus new_policy_id, new_version,
-    new_standard_due_at. `as_of` ends the pause of a commitment still paused and open.
+    new_standard_due_at, new_pause_count. `as_of` ends the pause of a commitment still
+    paused and open.
     """
+    return _standards_and_pauses(conn, as_of)[0]
+
+
+def _standards_and_pauses(conn: sa.Connection, as_of: datetime) -> tuple[pd.DataFrame, bt.Pauses]:
+    """`standards_frame` and each commitment's pauses as stored (`open_pauses`, owner =
+    row position)."""
     policies = stored(conn, "policies")
     if policies.empty:  # no standards: nothing read (a load without them pays nothing)
-        return pd.DataFrame()
+        return pd.DataFrame(), bt.Pauses.none()
     c = query_frame(conn, _COMMITMENTS_SQL)
     if c.empty:
         # pandas-stubs take no NA/NaT scalar in assign; pandas broadcasts it to a column
-        return c.assign(new_policy_id=None, new_version=pd.NA, new_standard_due_at=pd.NaT)  # type: ignore[arg-type]
+        frame = c.assign(new_policy_id=None, new_version=pd.NA, new_standard_due_at=pd.NaT,  # type: ignore[arg-type]
+                         new_pause_count=0)  # fmt: skip
+        return frame, bt.Pauses.none()
     m = matched_policies(c, policies)
-    stages = sorted({s for v in policies["pause_stages"].dropna() for s in v.split("|")})
+    events = _pause_events(conn, c["commitment_id"], policies["pause_stages"])
+    as_of_us = np.datetime64(pd.Timestamp(as_of).to_pydatetime(), "us").astype(np.int64)
+    delivered = _us(c["delivered_at"])
+    open_until = np.where(delivered == _NAT, as_of_us, delivered)
+    kept = open_pauses(events, m.pause_stages.where(m.policy_id.notna()))
+    pauses = ended_pauses(kept, open_until)
+    calendars = calendar_objects(stored(conn, "calendars"), stored(conn, "holidays"),
+                                 _years(c["requested_at"]))  # fmt: skip
+    due = standard_dues(c["requested_at"], m, calendars, pauses)
+    frame = c.assign(
+        new_policy_id=m.policy_id.to_numpy(),
+        new_version=m.version.to_numpy(),
+        new_standard_due_at=due.to_numpy(),
+        new_pause_count=np.bincount(kept.owner, minlength=len(c)).astype(np.int64),
+    )
+    return frame, kept
+
+
+def _pause_events(
+    conn: sa.Connection, commitment_id: pd.Series, pause_stages: pd.Series
+) -> pd.DataFrame:
+    """Events in any of the given pause stages, each with the instant of its commitment's
+    next event and `_pos`, the commitment's position in `commitment_id`."""
+    stages = sorted({s for v in pause_stages.dropna() for s in str(v).split("|")})
     events = pd.DataFrame(columns=["_pos", "stage", "at", "next_at"])
     if stages:
         ev = query_frame(conn, _PAUSE_EVENTS_SQL, {"stages": stages})
         if not ev.empty:
-            pos = pd.Series(np.arange(len(c)), index=c["commitment_id"].astype(str).to_numpy())
+            pos = pd.Series(np.arange(len(commitment_id)),
+                            index=commitment_id.astype(str).to_numpy())  # fmt: skip
             ev["_pos"] = ev["commitment_id"].astype(str).map(pos)
             events = ev.dropna(subset=["_pos"]).astype({"_pos": np.int64})
-    as_of_us = np.datetime64(pd.Timestamp(as_of).to_pydatetime(), "us").astype(np.int64)
-    delivered = _us(c["delivered_at"])
-    open_until = np.where(delivered == _NAT, as_of_us, delivered)
-    pauses = pause_intervals(events, m.pause_stages.where(m.policy_id.notna()), open_until)
-    calendars = calendar_objects(stored(conn, "calendars"), stored(conn, "holidays"),
-                                 _years(c["requested_at"]))  # fmt: skip
-    due = standard_dues(c["requested_at"], m, calendars, pauses)
-    return c.assign(
-        new_policy_id=m.policy_id.to_numpy(),
-        new_version=m.version.to_numpy(),
-        new_standard_due_at=due.to_numpy(),
+    return events
+
+
+_STORED_VERSIONS_SQL = "SELECT commitment_id, policy_id, policy_version FROM commitments"
+
+
+def store_missing_pauses(conn: sa.Connection) -> int:
+    """Store the pauses of a database whose commitments predate them (pause_count NULL),
+    from the events and each commitment's stored policy version; due dates are left as
+    they are. Returns how many commitments lacked them (0: nothing done)."""
+    if not sa.inspect(conn).has_table("policies"):
+        return 0
+    missing_sql = "SELECT count(*) FROM commitments WHERE pause_count IS NULL"
+    missing = int(conn.execute(sa.text(missing_sql)).fetchall()[0][0])
+    if not missing:
+        return 0
+    c = query_frame(conn, _STORED_VERSIONS_SQL)
+    policies = StoredStandards.read(conn, range(0)).of(c["policy_id"], c["policy_version"])
+    stages = policies["pause_stages"].where(c["policy_id"].notna().to_numpy())
+    kept = open_pauses(_pause_events(conn, c["commitment_id"], stages), stages)
+    _write_pauses(conn, c["commitment_id"], kept)
+    counts = pd.DataFrame(
+        {
+            "commitment_id": c["commitment_id"].to_numpy(),
+            "pause_count": np.bincount(kept.owner, minlength=len(c)).astype(np.int64),
+        }
     )
+    _update_commitments(conn, _COUNT_STAGE, counts)
+    return missing
 
 
 def refresh_standards(conn: sa.Connection, as_of: datetime) -> int:
-    """Store each commitment's policy, version and standard due; a due_at that came from
-    the standard follows it. Only rows that change are written; returns how many."""
+    """Store each commitment's policy, version, standard due and pauses; a due_at that
+    came from the standard follows it. Only rows that change are written; returns how
+    many commitments changed policy, version or date."""
     if not sa.inspect(conn).has_table("policies"):
         return 0
-    f = standards_frame(conn, as_of)
+    f, kept = _standards_and_pauses(conn, as_of)
     if f.empty or "new_policy_id" not in f:
         return 0
+    _write_pauses(conn, f["commitment_id"], kept)
     derived = f["due_from_standard"].fillna(False).astype(bool).to_numpy()
     new_due = pd.to_datetime(f["due_at"]).astype(US).to_numpy().copy()
     std = pd.to_datetime(f["new_standard_due_at"]).astype(US).to_numpy()
@@ -798,14 +884,17 @@ def refresh_standards(conn: sa.Connection, as_of: datetime) -> int:
     old_std = pd.to_datetime(f["standard_due_at"]).astype(US).to_numpy()
     old_pid = f["policy_id"].astype(object).where(f["policy_id"].notna(), None)
     new_pid = f["new_policy_id"].astype(object).where(f["new_policy_id"].notna(), None)
-    old_ver = f["policy_version"].astype("Int64")  # one frame: the two align row by row
+    old_ver = f["policy_version"].astype("Int64")  # one frame: these align row by row
     new_ver = f["new_version"].astype("Int64")
-    changed = (
+    old_count = f["pause_count"].astype("Int64")
+    new_count = f["new_pause_count"].to_numpy(dtype=np.int64)
+    redated = (
         (old_pid.to_numpy() != new_pid.to_numpy())
         | ~_same_times(old_std, std)
         | ~_same_times(pd.to_datetime(f["due_at"]).astype(US).to_numpy(), new_due)
         | ~np.asarray((old_ver == new_ver).fillna(pd.isna(old_ver) & pd.isna(new_ver)), dtype=bool)
     )
+    changed = redated | ~np.asarray((old_count == new_count).fillna(False), dtype=bool)
     if not changed.any():
         return 0
     rows = pd.DataFrame(
@@ -815,10 +904,70 @@ def refresh_standards(conn: sa.Connection, as_of: datetime) -> int:
             "standard_due_at": std[changed],
             "policy_id": new_pid.to_numpy()[changed],
             "policy_version": new_ver[changed],
+            "pause_count": new_count[changed],
         }
     )
     _write_refresh(conn, rows)
-    return int(changed.sum())
+    return int(redated.sum())
+
+
+_PAUSES_SQL = "SELECT commitment_id, paused_from, paused_until FROM commitment_pauses"
+
+
+def _pause_rows(commitment_id: pd.Series, pauses: bt.Pauses) -> pd.DataFrame:
+    """Stored pauses (owner = position in `commitment_id`) as rows of commitment_pauses."""
+    end = pauses.end.copy()
+    end[end == OPEN] = _NAT
+    return pd.DataFrame(
+        {
+            "commitment_id": commitment_id.astype(str).to_numpy()[pauses.owner],
+            "paused_from": pauses.start.view(US),
+            "paused_until": end.view(US),
+        }
+    )
+
+
+def _write_pauses(conn: sa.Connection, commitment_id: pd.Series, pauses: bt.Pauses) -> None:
+    """Bring commitment_pauses to `pauses`: the rows of commitments whose intervals
+    differ are replaced, the others are left alone (a batch re-reading the same events
+    writes nothing)."""
+    from etl.load import bulk_insert  # the loader's bulk writer (it imports this module)
+
+    new = _pause_rows(commitment_id, pauses)
+    old = query_frame(conn, _PAUSES_SQL)
+    if old.empty:
+        bulk_insert(conn, commitment_pauses, new)
+        return
+    old = old.assign(
+        commitment_id=old["commitment_id"].astype(str),
+        paused_from=pd.to_datetime(old["paused_from"]).astype(US),
+        paused_until=pd.to_datetime(old["paused_until"]).astype(US),
+    )
+    both = new.merge(old, how="outer", on=list(new.columns), indicator=True)
+    differ = pd.unique(both.loc[both["_merge"] != "both", "commitment_id"])
+    if not len(differ):
+        return
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {_PAUSES_STAGE.name}"))
+    _PAUSES_STAGE.create(conn)
+    bulk_insert(conn, _PAUSES_STAGE, pd.DataFrame({"commitment_id": differ}))
+    conn.execute(
+        sa.text(
+            f"""
+            DELETE FROM commitment_pauses
+            WHERE commitment_id IN (SELECT commitment_id FROM {_PAUSES_STAGE.name})
+            """  # noqa: S608 (a fixed table name)
+        )
+    )
+    conn.execute(sa.text(f"DROP TABLE {_PAUSES_STAGE.name}"))
+    bulk_insert(conn, commitment_pauses, new[new["commitment_id"].isin(set(differ))])
+
+
+_PAUSES_STAGE = sa.Table(
+    "_eslabon_pauses_refresh",
+    sa.MetaData(),
+    sa.Column("commitment_id", sa.String),
+    prefixes=["TEMPORARY"],
+)
 
 
 def _same_times(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -833,30 +982,41 @@ _REFRESH_STAGE = sa.Table(
     sa.Column("standard_due_at", sa.DateTime),
     sa.Column("policy_id", sa.String),
     sa.Column("policy_version", sa.Integer),
+    sa.Column("pause_count", sa.Integer),
     prefixes=["TEMPORARY"],
 )
 
 
 def _write_refresh(conn: sa.Connection, rows: pd.DataFrame) -> None:
+    _update_commitments(conn, _REFRESH_STAGE, rows)
+
+
+_COUNT_STAGE = sa.Table(
+    "_eslabon_pause_counts",
+    sa.MetaData(),
+    sa.Column("commitment_id", sa.String),
+    sa.Column("pause_count", sa.Integer),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _update_commitments(conn: sa.Connection, stage: sa.Table, rows: pd.DataFrame) -> None:
+    """Set the stage table's columns of the commitments it names, in one UPDATE."""
     from etl.load import bulk_insert  # the loader's bulk writer (it imports this module)
 
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {_REFRESH_STAGE.name}"))
-    _REFRESH_STAGE.create(conn)
-    bulk_insert(conn, _REFRESH_STAGE, rows)
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {stage.name}"))
+    stage.create(conn)
+    bulk_insert(conn, stage, rows)
+    # identifiers only, from the stage tables of this module
+    columns = [c.name for c in stage.columns if c.name != "commitment_id"]
+    assignments = ", ".join(f"{c} = s.{c}" for c in columns)
     conn.execute(
         sa.text(
-            """
-            UPDATE commitments SET
-                due_at = s.due_at,
-                standard_due_at = s.standard_due_at,
-                policy_id = s.policy_id,
-                policy_version = s.policy_version
-            FROM _eslabon_standards_refresh AS s
-            WHERE commitments.commitment_id = s.commitment_id
-            """
+            f"UPDATE commitments SET {assignments} FROM {stage.name} AS s"  # noqa: S608
+            " WHERE commitments.commitment_id = s.commitment_id"
         )
     )
-    conn.execute(sa.text(f"DROP TABLE {_REFRESH_STAGE.name}"))
+    conn.execute(sa.text(f"DROP TABLE {stage.name}"))
 
 
 # --- for metrics: business time of stored commitments -------------------------------

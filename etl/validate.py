@@ -26,11 +26,10 @@ that cannot be on a cycle has been peeled off with numpy.
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -43,6 +42,9 @@ from etl import parse
 from etl.reasons import HINTS, Reason, RowReason, ValueReason
 from etl.records import ROW, KindFrame, Reject
 from etl.schema import RECORD_KINDS, Field, RecordKind
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 BOOL_HINT = "use yes/no, true/false, sí/no, ja/nee, 1/0 or x"
 # Cheap enough to ask the database about one by one (bound IN lists); above it, fetch all ids.
@@ -112,10 +114,9 @@ class KnownCommitments:
         """Whether every present id of `columns` is among this batch's commitments.
 
         One anti-join in an in-memory DuckDB: Arrow's is_in (below) builds a hash set of
-        the known ids on every call, 0.13 s at a million, paid again by each file and
-        each reference column; DuckDB's join hashes the smaller side, on every core. At
-        1M commitments the reference checks of a clean batch fell from 1.33 s to 0.75 s.
-        False sends the caller to `unknown_mask`, which says which rows.
+        the known ids on every call, paid again by each file and each reference column;
+        DuckDB's join hashes the smaller side, on every core. False sends the caller to
+        `unknown_mask`, which says which rows.
         """
         if not self._parts:
             return False
@@ -199,8 +200,12 @@ def dependency_edges_in_db(conn: sa.Connection) -> pd.DataFrame:
 # --- the checks -------------------------------------------------------------------
 
 
-class _Collector:
-    """Rejects of one file, built only for the rows that fail (raw rows fetched once)."""
+class Collector:
+    """Rejects of one file, built only for the rows that fail (raw rows fetched once).
+
+    Every user file is checked through it (the record kinds here, the targets CSV in
+    dashboard.records.targets), so every problem names its row and column the same way.
+    """
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
@@ -272,7 +277,7 @@ def validate_frame(
                 "missing_columns", path=kf.path, kind=kf.kind, missing=missing, have=have
             )
     if refused is not None:
-        every_row = _Collector(frame)
+        every_row = Collector(frame)
         every_row.add(np.ones(len(frame), dtype=bool), None, lambda _pos: refused)
         return ValidationResult(
             kf.kind,
@@ -286,7 +291,7 @@ def validate_frame(
             kf.mapping,
         )
 
-    collector = _Collector(frame)
+    collector = Collector(frame)
     typed = _typed_columns(record, frame, kf, tz, collector)
     if "log_order" in record.columns and "log_order" not in frame.columns:
         # No sequence column: the log's order is the file's (ties at one instant keep it).
@@ -417,7 +422,7 @@ def _readable_in_some_order(text: pd.Series, bad: pd.Series, tz: str) -> pd.Seri
 
 
 def _typed_columns(
-    record: RecordKind, frame: pd.DataFrame, kf: KindFrame, tz: str, out: _Collector
+    record: RecordKind, frame: pd.DataFrame, kf: KindFrame, tz: str, out: Collector
 ) -> pd.DataFrame:
     """The canonical columns typed; bad values, missing required ones and words rejected.
 
@@ -561,7 +566,7 @@ def _typed_field(
 
 
 def _check_order(
-    record: RecordKind, frame: pd.DataFrame, typed: pd.DataFrame, out: _Collector
+    record: RecordKind, frame: pd.DataFrame, typed: pd.DataFrame, out: Collector
 ) -> None:
     """Dates on an earlier DAY than the date they follow: naming both columns and values.
 
@@ -585,7 +590,7 @@ def _check_order(
         )
 
 
-def _number_repeats(record: RecordKind, typed: pd.DataFrame, out: _Collector) -> bool:
+def _number_repeats(record: RecordKind, typed: pd.DataFrame, out: Collector) -> bool:
     """Give repeats of an identical event `seq` 1, 2, … in file order, where the file has none.
 
     A real process log can hold the same step twice; both are events (a process-mining
@@ -625,9 +630,9 @@ def _rows(typed: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.DataFr
 def _repeated(codes: np.ndarray) -> np.ndarray:
     """True for each row whose code occurs more than once (Series.duplicated(keep=False)).
 
-    By sorting, not hashing: 4.5M scattered int64 codes hash slowly (pandas' duplicated
-    0.6 s and +160 MiB, factorize 0.7 s); a sort takes about 0.3 s and one copy, and the
-    few repeated codes are then looked up in a small hash set.
+    By sorting, not hashing: millions of scattered int64 codes hash slowly and need a
+    large table, a sort takes one copy, and the few repeated codes are then looked up in
+    a small hash set.
     """
     ordered = np.sort(codes)
     twice = ordered[1:][ordered[1:] == ordered[:-1]]
@@ -650,7 +655,7 @@ def _first_occurrences(codes: np.ndarray) -> np.ndarray:
 
 
 def _check_duplicates(
-    record: RecordKind, frame: pd.DataFrame, typed: pd.DataFrame, out: _Collector
+    record: RecordKind, frame: pd.DataFrame, typed: pd.DataFrame, out: Collector
 ) -> None:
     """Later rows repeating a key of an earlier valid row are rejected; the first is kept."""
     key = list(record.key)
@@ -681,8 +686,8 @@ def key_codes(frame: pd.DataFrame) -> np.ndarray:
     """One int64 per row, equal exactly when the rows' values are equal (missing = missing).
 
     What pandas' multi-column `duplicated`/`groupby` compute internally, but text columns
-    are dictionary-encoded in Arrow instead of going through Python string objects: at
-    4.5M events this is several times faster and needs no object column.
+    are dictionary-encoded in Arrow instead of going through Python string objects, so
+    no object column is made.
     """
     code = np.zeros(len(frame), dtype=np.int64)
     bound = 1  # codes so far lie in [0, bound): a mixed-radix number, re-packed near overflow
@@ -702,14 +707,14 @@ def key_codes(frame: pd.DataFrame) -> np.ndarray:
             code, packed = pd.factorize(code)
             code = code.astype(np.int64, copy=False)
             bound = max(len(packed), 1)
-        code *= size  # in place: no temporary of n int64 per column (4.5M events: 36 MiB)
+        code *= size  # in place: no temporary of n int64 per column
         code += part
         bound *= size
     return code
 
 
 def _check_references(
-    record: RecordKind, typed: pd.DataFrame, known: KnownCommitments, out: _Collector
+    record: RecordKind, typed: pd.DataFrame, known: KnownCommitments, out: Collector
 ) -> None:
     """References to commitments neither in this batch nor in the database."""
     columns = [column for column, _kind, _col in record.references]
@@ -728,9 +733,7 @@ def _check_references(
         )
 
 
-def _check_cycles(
-    typed: pd.DataFrame, existing_edges: pd.DataFrame | None, out: _Collector
-) -> None:
+def _check_cycles(typed: pd.DataFrame, existing_edges: pd.DataFrame | None, out: Collector) -> None:
     """Reject the valid edges that close a dependency cycle, naming the cycle."""
     ok = ~out.bad
     new = typed.loc[ok, ["commitment_id", "depends_on"]]
@@ -784,10 +787,16 @@ def cycle_closing_edges(new: pd.DataFrame, existing: pd.DataFrame) -> dict[int, 
 
     # Long chains survive the peeling rounds; only edges inside a strongly connected
     # component (or self-loops) can be on a cycle, so keep just those.
+    if not alive.any():
+        return {}
+    # Imported only now: a clean file has no edge left after peeling.
+    import networkx as nx
+
     alive &= _in_same_component(src, dst, alive, n_nodes)
-    graph: dict[int, list[int]] = {}
-    for s, d in zip(src[n_new:][alive[n_new:]], dst[n_new:][alive[n_new:]], strict=True):
-        graph.setdefault(int(s), []).append(int(d))
+    graph = nx.DiGraph()
+    graph.add_edges_from(
+        zip(src[n_new:][alive[n_new:]].tolist(), dst[n_new:][alive[n_new:]].tolist(), strict=True)
+    )
     closing: dict[int, list[object]] = {}
     new_index = new.index.to_numpy()
     for i in np.flatnonzero(alive[:n_new]):
@@ -796,7 +805,7 @@ def cycle_closing_edges(new: pd.DataFrame, existing: pd.DataFrame) -> dict[int, 
         if path is not None:
             closing[int(new_index[i])] = [uniques[d], *(uniques[x] for x in path)]
         else:
-            graph.setdefault(d, []).append(u)
+            graph.add_edge(d, u)
     return closing
 
 
@@ -816,78 +825,30 @@ class _Names:
 def _in_same_component(
     src: np.ndarray, dst: np.ndarray, alive: np.ndarray, n_nodes: int
 ) -> np.ndarray:
-    """Per edge: alive and both ends in one strongly connected component (iterative Tarjan).
+    """Per edge: alive and both ends in one strongly connected component.
 
     Runs only on what peeling left, which is empty or tiny unless the input holds long
     chains or cycles.
     """
-    if not alive.any():
-        return alive
-    adjacency: dict[int, list[int]] = {}
-    for s, d in zip(src[alive], dst[alive], strict=True):
-        adjacency.setdefault(int(s), []).append(int(d))
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_edges_from(zip(src[alive].tolist(), dst[alive].tolist(), strict=True))
     component = np.full(n_nodes, -1, dtype=np.int64)
-    on_stack: set[int] = set()
-    stack: list[int] = []
-    counter = 0
-    n_components = 0
-    for root in adjacency:
-        if root in index:
-            continue
-        work = [(root, 0)]
-        while work:
-            node, child_i = work.pop()
-            if child_i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            children = adjacency.get(node, [])
-            recurse = False
-            while child_i < len(children):
-                child = children[child_i]
-                child_i += 1
-                if child not in index:
-                    work.append((node, child_i))
-                    work.append((child, 0))
-                    recurse = True
-                    break
-                if child in on_stack:
-                    low[node] = min(low[node], index[child])
-            if recurse:
-                continue
-            if low[node] == index[node]:
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component[member] = n_components
-                    if member == node:
-                        break
-                n_components += 1
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
+    for number, nodes in enumerate(nx.strongly_connected_components(graph)):
+        component[list(nodes)] = number
     return np.asarray(alive & (component[src] == component[dst]) & (component[src] >= 0))
 
 
-def _path(graph: dict[int, list[int]], start: int, goal: int) -> list[int] | None:
-    """Nodes of a shortest path start → … → goal (breadth first), or None."""
+def _path(graph: nx.DiGraph, start: int, goal: int) -> list[int] | None:
+    """Nodes of a shortest path start → … → goal, or None when goal is out of reach."""
+    import networkx as nx
+
     if start == goal:
         return [start]
-    parent: dict[int, int] = {start: start}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        for nxt in graph.get(node, ()):
-            if nxt in parent:
-                continue
-            parent[nxt] = node
-            if nxt == goal:
-                path = [goal]
-                while path[-1] != start:
-                    path.append(parent[path[-1]])
-                return path[::-1]
-            queue.append(nxt)
-    return None
+    if start not in graph or goal not in graph:
+        return None
+    try:
+        return list(nx.shortest_path(graph, start, goal))
+    except nx.NetworkXNoPath:
+        return None

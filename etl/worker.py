@@ -1,8 +1,8 @@
 """Untrusted work in a child process that is bounded, cannot starve the server, and stops.
 
 Reading and validating an uploaded file is the one thing a user can make the dashboard
-do with arbitrary bytes. In the server process a hostile workbook kept a core busy for
-forty minutes and a zip bomb took 2.3 GB while everyone's pages waited. `run_bounded`
+do with arbitrary bytes. In the server process a hostile workbook can keep a core busy
+and a zip bomb exhaust memory while everyone's pages wait. `run_bounded`
 runs such work in a fresh child process (`python -c` calling `child_main`, the work pickled
 through its stdin and stdout; the parent's memory, threads and __main__ are never copied):
 

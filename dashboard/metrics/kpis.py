@@ -27,8 +27,7 @@ from dashboard.metrics.propagation import propagation_summary
 from dashboard.metrics.satisfaction import satisfaction_summary
 from dashboard.metrics.standards import (
     DEFAULT_AT_RISK_SHARE,
-    elapsed_only_at_risk,
-    standards_summary,
+    standards_kpis,
 )
 from etl.parse import parse_datetimes
 from etl.schema import dataset_meta
@@ -131,8 +130,8 @@ def headline_kpis(
         _keyed(customer_commitments_kept(conn, f), {"kept_rate": "customer_commitments_kept"}),
     ]
     if standards:
-        parts.append(_keyed(standards_summary(conn, f), {k: k for k in STANDARD_KPIS}))
-        extra = elapsed_only_at_risk(conn, f, at_risk_share)
+        summary, extra = standards_kpis(conn, f, at_risk_share)
+        parts.append(_keyed(summary, {k: k for k in STANDARD_KPIS}))
         parts.append(_keyed(extra, {"at_risk": "at_risk_elapsed_only"}))
     merged = parts[0]
     for part in parts[1:]:

@@ -39,7 +39,7 @@ _RECORD_TABLES: dict[str, tuple[str, str]] = {
 }
 
 _RECORDS_SQL = """
-s AS ({status_sql}),
+s AS NOT MATERIALIZED ({status_sql}),
 recs AS (
     SELECT r.*, s.process, s.status, s.group_key
     FROM {table} r

@@ -22,7 +22,14 @@ from dashboard.metrics.ontime import DURATION_DECIMALS, python_objects, shape_gr
 from dashboard.metrics.propagation import at_risk_commitments, read_frame
 from dashboard.metrics.status import commitment_status_sql
 from etl import business_time as bt
-from etl.standards import StoredStandards, business_between, stored_pauses
+from etl.schema import has_column
+from etl.standards import (
+    OPEN,
+    StoredStandards,
+    business_between,
+    ended_pauses,
+    stored_pauses,
+)
 
 # At risk by elapsed share: an open commitment whose business time run has reached this
 # share of its standard's target (DESIGN: 75 %, configurable per call).
@@ -54,22 +61,51 @@ FROM s
 GROUP BY group_key
 """
 
-_BREACHES_SQL = """
-WITH s AS ({status_sql})
-SELECT commitment_id, group_key, due_at, delivered_at, policy_id, policy_version
-FROM s
-WHERE status = 'breach' AND policy_id IS NOT NULL
-ORDER BY commitment_id
+# Covered commitments of a status, each with its pauses stored at load
+# (commitment_pauses): one row per pause, or one row with NULL pause columns when it has
+# none. `{columns}`, `{where}` and `{order}` are fixed SQL of this module; values bound.
+_WITH_PAUSES_SQL = """
+WITH s AS ({status_sql}),
+r AS (SELECT {columns} FROM s WHERE {where} AND policy_id IS NOT NULL)
+SELECT r.*, p.paused_from AS pause_from, p.paused_until AS pause_until
+FROM r
+LEFT JOIN commitment_pauses p ON p.commitment_id = r.commitment_id
+ORDER BY {order}, p.paused_from
 """
 
-_OPEN_COVERED_SQL = """
-WITH s AS ({status_sql})
-SELECT commitment_id, title, process, performer, customer, group_key, requested_at, due_at,
-       standard_due_at, policy_id, policy_version
-FROM s
-WHERE status = 'pending' AND policy_id IS NOT NULL
-ORDER BY due_at, commitment_id
+# The same rows without pauses (they are not stored yet: rebuilt from the events).
+_WITHOUT_PAUSES_SQL = """
+WITH s AS ({status_sql}),
+r AS (SELECT {columns} FROM s WHERE {where} AND policy_id IS NOT NULL)
+SELECT r.*, CAST(NULL AS TIMESTAMP) AS pause_from, CAST(NULL AS TIMESTAMP) AS pause_until
+FROM r
+ORDER BY {order}
 """
+
+# A covered commitment whose pauses the standards refresh has not stored (a database
+# from before they were, brought up to date by `etl init` or the next load).
+_PAUSES_MISSING_SQL = """
+SELECT 1 FROM commitments WHERE policy_id IS NOT NULL AND pause_count IS NULL LIMIT 1
+"""
+
+
+def pauses_stored(conn: sa.Connection) -> bool:
+    """Whether every covered commitment's pauses are stored (commitment_pauses)."""
+    if not has_column(conn, "commitments", "pause_count"):
+        return False
+    return not conn.execute(sa.text(_PAUSES_MISSING_SQL)).fetchall()
+
+
+_CLOCK_COLUMNS = (
+    "commitment_id, group_key, status, requested_at, due_at, delivered_at, policy_id,"
+    " policy_version"
+)
+# What the elapsed-share list shows besides (the KPI export counts without them: long
+# texts of every open commitment cost more to fetch than the clock to compute).
+_LIST_COLUMNS = ", title, process, performer, customer, standard_due_at"
+# The two clocks of the KPI export, read together: covered breaches (business delay)
+# and covered open ones (elapsed share).
+_BREACH, _PENDING, _BOTH = "status = 'breach'", "status = 'pending'", "status <> 'on_time'"
 
 # The covered commitments of a status, as a subquery (fixed SQL; values bound).
 _IDS_SQL = """
@@ -93,31 +129,94 @@ def _years(f: MetricFilter, *columns: pd.Series) -> range:
     return range(low - 1, high + 2)
 
 
+def _covered_with_pauses(
+    conn: sa.Connection, f: MetricFilter, columns: str, where: str, order: str
+) -> tuple[pd.DataFrame, bt.Pauses | None]:
+    """The covered commitments of a status (one row each, in `order`) and their stored
+    pauses (owner = row position, open ones end `OPEN`): one query, no event read.
+
+    The pauses are None when they are not stored yet (`pauses_stored`): the caller
+    rebuilds them from the events.
+    """
+    stored = pauses_stored(conn)
+    status_sql, params = commitment_status_sql(f)
+    template = _WITH_PAUSES_SQL if stored else _WITHOUT_PAUSES_SQL
+    sql = template.format(status_sql=status_sql, columns=columns, where=where, order=order)
+    joined = read_frame(conn, sql, params)
+    pause_from = joined.pop("pause_from")
+    pause_until = joined.pop("pause_until")
+    if not stored:
+        return joined, None
+    if joined.empty:
+        return joined, bt.Pauses.none()
+    ids = joined["commitment_id"].to_numpy()
+    first = np.concatenate([[True], ids[1:] != ids[:-1]])
+    owner = np.cumsum(first) - 1
+    rows = joined[first].reset_index(drop=True)
+    has = pause_from.notna().to_numpy()
+    if not has.any():
+        return rows, bt.Pauses.none()
+    until = _us(pause_until[has])
+    until = np.where(until == np.iinfo(np.int64).min, OPEN, until)
+    return rows, bt.Pauses(owner[has], _us(pause_from[has]), until)
+
+
+def _clocks(
+    conn: sa.Connection, f: MetricFilter, where: str, order: str, extra: str = ""
+) -> pd.DataFrame:
+    """Covered breaches and open commitments (`where`, in `order`) with their standard's
+    business clock at as_of, measured all at once: `run_hours` is a breach's business
+    delay (due_at to delivery or as_of) or an open one's elapsed business time (request
+    to as_of), clock paused in its pause stages; `target_hours` its standard's target.
+
+    Columns: those of `_CLOCK_COLUMNS` and `extra`, target_hours, run_hours (NaN: not
+    measurable).
+    """
+    rows, kept = _covered_with_pauses(conn, f, _CLOCK_COLUMNS + extra, where, order)
+    if rows.empty:
+        return rows.assign(target_hours=pd.Series(dtype=float), run_hours=pd.Series(dtype=float))
+    as_of = pd.Timestamp(f.as_of)
+    breach = (rows["status"] == "breach").to_numpy()
+    delivered = pd.to_datetime(rows["delivered_at"]).astype("datetime64[us]")
+    end = delivered.fillna(as_of).where(breach, as_of)
+    start = pd.to_datetime(rows["due_at"]).astype("datetime64[us]")
+    start = start.where(breach, pd.to_datetime(rows["requested_at"]).astype("datetime64[us]"))
+    std = StoredStandards.read(conn, _years(f, start, end))
+    policy = std.of(rows["policy_id"], rows["policy_version"])
+    open_until = _us(end)
+    if kept is None:
+        status_sql, params = commitment_status_sql(f)
+        ids = _IDS_SQL.format(status_sql=status_sql, where=where)
+        pauses = stored_pauses(
+            conn, rows["commitment_id"], policy["pause_stages"], open_until, ids, params
+        )
+    else:
+        pauses = ended_pauses(kept, open_until)
+    run = business_between(start, end, policy["calendar"], std.calendars, pauses)
+    return rows.assign(
+        target_hours=policy["target_hours"].astype(float).to_numpy(),
+        run_hours=np.where(run < 0, np.nan, run / bt.US_PER_HOUR),
+    )
+
+
 def business_delays(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """Business delay (hours) of each covered breach: business time under its standard's
     calendar, clock paused in its pause stages, from due_at to delivery (or as_of).
 
     Columns: commitment_id, group_key, business_delay_hours.
     """
-    status_sql, params = commitment_status_sql(f)
-    rows = read_frame(conn, _BREACHES_SQL.format(status_sql=status_sql), params)
-    if rows.empty:
-        return pd.DataFrame(columns=["commitment_id", "group_key", "business_delay_hours"])
-    end = pd.to_datetime(rows["delivered_at"]).fillna(pd.Timestamp(f.as_of))
-    std = StoredStandards.read(conn, _years(f, rows["due_at"], end))
-    policy = std.of(rows["policy_id"], rows["policy_version"])
-    open_until = _us(end)
-    ids = _IDS_SQL.format(status_sql=status_sql, where="status = 'breach'")
-    pauses = stored_pauses(
-        conn, rows["commitment_id"], policy["pause_stages"], open_until, ids, params
-    )
-    delay = business_between(rows["due_at"], end, policy["calendar"], std.calendars, pauses)
-    hours = np.where(delay < 0, np.nan, delay / bt.US_PER_HOUR)
+    return _delays(_clocks(conn, f, _BREACH, "r.commitment_id"))
+
+
+def _delays(clocks: pd.DataFrame) -> pd.DataFrame:
+    rows = clocks[(clocks["status"] == "breach").to_numpy()]
     return pd.DataFrame(
         {
             "commitment_id": python_objects(rows["commitment_id"]),
             "group_key": python_objects(rows["group_key"]),
-            "business_delay_hours": np.round(hours, DURATION_DECIMALS),
+            "business_delay_hours": np.round(
+                rows["run_hours"].to_numpy(dtype=float), DURATION_DECIMALS
+            ),
         }
     )
 
@@ -126,11 +225,14 @@ def _us(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values).astype("datetime64[us]").to_numpy().view(np.int64)
 
 
-def standards_summary(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
+def standards_summary(
+    conn: sa.Connection, f: MetricFilter, delays: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Within-standard rate and business delay (median, p90 in hours) per group.
 
     covered_due: due-population commitments a standard covers; within_standard: those
     delivered by their standard due; the rate is their ratio (None without any covered).
+    `delays`: `business_delays` of the same filter when the caller has them already.
     """
     status_sql, params = commitment_status_sql(f)
     within = read_frame(conn, _WITHIN_SQL.format(status_sql=status_sql), params)
@@ -138,7 +240,9 @@ def standards_summary(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
         (w / c) if c else None
         for w, c in zip(within["within_standard"], within["covered_due"], strict=True)
     ]
-    delays = business_delays(conn, f).dropna(subset=["business_delay_hours"])
+    if delays is None:
+        delays = business_delays(conn, f)
+    delays = delays.dropna(subset=["business_delay_hours"])
     if not delays.empty:
         key = delays["group_key"].astype(object).where(delays["group_key"].notna(), "\x1e")
         grouped = delays.groupby(key.to_numpy(), dropna=False)["business_delay_hours"]
@@ -165,6 +269,13 @@ def standards_summary(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     )
 
 
+_ELAPSED_COLUMNS = [
+    "commitment_id", "title", "process", "performer", "customer", "group_key", "due_at",
+    "standard_due_at", "policy_id", "policy_version", "target_hours", "elapsed_hours",
+    "remaining_hours", "elapsed_share",
+]  # fmt: skip
+
+
 def elapsed_share(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """Open, not yet due, covered commitments with their standard's clock at as_of.
 
@@ -172,32 +283,37 @@ def elapsed_share(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     standard_due_at, policy_id, policy_version, target_hours, elapsed_hours,
     remaining_hours (business hours left, 0 when the target is spent), elapsed_share.
     """
-    status_sql, params = commitment_status_sql(f)
-    rows = read_frame(conn, _OPEN_COVERED_SQL.format(status_sql=status_sql), params)
-    columns = [
-        "commitment_id", "title", "process", "performer", "customer", "group_key", "due_at",
-        "standard_due_at", "policy_id", "policy_version", "target_hours", "elapsed_hours",
-        "remaining_hours", "elapsed_share",
-    ]  # fmt: skip
+    clocks = _clocks(conn, f, _PENDING, "r.due_at, r.commitment_id", _LIST_COLUMNS)
+    return _elapsed(clocks, _ELAPSED_COLUMNS)
+
+
+def _elapsed(clocks: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    rows = clocks[(clocks["status"] == "pending").to_numpy()]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    now = pd.Series(pd.Timestamp(f.as_of), index=rows.index)
-    std = StoredStandards.read(conn, _years(f, rows["requested_at"]))
-    policy = std.of(rows["policy_id"], rows["policy_version"])
-    ids = _IDS_SQL.format(status_sql=status_sql, where="status = 'pending'")
-    pauses = stored_pauses(
-        conn, rows["commitment_id"], policy["pause_stages"], _us(now), ids, params
-    )
-    run = business_between(rows["requested_at"], now, policy["calendar"], std.calendars, pauses)
-    target = policy["target_hours"].astype(float).to_numpy()
-    elapsed = np.where(run < 0, np.nan, run / bt.US_PER_HOUR)
+    target = rows["target_hours"].to_numpy(dtype=float)
+    elapsed = rows["run_hours"].to_numpy(dtype=float)
     out = rows.assign(
-        target_hours=target,
         elapsed_hours=np.round(elapsed, DURATION_DECIMALS),
         remaining_hours=np.round(np.maximum(target - elapsed, 0), DURATION_DECIMALS),
         elapsed_share=np.round(elapsed / target, DURATION_DECIMALS),
     )
     return out[columns].reset_index(drop=True)
+
+
+def standards_kpis(
+    conn: sa.Connection, f: MetricFilter, share: float = DEFAULT_AT_RISK_SHARE
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the KPI export adds with standards: `standards_summary` and
+    `elapsed_only_at_risk`, from one read of the covered breaches and open commitments
+    with their stored pauses and one business-time pass over both."""
+    clocks = _clocks(conn, f, _BOTH, "r.commitment_id")
+    return (
+        standards_summary(conn, f, _delays(clocks)),
+        elapsed_only_at_risk(
+            conn, f, share, _elapsed(clocks, ["commitment_id", "group_key", "elapsed_share"])
+        ),
+    )
 
 
 def at_risk_with_reasons(
@@ -371,12 +487,17 @@ WHERE s.status = 'breach' AND d.commitment_id IN :ids
 
 
 def elapsed_only_at_risk(
-    conn: sa.Connection, f: MetricFilter, share: float = DEFAULT_AT_RISK_SHARE
+    conn: sa.Connection,
+    f: MetricFilter,
+    share: float = DEFAULT_AT_RISK_SHARE,
+    clock: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per group, open commitments at risk by elapsed share alone (no breached direct
     upstream): what the elapsed-share reason adds to propagation's at-risk count, so the
-    KPI export counts each at-risk commitment once without listing them all again."""
-    clock = elapsed_share(conn, f)
+    KPI export counts each at-risk commitment once without listing them all again.
+    `clock`: `elapsed_share` of the same filter when the caller has it already."""
+    if clock is None:
+        clock = elapsed_share(conn, f)
     late = clock[clock["elapsed_share"].astype(float) >= share]
     if late.empty:
         counts = pd.DataFrame(columns=["group_key", "at_risk"])

@@ -78,10 +78,12 @@ def main(argv: list[str] | None = None) -> int:
 def _import(args: argparse.Namespace) -> int:
     data = args.path.read_bytes()
     with published_transaction(args.db) as conn:
-        result = import_targets_csv(conn, data, args.set_by or getpass.getuser())
+        result = import_targets_csv(
+            conn, data, args.set_by or getpass.getuser(), name=str(args.path)
+        )
     if not result.ok:
         for problem in result.problems:
-            print(f"{args.path}: {problem}", file=sys.stderr)
+            print(problem, file=sys.stderr)
         return 1
     print(f"{result.imported} targets imported from {args.path}")
     return 0

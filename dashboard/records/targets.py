@@ -8,21 +8,27 @@ only writes, validates and moves targets in and out as CSV.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import EVERYTHING, RowScope
 from dashboard.records import RecordError, local_now, neutralised
+from etl import parse
 from etl.exports import csv_writer
+from etl.read import read_table
+from etl.reasons import Reason, render_stored
+from etl.records import ROW, ReadError
 from etl.schema import TARGET_DIRECTIONS, targets
+from etl.settings import load_settings
+from etl.validate import Collector, not_member
 
 DIRECTIONS = TARGET_DIRECTIONS  # under the name its callers use
 
@@ -72,15 +78,31 @@ class TargetRow:
 
 @dataclass(frozen=True)
 class CsvProblem:
-    """One thing wrong in an imported file, located for the person who has to fix it."""
+    """One thing wrong in an imported file, located for the person who has to fix it.
 
-    row: int  # line in the file; the header is line 1
+    `reason` is an `etl.reasons.Reason` (worded again in the reader's language by
+    `text`) or, for a file that cannot be read at all, the reader's message, which names
+    the file itself (then `path` is empty).
+    """
+
+    path: str
+    row: int | None  # line in the file; the header is line 1
     column: str | None
-    message: str
+    reason: str
+
+    def text(self, lang: str = "en") -> str:
+        """'file, row 3, column target_value: …' in English, or the same in Spanish."""
+        words = ("row", "column") if lang == "en" else ("fila", "columna")
+        where = [self.path] if self.path else []
+        if self.row is not None:
+            where.append(f"{words[0]} {self.row}")
+        if self.column:
+            where.append(f"{words[1]} {self.column}")
+        reason = render_stored(self.reason, None, lang)
+        return f"{', '.join(where)}: {reason}" if where else reason
 
     def __str__(self) -> str:
-        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
+        return self.text("en")
 
 
 @dataclass(frozen=True)
@@ -209,120 +231,114 @@ def target_history(
 # --- CSV ------------------------------------------------------------------------------
 
 
-def _parse_number(text: str) -> float:
-    """A number as people type it: `0.95`, `0,95`, ` 95 `; ValueError otherwise."""
-    cleaned = text.strip().replace(" ", "")
-    if "," in cleaned and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    number = float(cleaned)
-    if not math.isfinite(number):
-        raise ValueError("not finite")
-    return number
+def parsed_targets_csv(
+    data: bytes | str, name: str = "targets.csv"
+) -> tuple[list[TargetRow], list[CsvProblem]]:
+    """Every row of a targets CSV checked: the good rows and every problem, located.
 
-
-def _parse_moment(text: str) -> datetime:
-    """ISO (`2026-11-16`, `2026-11-16 08:00`) or day-first (`16/11/2026`) dates."""
-    cleaned = text.strip()
-    for fmt in ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(cleaned, fmt)
-        except ValueError:
-            pass
-    return datetime.fromisoformat(cleaned)
-
-
-def _read_csv_rows(data: bytes | str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a small CSV in UTF-8 (with or without BOM) or Windows-1252."""
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252")
-    else:
-        text = data.lstrip("\ufeff")
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if not rows:
-        return [], []
-    header = [h.strip().lower() for h in rows[0]]
-    return header, rows[1:]
-
-
-def parsed_targets_csv(data: bytes | str) -> tuple[list[TargetRow], list[CsvProblem]]:
-    """Every row of a targets CSV validated: the good rows and every problem, located.
-
-    All rows are checked (not just up to the first error) so one round of fixes is enough.
+    Read, typed and checked by the loader's own steps (`etl.read`, `etl.parse`, the
+    validator's `Collector`): the same encodings, delimiters, decimals and dates as any
+    other file, and all rows checked so that one round of fixes is enough. A date
+    without a time in `valid_from` is the start of that day; slashed dates are day first
+    unless the column proves them month first.
     """
-    header, body = _read_csv_rows(data)
-    problems: list[CsvProblem] = []
-    if not header:
-        return [], [CsvProblem(1, None, "the file is empty")]
+    source = data if isinstance(data, bytes) else data.encode("utf-8")
+    try:
+        raw = read_table(io.BytesIO(source), name=name)
+    except ReadError as exc:
+        return [], [CsvProblem("", None, None, str(exc))]
+    frame = raw.frame.rename(columns=lambda c: c if c == ROW else c.strip().lower())
+    header = [c for c in frame.columns if c != ROW]
     missing = [c for c in _REQUIRED if c not in header]
-    unknown = [c for c in header if c not in CSV_COLUMNS and c not in _EXPORT_ONLY]
-    for column in missing:
-        problems.append(CsvProblem(1, column, "required column is missing"))
-    for column in unknown:
-        problems.append(CsvProblem(1, column, "unknown column"))
+    problems = [CsvProblem(name, 1, c, Reason("missing_column", column=c)) for c in missing]
+    problems += [
+        CsvProblem(name, 1, c, Reason("unknown_column", column=c, have=list(CSV_COLUMNS)))
+        for c in header
+        if c not in CSV_COLUMNS and c not in _EXPORT_ONLY
+    ]
     if missing:
+        return [], problems  # no row can be read without them
+    # A row of empty cells (",,,,,," under a spreadsheet's data) is no target.
+    frame = frame[frame[header].notna().any(axis=1)].reset_index(drop=True)
+    text = {
+        c: parse.clean_text(frame[c]) if c in frame else pd.Series(pd.NA, index=frame.index)
+        for c in CSV_COLUMNS
+    }
+    out = Collector(frame)
+
+    def shown(column: str) -> Callable[[int], str]:
+        return lambda p: repr(str(text[column].iat[p]))
+
+    for column in _REQUIRED:
+        out.add(
+            text[column].isna(), column, lambda _p, c=column: Reason("required_empty", column=c)
+        )
+    numbers: dict[str, pd.Series] = {}
+    for column in ("target_value", "amber_tolerance"):
+        values, bad = parse.parse_decimals(text[column], cleaned=True)
+        bad |= values.notna() & ~np.isfinite(values.fillna(0.0))
+        out.add(
+            bad, column, lambda p, c=column: Reason("not_a_number", column=c, value=shown(c)(p))
+        )
+        numbers[column] = values.where(~bad)
+    out.add(
+        (numbers["amber_tolerance"] < 0).fillna(False),
+        "amber_tolerance",
+        lambda p: Reason(
+            "out_of_range", column="amber_tolerance", value=shown("amber_tolerance")(p), low=0
+        ),
+    )
+    evidence = parse.date_order_evidence(text["valid_from"])
+    order = evidence.order or (None if evidence.conflicting else parse.DAY_FIRST)
+    valid_from, bad = parse.parse_datetimes(
+        text["valid_from"],
+        tz=load_settings().timezone,
+        cleaned=True,
+        order=order,
+        date_only=parse.START_OF_DAY_DATES,
+    )
+    out.add(
+        bad,
+        "valid_from",
+        lambda p: Reason(
+            "not_a_date", column="valid_from", value=shown("valid_from")(p), hint="date_formats"
+        ),
+    )
+    kpi = text["kpi"]
+    direction = text["direction"].str.lower()
+    for column, values, allowed in (
+        ("kpi", kpi, HEADLINE_KPIS),
+        ("direction", direction, DIRECTIONS),
+    ):
+        wrong = pd.Series(not_member(values, allowed), index=values.index)
+        out.add(
+            wrong,
+            column,
+            lambda p, c=column, a=allowed: Reason(
+                "not_allowed", column=c, value=shown(c)(p), allowed=list(a)
+            ),
+        )
+    problems += [CsvProblem(name, r.row_number, r.column, r.reason) for r in out.finished()]
+    if problems:
         return [], problems
-    rows: list[TargetRow] = []
-    for line, values in enumerate(body, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(
-                CsvProblem(line, None, f"{len(values)} values for {len(header)} columns")
-            )
-            continue
-        cells = dict(zip(header, values, strict=True))
-        row_problems: list[CsvProblem] = []
-        for column in _REQUIRED:
-            if not cells[column].strip():
-                row_problems.append(CsvProblem(line, column, "value is required"))
-        parsed: dict[str, Any] = {}  # column -> its parsed value (a number or a moment)
-        for column in ("target_value", "amber_tolerance"):
-            if cells[column].strip():
-                try:
-                    parsed[column] = _parse_number(cells[column])
-                except ValueError:
-                    row_problems.append(
-                        CsvProblem(line, column, f"{cells[column]!r} is not a number")
-                    )
-        if cells["valid_from"].strip():
-            try:
-                parsed["valid_from"] = _parse_moment(cells["valid_from"])
-            except ValueError:
-                row_problems.append(
-                    CsvProblem(line, "valid_from", f"{cells['valid_from']!r} is not a date")
-                )
-        if row_problems:
-            problems.extend(row_problems)
-            continue
-        allowed = {
-            "kpi": cells["kpi"].strip() in HEADLINE_KPIS,
-            "direction": cells["direction"].strip().lower() in DIRECTIONS,
-        }
-        bad = [name for name, ok in allowed.items() if not ok]
-        for name in bad:
-            problems.append(CsvProblem(line, name, f"{cells[name].strip()!r} is not allowed"))
-        if bad:
-            continue
-        try:
-            rows.append(
-                validated_target(
-                    cells["kpi"].strip(),
-                    parsed["target_value"],
-                    cells["direction"].strip().lower(),
-                    parsed["amber_tolerance"],
-                    parsed["valid_from"],
-                    cells.get("process"),
-                    cells.get("note"),
-                )
-            )
-        except TargetError as exc:
-            problems.append(CsvProblem(line, "amber_tolerance", str(exc)))
-    return rows, problems
+
+    def texts(column: pd.Series) -> list[str | None]:
+        return [None if pd.isna(v) else str(v) for v in column.tolist()]
+
+    rows = [
+        validated_target(str(k), float(v), str(d), float(t), when, p, n)
+        for k, v, d, t, when, p, n in zip(
+            texts(kpi),
+            numbers["target_value"].tolist(),
+            texts(direction),
+            numbers["amber_tolerance"].tolist(),
+            list(valid_from.dt.to_pydatetime()),
+            texts(text["process"]),
+            texts(text["note"]),
+            strict=True,
+        )
+    ]
+    return rows, []
 
 
 def import_targets_csv(
@@ -331,9 +347,13 @@ def import_targets_csv(
     set_by: str | None,
     *,
     set_at: datetime | None = None,
+    name: str = "targets.csv",
 ) -> TargetImport:
-    """Append every target of a CSV, or none: a file with any problem writes nothing."""
-    rows, problems = parsed_targets_csv(data)
+    """Append every target of a CSV, or none: a file with any problem writes nothing.
+
+    `name` is the file's name as the person knows it, for the problems to name it.
+    """
+    rows, problems = parsed_targets_csv(data, name)
     if problems:
         return TargetImport(0, tuple(problems))
     if rows:

@@ -6,7 +6,7 @@
    the load's own steps in a transaction that is always rolled back): per file and
    record kind, rows read, would-be new / changed / unchanged, rejected, and every
    rejected row with its reason, downloadable as CSV.
-3. "Load" writes the batch all or nothing (etl.load.load_files), then forgets every
+3. "Load" writes the batch all or nothing (etl.publish.load_published), then forgets every
    cached metric (database.invalidate_data; the new batch also changes the data version).
 
 Below: the load history (batches and their files with counts) and each batch's rejected
@@ -36,7 +36,7 @@ import streamlit as st
 from dashboard.ui.i18n import fmt_datetime, fmt_int, t
 from dashboard.ui.texts import md_escape, record_kind_label, tr
 from dashboard.views import access_gate, database, dispatch, sample, url_state
-from etl.load import BatchReport, batch_summaries, load_files, rejected_rows_frame
+from etl.load import BatchReport, batch_summaries, rejected_rows_frame
 from etl.mapping import Mapping, load_mapping, shipped_mappings
 from etl.preview import (
     batch_files,
@@ -46,7 +46,7 @@ from etl.preview import (
     upload_read_limits,
     upload_row_limit,
 )
-from etl.publish import publishing
+from etl.publish import load_published
 from etl.read import READABLE_TYPES
 from etl.reasons import render_stored
 from etl.records import EtlError
@@ -307,11 +307,11 @@ def load_batch(uploads: Sequence[Upload], mapping: Mapping | str | None, lang: s
     if not access_gate.require("load_data", lang):
         return
     try:
-        # Published like `python -m etl load`: under the writer lock, swapped in whole.
-        with st.spinner(tr("loading", lang)), publishing(database.db_url()) as writer:
+        # Published like `python -m etl load`: under the writer lock, reaching readers whole.
+        with st.spinner(tr("loading", lang)):
             # The files passed the bounded preview; the same read limits hold here too.
-            report = load_files(
-                writer,
+            report = load_published(
+                database.db_url(),
                 [u.source() for u in uploads],
                 mapping=mapping,
                 loaded_by="dashboard",

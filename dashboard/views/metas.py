@@ -136,14 +136,14 @@ def import_export(lang: str) -> None:
             if len(data) > MAX_UPLOAD_BYTES:
                 st.error(f"{md_escape(upload.name)}: > {MAX_UPLOAD_BYTES // 1000} kB")
                 return
-            ok, result = write(import_targets_csv, data, who(lang, widget=False))
+            ok, result = write(import_targets_csv, data, who(lang, widget=False), name=upload.name)
             if ok and result.ok:
                 flash(tr("targets_import_ok", lang, n=result.imported))
                 st.rerun()
             elif ok:
                 st.error(tr("targets_import_bad", lang))
                 st.dataframe(
-                    pd.DataFrame({upload.name: [str(p) for p in result.problems]}),
+                    pd.DataFrame({upload.name: [p.text(lang) for p in result.problems]}),
                     hide_index=True,
                     width="stretch",
                 )

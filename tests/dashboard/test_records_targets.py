@@ -9,6 +9,7 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
+from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.targets import target_status, targets_in_force
 from dashboard.records.targets import (
     TargetError,
@@ -111,21 +112,62 @@ def test_csv_problems_name_row_and_column_and_nothing_is_written(engine: sa.Engi
         "nps,,30\n"
     )
     with engine.begin() as conn:
-        result = import_targets_csv(conn, bad, "Marta")
+        result = import_targets_csv(conn, bad, "Marta", name="metas.csv")
     assert not result.ok and result.imported == 0
+    # A short row is read as its missing values (etl.read's rule for every file).
     assert [str(p) for p in result.problems] == [
-        "row 1, column colour: unknown column",
-        "row 3, column target_value: 'ninety' is not a number",
-        "row 4, column direction: 'sideways' is not allowed",
-        "row 5, column amber_tolerance: value is required",
-        "row 5, column valid_from: '31/02/2026' is not a date",
-        "row 6: 3 values for 7 columns",
+        "metas.csv, row 1, column colour: unknown column colour; the columns are: kpi, "
+        "process, target_value, direction, amber_tolerance, valid_from, note",
+        "metas.csv, row 3, column target_value: target_value 'ninety' is not a number",
+        "metas.csv, row 4, column direction: direction 'sideways' must be higher or lower",
+        "metas.csv, row 5, column amber_tolerance: amber_tolerance is required but empty",
+        "metas.csv, row 5, column valid_from: valid_from '31/02/2026' is not a date (use "
+        "YYYY-MM-DD, YYYY-MM-DD HH:MM, dd/mm/yyyy or dd/mm/yyyy HH:MM)",
+        "metas.csv, row 6, column direction: direction is required but empty",
+        "metas.csv, row 6, column amber_tolerance: amber_tolerance is required but empty",
+        "metas.csv, row 6, column valid_from: valid_from is required but empty",
     ]
+    assert result.problems[2].text("es") == (
+        "metas.csv, fila 4, columna direction: direction 'sideways' debe ser higher o lower"
+    )
     with engine.connect() as conn:
         assert target_history(conn).empty
     _, missing = parsed_targets_csv("kpi,target_value\non_time_rate,1\n")
     assert [str(p) for p in missing] == [
-        "row 1, column direction: required column is missing",
-        "row 1, column amber_tolerance: required column is missing",
-        "row 1, column valid_from: required column is missing",
+        "targets.csv, row 1, column direction: required column direction is missing",
+        "targets.csv, row 1, column amber_tolerance: required column amber_tolerance is missing",
+        "targets.csv, row 1, column valid_from: required column valid_from is missing",
     ]
+
+
+def test_csv_values_read_by_the_loaders_rules() -> None:
+    """Decimals either way, date-only = start of the day, offsets to local time, and what
+    cannot be a target refused."""
+    rows, problems = parsed_targets_csv(
+        "KPI;Target_Value;direction;amber_tolerance;valid_from\n"
+        "on_time_rate;0,95;Higher;0,02;01/02/2026\n"  # no day above 12: day first
+        "nps;1.234,5;lower;0;2026-03-29 09:30\n"
+        "csat_pct;0,8;higher;0;2026-07-01T00:00+00:00\n"
+        ";;;;\n"  # a spreadsheet's empty row: skipped
+    )
+    assert problems == []
+    assert [(r.kpi, r.target_value, r.direction, r.valid_from) for r in rows] == [
+        ("on_time_rate", 0.95, "higher", datetime(2026, 2, 1)),
+        ("nps", 1234.5, "lower", datetime(2026, 3, 29, 9, 30)),
+        ("csat_pct", 0.8, "higher", datetime(2026, 7, 1, 2, 0)),  # Madrid is UTC+2 in July
+    ]
+    _, problems = parsed_targets_csv(
+        "kpi,target_value,direction,amber_tolerance,valid_from\n"
+        "on_time_rate,inf,higher,-1,2026-01-01\n"
+        "no_such_kpi,1,higher,0,someday\n"
+    )
+    assert [str(p) for p in problems] == [
+        "targets.csv, row 2, column target_value: target_value 'inf' is not a number",
+        "targets.csv, row 2, column amber_tolerance: amber_tolerance '-1' is out of range "
+        "(0 or more)",
+        "targets.csv, row 3, column valid_from: valid_from 'someday' is not a date (use "
+        "YYYY-MM-DD, YYYY-MM-DD HH:MM, dd/mm/yyyy or dd/mm/yyyy HH:MM)",
+        "targets.csv, row 3, column kpi: kpi 'no_such_kpi' must be " + " or ".join(HEADLINE_KPIS),
+    ]
+    _, unreadable = parsed_targets_csv(b"", name="vacio.csv")
+    assert [str(p) for p in unreadable] == ["vacio.csv: the file is empty (0 bytes)"]

@@ -173,7 +173,12 @@ def _check(log: dict, url: str, old: tuple[int, int], started: float, ended: flo
     assert sum(started <= at <= ended for at, *_ in reads) >= 3
 
 
-def test_duckdb_reader_never_fails_and_sees_old_or_new(tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_place", ["always", "never"])
+def test_duckdb_reader_never_fails_and_sees_old_or_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_place: str
+) -> None:
+    """Both ways a batch reaches the file: in place behind the gate, or a swapped copy."""
+    monkeypatch.setenv("ESLABON_IN_PLACE", in_place)  # the loader process inherits it
     url = f"duckdb:///{tmp_path / 'live.duckdb'}"
     _seed(url)
     batch = write_new_commitments(tmp_path / "batch", NEW, "NEW")

@@ -51,6 +51,7 @@ def test_disk_full_while_copying_is_one_line_and_writes_nothing(
         raise OSError(errno.ENOSPC, "No space left on device", str(target))
 
     monkeypatch.setattr("etl.publish.copy_file", full)
+    monkeypatch.setenv("ESLABON_IN_PLACE", "never")  # a batch this small would go in place
     batch = write_new_commitments(tmp_path / "new", 10, "NEW")
     assert cli.main(["load", str(batch), "--db", url]) == cli.EXIT_ERROR
     line = _one_line(capsys.readouterr().err)
@@ -123,10 +124,13 @@ def _tmpfs(where: Path, size_kb: int) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
 
 
-def test_real_full_disk_and_read_only_file_system(tmp_path: Path) -> None:
+def test_real_full_disk_and_read_only_file_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On a tmpfs that holds the database but not a second copy of it: the load fails
     with one line and the live file is intact; remounted read-only: one line too, and
-    the data can still be read."""
+    the data can still be read. (The copy path: a batch this small would go in place.)"""
+    monkeypatch.setenv("ESLABON_IN_PLACE", "never")
     seed_db, seed_url = _seeded(tmp_path, commitments=3000)
     size = seed_db.stat().st_size
     with _tmpfs(tmp_path / "small", size_kb=(size * 3 // 2) // 1024) as disk:

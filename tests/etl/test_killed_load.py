@@ -79,7 +79,12 @@ def _kill_loads(url: str, folder: Path, iterations: int, seed: int) -> int:
     return killed
 
 
-def test_duckdb_killed_loads_change_nothing_and_the_next_load_succeeds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_place", ["always", "never"])
+def test_duckdb_killed_loads_change_nothing_and_the_next_load_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_place: str
+) -> None:
+    """Both ways a batch reaches the file: applied in place, or a copy swapped in."""
+    monkeypatch.setenv("ESLABON_IN_PLACE", in_place)  # the loaders inherit it
     db = tmp_path / "live.duckdb"
     url = f"duckdb:///{db}"
     with publishing(url) as engine:

@@ -456,6 +456,29 @@ def test_aggregates_first_last_min_max_in_absolute_time(tmp_path: Path) -> None:
     ]
 
 
+def test_min_max_read_times_without_offset_in_the_loads_zone(tmp_path: Path) -> None:
+    """A time without an offset is wall-clock time in the load's zone, as it loads."""
+    m = mapping(tmp_path, AGGREGATED)
+    table = raw(
+        {
+            "case": ["a", "a"],
+            "klant": ["K"] * 2,
+            "wie": ["W"] * 2,
+            # 09:00 UTC is 10:00 in Madrid (UTC+1 in March), so 09:30 Madrid is earlier;
+            # in New York (UTC-5) 09:30 local is 14:30 UTC, the later one.
+            "ts": ["2024-03-05 09:00:00+00:00", "2024-03-05 09:30"],
+        }
+    )
+    [kf] = apply_mapping(table, m, tz="Europe/Madrid")
+    assert kf.frame[["requested_at", "due_at"]].values.tolist() == [
+        ["2024-03-05 09:30", "2024-03-05 09:00:00+00:00"]
+    ]
+    [kf] = apply_mapping(table, m, tz="America/New_York")
+    assert kf.frame[["requested_at", "due_at"]].values.tolist() == [
+        ["2024-03-05 09:00:00+00:00", "2024-03-05 09:30"]
+    ]
+
+
 def test_min_max_use_the_mapping_date_format(tmp_path: Path) -> None:
     m = mapping(tmp_path, AGGREGATED + '[commitments.date_formats]\nrequested_at = "%d/%m/%Y"\n')
     table = raw(

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from etl.parse import (
     DAY_FIRST,
     MONTH_FIRST,
+    START_OF_DAY_DATES,
     date_order_evidence,
     parse_bools,
     parse_datetimes,
@@ -133,6 +134,25 @@ def test_twelve_hour_times_with_am_pm_parse_without_a_format() -> None:
         None,
     ]
     assert bad == [False, False, False, False, True]
+
+
+def test_date_only_can_mean_the_start_of_the_day() -> None:
+    """A target comes into force at the start of its day; times given are kept as they are."""
+    got, bad = _dates(
+        ["2026-11-16", "16/11/2026", "2026-11-16 08:30", "2026-11-16T00:00+01:00"],
+        date_only=START_OF_DAY_DATES,
+    )
+    assert got == [
+        datetime(2026, 11, 16),
+        datetime(2026, 11, 16),
+        datetime(2026, 11, 16, 8, 30),
+        datetime(2026, 11, 16),  # Madrid is UTC+1 in November
+    ]
+    assert bad == [False] * 4
+    forced, _ = _dates(["16.11.2026"], fmt="%d.%m.%Y", date_only=START_OF_DAY_DATES)
+    assert forced == [datetime(2026, 11, 16)]
+    with pytest.raises(ValueError, match="date_only"):
+        _dates(["2026-11-16"], date_only="noon")
 
 
 def test_bad_and_empty_dates() -> None:

@@ -549,7 +549,8 @@ def test_utf8_check_agrees_with_pythons_strict_decoder(data: bytes) -> None:
     slice_size=st.integers(min_value=1, max_value=7),
 )
 def test_scan_in_slices_accepts_exactly_plain_utf8(data: bytes, slice_size: int) -> None:
-    """Slices cut characters anywhere; the verdict and the hash are the whole file's."""
+    """Slices cut characters anywhere; the verdict is Python's strict decoder's on the
+    whole file, and the hash is the whole file's."""
     import hashlib
     import tempfile
     from unittest import mock
@@ -560,21 +561,24 @@ def test_scan_in_slices_accepts_exactly_plain_utf8(data: bytes, slice_size: int)
         path = Path(folder) / "f.csv"
         path.write_bytes(data)
         with mock.patch.object(etl.read, "_SCAN_BYTES", slice_size):
-            scanned = etl.read._scanned_utf8(path)
+            from_disk = etl.read._scanned(
+                etl.read._slices_of_file(path, "f.csv"), "f.csv", etl.read.ReadLimits()
+            )
+            in_memory = etl.read._scanned(
+                etl.read._slices_of_bytes(data), "f.csv", etl.read.ReadLimits()
+            )
     boms = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
     plain = (
         _python_says_utf8(data)
-        and data.decode("utf-8").strip() != ""  # Unicode whitespace, as the bytes path says
+        and data != b""
         and not data.startswith(boms)
         and b"\x00" not in data
         and not any(data.startswith(magic) for magic, _what in etl.read._MAGIC)  # e.g. GIF8
     )
-    if scanned is None:
-        # Refused files are read whole; only a file that is plain UTF-8 may be streamed.
-        assert not plain
-    else:
-        assert plain
-        assert scanned == (hashlib.sha256(data).hexdigest(), data.decode("utf-8"))
+    for scan in (from_disk, in_memory):
+        assert scan.plain_utf8 == plain
+        assert (scan.sha256, scan.size) == (hashlib.sha256(data).hexdigest(), len(data))
+        assert scan.head == data
 
 
 _CELLS = st.text(
@@ -586,8 +590,11 @@ _CELLS = st.text(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rows=st.lists(st.lists(_CELLS, min_size=3, max_size=3), min_size=1, max_size=30))
-def test_a_file_on_disk_reads_as_its_bytes_do(tmp_path: Path, rows: list[list[str]]) -> None:
-    """The streamed path (a file on disk) gives exactly what the in-memory path gives."""
+def test_a_file_on_disk_read_in_small_slices_gives_its_rows(
+    tmp_path: Path, rows: list[list[str]]
+) -> None:
+    """Parsed in place from disk, with characters cut at every slice end: the rows written."""
+    import hashlib
     from unittest import mock
 
     import etl.read
@@ -596,11 +603,12 @@ def test_a_file_on_disk_reads_as_its_bytes_do(tmp_path: Path, rows: list[list[st
     data = text.encode("utf-8")
     path = write(tmp_path, "s.csv", data)
     with mock.patch.object(etl.read, "_SCAN_BYTES", 5):
-        from_disk = read_table(path)
-    from_bytes = read_table(io.BytesIO(data), name="s.csv")
-    assert from_disk.sha256 == from_bytes.sha256
-    assert list(from_disk.frame.columns) == list(from_bytes.frame.columns)
-    assert rows_of(from_disk.frame) == rows_of(from_bytes.frame)
+        table = read_table(path)
+    assert table.sha256 == hashlib.sha256(data).hexdigest()
+    assert list(table.frame.columns) == ["id", "name", "note", ROW]
+    # every row is a record (three fields make two commas even when empty)
+    expected = [[v if v != "" else None for v in r] + [i + 2] for i, r in enumerate(rows)]
+    assert rows_of(table.frame) == expected
 
 
 def test_a_large_file_on_disk_with_a_ragged_row_names_the_row(tmp_path: Path) -> None:

@@ -331,6 +331,55 @@ def test_standard_due_with_event_pauses_matches_the_walk(sc: dict[str, Any]) -> 
     assert due.iat[0] == walk(sc)
 
 
+def working_minutes(sc: dict[str, Any]) -> int:
+    """Minute by minute from the request to as_of: minutes inside a window, off the
+    holidays and not paused (the last event's open pause ends at as_of itself)."""
+    t = BASE + timedelta(minutes=int(sc["start"]))
+    run = 0
+    while t < sc["as_of"]:
+        minute = t.hour * 60 + t.minute
+        working = t.date() not in sc["off"] and any(
+            w == t.isoweekday() and s <= minute < e for w, s, e in sc["windows"]
+        )
+        latest = None
+        for at, stage in sc["events"]:
+            if at <= t:
+                latest = stage
+        if working and latest != "wait":
+            run += 1
+        t += timedelta(minutes=1)
+    return run
+
+
+@settings(max_examples=50, deadline=None)
+@given(sc=scenario())
+def test_stored_pauses_ended_at_as_of_match_the_walk(sc: dict[str, Any]) -> None:
+    """The pauses as the load stores them (an open one without end), ended at as_of by
+    the reader: the business time run from the request to as_of (the elapsed-share
+    clock) equals the minute count."""
+    cal = pd.DataFrame(
+        [("c", w, f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}", None, None)
+         for w, s, e in sc["windows"]],
+        columns=["calendar", "weekday", "start", "end", "country", "subdivision"],
+    )  # fmt: skip
+    hol = pd.DataFrame({"calendar": "c", "day": sc["off"], "name": None})
+    ev = sc["events"]
+    events = pd.DataFrame(
+        {"_pos": [0] * len(ev), "stage": [s for _, s in ev], "at": [a for a, _ in ev],
+         "next_at": [ev[i + 1][0] if i + 1 < len(ev) else None for i in range(len(ev))]}
+    )  # fmt: skip
+    kept = standards.open_pauses(events, pd.Series(["wait"]))
+    assert (kept.end == standards.OPEN).sum() == int(bool(ev) and ev[-1][1] == "wait")
+    as_of = np.array([np.datetime64(sc["as_of"], "us").astype(np.int64)])
+    pauses = standards.ended_pauses(kept, as_of)
+    calendars = standards.calendar_objects(cal, hol, range(2026, 2028))
+    requested = BASE + timedelta(minutes=int(sc["start"]))
+    run = standards.business_between(
+        pd.Series([requested]), pd.Series([sc["as_of"]]), pd.Series(["c"]), calendars, pauses
+    )
+    assert run[0] == working_minutes(sc) * 60_000_000
+
+
 def test_dry_run_sees_the_batch_standards(engine: sa.Engine, tmp_path: Path) -> None:
     """validate_files merges nothing: the policies of the batch still reach its
     commitments (C4 alone is rejected, as in the load)."""
@@ -364,7 +413,7 @@ def test_an_older_database_gains_the_standards_columns(engine: sa.Engine) -> Non
 
     create_schema(engine)
     new = ("priority", "category", "source_on_time", "due_from_standard", "standard_due_at",
-           "policy_id", "policy_version")  # fmt: skip
+           "policy_id", "policy_version", "pause_count")  # fmt: skip
     with engine.begin() as conn:
         for name in new:
             conn.execute(sa.text(f"ALTER TABLE commitments DROP COLUMN {name}"))
@@ -372,6 +421,51 @@ def test_an_older_database_gains_the_standards_columns(engine: sa.Engine) -> Non
     with engine.connect() as conn:
         have = set(conn.execute(sa.text("SELECT * FROM commitments LIMIT 0")).keys())
     assert set(new) <= have
+
+
+def _stored_pauses(engine: sa.Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT commitment_id, paused_from, paused_until FROM commitment_pauses"
+                " ORDER BY commitment_id, paused_from"
+            )
+        ).fetchall()
+    return [tuple(r) for r in rows]
+
+
+def test_init_stores_the_pauses_of_an_older_database(engine: sa.Engine, tmp_path: Path) -> None:
+    """A database from before stored pauses (no commitment_pauses, no pause_count) gains
+    them through create_schema + store_missing_pauses (what `etl init` runs), equal to
+    what a load stores, its due dates untouched. C2 waits since Thu 09:00 (its latest
+    event: stored without an end)."""
+    from etl.schema import create_schema
+    from etl.standards import store_missing_pauses
+
+    events = EVENTS + "C2,Waiting customer,2026-01-08 09:00\n"
+    folder = _write(tmp_path / "std", calendars=CALENDARS, holidays=HOLIDAYS,
+                    policies=POLICIES, commitments=COMMITMENTS, events=events)  # fmt: skip
+    load_files(engine, [folder], tz="Europe/Madrid")
+    expected = [
+        ("C1", datetime(2026, 1, 7, 9), datetime(2026, 1, 7, 10, 30)),
+        ("C2", datetime(2026, 1, 8, 9), None),
+    ]  # C3 waited too, but its policy (support-any) never pauses
+    assert _stored_pauses(engine) == expected
+    dates = _commitments(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE commitment_pauses"))
+        conn.execute(sa.text("ALTER TABLE commitments DROP COLUMN pause_count"))
+    create_schema(engine)
+    with engine.begin() as conn:
+        assert store_missing_pauses(conn) == 5  # C1 C2 C3 C5 C6 (C4 was rejected)
+        assert store_missing_pauses(conn) == 0
+    assert _stored_pauses(engine) == expected
+    with engine.connect() as conn:
+        counts: dict[str, int] = dict(
+            conn.execute(sa.text("SELECT commitment_id, pause_count FROM commitments")).fetchall()
+        )
+    assert counts == {"C1": 1, "C2": 1, "C3": 0, "C5": 0, "C6": 0}
+    pd.testing.assert_frame_equal(_commitments(engine), dates)
 
 
 def test_unknown_country_or_subdivision_is_rejected(engine: sa.Engine, tmp_path: Path) -> None:

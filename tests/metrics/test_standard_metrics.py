@@ -268,3 +268,88 @@ def test_one_commitments_standard_and_countdown(world: sa.Engine) -> None:
     assert c9 is not None and c9["remaining_hours"] == 3.5 and c9["paused"]
     assert c1 is not None and c1["remaining_hours"] is None  # delivered
     assert x1 is None  # no standard covers Ventas
+
+
+# --- pauses stored at load -----------------------------------------------------------
+
+_STORED_PAUSES_SQL = """
+SELECT commitment_id, paused_from, paused_until FROM commitment_pauses
+ORDER BY commitment_id, paused_from
+"""
+
+
+def _stored_pauses(conn: sa.Connection) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in conn.execute(sa.text(_STORED_PAUSES_SQL)).fetchall()]
+
+
+def test_the_load_stores_each_commitments_pauses(world: sa.Engine) -> None:
+    """C1 waited Wed 09:00–10:30; C9 waits since Fri 09:30 (its latest event: no end
+    stored, it ends at whoever evaluates). Every other commitment has none."""
+    with world.connect() as conn:
+        assert _stored_pauses(conn) == [
+            ("C1", datetime(2026, 1, 7, 9), datetime(2026, 1, 7, 10, 30)),
+            ("C9", datetime(2026, 1, 9, 9, 30), None),
+        ]
+        counts: dict[str, int] = dict(
+            conn.execute(sa.text("SELECT commitment_id, pause_count FROM commitments")).fetchall()
+        )
+    assert counts == {c: 1 if c in ("C1", "C9") else 0 for c in counts}
+    assert len(counts) == 10
+
+
+def _load_events(engine: sa.Engine, folder: Path, text: str) -> None:
+    folder.mkdir()
+    (folder / "events.csv").write_text("commitment_id,stage,at\n" + text, encoding="utf-8")
+    report = load_files(engine, [folder], tz="Europe/Madrid")
+    assert report.rows_rejected == 0
+
+
+def _numbers(conn: sa.Connection, f: MetricFilter) -> tuple[object, ...]:
+    return (
+        business_delays(conn, f).to_dict("list"),
+        elapsed_share(conn, f).to_dict("list"),
+        headline_kpis(conn, f).to_dict("list"),
+        headline_kpis(conn, f, at_risk_share=0.1).to_dict("list"),
+    )
+
+
+def test_a_later_batchs_pauses_are_stored_and_give_the_rebuilt_numbers(
+    world: sa.Engine, tmp_path: Path
+) -> None:
+    """A second batch: C2 (a breach since Wed 13:00) waits on the customer Thu 09:00–11:00,
+    so its business delay at Fri 12:00 is Wed 15–18 (3 h) + Thu 7 h − 2 h paused + Fri
+    09–12 (3 h) = 11 h (13 h without the pause). A third batch records an answer at Thu
+    10:00: the pause shrinks to one hour, 12 h. Each time the numbers from the stored
+    pauses equal those rebuilt from the events (pause_count NULL: not stored)."""
+    f = MetricFilter(as_of=AS_OF)
+    _load_events(
+        world,
+        tmp_path / "b2",
+        "C2,Waiting customer,2026-01-08 09:00\nC2,In progress,2026-01-08 11:00\n",
+    )
+    for hours, pause_end in ((11.0, datetime(2026, 1, 8, 11)), (12.0, datetime(2026, 1, 8, 10))):
+        if hours == 12.0:
+            _load_events(world, tmp_path / "b3", "C2,Answered,2026-01-08 10:00\n")
+        with world.connect() as conn:
+            assert _stored_pauses(conn) == [
+                ("C1", datetime(2026, 1, 7, 9), datetime(2026, 1, 7, 10, 30)),
+                ("C2", datetime(2026, 1, 8, 9), pause_end),
+                ("C9", datetime(2026, 1, 9, 9, 30), None),
+            ]
+            delays = business_delays(conn, f).set_index("commitment_id")
+            assert delays.loc["C2", "business_delay_hours"] == hours
+            stored = _numbers(conn, f)
+        with world.begin() as conn:
+            conn.execute(sa.text("UPDATE commitments SET pause_count = NULL"))
+        with world.connect() as conn:
+            assert _numbers(conn, f) == stored
+        with world.begin() as conn:  # as the refresh left them
+            conn.execute(
+                sa.text(
+                    "UPDATE commitments SET pause_count = CASE WHEN commitment_id IN"
+                    " ('C1', 'C2', 'C9') THEN 1 ELSE 0 END"
+                )
+            )
+    # median of 3, 12, 17, 48 (C2 now 12 h)
+    with world.connect() as conn:
+        assert headline_kpis(conn, f).iloc[0]["median_business_delay_hours"] == 14.5
