@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, call in calls(at).items():
             assert_same(name, call(duck), call(pg))
             results = alternate_calls(
-                {"duckdb": lambda call=call: call(duck), "postgresql": lambda call=call: call(pg)},
+                {"duckdb": partial(call, duck), "postgresql": partial(call, pg)},
                 args.reps or 3,
             )
             d, p = results["duckdb"].median, results["postgresql"].median

@@ -25,10 +25,10 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -152,7 +152,7 @@ def run_child(argv: Sequence[str], *, cwd: Path = PROJECT_ROOT) -> tuple[float, 
 
 
 def alternate_children(
-    contenders: dict[str, Callable[[], Sequence[str]]],
+    contenders: Mapping[str, Callable[[], Sequence[str]]],
     reps: int,
     max_reps: dict[str, int] | None = None,
 ) -> dict[str, Result]:
@@ -226,3 +226,11 @@ def print_table(
         print(f"\n{subject} ÷ {other} = {ratio:.2f}  ({other} ÷ {subject} = {1 / ratio:.2f})")
     sys.stdout.flush()
     return rows
+
+
+def raw_connection(conn: sa.Connection) -> Any:
+    """The driver's own connection (DuckDB's), which the peers query directly."""
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the connection is closed")
+    return raw

@@ -34,7 +34,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.common import DATA_DIR, PROJECT_ROOT, SIZES, sample_dir
 
@@ -121,8 +123,10 @@ def measure_call(step: str, db: Path, reps: int, out: Path) -> None:
     engine = create_db_engine(f"duckdb:///{db}", read_only=True)
     with engine.connect() as conn:
         as_of = dataset_as_of(conn)
+        if as_of is None:
+            raise SystemExit(f"{db}: the data set records no as_of")
         f = MetricFilter(as_of=as_of)
-        call = {
+        call: Callable[[], object] = {
             "headline KPIs": lambda: headline_kpis(conn, f.with_(group_by="none")),
             "propagation": lambda: eslabon_propagation(conn, f),
             "process map": lambda: eslabon_map(conn, f),
@@ -253,7 +257,7 @@ def _cell(value: object) -> tuple[str, str]:
     return str(value or "-"), "-"
 
 
-def print_growth(small: str, large: str, a: dict[str, object], b: dict[str, object]) -> None:
+def print_growth(small: str, large: str, a: dict[str, Any], b: dict[str, Any]) -> None:
     """The table: each step's time and peak at both sizes, growth against linear."""
     ratio = SIZES[large] / SIZES[small]
     ram = machine_ram()

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -41,6 +42,7 @@ from bench.common import (
     PROJECT_ROOT,
     alternate_calls,
     print_table,
+    raw_connection,
     sample_connection,
     sample_dir,
     size_arg,
@@ -143,24 +145,25 @@ FROM k, sat, cmp, fc
 """
 
 
-def eslabon_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, object]:
+def eslabon_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, Any]:
     """The product's numbers: the one-row headline table as a dict."""
-    return headline_kpis(conn, f).iloc[0][list(HEADLINE_KPIS)].to_dict()
+    return {str(k): v for k, v in headline_kpis(conn, f).iloc[0][list(HEADLINE_KPIS)].items()}
 
 
-def expert_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, object]:
+def expert_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, Any]:
     """The floor: the hand-written query on the same DuckDB connection."""
-    raw = conn.connection.driver_connection
+    raw = raw_connection(conn)
     cursor = raw.execute(EXPERT_SQL, {"as_of": f.as_of})
     names = [d[0] for d in cursor.description]
     return dict(zip(names, cursor.fetchall()[0], strict=True))
 
 
 def _frame(conn: sa.Connection, sql: str) -> pd.DataFrame:
-    return conn.connection.driver_connection.execute(sql).df()
+    frame: pd.DataFrame = raw_connection(conn).execute(sql).df()
+    return frame
 
 
-def pandas_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, object]:
+def pandas_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, Any]:
     """The peer: the same definitions written in pandas on the tables read into memory."""
     as_of = pd.Timestamp(f.as_of)
     c = _frame(
@@ -231,7 +234,7 @@ def pandas_kpis(conn: sa.Connection, f: MetricFilter) -> dict[str, object]:
     }
 
 
-def assert_same(name: str, got: dict[str, object], want: dict[str, object]) -> None:
+def assert_same(name: str, got: dict[str, Any], want: dict[str, Any]) -> None:
     """Every KPI equal (floats to 1e-9 relative): the contenders compute the same thing."""
     for kpi in CLASSIC_KPIS:
         a, b = got[kpi], want[kpi]

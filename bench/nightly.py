@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import DATA_DIR, PROJECT_ROOT, sample_db, sample_dir, size_arg
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         f"into {base.stat().st_size / 2**20:.0f} MiB ({args.size}); {reps} reps",
         flush=True,
     )
-    contenders = {
+    contenders: dict[str, Callable[[], list[str]]] = {
         "empty": lambda: [*load, "--db", f"duckdb:///{_fresh(empty_db)}"],
         "in place": lambda: contender("always"),
         "copy": lambda: contender("never"),

@@ -34,6 +34,10 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 from bench.common import PROJECT_ROOT, sample_db, size_arg
 
@@ -57,13 +61,14 @@ PAGES = {
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 ENTRIES = {"app": "dashboard/app.py", "serve": "dashboard/serve.py"}
 
 
-def start_server(db: Path, entry: str = "app") -> tuple[subprocess.Popen, str]:
+def start_server(db: Path, entry: str = "app") -> tuple[subprocess.Popen[bytes], str]:
     """A Streamlit server on the database; returns the process and its base URL."""
     port = _free_port()
     env = {**os.environ, "ESLABON_DB_URL": f"duckdb:///{db}"}
@@ -88,7 +93,7 @@ def start_server(db: Path, entry: str = "app") -> tuple[subprocess.Popen, str]:
     raise RuntimeError("streamlit did not become healthy in time")
 
 
-def drawn_seconds(tab: object, url: str, marker: str) -> float:
+def drawn_seconds(tab: Page, url: str, marker: str) -> float:
     """Seconds from navigation until the page is fully drawn and idle."""
     start = time.perf_counter()
     tab.goto(url)

@@ -22,7 +22,7 @@ import math
 import pandas as pd
 import sqlalchemy as sa
 
-from bench.common import alternate_calls, print_table, sample_connection, size_arg
+from bench.common import alternate_calls, print_table, raw_connection, sample_connection, size_arg
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.process_map import directly_follows
 
@@ -37,7 +37,8 @@ ORDER BY e.commitment_id, e."at", e.stage, e.seq
 
 def event_log(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """The log pm4py gets, read once before timing."""
-    return conn.connection.driver_connection.execute(LOG_SQL, {"as_of": f.as_of}).df()
+    log: pd.DataFrame = raw_connection(conn).execute(LOG_SQL, {"as_of": f.as_of}).df()
+    return log
 
 
 def eslabon_map(conn: sa.Connection, f: MetricFilter) -> dict[tuple[str, str], tuple[int, float]]:

@@ -14,12 +14,13 @@ pair, and every root's impact and external customers. Memory: Python heap peak
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import networkx as nx
 import pandas as pd
 import sqlalchemy as sa
 
-from bench.common import alternate_calls, print_table, sample_connection, size_arg
+from bench.common import alternate_calls, print_table, raw_connection, sample_connection, size_arg
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.propagation import breach_roots, propagation_summary, root_impact
 
@@ -33,7 +34,7 @@ FROM commitments WHERE NOT cancelled
 """
 
 
-def eslabon_propagation(conn: sa.Connection, f: MetricFilter) -> dict[str, object]:
+def eslabon_propagation(conn: sa.Connection, f: MetricFilter) -> dict[str, Any]:
     """The product's answer, in the comparable shape."""
     summary = propagation_summary(conn, f).iloc[0]
     roots = breach_roots(conn, f)
@@ -56,13 +57,13 @@ def eslabon_propagation(conn: sa.Connection, f: MetricFilter) -> dict[str, objec
 
 def graph_inputs(conn: sa.Connection, f: MetricFilter) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The statuses and the dependency edges, read once for the peer."""
-    raw = conn.connection.driver_connection
+    raw = raw_connection(conn)
     status = raw.execute(STATUS_SQL, {"as_of": f.as_of}).df()
     edges = raw.execute("SELECT commitment_id, depends_on FROM dependencies").df()
     return status, edges
 
 
-def networkx_propagation(status: pd.DataFrame, edges: pd.DataFrame) -> dict[str, object]:
+def networkx_propagation(status: pd.DataFrame, edges: pd.DataFrame) -> dict[str, Any]:
     """The same definitions on networkx graphs."""
     st = dict(zip(status["commitment_id"], status["st"], strict=True))
     graph = nx.DiGraph()

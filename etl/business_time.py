@@ -198,7 +198,7 @@ def business_between(
         e = np.clip(pauses.end, start[who], end[who])
         lost = tl.worked(e) - tl.worked(s)
         total = total - np.bincount(who, weights=lost, minlength=len(start)).astype(np.int64)
-    return total
+    return np.asarray(total)
 
 
 def _rank_within_owner(owner: np.ndarray) -> np.ndarray:

@@ -349,6 +349,7 @@ def _rejects(args: argparse.Namespace) -> int:
     if table.empty:
         print("no rejected rows" + (f" in batch {args.batch}" if args.batch is not None else ""))
         return EXIT_OK
+    row: typing.Any  # a frame's row: the stubs cannot know its columns' types
     for row in table.itertuples(index=False):
         line = f"batch {row.batch_id} {Path(row.path).name} ({row.kind})"
         line += f" row {row.row_number}" if not pd.isna(row.row_number) else ""
@@ -373,6 +374,7 @@ def write_rejects_csv(table: pd.DataFrame, out: typing.TextIO, lang: str = "en")
     header = fixed + [f"raw:{k}" if k in fixed else k for k in extra]
     writer = csv_writer(out)
     writer.writerow(header)
+    row: typing.Any  # a frame's row: the stubs cannot know its columns' types
     for row, raw, code in zip(table.itertuples(index=False), raws, codes, strict=True):
         values: list[object] = [
             row.batch_id,

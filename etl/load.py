@@ -1054,7 +1054,7 @@ def _stage_table(
     """A temporary table with the loaded columns and the target's column types (and, for
     `changing_rows`, each row's position in its frame)."""
     columns = [
-        sa.Column(c.name, c.type, quote=c.name.quote)
+        sa.Column(c.name, c.type)  # the name is a quoted_name: it keeps its quoting
         for c in record.table.columns
         if c.name in stored_columns
     ]
@@ -1083,8 +1083,11 @@ def bulk_insert(
     columns = ", ".join(_quoted(str(c)) for c in frame.columns)
     target = _quoted(table.name)
     raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the load's connection is closed")
     if is_duckdb(conn.engine):
-        into, values, params = columns, columns, ()
+        params: tuple[object, ...] = ()
+        into, values = columns, columns
         if batch_id is not None:
             into, values, params = f'{columns}, "batch_id"', f"{columns}, ?", (batch_id,)
         view = "_eslabon_frame"
@@ -1096,7 +1099,7 @@ def bulk_insert(
         # batch would stay in memory until commit; a stream it has read holds nothing.
         stream = pa.RecordBatchReader.from_batches(table_data.schema, table_data.to_batches())
         del table_data
-        raw.register(view, stream)  # type: ignore[union-attr]
+        raw.register(view, stream)
         try:
             # identifiers only (from the schema, quoted by the dialect); the value is bound
             insert = f"INSERT INTO {target} ({into}) SELECT {values} FROM {view}"  # noqa: S608
@@ -1104,13 +1107,13 @@ def bulk_insert(
         finally:
             # after a failed statement the transaction refuses everything: keep that error
             with contextlib.suppress(Exception):
-                raw.unregister(view)  # type: ignore[union-attr]
+                raw.unregister(view)
         return
     # Every value quoted (so a cell holding the end marker `\\.` is data), NULL unquoted.
     table_data = pa.Table.from_pandas(frame, preserve_index=False)
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
     copy_sql = f"COPY {target} ({columns}) FROM STDIN (FORMAT csv)"
-    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for start in range(0, table_data.num_rows, _COPY_CHUNK):
             buffer = io.BytesIO()
             pacsv.write_csv(table_data.slice(start, _COPY_CHUNK), buffer, options)

@@ -378,7 +378,7 @@ def _text(value: typing.Any, where: str) -> str:
     raise MappingError(f"{where}: must be a string, number or boolean, not {value!r}")
 
 
-def _checked_delimiter(value: typing.Any, name: str) -> str | None:
+def _checked_delimiter(value: object, name: str) -> str | None:
     """The `[read]` delimiter: one character, or a word such as "tab"."""
     if value is None:
         return None
@@ -488,8 +488,8 @@ def _cleaned_sources(source: pd.DataFrame, km: KindMapping) -> tuple[pd.DataFram
     """
     treatment: dict[str, tuple[frozenset[str], tuple[tuple[str, str], ...]]] = {}
     for canonical, spec in km.columns.items():
-        words = km.values.get(canonical, {})
-        treatment[canonical] = (km.null_values | spec.null_values, tuple(sorted(words.items())))
+        value_map = km.values.get(canonical, {})
+        treatment[canonical] = (km.null_values | spec.null_values, tuple(sorted(value_map.items())))
     if not any(nulls or words for nulls, words in treatment.values()) and not km.null_values:
         return source, km
     by_source: dict[str, set[tuple[frozenset[str], tuple[tuple[str, str], ...]]]] = {}
@@ -548,7 +548,7 @@ def _kind_frame(
 
 
 def _renamed_rows(
-    source: pd.DataFrame, km: KindMapping, skip: set[str] = frozenset()
+    source: pd.DataFrame, km: KindMapping, skip: typing.AbstractSet[str] = frozenset()
 ) -> pd.DataFrame:
     """One output row per source row: renamed columns, value maps, constants, `_row`."""
     out = {
@@ -599,6 +599,7 @@ def _one_per_case(
     key = typing.cast(str, km.one_per)
     rejects: list[Reject] = []
     no_id = source[key].isna() | (source[key].astype(STRING_DTYPE).str.strip() == "")
+    index: typing.Any  # a row label (the stubs say Hashable, which .loc does not take)
     for index, row in source[no_id].iterrows():
         rejects.append(
             Reject(

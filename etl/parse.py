@@ -329,7 +329,8 @@ def _strptime_column(text: pd.Series, fmt: str, tz: str) -> pd.Series:
 
 def _to_wall_clock(aware: pd.Series, tz: str) -> pd.Series:
     """UTC-aware datetimes as naive wall-clock times in `tz` (DST handled by tzdata)."""
-    return aware.dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[us]")
+    wall: pd.Series = aware.dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[us]")
+    return wall
 
 
 def _iso_column(text: pd.Series, tz: str, day_at: pd.Timedelta = END_OF_DAY) -> pd.Series:

@@ -157,7 +157,14 @@ def watch_engine(engine: Engine, *, timeout: float | None, interrupt_on_timeout:
     `interrupt_on_timeout` (DuckDB), interrupt one that runs longer than `timeout` s."""
 
     @sa.event.listens_for(engine, "before_cursor_execute")
-    def _before(conn, _cursor, _statement, _params, context, _many) -> None:  # type: ignore[no-untyped-def]
+    def _before(
+        conn: sa.Connection,
+        _cursor: object,
+        _statement: str,
+        _params: object,
+        context: Any,
+        _many: bool,
+    ) -> None:
         if context is None:
             return
         item = _Running(conn.connection.dbapi_connection, _OWNER.get())
@@ -175,13 +182,21 @@ def watch_engine(engine: Engine, *, timeout: float | None, interrupt_on_timeout:
             item.timer.start()
 
     @sa.event.listens_for(engine, "after_cursor_execute")
-    def _after(_conn, _cursor, _statement, _params, context, _many) -> None:  # type: ignore[no-untyped-def]
+    def _after(
+        _conn: sa.Connection,
+        _cursor: object,
+        _statement: str,
+        _params: object,
+        context: Any,
+        _many: bool,
+    ) -> None:
         _finish(context)
 
     @sa.event.listens_for(engine, "handle_error")
     def _error(ctx: sa.engine.ExceptionContext) -> None:
         item = _finish(ctx.execution_context)
         if item is not None and item.timed_out and ctx.sqlalchemy_exception is not None:
+            # a mark on the exception, read back by is_statement_timeout (getattr)
             ctx.sqlalchemy_exception.eslabon_statement_timeout = True  # type: ignore[attr-defined]
 
 

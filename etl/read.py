@@ -871,16 +871,16 @@ def _excel_rows(
             )
         if not cells:
             continue
-        if max_columns is not None and len(cells) > max_columns:
+        if limits is not None and max_columns is not None and len(cells) > max_columns:
             raise ReadLimitError(
                 f"{display}, sheet {sheet!r}, row {number}: a cell in column {len(cells):,}, "
-                f"beyond the {max_columns:,} columns an upload may have ({limits.what})"  # type: ignore[union-attr]
+                f"beyond the {max_columns:,} columns an upload may have ({limits.what})"
             )
         values = [_excel_text(cell) for cell in cells]
         if any(v is not None for v in values):
             filled += 1
-            if max_rows is not None and filled > max_rows + 1:
-                raise _too_many_rows(f"{display}, sheet {sheet!r}", limits)  # type: ignore[arg-type]
+            if limits is not None and max_rows is not None and filled > max_rows + 1:
+                raise _too_many_rows(f"{display}, sheet {sheet!r}", limits)
             row = next((c.row for c in cells if getattr(c, "row", None)), None)
             yield int(row if row is not None else number), values
 

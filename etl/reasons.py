@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Protocol
 
 from etl.language import in_language
 
@@ -248,3 +249,19 @@ def render_stored(reason: str, code: str | None, lang: str) -> str:
         return render(str(data["code"]), dict(data.get("params") or {}), lang)
     except (ValueError, KeyError, TypeError, IndexError):
         return str(reason)
+
+
+class RowReason(Protocol):
+    """Words why the row at a position is refused.
+
+    A protocol rather than `Callable[[int], str]` so that the validators' lambdas can bind
+    their loop variables as defaults (`lambda p, c=name: ...`) and still be type-checked.
+    """
+
+    def __call__(self, position: int, /) -> str: ...
+
+
+class ValueReason(Protocol):
+    """Words why one raw value is refused (a date column whose day/month order is open)."""
+
+    def __call__(self, value: object, /) -> str: ...

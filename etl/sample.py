@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -373,7 +374,7 @@ def _business_time(t: np.ndarray) -> np.ndarray:
     days = days + late
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
     days = days + np.where(weekday >= 5, 7 - weekday, 0)
-    return days * DAY + tod
+    return np.asarray(days * DAY + tod)
 
 
 def _business_time_earlier(t: np.ndarray) -> np.ndarray:
@@ -387,7 +388,7 @@ def _business_time_earlier(t: np.ndarray) -> np.ndarray:
     days = days - early
     weekday = (days + 3) % 7
     days = days - np.where(weekday >= 5, weekday - 4, 0)
-    return days * DAY + tod
+    return np.asarray(days * DAY + tod)
 
 
 def _between(t: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -436,7 +437,7 @@ def _promise_time(
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    return np.asarray(1.0 / (1.0 + np.exp(-x)))
 
 
 def _logit(p: float) -> float:
@@ -624,7 +625,7 @@ def _week_effect_function(
     def week_effect(due: np.ndarray) -> np.ndarray:
         week = np.clip((due - window_start) // (7 * DAY) + 6, 0, n - 1)
         month = (due // DAY).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
-        return effect[week] - np.where(month == 7, 0.35, 0.0)  # August
+        return np.asarray(effect[week] - np.where(month == 7, 0.35, 0.0))  # August
 
     return week_effect
 
@@ -1137,7 +1138,7 @@ def generate_sample(
     commitments: int = 5000,
     seed: int = 7,
     as_of: datetime | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Write a complete canonical sample data set into `out_dir` and return what was written.
 
     Deterministic: the same arguments give byte-identical files. Returns

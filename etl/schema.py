@@ -16,7 +16,7 @@ bucketing and "end of day" identical on DuckDB and PostgreSQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -85,21 +85,21 @@ DELIVERY_RESULTS: tuple[str, ...] = ("sent", "failed")
 _COMMITMENT_REF = {REFERENCES: ("commitments", "commitment_id")}
 
 
-def _batch_id() -> sa.Column:
+def _batch_id() -> sa.Column[Any]:
     """The load batch that last wrote a record row (set by the loader, never read)."""
     return sa.Column("batch_id", sa.Integer, info={NOT_READ: True})
 
 
-def _quoted(name: str, type_: sa.types.TypeEngine, **kw: object) -> sa.Column:
+def _quoted(name: str, type_: type[sa.types.TypeEngine[Any]], *, nullable: bool) -> sa.Column[Any]:
     """A column whose name is a reserved word in DuckDB (`at`): always quoted in DDL.
 
     Hand-written SQL must quote it too: `e."at"`.
     """
-    return sa.Column(name, type_, quote=True, **kw)
+    return sa.Column(name, type_, quote=True, nullable=nullable)
 
 
 def _not_duckdb(
-    ddl: object, target: object, bind: object, *, dialect: sa.Dialect, **kw: object
+    ddl: object, target: object, bind: object, *args: object, dialect: sa.Dialect, **kw: object
 ) -> bool:
     return dialect.name != "duckdb"
 
@@ -499,7 +499,7 @@ schema_version = sa.Table(
 FieldType = Literal["str", "int", "float", "bool", "datetime"]
 
 # How a file's text is typed, by the table's SQL type (a Date is read like a DateTime).
-_FILE_TYPES: tuple[tuple[type[sa.types.TypeEngine], FieldType], ...] = (
+_FILE_TYPES: tuple[tuple[type[sa.types.TypeEngine[Any]], FieldType], ...] = (
     (sa.Boolean, "bool"),
     (sa.Integer, "int"),  # BigInteger too
     (sa.Float, "float"),  # Double too
@@ -522,7 +522,7 @@ class Field:
     not_before: str | None = None
 
 
-def field_of(column: sa.Column) -> Field:
+def field_of(column: sa.Column[Any]) -> Field:
     """The import-file view of a table column.
 
     Required = NOT NULL without a default of any kind (the table's, the file's, or a

@@ -20,9 +20,10 @@ rejected rows, never over commitments.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, Final
 
 import holidays as holiday_lib
 import numpy as np
@@ -30,6 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from etl import business_time as bt
+from etl.reasons import RowReason
 from etl.records import ROW, Reject
 from etl.schema import WEEKDAY_WORDS, commitment_pauses
 from etl.validate import ValidationResult
@@ -42,7 +44,7 @@ WEEKDAYS: dict[str, int] = {
     **{word: day + 1 for word, day in WEEKDAY_WORDS.items()},
 }
 _CLOCK = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
-US = "datetime64[us]"
+US: Final = "datetime64[us]"
 # stands for a blank value where one must be compared (pandas 3 drops a NUL in fillna)
 _BLANK = "\x1e(blank)"
 
@@ -53,8 +55,8 @@ _BLANK = "\x1e(blank)"
 def _drop(
     result: ValidationResult,
     mask: np.ndarray,
-    column: Callable[[int], str] | str | None,
-    reason: Callable[[int], str],
+    column: RowReason | str | None,
+    reason: RowReason,
 ) -> None:
     """Move the rows of `result.valid` where `mask` holds into rejects, each with a reason
     (by position in `valid`) and its values as the raw row."""
@@ -73,7 +75,7 @@ def _drop(
                 None if row is None or pd.isna(row) else int(row),
                 column(int(pos)) if callable(column) else column,
                 reason(int(pos)),
-                {k: str(v) for k, v in raw.items() if v is not None},
+                {str(k): str(v) for k, v in raw.items() if v is not None},
             )
         )
     result.valid = valid.loc[~mask].reset_index(drop=True)
@@ -81,7 +83,7 @@ def _drop(
 
 
 def _row_of(result: ValidationResult, pos: int) -> str:
-    value = result.valid[ROW].iat[pos] if ROW in result.valid.columns else None
+    value: Any = result.valid[ROW].iat[pos] if ROW in result.valid.columns else None
     return "?" if value is None or pd.isna(value) else str(int(value))
 
 
@@ -222,7 +224,7 @@ def _reject_unknown_places(result: ValidationResult) -> None:
     """A country or subdivision the holidays library does not know is a typing error."""
     v = result.valid
     places = v[["country", "subdivision"]].drop_duplicates()
-    unknown: dict[tuple[object, object], tuple[str, str]] = {}
+    unknown: dict[tuple[Any, Any], tuple[str, str]] = {}  # (country, subdivision) cells
     for country, subdivision in places.itertuples(index=False):
         if pd.isna(country):
             if not pd.isna(subdivision):
@@ -441,7 +443,7 @@ def matched_policies(commitments: pd.DataFrame, policies: pd.DataFrame) -> Match
             cols = [c for c, on in zip(MATCH_COLUMNS, shape, strict=True) if on]
             pol = group[["_pid", "policy_id", "valid_from", *cols]].copy()
             for c in cols:  # a value no commitment has matches nothing (-2 ≠ any code)
-                codes = uniques[c].get_indexer(pol[c].astype(object))
+                codes = uniques[c].get_indexer(pd.Index(pol[c].astype(object)))
                 pol[c] = np.where(codes < 0, -2, codes)
             pol["_policy"] = pd.factorize(pol["policy_id"])[0]
             pol = pol.drop(columns=["policy_id"])
@@ -664,11 +666,11 @@ def checked_commitments(
         by_id = policies.drop_duplicates("policy_id", keep="last").set_index("policy_id")
         reasons: dict[int, str] = {}
         columns: dict[int, str] = {}
-        for pos in np.flatnonzero(conflict):
+        a: Any  # policy ids: cells of the frame
+        b: Any
+        for pos in np.flatnonzero(conflict).tolist():
             a, b = m.policy_id.iat[pos], m.conflict.iat[pos]
-            used = [
-                c for c in MATCH_COLUMNS if pd.notna(by_id.at[a, c]) or pd.notna(by_id.at[b, c])
-            ]
+            used = [c for c in MATCH_COLUMNS if by_id.loc[[a, b], c].notna().any()]
             columns[pos] = "|".join(used) or "process"
             reasons[pos] = (
                 f"two equally specific service standards cover this commitment: policy {a!r} "
@@ -704,11 +706,11 @@ def checked_commitments(
     calendars = calendar_objects(seen.frame("calendars"), seen.frame("holidays"), years)
     due = standard_dues(v["requested_at"], m, calendars, bt.Pauses.none())
     if stored_derived is not None and not stored_derived.empty:
-        keep = pd.Series(
+        stored = pd.Series(
             pd.to_datetime(stored_derived["due_at"]).astype(US).to_numpy(),
             index=stored_derived["commitment_id"].astype(str).to_numpy(),
         )
-        previous = v["commitment_id"].astype(str).map(keep)
+        previous = v["commitment_id"].astype(str).map(stored)
         due = due.where(previous.isna(), previous.to_numpy())
     unreachable = missing & due.isna().to_numpy()
     _drop(
@@ -766,14 +768,15 @@ WHERE stage IN :stages
 
 
 def query_frame(
-    conn: sa.Connection, sql: str, params: dict[str, object] | None = None
+    conn: sa.Connection, sql: str, params: dict[str, Any] | None = None
 ) -> pd.DataFrame:
     """A SELECT as a DataFrame (DuckDB: handed over column-wise by the driver)."""
     statement = sa.text(sql)
     if params and "stages" in params:
         statement = statement.bindparams(sa.bindparam("stages", expanding=True))
     if conn.dialect.name == "duckdb":
-        return conn.execute(statement, params or {}).cursor.df()
+        frame: pd.DataFrame = conn.execute(statement, params or {}).cursor.df()
+        return frame
     return pd.read_sql(statement, conn, params=params)
 
 
@@ -795,7 +798,8 @@ def _standards_and_pauses(conn: sa.Connection, as_of: datetime) -> tuple[pd.Data
         return pd.DataFrame(), bt.Pauses.none()
     c = query_frame(conn, _COMMITMENTS_SQL)
     if c.empty:
-        frame = c.assign(new_policy_id=None, new_version=pd.NA, new_standard_due_at=pd.NaT,
+        # pandas-stubs take no NA/NaT scalar in assign; pandas broadcasts it to a column
+        frame = c.assign(new_policy_id=None, new_version=pd.NA, new_standard_due_at=pd.NaT,  # type: ignore[arg-type]
                          new_pause_count=0)  # fmt: skip
         return frame, bt.Pauses.none()
     m = matched_policies(c, policies)
@@ -848,8 +852,8 @@ def store_missing_pauses(conn: sa.Connection) -> int:
     if not missing:
         return 0
     c = query_frame(conn, _STORED_VERSIONS_SQL)
-    stages = StoredStandards.read(conn, range(0)).of(c["policy_id"], c["policy_version"])
-    stages = stages["pause_stages"].where(c["policy_id"].notna().to_numpy())
+    policies = StoredStandards.read(conn, range(0)).of(c["policy_id"], c["policy_version"])
+    stages = policies["pause_stages"].where(c["policy_id"].notna().to_numpy())
     kept = open_pauses(_pause_events(conn, c["commitment_id"], stages), stages)
     _write_pauses(conn, c["commitment_id"], kept)
     counts = pd.DataFrame(
@@ -880,9 +884,9 @@ def refresh_standards(conn: sa.Connection, as_of: datetime) -> int:
     old_std = pd.to_datetime(f["standard_due_at"]).astype(US).to_numpy()
     old_pid = f["policy_id"].astype(object).where(f["policy_id"].notna(), None)
     new_pid = f["new_policy_id"].astype(object).where(f["new_policy_id"].notna(), None)
-    old_ver = pd.array(f["policy_version"], dtype="Int64")
-    new_ver = pd.array(f["new_version"], dtype="Int64")
-    old_count = pd.array(f["pause_count"], dtype="Int64")
+    old_ver = f["policy_version"].astype("Int64")  # one frame: these align row by row
+    new_ver = f["new_version"].astype("Int64")
+    old_count = f["pause_count"].astype("Int64")
     new_count = f["new_pause_count"].to_numpy(dtype=np.int64)
     redated = (
         (old_pid.to_numpy() != new_pid.to_numpy())
@@ -967,7 +971,7 @@ _PAUSES_STAGE = sa.Table(
 
 
 def _same_times(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a == b) | (pd.isna(a) & pd.isna(b))
+    return np.asarray((a == b) | (pd.isna(a) & pd.isna(b)))
 
 
 _REFRESH_STAGE = sa.Table(
@@ -1069,7 +1073,7 @@ class StoredStandards:
         """target_hours, calendar and pause_stages of each (policy_id, version) row."""
         keys = pd.DataFrame(
             {"policy_id": policy_id.astype(object).to_numpy(),
-             "version": pd.array(version, dtype="Int64")}
+             "version": version.astype("Int64").array}
         )  # fmt: skip
         if self.versions.empty:
             return keys.assign(target_hours=np.nan, calendar=None, pause_stages=None)

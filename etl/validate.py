@@ -29,7 +29,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from etl import parse
-from etl.reasons import HINTS, Reason
+from etl.reasons import HINTS, Reason, RowReason, ValueReason
 from etl.records import ROW, KindFrame, Reject
 from etl.schema import RECORD_KINDS, Field, RecordKind
 
@@ -133,7 +133,7 @@ class KnownCommitments:
             ).fetchall()
         finally:
             con.close()
-        return rows[0][0] == 0
+        return bool(rows[0][0] == 0)
 
     def unknown_mask(self, ids: pd.Series) -> pd.Series:
         """True where a (non-missing) id is neither in the batch nor in the database.
@@ -166,7 +166,7 @@ def not_member(values: pd.Series | pa.Array, allowed: Iterable[object] | pa.Arra
         allowed = pa.array(listed, type=pa.large_string())
     inside = pc.is_in(values, value_set=allowed, skip_nulls=True)  # a null is never inside
     outside = pc.and_(pc.is_valid(values), pc.invert(inside))
-    return outside.to_numpy(zero_copy_only=False)
+    return np.asarray(outside.to_numpy(zero_copy_only=False))
 
 
 def commitment_ids_in_db(conn: sa.Connection, candidates: np.ndarray) -> np.ndarray:
@@ -212,17 +212,15 @@ class Collector:
         self.rejects: list[tuple[int, Reject]] = []  # (frame position, reject)
         self.bad = np.zeros(len(frame), dtype=bool)
 
-    def add(
-        self, mask: pd.Series | np.ndarray, column: str | None, reason: Callable[[int], str]
-    ) -> None:
+    def add(self, mask: pd.Series | np.ndarray, column: str | None, reason: RowReason) -> None:
         """One reject per True position in `mask`, worded by `reason(position)`."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         if len(positions) == 0:
             return
         self.bad[positions] = True
         rows = self.frame[ROW].to_numpy()
-        for pos in positions:
-            self.rejects.append((int(pos), Reject(_row_number(rows[pos]), column, reason(pos))))
+        for pos in positions.tolist():
+            self.rejects.append((pos, Reject(_row_number(rows[pos]), column, reason(pos))))
 
     def finished(self) -> list[Reject]:
         """Rejects in row order, each with its raw source row attached."""
@@ -234,18 +232,18 @@ class Collector:
         return [Reject(r.row_number, r.column, r.reason, raws[pos]) for pos, r in self.rejects]
 
 
-def _row_number(value: object) -> int | None:
-    return None if pd.isna(value) else int(value)  # type: ignore[arg-type]
+def _row_number(value: float | None) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
 
 
 def _raw_rows(frame: pd.DataFrame) -> list[dict[str, object]]:
     """The source rows as dicts of their original strings (empty cells left out)."""
     data = frame.drop(columns=[ROW], errors="ignore").astype(object)
     data = data.where(data.notna(), None)
-    return [{k: v for k, v in row.items() if v is not None} for row in data.to_dict("records")]
+    return [{str(k): v for k, v in row.items() if v is not None} for row in data.to_dict("records")]
 
 
-def _show(value: object) -> str:
+def _show(value: Any) -> str:  # a cell's value: any scalar, NA included
     return repr(str(value)) if value is not None and not pd.isna(value) else "(empty)"
 
 
@@ -297,7 +295,7 @@ def validate_frame(
     typed = _typed_columns(record, frame, kf, tz, collector)
     if "log_order" in record.columns and "log_order" not in frame.columns:
         # No sequence column: the log's order is the file's (ties at one instant keep it).
-        typed["log_order"] = pd.array(frame[ROW], dtype="Int64")
+        typed["log_order"] = frame[ROW].astype("Int64").array
     _check_order(record, frame, typed, collector)
     if not _number_repeats(record, typed, collector):
         _check_duplicates(record, frame, typed, collector)
@@ -340,7 +338,7 @@ def _typed_empty(type_: str) -> pd.Series:
 
 # A problem found in one column: (rows, column, reason for a row), added to the collector
 # in field order by the caller (so the rejects do not depend on which thread ran first).
-_Problem = tuple[pd.Series | np.ndarray, str, Callable[[int], str]]
+_Problem = tuple[pd.Series | np.ndarray, str, RowReason]
 
 
 def date_hint(kind: str, column: str) -> str:
@@ -353,7 +351,7 @@ class _DateOrder:
     """How one date column's slashed values are read: an order, or why none can be used."""
 
     order: str | None = None
-    unresolved: Callable[[object], str] | None = None  # value -> reason, when no order
+    unresolved: ValueReason | None = None  # value -> reason, when no order
 
 
 def _date_orders(record: RecordKind, frame: pd.DataFrame, kf: KindFrame) -> dict[str, _DateOrder]:
@@ -440,7 +438,9 @@ def _typed_columns(
         done = [_typed_field(f, column, n, kf, tz, orders) for f, column in inputs]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eslabon-type") as pool:
-            done = list(pool.map(lambda item: _typed_field(*item, n, kf, tz, orders), inputs))
+            done = list(
+                pool.map(lambda item: _typed_field(item[0], item[1], n, kf, tz, orders), inputs)
+            )
     typed: dict[str, pd.Series] = {}
     for (f, _column), (values, problems) in zip(inputs, done, strict=True):
         for mask, column_name, reason in problems:
@@ -451,7 +451,7 @@ def _typed_columns(
     if n and rows.dtype == np.int64:  # the readers' numbering: kept as is, no Int64 copy
         result[ROW] = rows
     else:
-        result[ROW] = pd.array(rows, dtype="Int64") if n else pd.array([], dtype="Int64")
+        result[ROW] = rows.astype("Int64").array if n else pd.array([], dtype="Int64")
     return result
 
 
@@ -704,9 +704,9 @@ def key_codes(frame: pd.DataFrame) -> np.ndarray:
             size = len(uniques)
         size = max(size, 1)
         if bound > (2**62) // size:
-            code, uniques = pd.factorize(code)
+            code, packed = pd.factorize(code)
             code = code.astype(np.int64, copy=False)
-            bound = max(len(uniques), 1)
+            bound = max(len(packed), 1)
         code *= size  # in place: no temporary of n int64 per column
         code += part
         bound *= size
@@ -837,7 +837,7 @@ def _in_same_component(
     component = np.full(n_nodes, -1, dtype=np.int64)
     for number, nodes in enumerate(nx.strongly_connected_components(graph)):
         component[list(nodes)] = number
-    return alive & (component[src] == component[dst]) & (component[src] >= 0)
+    return np.asarray(alive & (component[src] == component[dst]) & (component[src] >= 0))
 
 
 def _path(graph: nx.DiGraph, start: int, goal: int) -> list[int] | None:

@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from etl.records import EtlError
 
@@ -157,7 +157,7 @@ def _run_child(
     except Exception:  # nothing (or half) came back: the child was stopped
         raise WorkerLimitError(_death_message(child.returncode, limits)) from None
     if status == "ok":
-        return result
+        return cast(T, result)  # unpickled: what `fn` returned in the child
     raise result
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from etl.schema import RECORD_KINDS
 
@@ -36,7 +37,7 @@ def insert_rows(engine: sa.Engine, kind: str, rows: Iterable[Mapping[str, Any]])
         # A column left empty takes the table's own scalar default (events.seq = 1).
         for column in record.table.columns:
             default = column.default
-            if base.get(column.name) is None and default is not None and default.is_scalar:
+            if base.get(column.name) is None and isinstance(default, ScalarElementColumnDefault):
                 base[column.name] = default.arg
         full.append(base)
     if full:

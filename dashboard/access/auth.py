@@ -563,7 +563,9 @@ def scope_entry(scope: RowScope) -> dict[str, list[str]] | None:
     return entry or None
 
 
-def with_new_cookie_key(data: Mapping[str, Any], *, only_if_unsafe: bool) -> tuple[dict, bool]:
+def with_new_cookie_key(
+    data: Mapping[str, Any], *, only_if_unsafe: bool
+) -> tuple[dict[str, Any], bool]:
     """A copy of the file's data with a fresh random cookie.key (always, or only when the
     present one is missing, published or weak), and whether the key changed. A new key
     signs everybody out: every cookie signed with the old one stops verifying."""

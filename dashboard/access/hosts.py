@@ -82,7 +82,7 @@ def _header(scope: Scope, wanted: bytes) -> str | None:
     """The first value of one request header in an ASGI scope (latin-1, as HTTP is)."""
     for key, value in scope.get("headers") or ():
         if key.lower() == wanted:
-            return value.decode("latin-1")
+            return bytes(value).decode("latin-1")
     return None
 
 

@@ -51,7 +51,7 @@ class ThrottlePolicy:
         if failures < self.free_failures:
             return 0.0
         return min(
-            self.max_lock_seconds, self.base_lock_seconds * 2 ** (failures - self.free_failures)
+            self.max_lock_seconds, self.base_lock_seconds * 2.0 ** (failures - self.free_failures)
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+from typing import Any, SupportsFloat, SupportsIndex
 
 import plotly.graph_objects as go
 
@@ -21,10 +22,10 @@ from dashboard.ui.i18n import fmt_pct, norm_lang
 def number_or_none(value: object) -> float | None:
     """A float, or None for None/NaN/NA/non-numbers: metric frames mix them, and plotly
     and the cache want plain floats."""
-    if value is None:
+    if not isinstance(value, SupportsFloat | SupportsIndex | str | bytes):
         return None
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError):
         return None
     return None if math.isnan(number) else number
@@ -87,7 +88,7 @@ def empty_figure(message: str, lang: str, *, height: int = 240) -> go.Figure:
     return styled(fig, lang, height=height)
 
 
-def percent_axis(lang: str) -> dict:
+def percent_axis(lang: str) -> dict[str, Any]:
     """A 0..1 axis labelled as percentages in the language's format (`80 %` / `80%`)."""
     ticks = [i / 5 for i in range(6)]
     return {

@@ -518,7 +518,13 @@ def stage_durations_figure(
     """
     if durations.empty:
         return empty_figure(tr("no_events", lang), lang)
-    data = durations.assign(_h=[number_or_none(v) for v in durations["median_hours"]])
+    data = durations.assign(
+        _h=pd.Series(
+            [number_or_none(v) for v in durations["median_hours"]],
+            index=durations.index,
+            dtype=float,
+        )
+    )
     data = data[data["_h"].notna()].sort_values(["_h", "stage"], ascending=[False, True])
     if data.empty:
         return empty_figure(tr("no_events", lang), lang)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -53,7 +55,7 @@ def weekly_rate_figure(
 
 def weekly_rate_spec(
     weekly: pd.DataFrame, lang: str, *, kpi: str = "on_time_rate", target: float | None = None
-) -> dict:
+) -> dict[str, Any]:
     """`weekly_rate_figure` as a Vega-Lite spec: the same points, target and labels.
 
     For the landing page (Resumen): its KPI cards draw their sparklines with Streamlit's
@@ -161,7 +163,7 @@ def weekly_rate_spec(
             },
         ],
     }
-    layers: list[dict] = [line]
+    layers: list[dict[str, Any]] = [line]
     if target is not None:
         label = f"{t('target', lang)} {fmt_pct(target, lang)}"
         target_data = {"values": [{"target": target, "label": label}]}

@@ -92,7 +92,11 @@ def delay_distribution_figure(
     """Breach delays in days (delay_distribution): a histogram with a box plot above it,
     so the median and the long tail (p90) are visible together.
     """
-    values = delays["delay_days"].dropna().astype(float) if "delay_days" in delays else []
+    values = (
+        delays["delay_days"].dropna().astype(float)
+        if "delay_days" in delays
+        else pd.Series(dtype=float)
+    )
     if len(values) == 0:
         return empty_figure(t("no_data_filter", lang), lang)
     fig = make_subplots(
@@ -129,7 +133,7 @@ def delay_distribution_figure(
 
 def _bins(n: int) -> int:
     """Histogram bins: enough to show a shape, never more than the breaches themselves."""
-    return max(1, min(30, n, round(2 * n ** (1 / 3))))
+    return max(1, min(30, n, round(2 * math.cbrt(n))))
 
 
 def renegotiation_figure(

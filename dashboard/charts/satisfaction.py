@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -30,7 +31,7 @@ BREACH_STATUS_STYLE: dict[str, tuple[str, str]] = {
 
 
 def _labels(
-    keys: Sequence[object], by_week: bool, lang: str, partial: Collection[date] = ()
+    keys: Sequence[Any], by_week: bool, lang: str, partial: Collection[date] = ()
 ) -> list[str]:
     """Group keys as axis labels: a week's Monday in the language's format (a partial
     week says so), else the name."""
@@ -44,7 +45,7 @@ def _labels(
     return [plotly_safe(k) for k in keys]
 
 
-def _is_partial(keys: Sequence[object], by_week: bool, partial: Collection[date]) -> list[bool]:
+def _is_partial(keys: Sequence[Any], by_week: bool, partial: Collection[date]) -> list[bool]:
     """Which groups are partial weeks (never a stage)."""
     return [by_week and pd.Timestamp(k).date() in partial for k in keys]
 

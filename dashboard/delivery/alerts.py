@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -252,7 +253,7 @@ def alert_text(rule: AlertRule, episodes: Sequence[Episode]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def webhook_payload(rule: AlertRule, episodes: Sequence[Episode]) -> dict:
+def webhook_payload(rule: AlertRule, episodes: Sequence[Episode]) -> dict[str, Any]:
     """A body Slack and Teams incoming webhooks accept (`text`; both turn a bare URL into a
     link), with the structured fields a generic receiver wants beside it."""
     lines = "\n".join(f"• {ep.reason} {ep.link}" for ep in episodes)
@@ -315,7 +316,7 @@ def pending_alerts(
     return out
 
 
-def post_webhook(url: str, payload: dict, *, timeout: float = WEBHOOK_TIMEOUT) -> str:
+def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = WEBHOOK_TIMEOUT) -> str:
     """POST the JSON body; raises on a refused connection or a non-2xx answer."""
     request = urllib.request.Request(
         url,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -44,7 +45,7 @@ class Outgoing:
     recipient: str
     subject: str
     message: EmailMessage | None = None
-    payload: dict | None = field(default=None, compare=False)
+    payload: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def record_attempt(conn: sa.Connection, outcome: Outcome) -> int:
     out = outcome.outgoing
     next_id = conn.execute(
         sa.select(sa.func.coalesce(sa.func.max(delivery_log.c.attempt_id), 0) + 1)
-    ).scalar()
+    ).scalar_one()
     conn.execute(
         delivery_log.insert().values(
             attempt_id=int(next_id),

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from etl.settings import PROJECT_ROOT
 
@@ -193,7 +193,7 @@ class OutboxTransport:
         path.write_bytes(bytes(msg))
         return str(path)
 
-    def post(self, url: str, payload: dict) -> str:
+    def post(self, url: str, payload: dict[str, Any]) -> str:
         """A dry-run webhook: the JSON body written beside the messages."""
         self.folder.mkdir(parents=True, exist_ok=True)
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", url.split("://", 1)[-1])[:80]

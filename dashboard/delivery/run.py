@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -180,7 +181,7 @@ def pending_subscription_mail(
     return ready, broken
 
 
-Webhook = Callable[[str, dict], str]
+Webhook = Callable[[str, dict[str, Any]], str]
 
 
 class RunInProgress(RuntimeError):

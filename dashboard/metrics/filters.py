@@ -4,8 +4,10 @@ turn itself into bound-parameter SQL and into words (as datasette's filters do).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 GROUP_BY_OPTIONS: tuple[str, ...] = (
     "none",
@@ -41,7 +43,9 @@ def _names(values: object) -> tuple[str, ...] | None:
         return None
     if isinstance(values, str):
         values = (values,)
-    return tuple(sorted({str(v) for v in values}))  # type: ignore[union-attr]
+    if not isinstance(values, Iterable):
+        raise TypeError(f"a scope dimension is a name or names, not {values!r}")
+    return tuple(sorted({str(v) for v in values}))
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ class RowScope:
 
     def sql(
         self, alias: str = "c", *, process: str = "process", customer: str = "customer"
-    ) -> tuple[str, dict]:
+    ) -> tuple[str, dict[str, Any]]:
         """The scope as a SQL condition on `alias` and its bound parameters ("TRUE" when
         unrestricted, "FALSE" for an empty dimension). Parameter names start with `rs_`,
         so the condition can sit beside `MetricFilter.sql_where` in one statement."""
@@ -151,7 +155,7 @@ class MetricFilter:
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValueError("date_from is after date_to")
 
-    def with_(self, **changes: object) -> MetricFilter:
+    def with_(self, **changes: Any) -> MetricFilter:
         """A copy with some fields changed (the filter itself never changes).
 
         The scope is not one of them: a page building a filter from the URL cannot widen
@@ -165,12 +169,14 @@ class MetricFilter:
         """A copy restricted to `scope` as well (the intersection with its own scope)."""
         return replace(self, scope=self.scope.narrowed(scope))
 
-    def scope_where(self, alias: str = "c") -> tuple[str, dict]:
+    def scope_where(self, alias: str = "c") -> tuple[str, dict[str, Any]]:
         """Only the scope's condition: for queries that look past the filter (the
         upstreams of propagation) but must never look past the user's rows."""
         return self.scope.sql(alias)
 
-    def sql_where(self, alias: str = "c", *, with_direction: bool = True) -> tuple[str, dict]:
+    def sql_where(
+        self, alias: str = "c", *, with_direction: bool = True
+    ) -> tuple[str, dict[str, Any]]:
         """A SQL condition on the commitments alias and its bound parameters.
 
         Values always travel as parameters; only generated parameter names and fixed

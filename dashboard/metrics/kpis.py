@@ -179,7 +179,8 @@ def dataset_as_of(conn: sa.Connection) -> datetime | None:
     parsed, bad = parse_datetimes(pd.Series([value]), tz=load_settings().timezone)
     if bad.iloc[0] or pd.isna(parsed.iloc[0]):
         return None
-    return parsed.iloc[0].to_pydatetime()
+    stamp: pd.Timestamp = parsed.iloc[0]
+    return stamp.to_pydatetime()
 
 
 def now_wall_clock(timezone: str | None = None) -> datetime:

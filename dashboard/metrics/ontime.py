@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -312,8 +313,11 @@ def group_sort_key(series: pd.Series) -> pd.Series:
     return series.map(lambda v: (1, "") if none_if_nan(v) is None else (0, v))
 
 
-def none_if_nan(value: object) -> object:
-    """None for a missing number (NaN/NA/None), the plain Python value otherwise."""
+def none_if_nan(value: object) -> Any:
+    """None for a missing number (NaN/NA/None), the plain Python value otherwise.
+
+    Typed `Any`: a frame's cell is whatever its column holds (a number, mostly).
+    """
     if value is None or value is pd.NA:
         return None
     if isinstance(value, float) and math.isnan(value):

@@ -18,6 +18,7 @@ process-mining tool's directly-follows graph has exactly these counts and median
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -64,7 +65,7 @@ def log_order_sql(conn: sa.Connection) -> str:
     return "e.log_order" if has_column(conn, "events", "log_order") else "CAST(NULL AS BIGINT)"
 
 
-def _sequence_ctes(conn: sa.Connection, f: MetricFilter) -> tuple[str, dict]:
+def _sequence_ctes(conn: sa.Connection, f: MetricFilter) -> tuple[str, dict[str, Any]]:
     """The `ev` and `steps` CTEs for the filter, and their parameters."""
     where, params = f.sql_where("c")
     # Only fixed SQL text (filters.py's conditions, a column name or NULL) is spliced in;

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -42,7 +43,7 @@ bu AS (
 )"""
 
 
-def _status_ctes(f: MetricFilter) -> tuple[str, dict]:
+def _status_ctes(f: MetricFilter) -> tuple[str, dict[str, Any]]:
     """The CTEs every query here starts from, and their parameters.
 
     `s_all`: every non-cancelled commitment with its status at as_of (the graph).
@@ -96,7 +97,7 @@ def _walk_ctes(f: MetricFilter) -> str:
     return _WALK_CTES.format(in_filter=in_filter)
 
 
-def read_frame(conn: sa.Connection, sql: str, params: dict) -> pd.DataFrame:
+def read_frame(conn: sa.Connection, sql: str, params: dict[str, Any]) -> pd.DataFrame:
     """Run a bound-parameter SELECT and return its rows as a DataFrame.
 
     On DuckDB the result is handed over column-wise by the driver (`cursor.df()`), about
@@ -109,7 +110,7 @@ def read_frame(conn: sa.Connection, sql: str, params: dict) -> pd.DataFrame:
         return pd.read_sql(sa.text(sql), conn, params=params)
     cursor = conn.execute(sa.text(sql), params).cursor
     dates = [d[0] for d in cursor.description if str(d[1]) == "DATE"]
-    df = cursor.df()
+    df: pd.DataFrame = cursor.df()
     for col in dates:  # the driver widens DATE to a timestamp; keep dates as dates
         df[col] = pd.Series(
             [None if pd.isna(v) else v.date() for v in df[col]], index=df.index, dtype=object
@@ -149,7 +150,7 @@ WHERE s.status IN ('on_time', 'breach')
 """
 
 
-def breach_classification_sql(f: MetricFilter) -> tuple[str, dict]:
+def breach_classification_sql(f: MetricFilter) -> tuple[str, dict[str, Any]]:
     """A SELECT with one row per commitment of the filter's due population, classified.
 
     Columns: commitment_id, status ('on_time' | 'breach'), breach_kind ('root' |

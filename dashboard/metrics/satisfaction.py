@@ -21,6 +21,7 @@ Which responses a filter sees (the same rule serves complaints, see `customer_re
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -52,7 +53,7 @@ recs AS (
 )"""
 
 
-def _unlinked_where(f: MetricFilter, at_column: str) -> tuple[str, dict]:
+def _unlinked_where(f: MetricFilter, at_column: str) -> tuple[str, dict[str, Any]]:
     """The condition on records without a commitment: period by their own time, customer.
 
     A filter on stage, performer, customer type or direction from_customer cannot be
@@ -99,7 +100,7 @@ def _unlinked_group(f: MetricFilter, at_column: str) -> str:
     return "CAST(NULL AS VARCHAR)"
 
 
-def customer_records_sql(f: MetricFilter, table: str) -> tuple[str, dict]:
+def customer_records_sql(f: MetricFilter, table: str) -> tuple[str, dict[str, Any]]:
     """CTEs `s` (the filter's commitments) and `recs` (the records of `table` it sees).
 
     `recs` has the table's columns plus process, status (of the linked commitment, NULL
@@ -211,7 +212,7 @@ GROUP BY 1
 """
 
 
-def breach_cost(conn: sa.Connection, f: MetricFilter) -> dict:
+def breach_cost(conn: sa.Connection, f: MetricFilter) -> dict[str, Any]:
     """What breaches cost in satisfaction: CSAT% on time minus CSAT% on breaches.
 
     Only responses tied to a commitment of the due population count (pending ones have

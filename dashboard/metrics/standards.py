@@ -10,6 +10,9 @@ over the same rows on DuckDB and PostgreSQL, so both give the same numbers.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
@@ -406,7 +409,7 @@ def commitments_with_standards(
     rows["business_delay_hours"] = ids.map(by_delay).astype(float).to_numpy()
     rows["at_risk_reason"] = python_objects(ids.map(by_risk))
     rows["delay_days"] = pd.to_numeric(rows["delay_days"]).astype(float).round(DURATION_DECIMALS)
-    rows["policy_version"] = pd.array(rows["policy_version"], dtype="Int64")
+    rows["policy_version"] = rows["policy_version"].astype("Int64").array
     for col in ("commitment_id", "process", "performer", "customer", "policy_id", "status"):
         rows[col] = python_objects(rows[col])
     return rows[list(COMMITMENT_EXPORT_COLUMNS)]
@@ -517,7 +520,7 @@ def elapsed_only_at_risk(
 # --- the Estándares page: standards in force, calendars, what-if ---------------------
 
 
-def policy_versions(conn: sa.Connection, as_of: object) -> pd.DataFrame:
+def policy_versions(conn: sa.Connection, as_of: date) -> pd.DataFrame:
     """Every policy version, numbered, with `in_force` True for the latest version of each
     policy whose valid_from is on or before `as_of`'s day. Sorted by policy, version."""
     std = StoredStandards.read(conn, range(0))
@@ -621,7 +624,7 @@ def target_what_if(
     n = len(rows)
     proposed_match = Matches(
         policy_id=rows["policy_id"].astype(object).reset_index(drop=True),
-        version=pd.Series(pd.array(rows["policy_version"], dtype="Int64")),
+        version=rows["policy_version"].astype("Int64").reset_index(drop=True),
         target_hours=pd.Series(np.full(n, float(target_hours))),
         calendar=policy["calendar"].astype(object).reset_index(drop=True),
         pause_stages=policy["pause_stages"].astype(object).reset_index(drop=True),
@@ -670,7 +673,7 @@ WHERE commitment_id = :cid
 
 
 def commitment_standard(
-    conn: sa.Connection, commitment_id: str, as_of: object
+    conn: sa.Connection, commitment_id: str, as_of: date
 ) -> dict[str, object] | None:
     """The standard behind one commitment's date, and its business-time countdown.
 
@@ -680,12 +683,15 @@ def commitment_standard(
     spent), paused (its clock is paused at as_of).
     """
     rows = read_frame(conn, _ONE_SQL, {"cid": commitment_id})
-    if rows.empty or pd.isna(rows["policy_id"].iat[0]):
+    if rows.empty or rows["policy_id"].isna().iat[0]:
         return None
     at = pd.Timestamp(as_of)
     std = StoredStandards.read(conn, range(at.year - 2, at.year + 2))
     policy = std.of(rows["policy_id"], rows["policy_version"]).iloc[0]
-    delivered = pd.to_datetime(rows["delivered_at"]).iat[0]
+    # cells of one row: typed by their columns, which the stubs cannot know
+    delivered: Any = pd.to_datetime(rows["delivered_at"]).iat[0]
+    version: Any = rows["policy_version"].iat[0]
+    standard_due: Any = rows["standard_due_at"].iat[0]
     is_open = not bool(rows["cancelled"].iat[0]) and (pd.isna(delivered) or delivered > at)
     remaining, paused = None, False
     if is_open:
@@ -705,10 +711,10 @@ def commitment_standard(
         paused = bool(((pauses.start <= at_us) & (at_us < pauses.end)).any())
     return {
         "policy_id": str(rows["policy_id"].iat[0]),
-        "version": int(rows["policy_version"].iat[0]),
+        "version": int(version),
         "target_hours": float(policy["target_hours"]),
         "calendar": None if pd.isna(policy["calendar"]) else str(policy["calendar"]),
-        "standard_due_at": pd.Timestamp(rows["standard_due_at"].iat[0]).to_pydatetime(),
+        "standard_due_at": pd.Timestamp(standard_due).to_pydatetime(),
         "due_from_standard": bool(rows["due_from_standard"].iat[0]),
         "remaining_hours": remaining,
         "paused": paused,

@@ -9,6 +9,8 @@ answer the dashboard would have given on that day.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -40,7 +42,9 @@ WHERE NOT c.cancelled AND {where}
 """
 
 
-def commitment_status_sql(f: MetricFilter, *, apply_filter: bool = True) -> tuple[str, dict]:
+def commitment_status_sql(
+    f: MetricFilter, *, apply_filter: bool = True
+) -> tuple[str, dict[str, Any]]:
     """A SELECT giving one row per non-cancelled commitment with its status at `f.as_of`.
 
     With `apply_filter=False` every commitment is returned whatever the filter says

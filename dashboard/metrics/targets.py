@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, time
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -71,7 +71,9 @@ def targets_in_force(
     return df[list(TARGET_COLUMNS)]
 
 
-def target_status(value: float | None, target_row: Mapping | pd.Series | None) -> str | None:
+def target_status(
+    value: float | None, target_row: Mapping[str, Any] | pd.Series | None
+) -> str | None:
     """'green' (meets the target), 'amber' (misses it by at most the tolerance) or 'red'.
 
     `direction` 'higher' means higher is better (on-time rate), 'lower' the opposite
@@ -120,7 +122,7 @@ def _pick(in_force: pd.DataFrame, kpi: str, process: str | None) -> dict[str, An
     rows = in_force[in_force["kpi"] == kpi]
     own = rows[rows["process"] == process] if process is not None else rows.iloc[0:0]
     pick = own if not own.empty else rows[rows["process"].isna()]
-    return cast("dict[str, Any]", pick.iloc[0].to_dict()) if not pick.empty else None
+    return {str(k): v for k, v in pick.iloc[0].items()} if not pick.empty else None
 
 
 def kpi_target_value(

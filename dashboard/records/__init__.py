@@ -12,9 +12,10 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from etl.exports import spreadsheet_safe as neutralised  # noqa: F401 (the shared one)
+from etl.exports import spreadsheet_safe
 from etl.settings import DEFAULT_TIMEZONE
 
+neutralised = spreadsheet_safe  # the shared neutraliser, under the name writers use
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 

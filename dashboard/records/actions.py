@@ -54,7 +54,7 @@ def create_action(
         due_date = due_date.date()
     next_id = conn.execute(
         sa.select(sa.func.coalesce(sa.func.max(action_items.c.action_id), 0) + 1)
-    ).scalar()
+    ).scalar_one()
     conn.execute(
         action_items.insert().values(
             action_id=int(next_id),
@@ -120,7 +120,7 @@ def actions_for_week(conn: sa.Connection, week: str, scope: RowScope = EVERYTHIN
     return frame
 
 
-def _scoped_ids(scope: RowScope) -> sa.Select:
+def _scoped_ids(scope: RowScope) -> sa.Select[tuple[str]]:
     """The ids of the commitments a scope allows, as a subquery (bound parameters)."""
     cm = commitments.c
     query = sa.select(cm.commitment_id)

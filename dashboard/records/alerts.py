@@ -76,7 +76,7 @@ def _validated(
     if condition not in CONDITIONS:
         raise AlertRuleError(f"condition {condition!r} is not one of {', '.join(CONDITIONS)}")
     if condition in KPI_CONDITIONS:
-        if kpi not in KPIS:
+        if kpi is None or kpi not in KPIS:
             raise AlertRuleError(f"KPI {kpi!r} is not one of {', '.join(KPIS)}")
         if condition != "below_target" and threshold is None:
             raise AlertRuleError(f"condition {condition} needs a threshold")
@@ -131,7 +131,7 @@ def add_alert_rule(
     ensure_delivery_tables(conn)
     next_id = conn.execute(
         sa.select(sa.func.coalesce(sa.func.max(alert_rules.c.rule_id), 0) + 1)
-    ).scalar()
+    ).scalar_one()
     conn.execute(
         alert_rules.insert().values(
             rule_id=int(next_id),

@@ -92,7 +92,7 @@ def _import(args: argparse.Namespace) -> int:
 DB_HELP = "database URL (default: ESLABON_DB_URL or data/eslabon.duckdb)"
 
 
-def _subscription_parsers(sub: argparse._SubParsersAction) -> None:
+def _subscription_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     subs = sub.add_parser("subscriptions", help="who receives the weekly pack: add, list, remove")
     actions = subs.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="subscribe a recipient")
@@ -163,7 +163,7 @@ def _describe(item: Subscription) -> str:
     )
 
 
-def _alert_parsers(sub: argparse._SubParsersAction) -> None:
+def _alert_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     alerts = sub.add_parser("alerts", help="alert rules on KPIs and commitments: add, list, remove")
     actions = alerts.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="a new alert rule")

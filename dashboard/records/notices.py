@@ -13,9 +13,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.records import RecordError, local_now
-from etl.schema import NOTICE_CHANNELS as CHANNELS
+from etl.schema import NOTICE_CHANNELS, commitments, notices
 from etl.schema import NOTICE_KINDS as KINDS
-from etl.schema import commitments, notices
+
+CHANNELS = NOTICE_CHANNELS  # under the name its callers use
 
 _COLUMNS = ("commitment_id", "sent_at", "channel", "kind", "recorded_by", "recorded_at")
 

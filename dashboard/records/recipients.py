@@ -14,8 +14,10 @@ from datetime import datetime
 from dashboard.metrics.filters import MetricFilter
 from dashboard.records import RecordError
 from etl.language import in_language
-from etl.schema import CUSTOMER_TYPES
-from etl.schema import LANGUAGES as LANGS
+from etl.schema import CUSTOMER_TYPES as CUSTOMER_TYPES
+from etl.schema import LANGUAGES
+
+LANGS = LANGUAGES  # under the name its callers use
 
 # A practical address check (one @, a dot in the domain, no spaces or header breaks):
 # the SMTP server has the last word, but a typo should be caught when it is typed.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -144,7 +145,7 @@ def add_subscription(
     ensure_delivery_tables(conn)
     next_id = conn.execute(
         sa.select(sa.func.coalesce(sa.func.max(subscriptions.c.subscription_id), 0) + 1)
-    ).scalar()
+    ).scalar_one()
     conn.execute(
         subscriptions.insert().values(
             subscription_id=int(next_id),
@@ -191,7 +192,7 @@ def remove_subscription(conn: sa.Connection, subscription_id: int) -> None:
         raise SubscriptionError(f"no subscription with id {subscription_id}")
 
 
-def _from_row(row: sa.Row) -> Subscription:
+def _from_row(row: sa.Row[Any]) -> Subscription:
     return Subscription(
         subscription_id=int(row.subscription_id),
         email=row.email,

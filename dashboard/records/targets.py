@@ -26,10 +26,11 @@ from etl.exports import csv_writer
 from etl.read import read_table
 from etl.reasons import Reason, render_stored
 from etl.records import ROW, ReadError
-from etl.schema import TARGET_DIRECTIONS as DIRECTIONS
-from etl.schema import targets
+from etl.schema import TARGET_DIRECTIONS, targets
 from etl.settings import load_settings
 from etl.validate import Collector, not_member
+
+DIRECTIONS = TARGET_DIRECTIONS  # under the name its callers use
 
 # Columns of the CSV exchanged with the quality team (import and export agree).
 CSV_COLUMNS: tuple[str, ...] = (
@@ -156,7 +157,9 @@ def _append(
     conn: sa.Connection, rows: list[TargetRow], set_by: str | None, set_at: datetime
 ) -> None:
     """Append rows with consecutive ids after the current maximum (ids are never reused)."""
-    start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(targets.c.target_id), 0))).scalar()
+    start = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.max(targets.c.target_id), 0))
+    ).scalar_one()
     conn.execute(
         targets.insert(),
         [
@@ -197,7 +200,7 @@ def set_target(
     """
     row = validated_target(kpi, value, direction, amber_tolerance, valid_from, process, note)
     _append(conn, [row], set_by, set_at or local_now())
-    return int(conn.execute(sa.select(sa.func.max(targets.c.target_id))).scalar())
+    return int(conn.execute(sa.select(sa.func.max(targets.c.target_id))).scalar_one())
 
 
 def target_history(

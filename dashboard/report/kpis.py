@@ -111,7 +111,8 @@ def parse_instant(text: str, option: str) -> datetime:
     values, bad = parse_datetimes(pd.Series([text]), tz=load_settings().timezone, order=DAY_FIRST)
     if bad.iloc[0] or pd.isna(values.iloc[0]):
         raise ReportError(f"{option} {text!r} is not a date (use YYYY-MM-DD or dd/mm/yyyy)")
-    return values.iloc[0].to_pydatetime()
+    stamp: pd.Timestamp = values.iloc[0]
+    return stamp.to_pydatetime()
 
 
 def _check_database(url: str) -> None:

@@ -64,12 +64,12 @@ def process_map_records(conn: sa.Connection, f: MetricFilter) -> list[dict[str, 
     df = directly_follows(conn, f)
     return [
         {
-            "source": str(row.source),
-            "target": str(row.target),
-            "count": int(row.count),
-            "median_hours": none_if_nan(float(row.median_hours)),
+            "source": str(row["source"]),
+            "target": str(row["target"]),
+            "count": int(row["count"]),
+            "median_hours": none_if_nan(float(row["median_hours"])),
         }
-        for row in df.itertuples(index=False)
+        for row in df.to_dict("records")
     ]
 
 

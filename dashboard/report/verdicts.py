@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             odd = verdict_disagreements(conn, f)
     finally:
         engine.dispose()
-    listed = [{c: _json_value(v) for c, v in row.items()} for row in odd.to_dict("records")]
+    listed = [{str(c): _json_value(v) for c, v in row.items()} for row in odd.to_dict("records")]
     if args.fmt == "csv":
         write_csv(listed, list(odd.columns), out)
         return 0

@@ -18,6 +18,7 @@ import io
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly.io as pio
@@ -61,7 +62,7 @@ Formatter = Callable[[object, str], str]
 # --- value formatting -------------------------------------------------------------------
 
 
-def _missing(value: object) -> bool:
+def _missing(value: Any) -> bool:  # a table cell
     if value is None or value is pd.NaT:
         return True
     try:
@@ -70,11 +71,11 @@ def _missing(value: object) -> bool:
         return False
 
 
-def format_kpi(kpi: str, value: object, lang: str) -> str:
+def format_kpi(kpi: str, value: Any, lang: str) -> str:
     """A KPI value as the dashboard shows it: rates in %, counts whole, the rest 1 decimal."""
     if _missing(value):
         return MISSING
-    return fmt_kpi(kpi, float(value), lang)  # type: ignore[arg-type]
+    return fmt_kpi(kpi, float(value), lang)
 
 
 def format_kpi_or_reason(kpi: str, value: object, reason: object, lang: str) -> str:
@@ -85,11 +86,11 @@ def format_kpi_or_reason(kpi: str, value: object, reason: object, lang: str) -> 
     return format_kpi(kpi, value, lang)
 
 
-def format_kpi_delta(kpi: str, value: object, lang: str) -> str:
+def format_kpi_delta(kpi: str, value: Any, lang: str) -> str:
     """A week-over-week change: percentage points for rates."""
     if _missing(value):
         return MISSING
-    return fmt_kpi_delta(kpi, float(value), lang) or MISSING  # type: ignore[arg-type]
+    return fmt_kpi_delta(kpi, float(value), lang) or MISSING
 
 
 def _text(value: object, lang: str) -> str:
@@ -104,12 +105,12 @@ def _day(value: object, lang: str) -> str:
     return fmt_stored(value, lang, missing=MISSING, with_time=False)
 
 
-def _days(value: object, lang: str) -> str:
-    return MISSING if _missing(value) else fmt_num(float(value), lang, 1)  # type: ignore[arg-type]
+def _days(value: Any, lang: str) -> str:
+    return MISSING if _missing(value) else fmt_num(float(value), lang, 1)
 
 
-def _int(value: object, lang: str) -> str:
-    return MISSING if _missing(value) else fmt_int(float(value), lang)  # type: ignore[arg-type]
+def _int(value: Any, lang: str) -> str:
+    return MISSING if _missing(value) else fmt_int(float(value), lang)
 
 
 def _status(value: object, lang: str) -> str:
@@ -389,15 +390,15 @@ def _column_kind(fmt: Formatter) -> str:
     return "text"
 
 
-def _cell_value(value: object, kind: str, fmt: Formatter, lang: str) -> object:
+def _cell_value(value: Any, kind: str, fmt: Formatter, lang: str) -> object:
     """What goes into the cell: a datetime, a float, or neutralised text (None: blank)."""
     if _missing(value):
         return None
     if kind in ("datetime", "date"):
-        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+        stamp = pd.Timestamp(value)
         return stamp.to_pydatetime().replace(tzinfo=None, microsecond=0)
     if kind in ("number", "count"):
-        return float(value)  # type: ignore[arg-type]
+        return float(value)
     if fmt in (_action_status, _status, _yes):
         return neutralised(fmt(value, lang))
     return neutralised(str(value))

@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import pandas as pd
@@ -166,7 +167,7 @@ def _kpi_table(review: WeeklyReview, lang: str, width: float) -> Flowable:
     heads = ("col_kpi", "review_current", "review_previous", "review_delta", "review_target",
              "review_status")  # fmt: skip
     rows: list[list[Flowable]] = [[_p(tr(k, lang), styles["head"]) for k in heads]]
-    lights: list[tuple] = []
+    lights: list[tuple[Any, ...]] = []  # TableStyle commands
     for i, (_, row) in enumerate(_kpi_rows(review, lang).iterrows(), start=1):
         kpi = row["kpi"]
         rows.append(
@@ -203,7 +204,7 @@ def trend_drawing(review: WeeklyReview, lang: str, width: float = FRAME_WIDTH) -
         return drawing
     chart = HorizontalLineChart()
     chart.x, chart.y = 45, 22
-    chart.width, chart.height = width - 60, height - 45
+    chart.width, chart.height = width - 60, height - 45  # type: ignore[assignment]  # the stubs say int; reportlab takes points as floats
     data = [tuple(values)]
     if review.on_time_target is not None:
         data.append(tuple(float(review.on_time_target) for _ in values))
@@ -250,7 +251,7 @@ def roots_drawing(review: WeeklyReview, lang: str, width: float = FRAME_WIDTH) -
     drawing = Drawing(width, height)
     chart = HorizontalBarChart()
     chart.x, chart.y = 150, 10
-    chart.width, chart.height = width - 200, height - 20
+    chart.width, chart.height = width - 200, height - 20  # type: ignore[assignment]  # the stubs say int; reportlab takes points as floats
     chart.data = [tuple(float(v) for v in roots["impact"])]
     chart.categoryAxis.categoryNames = [
         f"{r} · {p}" for r, p in zip(roots["root_id"], roots["process"], strict=True)
@@ -292,7 +293,7 @@ class _Pack(SimpleDocTemplate):
         scope: str,
         footer: str,
         page_label: Callable[[int], str],
-        **kw: object,
+        **kw: Any,
     ) -> None:
         super().__init__(
             buffer,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -106,7 +107,8 @@ def notice_candidates(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     risk = risk.assign(kind=AT_RISK, expected_date=pd.to_datetime(risk["predicted_delivery"]))
     status_sql, params = commitment_status_sql(f)
     overdue = pd.read_sql(sa.text(_OVERDUE_SQL.format(status_sql=status_sql)), conn, params=params)
-    overdue = overdue.assign(kind=OVERDUE, expected_date=pd.NaT)
+    # pandas-stubs take no NaT scalar in assign; pandas broadcasts it to a column
+    overdue = overdue.assign(kind=OVERDUE, expected_date=pd.NaT)  # type: ignore[arg-type]
     keep = ["commitment_id", "title", "customer", "process", "performer", "due_at", "kind"]
     frame = pd.concat(
         [risk[[*keep, "expected_date"]], overdue[[*keep, "expected_date"]]], ignore_index=True
@@ -148,7 +150,7 @@ _MONTHS_ES = (
 )  # fmt: skip
 
 
-def _day(value: object, lang: str) -> str:
+def _day(value: Any, lang: str) -> str:  # a table cell
     moment = pd.Timestamp(value)
     if lang == "es":
         return f"{moment.day} de {_MONTHS_ES[moment.month - 1]} de {moment.year}"
@@ -208,7 +210,7 @@ _TEMPLATES = {
 }
 
 
-def draft_notice(row: pd.Series | dict, lang: str = "es") -> NoticeDraft:
+def draft_notice(row: pd.Series | dict[Any, Any], lang: str = "es") -> NoticeDraft:
     """The message for one candidate row of `notice_candidates`, in Spanish or English.
 
     Plain text: the page shows it as text (never HTML) and the user copies it.

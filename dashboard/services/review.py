@@ -85,7 +85,7 @@ def week_filter(base: MetricFilter, week: str) -> MetricFilter:
     return base.with_(date_from=monday, date_to=monday + timedelta(days=6), group_by="none")
 
 
-def _kpi_values(conn: sa.Connection, f: MetricFilter) -> dict[str, object]:
+def _kpi_values(conn: sa.Connection, f: MetricFilter) -> dict[str, float | None]:
     row = headline_kpis(conn, f).iloc[0]
     return {kpi: none_if_nan(row[kpi]) for kpi in HEADLINE_KPIS}
 
@@ -98,13 +98,13 @@ def kpi_table(conn: sa.Connection, f_week: MetricFilter, f_previous: MetricFilte
     current = _kpi_values(conn, f_week)
     previous = _kpi_values(conn, f_previous)
     targets = kpi_targets(conn, f_week, current)
-    lights = kpi_target_status(conn, f_week, current)  # type: ignore[arg-type]
+    lights = kpi_target_status(conn, f_week, current)
     reasons = kpi_reasons(conn)
-    previous_lights = kpi_target_status(conn, f_previous, previous)  # type: ignore[arg-type]
+    previous_lights = kpi_target_status(conn, f_previous, previous)
     rows = []
     for kpi in HEADLINE_KPIS:
         cur, prev = current[kpi], previous[kpi]
-        delta = None if cur is None or prev is None else float(cur) - float(prev)  # type: ignore[arg-type]
+        delta = None if cur is None or prev is None else float(cur) - float(prev)
         target = targets.get(kpi)
         rows.append(
             {

@@ -131,7 +131,7 @@ def make_token(
 ) -> str:
     """A token opening `customer`'s tracking for `days` days from `now` (UTC)."""
     problem = secret_problem(secret, min_length=MIN_SECRET_LENGTH)
-    if problem:
+    if problem or secret is None:
         raise TokenConfigError(
             f"no signing secret: set {SECRET_ENV} or `{SECRET_KEY}` in .streamlit/secrets.toml "
             f"to a random value of at least {MIN_SECRET_LENGTH} characters ({problem})"
@@ -155,7 +155,7 @@ def read_token(
     The signature is checked (in constant time) before the payload is even decoded, so a
     forged payload is never parsed.
     """
-    if secret_problem(secret, min_length=MIN_SECRET_LENGTH):
+    if secret is None or secret_problem(secret, min_length=MIN_SECRET_LENGTH):
         return TokenRefusal("missing_secret")
     if not token or not isinstance(token, str):
         return TokenRefusal("missing_token")

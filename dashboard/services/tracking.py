@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -108,7 +109,7 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
 class Tracking:
     """A commitment as the team follows it (internal: actors, upstream ids, customers)."""
 
-    commitment: dict
+    commitment: dict[str, Any]
     status: str  # on_time / breach / pending / cancelled
     delay_days: float | None
     phases: pd.DataFrame  # phase, at (NaT when not reached by as_of)
@@ -138,7 +139,7 @@ class CustomerTracking:
     late_upstream_stages: tuple[str, ...]  # process stages upstream that are late
 
 
-def _known(value: object, as_of: datetime) -> datetime | None:
+def _known(value: Any, as_of: datetime) -> datetime | None:  # a table cell
     """A recorded moment, if it is known at `as_of` (later records are the future)."""
     if value is None or pd.isna(value):
         return None
@@ -146,7 +147,7 @@ def _known(value: object, as_of: datetime) -> datetime | None:
     return moment if moment <= as_of else None
 
 
-def _phases(raw: dict, as_of: datetime) -> pd.DataFrame:
+def _phases(raw: dict[str, Any], as_of: datetime) -> pd.DataFrame:
     rows = [{"phase": phase, "at": _known(raw.get(column), as_of)} for phase, column in PHASES]
     frame = pd.DataFrame(rows, columns=["phase", "at"])
     frame["at"] = pd.to_datetime(frame["at"])
@@ -305,7 +306,7 @@ def customer_tracking(
 TIMELINE_COLUMNS: tuple[str, ...] = ("at", "stage", "phase", "actor", "is_due")
 
 
-def timeline(phases: pd.DataFrame, events: pd.DataFrame, due_at: object) -> pd.DataFrame:
+def timeline(phases: pd.DataFrame, events: pd.DataFrame, due_at: Any) -> pd.DataFrame:
     """Cycle phases, process events and the due date as one list in time order.
 
     A phase reached at the very instant of an event is that event (the sample's
@@ -314,7 +315,7 @@ def timeline(phases: pd.DataFrame, events: pd.DataFrame, due_at: object) -> pd.D
     stays a row of its own; the due date is a row with `is_due`. Columns: at, stage
     (None for a phase alone), phase (None for an event alone), actor, is_due.
     """
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     reached = phases.dropna(subset=["at"])
     phase_at: dict[pd.Timestamp, list[str]] = {}
     for _, p in reached.iterrows():

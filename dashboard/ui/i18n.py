@@ -280,7 +280,7 @@ def fmt_num(value: float | int | None, lang: str, decimals: int = 0) -> str:
     if _missing(value):
         return MISSING
     number = _rounded(float(value), decimals)  # type: ignore[arg-type]
-    return _number_pattern(norm_lang(lang), decimals).apply(number, _locale(lang))
+    return str(_number_pattern(norm_lang(lang), decimals).apply(number, _locale(lang)))
 
 
 def fmt_int(value: float | int | None, lang: str) -> str:
@@ -294,7 +294,7 @@ def fmt_pct(value: float | None, lang: str, decimals: int = 1) -> str:
     if _missing(value):
         return MISSING
     rate = _rounded(float(value) * 100, decimals) / 100  # type: ignore[arg-type]
-    return _number_pattern(norm_lang(lang), decimals, percent=True).apply(rate, _locale(lang))
+    return str(_number_pattern(norm_lang(lang), decimals, percent=True).apply(rate, _locale(lang)))
 
 
 def fmt_signed(value: float | None, lang: str, decimals: int = 1, suffix: str = "") -> str:
@@ -403,7 +403,7 @@ def fmt_kpi_delta(kpi: str, delta: float | None, lang: str) -> str | None:
 def fmt_kpi_gap(kpi: str, gap: float | None, lang: str) -> str:
     """A distance on a KPI's scale without a sign (a target's amber tolerance): percentage
     points for rates, whole for counts, the KPI's decimals otherwise."""
-    if _missing(gap):
+    if gap is None or _missing(gap):
         return MISSING
     declared = KPIS.get(kpi)
     if declared is not None and declared.is_rate:

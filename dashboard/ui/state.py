@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from dashboard.metrics.filters import MetricFilter
 from dashboard.ui.i18n import DEFAULT_LANG, LANGUAGES
@@ -71,7 +72,7 @@ class ViewState:
             return "performers"
         return "commitments"
 
-    def with_(self, **changes: object) -> ViewState:
+    def with_(self, **changes: Any) -> ViewState:
         """A copy with some fields changed."""
         return replace(self, **changes)
 
@@ -82,9 +83,9 @@ class ViewState:
         so a weekly chart shows N weeks, the last one in progress.
         """
         if self.period in PERIOD_WEEKS:
-            end = as_of.date()
-            monday = end - timedelta(days=end.weekday())
-            return monday - timedelta(weeks=PERIOD_WEEKS[self.period] - 1), end
+            today = as_of.date()
+            monday = today - timedelta(days=today.weekday())
+            return monday - timedelta(weeks=PERIOD_WEEKS[self.period] - 1), today
         start, end = self.date_from, self.date_to
         if start and end and start > end:
             start, end = end, start

@@ -11,11 +11,13 @@ Layout only: every number comes from dashboard.metrics through cache.metric().
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
 
+from dashboard.charts import number_or_none
 from dashboard.charts.chain import (
     breach_sankey_figure,
     directly_follows_figure,
@@ -53,7 +55,7 @@ def _link_column(lang: str) -> dict:
     }
 
 
-def _date(value: object, lang: str) -> str:
+def _date(value: Any, lang: str) -> str:  # a table cell
     """A table date in the language's format; blank when there is none."""
     return "" if value is None or pd.isna(value) else fmt_date(pd.Timestamp(value), lang)
 
@@ -155,8 +157,8 @@ def impact_tree_section(f: MetricFilter, roots: pd.DataFrame, lang: str) -> None
         options=options,
         key=url_state.translated_key(K_ROOT),
         format_func=lambda r: (
-            f"{r} · {info.at[r, 'process']} · {tr('col_impact', lang)} "
-            f"{fmt_int(info.at[r, 'impact'], lang)}"
+            f"{r} · {info.at[r, 'process']!s} · {tr('col_impact', lang)} "
+            f"{fmt_int(number_or_none(info.at[r, 'impact']), lang)}"
         ),
     )
     if root is None:

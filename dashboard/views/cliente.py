@@ -72,7 +72,9 @@ def render(access: CustomerAccess, lang: str) -> None:
     chosen = st.selectbox(
         tr("col_commitment", lang),
         options=list(rows["commitment_id"]),
-        format_func=lambda cid: f"{cid} · {rows.set_index('commitment_id').at[cid, 'title'] or ''}",
+        format_func=lambda cid: (
+            f"{cid} · {rows.set_index('commitment_id').at[cid, 'title'] or ''!s}"
+        ),
         key="cust_pick",
     )
     if chosen is None:

@@ -8,6 +8,7 @@ same level. Layout only: every number comes from dashboard.metrics.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
@@ -163,19 +164,19 @@ def commitments_table(rows: pd.DataFrame, lang: str) -> None:
     )
 
 
-def _date(value: object, lang: str) -> str:
+def _date(value: Any, lang: str) -> str:  # a table cell
     """A table date in the language's format; blank when there is none."""
     return "" if value is None or pd.isna(value) else fmt_date(pd.Timestamp(value), lang)
 
 
-def _standard(policy: object, version: object, lang: str) -> str:
+def _standard(policy: Any, version: Any, lang: str) -> str:  # table cells
     """The policy and version behind a commitment's date (`support-high v2`); blank if none."""
     if policy is None or pd.isna(policy):
         return ""
     return t("standard_version", lang, policy=policy, version=int(version))
 
 
-def _delay(value: object, lang: str) -> str:
+def _delay(value: Any, lang: str) -> str:  # a table cell
     """A table delay in days with one decimal; blank for commitments not breached."""
     return "" if value is None or pd.isna(value) else fmt_num(value, lang, 1)
 

@@ -9,11 +9,13 @@ stays in the history. Layout only: the numbers come from dashboard.metrics.stand
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.standards import (
@@ -129,7 +131,7 @@ def what_if_section(in_force: pd.DataFrame, base: MetricFilter, lang: str) -> No
     st.subheader(tr("std_what_if", lang))
     st.caption(tr("std_what_if_help", lang, weeks=WEEKS))
     policies = list(in_force["policy_id"])
-    cols = st.columns(2)
+    cols: Sequence[DeltaGenerator] = st.columns(2)
     policy = cols[0].selectbox(tr("std_policy", lang), policies, key="w_std_policy")
     current = float(in_force.set_index("policy_id").loc[policy, "target_hours"])
     proposed = cols[1].number_input(
@@ -239,7 +241,7 @@ def edit_section(versions: pd.DataFrame, lang: str) -> None:
         else choice
     )
     calendars = sorted(set(cache.metric(calendar_weeks, None)["calendar"]))
-    cols = st.columns(3)
+    cols: Sequence[DeltaGenerator] = st.columns(3)
     target = cols[0].number_input(
         tr("std_target_hours", lang),
         value=float(latest["target_hours"]) if latest is not None else 8.0,

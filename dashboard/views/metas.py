@@ -9,6 +9,8 @@ dashboard.records.targets writes, dashboard.services.review.kpi_table judges.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -56,7 +58,7 @@ def history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:
     )
 
 
-def target_form(stages: list[str], default_day: object, lang: str) -> None:
+def target_form(stages: list[str], default_day: date, lang: str) -> None:
     """The form that appends one target."""
     st.subheader(tr("targets_new", lang))
     with st.form("w_target_form", clear_on_submit=False):

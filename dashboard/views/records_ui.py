@@ -146,7 +146,7 @@ def lights_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The KPI table of a week as text cells, with a symbol and a word for each light; an
     empty value whose input was never loaded says why (the review's `reason` code)."""
 
-    def light(status: object) -> str:
+    def light(status: Any) -> str:  # a table cell
         if status is None or pd.isna(status):
             return tr("status_none", lang)
         return tr(f"status_{status}", lang)  # its own symbol (✓ ! ✗): no emoji font needed

@@ -8,6 +8,7 @@ Layout only: every number comes from dashboard.metrics through cache.metric().
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from urllib.parse import quote
 
 import pandas as pd
@@ -35,7 +36,7 @@ CARD_KPIS: tuple[str, ...] = (
     "complaints_per_100",
     "customer_commitments_kept",
 )
-STATUS_BADGE: dict[str | None, tuple[str, str]] = {
+STATUS_BADGE: dict[str | None, tuple[str, Literal["green", "orange", "red", "gray"]]] = {
     "green": ("status_green", "green"),
     "amber": ("status_amber", "orange"),
     "red": ("status_red", "red"),
@@ -74,7 +75,7 @@ def week_line(kpi: str, changes: pd.DataFrame | None, lang: str) -> str:
     coloured by what it means for this KPI (▲/▼ say the direction without colour)."""
     if changes is None:
         return tr("card_no_week", lang)
-    row = changes.loc[kpi]
+    row = changes.loc[[kpi]].iloc[0]
     line = tr(
         "card_week",
         lang,

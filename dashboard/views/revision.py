@@ -10,6 +10,8 @@ dashboard.report.weekly renders the files, dashboard.records.actions records.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -26,7 +28,7 @@ Q_WEEK = "week"
 K_WEEK = "w_rev_week"
 
 
-def _days(value: object, lang: str) -> str:
+def _days(value: Any, lang: str) -> str:  # a table cell
     return "" if value is None or pd.isna(value) else fmt_num(float(value), lang, 1)
 
 

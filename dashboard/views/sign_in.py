@@ -34,15 +34,19 @@ _SIGNED_OUT_ONCE = "_eslabon_signed_out"
 _COOKIE_REFUSED_LOGGED = "_eslabon_cookie_refused_logged"
 
 
-def only_page(body: Callable[[], None], lang: str) -> None:
+def only_page(body: Callable[[], object], lang: str) -> None:
     """Run `body` as the session's one page: no navigation, no sidebar, no page titles.
 
     It answers at every page's URL too, so a bookmarked /datos shows the login form (not
     Streamlit's "page not found") and opens that page once signed in, if the role may.
     """
     title = auth.auth_text("login_title", lang)
-    gates = [st.Page(body, title=title, url_path="login", default=True)]
-    gates += [st.Page(partial(body), title=title, url_path=name) for name, _, _ in registry.PAGES]
+
+    def run() -> None:
+        body()
+
+    gates = [st.Page(run, title=title, url_path="login", default=True)]
+    gates += [st.Page(partial(run), title=title, url_path=name) for name, _, _ in registry.PAGES]
     st.navigation(gates, position="hidden").run()
 
 
@@ -158,7 +162,7 @@ def login_page(authenticator: stauth.Authenticate | None, lang: str) -> None:
         login_form(config, lang)
     if access_gate.oidc_section():
         providers = access_gate.oidc_providers()
-        for provider in providers or [None]:
+        for provider in providers if providers else [None]:
             label = (
                 auth.auth_text("login_oidc", lang, provider=provider)
                 if provider

@@ -7,8 +7,11 @@ Writes (and a test-send, which is logged) need the editor role (`manage_subscrip
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard.delivery.log import delivery_history
 from dashboard.delivery.mail import DeliveryError, SmtpSettings, SmtpTransport, smtp_settings
@@ -124,7 +127,7 @@ def editor(
             tr("subs_email", lang), value=current.email if current else "", max_chars=254,
             key=f"w_s_email{k}",
         )  # fmt: skip
-        cols = st.columns(2)
+        cols: Sequence[DeltaGenerator] = st.columns(2)
         options = list(dict.fromkeys([*stages, *(current.processes if current else ())]))
         chosen_stages = cols[0].multiselect(
             tr("subs_stages", lang), options, default=list(current.processes) if current else [],

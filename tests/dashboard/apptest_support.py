@@ -4,6 +4,7 @@ dashboard/views/frame.py; these tests look at the page body)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,12 @@ def world_db(tmp_path: Path) -> str:
     return url
 
 
-def page_app(monkeypatch: pytest.MonkeyPatch, url: str, script: object, **query: str) -> AppTest:
+def page_app(
+    monkeypatch: pytest.MonkeyPatch, url: str, script: Callable[[], None], **query: str
+) -> AppTest:
     """An AppTest of `script` (a function calling one page) on `url`, not yet run."""
     monkeypatch.setenv("ESLABON_DB_URL", url)
-    at = AppTest.from_function(script, default_timeout=60)  # type: ignore[arg-type]
+    at = AppTest.from_function(script, default_timeout=60)
     for key, value in query.items():
         at.query_params[key] = value
     return at

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -66,7 +67,7 @@ def smtp_server(
     """A running SMTP server on 127.0.0.1: (its handler, its port). With `login`, it
     offers AUTH (without TLS, loopback only) and accepts only that user and password."""
     handler = handler or SmtpHandler()
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, Any] = {}
     if login is not None:
 
         def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -33,8 +34,8 @@ BASE = "https://eslabon.example.com"
 CREATED = datetime(2026, 11, 18, 0, 0)
 
 
-def _rule(conn: sa.Connection, **kw: object) -> int:
-    args: dict[str, object] = {"name": "r", "lang": "en", "emails": ["a@example.com"],
+def _rule(conn: sa.Connection, **kw: Any) -> int:
+    args: dict[str, Any] = {"name": "r", "lang": "en", "emails": ["a@example.com"],
                                "created_at": CREATED, **kw}  # fmt: skip
     return add_alert_rule(conn, str(args.pop("name")), str(args.pop("condition")), **args)
 

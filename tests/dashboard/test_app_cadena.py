@@ -119,7 +119,7 @@ def test_a_hostile_root_is_ignored(
     at = _open(monkeypatch, sample_db_url, root=hostile)
     assert at.selectbox(key=K_ROOT).value == _expected(sample_engine)["top"]
     with sample_engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM commitments")).scalar() > 0
+        assert conn.execute(sa.text("SELECT count(*) FROM commitments")).scalar_one() > 0
 
 
 def test_at_risk_table_equals_the_metric_and_links_to_tracking(

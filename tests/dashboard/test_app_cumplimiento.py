@@ -76,8 +76,8 @@ def test_stage_bars_are_the_on_time_rates_in_chain_order(
     bar = _first_chart(at)["data"][0]
     stages = [s for s in chain if s in summary.index]
     assert bar["x"] == stages
-    assert bar["y"] == pytest.approx([float(summary.loc[s, "on_time_rate"]) for s in stages])
-    assert bar["text"] == [fmt_pct(summary.loc[s, "on_time_rate"], "es") for s in stages]
+    assert bar["y"] == pytest.approx([float(summary["on_time_rate"][s]) for s in stages])
+    assert bar["text"] == [fmt_pct(summary["on_time_rate"][s], "es") for s in stages]
     assert at.title[0].value == t("cumplimiento_title", "es")
     assert at.query_params.get("page") is None  # the deep link was followed, then dropped
 
@@ -180,7 +180,7 @@ def test_hostile_url_values_are_ignored(
     at = _open(monkeypatch, sample_db_url, **query)
     assert HOSTILE not in json.dumps(dict(at.query_params))
     with sample_engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM commitments")).scalar() > 0
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM commitments")).scalar_one() > 0
 
 
 @pytest.mark.parametrize("page", ["resumen", "cumplimiento"])

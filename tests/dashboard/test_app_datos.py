@@ -10,6 +10,7 @@ import csv
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -64,7 +65,7 @@ def _open(monkeypatch: pytest.MonkeyPatch, url: str, **query: str) -> AppTest:
 
 
 def _upload(at: AppTest, *files: tuple[str, str]) -> AppTest:
-    uploader = next(u for u in at.file_uploader if u.key.startswith("datos_files_"))
+    uploader = next(u for u in at.file_uploader if (u.key or "").startswith("datos_files_"))
     uploader.set_value([(name, text.encode("utf-8"), "text/csv") for name, text in files])
     return _run(at)
 
@@ -117,7 +118,7 @@ def test_bad_file_shows_its_rejects_and_writes_nothing(
     captured: list[bytes] = []
     original = streamlit.download_button
 
-    def recording(label: str, data: object = None, *args: object, **kwargs: object) -> object:
+    def recording(label: str, data: Any = None, *args: Any, **kwargs: Any) -> object:
         if kwargs.get("key") == "preview_rejects_csv":
             captured.append(data if isinstance(data, bytes) else str(data).encode())
         return original(label, data, *args, **kwargs)
@@ -170,7 +171,7 @@ def test_a_malformed_uploaded_mapping_is_a_message(
     at = _open(monkeypatch, own_db)
     at.selectbox(key=datos.K_MAPPING).set_value(datos.UPLOADED_MAPPING)
     at = _run(at)
-    mapping = next(u for u in at.file_uploader if u.key.startswith("datos_mapping_file_"))
+    mapping = next(u for u in at.file_uploader if (u.key or "").startswith("datos_mapping_file_"))
     mapping.set_value(("mine.toml", b"[commitments\nbroken", "application/toml"))
     at = _run(at)
     assert any("mine" in e.value and "TOML" in e.value for e in at.error)

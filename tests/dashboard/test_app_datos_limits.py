@@ -25,7 +25,7 @@ def test_a_workbook_declaring_a_huge_sheet_is_refused(
     at = make_app(monkeypatch, url, page="datos", lang="en")
     at.run(timeout=120)
     assert not at.exception
-    uploader = next(u for u in at.file_uploader if u.key.startswith("datos_files_"))
+    uploader = next(u for u in at.file_uploader if (u.key or "").startswith("datos_files_"))
     uploader.set_value([("commitments.xlsx", _huge_dimension(), "application/octet-stream")])
     at.run(timeout=120)
     assert not at.exception, [e.message for e in at.exception]

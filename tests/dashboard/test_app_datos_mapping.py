@@ -43,7 +43,7 @@ def test_a_deeply_nested_uploaded_mapping_is_a_mapping_error(
     at = _run(make_app(monkeypatch, world, page="datos"))
     at.selectbox(key=datos.K_MAPPING).set_value(datos.UPLOADED_MAPPING)
     at = _run(at)
-    uploader = next(u for u in at.file_uploader if u.key.startswith("datos_mapping_file_"))
+    uploader = next(u for u in at.file_uploader if (u.key or "").startswith("datos_mapping_file_"))
     uploader.set_value(("deep.toml", DEEP.encode("utf-8"), "application/toml"))
     at = _run(at)
     errors = [e.value for e in at.error]

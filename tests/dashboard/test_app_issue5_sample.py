@@ -3,6 +3,8 @@ the numbers shown are the functions' numbers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import sqlalchemy as sa
 
@@ -41,7 +43,7 @@ def _avisos() -> None:
 
 @pytest.mark.parametrize("script", [_metas, _revision, _seguimiento, _avisos])
 def test_page_renders_on_sample(
-    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, script: object
+    monkeypatch: pytest.MonkeyPatch, sample_db_url: str, script: Callable[[], None]
 ) -> None:
     at = page_app(monkeypatch, sample_db_url, script).run()
     assert not at.exception, at.exception

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from tests.dashboard.apptest_support import all_text, page_app, world_db
 
@@ -16,7 +17,7 @@ def _script() -> None:
     metas.page()
 
 
-def _light(at, label: str = "On-time rate") -> str:  # type: ignore[no-untyped-def]
+def _light(at: AppTest, label: str = "On-time rate") -> str:
     table = at.table[0].value
     return str(table[table["KPI"] == label].iloc[0]["Light"])
 

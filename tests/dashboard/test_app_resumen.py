@@ -78,7 +78,8 @@ def test_cards_show_the_metric_values_deltas_and_lights(
         assert value == fmt_kpi(kpi, want["values"][kpi], lang), kpi
         assert not delta  # no arrow beside the period's value
         delta_value = want["deltas"].get(kpi)
-        assert fmt_kpi_delta(kpi, None if pd.isna(delta_value) else delta_value, lang) in line
+        delta_text = fmt_kpi_delta(kpi, None if pd.isna(delta_value) else delta_value, lang)
+        assert delta_text is not None and delta_text in line
         assert fmt_kpi(kpi, want["current"][kpi], lang) in line
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     expected_badges = [t(STATUS_BADGE[want["statuses"].get(kpi)][0], lang) for kpi in CARD_KPIS]

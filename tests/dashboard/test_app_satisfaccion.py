@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from dashboard.metrics.complaints import complaints_summary
+from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import default_as_of
 from dashboard.metrics.satisfaction import breach_cost, satisfaction_summary, survey_comments
 from dashboard.ui.i18n import fmt_num, fmt_pct
@@ -37,7 +38,7 @@ def _open(monkeypatch: pytest.MonkeyPatch, url: str, **query: str) -> AppTest:
     return _run(make_app(monkeypatch, url, page="satisfaccion", **query))
 
 
-def _filter(engine: sa.Engine, lang: str = "es") -> object:
+def _filter(engine: sa.Engine, lang: str = "es") -> MetricFilter:
     with engine.connect() as conn:
         return ViewState(lang=lang).to_filter(default_as_of(conn))
 

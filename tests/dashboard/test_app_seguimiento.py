@@ -34,7 +34,7 @@ def test_deep_link_opens_the_commitment_timeline(
     assert statuses["Vence"] == "25/11/2026"
     assert {m.label: m.delta for m in at.metric}["Vence"] == "18:00"
     assert statuses["Entregado"] == "—"  # pending
-    assert [b.label for b in at.get("download_button")]  # calendar files offered
+    assert [getattr(b, "label", None) for b in at.get("download_button")]  # calendar files offered
 
 
 def test_search_by_customer_and_link_needs_a_secret(

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Button
 
 from dashboard.records.alerts import add_alert_rule
 from etl.db import create_db_engine
@@ -30,7 +32,7 @@ def no_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.Monkey
     return monkeypatch
 
 
-def _button(at, label: str):  # type: ignore[no-untyped-def]
+def _button(at: AppTest, label: str) -> Button:
     return next(b for b in at.button if b.label == label)
 
 

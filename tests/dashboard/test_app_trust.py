@@ -148,7 +148,7 @@ def targets_db_url(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory)
     """The sample with its targets (what `make run` serves), on a copy of the session's
     database (other tests expect it without targets)."""
     path = tmp_path_factory.mktemp("trust") / "targets.duckdb"
-    shutil.copyfile(make_url(sample_db_url).database, path)
+    shutil.copyfile(str(make_url(sample_db_url).database), path)
     url = f"duckdb:///{path}"
     engine = create_db_engine(url)
     with engine.begin() as conn:
@@ -197,10 +197,11 @@ def test_seguimiento_says_what_to_type_and_lists_each_moment_once(
 
 def _sidebar_keys(at: AppTest) -> set[str]:
     return {
-        getattr(e, "key", None)
+        key
         for kind in ("selectbox", "radio", "multiselect", "segmented_control")
         for e in at.sidebar.get(kind)
-    } - {None}
+        if (key := getattr(e, "key", None)) is not None
+    }
 
 
 def test_sidebar_shows_only_the_filters_a_page_follows(

@@ -23,6 +23,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -36,6 +37,9 @@ from dashboard.ui.theme import PAGE_FONT_SYMBOLS
 from dashboard.views.registry import DEFAULT_PAGE, PAGES
 from etl.db import create_db_engine
 from etl.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
@@ -87,7 +91,7 @@ def served_db(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> s
     """
     folder = tmp_path_factory.mktemp("served")
     served = folder / "served.duckdb"
-    shutil.copyfile(make_url(sample_db_url).database, served)
+    shutil.copyfile(str(make_url(sample_db_url).database), served)
     served_url = f"duckdb:///{served}"
     subprocess.run(
         [
@@ -180,7 +184,7 @@ def page(server: str) -> Iterator[object]:
         browser.close()
 
 
-def _settled(tab: object) -> None:
+def _settled(tab: Page) -> None:
     """Wait until Streamlit has finished running the script and drawing."""
     tab.wait_for_selector("[data-testid='stApp']")
     tab.wait_for_function(
@@ -191,7 +195,7 @@ def _settled(tab: object) -> None:
     tab.wait_for_timeout(800)
 
 
-def _screenshot(tab: object, name: str) -> None:
+def _screenshot(tab: Page, name: str) -> None:
     """Save the whole page: Streamlit scrolls inside its main block, so the viewport is
     stretched to the content's height first, then restored.
     """
@@ -207,12 +211,12 @@ def _screenshot(tab: object, name: str) -> None:
     tab.set_viewport_size({"width": 1600, "height": 1000})
 
 
-def _no_exception(tab: object) -> None:
+def _no_exception(tab: Page) -> None:
     """The page shows no Python exception box."""
     assert tab.locator("[data-testid='stException']").count() == 0
 
 
-def test_a_deep_link_is_the_first_request_of_a_fresh_server(page: object, server: str) -> None:
+def test_a_deep_link_is_the_first_request_of_a_fresh_server(page: Page, server: str) -> None:
     """Streamlit may run a pages/ file on its own for the very first request: the page
     still comes with its frame (navigation, sidebar) and its drill level from the URL.
     """
@@ -227,7 +231,7 @@ def test_a_deep_link_is_the_first_request_of_a_fresh_server(page: object, server
     page.get_by_text("Process stages").first.wait_for(state="visible", timeout=30_000)
 
 
-def test_resumen_shows_the_kpi_cards(page: object, server: str) -> None:
+def test_resumen_shows_the_kpi_cards(page: Page, server: str) -> None:
     page.goto(f"{server}/")
     page.wait_for_selector("[data-testid='stMetric']")
     _settled(page)
@@ -240,7 +244,7 @@ def test_resumen_shows_the_kpi_cards(page: object, server: str) -> None:
     _screenshot(page, "resumen.png")
 
 
-def test_english_link_opens_in_english(page: object, server: str) -> None:
+def test_english_link_opens_in_english(page: Page, server: str) -> None:
     page.goto(f"{server}/?lang=en")
     page.wait_for_selector("[data-testid='stMetric']")
     _settled(page)
@@ -250,7 +254,7 @@ def test_english_link_opens_in_english(page: object, server: str) -> None:
     assert value.endswith("%") and "\u00a0%" not in value and "," not in value
 
 
-def _drill_by_click(page: object) -> bool:
+def _drill_by_click(page: Page) -> bool:
     """Click the tallest-looking first bar of the stage chart like a user (at its centre:
     Plotly's drag layer sits on top of the bars, so a locator click would hit that);
     True if the page went down a level.
@@ -268,7 +272,7 @@ def _drill_by_click(page: object) -> bool:
     return True
 
 
-def _choose(page: object, label: str, option: str | None = None) -> None:
+def _choose(page: Page, label: str, option: str | None = None) -> None:
     """Pick an option (or the first real one) of a Streamlit selectbox by its label."""
     box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
     box.click()
@@ -281,7 +285,7 @@ def _choose(page: object, label: str, option: str | None = None) -> None:
     _settled(page)
 
 
-def test_cumplimiento_drills_from_a_stage_to_its_commitments(page: object, server: str) -> None:
+def test_cumplimiento_drills_from_a_stage_to_its_commitments(page: Page, server: str) -> None:
     page.goto(f"{server}/cumplimiento")
     page.wait_for_selector(".js-plotly-plot")
     _settled(page)
@@ -308,7 +312,7 @@ def test_cumplimiento_drills_from_a_stage_to_its_commitments(page: object, serve
 
 
 @pytest.mark.parametrize("name", ["cadena", "satisfaccion", "datos", "revision", "seguimiento"])
-def test_other_pages_render_and_are_captured(page: object, server: str, name: str) -> None:
+def test_other_pages_render_and_are_captured(page: Page, server: str, name: str) -> None:
     """Every other page opens without an error; its screenshot is saved (cadena.png is
     the one the README shows).
     """
@@ -321,7 +325,7 @@ def test_other_pages_render_and_are_captured(page: object, server: str, name: st
     _screenshot(page, f"{name}.png")
 
 
-def test_cadena_draws_its_charts_and_keeps_the_chosen_root(page: object, server: str) -> None:
+def test_cadena_draws_its_charts_and_keeps_the_chosen_root(page: Page, server: str) -> None:
     """Cadena in a browser: the map (with its lift legend), Sankey, Pareto, impact tree and
     event charts are drawn; choosing another root puts it in the URL; cadena.png is saved.
     """
@@ -347,7 +351,7 @@ def test_cadena_draws_its_charts_and_keeps_the_chosen_root(page: object, server:
     _no_exception(page)
 
 
-def _grid_rows(page: object) -> list[list[str]]:
+def _grid_rows(page: Page) -> list[list[str]]:
     """The rows of the page's last data grid as its accessible table holds them (Glide
     draws on a canvas, and mirrors the cells into a table for screen readers)."""
     grid = page.locator("[data-testid='stDataFrame']").last
@@ -357,7 +361,7 @@ def _grid_rows(page: object) -> list[list[str]]:
     )
 
 
-def test_estandares_what_if_matches_its_metric(page: object, server: str, served_db: str) -> None:
+def test_estandares_what_if_matches_its_metric(page: Page, server: str, served_db: str) -> None:
     """Estándares in Chromium: a proposed 70 h for Compras (72 h in force) shows the same
     side-by-side rates and the same flipped commitments as `target_what_if` on the same
     database (read beside the server, read-only)."""
@@ -535,14 +539,14 @@ async () => {
 """
 
 
-def _audit(page: object) -> dict:
+def _audit(page: Page) -> dict:
     page.evaluate(LOAD_FONTS_JS)
     return page.evaluate(AUDIT_JS, PAGE_FONT_SYMBOLS)
 
 
 @pytest.mark.parametrize("lang", ["es", "en"])
 @pytest.mark.parametrize("name", [name for name, _, _ in PAGES])
-def test_every_page_reads_right(page: object, server: str, name: str, lang: str) -> None:
+def test_every_page_reads_right(page: Page, server: str, name: str, lang: str) -> None:
     """No empty-box glyph, no word of the other language, no text below AA contrast."""
     path = "" if name == DEFAULT_PAGE else name  # the default page lives at /
     page.goto(f"{server}/{path}" + ("?lang=en" if lang == "en" else ""))
@@ -560,13 +564,13 @@ def test_every_page_reads_right(page: object, server: str, name: str, lang: str)
     assert found["contrast"] == []
 
 
-def _cards(page: object) -> dict[str, str]:
+def _cards(page: Page) -> dict[str, str]:
     labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
     values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
     return {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
 
 
-def _trend_points(page: object) -> list[str]:
+def _trend_points(page: Page) -> list[str]:
     """The trend's points as Vega-Lite describes them to screen readers (aria-label):
     each names the on-time rate it draws."""
     page.wait_for_selector("[data-testid='stVegaLiteChart'] svg.marks")
@@ -577,7 +581,7 @@ def _trend_points(page: object) -> list[str]:
     return sorted({label for label in labels if "Cumplimiento en plazo:" in label})
 
 
-def test_resumen_cards_and_trend_agree_on_the_same_filter(page: object, server: str) -> None:
+def test_resumen_cards_and_trend_agree_on_the_same_filter(page: Page, server: str) -> None:
     """The running week alone (the sample's as_of is Friday 20/11): the cards count its
     due commitments and the trend draws that very week, partial, with the card's rate;
     switching to customers' commitments changes both."""
@@ -600,7 +604,7 @@ def test_resumen_cards_and_trend_agree_on_the_same_filter(page: object, server: 
     assert theirs["Quiebres"] != cards["Quiebres"]
 
 
-def test_a_second_language_switch_keeps_the_period(page: object, server: str) -> None:
+def test_a_second_language_switch_keeps_the_period(page: Page, server: str) -> None:
     """The browser sends a choice back as its label: a second switch used to fall back
     to the first option, four weeks, changing every number silently."""
     page.goto(f"{server}/?period=26w")

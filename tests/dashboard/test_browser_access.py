@@ -60,7 +60,8 @@ def test_the_token_under_streamlits_mask_is_found() -> None:
     first, second = generate_xsrf_token_string(TOKEN, 1), generate_xsrf_token_string(TOKEN, 2)
     assert first != second  # a new mask each time Streamlit re-sets the cookie
     assert browser_token(first) == browser_token(second) == TOKEN.hex()
-    assert browser_token(first) == decode_xsrf_token_string(first)[0].hex()  # Streamlit's own
+    streamlits_own = decode_xsrf_token_string(first)[0]
+    assert streamlits_own is not None and browser_token(first) == streamlits_own.hex()
     for bad in (None, "", "1|abc", "2|zz|zz|1", "2|00|0011|1", "2|00000000|00|1", "x" * 300):
         assert browser_token(bad) is None
 
@@ -255,13 +256,14 @@ async def _session(base: str, cookies: dict[str, str], page: str) -> Seen:
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg as Msg
+    from websockets.typing import Subprotocol
 
     done = Msg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
     uri = base.replace("http://", "ws://") + "/_stcore/stream"
     seen = Seen()
     async with websockets.connect(
         uri,
-        subprotocols=["streamlit", cookies[XSRF_COOKIE]],  # type: ignore[list-item]
+        subprotocols=[Subprotocol("streamlit"), Subprotocol(cookies[XSRF_COOKIE])],
         additional_headers={
             "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
             "Origin": base,

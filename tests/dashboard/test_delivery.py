@@ -11,6 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pypdf
@@ -146,7 +147,7 @@ def test_each_recipient_gets_their_own_pack_once(db_url: str, smtp_env: pytest.M
         compras = got["compras@example.com"].message
         assert compras["Subject"] == "Revisión semanal 2026-W47 · Compras · Eslabón"
         assert compras["From"] == SENDER and compras["To"] == "compras@example.com"
-        files = {p.get_filename(): p for p in compras.iter_attachments()}
+        files = {str(p.get_filename()): p for p in compras.iter_attachments()}
         assert sorted(files) == ["eslabon-revision-2026-W47.pdf", "eslabon-revision-2026-W47.xlsx"]
         pages = _pdf_text(files["eslabon-revision-2026-W47.pdf"].get_content())
         assert len(pages) == 5 and all("etapas: Compras" in p for p in pages)
@@ -160,9 +161,11 @@ def test_each_recipient_gets_their_own_pack_once(db_url: str, smtp_env: pytest.M
         assert book.sheetnames[0] == "Indicadores"
         breached = [r[0] for r in book["Incumplidos"].iter_rows(min_row=2, values_only=True)]
         assert breached == ["U1", "U2"]
-        html = compras.get_body(("html",)).get_content()
+        html_part, text_part = compras.get_body(("html",)), compras.get_body(("plain",))
+        assert html_part is not None and text_part is not None
+        html = html_part.get_content()
         assert "<script" not in html and "Revisión semanal 2026-W47" in html
-        text = compras.get_body(("plain",)).get_content()
+        text = text_part.get_content()
         assert "https://eslabon.example.com/revision?" in text and "stages=Compras" in text
         assert "week=2026-W47" in text
 
@@ -379,7 +382,7 @@ def test_subscription_validation(engine: sa.Engine) -> None:
             ({"formats": ["docx"]}, "format"),
             ({"customer_types": ["vip"]}, "customer type"),
         ):
-            args = {"email": "a@b.org", "weekday": 0, "hour": 8, **bad}
+            args: dict[str, Any] = {"email": "a@b.org", "weekday": 0, "hour": 8, **bad}
             with pytest.raises(SubscriptionError, match=match):
                 add_subscription(conn, args.pop("email"), **args)
         assert list_subscriptions(conn) == []
@@ -421,8 +424,8 @@ def test_records_cli_add_list_remove(tmp_path: Path, capsys: pytest.CaptureFixtu
     ]
 
 
-_SLOT_SUB = dict(email="x@y.org", processes=(), customers=(), customer_types=(), lang="es",
-                 formats=(), active=True, created_by=None)  # fmt: skip
+_SLOT_SUB: dict[str, Any] = dict(email="x@y.org", processes=(), customers=(), customer_types=(),
+                                 lang="es", formats=(), active=True, created_by=None)  # fmt: skip
 
 
 @given(

@@ -5,6 +5,7 @@ the charts name the page's font. The browser test checks the rendered pages too.
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +16,9 @@ from dashboard.ui.texts import STRINGS as PAGE_STRINGS
 from etl.settings import PROJECT_ROOT
 
 
-def _string_literals(path: object) -> list[str]:
+def _string_literals(path: Path) -> list[str]:
     """Every string constant of a Python file (comments are not text on a page)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     return [
         n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
     ]
@@ -36,7 +37,7 @@ def test_every_ui_string_is_in_the_page_font(lang: int) -> None:
 
 def test_no_dashboard_source_writes_a_glyph_the_page_font_lacks() -> None:
     """⏰, 🟢, ↳ and an em space were drawn as empty boxes in a Chromium without them."""
-    bad = {}
+    bad: dict[str, set[str]] = {}
     for path in sorted((PROJECT_ROOT / "dashboard").rglob("*.py")):
         for text in _string_literals(path):
             # the byte order mark is read from files, never shown

@@ -17,6 +17,7 @@ import re
 import shutil
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -32,7 +33,7 @@ from tests.factories import commitment, insert_rows
 SQL = "x'; DROP TABLE commitments; --"
 MARKDOWN = "![p](http://evil.example/p.png) [click](javascript:alert(1))"
 HTML = '<img src=x onerror=alert(1)><script>alert("x")</script>'
-QUERY = {
+QUERY: dict[str, Any] = {
     "stages": [SQL, MARKDOWN, HTML],
     "period": SQL,
     "from": "2026-01-01'; DELETE FROM commitments; --",

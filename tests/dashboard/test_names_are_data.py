@@ -32,8 +32,8 @@ from dashboard.report import kpis as kpi_report
 from dashboard.report.weekly import review_html, review_xlsx
 from dashboard.services.calendar_feed import calendar_feed, calendar_file_name, subscription_feed
 from dashboard.services.notice_drafts import draft_notice, notice_candidates, notices_csv
-from dashboard.services.review import weekly_review
-from dashboard.services.tokens import make_token, read_token, tracking_link
+from dashboard.services.review import WeeklyReview, weekly_review
+from dashboard.services.tokens import CustomerAccess, make_token, read_token, tracking_link
 from dashboard.ui.texts import md_escape
 from etl.db import create_db_engine
 from etl.exports import single_line
@@ -233,7 +233,7 @@ def ooxml_text(value: object) -> object:
     return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), value)
 
 
-def weekly_review_plain(engine: sa.Engine) -> object:
+def weekly_review_plain(engine: sa.Engine) -> WeeklyReview:
     """The same review with the plain names put back (the structure to compare with)."""
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE commitments SET customer = 'Acme' WHERE customer = :c"),
@@ -254,7 +254,7 @@ def test_tracking_link_carries_the_name_exactly() -> None:
     link = tracking_link("http://localhost:8501", token)
     assert re.fullmatch(r"[!-~]+", link), link  # printable ASCII, nothing to split a header
     access = read_token(token, SECRET)
-    assert access.customer == HOSTILE  # type: ignore[union-attr]
+    assert isinstance(access, CustomerAccess) and access.customer == HOSTILE
 
 
 def _seguimiento() -> None:

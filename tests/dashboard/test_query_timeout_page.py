@@ -56,7 +56,7 @@ def test_a_probe_past_the_timeout_says_so(
     engine = create_db_engine(pg_schema_url)
     create_schema(engine)
     load_chain_world(engine)
-    schema = sa.make_url(pg_schema_url).query["options"].split("=")[-1]
+    schema = str(sa.make_url(pg_schema_url).query["options"]).split("=")[-1]
     monkeypatch.setenv("ESLABON_STATEMENT_TIMEOUT", "0.4")
     try:
         with engine.connect() as locker:

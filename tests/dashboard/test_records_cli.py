@@ -41,7 +41,7 @@ def test_sample_targets_import_and_light_the_sample(tmp_path: Path) -> None:
     engine = create_db_engine(url, read_only=True)
     with engine.connect() as conn:
         f = MetricFilter(as_of=default_as_of(conn))
-        kpis = headline_kpis(conn, f).iloc[0].to_dict()
+        kpis = {str(k): v for k, v in headline_kpis(conn, f).iloc[0].items()}
         lights = kpi_target_status(conn, f, kpis)
         authors = conn.execute(sa.text("SELECT DISTINCT set_by FROM targets")).fetchall()
     engine.dispose()

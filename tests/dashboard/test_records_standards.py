@@ -4,6 +4,7 @@ dues by hand-worked values, and every refusal the ETL would give is given here t
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -69,8 +70,8 @@ def test_a_new_version_moves_the_derived_due_dates(world: sa.Engine) -> None:  #
 )
 def test_refusals_in_the_page_language(
     world: sa.Engine,  # noqa: F811
-    args: tuple,
-    kwargs: dict,
+    args: tuple[str, float, date],
+    kwargs: dict[str, Any],
     message: str,
 ) -> None:
     with world.begin() as conn, pytest.raises(StandardError, match=message):

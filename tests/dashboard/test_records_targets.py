@@ -67,6 +67,7 @@ def test_changes_append_and_the_one_in_force_follows_valid_from(engine: sa.Engin
 def test_bad_targets_are_refused(engine: sa.Engine, args: tuple, message: str) -> None:
     with engine.begin() as conn:
         with pytest.raises(TargetError, match=message):
+            # five positional values (some deliberately of the wrong type), then set_by
             set_target(conn, *args, set_by="x")  # type: ignore[misc]
         assert target_history(conn).empty
 

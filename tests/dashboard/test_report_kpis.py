@@ -145,7 +145,7 @@ def test_bad_input_is_one_line_and_status_2(
     try:
         status = main([a.format(**paths) for a in args])
     except SystemExit as exc:  # argparse exits by itself
-        status = exc.code
+        status = exc.code  # type: ignore[assignment]  # argparse exits with an int
     out, err = capsys.readouterr()
     assert status == 2
     assert out == ""

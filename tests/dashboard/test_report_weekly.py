@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pypdf
 import pytest
 import sqlalchemy as sa
+from openpyxl.cell.cell import Cell
 
 from dashboard.metrics.definitions import HEADLINE_KPIS
 from dashboard.metrics.filters import MetricFilter
@@ -151,8 +152,9 @@ def test_workbook_formats_every_column(engine: sa.Engine) -> None:
     breached = book["Breached"]
     header = [c.value for c in breached[1]]
     due = breached.cell(row=2, column=header.index("Due") + 1)
-    assert due.is_date and due.number_format == "yyyy-mm-dd hh:mm"
-    assert due.value.isoformat() == "2026-11-16T10:00:00"  # U1, as in tests/dashboard/world.py
+    assert isinstance(due, Cell) and due.is_date and due.number_format == "yyyy-mm-dd hh:mm"
+    # U1, as in tests/dashboard/world.py
+    assert isinstance(due.value, datetime) and due.value.isoformat() == "2026-11-16T10:00:00"
     delay = breached.cell(row=2, column=header.index("Delay (days)") + 1)
     assert delay.value == pytest.approx(2.0) and delay.number_format == "#,##0.0"
     # widths follow the content: the title column is wider than the default 8.43
@@ -162,10 +164,7 @@ def test_workbook_formats_every_column(engine: sa.Engine) -> None:
 def test_workbook_traffic_light_and_native_trend_chart(engine: sa.Engine) -> None:
     book = openpyxl.load_workbook(io.BytesIO(review_xlsx(_review(engine), "es")))
     kpis = book["Indicadores"]
-    rules = {
-        rng.sqref: [r for r in rules_]
-        for rng, rules_ in kpis.conditional_formatting._cf_rules.items()
-    }
+    rules = {cf.sqref: list(cf.rules) for cf in kpis.conditional_formatting}
     formulas = sorted(r.formula[0] for rs in rules.values() for r in rs)
     assert formulas == ['"! Cerca de la meta"', '"✓ En meta"', '"✗ Fuera de meta"']
     # the light column of every headline KPI (21 with the service standards')
@@ -174,13 +173,16 @@ def test_workbook_traffic_light_and_native_trend_chart(engine: sa.Engine) -> Non
     assert fills['"✗ Fuera de meta"'].endswith("FFC7CE")
     # the trend: a native line chart over the sheet's own cells, with the target line
     trend = book["Tendencia"]
-    assert len(trend._charts) == 1
-    chart = trend._charts[0]
+    # openpyxl keeps a sheet's charts in a private list, which its stubs leave out
+    charts = trend._charts  # type: ignore[attr-defined]
+    assert len(charts) == 1
+    chart = charts[0]
     assert chart.tagname == "lineChart" and len(chart.series) == 2
     refs = [s.val.numRef.f for s in chart.series]
     assert refs == ["Tendencia!$B$2:$B$9", "Tendencia!$C$2:$C$9"]
     weeks = [r[0] for r in trend.iter_rows(min_row=2, values_only=True)]
-    assert len(weeks) == 8 and weeks[-1].date().isoformat() == "2026-11-09"
+    assert len(weeks) == 8 and isinstance(weeks[-1], datetime)
+    assert weeks[-1].date().isoformat() == "2026-11-09"
     assert trend["B2"].number_format == "0.0%" and trend["A2"].number_format == "yyyy-mm-dd"
 
 

@@ -97,7 +97,7 @@ def _pages(at: AppTest) -> set[str]:
 
 
 def _keys(at: AppTest, kind: str) -> set[str]:
-    return {e.key for e in at.get(kind) if getattr(e, "key", None)}
+    return {key for e in at.get(kind) if (key := getattr(e, "key", None))}
 
 
 def _button_labels(at: AppTest) -> set[str]:
@@ -212,7 +212,7 @@ def test_editor_sets_targets_records_notices_and_actions_but_cannot_load(
     at = _open(at, "datos")
     assert auth.auth_text("not_allowed", "es", action="load_data") in [w.value for w in at.warning]
     assert tr("datos_title", "es") not in [t.value for t in at.title]
-    assert not any(u.key.startswith("datos_files_") for u in at.get("file_uploader"))
+    assert not any((u.key or "").startswith("datos_files_") for u in at.get("file_uploader"))
 
 
 def test_admin_also_loads_data(
@@ -222,7 +222,7 @@ def test_admin_also_loads_data(
     assert _pages(at) == ALL_PAGES
     at = _open(at, "datos")
     assert [t.value for t in at.title] == [tr("datos_title", "es")]
-    assert any(u.key.startswith("datos_files_") for u in at.get("file_uploader"))
+    assert any((u.key or "").startswith("datos_files_") for u in at.get("file_uploader"))
     assert not at.warning
 
 

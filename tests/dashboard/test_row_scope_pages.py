@@ -15,6 +15,7 @@ import json
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -96,8 +97,8 @@ def _open(at: AppTest, page: str, **query: str) -> AppTest:
 
 def page_content(at: AppTest) -> list[str]:
     """Everything the main area shows: texts, cards, tables, chart data, widget options."""
-    parts = [str(e.value) for kind in ("title", "subheader", "caption", "markdown", "info",
-             "warning", "error", "success", "code") for e in at.main.get(kind)]  # fmt: skip
+    parts = [str(getattr(e, "value", "")) for kind in ("title", "subheader", "caption", "markdown",
+             "info", "warning", "error", "success", "code") for e in at.main.get(kind)]  # fmt: skip
     parts += [f"{m.label}={m.value}|{m.delta}" for m in at.main.metric]
     parts += [frame.value.to_csv() for frame in at.main.dataframe]
     parts += [str(list(s.options)) for s in at.main.selectbox]
@@ -122,7 +123,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     original = MemoryMediaFileStorage.load_and_get_id
 
-    def record(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
+    def record(self, path_or_data, mimetype, kind, filename=None):
         file_id = original(self, path_or_data, mimetype, kind, filename)
         if isinstance(path_or_data, bytes | str):
             data = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()
@@ -269,7 +270,7 @@ def test_warming_with_users_serves_the_unscoped_view_and_never_a_scoped_one(
     original = kpis.headline_kpis
 
     @functools.wraps(original)
-    def counting(*args: object, **kwargs: object) -> object:
+    def counting(*args: Any, **kwargs: Any) -> object:
         calls.append("headline_kpis")
         return original(*args, **kwargs)
 

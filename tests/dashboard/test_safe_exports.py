@@ -59,7 +59,7 @@ def csv_cells(text: str) -> list[str]:
 
 def xlsx_cells(data: bytes) -> list[object]:
     book = openpyxl.load_workbook(io.BytesIO(data))
-    cells = []
+    cells: list[object] = []
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:

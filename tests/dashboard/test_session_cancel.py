@@ -78,7 +78,7 @@ def server(pg_schema_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]
                 return False
 
         assert wait_for(healthy, timeout=90)
-        schema = sa.make_url(pg_schema_url).query["options"].split("=")[-1]
+        schema = str(sa.make_url(pg_schema_url).query["options"]).split("=")[-1]
         yield base, app_name, schema
     finally:
         proc.terminate()

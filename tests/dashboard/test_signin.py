@@ -260,7 +260,7 @@ NOW = 1_800_000_000.0
 
 def _cookie(key: str, algorithm: str = "HS256", **claims: object) -> str:
     payload = {"username": "ada", "exp_date": NOW + 3600, **claims}
-    return jwt.encode(payload, key if algorithm != "none" else None, algorithm=algorithm)
+    return jwt.encode(payload, key if algorithm != "none" else "", algorithm=algorithm)
 
 
 def test_cookie_reading_never_raises_and_says_why(tmp_path: Path, hashes: dict[str, str]) -> None:
@@ -344,7 +344,7 @@ def test_a_bad_cookie_gets_the_sign_in_form_not_a_crash(
     tokens = {
         "removed user": jwt.encode({"username": "ghost", "exp_date": later}, key, "HS256"),
         "HS512": jwt.encode({"username": "ada", "exp_date": later}, key * 2, "HS512"),
-        "none": jwt.encode({"username": "ada", "exp_date": later}, None, "none"),
+        "none": jwt.encode({"username": "ada", "exp_date": later}, "", "none"),
         "string expiry": jwt.encode({"username": "ada", "exp_date": "later"}, key, "HS256"),
         "garbage": "eyJhbGciOi.garbage",
     }

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -170,7 +171,11 @@ def test_a_batch_loaded_while_two_processes_serve_is_seen_by_both(
         )
         # each process notices the new batch at its next database probe (a few seconds)
         grown = before_proxy + 10
+
+        def shows_grown(base: str) -> bool:
+            return breaches_shown(_resumen(base)) == grown
+
         for base in (proxy, f"http://127.0.0.1:{other}"):
-            assert wait_for(lambda b=base: breaches_shown(_resumen(b)) == grown, timeout=60), base
+            assert wait_for(partial(shows_grown, base), timeout=60), base
         # sticky: every session of this client went through the proxy to the same process
         assert set(stream_upstreams(conf_dir / "access.log")) == {served_by}

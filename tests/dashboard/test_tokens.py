@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from dashboard.access.secret_keys import new_secret
 from dashboard.services.tokens import (
     CustomerAccess,
+    RefusalReason,
     TokenConfigError,
     TokenRefusal,
     configured_secret,
@@ -95,8 +96,8 @@ def test_missing_or_weak_secret_refuses_and_cannot_sign(secret: str | None) -> N
         ("YWJj.bm90LWEtc2ln", "bad_signature"),
     ],
 )
-def test_garbage_is_refused_with_a_reason(token: str | None, reason: str) -> None:
-    assert read_token(token, SECRET, now=NOW) == TokenRefusal(reason)  # type: ignore[arg-type]
+def test_garbage_is_refused_with_a_reason(token: str | None, reason: RefusalReason) -> None:
+    assert read_token(token, SECRET, now=NOW) == TokenRefusal(reason)
 
 
 @settings(max_examples=200, deadline=None)

@@ -17,6 +17,7 @@ as_of = Friday 2026-11-20 12:00 (ISO week 2026-W47 = Mon 16 .. Sun 22 November).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -30,7 +31,11 @@ OTHER_IDS = {"U1", "U2", "G1", "G2", "P1", "X1"}
 
 def load_chain_world(engine: sa.Engine) -> None:
     """Insert the chain above (commitments, dependencies, events)."""
-    internal = {"customer": "Planta", "customer_type": "internal", "process": "Compras"}
+    internal: dict[str, Any] = {
+        "customer": "Planta",
+        "customer_type": "internal",
+        "process": "Compras",
+    }
     insert_rows(
         engine,
         "commitments",

@@ -35,7 +35,7 @@ COMMITMENTS = (
 
 def _xlsx_bytes() -> bytes:
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.append(["commitment_id", "stage", "at"])
     sheet.append(["C1", "need", "2026-01-01"])
     buffer = io.BytesIO()
@@ -254,6 +254,7 @@ def test_fuzzed_event_files_load_or_fail_cleanly(
                 assert str(exc).strip() and "\n" not in str(exc).strip()
                 return
             for f in report.files:
+                assert f.new is not None and f.changed is not None and f.unchanged is not None
                 assert f.read == f.new + f.changed + f.unchanged + f.rejected
             with engine.connect() as conn:
                 loaded = conn.execute(sa.text("SELECT count(*) FROM events")).scalar()

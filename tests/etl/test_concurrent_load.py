@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -129,7 +130,7 @@ def _reader_and_loader(url: str, batch: Path, tmp_path: Path) -> tuple[dict, flo
         text=True,
     )
     try:
-        assert reader.stdout is not None
+        assert reader.stdout is not None and reader.stderr is not None
         assert reader.stdout.readline().strip() == "ready", reader.stderr.read()
         loader = tmp_path / "loader.py"
         loader.write_text(LOADER, encoding="utf-8")
@@ -161,7 +162,7 @@ def _check(log: dict, url: str, old: tuple[int, int], started: float, ended: flo
     assert states <= {old, new}, states
     assert old in states and new in states
     # the metric agrees with the counts it was read with: one value per state
-    metric = {(n, b): set() for n, b in states}
+    metric: dict[tuple[int, int], set[Any]] = {(n, b): set() for n, b in states}
     for _, n, b, due in reads:
         metric[(n, b)].add(due)
     assert all(len(values) == 1 for values in metric.values()), metric
@@ -314,16 +315,17 @@ def test_reader_connect_retries_a_brief_writer(
         text=True,
     )
     assert holder.stdin is not None and holder.stdout is not None
-    assert holder.stdout.readline().strip() == "held"
+    stdin, stdout = holder.stdin, holder.stdout
+    assert stdout.readline().strip() == "held"
     conflicts: list[BaseException] = []
 
     def conflict_releases_the_holder(exc: BaseException) -> bool:
         found = is_lock_conflict(exc)
         if found and not conflicts:  # the first failed open: the holder lets go
             conflicts.append(exc)
-            holder.stdin.write("release\n")
-            holder.stdin.flush()
-            assert holder.stdout.readline().strip() == "released"
+            stdin.write("release\n")
+            stdin.flush()
+            assert stdout.readline().strip() == "released"
         return found
 
     monkeypatch.setattr(etl.db, "is_lock_conflict", conflict_releases_the_holder)

@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -203,7 +204,7 @@ def test_readers_in_a_loop_see_old_or_new_totals_never_an_error(
     closed: list[tuple[float, float]] = []
     exclusive = gate.exclusive
 
-    def watched(path: Path, *, wait: float):  # type: ignore[no-untyped-def]
+    def watched(path: Path, *, wait: float):
         manager = exclusive(path, wait=wait)
 
         class Watched:
@@ -211,7 +212,7 @@ def test_readers_in_a_loop_see_old_or_new_totals_never_an_error(
                 manager.__enter__()
                 self.at = time.monotonic()
 
-            def __exit__(self, *exc: object) -> None:
+            def __exit__(self, *exc: Any) -> None:
                 closed.append((self.at, time.monotonic()))
                 manager.__exit__(*exc)
 

@@ -20,7 +20,7 @@ def test_equal_rows_share_a_code_and_missing_equals_missing() -> None:
         {
             "id": pd.array(["a", "a", "b", None, None, "a"], dtype=TEXT),
             "at": pd.to_datetime(
-                ["2026-01-01", "2026-01-01", "2026-01-01", None, None, "2026-01-02"]
+                pd.Series(["2026-01-01", "2026-01-01", "2026-01-01", None, None, "2026-01-02"])
             ),
             "seq": pd.array([1, 1, 1, None, None, 1], dtype="Int64"),
         }
@@ -45,10 +45,14 @@ def test_codes_partition_rows_like_pandas(rows: list[tuple]) -> None:
             "a": pd.array([r[0] for r in rows], dtype=TEXT),
             "n": pd.array([r[1] for r in rows], dtype="Int64"),
             "t": pd.to_datetime(
-                [
-                    None if r[2] is None else pd.Timestamp("2026-03-01") + pd.Timedelta(days=r[2])
-                    for r in rows
-                ]
+                pd.Series(
+                    [
+                        None
+                        if r[2] is None
+                        else pd.Timestamp("2026-03-01") + pd.Timedelta(days=r[2])
+                        for r in rows
+                    ]
+                )
             ),
             "b": pd.array([r[3] for r in rows], dtype=TEXT),
         }

@@ -23,6 +23,7 @@ from etl.load import (
     validate_files,
 )
 from etl.schema import metadata
+from etl.validate import ValidationResult
 
 COMMITMENTS = """commitment_id,title,process,customer,customer_type,requested_at,due_at,delivered_at
 C1,Oferta,Ventas,Acme,external,2026-01-05,2026-01-10,2026-01-09 12:00
@@ -172,6 +173,7 @@ def test_read_equals_new_changed_unchanged_rejected_with_rejects_stored(
     )
     report = load_files(engine, [folder])
     for f in report.files:
+        assert f.new is not None and f.changed is not None and f.unchanged is not None
         assert f.read == f.new + f.changed + f.unchanged + f.rejected
     assert counts(report)["events"] == (6, 3, 0, 0, 3)
     with engine.connect() as conn:
@@ -224,8 +226,10 @@ def test_an_error_in_the_middle_leaves_every_table_as_before(
     real = etl.load.merged_counts
     calls = {"n": 0}
 
-    def failing(conn: sa.Connection, result: object, batch_id: int) -> tuple[int, int, int]:
-        out = real(conn, result, batch_id)  # type: ignore[arg-type]
+    def failing(
+        conn: sa.Connection, result: ValidationResult, batch_id: int
+    ) -> tuple[int, int, int]:
+        out = real(conn, result, batch_id)
         calls["n"] += 1
         if calls["n"] == fail_at:  # rows of this kind are written, then it breaks
             raise RuntimeError("injected failure")
@@ -303,7 +307,9 @@ def test_uploads_and_dataset_metadata(engine: sa.Engine, tmp_path: Path) -> None
     report = load_files(engine, [upload])
     assert counts(report)["events"] == (4, 1, 0, 3, 0)
     with engine.connect() as conn:
-        meta = dict(conn.execute(sa.text("SELECT key, value FROM dataset_meta")).fetchall())
+        meta: dict[str, str] = dict(
+            conn.execute(sa.text("SELECT key, value FROM dataset_meta")).fetchall()
+        )
         summary = batch_summaries(conn)
     assert meta == {"name": "demo", "as_of": "2026-01-20 17:00:00", "seed": "7"}
     assert summary[
@@ -373,7 +379,7 @@ def test_concurrent_loads_on_postgres_take_distinct_batch_ids(
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             reports = list(pool.map(lambda f: load_files(engine, [f]), folders))
-        assert sorted(r.batch_id for r in reports) == [1, 2, 3, 4]
+        assert sorted(r.batch_id or 0 for r in reports) == [1, 2, 3, 4]
         assert sum(counts(r)["commitments"][1] for r in reports) == 3  # inserted once
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM load_batches")).scalar() == 4
@@ -387,8 +393,8 @@ def test_an_error_during_a_first_load_leaves_the_database_empty(
     before = snapshot(engine)
     real = etl.load._store_rejects
 
-    def failing(conn: sa.Connection, result: object, batch_id: int) -> None:
-        real(conn, result, batch_id)  # type: ignore[arg-type]
+    def failing(conn: sa.Connection, result: ValidationResult, batch_id: int) -> None:
+        real(conn, result, batch_id)
         if getattr(result, "kind", None) == "events":  # commitments and edges are in
             raise RuntimeError("injected failure")
 

@@ -36,7 +36,8 @@ def mapping(tmp_path: Path, text: str, name: str = "m.toml") -> Mapping:
 def records(frame: pd.DataFrame) -> list[dict[str, object]]:
     """Rows as dicts with missing values as None."""
     return [
-        {k: (None if pd.isna(v) else v) for k, v in row.items()} for row in frame.to_dict("records")
+        {str(k): (None if pd.isna(v) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
     ]
 
 

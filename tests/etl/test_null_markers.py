@@ -6,6 +6,8 @@ aggregate never picks a marker as a value. Expected values worked out from the r
 
 from __future__ import annotations
 
+from collections.abc import Mapping as MappingOf
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +39,7 @@ ext = "external"
 """
 
 
-def raw(columns: dict[str, list[str | None]]) -> RawTable:
+def raw(columns: MappingOf[str, Sequence[str | None]]) -> RawTable:
     frame = pd.DataFrame({k: pd.array(v, dtype=STRING_DTYPE) for k, v in columns.items()})
     frame[ROW] = pd.Series(range(2, len(frame) + 2), dtype="int64")
     return RawTable(path="flat.csv", sha256="abc", frame=frame)

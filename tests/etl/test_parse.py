@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -24,7 +26,7 @@ from etl.parse import (
 TZ = "Europe/Madrid"
 
 
-def _dates(values: list[str | None], **kw: object) -> tuple[list, list[bool]]:
+def _dates(values: Sequence[str | None], **kw: Any) -> tuple[list, list[bool]]:
     parsed, bad = parse_datetimes(pd.Series(values, dtype="string"), tz=kw.pop("tz", TZ), **kw)
     return [None if pd.isna(v) else v.to_pydatetime() for v in parsed], bad.tolist()
 

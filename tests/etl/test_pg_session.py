@@ -47,7 +47,7 @@ def test_postgres_sessions_start_with_the_settings(
             assert conn.execute(sa.text("SHOW work_mem")).scalar() == "48MB"
             assert conn.execute(sa.text("SHOW jit")).scalar() == "off"
             assert conn.execute(sa.text("SHOW statement_timeout")).scalar() == "5s"
-            schema = sa.make_url(pg_schema_url).query["options"].split("=")[-1]
+            schema = str(sa.make_url(pg_schema_url).query["options"]).split("=")[-1]
             assert conn.execute(sa.text("SHOW search_path")).scalar() == schema
     finally:
         engine.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -47,7 +48,7 @@ def test_postgres_statement_timeout(pg_schema_url: str) -> None:
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT 1")).scalar() == 1
             schema = conn.execute(sa.text("SHOW search_path")).scalar()
-            assert schema == sa.make_url(pg_schema_url).query["options"].split("=")[-1]
+            assert schema == str(sa.make_url(pg_schema_url).query["options"]).split("=")[-1]
             with pytest.raises(sa.exc.OperationalError) as caught:
                 conn.execute(sa.text(PG_SLOW)).fetchall()
         assert querywatch.is_statement_timeout(caught.value)
@@ -63,7 +64,7 @@ def test_postgres_statement_timeout(pg_schema_url: str) -> None:
         unlimited.dispose()
 
 
-def test_duckdb_statement_timeout(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_duckdb_statement_timeout(tmp_path: Path) -> None:
     engine = create_db_engine(f"duckdb:///{tmp_path / 'x.duckdb'}", statement_timeout=0.3)
     try:
         with engine.connect() as conn:
@@ -93,7 +94,7 @@ def _active_backends(admin: sa.Engine, app_name: str) -> int:
                 "AND state = 'active' AND query LIKE '%pg_sleep%'"
             ),
             {"name": app_name},
-        ).scalar()
+        ).scalar_one()
 
 
 @pytest.mark.postgres
@@ -124,7 +125,7 @@ def test_postgres_gone_owner_is_cancelled_and_leaves_no_backend(pg_schema_url: s
         admin.dispose()
 
 
-def test_duckdb_cancel_owner(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_duckdb_cancel_owner(tmp_path: Path) -> None:
     engine = create_db_engine(f"duckdb:///{tmp_path / 'x.duckdb'}")
     owner = f"session-{uuid.uuid4().hex[:8]}"
     errors: list[BaseException] = []

@@ -314,7 +314,7 @@ def test_kind_from_name(name: str | Path | None, kind: str | None) -> None:
 def workbook_bytes() -> bytes:
     """Two sheets: typed cells on the first, a second one to pick by name or index."""
     book = openpyxl.Workbook()
-    first = book.active
+    first = book.worksheets[0]
     first.title = "Compromisos"
     first.append(["id ", "fecha", "fecha_hora", "n", "x", None])
     first.append(["A", dt.datetime(2024, 3, 5), dt.datetime(2024, 3, 5, 10, 30), 3, 2.5])
@@ -378,9 +378,9 @@ def test_truncated_xlsx_is_a_read_error(tmp_path: Path, fraction: float) -> None
 
 def test_excel_value_beyond_the_header_names_the_row(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
-    book.active.append(["a", "b"])
-    book.active.append([1, 2])
-    book.active.append([3, 4, 5])
+    book.worksheets[0].append(["a", "b"])
+    book.worksheets[0].append([1, 2])
+    book.worksheets[0].append([3, 4, 5])
     path = tmp_path / "wide.xlsx"
     book.save(path)
     with pytest.raises(ReadError, match=r"row 3: a value beyond the last named column"):
@@ -389,7 +389,7 @@ def test_excel_value_beyond_the_header_names_the_row(tmp_path: Path) -> None:
 
 def test_excel_header_only_and_empty_sheet(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
-    book.active.append(["commitment_id", "stage", "at"])
+    book.worksheets[0].append(["commitment_id", "stage", "at"])
     book.create_sheet("vacía")
     path = tmp_path / "events.xlsx"
     book.save(path)

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -28,7 +29,7 @@ def mapped(real_data: Path, name: str) -> dict[str, KindFrame]:
     return {kf.kind: kf for kf in frames}
 
 
-def source_rows(path: Path, **fmt: str) -> list[dict[str, str]]:
+def source_rows(path: Path, **fmt: Any) -> list[dict[str, str]]:
     with path.open(encoding=fmt.pop("encoding", "utf-8"), newline="") as handle:
         return list(csv.DictReader(handle, **fmt))
 

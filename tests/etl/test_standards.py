@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,7 +120,8 @@ def test_hand_worked_case_equals_the_minute_walk(engine: sa.Engine, tmp_path: Pa
     got = _commitments(engine)
     d = datetime
     pause_c1 = [(d(2026, 1, 7, 9), d(2026, 1, 7, 10, 30))]
-    pause_c3 = []  # support-any has no pause stages: C3's waiting does not stop its clock
+    # support-any has no pause stages: C3's waiting does not stop its clock
+    pause_c3: list[tuple[datetime, datetime]] = []
     expected = {
         # by hand: Mon 12–13, 15–18 (4 h); Tue holiday; Wed paused 09–10:30, then
         # 10:30–13 (2.5 h), 15:00 + 1.5 h → Wed 16:30
@@ -147,6 +149,7 @@ def test_hand_worked_case_equals_the_minute_walk(engine: sa.Engine, tmp_path: Pa
     # the same folder again: nothing changes, every row is unchanged
     again = load_files(engine, [folder], tz="Europe/Madrid")
     for f in again.files:
+        assert f.new is not None and f.changed is not None and f.unchanged is not None
         assert f.read == f.new + f.changed + f.unchanged + f.rejected
         assert f.new == 0 and f.changed == 0, f
     assert _commitments(engine).equals(got)
@@ -188,6 +191,7 @@ def test_bad_standards_rows_are_rejected_with_file_row_and_column(
     )
     report = load_files(engine, [folder], tz="Europe/Madrid")
     for f in report.files:
+        assert f.new is not None and f.changed is not None and f.unchanged is not None
         assert f.read == f.new + f.changed + f.unchanged + f.rejected
     rejects = {
         (Path(r.path).stem, r.reject.row_number, r.reject.column): r.reject.reason
@@ -244,7 +248,7 @@ BASE = datetime(2026, 3, 2)  # a Monday
 
 
 @st.composite
-def scenario(draw: st.DrawFn) -> dict[str, object]:
+def scenario(draw: st.DrawFn) -> dict[str, Any]:
     windows: list[tuple[int, int, int]] = []
     for wd, s, length in draw(
         st.lists(
@@ -269,26 +273,25 @@ def scenario(draw: st.DrawFn) -> dict[str, object]:
     }
 
 
-def walk(sc: dict[str, object]) -> datetime:
+def walk(sc: dict[str, Any]) -> datetime:
     """Minute by minute: a minute counts inside a window, off the holidays, and when the
     latest event at or before it is not in the pause stage (a pause left open by the
     log's last event ends at as_of)."""
-    need = round(float(sc["hours"]) * 60)  # type: ignore[arg-type]
-    t = BASE + timedelta(minutes=int(sc["start"]))  # type: ignore[call-overload]
+    need = round(float(sc["hours"]) * 60)
+    t = BASE + timedelta(minutes=int(sc["start"]))
     run = 0
     while True:
         minute = t.hour * 60 + t.minute
-        working = t.date() not in sc["off"] and any(  # type: ignore[operator]
-            w == t.isoweekday() and s <= minute < e
-            for w, s, e in sc["windows"]  # type: ignore[attr-defined]
+        working = t.date() not in sc["off"] and any(
+            w == t.isoweekday() and s <= minute < e for w, s, e in sc["windows"]
         )
         latest, is_last = None, False
         events = sc["events"]
-        for i, (at, stage) in enumerate(events):  # type: ignore[arg-type]
+        for i, (at, stage) in enumerate(events):
             if at <= t:
-                latest, is_last = stage, i == len(events) - 1  # type: ignore[arg-type]
+                latest, is_last = stage, i == len(events) - 1
         # the last event's pause has no end in the log: it ends at as_of
-        paused = latest == "wait" and (not is_last or t < sc["as_of"])  # type: ignore[operator]
+        paused = latest == "wait" and (not is_last or t < sc["as_of"])
         if working and not paused:
             run += 1
             if run == need:
@@ -298,10 +301,10 @@ def walk(sc: dict[str, object]) -> datetime:
 
 @settings(max_examples=50, deadline=None)
 @given(sc=scenario())
-def test_standard_due_with_event_pauses_matches_the_walk(sc: dict[str, object]) -> None:
+def test_standard_due_with_event_pauses_matches_the_walk(sc: dict[str, Any]) -> None:
     cal = pd.DataFrame(
         [("c", w, f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}", None, None)
-         for w, s, e in sc["windows"]],  # type: ignore[attr-defined]
+         for w, s, e in sc["windows"]],
         columns=["calendar", "weekday", "start", "end", "country", "subdivision"],
     )  # fmt: skip
     hol = pd.DataFrame({"calendar": "c", "day": sc["off"], "name": None})
@@ -310,13 +313,13 @@ def test_standard_due_with_event_pauses_matches_the_walk(sc: dict[str, object]) 
          "calendar": ["c"], "process": ["S"], "customer_type": [None], "priority": [None],
          "category": [None], "pause_stages": ["wait"], "set_by": [None]}
     )  # fmt: skip
-    requested = BASE + timedelta(minutes=int(sc["start"]))  # type: ignore[call-overload]
+    requested = BASE + timedelta(minutes=int(sc["start"]))
     com = pd.DataFrame(
         {"requested_at": [requested], "process": ["S"], "customer_type": [None],
          "priority": [None], "category": [None]}
     )  # fmt: skip
     m = standards.matched_policies(com, pol)
-    ev = sc["events"]  # type: ignore[assignment]
+    ev = sc["events"]
     events = pd.DataFrame(
         {"_pos": [0] * len(ev), "stage": [s for _, s in ev], "at": [a for a, _ in ev],
          "next_at": [ev[i + 1][0] if i + 1 < len(ev) else None for i in range(len(ev))]}
@@ -328,19 +331,18 @@ def test_standard_due_with_event_pauses_matches_the_walk(sc: dict[str, object]) 
     assert due.iat[0] == walk(sc)
 
 
-def working_minutes(sc: dict[str, object]) -> int:
+def working_minutes(sc: dict[str, Any]) -> int:
     """Minute by minute from the request to as_of: minutes inside a window, off the
     holidays and not paused (the last event's open pause ends at as_of itself)."""
-    t = BASE + timedelta(minutes=int(sc["start"]))  # type: ignore[call-overload]
+    t = BASE + timedelta(minutes=int(sc["start"]))
     run = 0
-    while t < sc["as_of"]:  # type: ignore[operator]
+    while t < sc["as_of"]:
         minute = t.hour * 60 + t.minute
-        working = t.date() not in sc["off"] and any(  # type: ignore[operator]
-            w == t.isoweekday() and s <= minute < e
-            for w, s, e in sc["windows"]  # type: ignore[attr-defined]
+        working = t.date() not in sc["off"] and any(
+            w == t.isoweekday() and s <= minute < e for w, s, e in sc["windows"]
         )
         latest = None
-        for at, stage in sc["events"]:  # type: ignore[attr-defined]
+        for at, stage in sc["events"]:
             if at <= t:
                 latest = stage
         if working and latest != "wait":
@@ -351,17 +353,17 @@ def working_minutes(sc: dict[str, object]) -> int:
 
 @settings(max_examples=50, deadline=None)
 @given(sc=scenario())
-def test_stored_pauses_ended_at_as_of_match_the_walk(sc: dict[str, object]) -> None:
+def test_stored_pauses_ended_at_as_of_match_the_walk(sc: dict[str, Any]) -> None:
     """The pauses as the load stores them (an open one without end), ended at as_of by
     the reader: the business time run from the request to as_of (the elapsed-share
     clock) equals the minute count."""
     cal = pd.DataFrame(
         [("c", w, f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}", None, None)
-         for w, s, e in sc["windows"]],  # type: ignore[attr-defined]
+         for w, s, e in sc["windows"]],
         columns=["calendar", "weekday", "start", "end", "country", "subdivision"],
     )  # fmt: skip
     hol = pd.DataFrame({"calendar": "c", "day": sc["off"], "name": None})
-    ev = sc["events"]  # type: ignore[assignment]
+    ev = sc["events"]
     events = pd.DataFrame(
         {"_pos": [0] * len(ev), "stage": [s for _, s in ev], "at": [a for a, _ in ev],
          "next_at": [ev[i + 1][0] if i + 1 < len(ev) else None for i in range(len(ev))]}
@@ -371,7 +373,7 @@ def test_stored_pauses_ended_at_as_of_match_the_walk(sc: dict[str, object]) -> N
     as_of = np.array([np.datetime64(sc["as_of"], "us").astype(np.int64)])
     pauses = standards.ended_pauses(kept, as_of)
     calendars = standards.calendar_objects(cal, hol, range(2026, 2028))
-    requested = BASE + timedelta(minutes=int(sc["start"]))  # type: ignore[call-overload]
+    requested = BASE + timedelta(minutes=int(sc["start"]))
     run = standards.business_between(
         pd.Series([requested]), pd.Series([sc["as_of"]]), pd.Series(["c"]), calendars, pauses
     )
@@ -459,7 +461,7 @@ def test_init_stores_the_pauses_of_an_older_database(engine: sa.Engine, tmp_path
         assert store_missing_pauses(conn) == 0
     assert _stored_pauses(engine) == expected
     with engine.connect() as conn:
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute(sa.text("SELECT commitment_id, pause_count FROM commitments")).fetchall()
         )
     assert counts == {"C1": 1, "C2": 1, "C3": 0, "C5": 0, "C6": 0}

@@ -175,6 +175,6 @@ def test_helpdesk_loads_with_shipped_standards_in_one_command(
     assert got.set_index("case")["priority"].sort_index().equals(expected.rename("priority"))
     assert (got["policy"] == "helpdesk-" + got["priority"]).all()
     # Case 1 (level 1: 160 office hours, never waiting) against the minute walk
-    case1 = got.set_index("case").loc["Case 1"]
+    case1 = got[got["case"] == "Case 1"].iloc[0]
     assert waits == 0 and case1["priority"] == "level-1"
     assert case1["due"] == office_walk(case1["requested"], 160, IT_OFF_2012)

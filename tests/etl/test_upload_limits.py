@@ -20,9 +20,11 @@ import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
@@ -48,7 +50,7 @@ LIMITS = ReadLimits(
 
 def _workbook(rows: int = 2, columns: int = 2) -> bytes:
     book = openpyxl.Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.append([f"h{c}" for c in range(columns)])
     for r in range(rows - 1):
         sheet.append([f"v{r}-{c}" for c in range(columns)])
@@ -154,10 +156,13 @@ def test_csv_over_the_row_limit_is_refused_before_the_table(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     parsed: list[bool] = []
-    original = read_module.pacsv.read_csv
-    monkeypatch.setattr(
-        read_module.pacsv, "read_csv", lambda *a, **k: parsed.append(True) or original(*a, **k)
-    )
+    original = pacsv.read_csv
+
+    def counted(*a: Any, **k: Any) -> Any:
+        parsed.append(True)
+        return original(*a, **k)
+
+    monkeypatch.setattr(pacsv, "read_csv", counted)
     body = "a,b\n" + "".join(f"{i},x\n" for i in range(1000))
     with pytest.raises(ReadLimitError, match=r"^rows\.csv: more than the 10 rows"):
         read_table(io.BytesIO(body.encode()), name="rows.csv", limits=LIMITS)
@@ -195,7 +200,7 @@ class _CountingReader(io.BytesIO):
         super().__init__(data)
         self.given = 0
 
-    def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+    def read(self, size: int | None = -1) -> bytes:
         chunk = super().read(size)
         self.given += len(chunk)
         return chunk

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,11 +34,11 @@ BASE = {
 }
 
 
-def kind_frame(kind: str, rows: list[dict[str, str | None]], **kw: object) -> KindFrame:
+def kind_frame(kind: str, rows: list[dict[str, str | None]], **kw: Any) -> KindFrame:
     """A KindFrame as a reader + mapping would give it: text, `_row` from 2."""
     frame = pd.DataFrame(rows, dtype="string")
     frame[ROW] = range(2, len(rows) + 2)
-    return KindFrame(kind, f"{kind}.csv", "sha", frame, len(rows), **kw)  # type: ignore[arg-type]
+    return KindFrame(kind, f"{kind}.csv", "sha", frame, len(rows), **kw)
 
 
 def row(**kw: str | None) -> dict[str, str | None]:
@@ -412,7 +413,7 @@ def test_columns_typed_on_threads_give_what_one_thread_gives(
     monkeypatch.setattr(etl.validate, "_THREADED_ROWS", 10**9)
     one = validate_frame(kind_frame("commitments", rows), tz=TZ)
     monkeypatch.setattr(etl.validate, "_THREADED_ROWS", 0)
-    monkeypatch.setattr(etl.validate.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr("etl.validate.os.cpu_count", lambda: 4)
     threaded = validate_frame(kind_frame("commitments", rows), tz=TZ)
     assert threaded.rejects == one.rejects
     assert len(one.rejects) == 40 * 4  # per bad triple: customer, due_at, cancelled; due_at 'x'

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -74,11 +75,16 @@ def independent_dfg(log: pd.DataFrame, order: list[str], time: str) -> pd.DataFr
     return out.sort_values(["source", "target"]).reset_index(drop=True)
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
 def bulk_load(engine: sa.Engine, commitments: pd.DataFrame, events: pd.DataFrame) -> None:
     """Insert whole frames: DuckDB scans the DataFrame, PostgreSQL takes an executemany."""
     with engine.begin() as conn:
         if engine.dialect.name == "duckdb":
             raw = conn.connection.driver_connection
+            assert raw is not None
             raw.register("c_df", commitments)
             raw.register("e_df", events)
             raw.execute(
@@ -90,8 +96,8 @@ def bulk_load(engine: sa.Engine, commitments: pd.DataFrame, events: pd.DataFrame
             raw.unregister("c_df")
             raw.unregister("e_df")
         else:
-            conn.execute(schema.commitments.insert(), commitments.to_dict("records"))
-            conn.execute(schema.events.insert(), events.to_dict("records"))
+            conn.execute(schema.commitments.insert(), _records(commitments))
+            conn.execute(schema.events.insert(), _records(events))
 
 
 def load_helpdesk(engine: sa.Engine, folder: Path) -> tuple[pd.DataFrame, set[str]]:

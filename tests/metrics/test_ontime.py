@@ -184,7 +184,7 @@ def test_delay_distribution_and_list(chain: sa.Engine) -> None:
     assert by_id.loc["c8", "upstream_breaches"] == 0  # c9 is cancelled: not a breach
     assert by_id.loc["c1", "upstreams"] is None
     assert by_id.loc["c7", "status"] == "pending"
-    assert pd.isna(by_id.loc["c8", "delivered_at"])  # 03-11 is after as_of
+    assert pd.isna(by_id["delivered_at"]["c8"])  # 03-11 is after as_of
     assert by_id.loc["c3", "delivered_at"] == pd.Timestamp(2026, 3, 4)
     # drilling to Compras still judges its upstream c4 (a Ventas breach)
     assert drill[["commitment_id", "upstream_breaches"]].values.tolist() == [["c6", 1]]

@@ -123,11 +123,11 @@ def test_stage_durations(engine: sa.Engine) -> None:
     # a: K1 1h, K2 3h, K4 5h -> median 3h. b: K1 2h, K2's first b 0h (K1's last b and
     # K2's second b are ends) -> median 1h.
     # c: K1 1h; K4's c is its last event. x 0h, y 2h, z last.
-    assert df.loc["a"].tolist() == [3, 3, 3.0]
-    assert df.loc["b"].tolist() == [4, 2, 1.0]
-    assert df.loc["c"].tolist() == [2, 1, 1.0]
-    assert df.loc["x"].tolist() == [1, 1, 0.0]
-    assert df.loc["z"].tolist() == [1, 0, None]
+    assert list(df.loc["a"]) == [3, 3, 3.0]
+    assert list(df.loc["b"]) == [4, 2, 1.0]
+    assert list(df.loc["c"]) == [2, 1, 1.0]
+    assert list(df.loc["x"]) == [1, 1, 0.0]
+    assert list(df.loc["z"]) == [1, 0, None]
     assert list(df.index) == ["a", "b", "c", "x", "y", "z"]
 
 
@@ -233,7 +233,7 @@ TIED_EVENTS = (
 def _pairs(engine: sa.Engine) -> dict[tuple[str, str], int]:
     with engine.connect() as conn:
         got = directly_follows(conn, F)
-    return {(r.source, r.target): r.count for r in got.itertuples()}
+    return {(str(r["source"]), str(r["target"])): int(r["count"]) for r in got.to_dict("records")}
 
 
 def _load(engine: sa.Engine, folder: Path, events: str, mapping: str | None = None) -> None:

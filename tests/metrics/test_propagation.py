@@ -261,7 +261,7 @@ def test_contagion_lift_by_hand(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         lift = contagion_lift(conn, F).set_index(["upstream_process", "downstream_process"])
         flows = breach_flows(conn, F)
-    cp = lift.loc[("Compras", "Producción")]
+    cp = lift.loc[[("Compras", "Producción")]].iloc[0]
     assert cp["pairs_upstream_breach"] == 4
     assert cp["downstream_breach_given_upstream_breach"] == 3
     assert cp["pairs_upstream_on_time"] == 4
@@ -269,7 +269,7 @@ def test_contagion_lift_by_hand(engine: sa.Engine) -> None:
     assert cp["p_breach_given_breach"] == 0.75
     assert cp["p_breach_given_on_time"] == 0.25
     assert cp["lift"] == 3.0
-    pl = lift.loc[("Producción", "Logística")]
+    pl = lift.loc[[("Producción", "Logística")]].iloc[0]
     assert (pl["pairs_upstream_breach"], pl["pairs_upstream_on_time"]) == (1, 0)
     assert pl["p_breach_given_breach"] == 1.0
     assert pl["p_breach_given_on_time"] is None and pl["lift"] is None
@@ -349,9 +349,9 @@ def test_summary_grouped_by_process(engine: sa.Engine) -> None:
         df = propagation_summary(conn, F.with_(group_by="process"))
     df = df.set_index("group_key")
     assert list(df.index) == ["Compras", "Logística", "Producción"]
-    assert df.loc["Compras", ["breaches", "root_breaches", "exposed"]].tolist() == [1, 1, 0]
+    assert list(df.loc["Compras", ["breaches", "root_breaches", "exposed"]]) == [1, 1, 0]
     assert df.loc["Compras", "propagation_rate"] is None
-    assert df.loc["Logística", ["breaches", "at_risk"]].tolist() == [0, 0]
+    assert list(df.loc["Logística", ["breaches", "at_risk"]]) == [0, 0]
     prod = df.loc["Producción"]
     assert (prod["breaches"], prod["propagated_breaches"], prod["exposed"]) == (1, 1, 2)
     assert (prod["absorbed"], prod["at_risk"]) == (1, 1)

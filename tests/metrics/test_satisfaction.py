@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from dashboard.metrics.satisfaction import breach_cost, satisfaction_summary, su
 from tests.factories import commitment, insert_rows
 
 AS_OF = datetime(2026, 3, 10, 12, 0)
-MARCH = {"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)}
+MARCH: dict[str, Any] = {"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)}
 
 
 def d(day: int, month: int = 3, hour: int = 0) -> datetime:

@@ -171,7 +171,7 @@ def test_commitment_list(world: sa.Engine) -> None:
     assert got.loc["C2", "policy_id"] == "support-high" and got.loc["C2", "policy_version"] == 2
     assert got.loc["C5", "standard_due_at"] == datetime(2026, 1, 7, 13)
     assert got.loc["X2", "status"] == "cancelled"
-    assert got.loc["X1", "policy_id"] is None and pd.isna(got.loc["X1", "business_delay_hours"])
+    assert got["policy_id"]["X1"] is None and pd.isna(got["business_delay_hours"]["X1"])
     assert got.loc["C7", "at_risk_reason"] == "upstream_breach+elapsed_share"
     assert got.loc["C8", "at_risk_reason"] == "upstream_breach"
     assert got.loc["C9", "at_risk_reason"] is None
@@ -189,7 +189,7 @@ def test_cumplimiento_list_names_the_standard(world: sa.Engine) -> None:
     assert (got.loc["C5", "policy_id"], got.loc["C5", "policy_version"]) == ("support-high", 1)
     assert got.loc["C5", "standard_due_at"] == datetime(2026, 1, 7, 13)
     assert got.loc["C2", "policy_version"] == 2
-    assert got.loc["X1", "policy_id"] is None and pd.isna(got.loc["X1", "standard_due_at"])
+    assert got["policy_id"]["X1"] is None and pd.isna(got["standard_due_at"]["X1"])
 
 
 def test_commitments_command_json_and_csv(world: sa.Engine, db_url: str) -> None:
@@ -290,7 +290,7 @@ def test_the_load_stores_each_commitments_pauses(world: sa.Engine) -> None:
             ("C1", datetime(2026, 1, 7, 9), datetime(2026, 1, 7, 10, 30)),
             ("C9", datetime(2026, 1, 9, 9, 30), None),
         ]
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute(sa.text("SELECT commitment_id, pause_count FROM commitments")).fetchall()
         )
     assert counts == {c: 1 if c in ("C1", "C9") else 0 for c in counts}
