@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from etl.db import create_db_engine
 from etl.schema import create_schema
@@ -23,6 +24,12 @@ PG_URL = os.environ.get("ESLABON_TEST_PG_URL", "postgresql+psycopg://postgres@12
 IN_CI = os.environ.get("CI") == "true"
 
 _pg_reachable: bool | None = None
+
+
+# Hypothesis's per-example deadline is a timed assert: on a busy CI machine it fails tests
+# whose values are right. Speed is measured by the benchmarks, never by the suite.
+settings.register_profile("eslabon", deadline=None)
+settings.load_profile("eslabon")
 
 
 def pytest_configure(config: pytest.Config) -> None:
