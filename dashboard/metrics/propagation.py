@@ -552,6 +552,12 @@ ORDER BY s.due_at, s.commitment_id
 """
 
 
+def at_risk_scope(f: MetricFilter) -> MetricFilter:
+    """`f` without its period: the chain's at-risk list covers every open commitment,
+    whose due dates lie ahead of whatever past weeks the page shows."""
+    return f.with_(date_from=None, date_to=None)
+
+
 def at_risk_commitments(conn: sa.Connection, f: MetricFilter) -> pd.DataFrame:
     """Open, not yet due commitments with a breached direct upstream: expected breaches.
 

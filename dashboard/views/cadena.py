@@ -265,7 +265,7 @@ def render() -> None:
     roots = cache.metric(propagation.root_impact, f)
     # at risk = not yet due: the period (past due dates) would hide them, so it is lifted;
     # stages, customers and direction still apply
-    at_risk = cache.metric(propagation.at_risk_commitments, f.with_(date_from=None, date_to=None))
+    at_risk = cache.metric(propagation.at_risk_commitments, propagation.at_risk_scope(f))
     headline(roots, at_risk, lang)
     chain_map(f, lang)
     flows_and_pareto(f, roots, order, lang)

@@ -498,3 +498,20 @@ def test_impact_pareto_shares_are_of_every_root_with_impact() -> None:
 )  # fmt: skip
 def test_lift_bands(lift: object, band: str | None) -> None:
     assert lift_band(lift) == band
+
+
+def test_at_risk_scope_drops_only_the_period() -> None:
+    """Cadena's at-risk list: every open commitment of the page's rows, any due date."""
+    from dashboard.metrics.filters import MetricFilter
+    from dashboard.metrics.propagation import at_risk_scope
+
+    f = MetricFilter(
+        as_of=datetime(2024, 4, 2, 9, 0),
+        date_from=date(2024, 1, 1),
+        date_to=date(2024, 3, 31),
+        processes=("Compras",),
+    )
+    widened = at_risk_scope(f)
+    assert (widened.date_from, widened.date_to) == (None, None)
+    assert widened.processes == ("Compras",)
+    assert widened.as_of == f.as_of
