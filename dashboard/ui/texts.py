@@ -179,7 +179,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Las tasas se escriben como fracción: 0.9 = 90 %.",
         "Rates are fractions: 0.9 = 90%.",
     ),
-    "targets_import": ("Importar CSV", "Import CSV"),
+    "targets_import": (
+        "Importar archivo (CSV, Excel, Parquet)",
+        "Import file (CSV, Excel, Parquet)",
+    ),
     "targets_import_ok": ("{n} metas importadas.", "{n} targets imported."),
     "targets_import_bad": (
         "El archivo tiene errores; no se ha guardado nada:",

@@ -28,6 +28,7 @@ from dashboard.ui.i18n import MISSING, fmt_date, fmt_kpi_gap, fmt_stored
 from dashboard.ui.texts import kpi_label, md_escape, tr
 from dashboard.views import access_gate, cache, dispatch, url_state
 from dashboard.views.records_ui import cached, flash, show_flash, show_lights, who, write
+from etl.read import READABLE_TYPES
 
 MAX_UPLOAD_BYTES = 1_000_000
 
@@ -127,7 +128,9 @@ def import_export(lang: str) -> None:
     may_edit = access_gate.allowed("set_targets")  # viewers export only
     with cols[0]:
         upload = (
-            st.file_uploader(tr("targets_import", lang), type=["csv"], key="w_t_upload")
+            st.file_uploader(
+                tr("targets_import", lang), type=list(READABLE_TYPES), key="w_t_upload"
+            )
             if may_edit
             else None
         )

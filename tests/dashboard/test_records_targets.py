@@ -171,3 +171,28 @@ def test_csv_values_read_by_the_loaders_rules() -> None:
     ]
     _, unreadable = parsed_targets_csv(b"", name="vacio.csv")
     assert [str(p) for p in unreadable] == ["vacio.csv: the file is empty (0 bytes)"]
+
+
+def test_a_workbook_of_targets_reads_like_the_csv() -> None:
+    """Metas accepts every file the loader reads: the same two targets from an .xlsx."""
+    import pandas as pd
+
+    sheet = pd.DataFrame(
+        {
+            "kpi": ["on_time_rate", "median_delay_days"],
+            "process": [None, "Compras"],
+            "target_value": ["0,92", "2"],
+            "direction": ["higher", "lower"],
+            "amber_tolerance": ["0,03", "1"],
+            "valid_from": ["16/11/2026", "2026-11-16"],
+        }
+    )
+    buffer = io.BytesIO()
+    sheet.to_excel(buffer, index=False)
+    rows, problems = parsed_targets_csv(buffer.getvalue(), "metas.xlsx")
+    assert problems == []
+    assert [(r.kpi, r.target_value, r.process, r.direction) for r in rows] == [
+        ("on_time_rate", 0.92, None, "higher"),
+        ("median_delay_days", 2.0, "Compras", "lower"),
+    ]
+    assert [r.valid_from for r in rows] == [datetime(2026, 11, 16)] * 2
