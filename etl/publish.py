@@ -68,7 +68,7 @@ from etl.db import DatabaseError, create_db_engine, duckdb_path, normalise_url
 from etl.load import BatchReport, Source, apply_checked, check_batch, load_files
 from etl.mapping import Mapping
 from etl.read import ReadLimits
-from etl.schema import create_schema
+from etl.schema import create_schema, schema_is_current
 from etl.settings import in_place_mode, load_settings
 
 LOCK_SUFFIX = ".lock"
@@ -264,7 +264,8 @@ def _load_in_place(
     **options: typing.Any,
 ) -> BatchReport | None:
     """Check the batch while readers read, apply it behind the closed gate; None (nothing
-    done) when the file holds no schema yet. The caller holds the writer lock."""
+    done) when the file's schema is missing or older than this release's (the check runs
+    read-only and the gate is held only to write rows). The caller holds the writer lock."""
     remove_leftovers(db)
     _settle_wal(db)
     reader = create_db_engine(url, read_only=True)
@@ -272,8 +273,8 @@ def _load_in_place(
         # One connection held open keeps DuckDB's instance (its catalog read once) for
         # the check's own connections.
         with reader.connect() as held:
-            if not sa.inspect(held).has_table("load_batches"):
-                return None
+            if not schema_is_current(held):
+                return None  # a new or older file: the copy creates or upgrades its schema
             checked = check_batch(reader, sources, **options)
     finally:
         reader.dispose()

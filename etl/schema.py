@@ -615,8 +615,6 @@ LOAD_ORDER: tuple[str, ...] = (
 )
 
 
-# Nullable columns added after a table first shipped: (table, column) added to databases
-# created before them, so an existing database loads with this release unchanged.
 def create_schema(engine: sa.Engine) -> None:
     """Create every table that does not exist yet and record the schema version."""
     with engine.begin() as conn:
@@ -645,6 +643,15 @@ def has_column(conn: sa.Connection, table_name: str, column_name: str) -> bool:
     present = set(result.keys())
     result.fetchall()
     return column_name in present
+
+
+def schema_is_current(conn: sa.Connection) -> bool:
+    """Whether the database holds every table and added column of this release, so that a
+    load may write into it without changing its schema first (what create_schema does)."""
+    inspector = sa.inspect(conn)
+    if not all(inspector.has_table(name) for name in metadata.tables):
+        return False
+    return all(has_column(conn, table, column) for table, column in ADDED_COLUMNS)
 
 
 def _add_missing_columns(conn: sa.Connection) -> None:

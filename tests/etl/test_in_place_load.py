@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.ontime import on_time_summary
 from etl import gate
+from etl.db import create_db_engine
 from etl.load import load_files
 from etl.publish import (
     IN_PLACE_SHARE,
@@ -29,6 +30,7 @@ from etl.publish import (
     publishing,
     served_engine,
 )
+from etl.schema import schema_is_current
 from etl.settings import SAMPLE_DIR, in_place_mode
 from tests.etl.concurrency_support import database_dump, scalar, write_new_commitments
 
@@ -315,3 +317,25 @@ def test_check_then_apply_writes_the_delta_by_hand(engine: sa.Engine, tmp_path: 
         ("C3", "Tres bis", "Luis", datetime(2026, 10, 5, 9, 15), 2),
         ("C4", "Cuatro", None, None, 2),
     ]
+
+
+def test_an_older_file_is_upgraded_through_the_copy_not_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file made before a column of this release (here commitments.pause_count, and the
+    commitment_pauses table) loads: the in-place check sees the old schema and leaves the
+    batch to the copy, which adds what is missing. It failed with a binder error before."""
+    url = _seeded(tmp_path)
+    engine = create_db_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE commitment_pauses")
+        conn.exec_driver_sql("ALTER TABLE commitments DROP COLUMN pause_count")
+    engine.dispose()
+    monkeypatch.setenv("ESLABON_IN_PLACE", "always")
+    report = load_published(url, [_mixed_batch(url, tmp_path / "batch")])
+    assert report.committed
+    # the next small batch finds the schema current and goes in place
+    engine = create_db_engine(url, read_only=True)
+    with engine.connect() as conn:
+        assert schema_is_current(conn)
+    engine.dispose()
