@@ -106,6 +106,19 @@ def _reset(base: Path, target: Path) -> Path:
     return target
 
 
+def _upgrade(db: Path) -> None:
+    """Bring a cached sample made by an earlier release up to this schema (`etl init`'s
+    step): an older file would send every "in place" load through the copy instead."""
+    from etl.db import create_db_engine
+    from etl.schema import create_schema
+
+    engine = create_db_engine(f"duckdb:///{db}")
+    try:
+        create_schema(engine)
+    finally:
+        engine.dispose()
+
+
 def _fresh(db: Path) -> Path:
     for stray in (db, db.with_name(db.name + ".wal")):
         stray.unlink(missing_ok=True)
@@ -166,6 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     reps = args.reps or 3
     base = args.base or sample_db(args.size)
+    _upgrade(base)
     batch = nightly_batch(args.size)
     work_dir = DATA_DIR / "nightly-work"
     work_dir.mkdir(parents=True, exist_ok=True)
