@@ -45,7 +45,8 @@ def _cached_metric(
 def metric(func: Callable[..., Any], f: MetricFilter | None, *args: Any, **kwargs: Any) -> Any:
     """`func(conn, f, *args, **kwargs)`, cached per database, data version and arguments.
 
-    `func` is a function of `dashboard.metrics` (e.g. `ontime.on_time_summary`), passed
+    `func` is a function of `dashboard.metrics` (e.g. `ontime.on_time_summary`) or a
+    read of `dashboard.services` (e.g. `tracking.customer_commitments`), passed
     itself so that go-to-definition, rename and dead-code tools see every call. Pass
     f=None for functions that take no filter (e.g. `targets.targets_in_force`).
     """

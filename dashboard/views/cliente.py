@@ -19,7 +19,7 @@ from dashboard.services.tokens import CustomerAccess, configured_secret, read_to
 from dashboard.services.tracking import customer_commitments, customer_tracking, timeline
 from dashboard.ui.i18n import fmt_date, fmt_datetime, fmt_stored, norm_lang
 from dashboard.ui.texts import md_escape, tr
-from dashboard.views import cache, database
+from dashboard.views import cache
 
 TOKEN_PARAM = "token"
 log = logging.getLogger(__name__)
@@ -53,10 +53,9 @@ def refuse(lang: str) -> None:
 
 def render(access: CustomerAccess, lang: str) -> None:
     """The customer's page, once the token is verified."""
-    engine = database.engine_for(database.db_url())
     at = cache.as_of()
-    with engine.connect() as conn:
-        rows = customer_commitments(conn, access.customer, at)
+    # cached per customer, instant and data version, like every number of the app
+    rows = cache.metric(customer_commitments, None, access.customer, at)
     st.title(tr("cust_title", lang))
     st.caption(md_escape(tr("cust_hello", lang, customer=access.customer)))
     if rows.empty:
@@ -69,18 +68,16 @@ def render(access: CustomerAccess, lang: str) -> None:
         st.subheader(tr(key, lang))
         st.dataframe(_table(part, lang), hide_index=True, width="stretch")
     st.subheader(tr("cust_detail", lang))
+    labels = {
+        str(cid): f"{cid} · {title or ''!s}"
+        for cid, title in zip(rows["commitment_id"], rows["title"], strict=True)
+    }
     chosen = st.selectbox(
-        tr("col_commitment", lang),
-        options=list(rows["commitment_id"]),
-        format_func=lambda cid: (
-            f"{cid} · {rows.set_index('commitment_id').at[cid, 'title'] or ''!s}"
-        ),
-        key="cust_pick",
+        tr("col_commitment", lang), options=list(labels), format_func=labels.get, key="cust_pick"
     )
     if chosen is None:
         return
-    with engine.connect() as conn:
-        detail = customer_tracking(conn, access.customer, str(chosen), at)
+    detail = cache.metric(customer_tracking, None, access.customer, str(chosen), at)
     if detail is None:  # cannot happen for an id of the list; never show anything else
         return
     # each moment once (tracking.timeline): an event at a phase's instant is that phase
