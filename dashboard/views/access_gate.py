@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,17 +44,56 @@ class Access:
     scope: RowScope = NO_ROWS
 
 
+@functools.cache
+def _startup_option(key: str) -> Any:
+    """A server option fixed once the server has started, read once: st.get_option takes
+    a process-wide lock, and asking on every metric call queued concurrent sessions."""
+    return st.get_option(key)
+
+
 def server_address() -> str | None:
     """The address the server listens on (server.address; empty means every interface)."""
-    return st.get_option("server.address")
+    value: str | None = _startup_option("server.address")
+    return value
+
+
+@dataclass(frozen=True)
+class _OidcRead:
+    """The `[auth]` section read while no secrets file existed, and from which object."""
+
+    secrets: object  # the st.secrets object read (held, so its identity stays unique)
+    section: dict[str, Any] | None
+
+
+_read_without_file: list[_OidcRead] = []  # at most one: the last such reading
+
+
+def _secrets_file_exists() -> bool:
+    """Does any of the secrets files (or folders) Streamlit looks for exist now?"""
+    return any(os.path.exists(path) for path in _startup_option("secrets.files"))
 
 
 def oidc_section() -> dict[str, Any] | None:
-    """The `[auth]` section of .streamlit/secrets.toml (st.login's provider), if any."""
+    """The `[auth]` section of .streamlit/secrets.toml (st.login's provider), if any.
+
+    Asked on every metric call of every session. With no secrets file, Streamlit looks
+    for one again on each access under one process-wide lock, which queued concurrent
+    sessions behind each other (bench.sessions); so while no file exists, the answer of
+    the same st.secrets object is remembered. Once a file exists, Streamlit keeps the
+    parsed file itself and reloads it when it changes.
+    """
+    secrets = st.secrets
+    if not _secrets_file_exists():
+        last = _read_without_file[0] if _read_without_file else None
+        if last is not None and last.secrets is secrets:
+            return dict(last.section) if last.section else None
     try:
-        section = st.secrets.get("auth")
+        found = secrets.get("auth")
+        section = dict(found) if found else None
     except Exception:  # no secrets file, or an unreadable one: no OIDC
-        return None
+        section = None
+    if not _secrets_file_exists():
+        _read_without_file[:] = [_OidcRead(secrets, section)]
     return dict(section) if section else None
 
 

@@ -412,3 +412,32 @@ def test_empty_database_offers_loading_to_admins_only(
     at = _signed_in(monkeypatch, url, user)
     assert t("empty_title", "es") in [s.value for s in at.subheader]
     assert ("load_sample" in _keys(at, "button")) is offered
+
+
+def test_oidc_section_sees_a_secrets_file_written_while_the_server_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The section is remembered only while no secrets file exists (so sessions do not
+    queue on Streamlit's lock); a file that appears, changes or goes is seen at once."""
+    import streamlit as st
+    from streamlit import config
+    from streamlit.runtime.secrets import Secrets
+
+    path = tmp_path / "secrets.toml"
+    saved = config.get_option("secrets.files")
+    config.set_option("secrets.files", [str(path)])
+    monkeypatch.setattr(access_gate, "_startup_option", lambda key: [str(path)])
+    try:
+        monkeypatch.setattr(st, "secrets", Secrets())
+        assert access_gate.oidc_section() is None
+        assert access_gate.oidc_section() is None  # remembered: no file yet
+        path.write_text('[auth]\nclient_id = "first"\n', encoding="utf-8")
+        assert access_gate.oidc_section() == {"client_id": "first"}
+        path.unlink()
+        assert access_gate.oidc_section() is None
+        given = Secrets()
+        given.merge_programmatic_secrets({"auth": {"client_id": "given"}})
+        monkeypatch.setattr(st, "secrets", given)  # another object: read again
+        assert access_gate.oidc_section() == {"client_id": "given"}
+    finally:
+        config.set_option("secrets.files", saved)
