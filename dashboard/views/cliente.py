@@ -72,8 +72,12 @@ def render(access: CustomerAccess, lang: str) -> None:
         str(cid): f"{cid} · {title or ''!s}"
         for cid, title in zip(rows["commitment_id"], rows["title"], strict=True)
     }
+    options: list[str] = list(labels)
     chosen = st.selectbox(
-        tr("col_commitment", lang), options=list(labels), format_func=labels.get, key="cust_pick"
+        tr("col_commitment", lang),
+        options=options,
+        format_func=lambda cid: labels[str(cid)],
+        key="cust_pick",
     )
     if chosen is None:
         return
