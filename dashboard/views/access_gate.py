@@ -82,8 +82,8 @@ def oidc_section() -> dict[str, Any] | None:
     the same st.secrets object is remembered. Once a file exists, Streamlit keeps the
     parsed file itself and reloads it when it changes.
     """
-    secrets = st.secrets
-    if not _secrets_file_exists():
+    secrets, no_file = st.secrets, not _secrets_file_exists()
+    if no_file:
         last = _read_without_file[0] if _read_without_file else None
         if last is not None and last.secrets is secrets:
             return dict(last.section) if last.section else None
@@ -92,7 +92,7 @@ def oidc_section() -> dict[str, Any] | None:
         section = dict(found) if found else None
     except Exception:  # no secrets file, or an unreadable one: no OIDC
         section = None
-    if not _secrets_file_exists():
+    if no_file:
         _read_without_file[:] = [_OidcRead(secrets, section)]
     return dict(section) if section else None
 

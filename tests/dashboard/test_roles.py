@@ -427,10 +427,19 @@ def test_oidc_section_sees_a_secrets_file_written_while_the_server_runs(
     saved = config.get_option("secrets.files")
     config.set_option("secrets.files", [str(path)])
     monkeypatch.setattr(access_gate, "_startup_option", lambda key: [str(path)])
+    reads: list[str] = []
+    real_get = Secrets.get
+
+    def counted_get(self: Secrets, key: str, default: object = None) -> object:
+        reads.append(key)
+        return real_get(self, key, default)
+
+    monkeypatch.setattr(Secrets, "get", counted_get)
     try:
         monkeypatch.setattr(st, "secrets", Secrets())
         assert access_gate.oidc_section() is None
-        assert access_gate.oidc_section() is None  # remembered: no file yet
+        assert access_gate.oidc_section() is None
+        assert reads == ["auth"]  # remembered while no file exists: Streamlit asked once
         path.write_text('[auth]\nclient_id = "first"\n', encoding="utf-8")
         assert access_gate.oidc_section() == {"client_id": "first"}
         path.unlink()
