@@ -954,51 +954,75 @@ def changing_rows(
     bulk_insert(conn, stage, frame)
     key, compared, differs = _comparison(record, stage, result.columns)
     missing = target.c[record.key[0]].is_(None)
-    each = [sa.func.coalesce(target.c[c].is_distinct_from(stage.c[c]), False) for c in compared]
-    rows = conn.execute(
-        sa.select(stage.c[_POSITION], missing, *each)
+    each = [
+        sa.func.coalesce(target.c[c].is_distinct_from(stage.c[c]), sa.false()) for c in compared
+    ]
+    flags = [
+        stage.c[_POSITION].label("position"),
+        missing.label("is_new"),
+        *[e.label(f"differs_{i}") for i, e in enumerate(each)],
+    ]
+    duck = is_duckdb(conn.engine)
+    # DuckDB: the stored and the file's values of the delta rows too, kept in a temporary
+    # table, so the changed rows as they will be stored come from it rather than from a
+    # second join with the whole stored table (at 10M commitments 0.5 s of a nightly load).
+    stored = [c for c in target.columns if c.name != "batch_id"]
+    values = (
+        [
+            *[c.label(f"stored_{i}") for i, c in enumerate(stored)],
+            *[stage.c[c].label(f"file_{i}") for i, c in enumerate(compared)],
+        ]
+        if duck
+        else []
+    )
+    query = (
+        sa.select(*flags, *values)
         .select_from(stage.outerjoin(target, sa.and_(*key)))
         .where(sa.or_(missing, differs))
         .order_by(stage.c[_POSITION])
-    ).fetchall()
-    positions = np.array([r[0] for r in rows], dtype=np.int64)
-    is_new = np.array([bool(r[1]) for r in rows], dtype=bool)
+    )
+    if not duck:
+        rows = conn.execute(query).fetchall()
+        columns = {f.name: np.array([r[i] for r in rows]) for i, f in enumerate(flags)}
+    else:
+        raw = conn.connection.driver_connection
+        delta = f"_eslabon_delta_{record.name}"
+        compiled = query.compile(dialect=conn.dialect)
+        assert not compiled.params, "identifiers only"
+        raw.execute(f"CREATE OR REPLACE TEMPORARY TABLE {delta} AS {compiled}")  # type: ignore[union-attr]
+        names = ", ".join(f.name for f in flags)
+        # NumPy arrays, not Python rows: 324k delta rows in 0.05 s instead of 0.6 s
+        # (identifiers only, made here)
+        by_position = f"SELECT {names} FROM {delta} ORDER BY position"  # noqa: S608
+        data = raw.sql(by_position).fetchnumpy()  # type: ignore[union-attr]
+        columns = {f.name: np.asarray(data[f.name]) for f in flags}
+    positions = np.asarray(columns["position"], dtype=np.int64)
+    is_new = np.asarray(columns["is_new"], dtype=bool)
     # the columns some stored row really changes in: the only ones the apply writes
-    differing = tuple(c for i, c in enumerate(compared) if any(r[2 + i] for r in rows if not r[1]))
+    differing = tuple(
+        c
+        for i, c in enumerate(compared)
+        if np.asarray(columns[f"differs_{i}"], bool)[~is_new].any()
+    )
     merged = None
-    if is_duckdb(conn.engine) and not is_new.all():
-        merged = _merged_rows(conn, record, stage, key, differs, differing)
+    if duck and not is_new.all():
+        quote = conn.dialect.identifier_preparer.quote
+        sources = [
+            f"file_{compared.index(c.name)}" if c.name in differing else f"stored_{i}"
+            for i, c in enumerate(stored)
+        ]
+        picked = ", ".join(
+            f"{src} AS {quote(c.name)}" for src, c in zip(sources, stored, strict=True)
+        )
+        # the changed rows as they will be stored (every stored column kept but the
+        # `differing` ones, taken from the file; batch_id left out), in position order:
+        # built while readers read, so the apply only deletes and appends
+        changed = f"SELECT {picked} FROM {delta} WHERE NOT is_new ORDER BY position"  # noqa: S608
+        merged = raw.sql(changed).to_arrow_table()  # type: ignore[union-attr]
+    if duck:
+        raw.execute(f"DROP TABLE {delta}")  # type: ignore[union-attr]
     conn.execute(sa.text(f"DROP TABLE {stage.name}"))
     return positions, is_new, differing, merged
-
-
-def _merged_rows(
-    conn: sa.Connection,
-    record: RecordKind,
-    stage: sa.Table,
-    key: Sequence[sa.ColumnElement[bool]],
-    differs: sa.ColumnElement[bool],
-    differing: Sequence[str],
-) -> pa.Table:
-    """DuckDB: the changed rows as they will be stored (every stored column kept but the
-    `differing` ones, taken from the file; batch_id left out), in position order, as an
-    Arrow table: built while readers read, so the apply only deletes and appends."""
-    target = record.table
-    columns = [
-        (stage.c[c.name] if c.name in differing else c).label(c.name)
-        for c in target.columns
-        if c.name != "batch_id"
-    ]
-    query = (
-        sa.select(*columns)
-        .select_from(stage.join(target, sa.and_(*key)))
-        .where(differs)
-        .order_by(stage.c[_POSITION])
-    )
-    compiled = query.compile(dialect=conn.dialect)
-    assert not compiled.params, "identifiers only"
-    raw = conn.connection.driver_connection
-    return raw.sql(str(compiled)).to_arrow_table()  # type: ignore[union-attr]
 
 
 def applied_counts(
