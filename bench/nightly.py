@@ -23,6 +23,7 @@ Run from the project root:
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench.common import DATA_DIR, PROJECT_ROOT, sample_db, sample_dir, size_arg
@@ -180,7 +182,10 @@ def main(argv: list[str] | None = None) -> None:
     reps = args.reps or 3
     base = args.base or sample_db(args.size)
     _upgrade(base)
-    batch = nightly_batch(args.size)
+    # Cut in a spawned child: a child forked from a parent that grew while cutting reports
+    # the parent's size as its own peak RSS (ru_maxrss counts the forked image until exec).
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        batch = pool.submit(nightly_batch, args.size).result()
     work_dir = DATA_DIR / "nightly-work"
     work_dir.mkdir(parents=True, exist_ok=True)
     empty_db, live_db = work_dir / "empty.duckdb", work_dir / f"live-{args.size}.duckdb"
