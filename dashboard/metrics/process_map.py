@@ -47,8 +47,9 @@ steps AS (
 
 # The median of `secs` per group of {keys}, as percentile_cont(0.5) gives it, but computed
 # over (group, secs, k) with k rows each: a window over a few thousand distinct
-# durations instead of percentile_cont's sort of every step (at 10M commitments,
-# 32M steps in 16 pairs: 28 s and 7 GB down to 9 s and 4 GB, the same values).
+# durations instead of percentile_cont's sort of every step (at 10M commitments over the
+# whole range, 32M steps in 16 pairs: 40-50 s and 7.1 GiB down to 11-12 s and 4.2 GiB,
+# the same values; docs/benchmarks.md).
 # Positions are 0-based: the rows of one secs value occupy [upto - k, upto); the median
 # is the mean of the values at floor((n-1)/2) and floor(n/2). Rows with NULL secs (a
 # case's last event) count as visits but not as measured.
