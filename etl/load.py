@@ -924,6 +924,7 @@ def _comparison(
 
 
 _POSITION = "_eslabon_position"
+_ROWID = "_eslabon_rowid"
 
 
 def changing_rows(
@@ -969,6 +970,7 @@ def changing_rows(
     stored = [c for c in target.columns if c.name != "batch_id"]
     values = (
         [
+            sa.literal_column(f"{target.name}.rowid").label("stored_rowid"),
             *[c.label(f"stored_{i}") for i, c in enumerate(stored)],
             *[stage.c[c].label(f"file_{i}") for i, c in enumerate(compared)],
         ]
@@ -1012,11 +1014,15 @@ def changing_rows(
             for i, c in enumerate(stored)
         ]
         picked = ", ".join(
-            f"{src} AS {quote(c.name)}" for src, c in zip(sources, stored, strict=True)
+            [
+                *(f"{src} AS {quote(c.name)}" for src, c in zip(sources, stored, strict=True)),
+                f"stored_rowid AS {_ROWID}",
+            ]
         )
         # the changed rows as they will be stored (every stored column kept but the
-        # `differing` ones, taken from the file; batch_id left out), in position order:
-        # built while readers read, so the apply only deletes and appends
+        # `differing` ones, taken from the file; batch_id left out), in position order,
+        # with the stored row's rowid: built while readers read, so the apply only deletes
+        # by rowid and appends
         changed = f"SELECT {picked} FROM {delta} WHERE NOT is_new ORDER BY position"  # noqa: S608
         merged = raw.sql(changed).to_arrow_table()  # type: ignore[union-attr]
     if duck:
@@ -1047,29 +1053,62 @@ def applied_counts(
     new_rows, changed_rows = frame[is_new], frame[~is_new]
     if len(new_rows):
         bulk_insert(conn, target, new_rows, batch_id=batch_id)
-    if len(changed_rows):
+    if len(changed_rows) and merged is not None:
+        # DuckDB: the stored rows deleted, the merged ones appended. An UPDATE of rows
+        # spread over the whole table makes DuckDB rewrite every row group it touches
+        # at commit (10,000 of 1M commitments: 2.3 s + 2.9 s commit, against 0.18 s
+        # delete + 0.03 s insert + 0.04 s commit); the rows move to the table's end,
+        # and nothing reads them in storage order.
+        _delete_by_rowid(conn, record, merged)
+        rows = merged.drop_columns([_ROWID]).to_pandas(types_mapper=pd.ArrowDtype)
+        bulk_insert(conn, target, rows, batch_id=batch_id)
+    elif len(changed_rows):
         stage = _stage_table(record, stored_columns)
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {stage.name}"))
         stage.create(conn)
         bulk_insert(conn, stage, changed_rows)
         key = [target.c[k] == stage.c[k] for k in record.key]
-        if merged is not None:
-            # DuckDB: the stored rows deleted, the merged ones appended. An UPDATE of rows
-            # spread over the whole table makes DuckDB rewrite every row group it touches
-            # at commit (10,000 of 1M commitments: 2.3 s + 2.9 s commit, against 0.18 s
-            # delete + 0.03 s insert + 0.04 s commit); the rows move to the table's end,
-            # and nothing reads them in storage order.
-            conn.execute(sa.delete(target).where(*key))
-            rows = merged.to_pandas(types_mapper=pd.ArrowDtype)
-            bulk_insert(conn, target, rows, batch_id=batch_id)
-        else:
-            conn.execute(
-                sa.update(target)
-                .values({**{c: stage.c[c] for c in differing}, "batch_id": batch_id})
-                .where(*key)
-            )
+        conn.execute(
+            sa.update(target)
+            .values({**{c: stage.c[c] for c in differing}, "batch_id": batch_id})
+            .where(*key)
+        )
         conn.execute(sa.text(f"DROP TABLE {stage.name}"))
     return len(new_rows), len(changed_rows), 0
+
+
+def _delete_by_rowid(conn: sa.Connection, record: RecordKind, merged: pa.Table) -> None:
+    """DuckDB: delete the stored rows the check found changed, by the rowids it read.
+
+    By rowid, DuckDB finds the rows without scanning the table (50,000 of 10M
+    commitments: 0.08 s with the check below, against 0.18-0.24 s by key). The writer
+    lock held since the check means no other write moved a row; the keys at those rowids
+    are still compared with the merged rows' own, and any difference stops the load (the
+    batch rolls back whole).
+    """
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the load's connection is closed")
+    view = "_eslabon_rowids"
+    raw.register(view, pa.table({"r": merged.column(_ROWID)}))
+    try:
+        table, keys = _quoted(record.table.name), ", ".join(_quoted(k) for k in record.key)
+        # identifiers only (from the schema and this module). The keys are read by a
+        # SELECT before the DELETE: DELETE ... RETURNING took ten times as long (0.44 s).
+        where = f"WHERE rowid IN (SELECT r FROM {view})"  # noqa: S608
+        select = f"SELECT {keys} FROM {table} {where}"  # noqa: S608
+        stored = raw.execute(select).fetchall()
+        expected = merged.select(list(record.key)).to_pylist()
+        if sorted(stored) != sorted(tuple(row[k] for k in record.key) for row in expected):
+            raise EtlError(
+                f"{record.name}: the stored rows changed between the check and the write; "
+                "nothing was loaded, load the batch again"
+            )
+        delete = f"DELETE FROM {table} {where}"  # noqa: S608
+        raw.execute(delete).fetchall()
+    finally:
+        with contextlib.suppress(Exception):
+            raw.unregister(view)
 
 
 def _stage_table(

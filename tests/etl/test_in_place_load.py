@@ -319,6 +319,40 @@ def test_check_then_apply_writes_the_delta_by_hand(engine: sa.Engine, tmp_path: 
     ]
 
 
+def test_changed_rows_whose_rowids_moved_stop_the_load(tmp_path: Path) -> None:
+    """DuckDB deletes the changed rows by the rowids the check read; should those point at
+    other rows by the time of the write (a writer that ignored the lock), the keys the
+    DELETE returns differ from the merged rows' and the batch rolls back whole."""
+    import pyarrow as pa
+
+    from etl.load import _ROWID, apply_checked, check_batch
+    from etl.records import EtlError
+
+    (tmp_path / "seed").mkdir()
+    (tmp_path / "seed" / "commitments.csv").write_text(SEED, encoding="utf-8")
+    (tmp_path / "batch").mkdir()
+    (tmp_path / "batch" / "commitments.csv").write_text(BATCH, encoding="utf-8")
+    url = f"duckdb:///{tmp_path / 'rowids.duckdb'}"
+    engine = create_db_engine(url)
+    try:
+        assert load_files(engine, [tmp_path / "seed"]).batch_id == 1
+        before = database_dump(url)
+        checked = check_batch(engine, [tmp_path / "batch"])
+        merged = checked.files[0].merged
+        assert merged is not None and merged.column("commitment_id").to_pylist() == ["C2", "C3"]
+        # C2 and C3 are the seed's 2nd and 3rd rows; point at the 1st and 2nd instead
+        rowids = merged.column(_ROWID).to_pylist()
+        shifted = pa.array([r - 1 for r in rowids], type=merged.schema.field(_ROWID).type)
+        checked.files[0].merged = merged.set_column(
+            merged.schema.get_field_index(_ROWID), _ROWID, shifted
+        )
+        with pytest.raises(EtlError, match="changed between the check and the write"):
+            apply_checked(engine, checked)
+    finally:
+        engine.dispose()
+    assert database_dump(url) == before
+
+
 def test_an_older_file_is_upgraded_through_the_copy_not_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
