@@ -1040,8 +1040,8 @@ def applied_counts(
     merged: pa.Table | None = None,
 ) -> tuple[int, int, int]:
     """Write rows already compared (`changing_rows`): the new ones appended, the changed
-    ones updated by key in the `differing` columns only (the others hold equal values);
-    returns (new, changed, 0). What `merged_counts` does for them, without comparing each
+    ones replaced (DuckDB: deleted by rowid, `merged` appended) or updated by key in the
+    `differing` columns only (the others hold equal values); returns (new, changed, 0). What `merged_counts` does for them, without comparing each
     against the stored table again while readers wait."""
     record = RECORD_KINDS[result.kind]
     target = record.table
