@@ -1041,8 +1041,9 @@ def applied_counts(
 ) -> tuple[int, int, int]:
     """Write rows already compared (`changing_rows`): the new ones appended, the changed
     ones replaced (DuckDB: deleted by rowid, `merged` appended) or updated by key in the
-    `differing` columns only (the others hold equal values); returns (new, changed, 0). What `merged_counts` does for them, without comparing each
-    against the stored table again while readers wait."""
+    `differing` columns only (the others hold equal values); returns (new, changed, 0).
+    What `merged_counts` does for them, without comparing each against the stored table
+    again while readers wait."""
     record = RECORD_KINDS[result.kind]
     target = record.table
     stored_columns = [
