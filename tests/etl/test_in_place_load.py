@@ -329,8 +329,8 @@ def test_check_then_apply_writes_the_delta_by_hand(engine: sa.Engine, tmp_path: 
 
 def test_changed_rows_whose_rowids_moved_stop_the_load(tmp_path: Path) -> None:
     """DuckDB deletes the changed rows by the rowids the check read; should those point at
-    other rows by the time of the write (a writer that ignored the lock), the keys the
-    DELETE returns differ from the merged rows' and the batch rolls back whole."""
+    other rows by the time of the write (a writer that ignored the lock), the keys stored
+    at those rowids differ from the merged rows' and the batch rolls back whole."""
     import pyarrow as pa
 
     from etl.load import _ROWID, apply_checked, check_batch
