@@ -149,7 +149,7 @@ def measure_resumen(db: Path, cap: int) -> dict[str, tuple[float, int]]:
     from bench.pages import CHROMIUM, CHROMIUM_ARGS, PAGES, drawn_seconds, start_server
 
     path, marker = PAGES["Resumen"]
-    proc, base = start_server(db, "app")
+    proc, base = start_server(f"duckdb:///{db}", "app")
     tripped, done = threading.Event(), threading.Event()
     watcher = threading.Thread(target=_guard, args=(proc.pid, cap, tripped, done), daemon=True)
     watcher.start()

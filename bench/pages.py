@@ -20,7 +20,10 @@ render that finds the warming unfinished waits for it. "Resumen, first render si
 server start" adds the server's start-up (process start to health check) to it.
 `--settle SECONDS` waits that long after the health check before the first visit (a
 server started a while before anyone opens it; the row since server start counts it).
-Run: `.venv/bin/python -m bench.pages --size 100k --reps 3 [--entry serve] [--settle 10]`.
+`--db-url URL` serves another database instead of the sample DuckDB file of `--size`
+(the PostgreSQL schema `bench.backends` loaded, say): what a team on the server waits for.
+Run: `.venv/bin/python -m bench.pages --size 100k --reps 3 [--entry serve] [--settle 10]
+[--db-url URL]`.
 """
 
 from __future__ import annotations
@@ -68,10 +71,10 @@ def _free_port() -> int:
 ENTRIES = {"app": "dashboard/app.py", "serve": "dashboard/serve.py"}
 
 
-def start_server(db: Path, entry: str = "app") -> tuple[subprocess.Popen[bytes], str]:
+def start_server(db_url: str, entry: str = "app") -> tuple[subprocess.Popen[bytes], str]:
     """A Streamlit server on the database; returns the process and its base URL."""
     port = _free_port()
-    env = {**os.environ, "ESLABON_DB_URL": f"duckdb:///{db}"}
+    env = {**os.environ, "ESLABON_DB_URL": db_url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", ENTRIES[entry],
          "--server.headless", "true", "--server.port", str(port),
@@ -118,18 +121,20 @@ def main(argv: list[str] | None = None) -> None:
                         help="the script streamlit runs (default: app)")  # fmt: skip
     parser.add_argument("--settle", type=float, default=0.0,
                         help="seconds between the health check and the first visit")  # fmt: skip
+    parser.add_argument("--db-url", help="serve this database instead of the sample file")
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
         print(f"page render skipped: {CHROMIUM} missing (tools/ensure_browser.sh)")
         return
-    db = sample_db(args.size)
+    db_url = args.db_url or f"duckdb:///{sample_db(args.size)}"
+    backend = db_url.split(":", 1)[0].split("+", 1)[0]
     times: dict[str, list[float]] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                      args=CHROMIUM_ARGS)  # fmt: skip
         for rep in range(args.reps or 3):
             started = time.perf_counter()
-            proc, base = start_server(db, args.entry)
+            proc, base = start_server(db_url, args.entry)
             time.sleep(args.settle)
             healthy = time.perf_counter() - started
             try:
@@ -150,7 +155,8 @@ def main(argv: list[str] | None = None) -> None:
                 proc.wait(timeout=30)
         browser.close()
     settle = f", first visit {args.settle:g} s after health" if args.settle else ""
-    print(f"\n### Page render in headless Chromium ({args.size}, {ENTRIES[args.entry]}{settle})\n")
+    where = f"{args.size}, {backend}, {ENTRIES[args.entry]}{settle}"
+    print(f"\n### Page render in headless Chromium ({where})\n")
     print("| page | median s | min s | runs |")
     print("|---|---:|---:|---:|")
     for name, values in times.items():
