@@ -44,6 +44,7 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from etl.db import is_duckdb
+from etl.event_steps import refresh_event_steps
 from etl.mapping import Mapping, apply_mapping, load_mapping
 from etl.parse import TEXT
 from etl.read import ReadLimits, kind_from_name, read_table
@@ -54,8 +55,10 @@ from etl.schema import (
     LOAD_ORDER,
     RECORD_KINDS,
     RecordKind,
+    commitment_pauses,
     create_schema,
     dataset_meta,
+    event_steps,
     load_batch_files,
     load_batches,
     load_warnings,
@@ -368,11 +371,14 @@ def load_files(
 def _finish_batch(
     conn: sa.Connection, report: BatchReport, batch_id: int, meta: dict[str, str], tz: str
 ) -> None:
-    """What closes a batch after its files: dataset metadata, the standards refresh when
-    the batch changed what standard dues depend on, the batch's finishing time."""
+    """What closes a batch after its files: dataset metadata, the stored event pairs of
+    the cases whose events changed, the standards refresh when the batch changed what
+    standard dues depend on, the batch's finishing time."""
     if meta:
         _store_dataset_meta(conn, meta)
         report.dataset = meta
+    if any(f.kind == "events" and (f.new or f.changed) for f in report.files):
+        refresh_event_steps(conn, batch_id)
     if any(f.kind in STANDARD_INPUTS and (f.new or f.changed) for f in report.files):
         refresh_standards(conn, standards_as_of(conn, tz))
     conn.execute(
@@ -480,8 +486,8 @@ def apply_checked(
 
 
 def refresh_statistics(conn: sa.Connection) -> None:
-    """ANALYZE the loaded tables on PostgreSQL, right after the batch commits, and
-    summarize the due-date ranges the batch filled.
+    """ANALYZE the loaded tables (and those the load derives from them) on PostgreSQL,
+    right after the batch commits, and summarize the due-date ranges the batch filled.
 
     A COPY leaves the planner without row counts until autovacuum gets round to the
     tables; until then it plans the metric queries' joins as nested loops over "tiny"
@@ -499,8 +505,9 @@ def refresh_statistics(conn: sa.Connection) -> None:
                 sa.text("SELECT brin_summarize_new_values(CAST(:index AS regclass))"),
                 {"index": index.name},
             ).fetchall()
-        for record in RECORD_KINDS.values():
-            conn.execute(sa.text(f"ANALYZE {quote(record.table)}"))
+        derived = (event_steps, commitment_pauses)  # written by the load from the others
+        for table in (*(record.table for record in RECORD_KINDS.values()), *derived):
+            conn.execute(sa.text(f"ANALYZE {quote(table)}"))
 
 
 def validate_files(

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
+from etl.event_steps import store_all_event_steps
 from etl.schema import RECORD_KINDS
 
 _COMMITMENT_DEFAULTS: dict[str, Any] = {
@@ -43,6 +44,8 @@ def insert_rows(engine: sa.Engine, kind: str, rows: Iterable[Mapping[str, Any]])
     if full:
         with engine.begin() as conn:
             conn.execute(record.table.insert(), full)
+            if kind == "events":  # what a load derives from them: each event's successor
+                store_all_event_steps(conn)
 
 
 def commitment(cid: str, due: datetime, delivered: datetime | None = None, **kw: Any) -> dict:

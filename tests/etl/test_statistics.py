@@ -42,6 +42,7 @@ def test_a_load_analyzes_the_tables_it_wrote(pg_schema_url: str, tmp_path: Path)
         assert _estimated_rows(conn, "commitments") == 3
         assert _estimated_rows(conn, "dependencies") == 2
         assert _estimated_rows(conn, "events") == 3
+        assert _estimated_rows(conn, "event_steps") == 3  # derived by the load, analyzed too
     engine.dispose()
 
 

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.process_map import directly_follows, stage_durations
 from etl import schema
+from etl.event_steps import store_all_event_steps
 
 AS_OF = datetime(2014, 6, 1)
 MAIN, TIES = "Helpdesk", "Helpdesk (empates)"
@@ -80,7 +81,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def bulk_load(engine: sa.Engine, commitments: pd.DataFrame, events: pd.DataFrame) -> None:
-    """Insert whole frames: DuckDB scans the DataFrame, PostgreSQL takes an executemany."""
+    """Insert whole frames (DuckDB scans the DataFrame, PostgreSQL takes an executemany)
+    and pair the events as a load does."""
     with engine.begin() as conn:
         if engine.dialect.name == "duckdb":
             raw = conn.connection.driver_connection
@@ -98,6 +100,7 @@ def bulk_load(engine: sa.Engine, commitments: pd.DataFrame, events: pd.DataFrame
         else:
             conn.execute(schema.commitments.insert(), _records(commitments))
             conn.execute(schema.events.insert(), _records(events))
+        store_all_event_steps(conn)  # what a load derives: each event's successor
 
 
 def load_helpdesk(engine: sa.Engine, folder: Path) -> tuple[pd.DataFrame, set[str]]:

@@ -288,7 +288,7 @@ def test_a_database_made_before_log_order_still_draws_the_map(db_url: str) -> No
 
         with engine.begin() as conn:
             for table in metadata.sorted_tables:
-                if table.name != "events":
+                if table.name not in ("events", "event_steps"):  # both came later
                     table.create(conn)
             conn.execute(
                 sa.text(
