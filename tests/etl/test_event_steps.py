@@ -9,20 +9,23 @@ published.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.process_map import directly_follows
 from etl.db import create_db_engine
+from etl.event_steps import refresh_event_steps
 from etl.load import load_files
 from etl.publish import load_published
-from etl.schema import create_schema
+from etl.schema import create_schema, event_steps, events
 
 COMMITMENTS = """commitment_id,title,process,customer,requested_at,due_at,delivered_at
 A,Pedido,Ventas,Acme,2026-01-05,2026-01-20,
@@ -46,15 +49,14 @@ def stored_pairs(engine: sa.Engine) -> list[tuple[str, str, str | None]]:
     return sorted(((r[0], r[1], r[2]) for r in rows), key=repr)
 
 
-def independent_pairs(engine: sa.Engine) -> pd.DataFrame:
+def independent_pairs(conn: sa.Connection) -> pd.DataFrame:
     """Every event with the next one of its case, made in pandas from the events table."""
-    with engine.connect() as conn:
-        ev = pd.DataFrame(
-            conn.execute(
-                sa.text('SELECT commitment_id, stage, "at", seq, log_order FROM events')
-            ).fetchall(),
-            columns=["commitment_id", "stage", "at", "seq", "log_order"],
-        )
+    ev = pd.DataFrame(
+        conn.execute(
+            sa.text('SELECT commitment_id, stage, "at", seq, log_order FROM events')
+        ).fetchall(),
+        columns=["commitment_id", "stage", "at", "seq", "log_order"],
+    )
     ev = ev.sort_values(
         ["commitment_id", "at", "log_order", "stage", "seq"], na_position="last", kind="stable"
     )
@@ -64,11 +66,10 @@ def independent_pairs(engine: sa.Engine) -> pd.DataFrame:
     return _canonical(ev[["commitment_id", "stage", "at", "next_stage", "next_at"]])
 
 
-def stored_frame(engine: sa.Engine) -> pd.DataFrame:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text('SELECT commitment_id, stage, "at", next_stage, next_at FROM event_steps')
-        ).fetchall()
+def stored_frame(conn: sa.Connection) -> pd.DataFrame:
+    rows = conn.execute(
+        sa.text('SELECT commitment_id, stage, "at", next_stage, next_at FROM event_steps')
+    ).fetchall()
     return _canonical(
         pd.DataFrame(rows, columns=["commitment_id", "stage", "at", "next_stage", "next_at"])
     )
@@ -98,7 +99,8 @@ def test_a_nightly_batch_gives_the_last_event_of_a_case_its_successor(
         assert stored_pairs(engine) == [
             ("A", "a", "b"), ("A", "b", "c"), ("A", "c", None), ("B", "a", None),
         ]  # fmt: skip
-        pd.testing.assert_frame_equal(stored_frame(engine), independent_pairs(engine))
+        with engine.connect() as conn:
+            pd.testing.assert_frame_equal(stored_frame(conn), independent_pairs(conn))
         # and what the map shows of it, before and after c happened
         with engine.connect() as conn:
             before = directly_follows(conn, MetricFilter(as_of=pd.Timestamp("2026-01-06 10:30")))
@@ -140,7 +142,8 @@ def test_a_late_event_between_two_stored_ones_splits_their_pair(
             ("A", "w", "z"), ("A", "x", "y"), ("A", "y", "w"), ("A", "z", None),
             ("B", "a", None),
         ]  # fmt: skip
-        pd.testing.assert_frame_equal(stored_frame(engine), independent_pairs(engine))
+        with engine.connect() as conn:
+            pd.testing.assert_frame_equal(stored_frame(conn), independent_pairs(conn))
     finally:
         engine.dispose()
 
@@ -167,8 +170,8 @@ def test_a_database_made_before_the_pairs_gains_them(db_url: str, tmp_path: Path
         engine.dispose()
 
 
-# Random logs of three cases over a few instants (ties likely), loaded as two batches: the
-# second may add events to a case or repeat some of the first batch's rows.
+# Random logs of three cases over a few instants (ties likely), written as two batches:
+# the second may add events to a case or repeat some of the first batch's rows.
 _EVENT = st.tuples(
     st.sampled_from(["A", "B", "C"]),
     st.sampled_from(["a", "b", "c"]),
@@ -176,32 +179,52 @@ _EVENT = st.tuples(
 )
 
 
-def _csv(events: list[tuple[str, str, int]]) -> str:
-    return "".join(f"{c},{s},2026-01-06 0{h}:00\n" for c, s, h in events)
+def _write_batch(conn: sa.Connection, rows: list[tuple[str, str, int]], batch_id: int) -> None:
+    """Store a batch's events as a load does: a row whose key is stored stays as it is
+    (unchanged), a new one gets the batch id and its row number in the file as log_order."""
+    stored = {
+        (r[0], r[1], r[2])
+        for r in conn.execute(sa.text('SELECT commitment_id, stage, "at" FROM events'))
+    }
+    new = [
+        {"commitment_id": c, "stage": s, "at": datetime(2026, 1, 6, h), "seq": 1,
+         "log_order": position, "batch_id": batch_id}
+        for position, (c, s, h) in enumerate(rows, start=1)
+        if (c, s, datetime(2026, 1, 6, h)) not in stored
+    ]  # fmt: skip
+    if new:
+        conn.execute(events.insert(), new)
 
 
-COMMITMENTS_ABC = COMMITMENTS + "C,Pedido,Ventas,Acme,2026-01-05,2026-01-20,\n"
+@pytest.fixture(scope="module")
+def scratch_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
+    """One DuckDB file with the schema for every example (emptied by each)."""
+    engine = create_db_engine(f"duckdb:///{tmp_path_factory.mktemp('pairs') / 'db.duckdb'}")
+    create_schema(engine)
+    yield engine
+    engine.dispose()
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, deadline=None)
 @given(
     first=st.lists(_EVENT, min_size=1, max_size=8, unique=True),
     second=st.lists(_EVENT, min_size=1, max_size=8, unique=True),
 )
 def test_stored_pairs_after_two_batches_equal_pairing_the_whole_log(
-    tmp_path_factory: pytest.TempPathFactory,
+    scratch_engine: sa.Engine,
     first: list[tuple[str, str, int]],
     second: list[tuple[str, str, int]],
 ) -> None:
-    """Whatever two batches bring, the pairs the second batch leaves equal a pairing of
-    every stored event from scratch (the cases it did not touch keep theirs)."""
-    folder = tmp_path_factory.mktemp("steps")
-    engine = create_db_engine(f"duckdb:///{folder / 'db.duckdb'}")
-    try:
-        load_files(engine, [_batch(folder / "1", _csv(first), COMMITMENTS_ABC)])
-        load_files(engine, [_batch(folder / "2", _csv(second), COMMITMENTS_ABC)])
-        pd.testing.assert_frame_equal(stored_frame(engine), independent_pairs(engine))
-    finally:
-        engine.dispose()
+    """Whatever two batches bring, the pairs the second batch's refresh leaves equal a
+    pairing of every stored event from scratch (the cases it did not touch keep theirs).
+    The loads themselves are exercised by the tests above."""
+    with scratch_engine.connect() as conn:  # one connection: opening one costs more
+        with conn.begin():
+            conn.execute(events.delete())
+            conn.execute(event_steps.delete())
+            _write_batch(conn, first, 1)
+            refresh_event_steps(conn, 1)
+        with conn.begin():
+            _write_batch(conn, second, 2)
+            refresh_event_steps(conn, 2)
+        pd.testing.assert_frame_equal(stored_frame(conn), independent_pairs(conn))
