@@ -107,6 +107,16 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
     eng.dispose()
 
 
+@pytest.fixture(scope="module")
+def module_duckdb_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
+    """One DuckDB file with the schema for a whole test module (property tests: each
+    example empties the tables it uses, instead of paying for a new file)."""
+    eng = create_db_engine(f"duckdb:///{tmp_path_factory.mktemp('module') / 'test.duckdb'}")
+    create_schema(eng)
+    yield eng
+    eng.dispose()
+
+
 @pytest.fixture
 def duckdb_engine(tmp_path: Path) -> Iterator[sa.Engine]:
     """A DuckDB-only engine with the schema, for tests where the backend does not matter."""

@@ -9,7 +9,6 @@ published.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -196,29 +195,20 @@ def _write_batch(conn: sa.Connection, rows: list[tuple[str, str, int]], batch_id
         conn.execute(events.insert(), new)
 
 
-@pytest.fixture(scope="module")
-def scratch_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
-    """One DuckDB file with the schema for every example (emptied by each)."""
-    engine = create_db_engine(f"duckdb:///{tmp_path_factory.mktemp('pairs') / 'db.duckdb'}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     first=st.lists(_EVENT, min_size=1, max_size=8, unique=True),
     second=st.lists(_EVENT, min_size=1, max_size=8, unique=True),
 )
 def test_stored_pairs_after_two_batches_equal_pairing_the_whole_log(
-    scratch_engine: sa.Engine,
+    module_duckdb_engine: sa.Engine,
     first: list[tuple[str, str, int]],
     second: list[tuple[str, str, int]],
 ) -> None:
     """Whatever two batches bring, the pairs the second batch's refresh leaves equal a
     pairing of every stored event from scratch (the cases it did not touch keep theirs).
     The loads themselves are exercised by the tests above."""
-    with scratch_engine.connect() as conn:  # one connection: opening one costs more
+    with module_duckdb_engine.connect() as conn:  # one connection: opening one costs more
         with conn.begin():
             conn.execute(events.delete())
             conn.execute(event_steps.delete())

@@ -8,9 +8,7 @@ tables and inserts its own rows, which keeps 30 examples to a few seconds.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,8 +19,6 @@ from dashboard.metrics.filters import MetricFilter
 from dashboard.metrics.kpis import headline_kpis
 from dashboard.metrics.ontime import on_time_summary
 from dashboard.metrics.satisfaction import satisfaction_summary
-from etl.db import create_db_engine
-from etl.schema import create_schema
 from tests.factories import insert_rows
 
 AS_OF = datetime(2026, 3, 10, 12, 0)
@@ -31,11 +27,8 @@ SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[Healt
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
-    eng = create_db_engine(f"duckdb:///{Path(tmp_path_factory.mktemp('props')) / 'p.duckdb'}")
-    create_schema(eng)
-    yield eng
-    eng.dispose()
+def db(module_duckdb_engine: sa.Engine) -> sa.Engine:
+    return module_duckdb_engine
 
 
 def _reset(engine: sa.Engine) -> None:
