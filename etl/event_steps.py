@@ -20,7 +20,9 @@ import sqlalchemy as sa
 
 from etl.schema import event_steps
 
-_ORDER = 'PARTITION BY commitment_id ORDER BY "at", log_order NULLS LAST, stage, seq'
+# The order of a case's events, as a window over rows with the events' columns: the one
+# definition, also used by the map where a database has no stored pairs yet.
+PAIR_ORDER = 'PARTITION BY commitment_id ORDER BY "at", log_order NULLS LAST, stage, seq'
 
 # The cases a batch wrote events of (new or changed rows carry its batch id; a load never
 # deletes an event).
@@ -44,7 +46,7 @@ def store_all_event_steps(conn: sa.Connection) -> int:
     """Rebuild every stored pair from the events (a first load, or a database made before
     the table existed); returns how many events were paired."""
     conn.execute(event_steps.delete())
-    done = conn.execute(sa.text(_PAIRS_SQL.format(where="", order=_ORDER)))
+    done = conn.execute(sa.text(_PAIRS_SQL.format(where="", order=PAIR_ORDER)))
     return max(done.rowcount, 0)
 
 
@@ -57,7 +59,7 @@ def refresh_event_steps(conn: sa.Connection, batch_id: int) -> int:
     conn.execute(sa.text(_DELETE_SQL), {"batch_id": batch_id})
     where = f"WHERE commitment_id IN ({_TOUCHED})"
     done = conn.execute(
-        sa.text(_PAIRS_SQL.format(where=where, order=_ORDER)), {"batch_id": batch_id}
+        sa.text(_PAIRS_SQL.format(where=where, order=PAIR_ORDER)), {"batch_id": batch_id}
     )
     return max(done.rowcount, 0)
 

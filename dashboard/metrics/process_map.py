@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from dashboard.metrics.filters import MetricFilter, RowScope
 from dashboard.metrics.propagation import read_frame
 from dashboard.metrics.status import commitment_status_sql
-from etl.event_steps import event_steps_stored
+from etl.event_steps import PAIR_ORDER, event_steps_stored
 from etl.schema import has_column
 
 # Events of the filtered commitments up to as_of, each with the next event of its case
@@ -59,7 +59,7 @@ steps AS (
         LEAD(stage) OVER w AS target,
         EXTRACT(EPOCH FROM (LEAD("at") OVER w - "at")) AS secs
     FROM ev
-    WINDOW w AS (PARTITION BY commitment_id ORDER BY "at", log_order NULLS LAST, stage, seq)
+    WINDOW w AS ({order})
 )"""
 
 # The median of `secs` per group of {keys}, as percentile_cont(0.5) gives it, but computed
@@ -127,7 +127,7 @@ def _sequence_ctes(conn: sa.Connection, f: MetricFilter) -> tuple[str, dict[str,
     if event_steps_stored(conn):
         ctes = _STORED_STEPS_CTES.format(where=where)
     else:
-        ctes = _SEQUENCE_CTES.format(where=where, log_order=log_order_sql(conn))
+        ctes = _SEQUENCE_CTES.format(where=where, log_order=log_order_sql(conn), order=PAIR_ORDER)
     return ctes, {**params, "as_of": f.as_of}
 
 
