@@ -377,9 +377,10 @@ def _finish_batch(
     if meta:
         _store_dataset_meta(conn, meta)
         report.dataset = meta
-    if any(f.kind == "events" and (f.new or f.changed) for f in report.files):
+    changed = {f.kind for f in report.files if f.new or f.changed}
+    if "events" in changed:
         refresh_event_steps(conn, batch_id)
-    if any(f.kind in STANDARD_INPUTS and (f.new or f.changed) for f in report.files):
+    if changed & STANDARD_INPUTS:
         refresh_standards(conn, standards_as_of(conn, tz))
     conn.execute(
         load_batches.update()
