@@ -844,8 +844,13 @@ _STORED_VERSIONS_SQL = "SELECT commitment_id, policy_id, policy_version FROM com
 def store_missing_pauses(conn: sa.Connection) -> int:
     """Store the pauses of a database whose commitments predate them (pause_count NULL),
     from the events and each commitment's stored policy version; due dates are left as
-    they are. Returns how many commitments lacked them (0: nothing done)."""
+    they are. Returns how many commitments lacked them (0: nothing done).
+
+    Without policies nothing is missing: a load stores pauses only once standards exist,
+    and then for every commitment (`refresh_standards`)."""
     if not sa.inspect(conn).has_table("policies"):
+        return 0
+    if not conn.execute(sa.text("SELECT 1 FROM policies LIMIT 1")).fetchall():
         return 0
     missing_sql = "SELECT count(*) FROM commitments WHERE pause_count IS NULL"
     missing = int(conn.execute(sa.text(missing_sql)).fetchall()[0][0])

@@ -468,6 +468,27 @@ def test_init_stores_the_pauses_of_an_older_database(engine: sa.Engine, tmp_path
     pd.testing.assert_frame_equal(_commitments(engine), dates)
 
 
+def test_init_finds_no_pauses_missing_without_standards(engine: sa.Engine, tmp_path: Path) -> None:
+    """A database loaded without policies has no covered commitment: `etl init` stores
+    nothing and says nothing (it used to write pause_count 0 into every commitment and
+    report them all as upgraded, on the first `make run` of the sample). Once policies
+    arrive, the refresh stores every commitment's count."""
+    from etl.standards import store_missing_pauses
+
+    load_files(engine, [_write(tmp_path / "plain", commitments=COMMITMENTS, events=EVENTS)],
+               tz="Europe/Madrid")  # fmt: skip
+    with engine.begin() as conn:
+        assert store_missing_pauses(conn) == 0
+        counts = conn.execute(sa.text("SELECT pause_count FROM commitments")).fetchall()
+    assert counts and {c for (c,) in counts} == {None}
+    load_files(engine, [_write(tmp_path / "std", calendars=CALENDARS, holidays=HOLIDAYS,
+                               policies=POLICIES)], tz="Europe/Madrid")  # fmt: skip
+    with engine.connect() as conn:
+        counts = conn.execute(sa.text("SELECT pause_count FROM commitments")).fetchall()
+        assert store_missing_pauses(conn) == 0
+    assert None not in {c for (c,) in counts}
+
+
 def test_unknown_country_or_subdivision_is_rejected(engine: sa.Engine, tmp_path: Path) -> None:
     cal = (
         "calendar,weekday,start,end,country,subdivision\n"
