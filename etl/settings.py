@@ -99,3 +99,25 @@ def in_place_mode(env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     raw = (env.get(IN_PLACE_ENV) or "").strip().lower()
     return raw if raw in IN_PLACE_MODES else "auto"
+
+
+KEEP_WARM_ENV = "ESLABON_KEEP_WARM"
+DEFAULT_KEEP_WARM_MINUTES = 30.0
+
+
+def keep_warm_minutes(env: Mapping[str, str] | None = None) -> float:
+    """How long after the last visit the dashboard server keeps the default view computed
+    for each coming minute (dashboard/serve.py, `keep_warm`); 0 switches that off.
+
+    ESLABON_KEEP_WARM: minutes, a number ≥ 0; `0`, `off` or `none` switch it off.
+    Anything unreadable keeps the default.
+    """
+    env = os.environ if env is None else env
+    raw = (env.get(KEEP_WARM_ENV) or "").strip().lower()
+    if raw in ("off", "none"):
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_KEEP_WARM_MINUTES
+    return value if 0 <= value < float("inf") else DEFAULT_KEEP_WARM_MINUTES

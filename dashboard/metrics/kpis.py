@@ -189,10 +189,11 @@ def now_wall_clock(timezone: str | None = None) -> datetime:
     return datetime.now(tz).replace(tzinfo=None, microsecond=0)
 
 
-def default_as_of(conn: sa.Connection) -> datetime:
+def default_as_of(conn: sa.Connection, now: datetime | None = None) -> datetime:
     """The evaluation instant to use when the user gives none.
 
     A database holding the sample data is evaluated at the sample's own `as_of`
-    (dataset_meta), so its story reads the same any day; otherwise now.
+    (dataset_meta), so its story reads the same any day; otherwise `now` (the wall
+    clock when not given).
     """
-    return dataset_as_of(conn) or now_wall_clock()
+    return dataset_as_of(conn) or now or now_wall_clock()

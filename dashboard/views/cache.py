@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.metrics import kpis, process_map
 from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
@@ -80,19 +83,44 @@ def scoped_call(
 
 
 @st.cache_data(show_spinner=False, max_entries=100)
-def _as_of_cached(url: str, version: str, minute: str) -> datetime:
-    """kpis.default_as_of, recomputed each minute (it is "now" for live data)."""
+def _as_of_cached(url: str, version: str, minute: datetime) -> datetime:
+    """kpis.default_as_of with `minute` as "now" (what live data is judged at)."""
     with database.engine_for(url).connect() as conn:
-        return kpis.default_as_of(conn)
+        return kpis.default_as_of(conn, minute)
 
 
-def as_of() -> datetime:
+def live_minute(offset: int = 0) -> datetime:
+    """The first second of the current wall-clock minute (ESLABON_TZ), or of the one
+    `offset` minutes on: the instant live data is judged at for that whole minute."""
+    return kpis.now_wall_clock().replace(second=0) + timedelta(minutes=offset)
+
+
+@dataclass
+class Visits:
+    """When a visitor's page last asked for the evaluation instant (time.monotonic()):
+    the server keeps the coming minutes warm only while someone is looking."""
+
+    last: float = float("-inf")
+
+
+@st.cache_resource(show_spinner=False)
+def visits() -> Visits:
+    """The server's one Visits record, shared by every session."""
+    return Visits()
+
+
+def as_of(minute: datetime | None = None) -> datetime:
     """The evaluation instant: the sample's own as_of when it is loaded, else now.
 
-    "Now" is asked for once a minute, so metric results stay cached within a minute
-    and every element of one page is judged at the same instant.
+    "Now" is the start of the current minute (`live_minute`), so metric results stay
+    cached within a minute, every element of one page is judged at the same instant,
+    and the server can compute a minute's default view before it starts (`minute`:
+    serve.keep_warm). A visitor's call is noted in `visits`.
     """
-    minute = datetime.now().strftime("%Y%m%d%H%M")
+    if minute is None:
+        minute = live_minute()
+        if get_script_run_ctx() is not None:
+            visits().last = time.monotonic()
     value = _as_of_cached(database.db_url(), database.db_status().version, minute)
     value = pd.Timestamp(value).to_pydatetime()
     return value.replace(tzinfo=None) if value.tzinfo is not None else value
