@@ -7,15 +7,18 @@ exactly as a user would load it.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from dashboard.views import cache
 from etl.db import create_db_engine
 from etl.settings import PROJECT_ROOT, SAMPLE_DIR
 
@@ -73,3 +76,25 @@ def texts(at: AppTest) -> str:
 def metric_cards(at: AppTest) -> dict[str, tuple[str, str | None]]:
     """label -> (value, delta) of every st.metric on the page."""
     return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def counting_metric(monkeypatch: pytest.MonkeyPatch, asked: list[str], computed: list[str]) -> None:
+    """Make cache.metric note each metric asked for, and each one actually computed.
+
+    The wrapper keeps the function's module and name (functools.wraps), which is all the
+    cache keys a call on, so a cached result is found as before and only a miss runs it.
+    """
+    metric = cache.metric
+
+    def counting(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        key = cache.metric_key(func)
+        asked.append(key)
+
+        @functools.wraps(func)
+        def computing(*inner: Any, **kw: Any) -> Any:
+            computed.append(key)
+            return func(*inner, **kw)
+
+        return metric(computing, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "metric", counting)

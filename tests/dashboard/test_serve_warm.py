@@ -8,41 +8,13 @@ its name): none after warming, and all of them again once the cache is cleared.
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 import streamlit as st
 
 from dashboard import serve
-from dashboard.views import cache
-from tests.dashboard.conftest import make_app, metric_cards
-
-
-def _counting_metric(
-    monkeypatch: pytest.MonkeyPatch, asked: list[str], computed: list[str]
-) -> None:
-    """Make cache.metric note each metric asked for, and each one actually computed.
-
-    The wrapper keeps the function's module and name (functools.wraps), which is all the
-    cache keys a call on, so a cached result is found as before and only a miss runs it.
-    """
-    metric = cache.metric
-
-    def counting(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        key = cache.metric_key(func)
-        asked.append(key)
-
-        @functools.wraps(func)
-        def computing(*inner: Any, **kw: Any) -> Any:
-            computed.append(key)
-            return func(*inner, **kw)
-
-        return metric(computing, *args, **kwargs)
-
-    monkeypatch.setattr(cache, "metric", counting)
+from tests.dashboard.conftest import counting_metric, make_app, metric_cards
 
 
 def test_first_visit_after_warming_computes_nothing(
@@ -53,7 +25,7 @@ def test_first_visit_after_warming_computes_nothing(
     serve.warm_caches()
     asked: list[str] = []
     computed: list[str] = []
-    _counting_metric(monkeypatch, asked, computed)
+    counting_metric(monkeypatch, asked, computed)
     at = make_app(monkeypatch, sample_db_url)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
@@ -80,7 +52,7 @@ def test_warming_an_unreachable_database_is_quiet(
     st.cache_data.clear()
     asked: list[str] = []
     computed: list[str] = []
-    _counting_metric(monkeypatch, asked, computed)
+    counting_metric(monkeypatch, asked, computed)
     with caplog.at_level(logging.INFO, logger=serve.__name__):
         serve.warm_caches()
     assert asked == [] and computed == []  # it stopped at the database probe
