@@ -32,7 +32,7 @@ def test_a_query_past_the_timeout_shows_the_error_state(
     slow_sql = SLOW[engine.dialect.name]
     engine.dispose()
 
-    def slow_as_of(conn: sa.Connection) -> object:
+    def slow_as_of(conn: sa.Connection, now: object = None) -> object:
         return conn.execute(sa.text(slow_sql)).fetchall()
 
     monkeypatch.setattr(kpis, "default_as_of", slow_as_of)

@@ -238,12 +238,16 @@ def test_default_as_of_from_dataset_meta(engine: sa.Engine) -> None:
         now = default_as_of(conn)
     # "now" in ESLABON_TZ: within a day of the machine's clock whatever its zone
     assert abs((now - before).total_seconds()) < 86400 + 60
+    with engine.connect() as conn:  # a given "now" stands in for the clock
+        assert default_as_of(conn, datetime(2026, 12, 1, 9, 0)) == datetime(2026, 12, 1, 9, 0)
     with engine.begin() as conn:
         conn.execute(
             sa.text("INSERT INTO dataset_meta (key, value) VALUES ('as_of', '2026-11-23T18:00:00')")
         )
     with engine.connect() as conn:
         assert default_as_of(conn) == datetime(2026, 11, 23, 18, 0)
+        # the sample's own as_of wins over any "now"
+        assert default_as_of(conn, datetime(2026, 12, 1, 9, 0)) == datetime(2026, 11, 23, 18, 0)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE dataset_meta SET value = '2026-11-23' WHERE key = 'as_of'"))
     with engine.connect() as conn:
