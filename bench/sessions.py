@@ -113,14 +113,14 @@ async def _wave(base: str, sessions: int, tracking_query: str, tracking: int) ->
     return [run for group in results for run in group]
 
 
-def live_copy(db: Path) -> Path:
-    """A copy of the loaded file without the sample's own `as_of`: its pages judge "now"."""
+def live_copy(db: Path, copy: Path) -> Path:
+    """Copy the loaded file `db` to `copy` without the sample's own `as_of`: its pages
+    judge "now" (also the tests' live database, tests/dashboard/test_keep_warm.py)."""
     import sqlalchemy as sa
 
     from etl.db import create_db_engine
     from etl.schema import dataset_meta
 
-    copy = Path(tempfile.mkdtemp()) / "live.duckdb"
     shutil.copyfile(db, copy)
     engine = create_db_engine(f"duckdb:///{copy}")
     with engine.begin() as conn:
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         db = sample_db(args.size)
     if args.live:
-        db = live_copy(db)
+        db = live_copy(db, Path(tempfile.mkdtemp()) / "live.duckdb")
     db_url = f"duckdb:///{db}"
     secret = "bench-" + os.urandom(24).hex()
     env = {

@@ -40,7 +40,6 @@ from dashboard.access import auth
 from dashboard.access.browser_access import PrivateRoutes
 from dashboard.access.hosts import HostCheckMiddleware
 from dashboard.metrics import kpis
-from dashboard.metrics.kpis import default_as_of
 from dashboard.services.calendar_feed import subscription_feed
 from dashboard.services.tokens import configured_secret, secret_refusal
 from etl.db import create_db_engine
@@ -64,7 +63,7 @@ def calendar_endpoint(request: Request) -> Response:
                     conn,
                     request.query_params.get("token"),
                     configured_secret(),
-                    default_as_of(conn),
+                    kpis.default_as_of(conn),
                     lang,
                 )
         finally:
@@ -127,7 +126,7 @@ def minutes_to_warm(now: datetime, idle: float, keep_for: float) -> tuple[dateti
     KEEP_WARM_LEAD seconds away."""
     if keep_for <= 0 or idle > keep_for:
         return ()
-    current = now.replace(second=0, microsecond=0)
+    current = kpis.start_of_minute(now)
     following = current + timedelta(minutes=1)
     if (following - now).total_seconds() <= KEEP_WARM_LEAD:
         return (current, following)

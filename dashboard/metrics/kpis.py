@@ -189,6 +189,12 @@ def now_wall_clock(timezone: str | None = None) -> datetime:
     return datetime.now(tz).replace(tzinfo=None, microsecond=0)
 
 
+def start_of_minute(at: datetime) -> datetime:
+    """The first instant of the minute holding `at`: live data is judged at it for the
+    whole minute, so the dashboard's cache keys and the server's keep-warm agree."""
+    return at.replace(second=0, microsecond=0)
+
+
 def default_as_of(conn: sa.Connection, now: datetime | None = None) -> datetime:
     """The evaluation instant to use when the user gives none.
 

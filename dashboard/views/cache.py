@@ -10,7 +10,7 @@ import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -89,10 +89,10 @@ def _as_of_cached(url: str, version: str, minute: datetime) -> datetime:
         return kpis.default_as_of(conn, minute)
 
 
-def live_minute(offset: int = 0) -> datetime:
-    """The first second of the current wall-clock minute (ESLABON_TZ), or of the one
-    `offset` minutes on: the instant live data is judged at for that whole minute."""
-    return kpis.now_wall_clock().replace(second=0) + timedelta(minutes=offset)
+def live_minute() -> datetime:
+    """The start of the current wall-clock minute (ESLABON_TZ): the instant live data is
+    judged at for that whole minute."""
+    return kpis.start_of_minute(kpis.now_wall_clock())
 
 
 @dataclass

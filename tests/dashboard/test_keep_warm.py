@@ -8,7 +8,6 @@ without its fixed `as_of`, and count the metrics the page computes (counting_met
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -16,14 +15,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 import streamlit as st
 
+from bench.sessions import live_copy
 from dashboard import serve
 from dashboard.metrics import kpis
 from dashboard.views import cache, database
 from etl.db import create_db_engine, duckdb_path
-from etl.schema import dataset_meta
 from etl.settings import keep_warm_minutes
 from tests.dashboard.conftest import counting_metric, make_app, metric_cards
 
@@ -36,14 +34,8 @@ def live_db_url(sample_db_url: str, tmp_path_factory: pytest.TempPathFactory) ->
     """The sample database without its fixed as_of: its pages judge "now"."""
     source = duckdb_path(sample_db_url)
     assert source is not None
-    path = tmp_path_factory.mktemp("live") / "live.duckdb"
-    shutil.copyfile(source, path)
-    url = f"duckdb:///{path}"
-    engine = create_db_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.delete(dataset_meta).where(dataset_meta.c.key == "as_of"))
-    engine.dispose()
-    return url
+    copy = live_copy(Path(source), tmp_path_factory.mktemp("live") / "live.duckdb")
+    return f"duckdb:///{copy}"
 
 
 def _clock(monkeypatch: pytest.MonkeyPatch, at: datetime) -> None:
