@@ -210,6 +210,13 @@ def current_access() -> Access:
     return Access(mode="login")
 
 
+def in_visitor_run() -> bool:
+    """Whether this code runs for a visitor's page (a script-run context), not for the
+    server's own warming (`serve.warm_caches`, `serve.keep_warm`). "No" is an expected
+    answer there, so Streamlit's warning about a missing context is not logged."""
+    return get_script_run_ctx(suppress_warning=True) is not None
+
+
 def current_scope() -> RowScope:
     """The rows this session may see, from the auth file on every call (never the
     browser): every metric call of a page is narrowed to it (`metric`, records_ui).
@@ -219,7 +226,7 @@ def current_scope() -> RowScope:
     is no user to restrict; every visitor's run has a context. The cache keys hold the
     scope, so a scoped user never reads an entry computed for another scope.
     """
-    if get_script_run_ctx() is None:
+    if not in_visitor_run():
         return EVERYTHING
     return current_access().scope
 

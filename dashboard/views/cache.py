@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.metrics import kpis, process_map
 from dashboard.metrics.filters import EVERYTHING, MetricFilter, RowScope
@@ -119,7 +118,7 @@ def as_of(minute: datetime | None = None) -> datetime:
     """
     if minute is None:
         minute = live_minute()
-        if get_script_run_ctx() is not None:
+        if access_gate.in_visitor_run():
             visits().last = time.monotonic()
     value = _as_of_cached(database.db_url(), database.db_status().version, minute)
     value = pd.Timestamp(value).to_pydatetime()

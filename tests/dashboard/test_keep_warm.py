@@ -8,6 +8,7 @@ without its fixed `as_of`, and count the metrics the page computes (counting_met
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -223,3 +224,20 @@ def test_the_live_copy_has_no_fixed_as_of(live_db_url: str) -> None:
     with engine.connect() as conn:
         assert kpis.dataset_as_of(conn) is None
     engine.dispose()
+
+
+def test_warming_leaves_no_warning_in_the_server_log(
+    monkeypatch: pytest.MonkeyPatch, live_db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server's own warming asks whether it runs for a visitor; the answer "no" is
+    expected, not a warning (keep-warm would otherwise log a dozen lines every minute)."""
+    monkeypatch.setenv("ESLABON_DB_URL", live_db_url)
+    st.cache_data.clear()
+    _clock(monkeypatch, NOON)
+    with caplog.at_level(logging.WARNING):
+        serve.warm_caches()
+        serve.warm_caches(NOON + timedelta(minutes=1))
+    assert cache.as_of(NOON + timedelta(minutes=1)) == NOON + timedelta(minutes=1)
+    # (outside a server Streamlit also says "No runtime found": not what is tested here)
+    missing = [r.getMessage() for r in caplog.records if "ScriptRunContext" in r.getMessage()]
+    assert missing == []
